@@ -1,0 +1,38 @@
+// The public shape of the chat store. Pure types: the binding and tests depend on this.
+import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput } from '../../shared/chat-format.ts';
+import type { FsSeam } from './fs-seam.ts';
+
+export interface ChatStoreOptions {
+  /** Root of all store data; created if missing. */
+  dataDir: string;
+  /** Backups kept per chat besides the generational ones (default 5). */
+  backupRetention?: number;
+  /** Compact a chat on close when superseded lines exceed this share of its records (default 0.5). */
+  compactRatio?: number;
+  /** Only chats with at least this many bytes are auto-compacted (default 64 KiB). */
+  compactMinBytes?: number;
+  /** Fault-injection seam for tests; defaults to node:fs/promises. */
+  fs?: FsSeam;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export interface ChatStore {
+  readonly dataDir: string;
+  createChat(input: CreateChatInput): Promise<ChatSummary>;
+  listChats(characterId: string): Promise<ChatSummary[]>;
+  getChat(chatId: string): Promise<ChatSummary>;
+  loadChat(chatId: string, options?: LoadOptions): Promise<ChatPage>;
+  appendMessage(chatId: string, message: NewMessageInput): Promise<Message>;
+  updateMessage(chatId: string, messageId: string, patch: MessagePatch): Promise<Message>;
+  deleteMessage(chatId: string, messageId: string): Promise<void>;
+  renameChat(chatId: string, title: string): Promise<ChatSummary>;
+  /** Moves the chat file to the trash folder; nothing is destroyed. */
+  deleteChat(chatId: string): Promise<void>;
+  /** Rewrites a chat without superseded lines (atomic, backed up first). */
+  compactChat(chatId: string): Promise<ChatSummary>;
+  /** Resolves when every queued write has reached the disk. */
+  flush(): Promise<void>;
+  /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,197 @@
+// The CardShark chat file format, version 1 (see docs/FORMAT.md).
+// One JSONL file per chat: line 1 is the header, every later line is a record.
+// A record is either a message's first appearance (no `op` key) or a change
+// to an earlier message or to the chat (`op` key). Later changes supersede
+// earlier ones; logical message order is the order of first appearance.
+import { z } from 'zod';
+
+export const FORMAT_NAME = 'cardshark-chat';
+export const FORMAT_VERSION = 1;
+
+/** Limits that keep one bad call from bloating a chat or the process. */
+export const LIMITS = {
+  contentChars: 1_000_000,
+  titleChars: 200,
+  idChars: 128,
+  extraJsonChars: 256_000,
+  swipes: 1_000,
+  pageSize: 1_000,
+  /** A longer line is quarantined rather than held in memory while scanning. */
+  lineBytes: 16 * 1024 * 1024,
+} as const;
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Ids double as file and folder names, so they are restricted to a safe alphabet. */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export const ChatId = z.string().regex(UUID_V4, 'chat id must be a lowercase UUID v4');
+export const CharacterId = z
+  .string()
+  .min(1)
+  .max(LIMITS.idChars)
+  .regex(SAFE_ID, 'character id may hold only letters, digits, "_", "-" and "."')
+  .refine((s) => !s.includes('..'), 'character id may not contain ".."');
+export const MessageId = z
+  .string()
+  .min(1)
+  .max(LIMITS.idChars)
+  .regex(SAFE_ID, 'message id may hold only letters, digits, "_", "-" and "."');
+export const EpochMs = z.number().int().min(0).max(8_640_000_000_000_000);
+export const Role = z.enum(['user', 'assistant', 'system']);
+export const MessageStatus = z.enum(['complete', 'streaming', 'interrupted', 'error']);
+export const Content = z.string().max(LIMITS.contentChars);
+export const Title = z.string().trim().min(1).max(LIMITS.titleChars);
+/** Fields carried through from imports (SillyTavern's `extra`, gen times...). Never dropped. */
+export const Extra = z
+  .record(z.string(), z.unknown())
+  .refine((x) => JSON.stringify(x).length <= LIMITS.extraJsonChars, 'extra is too large');
+
+export const HeaderRecord = z.looseObject({
+  format: z.literal(FORMAT_NAME),
+  version: z.number().int().min(1),
+  chat_id: ChatId,
+  character_id: CharacterId,
+  /** Creation time, epoch ms. */
+  timestamp: EpochMs,
+  title: Title,
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+export type HeaderRecord = z.infer<typeof HeaderRecord>;
+
+/** A message's first appearance. `content` is always the selected swipe's text. */
+export const MessageRecord = z
+  .looseObject({
+    id: MessageId,
+    role: Role,
+    content: Content,
+    timestamp: EpochMs,
+    name: z.string().max(LIMITS.titleChars).optional(),
+    swipes: z.array(Content).min(1).max(LIMITS.swipes).optional(),
+    swipe_id: z.number().int().min(0).optional(),
+    status: MessageStatus.optional(),
+    extra: Extra.optional(),
+  })
+  .refine((m) => !('op' in m), 'a message record has no op');
+export type MessageRecord = z.infer<typeof MessageRecord>;
+
+const opBase = { id: MessageId, timestamp: EpochMs };
+export const EditOp = z.looseObject({
+  op: z.literal('edit'),
+  ...opBase,
+  content: Content.optional(),
+  status: MessageStatus.optional(),
+  name: z.string().max(LIMITS.titleChars).optional(),
+  extra: Extra.optional(),
+});
+export const SwipeAddOp = z.looseObject({ op: z.literal('swipe_add'), ...opBase, content: Content });
+export const SwipeSelectOp = z.looseObject({ op: z.literal('swipe_select'), ...opBase, index: z.number().int().min(0) });
+export const DeleteOp = z.looseObject({ op: z.literal('delete'), ...opBase });
+export const MetaOp = z.looseObject({
+  op: z.literal('meta'),
+  timestamp: EpochMs,
+  title: Title.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export const MessageOp = z.discriminatedUnion('op', [EditOp, SwipeAddOp, SwipeSelectOp, DeleteOp]);
+export type MessageOp = z.infer<typeof MessageOp>;
+export type MetaOp = z.infer<typeof MetaOp>;
+export const ChangeRecord = z.discriminatedUnion('op', [EditOp, SwipeAddOp, SwipeSelectOp, DeleteOp, MetaOp]);
+export type ChangeRecord = z.infer<typeof ChangeRecord>;
+
+/** A message as the store hands it out: the base record with every change applied. */
+export interface Message {
+  id: string;
+  role: z.infer<typeof Role>;
+  content: string;
+  timestamp: number;
+  name?: string;
+  swipes?: string[];
+  swipe_id?: number;
+  status?: z.infer<typeof MessageStatus>;
+  extra?: Record<string, unknown>;
+  /** Time of the newest change applied to this message, when it was changed after creation. */
+  edited?: number;
+  [key: string]: unknown;
+}
+
+// ---- Inputs accepted by the store's public API (validated at the boundary) ----
+
+export const CreateChatInput = z.strictObject({
+  characterId: CharacterId,
+  title: Title.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type CreateChatInput = z.infer<typeof CreateChatInput>;
+
+export const NewMessageInput = z.strictObject({
+  /** A client-chosen id makes retries idempotent-safe: a duplicate id is refused with CONFLICT. */
+  id: MessageId.optional(),
+  role: Role,
+  content: Content,
+  timestamp: EpochMs.optional(),
+  name: z.string().max(LIMITS.titleChars).optional(),
+  swipes: z.array(Content).min(1).max(LIMITS.swipes).optional(),
+  swipe_id: z.number().int().min(0).optional(),
+  status: MessageStatus.optional(),
+  extra: Extra.optional(),
+});
+export type NewMessageInput = z.infer<typeof NewMessageInput>;
+
+export const MessagePatch = z
+  .strictObject({
+    /** Replaces the text of the selected swipe. */
+    content: Content.optional(),
+    status: MessageStatus.optional(),
+    name: z.string().max(LIMITS.titleChars).optional(),
+    /** Shallow-merged into the message's extra. */
+    extra: Extra.optional(),
+    /** Adds a new swipe with this text and selects it. */
+    addSwipe: Content.optional(),
+    /** Selects an existing swipe by index. */
+    selectSwipe: z.number().int().min(0).optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, 'patch is empty')
+  .refine(
+    (p) => [p.content !== undefined || p.status !== undefined || p.name !== undefined || p.extra !== undefined, p.addSwipe !== undefined, p.selectSwipe !== undefined].filter(Boolean).length === 1,
+    'a patch either edits fields, adds a swipe, or selects a swipe: one at a time',
+  );
+export type MessagePatch = z.infer<typeof MessagePatch>;
+
+export const LoadOptions = z.strictObject({
+  limit: z.number().int().min(1).max(LIMITS.pageSize).optional(),
+  /** Id of a message; the page ends just before it. */
+  before: MessageId.optional(),
+});
+export type LoadOptions = z.infer<typeof LoadOptions>;
+
+export interface ChatSummary {
+  chatId: string;
+  characterId: string;
+  title: string;
+  messageCount: number;
+  created: number;
+  updated: number;
+  /** First characters of the newest message, or null for an empty chat. */
+  preview: string | null;
+  /** ok, or why the chat cannot be written: a damaged header, an unknown format version. */
+  status: 'ok' | 'corrupt' | 'read_only';
+  sizeBytes: number;
+}
+
+export interface LoadWarning {
+  kind: 'quarantined_line' | 'torn_tail' | 'repaired' | 'orphan_change';
+  message: string;
+  offset?: number;
+  quarantinePath?: string;
+}
+
+export interface ChatPage {
+  header: HeaderRecord;
+  messages: Message[];
+  /** True when older messages exist before this page. */
+  hasMore: boolean;
+  readOnly: boolean;
+  warnings: LoadWarning[];
+}
+
+export const PREVIEW_CHARS = 120;
