@@ -1,0 +1,69 @@
+// Backups taken before every destructive rewrite, with rotation that a burst cannot defeat:
+// besides the newest N, the oldest backup of every hour (last day) and of every day (last
+// month) is kept, so the copy from before a burst of bad saves survives the burst.
+import { join } from 'node:path';
+import { fsyncDir, ioError } from './durable.ts';
+import type { FsSeam } from './fs-seam.ts';
+
+const BACKUP_NAME = /^(\d{13})-(\d{4})\.jsonl$/;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+export interface BackupInfo {
+  path: string;
+  takenAt: number;
+}
+
+export async function listBackups(fs: FsSeam, dir: string): Promise<BackupInfo[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  return names
+    .map((name) => ({ name, m: BACKUP_NAME.exec(name) }))
+    .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
+    .map(({ name, m }) => ({ path: join(dir, name), takenAt: Number(m[1]), seq: Number(m[2]) }))
+    .sort((a, b) => b.takenAt - a.takenAt || b.seq - a.seq)
+    .map(({ path, takenAt }) => ({ path, takenAt }));
+}
+
+/** Which backups rotation keeps. Pure, so the policy is tested on its own. */
+export function backupsToKeep(backups: BackupInfo[], retention: number, now: number): Set<string> {
+  const keep = new Set(backups.slice(0, Math.max(1, retention)).map((b) => b.path));
+  const oldestInBucket = new Map<string, BackupInfo>();
+  for (const b of backups) {
+    const age = now - b.takenAt;
+    const bucket = age < DAY ? `h${Math.floor(b.takenAt / HOUR)}` : age < 30 * DAY ? `d${Math.floor(b.takenAt / DAY)}` : null;
+    if (bucket === null) continue;
+    const seen = oldestInBucket.get(bucket);
+    if (!seen || b.takenAt <= seen.takenAt) oldestInBucket.set(bucket, b);
+  }
+  for (const b of oldestInBucket.values()) keep.add(b.path);
+  return keep;
+}
+
+/** Copies `source` into the chat's backup folder, durably, then rotates. Returns the backup path. */
+export async function takeBackup(fs: FsSeam, dir: string, source: string, retention: number, now: number): Promise<string> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    const existing = await listBackups(fs, dir);
+    let seq = 0;
+    let target: string;
+    do target = join(dir, `${String(now).padStart(13, '0')}-${String(seq++).padStart(4, '0')}.jsonl`);
+    while (existing.some((b) => b.path === target));
+    const partial = `${target}.partial`;
+    await fs.copyFile(source, partial);
+    const fh = await fs.open(partial, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(partial, target);
+    await fsyncDir(dir);
+    // Rotation runs only once the new backup is durable, so the last good one is never gone first.
+    const all = [{ path: target, takenAt: now }, ...existing];
+    const keep = backupsToKeep(all, retention, now);
+    for (const b of all) if (!keep.has(b.path)) await fs.unlink(b.path).catch(() => {});
+    return target;
+  } catch (e) {
+    throw ioError(e, 'taking a backup before rewriting the chat');
+  }
+}

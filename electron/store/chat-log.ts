@@ -1,0 +1,426 @@
+// One open chat file: its header, a lazily built offset index of its records, and durable appends.
+//
+// The index is built backwards from the end of the file, one block at a time, only as far as a
+// caller needs: the newest page needs a few KiB, a lookup of an old message or a listing's count
+// needs more. Lines are classified cheaply (records.sniff) while indexing and fully validated with
+// zod when they are materialised into messages. Nothing read is ever written back, except for a
+// torn last line, which is quarantined before it is cut off.
+import type { FileHandle } from 'node:fs/promises';
+import { FORMAT_VERSION, PREVIEW_CHARS, type HeaderRecord, type LoadWarning, type Message, type MessageOp } from '../../shared/chat-format.ts';
+import { StoreError } from '../../shared/errors.ts';
+import { ioError } from './durable.ts';
+import type { FsSeam } from './fs-seam.ts';
+import { quarantineBytes } from './quarantine.ts';
+import { applyOp, parseHeader, parseRecord, serialize, sniff, toMessage } from './records.ts';
+
+const BLOCK = 256 * 1024;
+const HEADER_MAX = 1024 * 1024;
+const MESSAGE_CACHE = 2_000;
+const NL = 0x0a;
+
+interface Ref {
+  off: number;
+  len: number;
+}
+/** `replace` is a second first-appearance of an id (a hand-merged file): it supersedes fields. */
+interface OpRef extends Ref {
+  op: MessageOp['op'] | 'replace';
+}
+interface Entry {
+  id: string;
+  base?: Ref;
+  ops: OpRef[];
+  deleted: boolean;
+  broken: boolean;
+}
+
+export type ChatStatus = 'ok' | 'read_only' | 'corrupt';
+
+export class ChatLog {
+  readonly chatId: string;
+  readonly characterId: string;
+  readonly path: string;
+  header: HeaderRecord | null = null;
+  status: ChatStatus = 'ok';
+  statusReason = '';
+  size = 0;
+  readonly warnings: LoadWarning[] = [];
+  /** Newest title from a meta record, once one has been seen. */
+  title: string | undefined;
+  /** Time of the newest write this session (index-independent `updated`). */
+  lastWrite = 0;
+
+  private readonly fs: FsSeam;
+  private readonly quarantineDir: string;
+  private headerEnd = 0;
+  private endsWithNewline = true;
+  private scanStart = 0;
+  private recordCount = 0;
+  private readonly entries = new Map<string, Entry>();
+  private order: Entry[] = [];
+  private readonly cache = new Map<string, Message>();
+  private readonly quarantined = new Set<number>();
+  private reader: FileHandle | null = null;
+  private writer: FileHandle | null = null;
+
+  private constructor(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string) {
+    this.fs = fs;
+    this.chatId = chatId;
+    this.characterId = characterId;
+    this.path = path;
+    this.quarantineDir = quarantineDir;
+  }
+
+  static async open(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string): Promise<ChatLog> {
+    const log = new ChatLog(fs, chatId, characterId, path, quarantineDir);
+    try {
+      await log.init();
+    } catch (e) {
+      await log.close();
+      throw ioError(e, `reading chat ${chatId}`);
+    }
+    return log;
+  }
+
+  private async init(): Promise<void> {
+    this.reader = await this.fs.open(this.path, 'r');
+    this.size = (await this.reader.stat()).size;
+    const head = await this.read(0, Math.min(this.size, HEADER_MAX));
+    const nl = head.indexOf(NL);
+    const headerText = head.toString('utf8', 0, nl === -1 ? head.length : nl);
+    if (nl === -1 && this.size > HEADER_MAX) return this.markCorrupt('the header line is longer than 1 MiB');
+    const parsed = parseHeader(headerText.replace(/\r$/, ''));
+    if (!parsed.ok) return this.markCorrupt(this.size === 0 ? 'the file is empty' : parsed.reason);
+    if (parsed.header.chat_id !== this.chatId) return this.markCorrupt(`the header names chat ${parsed.header.chat_id}, not ${this.chatId}`);
+    this.header = parsed.header;
+    this.headerEnd = nl === -1 ? this.size : nl + 1;
+    if (parsed.header.version > FORMAT_VERSION) {
+      this.status = 'read_only';
+      this.statusReason = `format version ${parsed.header.version} is newer than this app knows (${FORMAT_VERSION}); opened read-only`;
+    }
+    await this.repairTornTail();
+    this.scanStart = this.size;
+  }
+
+  private markCorrupt(reason: string): void {
+    this.status = 'corrupt';
+    this.statusReason = reason;
+  }
+
+  /** A crash or a full disk can only damage the last line: keep it in quarantine, then cut it off. */
+  private async repairTornTail(): Promise<void> {
+    if (this.size === this.headerEnd) {
+      this.endsWithNewline = this.headerEnd === 0 || (await this.read(this.size - 1, 1))[0] === NL;
+      return;
+    }
+    if ((await this.read(this.size - 1, 1))[0] === NL) return;
+    let start = this.size;
+    let tail: Buffer = Buffer.alloc(0);
+    while (start > this.headerEnd) {
+      const from = Math.max(this.headerEnd, start - BLOCK);
+      tail = Buffer.concat([await this.read(from, start - from), tail]);
+      start = from;
+      const nl = tail.lastIndexOf(NL);
+      if (nl !== -1) {
+        tail = tail.subarray(nl + 1);
+        start = from + nl + 1;
+        break;
+      }
+    }
+    const rec = parseRecord(tail.toString('utf8').replace(/\r$/, ''));
+    if (rec.kind !== 'invalid') {
+      this.endsWithNewline = false; // complete, only the newline is missing: the next append adds it
+      return;
+    }
+    const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, start, tail);
+    this.warnings.push({ kind: 'torn_tail', message: `an incomplete last line (${tail.length} bytes, ${rec.reason}) was moved to quarantine`, offset: start, quarantinePath });
+    if (this.status === 'ok') {
+      const fh = await this.fs.open(this.path, 'r+');
+      try {
+        await fh.truncate(start);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    this.size = start;
+  }
+
+  private async read(off: number, len: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(len);
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await this.reader!.read(buf, got, len - got, off + got);
+      if (bytesRead === 0) throw new StoreError('CONFLICT', `chat ${this.chatId} shrank while being read; it was changed outside the app`);
+      got += bytesRead;
+    }
+    return buf;
+  }
+
+  get fullyIndexed(): boolean {
+    return this.scanStart <= this.headerEnd;
+  }
+
+  /** Indexes older lines, a block at a time, until `enough()` or the header is reached. */
+  private async scanBackward(enough: () => boolean): Promise<void> {
+    let carry: Buffer = Buffer.alloc(0); // the start of a line whose beginning lies in an older block
+    while (!this.fullyIndexed && !enough()) {
+      const end = this.scanStart - carry.length;
+      const from = Math.max(this.headerEnd, end - BLOCK);
+      const chunk = carry.length ? Buffer.concat([await this.read(from, end - from), carry]) : await this.read(from, end - from);
+      const batch: Entry[] = [];
+      let lineEnd = chunk.length; // exclusive; chunk ends on a line boundary
+      if (chunk[lineEnd - 1] === NL) lineEnd--;
+      else if (from + chunk.length !== this.size) throw new StoreError('INTERNAL', 'index scan lost a line boundary');
+      while (true) {
+        const nl = lineEnd > 0 ? chunk.lastIndexOf(NL, lineEnd - 1) : -1;
+        if (nl === -1 && from > this.headerEnd) break; // the line continues in an older block
+        const start = nl + 1;
+        await this.indexLine(from + start, chunk.subarray(start, lineEnd), batch);
+        this.scanStart = from + start;
+        if (nl === -1) break;
+        lineEnd = nl;
+      }
+      carry = from > this.headerEnd ? chunk.subarray(0, lineEnd) : Buffer.alloc(0);
+      if (batch.length) this.order = batch.reverse().concat(this.order);
+      if (carry.length > BLOCK * 64) {
+        await this.quarantine(from, carry, 'a line longer than 16 MiB');
+        this.scanStart = from;
+        carry = Buffer.alloc(0);
+      }
+    }
+  }
+
+  private entry(id: string): Entry {
+    let e = this.entries.get(id);
+    if (!e) this.entries.set(id, (e = { id, ops: [], deleted: false, broken: false }));
+    return e;
+  }
+
+  private async indexLine(off: number, line: Buffer, batch: Entry[]): Promise<void> {
+    const s = sniff(line);
+    if (s.kind === 'blank') return;
+    this.recordCount++;
+    const ref = { off, len: line.length };
+    switch (s.kind) {
+      case 'invalid':
+        await this.quarantine(off, line, s.reason);
+        return;
+      case 'meta':
+        if (s.title !== undefined && this.title === undefined) this.title = s.title;
+        return;
+      case 'op': {
+        const e = this.entry(s.id);
+        e.ops.unshift({ ...ref, op: s.op });
+        if (s.op === 'delete') e.deleted = true;
+        return;
+      }
+      case 'message': {
+        const e = this.entry(s.id);
+        if (e.base) {
+          // The id appeared again later: that later line becomes a full replacement.
+          e.ops.unshift({ ...e.base, op: 'replace' });
+          this.order = this.order.filter((x) => x !== e);
+          const i = batch.indexOf(e);
+          if (i !== -1) batch.splice(i, 1);
+        }
+        e.base = ref;
+        batch.push(e);
+      }
+    }
+  }
+
+  private async quarantine(off: number, bytes: Buffer, reason: string): Promise<void> {
+    if (this.quarantined.has(off)) return;
+    this.quarantined.add(off);
+    const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, off, bytes);
+    this.warnings.push({ kind: 'quarantined_line', message: `line at byte ${off} could not be read (${reason}); a copy is in quarantine`, offset: off, quarantinePath });
+  }
+
+  private async readLine(ref: Ref): Promise<Buffer> {
+    return this.read(ref.off, ref.len);
+  }
+
+  /** Builds the current state of one message; null if its lines turn out to be unreadable. */
+  private async materialize(e: Entry): Promise<Message | null> {
+    const cached = this.cache.get(e.id);
+    if (cached) return cached;
+    if (!e.base || e.broken) return null;
+    const baseBytes = await this.readLine(e.base);
+    const base = parseRecord(baseBytes.toString('utf8'));
+    if (base.kind !== 'message' || base.rec.id !== e.id) {
+      e.broken = true;
+      await this.quarantine(e.base.off, baseBytes, base.kind === 'invalid' ? base.reason : 'not the expected message');
+      return null;
+    }
+    let msg = toMessage(base.rec);
+    for (const ref of e.ops) {
+      const bytes = await this.readLine(ref);
+      const rec = parseRecord(bytes.toString('utf8'));
+      if (ref.op === 'replace' && rec.kind === 'message' && rec.rec.id === e.id) {
+        msg = { ...toMessage(rec.rec), edited: rec.rec.timestamp };
+      } else if (rec.kind === 'op' && rec.rec.id === e.id) {
+        applyOp(msg, rec.rec);
+      } else {
+        await this.quarantine(ref.off, bytes, rec.kind === 'invalid' ? rec.reason : 'not the expected change');
+      }
+    }
+    this.remember(msg);
+    return msg;
+  }
+
+  private remember(msg: Message): void {
+    this.cache.delete(msg.id);
+    this.cache.set(msg.id, msg);
+    if (this.cache.size > MESSAGE_CACHE) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  assertReadable(): HeaderRecord {
+    if (this.status === 'corrupt' || !this.header) {
+      throw new StoreError('CORRUPT', `chat ${this.chatId} cannot be read: ${this.statusReason}. The file was left untouched.`, { chatId: this.chatId });
+    }
+    return this.header;
+  }
+
+  private assertWritable(): void {
+    this.assertReadable();
+    if (this.status === 'read_only') throw new StoreError('READ_ONLY', `chat ${this.chatId} is read-only: ${this.statusReason}`, { chatId: this.chatId });
+  }
+
+  /** The newest `limit` live messages before `beforeId` (or the end), oldest first. */
+  async page(limit: number, beforeId?: string): Promise<{ messages: Message[]; hasMore: boolean }> {
+    this.assertReadable();
+    let fromEnd = 0; // position counted from the end of `order`, stable while older entries are prepended
+    if (beforeId !== undefined) {
+      const anchor = await this.locate(beforeId, true);
+      fromEnd = this.order.length - this.order.indexOf(anchor);
+    }
+    for (;;) {
+      const picked: Entry[] = [];
+      let i = this.order.length - fromEnd - 1;
+      let more = false;
+      for (;;) {
+        if (i < 0) {
+          if (this.fullyIndexed) break;
+          const before = this.order.length;
+          await this.scanBackward(() => this.order.length > before);
+          i += this.order.length - before;
+          continue;
+        }
+        const e = this.order[i--]!;
+        if (e.deleted || e.broken) continue;
+        if (picked.length === limit) {
+          more = true;
+          break;
+        }
+        picked.push(e);
+      }
+      const messages: Message[] = [];
+      for (const e of picked.reverse()) {
+        const m = await this.materialize(e);
+        if (m) messages.push(m);
+      }
+      // A line that failed validation just now shrank the page: pick again without it.
+      if (messages.length === picked.length) return { messages, hasMore: more };
+    }
+  }
+
+  /** Finds a message's entry, indexing further back only as far as needed. */
+  private async locate(id: string, allowDeleted = false): Promise<Entry> {
+    let e = this.entries.get(id);
+    if (!e?.base) {
+      await this.scanBackward(() => this.entries.get(id)?.base !== undefined);
+      e = this.entries.get(id);
+    }
+    if (!e?.base || e.broken || (e.deleted && !allowDeleted)) {
+      throw new StoreError('NOT_FOUND', `message ${id} does not exist in chat ${this.chatId}`, { chatId: this.chatId, messageId: id });
+    }
+    return e;
+  }
+
+  async message(id: string): Promise<Message> {
+    const e = await this.locate(id);
+    const m = await this.materialize(e);
+    if (!m) throw new StoreError('CORRUPT', `message ${id} is unreadable; its line is in quarantine`, { chatId: this.chatId, messageId: id });
+    return m;
+  }
+
+  async hasId(id: string): Promise<boolean> {
+    if (!this.entries.get(id)?.base) await this.scanBackward(() => this.entries.get(id)?.base !== undefined);
+    return this.entries.get(id)?.base !== undefined;
+  }
+
+  // ---- writes: each is one fdatasync'd append ----
+
+  private async append(rec: object): Promise<Ref> {
+    this.assertWritable();
+    const text = serialize(rec);
+    const buf = Buffer.from(this.endsWithNewline ? text : `\n${text}`);
+    const prev = this.size;
+    try {
+      this.writer ??= await this.fs.open(this.path, 'a');
+      const { size } = await this.writer.stat();
+      if (size !== prev) throw new StoreError('CONFLICT', `chat ${this.chatId} was changed outside the app (expected ${prev} bytes, found ${size})`, { chatId: this.chatId });
+      let done = 0;
+      while (done < buf.length) done += (await this.writer.write(buf, done, buf.length - done)).bytesWritten;
+      await this.writer.datasync();
+    } catch (e) {
+      // Leave no partial line behind: cut back to the last acknowledged byte.
+      if (!(e instanceof StoreError)) await this.writer?.truncate(prev).then(() => this.writer?.datasync()).catch(() => {});
+      throw ioError(e, `saving to chat ${this.chatId}`);
+    }
+    const off = prev + (this.endsWithNewline ? 0 : 1);
+    this.endsWithNewline = true;
+    this.size = prev + buf.length;
+    this.recordCount++;
+    this.lastWrite = Date.now();
+    return { off, len: Buffer.byteLength(text) - 1 };
+  }
+
+  async appendMessage(msg: Message): Promise<Message> {
+    const base = await this.append(msg);
+    const e = this.entry(msg.id);
+    e.base = base;
+    this.order.push(e);
+    this.remember(msg);
+    return msg;
+  }
+
+  async appendChange(op: MessageOp, next: Message | null): Promise<void> {
+    const e = await this.locate(op.id);
+    const ref = await this.append(op);
+    e.ops.push({ ...ref, op: op.op });
+    if (op.op === 'delete') {
+      e.deleted = true;
+      this.cache.delete(op.id);
+    } else if (next) this.remember(next);
+  }
+
+  async appendMeta(rec: { op: 'meta'; timestamp: number; title?: string; metadata?: Record<string, unknown> }): Promise<void> {
+    await this.append(rec);
+    if (rec.title !== undefined) this.title = rec.title;
+  }
+
+  // ---- summaries ----
+
+  async stats(): Promise<{ messageCount: number; preview: string | null; updated: number; deadRatio: number }> {
+    await this.scanBackward(() => false);
+    let messageCount = 0;
+    let newest: Entry | undefined;
+    for (const e of this.order) {
+      if (e.deleted || e.broken) continue;
+      messageCount++;
+      newest = e;
+    }
+    const last = newest ? await this.materialize(newest) : null;
+    const updated = Math.max(this.header?.timestamp ?? 0, this.lastWrite, last ? (last.edited ?? last.timestamp) : 0);
+    const deadRatio = this.recordCount === 0 ? 0 : 1 - messageCount / this.recordCount;
+    return { messageCount, preview: last ? last.content.slice(0, PREVIEW_CHARS) : null, updated, deadRatio };
+  }
+
+  async close(): Promise<void> {
+    const handles = [this.reader, this.writer];
+    this.reader = this.writer = null;
+    await Promise.all(handles.map((h) => h?.close().catch(() => {})));
+  }
+}

@@ -1,0 +1,59 @@
+// Full, forward read of a chat file into its live state, and the compacted text of that state.
+// Used to compact a chat (drop superseded lines) and by tests to check a file independently of
+// the lazy index.
+import type { HeaderRecord, Message } from '../../shared/chat-format.ts';
+import { applyOp, parseHeader, parseRecord, serialize, toMessage } from './records.ts';
+
+export interface FullState {
+  header: HeaderRecord;
+  messages: Message[];
+  /** Lines that failed validation; they must be quarantined before any rewrite drops them. */
+  invalid: { offset: number; bytes: Buffer; reason: string }[];
+  records: number;
+}
+
+export function readFullState(buf: Buffer): FullState | { error: string } {
+  let nl = buf.indexOf(0x0a);
+  const headerEnd = nl === -1 ? buf.length : nl;
+  const parsed = parseHeader(buf.toString('utf8', 0, headerEnd).replace(/\r$/, ''));
+  if (!parsed.ok) return { error: parsed.reason };
+  const header: HeaderRecord = { ...parsed.header, metadata: { ...parsed.header.metadata } };
+  const byId = new Map<string, Message>();
+  const deleted = new Set<string>();
+  const invalid: FullState['invalid'] = [];
+  let records = 0;
+  let off = headerEnd + 1;
+  while (off < buf.length) {
+    nl = buf.indexOf(0x0a, off);
+    const end = nl === -1 ? buf.length : nl;
+    const bytes = buf.subarray(off, end);
+    const text = bytes.toString('utf8').replace(/\r$/, '');
+    if (text.length > 0) {
+      records++;
+      const rec = parseRecord(text);
+      if (rec.kind === 'message') {
+        const prev = byId.get(rec.rec.id);
+        const msg = toMessage(rec.rec);
+        if (prev) msg.edited = rec.rec.timestamp;
+        if (!deleted.has(rec.rec.id)) byId.set(rec.rec.id, msg); // Map keeps first-appearance order
+      } else if (rec.kind === 'op') {
+        const msg = byId.get(rec.rec.id);
+        if (rec.rec.op === 'delete') {
+          byId.delete(rec.rec.id);
+          deleted.add(rec.rec.id);
+        } else if (msg) applyOp(msg, rec.rec);
+      } else if (rec.kind === 'meta') {
+        if (rec.rec.title !== undefined) header.title = rec.rec.title;
+        if (rec.rec.metadata) Object.assign(header.metadata, rec.rec.metadata);
+      } else {
+        invalid.push({ offset: off, bytes: Buffer.from(bytes), reason: rec.reason });
+      }
+    }
+    off = end + 1;
+  }
+  return { header, messages: [...byId.values()], invalid, records };
+}
+
+export function compactedText(state: FullState): string {
+  return serialize(state.header) + state.messages.map(serialize).join('');
+}

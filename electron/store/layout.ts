@@ -1,0 +1,35 @@
+// Where everything lives under dataDir. The only place that builds paths from ids,
+// and it only accepts ids that already passed the shared zod schemas.
+import { join } from 'node:path';
+
+export const CHAT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.jsonl$/;
+/** write-file-atomic's temp names are `<target>.<uint32>`. */
+export const REWRITE_TEMP = /^[0-9a-f-]{36}\.jsonl\.\d+$/;
+
+export class Layout {
+  readonly dataDir: string;
+  constructor(dataDir: string) {
+    this.dataDir = dataDir;
+  }
+  get lockFile(): string {
+    return join(this.dataDir, 'cardshark.lock');
+  }
+  get chatsDir(): string {
+    return join(this.dataDir, 'chats');
+  }
+  characterDir(characterId: string): string {
+    return join(this.chatsDir, characterId);
+  }
+  chatFile(characterId: string, chatId: string): string {
+    return join(this.characterDir(characterId), `${chatId}.jsonl`);
+  }
+  backupDir(chatId: string): string {
+    return join(this.dataDir, 'backups', chatId);
+  }
+  trashDir(characterId: string): string {
+    return join(this.dataDir, 'trash', characterId);
+  }
+  quarantineDir(chatId: string): string {
+    return join(this.dataDir, 'quarantine', chatId);
+  }
+}

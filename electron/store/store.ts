@@ -1,0 +1,362 @@
+// The chat store: owns the data directory (under an exclusive lock), one ChatLog per open chat,
+// and a write queue per chat. Every public call validates its input with the shared zod schemas
+// first, so bad input gets INVALID_INPUT and never reaches the disk.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import {
+  ChatId,
+  CharacterId,
+  CreateChatInput,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  LoadOptions,
+  MessageId,
+  MessagePatch,
+  NewMessageInput,
+  Title,
+  type ChatPage,
+  type ChatSummary,
+  type HeaderRecord,
+  type Message,
+  type MessageOp,
+} from '../../shared/chat-format.ts';
+import { StoreError } from '../../shared/errors.ts';
+import { takeBackup } from './backups.ts';
+import { ChatLog } from './chat-log.ts';
+import { compactedText, readFullState } from './compaction.ts';
+import { atomicRewrite, errnoOf, fsyncDir, ioError } from './durable.ts';
+import { nodeFs, type FsSeam } from './fs-seam.ts';
+import { CHAT_FILE, Layout, REWRITE_TEMP } from './layout.ts';
+import { DirLock } from './lock.ts';
+import { quarantineBytes } from './quarantine.ts';
+import { serialize } from './records.ts';
+import type { ChatStore, ChatStoreOptions } from './types.ts';
+import { KeyedQueue } from './write-queue.ts';
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue?.path.length ? `${what}.${issue.path.join('.')}` : what;
+  throw new StoreError('INVALID_INPUT', `${where}: ${issue?.message ?? 'invalid'}`, { field: where });
+}
+
+interface ChatLocation {
+  characterId: string;
+  path: string;
+}
+
+export async function openChatStore(options: ChatStoreOptions): Promise<ChatStore> {
+  if (typeof options?.dataDir !== 'string' || options.dataDir.length === 0) throw new StoreError('INVALID_INPUT', 'dataDir is required');
+  const fs = options.fs ?? nodeFs;
+  const layout = new Layout(options.dataDir);
+  try {
+    await fs.mkdir(layout.chatsDir, { recursive: true });
+  } catch (e) {
+    throw ioError(e, `creating the data directory ${options.dataDir}`);
+  }
+  const lock = await DirLock.acquire(layout.lockFile);
+  try {
+    const chats = await discoverChats(fs, layout);
+    return new FileChatStore(fs, layout, lock, chats, options);
+  } catch (e) {
+    await lock.release();
+    throw ioError(e, 'opening the chat store');
+  }
+}
+
+/** Finds every chat file, and removes temp files left by rewrites a crash interrupted. */
+async function discoverChats(fs: FsSeam, layout: Layout): Promise<Map<string, ChatLocation>> {
+  const chats = new Map<string, ChatLocation>();
+  for (const characterId of await fs.readdir(layout.chatsDir)) {
+    if (!CharacterId.safeParse(characterId).success) continue;
+    const dir = layout.characterDir(characterId);
+    const names = await fs.readdir(dir).catch((e) => {
+      if (errnoOf(e) === 'ENOTDIR') return [] as string[];
+      throw e;
+    });
+    for (const name of names) {
+      if (REWRITE_TEMP.test(name)) {
+        await fs.unlink(join(dir, name)).catch(() => {});
+        continue;
+      }
+      const m = CHAT_FILE.exec(name);
+      if (m) chats.set(m[1]!, { characterId, path: join(dir, name) });
+    }
+  }
+  return chats;
+}
+
+class FileChatStore implements ChatStore {
+  readonly dataDir: string;
+  private readonly fs: FsSeam;
+  private readonly layout: Layout;
+  private readonly lock: DirLock;
+  private readonly chats: Map<string, ChatLocation>;
+  private readonly logs = new Map<string, ChatLog>();
+  private readonly queue = new KeyedQueue();
+  private readonly retention: number;
+  private readonly compactRatio: number;
+  private readonly compactMinBytes: number;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, options: ChatStoreOptions) {
+    this.fs = fs;
+    this.layout = layout;
+    this.lock = lock;
+    this.chats = chats;
+    this.dataDir = layout.dataDir;
+    this.retention = options.backupRetention ?? 5;
+    this.compactRatio = options.compactRatio ?? 0.5;
+    this.compactMinBytes = options.compactMinBytes ?? 64 * 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  // ---- plumbing ----
+
+  private onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
+    let id: string;
+    try {
+      id = parse(ChatId, chatId, 'chatId');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.queue.run(id, async () => {
+      const log = await this.log(id);
+      try {
+        return await task(log, id);
+      } catch (e) {
+        // After a failed write the file may hold bytes we did not account for: re-read it next time.
+        if (e instanceof StoreError && (e.code === 'IO_ERROR' || e.code === 'DISK_FULL' || e.code === 'CONFLICT')) await this.forget(id);
+        throw ioError(e, `chat ${id}`);
+      }
+    });
+  }
+
+  private async log(chatId: string): Promise<ChatLog> {
+    const open = this.logs.get(chatId);
+    if (open) return open;
+    const loc = this.chats.get(chatId);
+    if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
+    const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId));
+    this.logs.set(chatId, log);
+    return log;
+  }
+
+  private async forget(chatId: string): Promise<void> {
+    const log = this.logs.get(chatId);
+    this.logs.delete(chatId);
+    await log?.close();
+  }
+
+  private async summarize(log: ChatLog): Promise<ChatSummary> {
+    const base = { chatId: log.chatId, characterId: log.characterId, sizeBytes: log.size };
+    if (log.status === 'corrupt' || !log.header) {
+      return { ...base, title: `Unreadable chat (${log.chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt' };
+    }
+    const s = await log.stats();
+    return { ...base, title: log.title ?? log.header.title, messageCount: s.messageCount, created: log.header.timestamp, updated: s.updated, preview: s.preview, status: log.status };
+  }
+
+  // ---- chats ----
+
+  async createChat(input: CreateChatInput): Promise<ChatSummary> {
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
+    const { characterId, title, metadata } = parse(CreateChatInput, input, 'input');
+    const chatId = randomUUID();
+    const created = this.now();
+    const header: HeaderRecord = {
+      format: FORMAT_NAME,
+      version: FORMAT_VERSION,
+      chat_id: chatId,
+      character_id: characterId,
+      timestamp: created,
+      title: title ?? `Chat ${new Date(created).toISOString().slice(0, 16).replace('T', ' ')}`,
+      metadata: metadata ?? {},
+    };
+    const path = this.layout.chatFile(characterId, chatId);
+    return this.queue.run(chatId, async () => {
+      try {
+        await this.fs.mkdir(this.layout.characterDir(characterId), { recursive: true });
+        await fsyncDir(this.layout.chatsDir);
+        await atomicRewrite(this.fs, path, serialize(header));
+      } catch (e) {
+        throw ioError(e, 'creating the chat');
+      }
+      this.chats.set(chatId, { characterId, path });
+      return this.summarize(await this.log(chatId));
+    });
+  }
+
+  async listChats(characterId: string): Promise<ChatSummary[]> {
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
+    const id = parse(CharacterId, characterId, 'characterId');
+    const ids = [...this.chats].filter(([, loc]) => loc.characterId === id).map(([chatId]) => chatId);
+    const out: ChatSummary[] = [];
+    for (const chatId of ids) {
+      // A chat that cannot even be opened (EACCES, EIO) is still listed, never hidden.
+      out.push(await this.onChat(chatId, (log) => this.summarize(log)).catch((e) => this.unreadableSummary(chatId, e)));
+    }
+    return out.sort((a, b) => b.updated - a.updated);
+  }
+
+  private unreadableSummary(chatId: string, e: unknown): ChatSummary {
+    if (e instanceof StoreError && e.code === 'NOT_FOUND') throw e;
+    const loc = this.chats.get(chatId);
+    return { chatId, characterId: loc?.characterId ?? '', title: `Unreadable chat (${chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt', sizeBytes: 0 };
+  }
+
+  getChat(chatId: string): Promise<ChatSummary> {
+    return this.onChat(chatId, (log) => this.summarize(log));
+  }
+
+  loadChat(chatId: string, options: LoadOptions = {}): Promise<ChatPage> {
+    const opts = parse(LoadOptions, options, 'options');
+    return this.onChat(chatId, async (log) => {
+      const header = log.assertReadable();
+      const { messages, hasMore } = await log.page(opts.limit ?? 50, opts.before);
+      return { header: { ...header, title: log.title ?? header.title }, messages, hasMore, readOnly: log.status !== 'ok', warnings: [...log.warnings] };
+    });
+  }
+
+  renameChat(chatId: string, title: string): Promise<ChatSummary> {
+    const t = parse(Title, title, 'title');
+    return this.onChat(chatId, async (log) => {
+      await log.appendMeta({ op: 'meta', timestamp: this.now(), title: t });
+      return this.summarize(log);
+    });
+  }
+
+  deleteChat(chatId: string): Promise<void> {
+    return this.onChat(chatId, async (log, id) => {
+      const trash = this.layout.trashDir(log.characterId);
+      const target = join(trash, `${id}.${this.now()}.jsonl`);
+      await this.forget(id);
+      await this.fs.mkdir(trash, { recursive: true });
+      await this.fs.rename(log.path, target);
+      await fsyncDir(trash);
+      await fsyncDir(this.layout.characterDir(log.characterId));
+      this.chats.delete(id);
+    });
+  }
+
+  // ---- messages ----
+
+  appendMessage(chatId: string, message: NewMessageInput): Promise<Message> {
+    const input = parse(NewMessageInput, message, 'message');
+    if (input.swipes) {
+      const sel = input.swipe_id ?? input.swipes.length - 1;
+      if (sel >= input.swipes.length) return Promise.reject(new StoreError('INVALID_INPUT', 'message.swipe_id: out of range', { field: 'message.swipe_id' }));
+      if (input.swipes[sel] !== input.content) return Promise.reject(new StoreError('INVALID_INPUT', 'message.content must equal the selected swipe', { field: 'message.content' }));
+    } else if (input.swipe_id !== undefined) {
+      return Promise.reject(new StoreError('INVALID_INPUT', 'message.swipe_id needs swipes', { field: 'message.swipe_id' }));
+    }
+    return this.onChat(chatId, async (log, id) => {
+      if (input.id !== undefined && (await log.hasId(input.id))) {
+        throw new StoreError('CONFLICT', `message ${input.id} already exists in chat ${id}; ids are never reused`, { chatId: id, messageId: input.id });
+      }
+      const msg: Message = { id: input.id ?? randomUUID(), role: input.role, content: input.content, timestamp: input.timestamp ?? this.now() };
+      if (input.name !== undefined) msg.name = input.name;
+      if (input.swipes) {
+        msg.swipes = input.swipes;
+        msg.swipe_id = input.swipe_id ?? input.swipes.length - 1;
+      }
+      if (input.status !== undefined) msg.status = input.status;
+      if (input.extra !== undefined) msg.extra = input.extra;
+      return log.appendMessage(msg);
+    });
+  }
+
+  updateMessage(chatId: string, messageId: string, patch: MessagePatch): Promise<Message> {
+    const mid = parse(MessageId, messageId, 'messageId');
+    const p = parse(MessagePatch, patch, 'patch');
+    return this.onChat(chatId, async (log) => {
+      const current = await log.message(mid);
+      const next: Message = { ...current, ...(current.swipes ? { swipes: [...current.swipes] } : {}) };
+      const timestamp = this.now();
+      let op: MessageOp;
+      if (p.addSwipe !== undefined) {
+        const swipes = current.swipes ?? [current.content];
+        if (swipes.length >= 1000) throw new StoreError('TOO_LARGE', 'a message can hold at most 1000 swipes');
+        op = { op: 'swipe_add', id: mid, timestamp, content: p.addSwipe };
+        next.swipes = [...swipes, p.addSwipe];
+        next.swipe_id = next.swipes.length - 1;
+        next.content = p.addSwipe;
+      } else if (p.selectSwipe !== undefined) {
+        const text = current.swipes?.[p.selectSwipe];
+        if (text === undefined) throw new StoreError('INVALID_INPUT', `patch.selectSwipe: message has ${current.swipes?.length ?? 1} swipe(s)`, { field: 'patch.selectSwipe' });
+        op = { op: 'swipe_select', id: mid, timestamp, index: p.selectSwipe };
+        next.swipe_id = p.selectSwipe;
+        next.content = text;
+      } else {
+        op = { op: 'edit', id: mid, timestamp };
+        if (p.content !== undefined) {
+          op.content = p.content;
+          next.content = p.content;
+          if (next.swipes && next.swipe_id !== undefined) next.swipes[next.swipe_id] = p.content;
+        }
+        if (p.status !== undefined) next.status = op.status = p.status;
+        if (p.name !== undefined) next.name = op.name = p.name;
+        if (p.extra !== undefined) {
+          op.extra = p.extra;
+          next.extra = { ...current.extra, ...p.extra };
+        }
+      }
+      next.edited = timestamp;
+      await log.appendChange(op, next);
+      return next;
+    });
+  }
+
+  deleteMessage(chatId: string, messageId: string): Promise<void> {
+    const mid = parse(MessageId, messageId, 'messageId');
+    return this.onChat(chatId, async (log) => {
+      await log.message(mid);
+      await log.appendChange({ op: 'delete', id: mid, timestamp: this.now() }, null);
+    });
+  }
+
+  // ---- rewrites ----
+
+  compactChat(chatId: string): Promise<ChatSummary> {
+    return this.onChat(chatId, async (log, id) => {
+      await this.compact(log, id);
+      return this.summarize(await this.log(id));
+    });
+  }
+
+  /** Backup first, quarantine what cannot be carried over, then an atomic, verified rewrite. */
+  private async compact(log: ChatLog, id: string): Promise<void> {
+    log.assertReadable();
+    if (log.status !== 'ok') throw new StoreError('READ_ONLY', `chat ${id} is read-only: ${log.statusReason}`);
+    const buf = await this.fs.readFile(log.path);
+    const state = readFullState(buf);
+    if ('error' in state) throw new StoreError('CORRUPT', `chat ${id} cannot be compacted: ${state.error}`);
+    for (const bad of state.invalid) await quarantineBytes(this.fs, this.layout.quarantineDir(id), bad.offset, bad.bytes);
+    await takeBackup(this.fs, this.layout.backupDir(id), log.path, this.retention, this.now());
+    await this.forget(id);
+    await atomicRewrite(this.fs, log.path, compactedText(state));
+  }
+
+  async flush(): Promise<void> {
+    await this.queue.idle();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.idle();
+    for (const [id, log] of [...this.logs]) {
+      if (log.status !== 'ok' || !log.fullyIndexed || log.size < this.compactMinBytes) continue;
+      const { deadRatio } = await log.stats();
+      if (deadRatio > this.compactRatio) await this.compact(log, id).catch(() => {}); // the log stays valid if compaction fails
+    }
+    for (const id of [...this.logs.keys()]) await this.forget(id);
+    await this.lock.release();
+  }
+}
+
+
