@@ -1,0 +1,15 @@
+// What every generation backend provides: a stream of text deltas for a prompt.
+export interface PromptMessage {
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+}
+
+export interface GenerateContext {
+  messages: PromptMessage[];
+  /** Aborts the stream; the provider stops yielding soon after. */
+  signal: AbortSignal;
+  /** Which swipe this is (0 for a fresh reply), so the demo varies its text. */
+  variant: number;
+}
+
+export type Provider = (ctx: GenerateContext) => AsyncIterable<string>;

@@ -1,0 +1,149 @@
+// Binds the contract to the store: one handler per channel. Every call is
+// (1) sender-checked, (2) safeParsed, (3) executed, (4) answered with an envelope.
+// It never throws, whatever the renderer sends; both transports reuse it.
+import type { z } from 'zod';
+import { StoreError, toErrorInfo } from '../../shared/errors.ts';
+import { CHANNELS, isChannelName, type ChannelName, type Channels, type Result } from '../../shared/ipc-contract.ts';
+import type { ChatStore } from '../store/types.ts';
+import type { CharacterRegistry } from '../app-data/characters.ts';
+import type { AppState } from '../app-data/app-state.ts';
+import { publicSettings, type SettingsStore } from '../app-data/settings.ts';
+import type { Emit, GenerationManager } from '../generation/manager.ts';
+
+export interface BindingDeps {
+  store: ChatStore;
+  characters: CharacterRegistry;
+  appState: AppState;
+  settings: SettingsStore;
+  generation: GenerationManager;
+  emit: Emit;
+}
+
+type Handlers = {
+  [K in ChannelName]: (req: z.output<Channels[K]['request']>) => Promise<z.output<Channels[K]['response']>>;
+};
+
+export interface Binding<S> {
+  /** Answers one call. Resolves to an envelope; never rejects. */
+  handle(sender: S, channel: unknown, payload: unknown): Promise<Result<unknown>>;
+}
+
+const MAX_ERROR_MESSAGE = 500;
+
+export function createHandlers(d: BindingDeps): Handlers {
+  async function changed(chatId: string) {
+    const summary = await d.store.getChat(chatId);
+    d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+  }
+  async function requireCharacter(id: string) {
+    if (!(await d.characters.get(id))) throw new StoreError('NOT_FOUND', `no character with id ${id}`);
+  }
+
+  return {
+    listCharacters: () => d.characters.list(),
+    async createCharacter({ name }) {
+      const c = await d.characters.create(name);
+      d.emit('characters:changed', {});
+      return c;
+    },
+    async getActiveCharacter() {
+      const id = await d.appState.getActiveCharacter();
+      return { characterId: id && (await d.characters.get(id)) ? id : null };
+    },
+    async setActiveCharacter({ characterId }) {
+      await requireCharacter(characterId);
+      await d.appState.setActiveCharacter(characterId);
+      return { ok: true as const };
+    },
+    async listChats({ characterId }) {
+      await requireCharacter(characterId);
+      return d.store.listChats(characterId);
+    },
+    async createChat(input) {
+      await requireCharacter(input.characterId);
+      const summary = await d.store.createChat(input);
+      d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary });
+      return summary;
+    },
+    getChat: ({ chatId }) => d.store.getChat(chatId),
+    loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
+    async renameChat({ chatId, title }) {
+      const summary = await d.store.renameChat(chatId, title);
+      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+      return summary;
+    },
+    async deleteChat({ chatId }) {
+      const { characterId } = await d.store.getChat(chatId);
+      await d.store.deleteChat(chatId);
+      await d.appState.forgetChat(chatId);
+      d.emit('chat:removed', { chatId, characterId });
+      return { ok: true as const };
+    },
+    async getActiveChat({ characterId }) {
+      const chatId = await d.appState.getActiveChat(characterId);
+      if (!chatId) return { chatId: null };
+      // The chat may have been removed behind our back (another tool, a restore).
+      const exists = await d.store.getChat(chatId).then(
+        (s) => s.characterId === characterId,
+        () => false,
+      );
+      return { chatId: exists ? chatId : null };
+    },
+    async setActiveChat({ characterId, chatId }) {
+      const summary = await d.store.getChat(chatId);
+      if (summary.characterId !== characterId) throw new StoreError('INVALID_INPUT', 'that chat belongs to another character');
+      await d.appState.setActiveChat(characterId, chatId);
+      return { ok: true as const };
+    },
+    async appendMessage({ chatId, message }) {
+      const m = await d.store.appendMessage(chatId, message);
+      await changed(chatId);
+      return m;
+    },
+    async updateMessage({ chatId, messageId, patch }) {
+      const m = await d.store.updateMessage(chatId, messageId, patch);
+      await changed(chatId);
+      return m;
+    },
+    async deleteMessage({ chatId, messageId }) {
+      await d.store.deleteMessage(chatId, messageId);
+      await changed(chatId);
+      return { ok: true as const };
+    },
+    generate: (req) => d.generation.start(req),
+    stopGeneration: async ({ streamId }) => ({ stopped: d.generation.stop(streamId) }),
+    getGenerationSettings: async () => publicSettings(await d.settings.get()),
+    setGenerationSettings: async (patch) => publicSettings(await d.settings.update(patch)),
+  };
+}
+
+export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S) => boolean): Binding<S> {
+  const handlers = createHandlers(deps);
+  return {
+    async handle(sender, channel, payload) {
+      try {
+        if (!isTrustedSender(sender)) return fail('INVALID_INPUT', 'call refused: untrusted sender', { reason: 'sender' });
+        if (!isChannelName(channel)) return fail('INVALID_INPUT', 'unknown channel', { reason: 'channel' });
+        const spec = CHANNELS[channel];
+        const parsed = spec.request.safeParse(payload);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+          return fail('INVALID_INPUT', `${channel}: ${where}${issue?.message ?? 'invalid payload'}`, { reason: 'payload' });
+        }
+        const handler = handlers[channel] as (req: unknown) => Promise<unknown>;
+        const data = await handler(parsed.data);
+        // Our own answers are checked too: a store bug must not leak a malformed shape.
+        if (!spec.response.safeParse(data).success) return fail('INTERNAL', `${channel}: the answer did not match the contract`);
+        return { ok: true, data };
+      } catch (e) {
+        const info = toErrorInfo(e);
+        return { ok: false, error: { ...info, message: info.message.slice(0, MAX_ERROR_MESSAGE) } };
+      }
+    },
+  };
+}
+
+function fail(code: StoreError['code'], message: string, details?: Record<string, unknown>): Result<never> {
+  return { ok: false, error: details ? { code, message: message.slice(0, MAX_ERROR_MESSAGE), details } : { code, message: message.slice(0, MAX_ERROR_MESSAGE) } };
+}

@@ -1,0 +1,287 @@
+// The CardShark UI. It knows only the typed API object (window.cardshark).
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ChatSummary, Message } from '../shared/chat-format.ts';
+import type { CardsharkApi, Character, Result } from '../shared/ipc-contract.ts';
+import { pushNotice } from './notices.ts';
+import { useSaveState } from './save-state.ts';
+import { VirtualList } from './components/VirtualList.tsx';
+import { MessageView, type MessageActions } from './components/MessageView.tsx';
+import { CharacterList, ChatList } from './components/Sidebar.tsx';
+import { Notices, SaveIndicator } from './components/StatusBits.tsx';
+import { Settings } from './components/Settings.tsx';
+
+const PAGE = 100;
+
+interface Stream {
+  streamId: string;
+  text: string;
+  mode: 'new' | 'swipe';
+  messageId?: string;
+}
+
+type Row = { kind: 'message'; m: Message } | { kind: 'stream'; s: Stream };
+
+function byUpdated(a: ChatSummary, b: ChatSummary) {
+  return b.updated - a.updated;
+}
+
+function newId(): string {
+  return crypto.randomUUID();
+}
+
+export function App({ api }: { api: CardsharkApi }) {
+  const [characters, setCharacters] = useState<Character[]>([]);
+  const [characterId, setCharacterId] = useState<string | null>(null);
+  const [chats, setChats] = useState<ChatSummary[]>([]);
+  const [chatId, setChatId] = useState<string | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [hasMore, setHasMore] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [streams, setStreams] = useState<Record<string, Stream>>({});
+  const [draft, setDraft] = useState('');
+  const save = useSaveState();
+  const current = useRef({ characterId, chatId });
+  current.current = { characterId, chatId };
+
+  /** Reads: report failures as notices, return the data or undefined. */
+  const read = useCallback(async <T,>(label: string, p: Promise<Result<T>>): Promise<T | undefined> => {
+    const r = await p;
+    if (r.ok) return r.data;
+    pushNotice({ level: 'error', code: r.error.code, message: `${label}: [${r.error.code}] ${r.error.message}` });
+    return undefined;
+  }, []);
+
+  const openChat = useCallback(
+    async (id: string | null, charId: string) => {
+      setChatId(id);
+      setMessages([]);
+      setHasMore(false);
+      if (!id) return;
+      void api.setActiveChat({ characterId: charId, chatId: id });
+      const page = await read('Opening chat', api.loadChat({ chatId: id, options: { limit: PAGE } }));
+      if (!page || current.current.chatId !== id) return;
+      setMessages(page.messages);
+      setHasMore(page.hasMore);
+      for (const w of page.warnings) pushNotice({ level: 'warning', message: w.message });
+    },
+    [api, read],
+  );
+
+  const selectCharacter = useCallback(
+    async (id: string) => {
+      setCharacterId(id);
+      setChats([]);
+      void api.setActiveCharacter({ characterId: id });
+      const list = await read('Listing chats', api.listChats({ characterId: id }));
+      if (!list || current.current.characterId !== id) return;
+      const sorted = [...list].sort(byUpdated);
+      setChats(sorted);
+      const active = await read('Finding the active chat', api.getActiveChat({ characterId: id }));
+      if (current.current.characterId !== id) return;
+      await openChat(active?.chatId ?? sorted[0]?.chatId ?? null, id);
+    },
+    [api, read, openChat],
+  );
+
+  // Startup: characters and the last selection (kept main-side, so it survives restarts).
+  useEffect(() => {
+    void (async () => {
+      const list = await read('Listing characters', api.listCharacters({}));
+      if (list) setCharacters(list);
+      const active = await read('Restoring selection', api.getActiveCharacter({}));
+      if (active?.characterId) await selectCharacter(active.characterId);
+    })();
+  }, [api, read, selectCharacter]);
+
+  // Main → renderer events.
+  useEffect(() => {
+    const offs = [
+      api.on('characters:changed', () => void api.listCharacters({}).then((r) => r.ok && setCharacters(r.data))),
+      api.on('chat:changed', ({ chatId: id, characterId: ch, summary }) => {
+        if (ch !== current.current.characterId || !summary) return;
+        setChats((cs) => [...cs.filter((c) => c.chatId !== id), summary].sort(byUpdated));
+      }),
+      api.on('chat:removed', ({ chatId: id }) => {
+        setChats((cs) => cs.filter((c) => c.chatId !== id));
+        if (current.current.chatId === id) {
+          setChatId(null);
+          setMessages([]);
+        }
+      }),
+      api.on('notice', (n) => pushNotice(n)),
+      api.on('stream:start', ({ streamId, chatId: id, mode, messageId }) =>
+        setStreams((s) => ({ ...s, [id]: { streamId, text: '', mode, ...(messageId ? { messageId } : {}) } })),
+      ),
+      api.on('stream:chunk', ({ streamId, chatId: id, delta }) =>
+        setStreams((s) => {
+          const st = s[id];
+          return st && st.streamId === streamId ? { ...s, [id]: { ...st, text: st.text + delta } } : s;
+        }),
+      ),
+      api.on('stream:end', ({ chatId: id, message, error, status }) => {
+        setStreams((s) => {
+          const { [id]: _gone, ...rest } = s;
+          return rest;
+        });
+        if (error) pushNotice({ level: 'error', code: error.code, message: `Generation ${status}: ${error.message}` });
+        if (message && current.current.chatId === id) {
+          setMessages((ms) => (ms.some((m) => m.id === message.id) ? ms.map((m) => (m.id === message.id ? message : m)) : [...ms, message]));
+        }
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }, [api]);
+
+  const loadOlder = useCallback(async () => {
+    const id = chatId;
+    const oldest = messages[0];
+    if (!id || !oldest || loadingOlder) return;
+    setLoadingOlder(true);
+    const page = await read('Loading older messages', api.loadChat({ chatId: id, options: { limit: PAGE, before: oldest.id } }));
+    setLoadingOlder(false);
+    if (!page || current.current.chatId !== id) return;
+    setMessages((ms) => [...page.messages, ...ms]);
+    setHasMore(page.hasMore);
+  }, [api, chatId, messages, loadingOlder, read]);
+
+  const stream = chatId ? streams[chatId] : undefined;
+
+  async function send() {
+    const text = draft.trim();
+    const id = chatId;
+    if (!text || !id || stream) return;
+    const message = { id: newId(), role: 'user' as const, content: text };
+    const saved = await save.track('Sending', () => api.appendMessage({ chatId: id, message }), (m) => {
+      if (current.current.chatId === id) setMessages((ms) => (ms.some((x) => x.id === m.id) ? ms : [...ms, m]));
+      setDraft((d) => (d.trim() === text ? '' : d));
+    });
+    if (saved) await read('Generating', api.generate({ mode: 'new', chatId: id }));
+  }
+
+  const replace = (m: Message) => setMessages((ms) => ms.map((x) => (x.id === m.id ? m : x)));
+  const actions: MessageActions = {
+    edit: (m, content) => {
+      if (chatId) void save.track('Editing', () => api.updateMessage({ chatId, messageId: m.id, patch: { content } }), replace);
+    },
+    remove: (m) => {
+      if (chatId)
+        void save.track('Deleting message', () => api.deleteMessage({ chatId, messageId: m.id }), () => setMessages((ms) => ms.filter((x) => x.id !== m.id)));
+    },
+    regenerate: (m) => {
+      if (chatId) void read('Regenerating', api.generate({ mode: 'swipe', chatId, messageId: m.id }));
+    },
+    swipe: (m, to) => {
+      if (!chatId || to < 0) return;
+      if (to >= (m.swipes?.length ?? 1)) void read('Generating a swipe', api.generate({ mode: 'swipe', chatId, messageId: m.id }));
+      else void save.track('Swiping', () => api.updateMessage({ chatId, messageId: m.id, patch: { selectSwipe: to } }), replace);
+    },
+  };
+
+  const rows: Row[] = messages.map((m) => ({ kind: 'message', m }));
+  if (stream) rows.push({ kind: 'stream', s: stream });
+  const lastMessageId = messages[messages.length - 1]?.id;
+  const characterName = characters.find((c) => c.id === characterId)?.name ?? 'Character';
+  const currentChat = chats.find((c) => c.chatId === chatId);
+
+  return (
+    <div className="app">
+      <aside className="sidebar">
+        <h1>CardShark</h1>
+        <CharacterList
+          characters={characters}
+          selected={characterId}
+          onSelect={(id) => void selectCharacter(id)}
+          onCreate={(name) =>
+            void save.track('Adding character', () => api.createCharacter({ name }), (c) => {
+              setCharacters((cs) => (cs.some((x) => x.id === c.id) ? cs : [...cs, c]));
+              void selectCharacter(c.id);
+            })
+          }
+        />
+        {characterId && (
+          <ChatList
+            chats={chats}
+            active={chatId}
+            onOpen={(id) => void openChat(id, characterId)}
+            onCreate={() =>
+              void save.track('Creating chat', () => api.createChat({ characterId, title: `Chat ${new Date().toLocaleString()}` }), (s) => {
+                setChats((cs) => [s, ...cs.filter((c) => c.chatId !== s.chatId)]);
+                void openChat(s.chatId, characterId);
+              })
+            }
+            onRename={(id, title) => void save.track('Renaming chat', () => api.renameChat({ chatId: id, title }))}
+            onDelete={(id) => void save.track('Deleting chat', () => api.deleteChat({ chatId: id }))}
+          />
+        )}
+        <Settings api={api} />
+      </aside>
+      <main className="chat">
+        <header className="chat-header">
+          <span className="chat-heading" data-testid="chat-title">
+            {currentChat ? `${characterName} — ${currentChat.title}` : characterId ? 'No chat open' : 'Add or pick a character'}
+          </span>
+          <SaveIndicator status={save.status(Boolean(stream))} {...(save.failed ? { onRetry: save.failed.retry } : {})} />
+        </header>
+        {chatId ? (
+          <VirtualList<Row>
+            key={chatId}
+            items={rows}
+            keyOf={rowKey}
+            hasMore={hasMore}
+            loadingOlder={loadingOlder}
+            onLoadOlder={() => void loadOlder()}
+            render={(row) =>
+              row.kind === 'message' ? (
+                <MessageView m={row.m} isLast={row.m.id === lastMessageId} busy={Boolean(stream)} actions={actions} characterName={characterName} />
+              ) : (
+                <div className="msg msg-assistant msg-streaming" data-testid="streaming">
+                  <div className="msg-head">
+                    <span className="msg-name">{characterName}</span> <span className="msg-status">(typing…)</span>
+                  </div>
+                  <div className="msg-content">{row.s.text}</div>
+                </div>
+              )
+            }
+          />
+        ) : (
+          <div className="empty">{characterId ? 'Create a chat to start talking.' : 'Add a character on the left to begin.'}</div>
+        )}
+        <form
+          className="composer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void send();
+          }}
+        >
+          <textarea
+            aria-label="Message"
+            placeholder={chatId ? 'Type a message (Enter to send, Shift+Enter for a new line)' : 'Open a chat first'}
+            disabled={!chatId}
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.shiftKey) {
+                e.preventDefault();
+                void send();
+              }
+            }}
+          />
+          {stream ? (
+            <button type="button" className="stop" onClick={() => void read('Stopping', api.stopGeneration({ streamId: stream.streamId }))}>
+              Stop
+            </button>
+          ) : (
+            <button type="submit" disabled={!chatId || !draft.trim()}>
+              Send
+            </button>
+          )}
+        </form>
+      </main>
+      <Notices />
+    </div>
+  );
+}
+
+function rowKey(row: Row): string {
+  return row.kind === 'message' ? row.m.id : `stream:${row.s.streamId}`;
+}

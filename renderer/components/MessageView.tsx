@@ -1,0 +1,69 @@
+// One chat message with its actions: edit, delete, regenerate, swipe left/right.
+import { useState } from 'react';
+import type { Message } from '../../shared/chat-format.ts';
+
+export interface MessageActions {
+  edit(m: Message, content: string): void;
+  remove(m: Message): void;
+  regenerate(m: Message): void;
+  swipe(m: Message, to: number): void;
+}
+
+export function MessageView({ m, isLast, busy, actions, characterName }: { m: Message; isLast: boolean; busy: boolean; actions: MessageActions; characterName: string }) {
+  const [editing, setEditing] = useState<string | null>(null);
+  const swipes = m.swipes?.length ?? 1;
+  const swipeId = m.swipe_id ?? 0;
+  const canSwipe = m.role === 'assistant' && isLast;
+  return (
+    <div className={`msg msg-${m.role}`} data-testid="message" data-id={m.id} data-role={m.role}>
+      <div className="msg-head">
+        <span className="msg-name">{m.name ?? (m.role === 'user' ? 'You' : m.role === 'assistant' ? characterName : 'System')}</span>
+        {m.status && m.status !== 'complete' && <span className="msg-status">({m.status})</span>}
+        <span className="msg-tools">
+          {editing === null && (
+            <>
+              <button title="Edit" onClick={() => setEditing(m.content)}>Edit</button>
+              <button title="Delete" onClick={() => actions.remove(m)}>Delete</button>
+              {canSwipe && (
+                <button title="Regenerate" disabled={busy} onClick={() => actions.regenerate(m)}>
+                  Regenerate
+                </button>
+              )}
+            </>
+          )}
+        </span>
+      </div>
+      {editing === null ? (
+        <div className="msg-content" data-testid="message-content">
+          {m.content}
+        </div>
+      ) : (
+        <div className="msg-edit">
+          <textarea aria-label="Edit message" value={editing} onChange={(e) => setEditing(e.target.value)} rows={4} />
+          <button
+            onClick={() => {
+              actions.edit(m, editing);
+              setEditing(null);
+            }}
+          >
+            Save edit
+          </button>
+          <button onClick={() => setEditing(null)}>Cancel</button>
+        </div>
+      )}
+      {canSwipe && (
+        <div className="msg-swipes">
+          <button aria-label="Previous swipe" disabled={swipeId <= 0 || busy} onClick={() => actions.swipe(m, swipeId - 1)}>
+            ‹
+          </button>
+          <span data-testid="swipe-counter">
+            {swipeId + 1}/{swipes}
+          </span>
+          <button aria-label="Next swipe" disabled={busy} onClick={() => actions.swipe(m, swipeId + 1)}>
+            ›
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+// Characters and the chats of the selected character.
+import { useState } from 'react';
+import type { ChatSummary } from '../../shared/chat-format.ts';
+import type { Character } from '../../shared/ipc-contract.ts';
+
+export function CharacterList(props: { characters: Character[]; selected: string | null; onSelect(id: string): void; onCreate(name: string): void }) {
+  const [name, setName] = useState('');
+  return (
+    <section className="panel" aria-label="Characters">
+      <h2>Characters</h2>
+      <ul className="list">
+        {props.characters.map((c) => (
+          <li key={c.id}>
+            <button className={c.id === props.selected ? 'item active' : 'item'} aria-current={c.id === props.selected} data-testid="character" onClick={() => props.onSelect(c.id)}>
+              {c.name}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (name.trim()) props.onCreate(name.trim());
+          setName('');
+        }}
+      >
+        <input aria-label="New character name" placeholder="New character name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />
+        <button type="submit">Add</button>
+      </form>
+    </section>
+  );
+}
+
+export function ChatList(props: {
+  chats: ChatSummary[];
+  active: string | null;
+  onOpen(id: string): void;
+  onCreate(): void;
+  onRename(id: string, title: string): void;
+  onDelete(id: string): void;
+}) {
+  const [renaming, setRenaming] = useState<{ id: string; title: string } | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  return (
+    <section className="panel" aria-label="Chats">
+      <h2>
+        Chats <button onClick={props.onCreate}>New chat</button>
+      </h2>
+      <ul className="list">
+        {props.chats.map((c) => (
+          <li key={c.chatId} className="chat-item" data-testid="chat" data-chat-id={c.chatId} data-active={c.chatId === props.active}>
+            {renaming?.id === c.chatId ? (
+              <form
+                className="row"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (renaming.title.trim()) props.onRename(c.chatId, renaming.title.trim());
+                  setRenaming(null);
+                }}
+              >
+                <input aria-label="Chat title" autoFocus value={renaming.title} onChange={(e) => setRenaming({ id: c.chatId, title: e.target.value })} maxLength={200} />
+                <button type="submit">Save</button>
+              </form>
+            ) : (
+              <button className={c.chatId === props.active ? 'item active' : 'item'} aria-current={c.chatId === props.active} onClick={() => props.onOpen(c.chatId)}>
+                {c.chatId === props.active ? '● ' : ''}
+                <span className="chat-title">{c.title}</span>
+                <small className="chat-meta">
+                  {c.messageCount} msg{c.status !== 'ok' ? ` · ${c.status}` : ''}
+                </small>
+              </button>
+            )}
+            <span className="chat-tools">
+              <button title="Rename chat" onClick={() => setRenaming({ id: c.chatId, title: c.title })}>
+                Rename
+              </button>
+              {confirming === c.chatId ? (
+                <button
+                  className="danger"
+                  onClick={() => {
+                    setConfirming(null);
+                    props.onDelete(c.chatId);
+                  }}
+                >
+                  Confirm delete
+                </button>
+              ) : (
+                <button title="Delete chat" onClick={() => setConfirming(c.chatId)}>
+                  Delete
+                </button>
+              )}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

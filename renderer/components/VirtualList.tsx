@@ -1,0 +1,146 @@
+// A hand-rolled virtual list for variable-height rows, bottom-anchored like a chat:
+// only rows near the viewport are in the DOM; heights are measured as rows render;
+// the first visible row stays put when rows are measured or older pages prepended.
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+
+const ESTIMATE = 80;
+const OVERSCAN_PX = 800;
+const LOAD_OLDER_PX = 600;
+
+export interface VirtualListProps<T> {
+  items: readonly T[];
+  keyOf: (item: T) => string;
+  render: (item: T) => ReactNode;
+  hasMore: boolean;
+  loadingOlder: boolean;
+  onLoadOlder: () => void;
+}
+
+export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, onLoadOlder }: VirtualListProps<T>) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const heights = useRef(new Map<string, number>());
+  const [measureTick, setMeasureTick] = useState(0);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewport, setViewport] = useState(600);
+  const stick = useRef(true);
+  const anchor = useRef<{ key: string; delta: number } | null>(null);
+
+  const keys = useMemo(() => items.map(keyOf), [items, keyOf]);
+  const tops = useMemo(() => {
+    const t = new Float64Array(keys.length + 1);
+    for (let i = 0; i < keys.length; i++) t[i + 1] = t[i]! + (heights.current.get(keys[i]!) ?? ESTIMATE);
+    return t;
+    // measureTick: recompute when a row's measured height changed
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [keys, measureTick]);
+  const total = tops[keys.length]!;
+
+  const indexAt = useCallback(
+    (y: number) => {
+      let lo = 0;
+      let hi = keys.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (tops[mid]! <= y) lo = mid;
+        else hi = mid - 1;
+      }
+      return Math.max(0, lo);
+    },
+    [keys, tops],
+  );
+
+  // Keep the view where the reader left it after any layout change.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    let target: number | undefined;
+    if (stick.current) target = Math.max(0, total - el.clientHeight);
+    else if (anchor.current) {
+      const i = keys.indexOf(anchor.current.key);
+      if (i >= 0) target = tops[i]! + anchor.current.delta;
+    }
+    if (target !== undefined && Math.abs(el.scrollTop - target) > 0.5) el.scrollTop = target;
+    setScrollTop(el.scrollTop);
+  }, [tops, total, keys]);
+
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setViewport(el.clientHeight));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const y = el.scrollTop;
+    stick.current = y + el.clientHeight >= total - 4;
+    const i = indexAt(y);
+    const key = keys[i];
+    anchor.current = key === undefined ? null : { key, delta: y - tops[i]! };
+    setScrollTop(y);
+    if (y < LOAD_OLDER_PX && hasMore && !loadingOlder) onLoadOlder();
+  };
+
+  // A short chat that does not fill the view still needs its older pages.
+  useEffect(() => {
+    if (hasMore && !loadingOlder && total < viewport + LOAD_OLDER_PX && keys.length > 0) onLoadOlder();
+  }, [hasMore, loadingOlder, total, viewport, keys.length, onLoadOlder]);
+
+  const observer = useMemo(
+    () =>
+      new ResizeObserver((entries) => {
+        let changed = false;
+        for (const e of entries) {
+          const key = (e.target as HTMLElement).dataset.vkey;
+          if (!key) continue;
+          const h = (e.target as HTMLElement).offsetHeight;
+          if (h > 0 && heights.current.get(key) !== h) {
+            heights.current.set(key, h);
+            changed = true;
+          }
+        }
+        if (changed) setMeasureTick((t) => t + 1);
+      }),
+    [],
+  );
+  useEffect(() => () => observer.disconnect(), [observer]);
+
+  const first = keys.length ? indexAt(Math.max(0, scrollTop - OVERSCAN_PX)) : 0;
+  const last = keys.length ? indexAt(scrollTop + viewport + OVERSCAN_PX) : -1;
+  const rows: ReactNode[] = [];
+  for (let i = first; i <= last; i++) {
+    const item = items[i]!;
+    const key = keys[i]!;
+    rows.push(
+      <Row key={key} vkey={key} top={tops[i]!} observer={observer}>
+        {render(item)}
+      </Row>,
+    );
+  }
+
+  return (
+    <div className="vlist" ref={scroller} onScroll={onScroll} data-testid="message-list">
+      {hasMore && <div className="vlist-loading">{loadingOlder ? 'Loading older messages…' : ' '}</div>}
+      <div className="vlist-inner" style={{ height: total }}>
+        {rows}
+      </div>
+    </div>
+  );
+}
+
+function Row({ vkey, top, observer, children }: { vkey: string; top: number; observer: ResizeObserver; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const node = ref.current;
+    if (!node) return;
+    observer.observe(node);
+    return () => observer.unobserve(node); // rows scrolled away must not be retained
+  }, [observer]);
+  return (
+    <div ref={ref} data-vkey={vkey} className="vrow" style={{ top }}>
+      {children}
+    </div>
+  );
+}

@@ -1,0 +1,7 @@
+import { createRoot } from 'react-dom/client';
+import { installApi } from './api/index.ts';
+import { App } from './App.tsx';
+import './styles.css';
+
+const api = installApi();
+createRoot(document.getElementById('root')!).render(<App api={api} />);

@@ -1,0 +1,18 @@
+// The browser host's wire format over one WebSocket. Pure types + zod, shared with
+// the renderer's browser API.
+import { z } from 'zod';
+
+export const WsRequest = z.object({
+  id: z.union([z.number().int(), z.string().max(64)]),
+  channel: z.string().max(100),
+  payload: z.unknown(),
+});
+export type WsRequest = z.infer<typeof WsRequest>;
+
+export type WsServerMessage =
+  | { kind: 'result'; id: number | string | null; result: unknown }
+  | { kind: 'event'; event: string; payload: unknown };
+
+/** Larger frames are refused by ws itself (close 1009); contents are far below it. */
+export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+export const WS_PATH = '/ws';
