@@ -1,0 +1,53 @@
+// The crash harness's model of what the store must hold: a pure snapshot, and the ops that change it.
+export interface ChatSnap {
+  title: string;
+  /** Live messages in order: [id, content, swipe count]. */
+  messages: [string, string, number][];
+}
+export type Snapshot = Record<string, ChatSnap>;
+
+export type Op =
+  | { t: 'create'; chatId?: string; title: string }
+  | { t: 'append'; chat: string; id: string; content: string }
+  | { t: 'edit'; chat: string; id: string; content: string }
+  | { t: 'swipe'; chat: string; id: string; content: string }
+  | { t: 'delete'; chat: string; id: string }
+  | { t: 'rename'; chat: string; title: string }
+  | { t: 'compact'; chat: string };
+
+/** Applies an acknowledged (or possibly applied) op to a copy of the snapshot. */
+export function applyOp(snap: Snapshot, op: Op): Snapshot {
+  const next: Snapshot = structuredClone(snap);
+  if (op.t === 'create') {
+    if (op.chatId) next[op.chatId] = { title: op.title, messages: [] };
+    return next;
+  }
+  const chat = next[op.chat];
+  if (!chat) throw new Error(`model: op on unknown chat ${op.chat}`);
+  const i = 'id' in op ? chat.messages.findIndex((m) => m[0] === op.id) : -1;
+  switch (op.t) {
+    case 'append':
+      chat.messages.push([op.id, op.content, 1]);
+      break;
+    case 'edit':
+      chat.messages[i]![1] = op.content;
+      break;
+    case 'swipe':
+      chat.messages[i]![1] = op.content;
+      chat.messages[i]![2]++;
+      break;
+    case 'delete':
+      chat.messages.splice(i, 1);
+      break;
+    case 'rename':
+      chat.title = op.title;
+      break;
+    case 'compact':
+      break;
+  }
+  return next;
+}
+
+export function canonical(snap: Snapshot): string {
+  return JSON.stringify(Object.keys(snap).sort().map((k) => [k, snap[k]]));
+}

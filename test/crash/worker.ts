@@ -1,0 +1,66 @@
+// Crash-harness child: runs a random workload against the store and reports each operation
+// on stdout before it starts ("B") and after it is acknowledged ("A"). The parent SIGKILLs it.
+import { writeSync } from 'node:fs';
+import { openChatStore } from '../../electron/store/index.ts';
+import { snapshotStore } from './snapshot.ts';
+import type { Op } from './model.ts';
+
+const [dataDir, seedArg] = process.argv.slice(2);
+let seed = Number(seedArg) >>> 0 || 1;
+const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+const WORDS = 'the dragon whispered softly across moonlit ruins while ancient bells rang — café naïve 🐉 "quoted" line\\break'.split(' ');
+const text = () => Array.from({ length: 1 + Math.floor(rand() * 60) }, () => pick(WORDS)).join(' ');
+const say = (line: string) => writeSync(1, `${line}\n`);
+
+const store = await openChatStore({ dataDir: dataDir!, backupRetention: 2, compactMinBytes: 0 });
+const snap = await snapshotStore(store, ['hero', 'villain']);
+const chats = new Map(Object.entries(snap).map(([id, c]) => [id, c.messages.map((m) => m[0])]));
+say('READY');
+
+for (let n = 0; ; n++) {
+  const chatIds = [...chats.keys()];
+  const r = rand();
+  let op: Op;
+  if (chatIds.length === 0 || r < 0.02) op = { t: 'create', title: `chat ${n}` };
+  else {
+    const chat = pick(chatIds);
+    const ids = chats.get(chat)!;
+    if (r < 0.55 || ids.length === 0) op = { t: 'append', chat, id: `m${seed.toString(36)}${n}`, content: text() };
+    else if (r < 0.7) op = { t: 'edit', chat, id: pick(ids), content: text() };
+    else if (r < 0.8) op = { t: 'swipe', chat, id: pick(ids), content: text() };
+    else if (r < 0.9) op = { t: 'delete', chat, id: pick(ids) };
+    else if (r < 0.95) op = { t: 'rename', chat, title: `title ${n}` };
+    else op = { t: 'compact', chat };
+  }
+  say(`B ${JSON.stringify(op)}`);
+  switch (op.t) {
+    case 'create': {
+      const s = await store.createChat({ characterId: rand() < 0.5 ? 'hero' : 'villain', title: op.title });
+      op.chatId = s.chatId;
+      chats.set(s.chatId, []);
+      break;
+    }
+    case 'append':
+      await store.appendMessage(op.chat, { id: op.id, role: n % 2 ? 'assistant' : 'user', content: op.content });
+      chats.get(op.chat)!.push(op.id);
+      break;
+    case 'edit':
+      await store.updateMessage(op.chat, op.id, { content: op.content });
+      break;
+    case 'swipe':
+      await store.updateMessage(op.chat, op.id, { addSwipe: op.content });
+      break;
+    case 'delete':
+      await store.deleteMessage(op.chat, op.id);
+      chats.set(op.chat, chats.get(op.chat)!.filter((x) => x !== op.id));
+      break;
+    case 'rename':
+      await store.renameChat(op.chat, op.title);
+      break;
+    case 'compact':
+      await store.compactChat(op.chat);
+      break;
+  }
+  say(`A ${JSON.stringify(op)}`);
+}
