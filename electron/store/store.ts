@@ -209,11 +209,11 @@ class FileChatStore implements ChatStore {
     return { chatId, characterId: loc?.characterId ?? '', title: `Unreadable chat (${chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt', sizeBytes: 0 };
   }
 
-  getChat(chatId: string): Promise<ChatSummary> {
+  async getChat(chatId: string): Promise<ChatSummary> {
     return this.onChat(chatId, (log) => this.summarize(log));
   }
 
-  loadChat(chatId: string, options: LoadOptions = {}): Promise<ChatPage> {
+  async loadChat(chatId: string, options: LoadOptions = {}): Promise<ChatPage> {
     const opts = parse(LoadOptions, options, 'options');
     return this.onChat(chatId, async (log) => {
       const header = log.assertReadable();
@@ -222,7 +222,7 @@ class FileChatStore implements ChatStore {
     });
   }
 
-  renameChat(chatId: string, title: string): Promise<ChatSummary> {
+  async renameChat(chatId: string, title: string): Promise<ChatSummary> {
     const t = parse(Title, title, 'title');
     return this.onChat(chatId, async (log) => {
       await log.appendMeta({ op: 'meta', timestamp: this.now(), title: t });
@@ -230,7 +230,7 @@ class FileChatStore implements ChatStore {
     });
   }
 
-  deleteChat(chatId: string): Promise<void> {
+  async deleteChat(chatId: string): Promise<void> {
     return this.onChat(chatId, async (log, id) => {
       const trash = this.layout.trashDir(log.characterId);
       const target = join(trash, `${id}.${this.now()}.jsonl`);
@@ -245,7 +245,7 @@ class FileChatStore implements ChatStore {
 
   // ---- messages ----
 
-  appendMessage(chatId: string, message: NewMessageInput): Promise<Message> {
+  async appendMessage(chatId: string, message: NewMessageInput): Promise<Message> {
     const input = parse(NewMessageInput, message, 'message');
     if (input.swipes) {
       const sel = input.swipe_id ?? input.swipes.length - 1;
@@ -270,7 +270,7 @@ class FileChatStore implements ChatStore {
     });
   }
 
-  updateMessage(chatId: string, messageId: string, patch: MessagePatch): Promise<Message> {
+  async updateMessage(chatId: string, messageId: string, patch: MessagePatch): Promise<Message> {
     const mid = parse(MessageId, messageId, 'messageId');
     const p = parse(MessagePatch, patch, 'patch');
     return this.onChat(chatId, async (log) => {
@@ -311,7 +311,7 @@ class FileChatStore implements ChatStore {
     });
   }
 
-  deleteMessage(chatId: string, messageId: string): Promise<void> {
+  async deleteMessage(chatId: string, messageId: string): Promise<void> {
     const mid = parse(MessageId, messageId, 'messageId');
     return this.onChat(chatId, async (log) => {
       await log.message(mid);
@@ -321,7 +321,7 @@ class FileChatStore implements ChatStore {
 
   // ---- rewrites ----
 
-  compactChat(chatId: string): Promise<ChatSummary> {
+  async compactChat(chatId: string): Promise<ChatSummary> {
     return this.onChat(chatId, async (log, id) => {
       await this.compact(log, id);
       return this.summarize(await this.log(id));
