@@ -1,0 +1,394 @@
+// CardShark chat store benchmark (issue 2, "Benchmarks").
+//
+//   npm run bench [-- --messages N] [--samples N] [--rewrites N] [--children N] [--keep] [--dir PATH]
+//
+// Builds a big chat (default 100,000 messages, ~50 MB) in a temp dir, in the store's exact format,
+// then measures, in one run and in the same directory:
+//   append_p50_ms          store.appendMessage (resolves after fdatasync) on the big chat
+//   fsync_floor_ms         raw appendFile equivalent: open('a') + write + fdatasync + close, same line size
+//   rewrite_baseline_ms    write-file-atomic (fsync) of the whole chat + directory fsync (SillyTavern-style save)
+//   edit_last_p50_ms       updateMessage of the last message, alternating a content edit and addSwipe
+//   open_tail_ms           fresh child process: openChatStore() → loadChat(id, { limit: 50 }), startup excluded
+//   open_tail_rss_mb       that child's peak RSS
+//   full_parse_baseline_ms read the whole file and JSON.parse every line
+// Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
+// Prints a human table, then, as the very last line of stdout, one JSON object.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import writeFileAtomic from 'write-file-atomic';
+import { openChatStore } from '../../electron/store/index.ts';
+import { serialize } from '../../electron/store/records.ts';
+import type { ChatStore } from '../../electron/store/types.ts';
+import type { NewMessageInput } from '../../shared/chat-format.ts';
+import { buildBigChat, prng, roleplayText } from '../fixtures/big-chat.ts';
+
+// ---- arguments ----
+
+interface Args {
+  messages: number;
+  samples: number;
+  warmups: number;
+  rewrites: number;
+  children: number;
+  keep: boolean;
+  dir: string | undefined;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { messages: 100_000, samples: 200, warmups: 3, rewrites: 5, children: 5, keep: false, dir: undefined };
+  const int = (name: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      console.error(`bench: ${name} needs an integer ≥ ${min}, got ${v}`);
+      process.exit(2);
+    }
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--messages':
+        args.messages = int(flag, value(), 60);
+        break;
+      case '--samples':
+        args.samples = int(flag, value(), 1);
+        break;
+      case '--warmups':
+        args.warmups = int(flag, value(), 0);
+        break;
+      case '--rewrites':
+        args.rewrites = int(flag, value(), 1);
+        break;
+      case '--children':
+        args.children = int(flag, value(), 1);
+        break;
+      case '--keep':
+        args.keep = true;
+        break;
+      case '--dir':
+        args.dir = value();
+        break;
+      case '--help':
+      case '-h':
+        console.log(
+          'usage: npm run bench -- [--messages N=100000] [--samples N=200] [--warmups N=3] [--rewrites N=5] [--children N=5] [--dir PARENT] [--keep]',
+        );
+        process.exit(0);
+      default:
+        console.error(`bench: unknown argument ${a} (try --help)`);
+        process.exit(2);
+    }
+  }
+  return args;
+}
+
+// ---- statistics ----
+
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+const median = (xs: number[]) => quantile(xs, 0.5);
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+// ---- phases ----
+
+/** The whole file read, then every line JSON.parse'd (what a naive loader does on open). */
+async function fullParse(path: string): Promise<{ ms: number; lines: number }> {
+  let lines = 0;
+  const ms = await time(async () => {
+    const text = await fsp.readFile(path, 'utf8');
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      const end = nl === -1 ? text.length : nl;
+      if (end > start) {
+        JSON.parse(text.slice(start, end));
+        lines++;
+      }
+      if (nl === -1) break;
+      start = nl + 1;
+    }
+  });
+  return { ms, lines };
+}
+
+interface AppendResults {
+  append: number[];
+  floor: number[];
+  floorKeepOpen: number[];
+  lineBytes: number[];
+}
+
+/**
+ * Interleaves: a store append, a raw open/write/fdatasync/close of a line of the same size, and a
+ * raw write/fdatasync on a file descriptor kept open (what the store itself does underneath).
+ */
+async function measureAppends(store: ChatStore, chatId: string, dir: string, samples: number, warmups: number, rand: () => number): Promise<AppendResults> {
+  const floorPath = join(dir, 'fsync-floor.jsonl');
+  const keepPath = join(dir, 'fsync-floor-keepopen.jsonl');
+  const keep = await fsp.open(keepPath, 'a');
+  const res: AppendResults = { append: [], floor: [], floorKeepOpen: [], lineBytes: [] };
+  try {
+    for (let i = 0; i < warmups + samples; i++) {
+      const user = i % 2 === 0;
+      const content = roleplayText(rand, user ? 80 + Math.floor(rand() * 300) : 150 + Math.floor(rand() * 600));
+      const input: NewMessageInput = user ? { role: 'user', content, name: 'Wren' } : { role: 'assistant', content, name: 'Séraphine', status: 'complete' };
+      let stored: object = {};
+      const a = await time(async () => {
+        stored = await store.appendMessage(chatId, input);
+      });
+      // Exactly the bytes the store just wrote for this message.
+      const line = Buffer.from(serialize(stored));
+      const f = await time(async () => {
+        const fh = await fsp.open(floorPath, 'a');
+        try {
+          await fh.write(line, 0, line.length);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      });
+      const k = await time(async () => {
+        await keep.write(line, 0, line.length);
+        await keep.datasync();
+      });
+      if (i < warmups) continue;
+      res.append.push(a);
+      res.floor.push(f);
+      res.floorKeepOpen.push(k);
+      res.lineBytes.push(line.length);
+    }
+  } finally {
+    await keep.close();
+  }
+  return res;
+}
+
+/** updateMessage of the chat's last message, alternating a content edit and a new swipe. */
+async function measureEdits(store: ChatStore, chatId: string, samples: number, warmups: number, rand: () => number): Promise<{ edit: number[]; swipe: number[] }> {
+  const page = await store.loadChat(chatId, { limit: 1 });
+  let target = page.messages.at(-1)!;
+  let swipes = target.swipes?.length ?? 1;
+  const edit: number[] = [];
+  const swipe: number[] = [];
+  for (let i = 0; i < warmups + samples; i++) {
+    const addSwipe = i % 2 === 1;
+    if (addSwipe && swipes >= 990) {
+      // Stay under the 1000-swipe cap on long runs: a fresh last message (not timed).
+      target = await store.appendMessage(chatId, { role: 'assistant', content: roleplayText(rand, 300), name: 'Séraphine' });
+      swipes = 1;
+    }
+    const text = roleplayText(rand, 150 + Math.floor(rand() * 600));
+    const ms = await time(() => store.updateMessage(chatId, target.id, addSwipe ? { addSwipe: text } : { content: text }));
+    if (addSwipe) swipes++;
+    if (i < warmups) continue;
+    (addSwipe ? swipe : edit).push(ms);
+  }
+  return { edit, swipe };
+}
+
+/** SillyTavern-style save: the whole chat through write-file-atomic (fsync), then a directory fsync. */
+async function measureRewrites(chatPath: string, runs: number): Promise<{ ms: number[]; bytes: number }> {
+  const data = await fsp.readFile(chatPath);
+  // A sibling file (the store holds the real one open); the name matches no store pattern.
+  const target = join(dirname(chatPath), 'rewrite-baseline.jsonl');
+  const ms: number[] = [];
+  // One untimed warm-up: a real app rewrites the same file over and over, so the target exists
+  // and the rename frees the previous version, as in every timed run.
+  for (let i = 0; i < runs + 1; i++) {
+    const t = await time(async () => {
+      await writeFileAtomic(target, data, { fsync: true });
+      await fsyncDir(dirname(target));
+    });
+    if (i > 0) ms.push(t);
+  }
+  await fsp.rm(target, { force: true });
+  return { ms, bytes: data.length };
+}
+
+interface ChildResult {
+  open_tail_ms: number;
+  open_ms: number;
+  load_ms: number;
+  messages: number;
+  has_more: boolean;
+  last_id: string | null;
+  warnings: number;
+  rss_before_open_mb: number;
+  max_rss_mb: number;
+}
+
+/** A fresh process per run: module import happens before the timer starts (see open-tail-child.ts). */
+function openTailChild(dataDir: string, chatId: string): ChildResult {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'open-tail-child.ts');
+  const r = spawnSync(process.execPath, [script, dataDir, chatId, '50'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`open-tail child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(line) as ChildResult;
+}
+
+// ---- main ----
+
+interface Row {
+  metric: string;
+  value: string;
+  goal: string;
+  pass: boolean | null;
+  note: string;
+}
+
+function printTable(title: string, rows: Row[]): void {
+  const cells = rows.map((r) => [r.metric, r.value, r.goal, r.pass === null ? '' : r.pass ? 'PASS' : 'FAIL', r.note]);
+  const head = ['metric', 'value', 'goal', 'result', 'how it was measured'];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const fmt = (c: string[]) => c.map((x, i) => (i === 1 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd();
+  console.log(title);
+  console.log(fmt(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const c of cells) console.log(fmt(c));
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const root = fs.mkdtempSync(join(args.dir ?? tmpdir(), 'cardshark-bench-'));
+  const dataDir = join(root, 'data');
+  const rand = prng(0xbe4c4);
+  let store: ChatStore | null = null;
+  try {
+    log(`building a ${args.messages.toLocaleString('en-US')}-message chat in ${root}`);
+    const tBuild = performance.now();
+    const fixture = buildBigChat({ dataDir, messages: args.messages });
+    const buildMs = performance.now() - tBuild;
+    const fileMb = fixture.bytes / 1e6;
+    log(`built ${fileMb.toFixed(1)} MB in ${buildMs.toFixed(0)} ms (fsync'd)`);
+    const chatDir = dirname(fixture.path);
+
+    log('full parse baseline');
+    const parses: number[] = [];
+    let parsedLines = 0;
+    for (let i = 0; i < 3; i++) {
+      const p = await fullParse(fixture.path);
+      parses.push(p.ms);
+      parsedLines = p.lines;
+    }
+
+    log('opening the store in this process');
+    store = await openChatStore({ dataDir });
+    const first = await store.loadChat(fixture.chatId, { limit: 50 });
+    if (first.messages.length !== 50 || first.messages.at(-1)?.id !== fixture.lastIds.at(-1)) throw new Error('the store did not return the fixture’s newest page');
+
+    log(`edit_last: ${args.samples} samples after ${args.warmups} warm-ups`);
+    const edits = await measureEdits(store, fixture.chatId, args.samples, args.warmups, rand);
+
+    log(`append + fsync floor: ${args.samples} interleaved samples after ${args.warmups} warm-ups`);
+    const appends = await measureAppends(store, fixture.chatId, chatDir, args.samples, args.warmups, rand);
+    const tail = await store.loadChat(fixture.chatId, { limit: 1 });
+    const expectedLastId = tail.messages.at(-1)?.id ?? null;
+
+    await store.close();
+    store = null;
+
+    log(`open_tail: 1 warm-up + ${args.children} fresh child processes`);
+    openTailChild(dataDir, fixture.chatId);
+    const children: ChildResult[] = [];
+    for (let i = 0; i < args.children; i++) {
+      const c = openTailChild(dataDir, fixture.chatId);
+      if (c.messages !== 50 || c.last_id !== expectedLastId) throw new Error(`open-tail child returned ${c.messages} messages ending at ${c.last_id}, expected 50 ending at ${expectedLastId}`);
+      children.push(c);
+    }
+
+    // Last, so its 50 MB writes and frees do not disturb the small-I/O measurements above.
+    log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
+    const rewrites = await measureRewrites(fixture.path, args.rewrites);
+
+    const finalBytes = (await fsp.stat(fixture.path)).size;
+    const appendP50 = median(appends.append);
+    const floorP50 = median(appends.floor);
+    const keepP50 = median(appends.floorKeepOpen);
+    const rewriteMs = median(rewrites.ms);
+    const editAll = [...edits.edit, ...edits.swipe];
+    const editP50 = median(editAll);
+    const openTail = median(children.map((c) => c.open_tail_ms));
+    const rss = median(children.map((c) => c.max_rss_mb));
+    const rssMax = Math.max(...children.map((c) => c.max_rss_mb));
+    const fullParseMs = median(parses);
+    const lineAvg = appends.lineBytes.reduce((a, b) => a + b, 0) / appends.lineBytes.length;
+    const ms = (x: number) => `${x.toFixed(3)} ms`;
+
+    const rows: Row[] = [
+      { metric: 'append_p50_ms', value: ms(appendP50), goal: '≤ 2', pass: appendP50 <= 2, note: `store.appendMessage, resolves after fdatasync; n=${appends.append.length}, p95 ${ms(quantile(appends.append, 0.95))}, max ${ms(Math.max(...appends.append))}` },
+      { metric: 'fsync_floor_ms', value: ms(floorP50), goal: '', pass: null, note: `raw appendFile equivalent: open('a') + write + fdatasync + close of the same ${lineAvg.toFixed(0)}-byte lines, same dir, interleaved; p95 ${ms(quantile(appends.floor, 0.95))}` },
+      { metric: 'fsync_floor_keepopen_ms', value: ms(keepP50), goal: '', pass: null, note: `raw write + fdatasync on an fd kept open (the store's own pattern); p95 ${ms(quantile(appends.floorKeepOpen, 0.95))}` },
+      { metric: 'append_overhead', value: (appendP50 / floorP50).toFixed(2), goal: '≤ 3', pass: appendP50 / floorP50 <= 3, note: `append_p50 / fsync_floor; vs keep-open floor: ${(appendP50 / keepP50).toFixed(2)}` },
+      { metric: 'rewrite_baseline_ms', value: ms(rewriteMs), goal: '', pass: null, note: `write-file-atomic {fsync:true} + dir fsync of the whole ${(rewrites.bytes / 1e6).toFixed(1)} MB chat (pre-serialised bytes), 1 warm-up, median of ${rewrites.ms.length}: ${rewrites.ms.map((x) => x.toFixed(0)).join(', ')}` },
+      { metric: 'append_speedup', value: `${(rewriteMs / appendP50).toFixed(0)}×`, goal: '≥ 500', pass: rewriteMs / appendP50 >= 500, note: 'rewrite_baseline / append_p50' },
+      { metric: 'edit_last_p50_ms', value: ms(editP50), goal: '≤ 5', pass: editP50 <= 5, note: `updateMessage of the last message, alternating content edit / addSwipe; n=${editAll.length}; edit p50 ${ms(median(edits.edit))}, swipe p50 ${ms(median(edits.swipe))}, p95 ${ms(quantile(editAll, 0.95))}` },
+      { metric: 'open_tail_ms', value: ms(openTail), goal: '≤ 50', pass: openTail <= 50, note: `fresh process, openChatStore → loadChat(limit 50), imports done first; median of ${children.length}: ${children.map((c) => c.open_tail_ms.toFixed(1)).join(', ')} (open ${ms(median(children.map((c) => c.open_ms)))}, load ${ms(median(children.map((c) => c.load_ms)))})` },
+      { metric: 'open_tail_rss_mb', value: `${rss.toFixed(1)} MB`, goal: '≤ 100', pass: rss <= 100, note: `peak RSS of that process (maxRSS), median; max ${rssMax.toFixed(1)} MB; ${median(children.map((c) => c.rss_before_open_mb)).toFixed(1)} MB before opening` },
+      { metric: 'full_parse_baseline_ms', value: ms(fullParseMs), goal: '', pass: null, note: `readFile + JSON.parse of all ${parsedLines.toLocaleString('en-US')} lines, in-process, median of 3: ${parses.map((x) => x.toFixed(0)).join(', ')}` },
+    ];
+    console.log('');
+    printTable(
+      `CardShark store bench: ${args.messages.toLocaleString('en-US')} messages, ${fileMb.toFixed(1)} MB (built in ${buildMs.toFixed(0)} ms; ${(finalBytes / 1e6).toFixed(1)} MB after the run), node ${process.version}, ${root}`,
+      rows,
+    );
+    const failed = rows.filter((r) => r.pass === false).map((r) => r.metric);
+    console.log(failed.length ? `goals missed: ${failed.join(', ')}` : 'all goals met');
+    console.log('');
+
+    const result = {
+      messages: args.messages,
+      file_mb: round(fileMb, 2),
+      samples: args.samples,
+      append_p50_ms: round(appendP50),
+      append_p95_ms: round(quantile(appends.append, 0.95)),
+      rewrite_baseline_ms: round(rewriteMs, 2),
+      append_speedup: round(rewriteMs / appendP50, 1),
+      fsync_floor_ms: round(floorP50),
+      fsync_floor_p95_ms: round(quantile(appends.floor, 0.95)),
+      fsync_floor_keepopen_ms: round(keepP50),
+      append_overhead: round(appendP50 / floorP50, 2),
+      append_overhead_keepopen: round(appendP50 / keepP50, 2),
+      edit_last_p50_ms: round(editP50),
+      edit_last_p95_ms: round(quantile(editAll, 0.95)),
+      open_tail_ms: round(openTail, 2),
+      open_tail_rss_mb: round(rss, 1),
+      full_parse_baseline_ms: round(fullParseMs, 1),
+      goals_met: failed.length === 0,
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    if (store) await store.close().catch(() => {});
+    if (args.keep) log(`kept ${root}`);
+    else fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();
