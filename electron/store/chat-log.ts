@@ -169,6 +169,7 @@ export class ChatLog {
       const from = Math.max(this.headerEnd, end - BLOCK);
       const chunk = carry.length ? Buffer.concat([await this.read(from, end - from), carry]) : await this.read(from, end - from);
       const batch: Entry[] = [];
+      const bad: { off: number; line: Buffer; reason: string }[] = [];
       let lineEnd = chunk.length; // exclusive; chunk ends on a line boundary
       if (chunk[lineEnd - 1] === NL) lineEnd--;
       else if (from + chunk.length !== this.size) throw new StoreError('INTERNAL', 'index scan lost a line boundary');
@@ -176,13 +177,15 @@ export class ChatLog {
         const nl = lineEnd > 0 ? chunk.lastIndexOf(NL, lineEnd - 1) : -1;
         if (nl === -1 && from > this.headerEnd) break; // the line continues in an older block
         const start = nl + 1;
-        await this.indexLine(from + start, chunk.subarray(start, lineEnd), batch);
+        this.indexLine(from + start, chunk.subarray(start, lineEnd), batch, bad);
         this.scanStart = from + start;
         if (nl === -1) break;
         lineEnd = nl;
       }
-      carry = from > this.headerEnd ? chunk.subarray(0, lineEnd) : Buffer.alloc(0);
+      // Keep the unfinished line, with its newline, for the next (older) block.
+      carry = from > this.headerEnd ? chunk.subarray(0, Math.min(lineEnd + 1, chunk.length)) : Buffer.alloc(0);
       if (batch.length) this.order = batch.reverse().concat(this.order);
+      for (const b of bad) await this.quarantine(b.off, Buffer.from(b.line), b.reason);
       if (carry.length > BLOCK * 64) {
         await this.quarantine(from, carry, 'a line longer than 16 MiB');
         this.scanStart = from;
@@ -197,14 +200,15 @@ export class ChatLog {
     return e;
   }
 
-  private async indexLine(off: number, line: Buffer, batch: Entry[]): Promise<void> {
+  /** Synchronous on purpose: a full index visits every line, and an await per line adds up. */
+  private indexLine(off: number, line: Buffer, batch: Entry[], bad: { off: number; line: Buffer; reason: string }[]): void {
     const s = sniff(line);
     if (s.kind === 'blank') return;
     this.recordCount++;
     const ref = { off, len: line.length };
     switch (s.kind) {
       case 'invalid':
-        await this.quarantine(off, line, s.reason);
+        bad.push({ off, line, reason: s.reason });
         return;
       case 'meta':
         if (s.title !== undefined && this.title === undefined) this.title = s.title;

@@ -204,7 +204,7 @@ class FileChatStore implements ChatStore {
   }
 
   private unreadableSummary(chatId: string, e: unknown): ChatSummary {
-    if (e instanceof StoreError && e.code === 'NOT_FOUND') throw e;
+    if (!(e instanceof StoreError) || !['IO_ERROR', 'CORRUPT', 'CONFLICT'].includes(e.code)) throw e;
     const loc = this.chats.get(chatId);
     return { chatId, characterId: loc?.characterId ?? '', title: `Unreadable chat (${chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt', sizeBytes: 0 };
   }

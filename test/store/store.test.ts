@@ -236,3 +236,40 @@ describe('bad input gets a typed error and writes nothing', () => {
       expect((await s.getChat(c.chatId)).sizeBytes).toBe(await sizeOf(chatPath(dir, 'alice', c.chatId)));
     }));
 });
+
+describe('large chats (many index blocks)', () => {
+  it('pages, edits and counts correctly when lines straddle read blocks', () =>
+    withStore(async (s, dir) => {
+      const c = await s.createChat({ characterId: 'alice' });
+      const { readFullState } = await import('../../electron/store/index.ts');
+      // ~3 MB: a dozen 256 KiB index blocks, with lines of varied length crossing their edges.
+      await Promise.all(Array.from({ length: 3000 }, (_, i) => s.appendMessage(c.chatId, { id: `m${i}`, role: 'user', content: `${i} `.repeat(100 + (i % 400)) })));
+      await s.close();
+      const s2 = await openChatStore({ dataDir: dir });
+      try {
+        const newest = await s2.loadChat(c.chatId, { limit: 5 });
+        expect(newest.messages.map((m) => m.id)).toEqual(['m2995', 'm2996', 'm2997', 'm2998', 'm2999']);
+        // One call that scans many blocks (a count), then one that locates an old message.
+        expect((await s2.getChat(c.chatId)).messageCount).toBe(3000);
+        const ids: string[] = [];
+        let before: string | undefined;
+        for (;;) {
+          const page = await s2.loadChat(c.chatId, before ? { limit: 137, before } : { limit: 137 });
+          ids.unshift(...page.messages.map((m) => m.id));
+          if (!page.hasMore) break;
+          before = page.messages[0]!.id;
+        }
+        expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => `m${i}`));
+        await s2.updateMessage(c.chatId, 'm1', { content: 'edited early' });
+        await s2.deleteMessage(c.chatId, 'm2');
+        expect((await s2.getChat(c.chatId)).messageCount).toBe(2999);
+        const full = readFullState(await readFile(chatPath(dir, 'alice', c.chatId)));
+        if ('error' in full) throw new Error(full.error);
+        expect(full.messages).toHaveLength(2999);
+        expect(full.messages[1]).toMatchObject({ id: 'm1', content: 'edited early' });
+        expect((await s2.loadChat(c.chatId, { limit: 3, before: 'm4' })).messages.map((m) => m.content.slice(0, 12))).toEqual(['0 0 0 0 0 0 ', 'edited early', '3 3 3 3 3 3 ']);
+      } finally {
+        await s2.close();
+      }
+    }, tempDir()));
+});
