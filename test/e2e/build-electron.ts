@@ -1,0 +1,36 @@
+// Builds the unpackaged Electron app into .vite/ the way Forge's Vite plugin lays it
+// out (build/main.cjs, build/preload.cjs, renderer/main_window/), without Forge, so
+// the _electron spec can launch `electron .` from the repo.
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import { build } from 'vite';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const external = ['electron', ...builtinModules.flatMap((m) => [m, `node:${m}`]), 'write-file-atomic', 'chokidar', 'ws'];
+
+export async function buildElectronApp(): Promise<void> {
+  const common = { root: ROOT, configFile: false as const, logLevel: 'warn' as const, define: { MAIN_WINDOW_VITE_NAME: JSON.stringify('main_window') } };
+  await build({
+    ...common,
+    resolve: { conditions: ['node'] },
+    build: {
+      outDir: '.vite/build',
+      emptyOutDir: false,
+      minify: false,
+      lib: { entry: path.join(ROOT, 'electron/main.ts'), formats: ['cjs'], fileName: () => 'main.cjs' },
+      rollupOptions: { external },
+    },
+  });
+  await build({
+    ...common,
+    build: {
+      outDir: '.vite/build',
+      emptyOutDir: false,
+      minify: false,
+      rollupOptions: { external, input: path.join(ROOT, 'electron/preload.ts'), output: { format: 'cjs', entryFileNames: 'preload.cjs' } },
+    },
+  });
+  await build({ configFile: path.join(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn', build: { outDir: path.join(ROOT, '.vite/renderer/main_window'), emptyOutDir: true } });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) await buildElectronApp();

@@ -1,0 +1,60 @@
+// Scenario 6: the real Electron app, scenarios 1 and 2 end to end. Runs when an
+// Electron binary exists; otherwise it is skipped and says why.
+import { _electron as electron, expect, test, type Page } from '@playwright/test';
+import path from 'node:path';
+import { findElectronBinary, NO_ELECTRON_HELP } from '../../electron/electron-binary.ts';
+import { buildElectronApp } from './build-electron.ts';
+import { ROOT, tempRoot } from './host.ts';
+
+const binary = findElectronBinary(ROOT);
+const SKIP_REASON = `Electron spec skipped: ${NO_ELECTRON_HELP}`;
+if (!binary) console.warn(`\n[electron.e2e] ${SKIP_REASON}\n`);
+
+test.describe('6: the Electron app', () => {
+  test.skip(!binary, SKIP_REASON);
+  test.beforeAll(async () => {
+    await buildElectronApp();
+  });
+
+  const launch = (dataDir: string) =>
+    electron.launch({
+      executablePath: binary!,
+      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), ROOT, '--data-dir', dataDir],
+      env: { ...process.env, CARDSHARK_DEMO_PACE_MS: '5' } as Record<string, string>,
+    });
+
+  async function addCharacter(page: Page, name: string) {
+    await page.getByLabel('New character name').fill(name);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(page.getByTestId('character').filter({ hasText: name })).toHaveAttribute('aria-current', 'true');
+  }
+
+  test('a message survives a reload; chats and the active chat survive a restart', async () => {
+    test.setTimeout(120_000);
+    const dataDir = path.join(await tempRoot(), 'data');
+    let app = await launch(dataDir);
+    let page = await app.firstWindow();
+    expect(await page.evaluate(() => window.cardshark?.transport)).toBe('electron');
+    expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
+    await addCharacter(page, 'Electra');
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await expect(page.getByTestId('chat')).toHaveCount(2);
+    await page.getByLabel('Message').fill('Hello from Electron');
+    await page.getByLabel('Message').press('Enter');
+    await expect(page.getByTestId('message').filter({ hasText: 'Hello from Electron' })).toHaveCount(1);
+    const activeId = await page.locator('[data-testid=chat][data-active=true]').getAttribute('data-chat-id');
+
+    await page.reload();
+    await expect(page.getByTestId('message').filter({ hasText: 'Hello from Electron' })).toHaveCount(1);
+
+    await app.close();
+    app = await launch(dataDir);
+    page = await app.firstWindow();
+    await expect(page.getByTestId('character')).toHaveText(['Electra']);
+    await expect(page.getByTestId('chat')).toHaveCount(2);
+    await expect(page.locator('[data-testid=chat][data-active=true]')).toHaveAttribute('data-chat-id', activeId!);
+    await expect(page.getByTestId('message').filter({ hasText: 'Hello from Electron' })).toHaveCount(1);
+    await app.close();
+  });
+});

@@ -1,0 +1,11 @@
+// Main process bundle (Forge supplies entry, cjs format and externals for node builtins).
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  build: {
+    rollupOptions: {
+      // Native-ish or fs-heavy deps stay in node_modules rather than the bundle.
+      external: ['write-file-atomic', 'chokidar', 'ws'],
+    },
+  },
+});
