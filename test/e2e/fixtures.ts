@@ -17,6 +17,8 @@ export async function buildBigChat(dataDir: string, count: number): Promise<{ ch
   const character = await characters.create('Archivist');
   const store = await openChatStore({ dataDir });
   const summary = await store.createChat({ characterId: character.id, title: `${count} messages` });
+  // A small chat is the active one, so a test can time opening the big one by itself.
+  const small = await store.createChat({ characterId: character.id, title: 'Small talk' });
   await store.close();
 
   const t0 = Date.UTC(2024, 0, 1);
@@ -34,6 +36,6 @@ export async function buildBigChat(dataDir: string, count: number): Promise<{ ch
 
   const appState = openAppState(dataDir);
   await appState.setActiveCharacter(character.id);
-  await appState.setActiveChat(character.id, summary.chatId);
+  await appState.setActiveChat(character.id, small.chatId);
   return { characterId: character.id, chatId: summary.chatId };
 }
