@@ -1,6 +1,6 @@
 // The binding: invalid payloads and untrusted senders write nothing; a smaller fuzz run.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -96,5 +96,6 @@ describe('binding', () => {
   it('survives a fuzz run on every channel (small count; `npm run fuzz` does 10,000)', async () => {
     const report = await runFuzz({ runs: 200, seed: 42 });
     for (const [name, stats] of Object.entries(report.calls)) expect(stats.runs, name).toBe(200);
+    await rm(report.dataDir, { recursive: true, force: true });
   }, 120_000);
 });
