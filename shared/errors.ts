@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'DISK_FULL',
   'TOO_LARGE',
   'CLOSED',
+  /** The caller is not allowed to make this call (an IPC sender we did not create). */
+  'FORBIDDEN',
   'INTERNAL',
 ] as const;
 

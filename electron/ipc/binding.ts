@@ -122,7 +122,7 @@ export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S)
   return {
     async handle(sender, channel, payload) {
       try {
-        if (!isTrustedSender(sender)) return fail('INVALID_INPUT', 'call refused: untrusted sender', { reason: 'sender' });
+        if (!isTrustedSender(sender)) return fail('FORBIDDEN', 'call refused: untrusted sender', { reason: 'sender' });
         if (!isChannelName(channel)) return fail('INVALID_INPUT', 'unknown channel', { reason: 'channel' });
         const spec = CHANNELS[channel];
         const parsed = spec.request.safeParse(payload);

@@ -71,7 +71,7 @@ describe('binding', () => {
     const { dataDir, call, chatId } = await setup();
     const before = await snapshot(dataDir);
     const r = await call('appendMessage', { chatId, message: { role: 'user', content: 'hi' } }, false);
-    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { reason: 'sender' } } });
+    expect(r).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'sender' } } });
     expect(await snapshot(dataDir)).toBe(before);
   });
 
