@@ -16,8 +16,9 @@ export const LIMITS = {
   extraJsonChars: 256_000,
   swipes: 1_000,
   pageSize: 1_000,
-  /** A longer line is quarantined rather than held in memory while scanning. */
-  lineBytes: 16 * 1024 * 1024,
+  /** Serialised size of one message record with all its swipes and extra: the store refuses larger (TOO_LARGE). */
+  recordBytes: 4 * 1024 * 1024,
+  metadataJsonChars: 64_000,
 } as const;
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -45,6 +46,10 @@ export const Title = z.string().trim().min(1).max(LIMITS.titleChars);
 export const Extra = z
   .record(z.string(), z.unknown())
   .refine((x) => JSON.stringify(x).length <= LIMITS.extraJsonChars, 'extra is too large');
+/** Small chat metadata; kept small so the header line stays cheap to read. */
+export const ChatMetadata = z
+  .record(z.string(), z.unknown())
+  .refine((x) => JSON.stringify(x).length <= LIMITS.metadataJsonChars, 'metadata is too large');
 
 export const HeaderRecord = z.looseObject({
   format: z.literal(FORMAT_NAME),
@@ -119,7 +124,7 @@ export interface Message {
 export const CreateChatInput = z.strictObject({
   characterId: CharacterId,
   title: Title.optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: ChatMetadata.optional(),
 });
 export type CreateChatInput = z.infer<typeof CreateChatInput>;
 

@@ -54,6 +54,8 @@ export class ChatLog {
   private readonly quarantineDir: string;
   private headerEnd = 0;
   private endsWithNewline = true;
+  /** Where the file ended at open when its last line had no newline; an append puts one there. */
+  private unterminatedEnd = -1;
   private scanStart = 0;
   private recordCount = 0;
   private readonly entries = new Map<string, Entry>();
@@ -130,6 +132,7 @@ export class ChatLog {
     const rec = parseRecord(tail.toString('utf8').replace(/\r$/, ''));
     if (rec.kind !== 'invalid') {
       this.endsWithNewline = false; // complete, only the newline is missing: the next append adds it
+      this.unterminatedEnd = this.size;
       return;
     }
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, start, tail);
@@ -163,17 +166,28 @@ export class ChatLog {
 
   /** Indexes older lines, a block at a time, until `enough()` or the header is reached. */
   private async scanBackward(enough: () => boolean): Promise<void> {
-    let carry: Buffer = Buffer.alloc(0); // the start of a line whose beginning lies in an older block
+    // Blocks holding the start of a line that began in an older block; joined once, when the
+    // line's beginning is found, so a very long line costs one copy, not one per block.
+    let carry: Buffer[] = [];
+    let carryLen = 0;
     while (!this.fullyIndexed && !enough()) {
-      const end = this.scanStart - carry.length;
+      const end = this.scanStart - carryLen;
       const from = Math.max(this.headerEnd, end - BLOCK);
-      const chunk = carry.length ? Buffer.concat([await this.read(from, end - from), carry]) : await this.read(from, end - from);
+      const block = await this.read(from, end - from);
+      if (from > this.headerEnd && block.indexOf(NL) === -1) {
+        carry.unshift(block);
+        carryLen += block.length;
+        continue;
+      }
+      const chunk = carryLen ? Buffer.concat([block, ...carry]) : block;
       const batch: Entry[] = [];
       const bad: { off: number; line: Buffer; reason: string }[] = [];
-      let lineEnd = chunk.length; // exclusive; chunk ends on a line boundary
+      let lineEnd = chunk.length; // exclusive; the chunk ends on a line boundary
       if (chunk[lineEnd - 1] === NL) lineEnd--;
-      else if (from + chunk.length !== this.size) throw new StoreError('INTERNAL', 'index scan lost a line boundary');
-      while (true) {
+      else if (from + chunk.length !== this.size && from + chunk.length !== this.unterminatedEnd) {
+        throw new StoreError('INTERNAL', `index scan of chat ${this.chatId} lost a line boundary at byte ${from + chunk.length}`);
+      }
+      for (;;) {
         const nl = lineEnd > 0 ? chunk.lastIndexOf(NL, lineEnd - 1) : -1;
         if (nl === -1 && from > this.headerEnd) break; // the line continues in an older block
         const start = nl + 1;
@@ -183,14 +197,11 @@ export class ChatLog {
         lineEnd = nl;
       }
       // Keep the unfinished line, with its newline, for the next (older) block.
-      carry = from > this.headerEnd ? chunk.subarray(0, Math.min(lineEnd + 1, chunk.length)) : Buffer.alloc(0);
+      const rest = from > this.headerEnd ? chunk.subarray(0, Math.min(lineEnd + 1, chunk.length)) : null;
+      carry = rest ? [rest] : [];
+      carryLen = rest ? rest.length : 0;
       if (batch.length) this.order = batch.reverse().concat(this.order);
       for (const b of bad) await this.quarantine(b.off, Buffer.from(b.line), b.reason);
-      if (carry.length > BLOCK * 64) {
-        await this.quarantine(from, carry, 'a line longer than 16 MiB');
-        this.scanStart = from;
-        carry = Buffer.alloc(0);
-      }
     }
   }
 
@@ -215,8 +226,10 @@ export class ChatLog {
         return;
       case 'op': {
         const e = this.entry(s.id);
-        e.ops.unshift({ ...ref, op: s.op });
+        // A delete is final wherever it stands. Any other change older than the first appearance
+        // indexed so far is superseded by it (or is an orphan): the same rules as readFullState.
         if (s.op === 'delete') e.deleted = true;
+        else if (!e.base || off > e.base.off) e.ops.unshift({ ...ref, op: s.op });
         return;
       }
       case 'message': {
@@ -294,38 +307,31 @@ export class ChatLog {
   /** The newest `limit` live messages before `beforeId` (or the end), oldest first. */
   async page(limit: number, beforeId?: string): Promise<{ messages: Message[]; hasMore: boolean }> {
     this.assertReadable();
-    let fromEnd = 0; // position counted from the end of `order`, stable while older entries are prepended
-    if (beforeId !== undefined) {
-      const anchor = await this.locate(beforeId, true);
-      fromEnd = this.order.length - this.order.indexOf(anchor);
-    }
+    const anchor = beforeId === undefined ? null : await this.locate(beforeId, true);
     for (;;) {
+      // Pick from the entries indexed so far; if they run out, index one more block and pick
+      // again from scratch (a block can move entries: a second first appearance of an id).
+      const end = anchor ? this.order.indexOf(anchor) : this.order.length;
       const picked: Entry[] = [];
-      let i = this.order.length - fromEnd - 1;
-      let more = false;
-      for (;;) {
-        if (i < 0) {
-          if (this.fullyIndexed) break;
-          const before = this.order.length;
-          await this.scanBackward(() => this.order.length > before);
-          i += this.order.length - before;
-          continue;
-        }
-        const e = this.order[i--]!;
-        if (e.deleted || e.broken) continue;
-        if (picked.length === limit) {
-          more = true;
-          break;
-        }
-        picked.push(e);
+      let i = end - 1;
+      for (; i >= 0 && picked.length <= limit; i--) {
+        const e = this.order[i]!;
+        if (!e.deleted && !e.broken) picked.push(e);
       }
+      if (picked.length <= limit && !this.fullyIndexed) {
+        const before = this.order.length;
+        await this.scanBackward(() => this.order.length > before);
+        continue;
+      }
+      const more = picked.length > limit;
+      const chosen = picked.slice(0, limit).reverse();
       const messages: Message[] = [];
-      for (const e of picked.reverse()) {
+      for (const e of chosen) {
         const m = await this.materialize(e);
-        if (m) messages.push(m);
+        if (m) messages.push(structuredClone(m));
       }
       // A line that failed validation just now shrank the page: pick again without it.
-      if (messages.length === picked.length) return { messages, hasMore: more };
+      if (messages.length === chosen.length) return { messages, hasMore: more };
     }
   }
 
@@ -346,12 +352,17 @@ export class ChatLog {
     const e = await this.locate(id);
     const m = await this.materialize(e);
     if (!m) throw new StoreError('CORRUPT', `message ${id} is unreadable; its line is in quarantine`, { chatId: this.chatId, messageId: id });
-    return m;
+    return structuredClone(m);
   }
 
+  /** Whether the id was ever used in this chat: ids of deleted messages count, they are never reused. */
   async hasId(id: string): Promise<boolean> {
-    if (!this.entries.get(id)?.base) await this.scanBackward(() => this.entries.get(id)?.base !== undefined);
-    return this.entries.get(id)?.base !== undefined;
+    const used = () => {
+      const e = this.entries.get(id);
+      return e !== undefined && (e.base !== undefined || e.deleted);
+    };
+    if (!used()) await this.scanBackward(used);
+    return used();
   }
 
   // ---- writes: each is one fdatasync'd append ----
@@ -386,7 +397,7 @@ export class ChatLog {
     const e = this.entry(msg.id);
     e.base = base;
     this.order.push(e);
-    this.remember(msg);
+    this.remember(structuredClone(msg));
     return msg;
   }
 
@@ -397,7 +408,7 @@ export class ChatLog {
     if (op.op === 'delete') {
       e.deleted = true;
       this.cache.delete(op.id);
-    } else if (next) this.remember(next);
+    } else if (next) this.remember(structuredClone(next));
   }
 
   async appendMeta(rec: { op: 'meta'; timestamp: number; title?: string; metadata?: Record<string, unknown> }): Promise<void> {

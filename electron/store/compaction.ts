@@ -7,6 +7,8 @@ import { applyOp, parseHeader, parseRecord, serialize, toMessage } from './recor
 export interface FullState {
   header: HeaderRecord;
   messages: Message[];
+  /** Ids deleted for good, with the time of deletion: compaction keeps their tombstones. */
+  deleted: Map<string, number>;
   /** Lines that failed validation; they must be quarantined before any rewrite drops them. */
   invalid: { offset: number; bytes: Buffer; reason: string }[];
   records: number;
@@ -19,7 +21,7 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
   if (!parsed.ok) return { error: parsed.reason };
   const header: HeaderRecord = { ...parsed.header, metadata: { ...parsed.header.metadata } };
   const byId = new Map<string, Message>();
-  const deleted = new Set<string>();
+  const deleted = new Map<string, number>();
   const invalid: FullState['invalid'] = [];
   let records = 0;
   let off = headerEnd + 1;
@@ -34,13 +36,14 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
       if (rec.kind === 'message') {
         const prev = byId.get(rec.rec.id);
         const msg = toMessage(rec.rec);
-        if (prev) msg.edited = rec.rec.timestamp;
+        if (prev) msg.edited = rec.rec.timestamp; // a second first appearance replaces the message
         if (!deleted.has(rec.rec.id)) byId.set(rec.rec.id, msg); // Map keeps first-appearance order
       } else if (rec.kind === 'op') {
         const msg = byId.get(rec.rec.id);
+        // A delete is final wherever it stands; a change before any first appearance is an orphan.
         if (rec.rec.op === 'delete') {
           byId.delete(rec.rec.id);
-          deleted.add(rec.rec.id);
+          deleted.set(rec.rec.id, rec.rec.timestamp);
         } else if (msg) applyOp(msg, rec.rec);
       } else if (rec.kind === 'meta') {
         if (rec.rec.title !== undefined) header.title = rec.rec.title;
@@ -51,9 +54,11 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
     }
     off = end + 1;
   }
-  return { header, messages: [...byId.values()], invalid, records };
+  return { header, messages: [...byId.values()], deleted, invalid, records };
 }
 
+/** Header, one line per live message, then one tombstone per deleted id (ids are never reused). */
 export function compactedText(state: FullState): string {
-  return serialize(state.header) + state.messages.map(serialize).join('');
+  const tombstones = [...state.deleted].map(([id, timestamp]) => serialize({ op: 'delete', id, timestamp }));
+  return serialize(state.header) + state.messages.map(serialize).join('') + tombstones.join('');
 }

@@ -23,13 +23,19 @@ export class Layout {
   chatFile(characterId: string, chatId: string): string {
     return join(this.characterDir(characterId), `${chatId}.jsonl`);
   }
+  get backupsRoot(): string {
+    return join(this.dataDir, 'backups');
+  }
+  get quarantineRoot(): string {
+    return join(this.dataDir, 'quarantine');
+  }
   backupDir(chatId: string): string {
-    return join(this.dataDir, 'backups', chatId);
+    return join(this.backupsRoot, chatId);
   }
   trashDir(characterId: string): string {
     return join(this.dataDir, 'trash', characterId);
   }
   quarantineDir(chatId: string): string {
-    return join(this.dataDir, 'quarantine', chatId);
+    return join(this.quarantineRoot, chatId);
   }
 }

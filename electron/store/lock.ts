@@ -7,7 +7,7 @@ import * as fsp from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { StoreError } from '../../shared/errors.ts';
 import { errnoOf, fsyncDir } from './durable.ts';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 interface LockInfo {
   pid: number;
@@ -44,13 +44,37 @@ function isAlive(info: LockInfo): boolean {
   return !(start && info.procStart && start !== info.procStart);
 }
 
-async function readInfo(path: string): Promise<LockInfo | null> {
+interface LockFile {
+  info: LockInfo | null;
+  /** Identity of the file read, so a stealer removes exactly the stale file it judged. */
+  ino: number;
+}
+
+/** Reads the lock file; throws ENOENT when there is none. `info` is null when unreadable. */
+async function readLock(path: string): Promise<LockFile> {
+  const fh = await fsp.open(path, 'r');
   try {
-    const parsed = JSON.parse(await fsp.readFile(path, 'utf8')) as Partial<LockInfo>;
-    return typeof parsed.pid === 'number' && typeof parsed.token === 'string' ? (parsed as LockInfo) : null;
-  } catch (e) {
-    if (errnoOf(e) === 'ENOENT') throw e;
-    return null;
+    const { ino } = await fh.stat();
+    try {
+      const parsed = JSON.parse(await fh.readFile('utf8')) as Partial<LockInfo>;
+      const ok = typeof parsed.pid === 'number' && typeof parsed.token === 'string';
+      return { info: ok ? (parsed as LockInfo) : null, ino };
+    } catch {
+      return { info: null, ino };
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Temp files of lock attempts that crashed between writing and linking (a live one lasts milliseconds). */
+async function removeDeadTemps(lockPath: string): Promise<void> {
+  const dir = dirname(lockPath);
+  const prefix = `${basename(lockPath)}.`;
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const age = await fsp.stat(join(dir, name)).then((st) => Date.now() - st.mtimeMs, () => 0);
+    if (age > 10_000) await fsp.unlink(join(dir, name)).catch(() => {});
   }
 }
 
@@ -66,6 +90,7 @@ export class DirLock {
   }
 
   static async acquire(path: string): Promise<DirLock> {
+    await removeDeadTemps(path);
     const lock = new DirLock(path);
     await lock.take();
     return lock;
@@ -73,61 +98,69 @@ export class DirLock {
 
   private async take(): Promise<void> {
     const info: LockInfo = { pid: process.pid, hostname: hostname(), procStart: processStartTime(process.pid), token: this.token, acquiredAt: Date.now() };
-    for (let attempt = 0; attempt < 50; attempt++) {
-      try {
-        const fh = await fsp.open(this.path, 'wx');
-        try {
-          await fh.writeFile(JSON.stringify(info));
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await fsyncDir(dirname(this.path));
-        heldTokens.add(this.token);
-        this.held = true;
-        return;
-      } catch (e) {
-        if (errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create lock file ${this.path}: ${(e as Error).message}`);
-      }
-      let owner: LockInfo | null;
-      try {
-        owner = await readInfo(this.path);
-      } catch {
-        continue; // vanished between open and read: try again
-      }
-      if (owner === null) {
-        // Unreadable: either being written right now, or left half-written by a crash.
-        const age = await fsp.stat(this.path).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age < 2000) {
-          await sleep(50);
-          continue;
-        }
-      } else if (isAlive(owner)) {
-        throw new StoreError('LOCKED', `the data directory is in use by process ${owner.pid}${owner.hostname !== hostname() ? ` on ${owner.hostname}` : ''}`, {
-          pid: owner.pid,
-          hostname: owner.hostname,
-        });
-      }
-      await this.removeStale(owner);
+    // The lock is written to a private temp file and then hard-linked into place, so other
+    // processes never see it empty or half-written, and link() fails if a lock exists.
+    const temp = `${this.path}.${this.token}.tmp`;
+    const fh = await fsp.open(temp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(info));
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
-    throw new StoreError('LOCKED', `could not take the lock on ${dirname(this.path)}`);
+    try {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          await fsp.link(temp, this.path);
+          await fsyncDir(dirname(this.path));
+          heldTokens.add(this.token);
+          this.held = true;
+          return;
+        } catch (e) {
+          if (errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create lock file ${this.path}: ${(e as Error).message}`);
+        }
+        let current: LockFile;
+        try {
+          current = await readLock(this.path);
+        } catch {
+          continue; // vanished between link and read: try again
+        }
+        const owner = current.info;
+        if (owner === null) {
+          // Unreadable (damaged, or from an older writer): give a live writer a moment first.
+          const age = await fsp.stat(this.path).then((st) => Date.now() - st.mtimeMs, () => 0);
+          if (age < 2000) {
+            await sleep(50);
+            continue;
+          }
+        } else if (isAlive(owner)) {
+          throw new StoreError('LOCKED', `the data directory is in use by process ${owner.pid}${owner.hostname !== hostname() ? ` on ${owner.hostname}` : ''}`, {
+            pid: owner.pid,
+            hostname: owner.hostname,
+          });
+        }
+        await this.removeStale(current.ino);
+      }
+      throw new StoreError('LOCKED', `could not take the lock on ${dirname(this.path)}`);
+    } finally {
+      await fsp.unlink(temp).catch(() => {});
+    }
   }
 
   /** Two processes may find the same stale lock; a steal mutex makes sure only one removes it. */
-  private async removeStale(stale: LockInfo | null): Promise<void> {
+  private async removeStale(staleIno: number): Promise<void> {
     const stealDir = `${this.path}.steal`;
     try {
       await fsp.mkdir(stealDir);
     } catch {
-      const age = await fsp.stat(stealDir).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > 10_000) await fsp.rm(stealDir, { recursive: true, force: true });
+      const age = await fsp.stat(stealDir).then((st) => Date.now() - st.mtimeMs, () => 0);
+      if (age > 10_000) await fsp.rm(stealDir, { recursive: true, force: true }); // a stealer died inside
       await sleep(20);
       return;
     }
     try {
-      const current = await readInfo(this.path).catch(() => null);
-      const same = stale === null ? current === null : current?.token === stale.token;
-      if (same) await fsp.unlink(this.path).catch(() => {});
+      const ino = await fsp.stat(this.path).then((st) => st.ino, () => -1);
+      if (ino === staleIno) await fsp.unlink(this.path).catch(() => {});
     } finally {
       await fsp.rmdir(stealDir).catch(() => {});
     }
@@ -137,7 +170,7 @@ export class DirLock {
     if (!this.held) return;
     this.held = false;
     heldTokens.delete(this.token);
-    const current = await readInfo(this.path).catch(() => null);
-    if (current?.token === this.token) await fsp.unlink(this.path).catch(() => {});
+    const current = await readLock(this.path).catch(() => null);
+    if (current?.info?.token === this.token) await fsp.unlink(this.path).catch(() => {});
   }
 }

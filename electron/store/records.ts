@@ -102,9 +102,13 @@ export type Sniffed =
 
 const SIMPLE_ID = /^[A-Za-z0-9_.-]+$/;
 
+const OP_KEY = Buffer.from('"op":');
+
 export function sniff(buf: Buffer): Sniffed {
   if (buf.length === 0 || (buf.length === 1 && buf[0] === 0x0d)) return { kind: 'blank' };
-  if (buf.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
+  // Inside a JSON string a quote is escaped, so a raw `"op":` can only be a key: such an
+  // id-first line (another tool's key order, or an op key in extra) gets the full parse.
+  if (buf.subarray(0, ID_PREFIX.length).equals(ID_PREFIX) && buf.indexOf(OP_KEY) === -1) {
     const end = buf.indexOf(0x22, ID_PREFIX.length);
     const id = end > 0 ? buf.toString('latin1', ID_PREFIX.length, end) : '';
     if (SIMPLE_ID.test(id)) return { kind: 'message', id };
@@ -115,7 +119,8 @@ export function sniff(buf: Buffer): Sniffed {
     if (op !== 'meta' && buf.toString('latin1', opEnd, opEnd + idKey.length) === idKey) {
       const idStart = opEnd + idKey.length;
       const id = buf.toString('latin1', idStart, buf.indexOf(0x22, idStart));
-      if ((op === 'edit' || op === 'swipe_add' || op === 'swipe_select' || op === 'delete') && SIMPLE_ID.test(id)) return { kind: 'op', op, id };
+      // Deletes are rare and hide a message: they always get the full validation below.
+      if ((op === 'edit' || op === 'swipe_add' || op === 'swipe_select') && SIMPLE_ID.test(id)) return { kind: 'op', op, id };
     }
   }
   const parsed = parseRecord(buf.toString('utf8'));

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import {
   ChatId,
   CharacterId,
+  Extra,
   CreateChatInput,
   FORMAT_NAME,
   FORMAT_VERSION,
@@ -14,6 +15,7 @@ import {
   MessageId,
   MessagePatch,
   NewMessageInput,
+  LIMITS,
   Title,
   type ChatPage,
   type ChatSummary,
@@ -30,7 +32,7 @@ import { nodeFs, type FsSeam } from './fs-seam.ts';
 import { CHAT_FILE, Layout, REWRITE_TEMP } from './layout.ts';
 import { DirLock } from './lock.ts';
 import { quarantineBytes } from './quarantine.ts';
-import { serialize } from './records.ts';
+import { parseRecord, serialize } from './records.ts';
 import type { ChatStore, ChatStoreOptions } from './types.ts';
 import { KeyedQueue } from './write-queue.ts';
 
@@ -41,6 +43,16 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   const where = issue?.path.length ? `${what}.${issue.path.join('.')}` : what;
   throw new StoreError('INVALID_INPUT', `${where}: ${issue?.message ?? 'invalid'}`, { field: where });
 }
+
+/** One record must stay loadable on its own: refuse anything larger before it reaches the disk. */
+function assertRecordSize(rec: object, what: string): void {
+  const bytes = Buffer.byteLength(JSON.stringify(rec));
+  if (bytes > LIMITS.recordBytes) {
+    throw new StoreError('TOO_LARGE', `${what} would be ${(bytes / 1048576).toFixed(1)} MiB; one message may hold at most ${LIMITS.recordBytes / 1048576} MiB with all its swipes`, { bytes, limit: LIMITS.recordBytes });
+  }
+}
+
+const MAX_OPEN_LOGS = 64;
 
 interface ChatLocation {
   characterId: string;
@@ -58,11 +70,22 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   }
   const lock = await DirLock.acquire(layout.lockFile);
   try {
+    await removePartialCopies(fs, layout);
     const chats = await discoverChats(fs, layout);
     return new FileChatStore(fs, layout, lock, chats, options);
   } catch (e) {
     await lock.release();
     throw ioError(e, 'opening the chat store');
+  }
+}
+
+/** Backups and quarantine copies are written as `.partial` and renamed when durable: a crash leaves the partial. */
+async function removePartialCopies(fs: FsSeam, layout: Layout): Promise<void> {
+  for (const root of [layout.backupsRoot, layout.quarantineRoot]) {
+    for (const sub of await fs.readdir(root).catch(() => [] as string[])) {
+      const names = await fs.readdir(join(root, sub)).catch(() => [] as string[]);
+      for (const name of names) if (name.endsWith('.partial')) await fs.unlink(join(root, sub, name)).catch(() => {});
+    }
   }
 }
 
@@ -130,20 +153,34 @@ class FileChatStore implements ChatStore {
         return await task(log, id);
       } catch (e) {
         // After a failed write the file may hold bytes we did not account for: re-read it next time.
-        if (e instanceof StoreError && (e.code === 'IO_ERROR' || e.code === 'DISK_FULL' || e.code === 'CONFLICT')) await this.forget(id);
+        if (!(e instanceof StoreError) || ['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code)) await this.forget(id);
         throw ioError(e, `chat ${id}`);
+      } finally {
+        await this.evictIdleLogs(id);
       }
     });
   }
 
   private async log(chatId: string): Promise<ChatLog> {
     const open = this.logs.get(chatId);
-    if (open) return open;
+    if (open) {
+      this.logs.delete(chatId); // re-insert: Map order is the LRU order
+      this.logs.set(chatId, open);
+      return open;
+    }
     const loc = this.chats.get(chatId);
     if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
     const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId));
     this.logs.set(chatId, log);
     return log;
+  }
+
+  /** Bounds open files and index memory: the least recently used idle chats are closed. */
+  private async evictIdleLogs(current: string): Promise<void> {
+    for (const id of this.logs.keys()) {
+      if (this.logs.size <= MAX_OPEN_LOGS) return;
+      if (id !== current && !this.queue.busy(id)) await this.forget(id);
+    }
   }
 
   private async forget(chatId: string): Promise<void> {
@@ -177,6 +214,7 @@ class FileChatStore implements ChatStore {
       title: title ?? `Chat ${new Date(created).toISOString().slice(0, 16).replace('T', ' ')}`,
       metadata: metadata ?? {},
     };
+    assertRecordSize(header, 'the chat header');
     const path = this.layout.chatFile(characterId, chatId);
     return this.queue.run(chatId, async () => {
       try {
@@ -198,13 +236,15 @@ class FileChatStore implements ChatStore {
     const out: ChatSummary[] = [];
     for (const chatId of ids) {
       // A chat that cannot even be opened (EACCES, EIO) is still listed, never hidden.
-      out.push(await this.onChat(chatId, (log) => this.summarize(log)).catch((e) => this.unreadableSummary(chatId, e)));
+      const summary = await this.onChat(chatId, (log) => this.summarize(log)).catch((e) => this.unreadableSummary(chatId, e));
+      if (summary) out.push(summary); // null: deleted while we listed
     }
     return out.sort((a, b) => b.updated - a.updated);
   }
 
-  private unreadableSummary(chatId: string, e: unknown): ChatSummary {
-    if (!(e instanceof StoreError) || !['IO_ERROR', 'CORRUPT', 'CONFLICT'].includes(e.code)) throw e;
+  private unreadableSummary(chatId: string, e: unknown): ChatSummary | null {
+    if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
+    if (!(e instanceof StoreError) || e.code === 'CLOSED') throw e;
     const loc = this.chats.get(chatId);
     return { chatId, characterId: loc?.characterId ?? '', title: `Unreadable chat (${chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt', sizeBytes: 0 };
   }
@@ -218,7 +258,8 @@ class FileChatStore implements ChatStore {
     return this.onChat(chatId, async (log) => {
       const header = log.assertReadable();
       const { messages, hasMore } = await log.page(opts.limit ?? 50, opts.before);
-      return { header: { ...header, title: log.title ?? header.title }, messages, hasMore, readOnly: log.status !== 'ok', warnings: [...log.warnings] };
+      // The header record as written at creation; the current title is in the summary (getChat).
+      return { header: structuredClone(header), messages, hasMore, readOnly: log.status !== 'ok', warnings: [...log.warnings] };
     });
   }
 
@@ -266,6 +307,7 @@ class FileChatStore implements ChatStore {
       }
       if (input.status !== undefined) msg.status = input.status;
       if (input.extra !== undefined) msg.extra = input.extra;
+      assertRecordSize(msg, 'this message');
       return log.appendMessage(msg);
     });
   }
@@ -306,6 +348,11 @@ class FileChatStore implements ChatStore {
         }
       }
       next.edited = timestamp;
+      // The merged state is what compaction will write as one line: it must stay valid and loadable.
+      if (next.extra !== undefined && !Extra.safeParse(next.extra).success) {
+        throw new StoreError('TOO_LARGE', `the merged extra of message ${mid} would exceed ${LIMITS.extraJsonChars} characters`, { field: 'patch.extra' });
+      }
+      assertRecordSize(next, 'this message');
       await log.appendChange(op, next);
       return next;
     });
@@ -338,7 +385,13 @@ class FileChatStore implements ChatStore {
     for (const bad of state.invalid) await quarantineBytes(this.fs, this.layout.quarantineDir(id), bad.offset, bad.bytes);
     await takeBackup(this.fs, this.layout.backupDir(id), log.path, this.retention, this.now());
     await this.forget(id);
-    await atomicRewrite(this.fs, log.path, compactedText(state));
+    const text = compactedText(state);
+    // Never replace a file with one our own reader would reject.
+    for (const line of text.split('\n').slice(1, -1)) {
+      const rec = parseRecord(line);
+      if (rec.kind === 'invalid') throw new StoreError('INTERNAL', `compaction of chat ${id} produced an invalid line (${rec.reason}); the file was left as it was`);
+    }
+    await atomicRewrite(this.fs, log.path, text);
   }
 
   async flush(): Promise<void> {
@@ -348,14 +401,20 @@ class FileChatStore implements ChatStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue.idle();
-    for (const [id, log] of [...this.logs]) {
-      if (log.status !== 'ok' || !log.fullyIndexed || log.size < this.compactMinBytes) continue;
-      const { deadRatio } = await log.stats();
-      if (deadRatio > this.compactRatio) await this.compact(log, id).catch(() => {}); // the log stays valid if compaction fails
+    try {
+      await this.queue.idle();
+      for (const [id, log] of [...this.logs]) {
+        if (log.status !== 'ok' || !log.fullyIndexed || log.size < this.compactMinBytes) continue;
+        // Compaction on close is an optimisation: if it fails, the log file is still complete.
+        await log
+          .stats()
+          .then(({ deadRatio }) => (deadRatio > this.compactRatio ? this.compact(log, id) : undefined))
+          .catch(() => {});
+      }
+    } finally {
+      for (const id of [...this.logs.keys()]) await this.forget(id);
+      await this.lock.release();
     }
-    for (const id of [...this.logs.keys()]) await this.forget(id);
-    await this.lock.release();
   }
 }
 

@@ -17,6 +17,11 @@ export class KeyedQueue {
     return result;
   }
 
+  /** Whether work is queued or running for this key. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   /** Resolves once every task queued so far, on every key, has settled. */
   async idle(): Promise<void> {
     while (this.tails.size > 0) await Promise.all([...this.tails.values()]);

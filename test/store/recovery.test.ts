@@ -158,3 +158,23 @@ describe('start-up', () => {
     await s.close();
   });
 });
+
+describe('start-up removes what interrupted writes left behind', () => {
+  it('partial backup and quarantine copies, and old lock temp files', async () => {
+    const { mkdir, utimes } = await import('node:fs/promises');
+    const { dir, chatId } = await chatWith(1);
+    await mkdir(join(dir, 'backups', chatId), { recursive: true });
+    await mkdir(join(dir, 'quarantine', chatId), { recursive: true });
+    await writeFile(join(dir, 'backups', chatId, '1700000000000-0000.jsonl.partial'), 'half');
+    await writeFile(join(dir, 'backups', chatId, '1700000000000-0001.jsonl'), 'a kept backup');
+    await writeFile(join(dir, 'quarantine', chatId, '000000000001-abc.bin.partial'), 'half');
+    const oldTemp = join(dir, 'cardshark.lock.dead-token.tmp');
+    await writeFile(oldTemp, '{}');
+    await utimes(oldTemp, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const s = await openChatStore({ dataDir: dir });
+    expect(await readdir(join(dir, 'backups', chatId))).toEqual(['1700000000000-0001.jsonl']);
+    expect(await readdir(join(dir, 'quarantine', chatId))).toEqual([]);
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    await s.close();
+  });
+});
