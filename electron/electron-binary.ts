@@ -29,8 +29,8 @@ export function findElectronBinary(root: string, env: NodeJS.ProcessEnv = proces
 }
 
 export const NO_ELECTRON_HELP =
-  'No Electron binary is installed (node_modules/electron has no dist/ or path.txt: the binary is downloaded ' +
-  'from GitHub at install time, and this machine could not fetch it). CardShark will run in your browser ' +
+  'No Electron binary is installed (node_modules/electron has no dist/ or path.txt: Electron 45 downloads its ' +
+  'binary from GitHub on first use, and this machine could not fetch it). CardShark will run in your browser ' +
   'instead, with the same data folder and the same features. To get the desktop app, either run ' +
-  '`npx install-electron` with network access (or delete node_modules/electron and run `npm install` again), ' +
-  'or set ELECTRON_OVERRIDE_DIST_PATH to a folder that holds an Electron 45 build, then run `npm start` again.';
+  '`npx install-electron --no` on a machine with network access to GitHub, or set ELECTRON_OVERRIDE_DIST_PATH ' +
+  'to a folder that holds an Electron 45 build, then run `npm start` again.';
