@@ -41,13 +41,22 @@ const rendererUrl = devUrl ?? pathToFileURL(rendererIndex).href;
 const windows = new Set<BrowserWindow>();
 let services: Services<IpcMainInvokeEvent> | undefined;
 
+/** Exact origin comparison: a prefix test would let http://localhost:5173.evil.example through. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
 /** Only the main frame of a window we created, showing our renderer, may call. */
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
   if (!frame) return false; // the frame navigated away or was destroyed
   const win = BrowserWindow.fromWebContents(event.sender);
   if (!win || !windows.has(win) || frame !== event.sender.mainFrame) return false;
-  return devUrl ? frame.url.startsWith(new URL(devUrl).origin) : frame.url.split('#')[0] === rendererUrl;
+  return devUrl ? originOf(frame.url) === new URL(devUrl).origin : frame.url.split('#')[0] === rendererUrl;
 }
 
 function emit<E extends EventName>(event: E, payload: EventPayload<E>) {

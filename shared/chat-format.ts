@@ -43,13 +43,22 @@ export const MessageStatus = z.enum(['complete', 'streaming', 'interrupted', 'er
 export const Content = z.string().max(LIMITS.contentChars);
 export const Title = z.string().trim().min(1).max(LIMITS.titleChars);
 /** Fields carried through from imports (SillyTavern's `extra`, gen times...). Never dropped. */
+/** Serialised length, or Infinity for what cannot be serialised (cycles, nesting too deep for the stack). */
+function jsonLength(x: unknown): number {
+  try {
+    return JSON.stringify(x).length;
+  } catch {
+    return Infinity;
+  }
+}
+
 export const Extra = z
   .record(z.string(), z.unknown())
-  .refine((x) => JSON.stringify(x).length <= LIMITS.extraJsonChars, 'extra is too large');
+  .refine((x) => jsonLength(x) <= LIMITS.extraJsonChars, 'extra is too large or too deeply nested');
 /** Small chat metadata; kept small so the header line stays cheap to read. */
 export const ChatMetadata = z
   .record(z.string(), z.unknown())
-  .refine((x) => JSON.stringify(x).length <= LIMITS.metadataJsonChars, 'metadata is too large');
+  .refine((x) => jsonLength(x) <= LIMITS.metadataJsonChars, 'metadata is too large or too deeply nested');
 
 export const HeaderRecord = z.looseObject({
   format: z.literal(FORMAT_NAME),

@@ -46,8 +46,14 @@ export function isStoreError(e: unknown): e is StoreError {
   return e instanceof StoreError;
 }
 
-/** Any thrown value becomes an ErrorInfo; unknown failures are INTERNAL, never leaked raw. */
+/**
+ * Any thrown value becomes an ErrorInfo for the renderer. Raw failures are never forwarded as
+ * they are: their messages carry absolute paths and internals. Log the original main-side.
+ */
 export function toErrorInfo(e: unknown): ErrorInfo {
   if (isStoreError(e)) return e.toJSON();
-  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  const errno = typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : '';
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') return { code: 'DISK_FULL', message: 'The disk is full. Nothing saved was lost; free some space and retry.', details: { errno } };
+  if (/^E[A-Z]+$/.test(errno)) return { code: 'IO_ERROR', message: `A file operation failed (${errno}).`, details: { errno } };
+  return { code: 'INTERNAL', message: 'An internal error occurred; the details are in the app log.' };
 }

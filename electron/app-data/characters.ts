@@ -26,7 +26,13 @@ export function characterIdFor(name: string): string {
 }
 
 export function openCharacterRegistry(dataDir: string, now: () => number = Date.now): CharacterRegistry {
-  const file = jsonFile(path.join(dataDir, 'app', 'characters.json'), FileSchema, () => ({ characters: [] }));
+  // One bad entry (a hand edit, a newer version's field) must not cost the user every other character.
+  const salvage = (json: unknown) => {
+    const list = (json as { characters?: unknown })?.characters;
+    if (!Array.isArray(list)) return undefined;
+    return { characters: list.flatMap((c) => { const r = Character.safeParse(c); return r.success ? [r.data] : []; }) };
+  };
+  const file = jsonFile(path.join(dataDir, 'app', 'characters.json'), FileSchema, () => ({ characters: [] }), salvage);
   return {
     async list() {
       return (await file.read()).characters;

@@ -1,10 +1,11 @@
 // A small JSON document on disk: memoized load, serialized atomic saves, no write
 // when nothing changed (VS Code's FileStorage pattern, minus the throttle: these
 // files change on user clicks only, and the UI waits for "saved").
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
+import { fsyncDir } from '../store/durable.ts';
 
 export interface JsonFile<T> {
   read(): Promise<T>;
@@ -12,7 +13,17 @@ export interface JsonFile<T> {
   update(change: (current: T) => T): Promise<T>;
 }
 
-export function jsonFile<S extends z.ZodType>(file: string, schema: S, fallback: () => z.output<S>): JsonFile<z.output<S>> {
+/**
+ * `salvage` recovers what it can from a document that fails the schema (say, the valid
+ * entries of a list). Either way the damaged file is first kept beside the original as
+ * `<name>.damaged-<ms>`, so the next save can never destroy what it could not read.
+ */
+export function jsonFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  fallback: () => z.output<S>,
+  salvage?: (json: unknown) => z.output<S> | undefined,
+): JsonFile<z.output<S>> {
   type T = z.output<S>;
   let loaded: Promise<T> | undefined;
   let lastText = '';
@@ -26,19 +37,28 @@ export function jsonFile<S extends z.ZodType>(file: string, schema: S, fallback:
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return fallback();
       throw e;
     }
-    lastText = text;
-    // A damaged file must not brick the app: fall back, and the next save repairs it.
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return fallback();
+      json = undefined;
     }
     const parsed = schema.safeParse(json);
-    return parsed.success ? parsed.data : fallback();
+    if (parsed.success) {
+      lastText = text;
+      return parsed.data;
+    }
+    // A damaged file must not brick the app, nor be overwritten: keep it, then carry on.
+    await rename(file, `${file}.damaged-${Date.now()}`);
+    await fsyncDir(path.dirname(file));
+    return (json !== undefined && salvage?.(json)) || fallback();
   }
 
-  const read = () => (loaded ??= load());
+  // A failed load (EIO, EACCES) is not remembered: the next call tries the disk again.
+  const read = () => (loaded ??= load().catch((e: unknown) => {
+    loaded = undefined;
+    throw e;
+  }));
 
   function update(change: (current: T) => T): Promise<T> {
     const run = queue.then(async () => {
@@ -58,16 +78,4 @@ export function jsonFile<S extends z.ZodType>(file: string, schema: S, fallback:
   }
 
   return { read, update };
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic.
-  } finally {
-    await fh?.close();
-  }
 }

@@ -28,20 +28,44 @@ export interface SettingsStore {
   update(patch: GenerationSettingsPatch): Promise<GenerationSettings>;
 }
 
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
 export function publicSettings(s: GenerationSettings): GenerationSettingsOut {
   return { provider: s.provider, baseUrl: s.baseUrl, model: s.model, hasApiKey: s.apiKey.length > 0, paceMs: s.paceMs };
 }
 
 /** `overrides` (from env/CLI) win over the file, e.g. a fast demo pace for tests. */
 export function openSettings(dataDir: string, overrides: Partial<GenerationSettings> = {}): SettingsStore {
-  const file = jsonFile(path.join(dataDir, 'app', 'settings.json'), GenerationSettings, () => DEFAULT_SETTINGS);
+  // Keep every field that is still valid (above all the key) when one is not.
+  const salvage = (json: unknown) => {
+    if (typeof json !== 'object' || json === null) return undefined;
+    const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+    for (const [k, field] of Object.entries(GenerationSettings.shape)) {
+      const r = field.safeParse((json as Record<string, unknown>)[k]);
+      if (r.success) out[k] = r.data;
+    }
+    return out as GenerationSettings;
+  };
+  const file = jsonFile(path.join(dataDir, 'app', 'settings.json'), GenerationSettings, () => DEFAULT_SETTINGS, salvage);
   return {
     async get() {
       return { ...(await file.read()), ...overrides };
     },
     async update(patch) {
       for (const k of Object.keys(patch)) delete overrides[k as keyof GenerationSettings];
-      const next = await file.update((cur) => ({ ...cur, ...patch }));
+      const next = await file.update((cur) => {
+        const merged = { ...cur, ...patch };
+        // The key belongs to the server it was entered for: pointing the base URL elsewhere
+        // without entering a key again drops it, so no one can redirect it to their own server.
+        if (patch.apiKey === undefined && originOf(merged.baseUrl) !== originOf(cur.baseUrl)) merged.apiKey = '';
+        return merged;
+      });
       return { ...next, ...overrides };
     },
   };

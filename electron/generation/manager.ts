@@ -35,6 +35,9 @@ export function createGenerationManager(deps: {
   provider?: Provider;
 }): GenerationManager {
   const running = new Map<string, Running>();
+  /** Starts still awaiting their context: stopAll waits for them too. */
+  const starting = new Set<Promise<unknown>>();
+  let closed = false;
 
   async function pickProvider(): Promise<Provider> {
     if (deps.provider) return deps.provider;
@@ -42,7 +45,15 @@ export function createGenerationManager(deps: {
     return s.provider === 'openai' ? openAiProvider(s) : demoProvider(s.paceMs);
   }
 
-  async function start(req: GenerateRequest): Promise<{ streamId: string }> {
+  function start(req: GenerateRequest): Promise<{ streamId: string }> {
+    if (closed) return Promise.reject(new StoreError('CLOSED', 'the app is quitting; no new replies are started'));
+    const p = begin(req);
+    starting.add(p);
+    void p.catch(() => {}).finally(() => starting.delete(p));
+    return p;
+  }
+
+  async function begin(req: GenerateRequest): Promise<{ streamId: string }> {
     const { chatId } = req;
     for (const r of running.values()) {
       if (r.chatId === chatId) throw new StoreError('CONFLICT', 'a reply is already being generated in this chat');
@@ -61,7 +72,8 @@ export function createGenerationManager(deps: {
     }
     const prompt: PromptMessage[] = history.map((m) => ({ role: m.role, content: m.content }));
     const provider = await pickProvider();
-    // Re-check after the awaits: two starts for one chat may have raced.
+    // Re-check after the awaits: two starts for one chat may have raced, or a quit began.
+    if (closed) throw new StoreError('CLOSED', 'the app is quitting; no new replies are started');
     for (const r of running.values()) {
       if (r.chatId === chatId) throw new StoreError('CONFLICT', 'a reply is already being generated in this chat');
     }
@@ -79,16 +91,18 @@ export function createGenerationManager(deps: {
     const { chatId } = req;
     let text = '';
     let failure: unknown;
+    let finished = false; // the provider ended on its own: a Stop pressed just then changes nothing
     try {
       for await (const delta of provider({ messages, signal, variant })) {
         text += delta;
         deps.emit('stream:chunk', { streamId, chatId, delta });
         if (signal.aborted) break;
       }
+      finished = !signal.aborted;
     } catch (e) {
       failure = e;
     }
-    const status = failure ? 'error' : signal.aborted ? 'stopped' : 'complete';
+    const status = failure ? 'error' : finished ? 'complete' : 'stopped';
     if (!text) {
       deps.emit('stream:end', { streamId, chatId, status, ...(failure ? { error: toErrorInfo(failure) } : {}) });
       return;
@@ -120,6 +134,8 @@ export function createGenerationManager(deps: {
       return true;
     },
     async stopAll() {
+      closed = true;
+      await Promise.allSettled([...starting]);
       const all = [...running.values()];
       for (const r of all) r.controller.abort();
       await Promise.all(all.map((r) => r.done));

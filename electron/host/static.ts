@@ -1,4 +1,5 @@
 // Serves the built renderer from one folder; nothing outside it is reachable.
+import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -61,5 +62,6 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
     res.end();
     return;
   }
-  createReadStream(file).pipe(res);
+  // The file may vanish between stat and read (a rebuild empties dist/): end this response, never the host.
+  pipeline(createReadStream(file), res).catch(() => res.destroy());
 }

@@ -31,9 +31,12 @@ export interface Binding<S> {
 const MAX_ERROR_MESSAGE = 500;
 
 export function createHandlers(d: BindingDeps): Handlers {
+  /** Advisory: the write before it succeeded, so a failure here must not turn it into an error. */
   async function changed(chatId: string) {
-    const summary = await d.store.getChat(chatId);
-    d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+    await d.store.getChat(chatId).then(
+      (summary) => d.emit('chat:changed', { chatId, characterId: summary.characterId, summary }),
+      (e: unknown) => console.error(`chat:changed for ${chatId} not sent:`, e),
+    );
   }
   async function requireCharacter(id: string) {
     if (!(await d.characters.get(id))) throw new StoreError('NOT_FOUND', `no character with id ${id}`);
@@ -75,7 +78,8 @@ export function createHandlers(d: BindingDeps): Handlers {
     async deleteChat({ chatId }) {
       const { characterId } = await d.store.getChat(chatId);
       await d.store.deleteChat(chatId);
-      await d.appState.forgetChat(chatId);
+      // The chat is in the trash now; a stale active-chat entry heals itself (getActiveChat checks).
+      await d.appState.forgetChat(chatId).catch((e: unknown) => console.error('forgetChat failed:', e));
       d.emit('chat:removed', { chatId, characterId });
       return { ok: true as const };
     },
@@ -138,6 +142,8 @@ export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S)
         return { ok: true, data };
       } catch (e) {
         const info = toErrorInfo(e);
+        // The renderer gets a sanitised message; the full story goes to the main-side log.
+        if (info.code === 'INTERNAL' || info.code === 'IO_ERROR' || info.code === 'DISK_FULL') console.error(`${String(channel)} failed:`, e);
         return { ok: false, error: { ...info, message: info.message.slice(0, MAX_ERROR_MESSAGE) } };
       }
     },

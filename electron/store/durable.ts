@@ -7,6 +7,7 @@ import type { FsSeam } from './fs-seam.ts';
 
 /** A rename or create is only durable once its directory entry is fsync'd. */
 export async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return; // directories cannot be opened for fsync there; renames are still atomic
   const fh = await fsp.open(dir, 'r');
   try {
     await fh.sync();
@@ -43,9 +44,11 @@ export function errnoOf(e: unknown): string | undefined {
 export function ioError(e: unknown, what: string): StoreError {
   if (e instanceof StoreError) return e;
   const errno = errnoOf(e);
-  const msg = e instanceof Error ? e.message : String(e);
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
     return new StoreError('DISK_FULL', `${what}: the disk is full. Nothing was lost; free some space and retry.`, { errno }, { cause: e });
   }
-  return new StoreError('IO_ERROR', `${what}: ${msg}`, errno ? { errno } : undefined, { cause: e });
+  // The message names the operation and errno, not the raw text: it reaches the renderer, and
+  // raw fs messages carry absolute paths. The original stays in `cause` for the log.
+  if (errno) return new StoreError('IO_ERROR', `${what} failed (${errno})`, { errno }, { cause: e });
+  return new StoreError('INTERNAL', `${what} failed unexpectedly`, undefined, { cause: e });
 }
