@@ -47,7 +47,3 @@ export function applyOp(snap: Snapshot, op: Op): Snapshot {
   }
   return next;
 }
-
-export function canonical(snap: Snapshot): string {
-  return JSON.stringify(Object.keys(snap).sort().map((k) => [k, snap[k]]));
-}

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openChatStore } from '../../electron/store/index.ts';
-import { applyOp, canonical, type Op, type Snapshot } from './model.ts';
+import { applyOp, type Op, type Snapshot } from './model.ts';
 import { snapshotStore } from './snapshot.ts';
 
 const args = process.argv.slice(2);
@@ -26,7 +26,8 @@ const CHARACTERS = ['hero', 'villain'];
 
 interface Round {
   acked: Op[];
-  inflight: Op | null;
+  /** Operations begun and not acknowledged when the kill came, by lane (at most one per chat). */
+  inflight: Map<string, Op>;
   exitSignal: string | null;
   stderr: string;
 }
@@ -34,7 +35,7 @@ interface Round {
 function runRound(childSeed: number, killAfterMs: number): Promise<Round> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [worker, dataDir, String(childSeed)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const round: Round = { acked: [], inflight: null, exitSignal: null, stderr: '' };
+    const round: Round = { acked: [], inflight: new Map(), exitSignal: null, stderr: '' };
     let buf = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buf += chunk;
@@ -43,10 +44,14 @@ function runRound(childSeed: number, killAfterMs: number): Promise<Round> {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         if (line === 'READY') setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        else if (line.startsWith('B ')) round.inflight = JSON.parse(line.slice(2)) as Op;
-        else if (line.startsWith('A ')) {
-          round.acked.push(JSON.parse(line.slice(2)) as Op);
-          round.inflight = null;
+        else if (/^[AB] /.test(line)) {
+          const [kind, laneId] = line.split(' ', 2) as [string, string];
+          const op = JSON.parse(line.slice(kind.length + laneId.length + 2)) as Op;
+          if (kind === 'B') round.inflight.set(laneId, op);
+          else {
+            round.acked.push(op);
+            round.inflight.delete(laneId);
+          }
         }
       }
     });
@@ -78,8 +83,10 @@ try {
     const round = await runRound(Math.floor(rand() * 2 ** 31), Math.floor(5 + rand() * 120));
     if (round.exitSignal !== 'SIGKILL') throw new Error(`round ${k}: the worker exited on its own (${round.exitSignal}):\n${round.stderr}`);
     totalAcked += round.acked.length;
-    if (round.inflight) inflightKinds[round.inflight.t] = (inflightKinds[round.inflight.t] ?? 0) + 1;
+    for (const op of round.inflight.values()) inflightKinds[op.t] = (inflightKinds[op.t] ?? 0) + 1;
 
+    // Chats are independent and each had at most one operation in flight, so the acknowledged
+    // operations fold in acknowledgement order, and each chat is checked on its own.
     const expected = round.acked.reduce(applyOp, model);
     const store = await openChatStore({ dataDir }); // must recover the dead worker's lock at once
     let actual: Snapshot;
@@ -91,20 +98,22 @@ try {
     const temps = strayTemps();
     if (temps.length) throw new Error(`round ${k}: stray temp files survived reopening: ${temps.join(', ')}`);
 
-    const candidates = [expected];
-    const op = round.inflight;
-    if (op && op.t !== 'create') candidates.push(applyOp(expected, op));
-    if (op?.t === 'create') {
-      // The new chat's id was never reported: accept exactly one unknown, empty chat with that title.
-      const extra = Object.keys(actual).filter((id) => !(id in expected));
-      if (extra.length === 1) candidates.push(applyOp(expected, { ...op, chatId: extra[0]! }));
+    const inflight = [...round.inflight.values()];
+    const problems: string[] = [];
+    for (const chatId of Object.keys(expected)) {
+      const got = actual[chatId];
+      const op = inflight.find((o) => o.t !== 'create' && o.chat === chatId);
+      const ok = [expected, ...(op ? [applyOp(expected, op)] : [])].some((c) => JSON.stringify(c[chatId]) === JSON.stringify(got));
+      if (!ok) problems.push(`chat ${chatId}\n   in flight: ${JSON.stringify(op ?? null)}\n   expected:  ${JSON.stringify(expected[chatId])}\n   actual:    ${JSON.stringify(got ?? 'missing')}`);
     }
-    const got = canonical(actual);
-    if (!candidates.some((c) => canonical(c) === got)) {
-      throw new Error(
-        `round ${k}: the store does not hold what was acknowledged.\n in flight: ${JSON.stringify(op)}\n expected: ${canonical(expected)}\n actual:   ${got}`,
-      );
+    // A chat whose creation was in flight may exist (empty, with that title): its id was never reported.
+    const creates = inflight.filter((o) => o.t === 'create').map((o) => JSON.stringify({ title: o.title, messages: [] }));
+    for (const chatId of Object.keys(actual).filter((id) => !(id in expected))) {
+      const i = creates.indexOf(JSON.stringify(actual[chatId]));
+      if (i === -1) problems.push(`chat ${chatId} exists but was never created: ${JSON.stringify(actual[chatId])}`);
+      else creates.splice(i, 1);
     }
+    if (problems.length) throw new Error(`round ${k}: the store does not hold what was acknowledged:\n ${problems.join('\n ')}`);
     model = actual;
     if (k % 25 === 0 || k === kills) {
       const msgs = Object.values(model).reduce((n, c) => n + c.messages.length, 0);

@@ -1,5 +1,5 @@
 // Crash-harness child: runs a random workload against the store and reports each operation
-// on stdout before it starts ("B") and after it is acknowledged ("A"). The parent SIGKILLs it.
+// on stdout before it starts ("B <lane>") and after it is acknowledged ("A <lane>"). The parent SIGKILLs it.
 import { writeSync } from 'node:fs';
 import { openChatStore } from '../../electron/store/index.ts';
 import { snapshotStore } from './snapshot.ts';
@@ -18,22 +18,38 @@ const snap = await snapshotStore(store, ['hero', 'villain']);
 const chats = new Map(Object.entries(snap).map(([id, c]) => [id, c.messages.map((m) => m[0])]));
 say('READY');
 
-for (let n = 0; ; n++) {
-  const chatIds = [...chats.keys()];
-  const r = rand();
-  let op: Op;
-  if (chatIds.length === 0 || r < 0.02) op = { t: 'create', title: `chat ${n}` };
-  else {
-    const chat = pick(chatIds);
-    const ids = chats.get(chat)!;
-    if (r < 0.55 || ids.length === 0) op = { t: 'append', chat, id: `m${seed.toString(36)}${n}`, content: text() };
-    else if (r < 0.7) op = { t: 'edit', chat, id: pick(ids), content: text() };
-    else if (r < 0.8) op = { t: 'swipe', chat, id: pick(ids), content: text() };
-    else if (r < 0.9) op = { t: 'delete', chat, id: pick(ids) };
-    else if (r < 0.95) op = { t: 'rename', chat, title: `title ${n}` };
-    else op = { t: 'compact', chat };
+// Several lanes run at once, each on a chat no other lane is using, so the store's queues and
+// files are exercised concurrently while every chat still has at most one operation in flight.
+const LANES = 3;
+const busy = new Set<string>();
+let n = 0;
+
+async function lane(laneId: number): Promise<never> {
+  for (;;) {
+    const k = n++;
+    const free = [...chats.keys()].filter((id) => !busy.has(id));
+    const r = rand();
+    let op: Op;
+    if (free.length === 0 || r < 0.02) op = { t: 'create', title: `chat ${k}` };
+    else {
+      const chat = pick(free);
+      const ids = chats.get(chat)!;
+      if (r < 0.55 || ids.length === 0) op = { t: 'append', chat, id: `m${seed.toString(36)}${k}`, content: text() };
+      else if (r < 0.7) op = { t: 'edit', chat, id: pick(ids), content: text() };
+      else if (r < 0.8) op = { t: 'swipe', chat, id: pick(ids), content: text() };
+      else if (r < 0.9) op = { t: 'delete', chat, id: pick(ids) };
+      else if (r < 0.95) op = { t: 'rename', chat, title: `title ${k}` };
+      else op = { t: 'compact', chat };
+    }
+    if ('chat' in op) busy.add(op.chat);
+    say(`B ${laneId} ${JSON.stringify(op)}`);
+    await perform(op, k);
+    say(`A ${laneId} ${JSON.stringify(op)}`);
+    if ('chat' in op) busy.delete(op.chat);
   }
-  say(`B ${JSON.stringify(op)}`);
+}
+
+async function perform(op: Op, k: number): Promise<void> {
   switch (op.t) {
     case 'create': {
       const s = await store.createChat({ characterId: rand() < 0.5 ? 'hero' : 'villain', title: op.title });
@@ -42,7 +58,7 @@ for (let n = 0; ; n++) {
       break;
     }
     case 'append':
-      await store.appendMessage(op.chat, { id: op.id, role: n % 2 ? 'assistant' : 'user', content: op.content });
+      await store.appendMessage(op.chat, { id: op.id, role: k % 2 ? 'assistant' : 'user', content: op.content });
       chats.get(op.chat)!.push(op.id);
       break;
     case 'edit':
@@ -62,5 +78,6 @@ for (let n = 0; ; n++) {
       await store.compactChat(op.chat);
       break;
   }
-  say(`A ${JSON.stringify(op)}`);
 }
+
+await Promise.all(Array.from({ length: LANES }, (_, i) => lane(i)));
