@@ -1,0 +1,46 @@
+// The rule of the house: arrows point inward. The store never imports electron; shared/ imports
+// nothing from node:, the DOM or electron; the renderer never imports node or main-side code.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+function sources(dir: string): string[] {
+  return readdirSync(join(root, dir)).flatMap((name) => {
+    const rel = join(dir, name);
+    return statSync(join(root, rel)).isDirectory() ? sources(rel) : /\.tsx?$/.test(name) ? [rel] : [];
+  });
+}
+function imports(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"\n]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+describe('layering', () => {
+  it('finds the files it checks', () => {
+    expect(sources('electron/store').length).toBeGreaterThan(8);
+    expect(sources('renderer').length).toBeGreaterThan(3);
+    expect(imports('electron/store/store.ts')).toContain('node:crypto');
+  });
+
+  it('electron/store imports no electron', () => {
+    for (const f of sources('electron/store')) expect(imports(f).filter((i) => i === 'electron' || i.startsWith('electron/')), f).toEqual([]);
+  });
+
+  it('only main.ts and preload.ts import electron', () => {
+    const offenders = [...sources('electron'), ...sources('shared'), ...sources('renderer')].filter(
+      (f) => imports(f).some((i) => i === 'electron') && !['electron/main.ts', 'electron/preload.ts'].includes(relative('.', f)),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('shared/ imports only zod and itself', () => {
+    for (const f of sources('shared')) expect(imports(f).filter((i) => i !== 'zod' && !i.startsWith('./')), f).toEqual([]);
+  });
+
+  it('the renderer imports no node modules and no main-side code', () => {
+    for (const f of sources('renderer')) {
+      expect(imports(f).filter((i) => i.startsWith('node:') || i.includes('/electron/') || i.startsWith('../electron')), f).toEqual([]);
+    }
+  });
+});
