@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ChatSummary, Message } from '../shared/chat-format.ts';
 import type { CardsharkApi, Character, Result } from '../shared/ipc-contract.ts';
 import { pushNotice } from './notices.ts';
+import { RECONNECTED_EVENT } from './api/index.ts';
 import { useSaveState } from './save-state.ts';
 import { VirtualList } from './components/VirtualList.tsx';
 import { MessageView, type MessageActions } from './components/MessageView.tsx';
@@ -39,9 +40,24 @@ export function App({ api }: { api: CardsharkApi }) {
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [streams, setStreams] = useState<Record<string, Stream>>({});
   const [draft, setDraft] = useState('');
+  const [sending, setSending] = useState(false);
   const save = useSaveState();
   const current = useRef({ characterId, chatId });
   current.current = { characterId, chatId };
+  // Refs, not state: two events in one frame (a double Enter, two scroll events) both run
+  // before React re-renders, so guards must not read a render's stale copy.
+  const sendingRef = useRef(false);
+  const loadingOlderRef = useRef(false);
+  const messagesRef = useRef(messages);
+  messagesRef.current = messages;
+  /** Streamed text per stream id, kept outside React so stream:end can see the last chunk. */
+  const streamText = useRef(new Map<string, { text: string; mode: 'new' | 'swipe'; messageId?: string }>());
+
+  /** Shows a stored message in the open chat: replaces it when present, else appends it. */
+  const showMessage = useCallback((id: string, message: Message) => {
+    if (current.current.chatId !== id) return;
+    setMessages((ms) => (ms.some((m) => m.id === message.id) ? ms.map((m) => (m.id === message.id ? message : m)) : [...ms, message]));
+  }, []);
 
   /** Reads: report failures as notices, return the data or undefined. */
   const read = useCallback(async <T,>(label: string, p: Promise<Result<T>>): Promise<T | undefined> => {
@@ -57,21 +73,21 @@ export function App({ api }: { api: CardsharkApi }) {
       setMessages([]);
       setHasMore(false);
       if (!id) return;
-      void api.setActiveChat({ characterId: charId, chatId: id });
+      void save.track(`active-chat:${charId}`, 'Remembering the open chat', () => api.setActiveChat({ characterId: charId, chatId: id }));
       const page = await read('Opening chat', api.loadChat({ chatId: id, options: { limit: PAGE } }));
       if (!page || current.current.chatId !== id) return;
       setMessages(page.messages);
       setHasMore(page.hasMore);
       for (const w of page.warnings) pushNotice({ level: 'warning', message: w.message });
     },
-    [api, read],
+    [api, read, save.track],
   );
 
   const selectCharacter = useCallback(
     async (id: string) => {
       setCharacterId(id);
       setChats([]);
-      void api.setActiveCharacter({ characterId: id });
+      void save.track('active-character', 'Remembering the character', () => api.setActiveCharacter({ characterId: id }));
       const list = await read('Listing chats', api.listChats({ characterId: id }));
       if (!list || current.current.characterId !== id) return;
       const sorted = [...list].sort(byUpdated);
@@ -80,7 +96,7 @@ export function App({ api }: { api: CardsharkApi }) {
       if (current.current.characterId !== id) return;
       await openChat(active?.chatId ?? sorted[0]?.chatId ?? null, id);
     },
-    [api, read, openChat],
+    [api, read, openChat, save.track],
   );
 
   // Startup: characters and the last selection (kept main-side, so it survives restarts).
@@ -103,69 +119,136 @@ export function App({ api }: { api: CardsharkApi }) {
       }),
       api.on('chat:removed', ({ chatId: id }) => {
         setChats((cs) => cs.filter((c) => c.chatId !== id));
+        save.dropWhere((key) => key.includes(`:${id}`)); // nothing left to save into
         if (current.current.chatId === id) {
           setChatId(null);
           setMessages([]);
         }
       }),
       api.on('notice', (n) => pushNotice(n)),
-      api.on('stream:start', ({ streamId, chatId: id, mode, messageId }) =>
-        setStreams((s) => ({ ...s, [id]: { streamId, text: '', mode, ...(messageId ? { messageId } : {}) } })),
-      ),
-      api.on('stream:chunk', ({ streamId, chatId: id, delta }) =>
+      api.on('stream:start', ({ streamId, chatId: id, mode, messageId }) => {
+        streamText.current.set(streamId, { text: '', mode, ...(messageId ? { messageId } : {}) });
+        setStreams((s) => ({ ...s, [id]: { streamId, text: '', mode, ...(messageId ? { messageId } : {}) } }));
+      }),
+      api.on('stream:chunk', ({ streamId, chatId: id, delta }) => {
+        const t = streamText.current.get(streamId);
+        if (t) t.text += delta;
         setStreams((s) => {
           const st = s[id];
           return st && st.streamId === streamId ? { ...s, [id]: { ...st, text: st.text + delta } } : s;
-        }),
-      ),
-      api.on('stream:end', ({ chatId: id, message, error, status }) => {
+        });
+      }),
+      api.on('stream:end', ({ streamId, chatId: id, message, error, status }) => {
+        const streamed = streamText.current.get(streamId);
+        streamText.current.delete(streamId);
         setStreams((s) => {
+          if (s[id]?.streamId !== streamId) return s;
           const { [id]: _gone, ...rest } = s;
           return rest;
         });
         if (error) pushNotice({ level: 'error', code: error.code, message: `Generation ${status}: ${error.message}` });
-        if (message && current.current.chatId === id) {
-          setMessages((ms) => (ms.some((m) => m.id === message.id) ? ms.map((m) => (m.id === message.id ? message : m)) : [...ms, message]));
+        if (message) showMessage(id, message);
+        else if (streamed?.text) {
+          // Main streamed a reply but could not store it: that is a failed write, not "Saved".
+          // Retry stores the text we were shown (with a fixed id, so a retry cannot store it twice).
+          const { text, mode, messageId } = streamed;
+          const replyId = newId();
+          const key = `reply:${id}:${streamId}`;
+          const op = () =>
+            mode === 'swipe' && messageId
+              ? api.updateMessage({ chatId: id, messageId, patch: { addSwipe: text } })
+              : api.appendMessage({ chatId: id, message: { id: replyId, role: 'assistant', content: text } });
+          save.fail({
+            key,
+            message: `Saving the reply: ${error?.message ?? 'not stored'}`,
+            retry: () => void save.track(key, 'Saving the reply', op, (m) => showMessage(id, m)),
+          });
         }
       }),
     ];
     return () => offs.forEach((off) => off());
+  }, [api, showMessage, save.fail, save.track, save.dropWhere]);
+
+  // The browser host's socket came back: events sent meanwhile (a stream's end, chat changes)
+  // were lost, so drop typing rows and reload what is on screen.
+  useEffect(() => {
+    const onReconnect = () => {
+      streamText.current.clear();
+      setStreams({});
+      const { characterId: ch, chatId: id } = current.current;
+      void api.listCharacters({}).then((r) => r.ok && setCharacters(r.data));
+      if (ch)
+        void api.listChats({ characterId: ch }).then((r) => {
+          if (r.ok && current.current.characterId === ch) setChats([...r.data].sort(byUpdated));
+        });
+      if (id)
+        void api.loadChat({ chatId: id, options: { limit: PAGE } }).then((r) => {
+          if (!r.ok || current.current.chatId !== id) return;
+          setMessages(r.data.messages);
+          setHasMore(r.data.hasMore);
+        });
+    };
+    window.addEventListener(RECONNECTED_EVENT, onReconnect);
+    return () => window.removeEventListener(RECONNECTED_EVENT, onReconnect);
   }, [api]);
 
   const loadOlder = useCallback(async () => {
-    const id = chatId;
-    const oldest = messages[0];
-    if (!id || !oldest || loadingOlder) return;
+    const id = current.current.chatId;
+    const before = messagesRef.current[0]?.id;
+    if (!id || !before || loadingOlderRef.current) return;
+    loadingOlderRef.current = true;
     setLoadingOlder(true);
-    const page = await read('Loading older messages', api.loadChat({ chatId: id, options: { limit: PAGE, before: oldest.id } }));
-    setLoadingOlder(false);
-    if (!page || current.current.chatId !== id) return;
-    setMessages((ms) => [...page.messages, ...ms]);
-    setHasMore(page.hasMore);
-  }, [api, chatId, messages, loadingOlder, read]);
+    try {
+      const page = await read('Loading older messages', api.loadChat({ chatId: id, options: { limit: PAGE, before } }));
+      if (!page || current.current.chatId !== id) return;
+      // The list changed under us (chat reopened or reloaded): this page no longer joins on.
+      if (messagesRef.current[0]?.id !== before) return;
+      setMessages((ms) => {
+        if (ms[0]?.id !== before) return ms;
+        const have = new Set(ms.map((m) => m.id));
+        const older = page.messages.filter((m) => !have.has(m.id));
+        return older.length ? [...older, ...ms] : ms;
+      });
+      setHasMore(page.hasMore);
+    } finally {
+      loadingOlderRef.current = false;
+      setLoadingOlder(false);
+    }
+  }, [api, read]);
 
   const stream = chatId ? streams[chatId] : undefined;
 
   async function send() {
     const text = draft.trim();
     const id = chatId;
-    if (!text || !id || stream) return;
-    const message = { id: newId(), role: 'user' as const, content: text };
-    const saved = await save.track('Sending', () => api.appendMessage({ chatId: id, message }), (m) => {
-      if (current.current.chatId === id) setMessages((ms) => (ms.some((x) => x.id === m.id) ? ms : [...ms, m]));
-      setDraft((d) => (d.trim() === text ? '' : d));
-    });
-    if (saved) await read('Generating', api.generate({ mode: 'new', chatId: id }));
+    // sendingRef: a second Enter before main answers must not store the message again.
+    if (!text || !id || stream || sendingRef.current) return;
+    sendingRef.current = true;
+    setSending(true);
+    try {
+      const message = { id: newId(), role: 'user' as const, content: text };
+      const saved = await save.track(`send:${id}:${message.id}`, 'Sending', () => api.appendMessage({ chatId: id, message }), (m) => {
+        if (current.current.chatId === id) setMessages((ms) => (ms.some((x) => x.id === m.id) ? ms : [...ms, m]));
+        setDraft((d) => (d.trim() === text ? '' : d));
+      });
+      if (saved) await read('Generating', api.generate({ mode: 'new', chatId: id }));
+    } finally {
+      sendingRef.current = false;
+      setSending(false);
+    }
   }
 
   const replace = (m: Message) => setMessages((ms) => ms.map((x) => (x.id === m.id ? m : x)));
   const actions: MessageActions = {
     edit: (m, content) => {
-      if (chatId) void save.track('Editing', () => api.updateMessage({ chatId, messageId: m.id, patch: { content } }), replace);
+      if (chatId) void save.track(`edit:${chatId}:${m.id}`, 'Editing', () => api.updateMessage({ chatId, messageId: m.id, patch: { content } }), replace);
     },
     remove: (m) => {
       if (chatId)
-        void save.track('Deleting message', () => api.deleteMessage({ chatId, messageId: m.id }), () => setMessages((ms) => ms.filter((x) => x.id !== m.id)));
+        void save.track(`delete-message:${chatId}:${m.id}`, 'Deleting message', () => api.deleteMessage({ chatId, messageId: m.id }), () => {
+          setMessages((ms) => ms.filter((x) => x.id !== m.id));
+          save.dropWhere((key) => key.endsWith(`:${chatId}:${m.id}`)); // edits of a deleted message are moot
+        });
     },
     regenerate: (m) => {
       if (chatId) void read('Regenerating', api.generate({ mode: 'swipe', chatId, messageId: m.id }));
@@ -173,7 +256,7 @@ export function App({ api }: { api: CardsharkApi }) {
     swipe: (m, to) => {
       if (!chatId || to < 0) return;
       if (to >= (m.swipes?.length ?? 1)) void read('Generating a swipe', api.generate({ mode: 'swipe', chatId, messageId: m.id }));
-      else void save.track('Swiping', () => api.updateMessage({ chatId, messageId: m.id, patch: { selectSwipe: to } }), replace);
+      else void save.track(`swipe:${chatId}:${m.id}`, 'Swiping', () => api.updateMessage({ chatId, messageId: m.id, patch: { selectSwipe: to } }), replace);
     },
   };
 
@@ -192,7 +275,7 @@ export function App({ api }: { api: CardsharkApi }) {
           selected={characterId}
           onSelect={(id) => void selectCharacter(id)}
           onCreate={(name) =>
-            void save.track('Adding character', () => api.createCharacter({ name }), (c) => {
+            void save.track(`add-character:${name}`, 'Adding character', () => api.createCharacter({ name }), (c) => {
               setCharacters((cs) => (cs.some((x) => x.id === c.id) ? cs : [...cs, c]));
               void selectCharacter(c.id);
             })
@@ -204,13 +287,15 @@ export function App({ api }: { api: CardsharkApi }) {
             active={chatId}
             onOpen={(id) => void openChat(id, characterId)}
             onCreate={() =>
-              void save.track('Creating chat', () => api.createChat({ characterId, title: `Chat ${new Date().toLocaleString()}` }), (s) => {
+              void save.track(`create-chat:${characterId}`, 'Creating chat', () => api.createChat({ characterId, title: `Chat ${new Date().toLocaleString()}` }), (s) => {
                 setChats((cs) => [s, ...cs.filter((c) => c.chatId !== s.chatId)]);
                 void openChat(s.chatId, characterId);
               })
             }
-            onRename={(id, title) => void save.track('Renaming chat', () => api.renameChat({ chatId: id, title }))}
-            onDelete={(id) => void save.track('Deleting chat', () => api.deleteChat({ chatId: id }))}
+            onRename={(id, title) => void save.track(`rename-chat:${id}`, 'Renaming chat', () => api.renameChat({ chatId: id, title }))}
+            onDelete={(id) =>
+              void save.track(`delete-chat:${id}`, 'Deleting chat', () => api.deleteChat({ chatId: id }), () => save.dropWhere((key) => key.includes(`:${id}`)))
+            }
           />
         )}
         <Settings api={api} />
@@ -220,7 +305,11 @@ export function App({ api }: { api: CardsharkApi }) {
           <span className="chat-heading" data-testid="chat-title">
             {currentChat ? `${characterName} — ${currentChat.title}` : characterId ? 'No chat open' : 'Add or pick a character'}
           </span>
-          <SaveIndicator status={save.status(Boolean(stream))} {...(save.failed ? { onRetry: save.failed.retry } : {})} />
+          <SaveIndicator
+            status={save.status(Boolean(stream))}
+            {...(save.retryAll ? { onRetry: save.retryAll } : {})}
+            {...(save.failures.length ? { title: save.failures.map((f) => f.message).join('\n') } : {})}
+          />
         </header>
         {chatId ? (
           <VirtualList<Row>
@@ -271,7 +360,7 @@ export function App({ api }: { api: CardsharkApi }) {
               Stop
             </button>
           ) : (
-            <button type="submit" disabled={!chatId || !draft.trim()}>
+            <button type="submit" disabled={!chatId || !draft.trim() || sending}>
               Send
             </button>
           )}

@@ -5,6 +5,12 @@ import { CHANNEL_NAMES, type CardsharkApi, type EventName, type Result } from '.
 import { WS_PATH, type WsServerMessage } from '../../shared/host-protocol.ts';
 
 const TOKEN_KEY = 'cardshark.token';
+/**
+ * Dispatched on `window` when the socket is back after a disconnect. Events sent while it was
+ * down (a stream's end, a chat change) are lost, so the UI reloads what it shows. Electron's
+ * IPC never disconnects, so it never fires there.
+ */
+export const RECONNECTED_EVENT = 'cardshark:reconnected';
 
 /** The host puts the token in the URL fragment; keep it for reloads, then hide it. */
 export function takeToken(loc: Location = location, storage: Storage = sessionStorage): string | null {
@@ -26,6 +32,9 @@ export function createBrowserApi(token: string | null): CardsharkApi {
   let socket: WebSocket | undefined;
   let opened: Promise<WebSocket> | undefined;
   let retryMs = 250;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set from the first lost connection until one opens again: one notice per outage, not per attempt. */
+  let disconnected = false;
 
   function connect(): Promise<WebSocket> {
     if (opened) return opened;
@@ -40,6 +49,11 @@ export function createBrowserApi(token: string | null): CardsharkApi {
         socket = ws;
         retryMs = 250;
         resolve(ws);
+        if (disconnected) {
+          disconnected = false;
+          emitLocal('notice', { level: 'info', message: 'Reconnected to CardShark.' });
+          if (typeof window !== 'undefined') window.dispatchEvent(new Event(RECONNECTED_EVENT));
+        }
       };
       ws.onmessage = (ev) => onFrame(String(ev.data));
       ws.onclose = () => {
@@ -50,9 +64,17 @@ export function createBrowserApi(token: string | null): CardsharkApi {
           p.resolve({ ok: false, error: { code: 'IO_ERROR', message: 'lost the connection to CardShark' } });
         }
         reject(new Error('could not connect to CardShark'));
-        emitLocal('notice', { level: 'error', code: 'IO_ERROR', message: 'Disconnected from CardShark; retrying…' });
-        setTimeout(() => void connect().catch(() => undefined), retryMs);
-        retryMs = Math.min(retryMs * 2, 5_000);
+        if (!disconnected) {
+          disconnected = true;
+          emitLocal('notice', { level: 'error', code: 'IO_ERROR', message: 'Disconnected from CardShark; retrying…' });
+        }
+        if (!retryTimer) {
+          retryTimer = setTimeout(() => {
+            retryTimer = undefined;
+            void connect().catch(() => undefined);
+          }, retryMs);
+          retryMs = Math.min(retryMs * 2, 5_000);
+        }
       };
     });
     return opened;

@@ -3,6 +3,8 @@
 import type { CardsharkApi } from '../../shared/ipc-contract.ts';
 import { createBrowserApi, takeToken } from './browser-api.ts';
 
+export { RECONNECTED_EVENT } from './browser-api.ts';
+
 declare global {
   interface Window {
     cardshark?: CardsharkApi;

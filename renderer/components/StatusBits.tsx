@@ -4,9 +4,9 @@ import { dismissNotice, useNotices } from '../notices.ts';
 
 const LABEL: Record<SaveStatus, string> = { saved: 'Saved', saving: 'Saving…', unsaved: 'Unsaved', error: 'Error' };
 
-export function SaveIndicator({ status, onRetry }: { status: SaveStatus; onRetry?: () => void }) {
+export function SaveIndicator({ status, onRetry, title }: { status: SaveStatus; onRetry?: () => void; title?: string }) {
   return (
-    <span className={`save save-${status}`} data-testid="save-state" data-state={status} role="status">
+    <span className={`save save-${status}`} data-testid="save-state" data-state={status} role="status" {...(title ? { title } : {})}>
       {LABEL[status]}
       {status === 'error' && onRetry && (
         <button className="retry" onClick={onRetry}>
