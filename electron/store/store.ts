@@ -54,6 +54,21 @@ function assertRecordSize(rec: object, what: string): void {
 
 const MAX_OPEN_LOGS = 64;
 
+/** Whether a stored, never-edited message is what this append input would have stored. */
+function isSameMessage(stored: Message, input: NewMessageInput): boolean {
+  if (stored.edited !== undefined) return false;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  return (
+    stored.role === input.role &&
+    stored.content === input.content &&
+    (input.timestamp === undefined || stored.timestamp === input.timestamp) &&
+    stored.name === input.name &&
+    stored.status === input.status &&
+    same(stored.swipes, input.swipes) &&
+    same(stored.extra, input.extra)
+  );
+}
+
 interface ChatLocation {
   characterId: string;
   path: string;
@@ -297,6 +312,10 @@ class FileChatStore implements ChatStore {
     }
     return this.onChat(chatId, async (log, id) => {
       if (input.id !== undefined && (await log.hasId(input.id))) {
+        // A retry of an append that did land (the answer was lost) gets the stored message back;
+        // anything else with a used id is a conflict: ids are never reused.
+        const stored = await log.message(input.id).catch(() => null);
+        if (stored && isSameMessage(stored, input)) return stored;
         throw new StoreError('CONFLICT', `message ${input.id} already exists in chat ${id}; ids are never reused`, { chatId: id, messageId: input.id });
       }
       const msg: Message = { id: input.id ?? randomUUID(), role: input.role, content: input.content, timestamp: input.timestamp ?? this.now() };

@@ -86,6 +86,19 @@ describe('messages', () => {
       expect((await s.loadChat(c.chatId)).messages).toHaveLength(25);
     }));
 
+  it('a retried append of the same message returns the stored one and writes nothing', () =>
+    withStore(async (s, dir) => {
+      const c = await s.createChat({ characterId: 'alice' });
+      const first = await s.appendMessage(c.chatId, { id: 'r1', role: 'user', content: 'sent twice', extra: { k: 1 } });
+      const size = (await readFile(chatPath(dir, 'alice', c.chatId))).length;
+      expect(await s.appendMessage(c.chatId, { id: 'r1', role: 'user', content: 'sent twice', extra: { k: 1 } })).toEqual(first);
+      expect((await readFile(chatPath(dir, 'alice', c.chatId))).length).toBe(size);
+      await expect(s.appendMessage(c.chatId, { id: 'r1', role: 'user', content: 'different' })).rejects.toMatchObject({ code: 'CONFLICT' });
+      await s.updateMessage(c.chatId, 'r1', { content: 'edited' });
+      await expect(s.appendMessage(c.chatId, { id: 'r1', role: 'user', content: 'sent twice', extra: { k: 1 } })).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect((await s.loadChat(c.chatId)).messages).toHaveLength(1);
+    }));
+
   it('returns the stored message, with a generated id and an epoch-ms timestamp', () =>
     withStore(async (s) => {
       const c = await s.createChat({ characterId: 'alice' });
