@@ -196,6 +196,7 @@ export interface LoadWarning {
   kind: 'quarantined_line' | 'torn_tail' | 'repaired' | 'orphan_change';
   message: string;
   offset?: number;
+  /** Relative to the data directory. */
   quarantinePath?: string;
 }
 

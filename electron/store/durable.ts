@@ -1,7 +1,7 @@
 // Durability primitives: directory fsync, verified atomic rewrite, errno → typed error.
 import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { StoreError } from '../../shared/errors.ts';
 import type { FsSeam } from './fs-seam.ts';
 
@@ -30,7 +30,7 @@ export async function atomicRewrite(fs: FsSeam, path: string, data: string | Buf
   await fsyncDir(dirname(path));
   const actual = sha256(await fs.readFile(path));
   if (actual !== expected) {
-    throw new StoreError('IO_ERROR', `read-back check failed after rewriting ${path}`, { path });
+    throw new StoreError('IO_ERROR', `read-back check failed after rewriting ${basename(path)}`);
   }
 }
 

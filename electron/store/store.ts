@@ -2,7 +2,7 @@
 // and a write queue per chat. Every public call validates its input with the shared zod schemas
 // first, so bad input gets INVALID_INPUT and never reaches the disk.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { z } from 'zod';
 import {
   ChatId,
@@ -274,7 +274,9 @@ class FileChatStore implements ChatStore {
       const header = log.assertReadable();
       const { messages, hasMore } = await log.page(opts.limit ?? 50, opts.before);
       // The header record as written at creation; the current title is in the summary (getChat).
-      return { header: structuredClone(header), messages, hasMore, readOnly: log.status !== 'ok', warnings: [...log.warnings] };
+      // Quarantine paths are given relative to the data directory: absolute paths stay in main.
+      const warnings = log.warnings.map((w) => (w.quarantinePath ? { ...w, quarantinePath: relative(this.dataDir, w.quarantinePath) } : { ...w }));
+      return { header: structuredClone(header), messages, hasMore, readOnly: log.status !== 'ok', warnings };
     });
   }
 

@@ -23,7 +23,8 @@ describe('torn last line', () => {
     expect(page.messages.map((m) => m.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     expect(page.warnings).toHaveLength(1);
     expect(page.warnings[0]).toMatchObject({ kind: 'torn_tail' });
-    expect(await readFile(page.warnings[0]!.quarantinePath!, 'utf8')).toBe('{"id":"m5","role":"user","content":"half a mess');
+    expect(page.warnings[0]!.quarantinePath).toMatch(/^quarantine\//);
+    expect(await readFile(join(dir, page.warnings[0]!.quarantinePath!), 'utf8')).toBe('{"id":"m5","role":"user","content":"half a mess');
     expect((await s.listChats('alice'))[0]).toMatchObject({ chatId, messageCount: 5, status: 'ok' });
     await s.appendMessage(chatId, { id: 'm6', role: 'user', content: 'after repair' });
     await s.close();
