@@ -30,7 +30,8 @@ async function lane(laneId: number): Promise<never> {
     const free = [...chats.keys()].filter((id) => !busy.has(id));
     const r = rand();
     let op: Op;
-    if (free.length === 0 || r < 0.02) op = { t: 'create', title: `chat ${k}` };
+    // New chats stop at 40, so a long run grows chats rather than the per-round check's cost.
+    if (free.length === 0 || (r < 0.02 && chats.size < 40)) op = { t: 'create', title: `chat ${k}` };
     else {
       const chat = pick(free);
       const ids = chats.get(chat)!;
