@@ -14,7 +14,8 @@ import { quarantineBytes } from './quarantine.ts';
 import { applyOp, parseHeader, parseRecord, serialize, sniff, toMessage } from './records.ts';
 
 const BLOCK = 256 * 1024;
-const HEADER_MAX = 1024 * 1024;
+/** The reader refuses a longer header line (and compaction never writes one). */
+export const HEADER_MAX = 1024 * 1024;
 const MESSAGE_CACHE = 2_000;
 const NL = 0x0a;
 
@@ -22,9 +23,8 @@ interface Ref {
   off: number;
   len: number;
 }
-/** `replace` is a second first-appearance of an id (a hand-merged file): it supersedes fields. */
 interface OpRef extends Ref {
-  op: MessageOp['op'] | 'replace';
+  op: MessageOp['op'];
 }
 interface Entry {
   id: string;
@@ -36,6 +36,20 @@ interface Entry {
 
 export type ChatStatus = 'ok' | 'read_only' | 'corrupt';
 
+/**
+ * What the store remembers about a chat across closing and reopening its log (open logs are
+ * bounded): warnings already reported, offsets already quarantined, and the time of the last write.
+ */
+export interface ChatMemo {
+  warnings: LoadWarning[];
+  quarantined: Set<number>;
+  lastWrite: number;
+}
+
+export function newChatMemo(): ChatMemo {
+  return { warnings: [], quarantined: new Set(), lastWrite: 0 };
+}
+
 export class ChatLog {
   readonly chatId: string;
   readonly characterId: string;
@@ -44,11 +58,8 @@ export class ChatLog {
   status: ChatStatus = 'ok';
   statusReason = '';
   size = 0;
-  readonly warnings: LoadWarning[] = [];
   /** Newest title from a meta record, once one has been seen. */
   title: string | undefined;
-  /** Time of the newest write this session (index-independent `updated`). */
-  lastWrite = 0;
 
   private readonly fs: FsSeam;
   private readonly quarantineDir: string;
@@ -61,20 +72,37 @@ export class ChatLog {
   private readonly entries = new Map<string, Entry>();
   private order: Entry[] = [];
   private readonly cache = new Map<string, Message>();
-  private readonly quarantined = new Set<number>();
   private reader: FileHandle | null = null;
   private writer: FileHandle | null = null;
 
-  private constructor(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string) {
+  private readonly memo: ChatMemo;
+
+  /** Every warning reported for this chat since the store opened. */
+  get warnings(): readonly LoadWarning[] {
+    return this.memo.warnings;
+  }
+  private readonly now: () => number;
+
+  private constructor(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string, memo: ChatMemo, now: () => number) {
     this.fs = fs;
+    this.memo = memo;
+    this.now = now;
     this.chatId = chatId;
     this.characterId = characterId;
     this.path = path;
     this.quarantineDir = quarantineDir;
   }
 
-  static async open(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string): Promise<ChatLog> {
-    const log = new ChatLog(fs, chatId, characterId, path, quarantineDir);
+  static async open(
+    fs: FsSeam,
+    chatId: string,
+    characterId: string,
+    path: string,
+    quarantineDir: string,
+    memo: ChatMemo = newChatMemo(),
+    now: () => number = Date.now,
+  ): Promise<ChatLog> {
+    const log = new ChatLog(fs, chatId, characterId, path, quarantineDir, memo, now);
     try {
       await log.init();
     } catch (e) {
@@ -136,7 +164,7 @@ export class ChatLog {
       return;
     }
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, start, tail);
-    this.warnings.push({ kind: 'torn_tail', message: `an incomplete last line (${tail.length} bytes, ${rec.reason}) was moved to quarantine`, offset: start, quarantinePath });
+    this.memo.warnings.push({ kind: 'torn_tail', message: `an incomplete last line (${tail.length} bytes, ${rec.reason}) was moved to quarantine`, offset: start, quarantinePath });
     if (this.status === 'ok') {
       const fh = await this.fs.open(this.path, 'r+');
       try {
@@ -234,13 +262,9 @@ export class ChatLog {
       }
       case 'message': {
         const e = this.entry(s.id);
-        if (e.base) {
-          // The id appeared again later: that later line becomes a full replacement.
-          e.ops.unshift({ ...e.base, op: 'replace' });
-          this.order = this.order.filter((x) => x !== e);
-          const i = batch.indexOf(e);
-          if (i !== -1) batch.splice(i, 1);
-        }
+        // Scanning backwards, the first appearance seen is the newest: a newer first appearance of
+        // an id (a hand-merged file) replaces the older one wholesale, which is then superseded.
+        if (e.base) return;
         e.base = ref;
         batch.push(e);
       }
@@ -248,10 +272,10 @@ export class ChatLog {
   }
 
   private async quarantine(off: number, bytes: Buffer, reason: string): Promise<void> {
-    if (this.quarantined.has(off)) return;
-    this.quarantined.add(off);
+    if (this.memo.quarantined.has(off)) return;
+    this.memo.quarantined.add(off);
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, off, bytes);
-    this.warnings.push({ kind: 'quarantined_line', message: `line at byte ${off} could not be read (${reason}); a copy is in quarantine`, offset: off, quarantinePath });
+    this.memo.warnings.push({ kind: 'quarantined_line', message: `line at byte ${off} could not be read (${reason}); a copy is in quarantine`, offset: off, quarantinePath });
   }
 
   private async readLine(ref: Ref): Promise<Buffer> {
@@ -270,13 +294,11 @@ export class ChatLog {
       await this.quarantine(e.base.off, baseBytes, base.kind === 'invalid' ? base.reason : 'not the expected message');
       return null;
     }
-    let msg = toMessage(base.rec);
+    const msg = toMessage(base.rec);
     for (const ref of e.ops) {
       const bytes = await this.readLine(ref);
       const rec = parseRecord(bytes.toString('utf8'));
-      if (ref.op === 'replace' && rec.kind === 'message' && rec.rec.id === e.id) {
-        msg = { ...toMessage(rec.rec), edited: rec.rec.timestamp };
-      } else if (rec.kind === 'op' && rec.rec.id === e.id) {
+      if (rec.kind === 'op' && rec.rec.id === e.id) {
         applyOp(msg, rec.rec);
       } else {
         await this.quarantine(ref.off, bytes, rec.kind === 'invalid' ? rec.reason : 'not the expected change');
@@ -388,7 +410,7 @@ export class ChatLog {
     this.endsWithNewline = true;
     this.size = prev + buf.length;
     this.recordCount++;
-    this.lastWrite = Date.now();
+    this.memo.lastWrite = this.now();
     return { off, len: Buffer.byteLength(text) - 1 };
   }
 
@@ -396,6 +418,8 @@ export class ChatLog {
     const base = await this.append(msg);
     const e = this.entry(msg.id);
     e.base = base;
+    e.ops = []; // changes naming this id before it existed are orphans
+    e.broken = false;
     this.order.push(e);
     this.remember(structuredClone(msg));
     return msg;
@@ -427,9 +451,12 @@ export class ChatLog {
       messageCount++;
       newest = e;
     }
+    let tombstones = 0;
+    for (const e of this.entries.values()) if (e.deleted) tombstones++;
     const last = newest ? await this.materialize(newest) : null;
-    const updated = Math.max(this.header?.timestamp ?? 0, this.lastWrite, last ? (last.edited ?? last.timestamp) : 0);
-    const deadRatio = this.recordCount === 0 ? 0 : 1 - messageCount / this.recordCount;
+    const updated = Math.max(this.header?.timestamp ?? 0, this.memo.lastWrite, last ? (last.edited ?? last.timestamp) : 0);
+    // A compacted file keeps one line per live message and one tombstone per deleted id.
+    const deadRatio = this.recordCount === 0 ? 0 : 1 - (messageCount + tombstones) / this.recordCount;
     return { messageCount, preview: last ? last.content.slice(0, PREVIEW_CHARS) : null, updated, deadRatio };
   }
 

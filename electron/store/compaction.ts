@@ -34,10 +34,9 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
       records++;
       const rec = parseRecord(text);
       if (rec.kind === 'message') {
-        const prev = byId.get(rec.rec.id);
-        const msg = toMessage(rec.rec);
-        if (prev) msg.edited = rec.rec.timestamp; // a second first appearance replaces the message
-        if (!deleted.has(rec.rec.id)) byId.set(rec.rec.id, msg); // Map keeps first-appearance order
+        // A second first appearance (a hand-merged file) replaces the message and takes its place.
+        byId.delete(rec.rec.id);
+        if (!deleted.has(rec.rec.id)) byId.set(rec.rec.id, toMessage(rec.rec));
       } else if (rec.kind === 'op') {
         const msg = byId.get(rec.rec.id);
         // A delete is final wherever it stands; a change before any first appearance is an orphan.

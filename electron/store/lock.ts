@@ -139,7 +139,7 @@ export class DirLock {
             hostname: owner.hostname,
           });
         }
-        await this.removeStale(current.ino);
+        await this.removeStale(current);
       }
       throw new StoreError('LOCKED', `could not take the lock on ${dirname(this.path)}`);
     } finally {
@@ -148,7 +148,7 @@ export class DirLock {
   }
 
   /** Two processes may find the same stale lock; a steal mutex makes sure only one removes it. */
-  private async removeStale(staleIno: number): Promise<void> {
+  private async removeStale(stale: LockFile): Promise<void> {
     const stealDir = `${this.path}.steal`;
     try {
       await fsp.mkdir(stealDir);
@@ -159,8 +159,9 @@ export class DirLock {
       return;
     }
     try {
-      const ino = await fsp.stat(this.path).then((st) => st.ino, () => -1);
-      if (ino === staleIno) await fsp.unlink(this.path).catch(() => {});
+      // The same file (inode) with the same owner (token) as judged stale: nothing took it since.
+      const now = await readLock(this.path).catch(() => null);
+      if (now && now.ino === stale.ino && now.info?.token === stale.info?.token) await fsp.unlink(this.path).catch(() => {});
     } finally {
       await fsp.rmdir(stealDir).catch(() => {});
     }

@@ -25,14 +25,14 @@ import {
 } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { takeBackup } from './backups.ts';
-import { ChatLog } from './chat-log.ts';
+import { ChatLog, HEADER_MAX, newChatMemo, type ChatMemo } from './chat-log.ts';
 import { compactedText, readFullState } from './compaction.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError } from './durable.ts';
 import { nodeFs, type FsSeam } from './fs-seam.ts';
 import { CHAT_FILE, Layout, REWRITE_TEMP } from './layout.ts';
 import { DirLock } from './lock.ts';
 import { quarantineBytes } from './quarantine.ts';
-import { parseRecord, serialize } from './records.ts';
+import { parseHeader, parseRecord, serialize } from './records.ts';
 import type { ChatStore, ChatStoreOptions } from './types.ts';
 import { KeyedQueue } from './write-queue.ts';
 
@@ -133,6 +133,9 @@ class FileChatStore implements ChatStore {
   private readonly lock: DirLock;
   private readonly chats: Map<string, ChatLocation>;
   private readonly logs = new Map<string, ChatLog>();
+  /** Survives the eviction of a chat's log (see ChatMemo). */
+  private readonly memos = new Map<string, ChatMemo>();
+  private closing: Promise<void> | undefined;
   private readonly queue = new KeyedQueue();
   private readonly retention: number;
   private readonly compactRatio: number;
@@ -185,7 +188,9 @@ class FileChatStore implements ChatStore {
     }
     const loc = this.chats.get(chatId);
     if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
-    const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId));
+    let memo = this.memos.get(chatId);
+    if (!memo) this.memos.set(chatId, (memo = newChatMemo()));
+    const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo, this.now);
     this.logs.set(chatId, log);
     return log;
   }
@@ -298,6 +303,7 @@ class FileChatStore implements ChatStore {
       await fsyncDir(trash);
       await fsyncDir(this.layout.characterDir(log.characterId));
       this.chats.delete(id);
+      this.memos.delete(id);
     });
   }
 
@@ -316,7 +322,10 @@ class FileChatStore implements ChatStore {
       if (input.id !== undefined && (await log.hasId(input.id))) {
         // A retry of an append that did land (the answer was lost) gets the stored message back;
         // anything else with a used id is a conflict: ids are never reused.
-        const stored = await log.message(input.id).catch(() => null);
+        const stored = await log.message(input.id).catch((e: unknown) => {
+          if (e instanceof StoreError && e.code === 'NOT_FOUND') return null; // deleted: the id stays used
+          throw e;
+        });
         if (stored && isSameMessage(stored, input)) return stored;
         throw new StoreError('CONFLICT', `message ${input.id} already exists in chat ${id}; ids are never reused`, { chatId: id, messageId: input.id });
       }
@@ -403,24 +412,35 @@ class FileChatStore implements ChatStore {
     const buf = await this.fs.readFile(log.path);
     const state = readFullState(buf);
     if ('error' in state) throw new StoreError('CORRUPT', `chat ${id} cannot be compacted: ${state.error}`);
-    for (const bad of state.invalid) await quarantineBytes(this.fs, this.layout.quarantineDir(id), bad.offset, bad.bytes);
-    await takeBackup(this.fs, this.layout.backupDir(id), log.path, this.retention, this.now());
-    await this.forget(id);
     const text = compactedText(state);
     // Never replace a file with one our own reader would reject.
-    for (const line of text.split('\n').slice(1, -1)) {
+    const [headerLine = '', ...records] = text.split('\n').slice(0, -1);
+    const header = parseHeader(headerLine);
+    if (!header.ok || Buffer.byteLength(headerLine) >= HEADER_MAX) {
+      throw new StoreError('TOO_LARGE', `chat ${id} cannot be compacted: its header would be ${header.ok ? 'larger than 1 MiB' : 'invalid'}; the file was left as it was`);
+    }
+    for (const line of records) {
       const rec = parseRecord(line);
       if (rec.kind === 'invalid') throw new StoreError('INTERNAL', `compaction of chat ${id} produced an invalid line (${rec.reason}); the file was left as it was`);
     }
+    for (const bad of state.invalid) await quarantineBytes(this.fs, this.layout.quarantineDir(id), bad.offset, bad.bytes);
+    await takeBackup(this.fs, this.layout.backupDir(id), log.path, this.retention, this.now());
+    await this.forget(id);
     await atomicRewrite(this.fs, log.path, text);
+    this.memos.get(id)?.quarantined.clear(); // offsets in the new file are new
   }
 
   async flush(): Promise<void> {
     await this.queue.idle();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Idempotent: a second call waits for the first to finish (and release the lock). */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     try {
       await this.queue.idle();

@@ -40,11 +40,13 @@ async function expectAgreesWithFullParse(dir: string, chatId: string, path: stri
 }
 
 describe('hand-merged and foreign files', () => {
-  it('a second first appearance across index blocks replaces the message without duplicating it', async () => {
+  it('a second first appearance across index blocks replaces the message, in its place, once', async () => {
     const { dir, chatId, path } = await emptyChat();
     await appendFile(path, msg('X', 'x') + msg('M1', 'm1') + msg('F', 'f'.repeat(300_000)) + msg('M1', 'm1 merged', 4) + msg('Y', 'y'));
     const paged = await expectAgreesWithFullParse(dir, chatId, path);
-    expect(paged.map((m) => m.id)).toEqual(['X', 'M1', 'F', 'Y']);
+    expect(paged.map((m) => [m.id, m.content.slice(0, 9)])).toEqual([['X', 'x'], ['F', 'fffffffff'], ['M1', 'm1 merged'], ['Y', 'y']]);
+    // Paging one at a time, each page a separate backward step, reaches every message.
+    for (const limit of [1, 2]) expect((await expectAgreesWithFullParse(dir, chatId, path, limit)).map((m) => m.id)).toEqual(['X', 'F', 'M1', 'Y']);
   });
 
   it('changes older than a replacement, or before any first appearance, are superseded', async () => {
@@ -223,5 +225,79 @@ describe('random workloads: paged loads always agree with a full parse', () => {
       }
     }
     await s.close();
+  });
+});
+
+describe('second review', () => {
+  it('a compacted chat with many deletions is not rewritten again on every close', async () => {
+    const { dir, chatId, path } = await emptyChat();
+    const { stat } = await import('node:fs/promises');
+    let s = await openChatStore({ dataDir: dir, compactMinBytes: 0 });
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) ids.push((await s.appendMessage(chatId, { role: 'user', content: 'y'.repeat(400) })).id);
+    for (const id of ids.slice(0, 50)) await s.deleteMessage(chatId, id);
+    await s.close(); // most lines are superseded: compacted, tombstones kept
+    const ino = (await stat(path)).ino;
+    for (let round = 0; round < 3; round++) {
+      s = await openChatStore({ dataDir: dir, compactMinBytes: 0 });
+      expect((await s.getChat(chatId)).messageCount).toBe(10);
+      await s.close();
+    }
+    expect((await stat(path)).ino).toBe(ino);
+  });
+
+  it('what only memory knows survives the closing of idle chats: updated times and repair warnings', async () => {
+    const dir = tempDir();
+    let t = 1_000_000;
+    let s = await openChatStore({ dataDir: dir, now: () => (t += 1000) });
+    const chats: string[] = [];
+    for (let i = 0; i < 70; i++) {
+      const { chatId } = await s.createChat({ characterId: 'c', title: `c${i}` });
+      await s.appendMessage(chatId, { role: 'user', content: 'hi', timestamp: t });
+      chats.push(chatId);
+    }
+    await s.renameChat(chats[0]!, 'renamed');
+    expect((await s.listChats('c'))[0]!.title).toBe('renamed');
+    expect((await s.listChats('c'))[0]!.title).toBe('renamed'); // after the first listing closed it
+    await s.close();
+    for (const c of chats) await appendFile(chatPath(dir, 'c', c), '{"id":"torn","role":"us');
+    s = await openChatStore({ dataDir: dir });
+    await s.listChats('c'); // repairs every torn tail, and closes most chats again
+    for (const c of chats) expect((await s.loadChat(c)).warnings.map((w) => w.kind)).toEqual(['torn_tail']);
+    await s.close();
+  });
+
+  it('changes that named an id before it existed do not touch a message appended later with it', async () => {
+    const { dir, chatId, path } = await emptyChat();
+    await appendFile(path, line({ op: 'edit', id: 'x', timestamp: 2, content: 'ORPHAN EDIT' }) + Array.from({ length: 2100 }, (_, i) => msg(`m${i}`, `m${i}`)).join(''));
+    const s = await openChatStore({ dataDir: dir });
+    await s.appendMessage(chatId, { id: 'x', role: 'user', content: 'fresh' });
+    let before: string | undefined = 'x';
+    for (let k = 0; k < 3; k++) before = (await s.loadChat(chatId, { limit: 1000, before })).messages[0]?.id; // evicts x from the cache
+    expect((await s.loadChat(chatId, { limit: 1 })).messages[0]!.content).toBe('fresh');
+    await s.close();
+  });
+
+  it('compaction refuses to write a header its reader would reject', async () => {
+    const { dir, chatId, path } = await emptyChat();
+    await appendFile(path, msg('a', 'a') + line({ op: 'meta', timestamp: 2, metadata: { blob: 'x'.repeat(1_100_000) } }));
+    const original = await readFile(path);
+    const s = await openChatStore({ dataDir: dir });
+    await expect(s.compactChat(chatId)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(await readFile(path)).toEqual(original);
+    expect((await s.loadChat(chatId)).messages).toHaveLength(1);
+    await s.close();
+  });
+
+  it('a second close waits for the first, lock released', async () => {
+    const { dir, chatId } = await emptyChat();
+    const s = await openChatStore({ dataDir: dir, compactMinBytes: 0 });
+    await s.appendMessage(chatId, { id: 'm', role: 'user', content: 'x' });
+    for (let i = 0; i < 20; i++) await s.updateMessage(chatId, 'm', { content: `v${i}` });
+    await s.getChat(chatId);
+    void s.close();
+    await s.close();
+    const again = await openChatStore({ dataDir: dir });
+    await again.close();
   });
 });
