@@ -32,5 +32,5 @@ export const NO_ELECTRON_HELP =
   'No Electron binary is installed (node_modules/electron has no dist/ or path.txt: Electron 45 downloads its ' +
   'binary from GitHub on first use, and this machine could not fetch it). CardShark will run in your browser ' +
   'instead, with the same data folder and the same features. To get the desktop app, either run ' +
-  '`npx install-electron --no` on a machine with network access to GitHub, or set ELECTRON_OVERRIDE_DIST_PATH ' +
+  '`npx install-electron` on a machine with network access to GitHub, or set ELECTRON_OVERRIDE_DIST_PATH ' +
   'to a folder that holds an Electron 45 build, then run `npm start` again.';
