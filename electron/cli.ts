@@ -7,7 +7,7 @@ import { dataDirFromArgs, defaultUserDataDir } from './data-dir.ts';
 const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
   list <characterId>                 chats of a character, newest first
   show <chatId> [--limit N]          the newest messages of a chat
-  create <characterId> [title]       a new chat; prints its id
+  create <characterId> [title]       a new chat; prints its summary (with chatId)
   append <chatId> <role> <text>      append one message (role: user|assistant|system)
   rename <chatId> <title>            rename a chat
   compact <chatId>                   rewrite a chat without superseded lines (backed up first)
