@@ -70,6 +70,9 @@ export class ChatLog {
   private scanStart = 0;
   private recordCount = 0;
   private readonly entries = new Map<string, Entry>();
+  /** Kept up to date as entries change, so a summary after each write costs O(1), not O(chat). */
+  private live = 0;
+  private tombstones = 0;
   private order: Entry[] = [];
   private readonly cache = new Map<string, Message>();
   private reader: FileHandle | null = null;
@@ -233,6 +236,23 @@ export class ChatLog {
     }
   }
 
+  // The only places an entry's liveness changes: they keep `live` and `tombstones` exact.
+  private setBase(e: Entry, ref: Ref): void {
+    e.base = ref;
+    if (!e.deleted && !e.broken) this.live++;
+  }
+  private markDeleted(e: Entry): void {
+    if (e.deleted) return;
+    e.deleted = true;
+    this.tombstones++;
+    if (e.base && !e.broken) this.live--;
+  }
+  private markBroken(e: Entry): void {
+    if (e.broken) return;
+    e.broken = true;
+    if (e.base && !e.deleted) this.live--;
+  }
+
   private entry(id: string): Entry {
     let e = this.entries.get(id);
     if (!e) this.entries.set(id, (e = { id, ops: [], deleted: false, broken: false }));
@@ -256,7 +276,7 @@ export class ChatLog {
         const e = this.entry(s.id);
         // A delete is final wherever it stands. Any other change older than the first appearance
         // indexed so far is superseded by it (or is an orphan): the same rules as readFullState.
-        if (s.op === 'delete') e.deleted = true;
+        if (s.op === 'delete') this.markDeleted(e);
         else if (!e.base || off > e.base.off) e.ops.unshift({ ...ref, op: s.op });
         return;
       }
@@ -265,7 +285,7 @@ export class ChatLog {
         // Scanning backwards, the first appearance seen is the newest: a newer first appearance of
         // an id (a hand-merged file) replaces the older one wholesale, which is then superseded.
         if (e.base) return;
-        e.base = ref;
+        this.setBase(e, ref);
         batch.push(e);
       }
     }
@@ -290,7 +310,7 @@ export class ChatLog {
     const baseBytes = await this.readLine(e.base);
     const base = parseRecord(baseBytes.toString('utf8'));
     if (base.kind !== 'message' || base.rec.id !== e.id) {
-      e.broken = true;
+      this.markBroken(e);
       await this.quarantine(e.base.off, baseBytes, base.kind === 'invalid' ? base.reason : 'not the expected message');
       return null;
     }
@@ -416,10 +436,9 @@ export class ChatLog {
 
   async appendMessage(msg: Message): Promise<Message> {
     const base = await this.append(msg);
-    const e = this.entry(msg.id);
-    e.base = base;
+    const e = this.entry(msg.id); // a fresh id: never deleted, never broken (hasId refused used ids)
     e.ops = []; // changes naming this id before it existed are orphans
-    e.broken = false;
+    this.setBase(e, base);
     this.order.push(e);
     this.remember(structuredClone(msg));
     return msg;
@@ -430,7 +449,7 @@ export class ChatLog {
     const ref = await this.append(op);
     e.ops.push({ ...ref, op: op.op });
     if (op.op === 'delete') {
-      e.deleted = true;
+      this.markDeleted(e);
       this.cache.delete(op.id);
     } else if (next) this.remember(structuredClone(next));
   }
@@ -444,16 +463,14 @@ export class ChatLog {
 
   async stats(): Promise<{ messageCount: number; preview: string | null; updated: number; deadRatio: number }> {
     await this.scanBackward(() => false);
-    let messageCount = 0;
-    let newest: Entry | undefined;
-    for (const e of this.order) {
-      if (e.deleted || e.broken) continue;
-      messageCount++;
-      newest = e;
+    // The newest live message; one that proves unreadable now is marked broken and skipped.
+    let last: Message | null = null;
+    for (let i = this.order.length - 1; i >= 0 && !last; i--) {
+      const e = this.order[i]!;
+      if (!e.deleted && !e.broken) last = await this.materialize(e);
     }
-    let tombstones = 0;
-    for (const e of this.entries.values()) if (e.deleted) tombstones++;
-    const last = newest ? await this.materialize(newest) : null;
+    const messageCount = this.live;
+    const tombstones = this.tombstones;
     const updated = Math.max(this.header?.timestamp ?? 0, this.memo.lastWrite, last ? (last.edited ?? last.timestamp) : 0);
     // A compacted file keeps one line per live message and one tombstone per deleted id.
     const deadRatio = this.recordCount === 0 ? 0 : 1 - (messageCount + tombstones) / this.recordCount;
