@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ProviderKind, type GenerationSettingsOut, type GenerationSettingsPatch } from '../../shared/ipc-contract.ts';
 import { jsonFile } from './json-file.ts';
+import { assertBaseUrl } from '../generation/url-policy.ts';
 
 export const GenerationSettings = z.object({
   provider: ProviderKind,
@@ -58,6 +59,8 @@ export function openSettings(dataDir: string, overrides: Partial<GenerationSetti
       return { ...(await file.read()), ...overrides };
     },
     async update(patch) {
+      // Refused before anything is written: INVALID_INPUT naming what is wrong.
+      if (patch.baseUrl !== undefined) assertBaseUrl(patch.baseUrl);
       for (const k of Object.keys(patch)) delete overrides[k as keyof GenerationSettings];
       const next = await file.update((cur) => {
         const merged = { ...cur, ...patch };

@@ -2,18 +2,27 @@
 // server, Ollama, OpenAI). Runs in main: the key never reaches the renderer, no CORS.
 import { StoreError } from '../../shared/errors.ts';
 import type { Provider } from './provider.ts';
+import { checkRequestUrl, type LookupAll } from './url-policy.ts';
 
 export interface OpenAiOptions {
   baseUrl: string;
   model: string;
   apiKey: string;
   fetch?: typeof fetch;
+  /** Injectable for tests: resolves a host name to all its addresses. */
+  lookup?: LookupAll;
 }
+
+/** What of an error reply's body we read at most, and pass on at most. */
+const ERROR_BODY_READ_BYTES = 64 * 1024;
+const ERROR_MESSAGE_CHARS = 200;
 
 export function openAiProvider(opts: OpenAiOptions): Provider {
   const doFetch = opts.fetch ?? fetch;
   return async function* openai(ctx) {
-    const url = `${opts.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    // Throws INVALID_INPUT for a refused URL, also one whose host resolves to a link-local address.
+    const base = await checkRequestUrl(opts.baseUrl, opts.lookup);
+    const url = `${base.href.replace(/\/+$/, '')}/chat/completions`;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
     if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
     let res: Response;
@@ -23,17 +32,64 @@ export function openAiProvider(opts: OpenAiOptions): Provider {
         headers,
         body: JSON.stringify({ model: opts.model || undefined, messages: ctx.messages, stream: true }),
         signal: ctx.signal,
+        // A redirect could take the key and the prompt to another server: none are followed.
+        redirect: 'manual',
       });
     } catch (e) {
       if (ctx.signal.aborted) return;
       throw new StoreError('IO_ERROR', `generation endpoint unreachable: ${(e as Error).message}`);
     }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => {});
+      throw new StoreError(
+        'IO_ERROR',
+        `generation endpoint answered ${res.status} (a redirect); redirects are not followed: set the base URL to the address the server expects`,
+      );
+    }
     if (!res.ok || !res.body) {
-      const body = await res.text().catch(() => '');
-      throw new StoreError('IO_ERROR', `generation endpoint answered ${res.status}: ${body.slice(0, 300)}`);
+      // Only the status and a parsed OpenAI-style error.message reach the UI, never the raw body.
+      const message = res.body ? errorMessageOf(await readCapped(res.body, ERROR_BODY_READ_BYTES)) : undefined;
+      throw new StoreError('IO_ERROR', `generation endpoint answered ${res.status}${message ? `: ${message}` : ''}`);
     }
     yield* parseSse(res.body, ctx.signal);
   };
+}
+
+/** `{"error": {"message": "…"}}` (OpenAI, llama.cpp) or `{"error": "…"}` (Ollama): capped, control characters stripped. */
+export function errorMessageOf(body: string): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const error = typeof json === 'object' && json !== null ? (json as { error?: unknown }).error : undefined;
+  const raw = typeof error === 'string' ? error : typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  if (typeof raw !== 'string') return undefined;
+  // eslint-disable-next-line no-control-regex
+  const clean = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  if (!clean) return undefined;
+  return clean.length > ERROR_MESSAGE_CHARS ? `${clean.slice(0, ERROR_MESSAGE_CHARS - 1)}…` : clean;
+}
+
+/** Reads at most `max` bytes of a body, then cancels the rest. */
+async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // a body cut short: parse what arrived
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, max));
 }
 
 /** Yields `choices[0].delta.content` from an SSE stream until `data: [DONE]`. */
