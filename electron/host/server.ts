@@ -1,7 +1,8 @@
 // The browser host: serves the built renderer and speaks the IPC contract over a
 // WebSocket on 127.0.0.1, through the same binding as Electron IPC.
 // Security: loopback only, a random token per start, Host + Origin checks
-// (DNS rebinding), a frame size limit, and a strict CSP on every page.
+// (DNS rebinding), a frame size limit, per-connection flow control (flow.ts), and a
+// strict CSP on every page.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import type { GenerationSettings } from '../app-data/settings.ts';
 import type { Provider } from '../generation/provider.ts';
 import { createServices } from '../ipc/services.ts';
 import { serveStatic } from './static.ts';
+import { connectionFlow, DEFAULT_FLOW_LIMITS, type ConnectionFlow, type FlowLimits } from './flow.ts';
 
 export interface HostOptions {
   store: ChatStore;
@@ -20,6 +22,8 @@ export interface HostOptions {
   port?: number;
   settingsOverrides?: Partial<GenerationSettings>;
   provider?: Provider;
+  /** Per-connection bounds on requests in flight and bytes waiting to be sent. */
+  flowLimits?: FlowLimits;
 }
 
 export interface Host {
@@ -32,12 +36,14 @@ export interface Host {
 
 export async function startHost(opts: HostOptions): Promise<Host> {
   const token = randomBytes(24).toString('hex');
-  const authorized = new Set<WebSocket>();
+  /** Every accepted connection, with the flow control all its frames go through. */
+  const authorized = new Map<WebSocket, ConnectionFlow>();
   let port = 0;
 
   const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => {
     const frame = JSON.stringify({ kind: 'event', event, payload } satisfies WsServerMessage);
-    for (const ws of authorized) if (ws.readyState === ws.OPEN) ws.send(frame);
+    // A slow client's events count against its send budget like its replies.
+    for (const flow of authorized.values()) flow.send(frame);
   };
   const services = createServices<WebSocket>({
     store: opts.store,
@@ -94,15 +100,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   });
 
   wss.on('connection', (ws) => {
-    authorized.add(ws);
+    const flow = connectionFlow(ws, (raw, isBinary) => answer(ws, flow, raw, isBinary), opts.flowLimits ?? DEFAULT_FLOW_LIMITS);
+    authorized.set(ws, flow);
     ws.on('close', () => authorized.delete(ws));
     ws.on('error', () => authorized.delete(ws));
-    ws.on('message', (raw, isBinary) => {
-      void answer(ws, raw, isBinary);
-    });
+    ws.on('message', (raw, isBinary) => flow.receive(raw, isBinary));
   });
 
-  async function answer(ws: WebSocket, raw: unknown, isBinary: boolean) {
+  async function answer(ws: WebSocket, flow: ConnectionFlow, raw: unknown, isBinary: boolean) {
     let id: number | string | null = null;
     let result: unknown;
     let request: WsRequest | undefined;
@@ -122,7 +127,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     } else {
       result = { ok: false, error: { code: 'INVALID_INPUT', message: 'frame must be JSON {id, channel, payload}' } };
     }
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ kind: 'result', id, result } satisfies WsServerMessage));
+    flow.send(JSON.stringify({ kind: 'result', id, result } satisfies WsServerMessage));
   }
 
   await new Promise<void>((resolve, reject) => {
