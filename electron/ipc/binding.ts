@@ -121,9 +121,18 @@ export function createHandlers(d: BindingDeps): Handlers {
   };
 }
 
-export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S) => boolean): Binding<S> {
+/** Optional: bounds the calls of one sender running at once (the browser host bounds its own per connection). */
+export interface BindingLimits<S> {
+  /** More calls from one sender while this many run are refused at once: TOO_LARGE, details.reason 'busy'. */
+  maxInFlightPerSender: number;
+  /** Identifies a sender across calls (Electron: `event.sender`, since every call has its own event). */
+  senderKey: (sender: S) => object;
+}
+
+export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S) => boolean, limits?: BindingLimits<S>): Binding<S> {
   const handlers = createHandlers(deps);
-  return {
+  const inFlight = new WeakMap<object, number>();
+  const binding: Binding<S> = {
     async handle(sender, channel, payload) {
       try {
         if (!isTrustedSender(sender)) return fail('FORBIDDEN', 'call refused: untrusted sender', { reason: 'sender' });
@@ -145,6 +154,29 @@ export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S)
         // The renderer gets a sanitised message; the full story goes to the main-side log.
         if (info.code === 'INTERNAL' || info.code === 'IO_ERROR' || info.code === 'DISK_FULL') console.error(`${String(channel)} failed:`, e);
         return { ok: false, error: { ...info, message: info.message.slice(0, MAX_ERROR_MESSAGE) } };
+      }
+    },
+  };
+  if (!limits) return binding;
+  return {
+    async handle(sender, channel, payload) {
+      let key: object;
+      try {
+        key = limits.senderKey(sender);
+      } catch {
+        return fail('FORBIDDEN', 'call refused: untrusted sender', { reason: 'sender' });
+      }
+      const running = inFlight.get(key) ?? 0;
+      if (running >= limits.maxInFlightPerSender) {
+        return fail('TOO_LARGE', `too many calls at once (at most ${limits.maxInFlightPerSender}); try again when some have finished`, { reason: 'busy' });
+      }
+      inFlight.set(key, running + 1);
+      try {
+        return await binding.handle(sender, channel, payload);
+      } finally {
+        const left = (inFlight.get(key) ?? 1) - 1;
+        if (left > 0) inFlight.set(key, left);
+        else inFlight.delete(key);
       }
     },
   };

@@ -6,7 +6,7 @@ import { openAppState } from '../app-data/app-state.ts';
 import { openSettings, type GenerationSettings } from '../app-data/settings.ts';
 import { createGenerationManager, type Emit, type GenerationManager } from '../generation/manager.ts';
 import type { Provider } from '../generation/provider.ts';
-import { createBinding, type Binding } from './binding.ts';
+import { createBinding, type Binding, type BindingLimits } from './binding.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
@@ -21,6 +21,8 @@ export function createServices<S>(opts: {
   isTrustedSender: (sender: S) => boolean;
   settingsOverrides?: Partial<GenerationSettings>;
   provider?: Provider;
+  /** Per-sender bound on calls in flight (Electron IPC); the browser host bounds per connection itself. */
+  bindingLimits?: BindingLimits<S>;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -28,7 +30,7 @@ export function createServices<S>(opts: {
   const appState = openAppState(dataDir);
   const settings = openSettings(dataDir, opts.settingsOverrides);
   const generation = createGenerationManager({ store, settings, emit, ...(opts.provider ? { provider: opts.provider } : {}) });
-  const binding = createBinding<S>({ store, characters, appState, settings, generation, emit }, opts.isTrustedSender);
+  const binding = createBinding<S>({ store, characters, appState, settings, generation, emit }, opts.isTrustedSender, opts.bindingLimits);
   let closing: Promise<void> | undefined;
   return {
     binding,
