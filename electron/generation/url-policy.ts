@@ -42,8 +42,11 @@ export function assertBaseUrl(raw: string): URL {
 
 /**
  * Right before a request: the literal check again (the file may have been edited by hand),
- * then every address the host resolves to. fetch resolves the name once more on its own,
- * so a DNS answer that changes in between (rebinding) is not caught: see the README.
+ * then every address the host resolves to.
+ * Left open (time of check / time of use): fetch resolves the name once more on its own, so a
+ * DNS answer that changes between this lookup and fetch's connect (rebinding, TTL 0) is not
+ * caught. Closing it means connecting to the checked address itself (a custom lookup on the
+ * connection), which Node's built-in fetch does not offer without an undici dispatcher.
  */
 export async function checkRequestUrl(raw: string, lookup: LookupAll = defaultLookup): Promise<URL> {
   const url = assertBaseUrl(raw);
