@@ -143,7 +143,7 @@ describe('base URL at request time', () => {
 
   it('a host name that resolves to a link-local or metadata address is not requested', async () => {
     const ep = await endpoint((_req, res) => sse(res, 'reached'));
-    for (const address of ['169.254.169.254', 'fe80::1', '::ffff:169.254.169.254', 'fd00:ec2::254', '100.100.100.200']) {
+    for (const address of ['169.254.169.254', 'fe80::1', 'fe80::1%eth0', '::ffff:169.254.169.254', '::ffff:0:169.254.1.1', '64:ff9b::a9fe:a9fe', 'fd00:ec2::254', '100.100.100.200']) {
       // "localhost" really is this server; the lookup claims otherwise, as a hostile DNS answer would.
       const provider = openAiProvider({
         baseUrl: `http://localhost:${ep.port}/v1`,
