@@ -2,7 +2,7 @@
 // besides the newest N, the oldest backup of every hour (last day) and of every day (last
 // month) is kept, so the copy from before a burst of bad saves survives the burst.
 import { join } from 'node:path';
-import { fsyncDir, ioError } from './durable.ts';
+import { fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 
 const BACKUP_NAME = /^(\d{13})-(\d{4})\.jsonl$/;
@@ -42,7 +42,7 @@ export function backupsToKeep(backups: BackupInfo[], retention: number, now: num
 /** Copies `source` into the chat's backup folder, durably, then rotates. Returns the backup path. */
 export async function takeBackup(fs: FsSeam, dir: string, source: string, retention: number, now: number): Promise<string> {
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await mkdirDurable(dir, { fs });
     const existing = await listBackups(fs, dir);
     let seq = 0;
     let target: string;
