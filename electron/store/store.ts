@@ -85,7 +85,7 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   } catch (e) {
     throw ioError(e, `creating the data directory ${options.dataDir}`);
   }
-  const lock = await DirLock.acquire(layout.lockFile);
+  const lock = await DirLock.acquire(layout.lockFile, options.lock);
   try {
     await removePartialCopies(fs, layout);
     const chats = await discoverChats(fs, layout);
