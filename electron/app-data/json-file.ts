@@ -65,7 +65,7 @@ export function jsonFile<S extends z.ZodType>(
       const next = change(await read());
       const text = JSON.stringify(next, null, 2) + '\n';
       if (text !== lastText) {
-        await mkdirDurable(path.dirname(file));
+        await mkdirDurable(path.dirname(file), { mode: 0o700 }); // private: settings hold an API key
         await writeFileAtomic(file, text, { fsync: true });
         await fsyncDir(path.dirname(file)); // write-file-atomic does not fsync the directory
         lastText = text;
