@@ -192,9 +192,23 @@ describe('stale locks never need a hand-deleted lock file', () => {
     waits.length = 0;
     const t0 = Date.now();
     const s = await openChatStore({ dataDir: dir, lock });
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(4000); // staleAfterMs 1500, plus slack for a loaded machine
     expect(waits[0]).toMatch(/another computer \(elsewhere\.example\)/);
     await s.close();
+  });
+
+  it('the heartbeat never keeps a process alive: one that opens the store and forgets it still exits', async () => {
+    const dir = tempDir();
+    const store = fileURLToPath(new URL('../../electron/store/index.ts', import.meta.url));
+    const script = `const { openChatStore } = await import(${JSON.stringify(store)}); await openChatStore({ dataDir: process.argv[1], lock: { heartbeatMs: 20 } }); console.log('OPEN');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir]);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const code = await new Promise((r) => child.once('exit', (c, sig) => r(sig ?? c)));
+    clearTimeout(timer);
+    expect(out.trim()).toBe('OPEN');
+    expect(code).toBe(0);
   });
 
   it('stops the heartbeat on release', async () => {
