@@ -277,13 +277,14 @@ export class DirLock {
   }
 
   private async clearDeadMarker(marker: string): Promise<void> {
-    const found = await readLock(marker).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : ({ info: null, ino: -1, mtimeMs: 0 } as LockFile)));
+    const found = await readLock(marker).catch(() => null);
     if (!found) return;
-    // Unreadable, or the directory an older version used: only age can tell (a live steal lasts milliseconds).
-    const dead = found.info ? ownerState(found.info, stealTokens) === 'dead' : await fsp.stat(marker).then((st) => Date.now() - st.mtimeMs > 10_000, () => false);
-    if (!dead) return;
+    // A live steal lasts milliseconds: a marker whose owner cannot be checked (another host,
+    // unreadable, or the directory an older version used) is judged by its age.
+    const state = found.info ? ownerState(found.info, stealTokens) : 'unknown';
+    if (state === 'alive' || (state === 'unknown' && Date.now() - found.mtimeMs < 10_000)) return;
     const again = await readLock(marker).catch(() => null);
-    if (found.info && (!again || again.ino !== found.ino)) return; // replaced meanwhile: not the dead one
+    if (!again || again.ino !== found.ino) return; // replaced meanwhile: not the dead one
     await fsp.rm(marker, { recursive: true, force: true });
   }
 

@@ -1,7 +1,7 @@
 // The data-directory lock, across real processes.
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chown, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -233,6 +233,17 @@ describe('stale locks never need a hand-deleted lock file', () => {
     const t0 = Date.now();
     const s = await openChatStore({ dataDir: dir });
     expect(Date.now() - t0).toBeLessThan(1000);
+    await s.close();
+  });
+
+  it('still clears an old steal-marker directory an earlier version left', async () => {
+    const dir = tempDir();
+    await writeLock(dir, { pid: 2 ** 22 + 7, hostname: hostname(), procStart: null });
+    const marker = join(dir, 'cardshark.lock.steal');
+    await mkdir(marker);
+    const old = new Date(Date.now() - 20_000);
+    await utimes(marker, old, old);
+    const s = await openChatStore({ dataDir: dir });
     await s.close();
   });
 
