@@ -179,15 +179,23 @@ export class DirLock {
     /** The silent owner being waited for, and since when (our clock: immune to skew between hosts). */
     let watched = null as { token: string; mtimeMs: number; since: number } | null;
     for (let attempt = 0; attempt < 50; ) {
+      let linked = false;
       try {
         this.handle = await linkNew(this.path, info);
+        linked = true;
         await fsyncDir(dirname(this.path));
         heldTokens.add(this.token);
         this.held = true;
         this.startHeartbeat();
         return;
       } catch (e) {
-        if (errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create the lock file ${this.path} (${errnoOf(e) ?? 'unknown error'})`, { errno: errnoOf(e) }, { cause: e });
+        if (linked) {
+          // Linked but not durable: do not leave a lock behind that nobody holds.
+          await this.handle?.close().catch(() => {});
+          this.handle = null;
+          await fsp.unlink(this.path).catch(() => {});
+        }
+        if (linked || errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create the lock file ${this.path} (${errnoOf(e) ?? 'unknown error'})`, { errno: errnoOf(e) }, { cause: e });
       }
       let current: LockFile;
       try {
