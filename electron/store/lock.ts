@@ -226,7 +226,7 @@ export class DirLock {
           const silentFor = Math.max(Date.now() - current.mtimeMs, Date.now() - watched.since);
           if (silentFor < this.staleAfterMs) {
             const retryAfterMs = this.staleAfterMs - silentFor;
-            const why = where ? `another computer (${owner.hostname}), which cannot be checked from here` : `process ${owner.pid}, which cannot be checked`;
+            const why = where ? `another computer (${owner.hostname}), which cannot be checked from here` : `process ${owner.pid}, whose identity cannot be checked on this system`;
             const wait: LockWait = {
               message: `the data directory is locked by ${why}; its last heartbeat was ${secs(silentFor)} s ago, and the lock will be taken over if none comes for ${secs(this.staleAfterMs)} s (in ${secs(retryAfterMs)} s at most)`,
               pid: owner.pid,
