@@ -30,7 +30,14 @@ if (!command || command === 'help' || command === '--help') {
 }
 
 const dataDir = dataDirFromArgs(process.argv.slice(2)) ?? defaultUserDataDir();
-const store = await openChatStore({ dataDir }).catch((e: Error & { code?: string }) => {
+// A lock that cannot be checked (held from another computer) is waited for, at most until its
+// heartbeat has been silent for a minute, and the user is told why the command is waiting.
+let told = false;
+const onWait = (w: { message: string }) => {
+  if (!told) console.error(`waiting: ${w.message}`);
+  told = true;
+};
+const store = await openChatStore({ dataDir, lock: { onWait } }).catch((e: Error & { code?: string }) => {
   console.error(`${e.code ?? 'ERROR'}: ${e.message}`);
   process.exit(1);
 });

@@ -1,11 +1,11 @@
 // A small JSON document on disk: memoized load, serialized atomic saves, no write
 // when nothing changed (VS Code's FileStorage pattern, minus the throttle: these
 // files change on user clicks only, and the UI waits for "saved").
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
-import { fsyncDir } from '../store/durable.ts';
+import { fsyncDir, mkdirDurable } from '../store/durable.ts';
 
 export interface JsonFile<T> {
   read(): Promise<T>;
@@ -65,7 +65,7 @@ export function jsonFile<S extends z.ZodType>(
       const next = change(await read());
       const text = JSON.stringify(next, null, 2) + '\n';
       if (text !== lastText) {
-        await mkdir(path.dirname(file), { recursive: true });
+        await mkdirDurable(path.dirname(file), { mode: 0o700 }); // private: settings hold an API key
         await writeFileAtomic(file, text, { fsync: true });
         await fsyncDir(path.dirname(file)); // write-file-atomic does not fsync the directory
         lastText = text;

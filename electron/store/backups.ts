@@ -1,8 +1,10 @@
-// Backups taken before every destructive rewrite, with rotation that a burst cannot defeat:
-// besides the newest N, the oldest backup of every hour (last day) and of every day (last
-// month) is kept, so the copy from before a burst of bad saves survives the burst.
+// Backups taken before every destructive rewrite, with a rotation whose guarantee is stated and
+// property-tested (backups.test.ts). Kept: the newest N; the first backup after every quiet gap
+// of at least 5 minutes, for 7 days; the oldest backup of each hour of the last day and of each
+// day of the last 30 days. Text written between rewrites reaches a backup only in the next
+// rewrite's backup, and the first rewrite after a pause is exactly the one a burst would evict.
 import { join } from 'node:path';
-import { fsyncDir, ioError } from './durable.ts';
+import { fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 
 const BACKUP_NAME = /^(\d{13})-(\d{4})\.jsonl$/;
@@ -24,17 +26,27 @@ export async function listBackups(fs: FsSeam, dir: string): Promise<BackupInfo[]
     .map(({ path, takenAt }) => ({ path, takenAt }));
 }
 
-/** Which backups rotation keeps. Pure, so the policy is tested on its own. */
+export const QUIET_GAP = 5 * 60_000;
+export const GAP_KEEP = 7 * DAY;
+
+/**
+ * Which backups rotation keeps. Pure, so the policy is tested on its own. However the backups
+ * fall, at most N + 25 (hours) + 31 (days) + GAP_KEEP / QUIET_GAP + 2 are kept: each kept
+ * first-after-a-gap backup but the oldest owns a quiet gap of its own ending in the last 7 days.
+ */
 export function backupsToKeep(backups: BackupInfo[], retention: number, now: number): Set<string> {
-  const keep = new Set(backups.slice(0, Math.max(1, retention)).map((b) => b.path));
+  const newestFirst = [...backups].sort((a, b) => b.takenAt - a.takenAt);
+  const keep = new Set(newestFirst.slice(0, Math.max(1, retention)).map((b) => b.path));
   const oldestInBucket = new Map<string, BackupInfo>();
-  for (const b of backups) {
+  newestFirst.forEach((b, i) => {
     const age = now - b.takenAt;
+    const older = newestFirst[i + 1];
+    if (age < GAP_KEEP && (!older || b.takenAt - older.takenAt >= QUIET_GAP)) keep.add(b.path);
     const bucket = age < DAY ? `h${Math.floor(b.takenAt / HOUR)}` : age < 30 * DAY ? `d${Math.floor(b.takenAt / DAY)}` : null;
-    if (bucket === null) continue;
+    if (bucket === null) return;
     const seen = oldestInBucket.get(bucket);
     if (!seen || b.takenAt <= seen.takenAt) oldestInBucket.set(bucket, b);
-  }
+  });
   for (const b of oldestInBucket.values()) keep.add(b.path);
   return keep;
 }
@@ -42,7 +54,7 @@ export function backupsToKeep(backups: BackupInfo[], retention: number, now: num
 /** Copies `source` into the chat's backup folder, durably, then rotates. Returns the backup path. */
 export async function takeBackup(fs: FsSeam, dir: string, source: string, retention: number, now: number): Promise<string> {
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await mkdirDurable(dir, { fs });
     const existing = await listBackups(fs, dir);
     let seq = 0;
     let target: string;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { StoreError } from '../../shared/errors.ts';
-import type { FsSeam } from './fs-seam.ts';
+import { nodeFs, type FsSeam } from './fs-seam.ts';
 
 /** A rename or create is only durable once its directory entry is fsync'd. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -13,6 +13,37 @@ export async function fsyncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * `mkdir -p` that survives a power cut: a new directory exists only once its entry in the
+ * parent is fsync'd, so each parent whose entry changed is fsync'd, from the first directory
+ * that already existed down to `dir`. `mode` applies to the directories created here only;
+ * existing ones are left as they are.
+ */
+export async function mkdirDurable(dir: string, options: { mode?: number; fs?: FsSeam } = {}): Promise<void> {
+  const fs = options.fs ?? nodeFs;
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const exists = await fs.stat(d).then((st) => {
+      if (!st.isDirectory()) throw Object.assign(new Error(`${d} is not a directory`), { code: 'ENOTDIR' });
+      return true;
+    }, (e: unknown) => {
+      if (errnoOf(e) === 'ENOENT') return false;
+      throw e;
+    });
+    if (exists || dirname(d) === d) break;
+    missing.unshift(d);
+  }
+  for (const d of missing) {
+    try {
+      await fs.mkdir(d, options.mode === undefined ? undefined : { mode: options.mode });
+    } catch (e) {
+      // Made by a concurrent caller, whose fsync may not have happened yet: ours below covers it.
+      if (errnoOf(e) !== 'EEXIST') throw e;
+    }
+    await fsyncDir(dirname(d));
   }
 }
 

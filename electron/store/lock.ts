@@ -1,6 +1,9 @@
-// Exclusive, cross-process lock on a data directory. The lock file holds the owner's
-// pid, host and process start time, so a second process is told who holds it, and a
-// lock left by a dead (SIGKILLed) process is recovered at once rather than after a timeout.
+// Exclusive, cross-process lock on a data directory. The lock file holds the owner's pid, host,
+// boot id and process start time, so a second process is told who holds it, and a lock left by
+// a dead (SIGKILLed) process — or by any process of an earlier boot — is recovered at once.
+// An owner that cannot be checked (another host, or no start time to compare) is judged by a
+// heartbeat instead: the holder refreshes the lock's mtime, and a lock silent for `staleAfterMs`
+// is taken over. So no crash ever needs a hand-deleted lock.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
@@ -14,12 +17,40 @@ interface LockInfo {
   hostname: string;
   /** Kernel start time of the owner process (Linux), to tell a reused pid apart. */
   procStart: string | null;
+  /** Linux boot id: a lock from an earlier boot is stale whatever its pid now names. */
+  bootId?: string | null;
   token: string;
   acquiredAt: number;
 }
 
+export interface LockWait {
+  /** For the user: who holds the lock, and how long at most until it is taken over. */
+  message: string;
+  pid: number;
+  hostname: string;
+  /** Time since the holder's last heartbeat, as far as this process can tell. */
+  lastHeartbeatMs: number;
+  /** The lock is taken over after this long if no heartbeat comes. */
+  retryAfterMs: number;
+}
+
+export interface LockOptions {
+  /** How often the holder refreshes the lock's mtime (default 10 s). */
+  heartbeatMs?: number;
+  /** An owner that cannot be checked is judged gone after this long without a heartbeat (default 60 s). */
+  staleAfterMs?: number;
+  /**
+   * Without it, a lock whose owner cannot be checked and whose heartbeat is recent fails LOCKED
+   * with `details.retryAfterMs`. With it, acquire waits (bounded by `staleAfterMs`), calling
+   * `onWait` at each check, and fails LOCKED only if a heartbeat shows the holder alive.
+   */
+  onWait?: (wait: LockWait) => void;
+}
+
 /** Locks held by this process, by token: a second open in the same process is also refused. */
 const heldTokens = new Set<string>();
+/** Steal markers this process holds right now. */
+const stealTokens = new Set<string>();
 
 function processStartTime(pid: number): string | null {
   try {
@@ -32,35 +63,55 @@ function processStartTime(pid: number): string | null {
   }
 }
 
-function isAlive(info: LockInfo): boolean {
-  if (info.hostname !== hostname()) return true; // cannot check another machine: assume held
-  if (info.pid === process.pid) return heldTokens.has(info.token);
+function readBootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+const BOOT_ID = readBootId();
+const OWN_START = processStartTime(process.pid);
+
+function ownInfo(token: string): LockInfo {
+  return { pid: process.pid, hostname: hostname(), procStart: OWN_START, bootId: BOOT_ID, token, acquiredAt: Date.now() };
+}
+
+/** `unknown`: nothing here can tell (another host, or no start time to compare): ask the heartbeat. */
+function ownerState(info: LockInfo, ownTokens: Set<string>): 'alive' | 'dead' | 'unknown' {
+  if (info.hostname !== hostname()) return 'unknown';
+  if (info.bootId && BOOT_ID && info.bootId !== BOOT_ID) return 'dead'; // rebooted since: its processes are gone
+  if (info.pid === process.pid && (!info.procStart || info.procStart === OWN_START)) return ownTokens.has(info.token) ? 'alive' : 'dead';
   try {
     process.kill(info.pid, 0);
   } catch (e) {
-    return errnoOf(e) === 'EPERM';
+    // EPERM: the pid exists but belongs to another user (after a reboot, say): the start time decides.
+    if (errnoOf(e) !== 'EPERM') return 'dead';
   }
   const start = processStartTime(info.pid);
-  return !(start && info.procStart && start !== info.procStart);
+  if (start && info.procStart) return start === info.procStart ? 'alive' : 'dead';
+  return 'unknown';
 }
 
 interface LockFile {
   info: LockInfo | null;
   /** Identity of the file read, so a stealer removes exactly the stale file it judged. */
   ino: number;
+  /** The holder's last heartbeat. */
+  mtimeMs: number;
 }
 
-/** Reads the lock file; throws ENOENT when there is none. `info` is null when unreadable. */
+/** Reads a lock (or steal marker) file; throws ENOENT when there is none. `info` is null when unreadable. */
 async function readLock(path: string): Promise<LockFile> {
   const fh = await fsp.open(path, 'r');
   try {
-    const { ino } = await fh.stat();
+    const { ino, mtimeMs } = await fh.stat();
     try {
       const parsed = JSON.parse(await fh.readFile('utf8')) as Partial<LockInfo>;
       const ok = typeof parsed.pid === 'number' && typeof parsed.token === 'string';
-      return { info: ok ? (parsed as LockInfo) : null, ino };
+      return { info: ok ? (parsed as LockInfo) : null, ino, mtimeMs };
     } catch {
-      return { info: null, ino };
+      return { info: null, ino, mtimeMs };
     }
   } finally {
     await fh.close();
@@ -78,83 +129,148 @@ async function removeDeadTemps(lockPath: string): Promise<void> {
   }
 }
 
+/** Writes `info` to a private temp file and hard-links it to `path`: never seen half-written; EEXIST if taken. */
+async function linkNew(path: string, info: LockInfo): Promise<fsp.FileHandle> {
+  const temp = `${path}.${info.token}.tmp`;
+  const fh = await fsp.open(temp, 'w');
+  try {
+    await fh.writeFile(JSON.stringify(info));
+    await fh.sync();
+    await fsp.link(temp, path);
+    return fh;
+  } catch (e) {
+    await fh.close();
+    throw e;
+  } finally {
+    await fsp.unlink(temp).catch(() => {});
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms: number) => Math.max(0, Math.round(ms / 1000));
 
 export class DirLock {
   readonly path: string;
   private readonly token = randomUUID();
   private held = false;
+  /** Open on the lock's own inode, so the heartbeat never touches a lock someone else wrote. */
+  private handle: fsp.FileHandle | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly heartbeatMs: number;
+  private readonly staleAfterMs: number;
+  private readonly onWait: LockOptions['onWait'];
 
-  private constructor(path: string) {
+  private constructor(path: string, options: LockOptions) {
     this.path = path;
+    this.heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.staleAfterMs = options.staleAfterMs ?? 60_000;
+    this.onWait = options.onWait;
   }
 
-  static async acquire(path: string): Promise<DirLock> {
+  static async acquire(path: string, options: LockOptions = {}): Promise<DirLock> {
     await removeDeadTemps(path);
-    const lock = new DirLock(path);
+    const lock = new DirLock(path, options);
     await lock.take();
     return lock;
   }
 
   private async take(): Promise<void> {
-    const info: LockInfo = { pid: process.pid, hostname: hostname(), procStart: processStartTime(process.pid), token: this.token, acquiredAt: Date.now() };
-    // The lock is written to a private temp file and then hard-linked into place, so other
-    // processes never see it empty or half-written, and link() fails if a lock exists.
-    const temp = `${this.path}.${this.token}.tmp`;
-    const fh = await fsp.open(temp, 'w');
-    try {
-      await fh.writeFile(JSON.stringify(info));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      for (let attempt = 0; attempt < 50; attempt++) {
-        try {
-          await fsp.link(temp, this.path);
-          await fsyncDir(dirname(this.path));
-          heldTokens.add(this.token);
-          this.held = true;
-          return;
-        } catch (e) {
-          if (errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create lock file ${this.path}: ${(e as Error).message}`);
+    const info = ownInfo(this.token);
+    /** The silent owner being waited for, and since when (our clock: immune to skew between hosts). */
+    let watched = null as { token: string; mtimeMs: number; since: number } | null;
+    for (let attempt = 0; attempt < 50; ) {
+      let linked = false;
+      try {
+        this.handle = await linkNew(this.path, info);
+        linked = true;
+        await fsyncDir(dirname(this.path));
+        heldTokens.add(this.token);
+        this.held = true;
+        this.startHeartbeat();
+        return;
+      } catch (e) {
+        if (linked) {
+          // Linked but not durable: do not leave a lock behind that nobody holds.
+          await this.handle?.close().catch(() => {});
+          this.handle = null;
+          await fsp.unlink(this.path).catch(() => {});
         }
-        let current: LockFile;
-        try {
-          current = await readLock(this.path);
-        } catch {
-          continue; // vanished between link and read: try again
+        if (linked || errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create the lock file ${this.path} (${errnoOf(e) ?? 'unknown error'})`, { errno: errnoOf(e) }, { cause: e });
+      }
+      let current: LockFile;
+      try {
+        current = await readLock(this.path);
+      } catch {
+        attempt++;
+        continue; // vanished between link and read: try again
+      }
+      const owner = current.info;
+      if (owner === null) {
+        // Unreadable (damaged, or from an older writer): give a live writer a moment first.
+        if (Date.now() - current.mtimeMs < 2000) {
+          await sleep(50);
+          attempt++;
+          continue;
         }
-        const owner = current.info;
-        if (owner === null) {
-          // Unreadable (damaged, or from an older writer): give a live writer a moment first.
-          const age = await fsp.stat(this.path).then((st) => Date.now() - st.mtimeMs, () => 0);
-          if (age < 2000) {
-            await sleep(50);
-            continue;
-          }
-        } else if (isAlive(owner)) {
-          throw new StoreError('LOCKED', `the data directory is in use by process ${owner.pid}${owner.hostname !== hostname() ? ` on ${owner.hostname}` : ''}`, {
+      } else {
+        const state = ownerState(owner, heldTokens);
+        const where = owner.hostname !== hostname() ? ` on ${owner.hostname}` : '';
+        if (state === 'alive' || (state === 'unknown' && watched?.token === owner.token && current.mtimeMs !== watched.mtimeMs)) {
+          throw new StoreError('LOCKED', `the data directory is in use by process ${owner.pid}${where}${state === 'unknown' ? ' (its heartbeat is current)' : ''}`, {
             pid: owner.pid,
             hostname: owner.hostname,
           });
         }
-        await this.removeStale(current);
+        if (state === 'unknown') {
+          if (watched?.token !== owner.token) watched = { token: owner.token, mtimeMs: current.mtimeMs, since: Date.now() };
+          const silentFor = Math.max(Date.now() - current.mtimeMs, Date.now() - watched.since);
+          if (silentFor < this.staleAfterMs) {
+            const retryAfterMs = this.staleAfterMs - silentFor;
+            const why = where ? `another computer (${owner.hostname}), which cannot be checked from here` : `process ${owner.pid}, whose identity cannot be checked on this system`;
+            const wait: LockWait = {
+              message: `the data directory is locked by ${why}; its last heartbeat was ${secs(silentFor)} s ago, and the lock will be taken over if none comes for ${secs(this.staleAfterMs)} s (in ${secs(retryAfterMs)} s at most)`,
+              pid: owner.pid,
+              hostname: owner.hostname,
+              lastHeartbeatMs: silentFor,
+              retryAfterMs,
+            };
+            if (!this.onWait) throw new StoreError('LOCKED', wait.message, { pid: owner.pid, hostname: owner.hostname, lastHeartbeatMs: silentFor, retryAfterMs });
+            this.onWait(wait);
+            await sleep(Math.min(retryAfterMs, this.heartbeatMs, 1000));
+            continue;
+          }
+        }
       }
-      throw new StoreError('LOCKED', `could not take the lock on ${dirname(this.path)}`);
-    } finally {
-      await fsp.unlink(temp).catch(() => {});
+      await this.removeStale(current);
+      attempt++;
     }
+    throw new StoreError('LOCKED', `could not take the lock on ${dirname(this.path)}: other processes kept taking it`);
   }
 
-  /** Two processes may find the same stale lock; a steal mutex makes sure only one removes it. */
+  private startHeartbeat(): void {
+    const handle = this.handle!;
+    this.heartbeat = setInterval(() => {
+      const now = new Date();
+      handle.utimes(now, now).catch(() => {}); // a missed beat costs nothing until staleAfterMs
+    }, this.heartbeatMs);
+    this.heartbeat.unref(); // never keeps the process alive
+  }
+
+  /**
+   * Two processes may find the same stale lock; a steal marker (a file holding the stealer's
+   * pid, start time and boot id, linked into place like the lock) makes sure only one removes it.
+   * A marker left by a stealer that died inside is recovered at once, by the same owner check.
+   */
   private async removeStale(stale: LockFile): Promise<void> {
-    const stealDir = `${this.path}.steal`;
+    const marker = `${this.path}.steal`;
+    const mine = ownInfo(randomUUID());
     try {
-      await fsp.mkdir(stealDir);
-    } catch {
-      const age = await fsp.stat(stealDir).then((st) => Date.now() - st.mtimeMs, () => 0);
-      if (age > 10_000) await fsp.rm(stealDir, { recursive: true, force: true }); // a stealer died inside
+      stealTokens.add(mine.token);
+      await (await linkNew(marker, mine)).close();
+    } catch (e) {
+      stealTokens.delete(mine.token);
+      if (errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create the lock marker ${marker} (${errnoOf(e) ?? 'unknown error'})`, { errno: errnoOf(e) }, { cause: e });
+      await this.clearDeadMarker(marker);
       await sleep(20);
       return;
     }
@@ -163,14 +279,31 @@ export class DirLock {
       const now = await readLock(this.path).catch(() => null);
       if (now && now.ino === stale.ino && now.info?.token === stale.info?.token) await fsp.unlink(this.path).catch(() => {});
     } finally {
-      await fsp.rmdir(stealDir).catch(() => {});
+      await fsp.unlink(marker).catch(() => {});
+      stealTokens.delete(mine.token);
     }
+  }
+
+  private async clearDeadMarker(marker: string): Promise<void> {
+    const found = await readLock(marker).catch(() => null);
+    if (!found) return;
+    // A live steal lasts milliseconds: a marker whose owner cannot be checked (another host,
+    // unreadable, or the directory an older version used) is judged by its age.
+    const state = found.info ? ownerState(found.info, stealTokens) : 'unknown';
+    if (state === 'alive' || (state === 'unknown' && Date.now() - found.mtimeMs < 10_000)) return;
+    const again = await readLock(marker).catch(() => null);
+    if (!again || again.ino !== found.ino) return; // replaced meanwhile: not the dead one
+    await fsp.rm(marker, { recursive: true, force: true });
   }
 
   async release(): Promise<void> {
     if (!this.held) return;
     this.held = false;
     heldTokens.delete(this.token);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    await this.handle?.close().catch(() => {});
+    this.handle = null;
     const current = await readLock(this.path).catch(() => null);
     if (current?.info?.token === this.token) await fsp.unlink(this.path).catch(() => {});
   }

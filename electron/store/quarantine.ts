@@ -1,14 +1,14 @@
 // Bytes the store cannot read are copied here before anything else happens to them,
 // so a damaged line is reported and kept, never silently dropped.
 import { join } from 'node:path';
-import { sha256, fsyncDir, ioError } from './durable.ts';
+import { sha256, fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 
 /** Idempotent: the same bytes at the same offset land in the same file once. */
 export async function quarantineBytes(fs: FsSeam, dir: string, offset: number, bytes: Buffer): Promise<string> {
   const path = join(dir, `${String(offset).padStart(12, '0')}-${sha256(bytes).slice(0, 12)}.bin`);
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await mkdirDurable(dir, { fs });
     const exists = await fs.stat(path).then(() => true, () => false);
     if (!exists) {
       const fh = await fs.open(`${path}.partial`, 'w');

@@ -27,7 +27,7 @@ import { StoreError } from '../../shared/errors.ts';
 import { takeBackup } from './backups.ts';
 import { ChatLog, HEADER_MAX, newChatMemo, type ChatMemo } from './chat-log.ts';
 import { compactedText, readFullState } from './compaction.ts';
-import { atomicRewrite, errnoOf, fsyncDir, ioError } from './durable.ts';
+import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import { nodeFs, type FsSeam } from './fs-seam.ts';
 import { CHAT_FILE, Layout, REWRITE_TEMP } from './layout.ts';
 import { DirLock } from './lock.ts';
@@ -79,11 +79,13 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   const fs = options.fs ?? nodeFs;
   const layout = new Layout(options.dataDir);
   try {
-    await fs.mkdir(layout.chatsDir, { recursive: true });
+    // Private to the user (0700) when we create it; an existing folder keeps its mode.
+    await mkdirDurable(layout.dataDir, { mode: 0o700, fs });
+    await mkdirDurable(layout.chatsDir, { fs });
   } catch (e) {
     throw ioError(e, `creating the data directory ${options.dataDir}`);
   }
-  const lock = await DirLock.acquire(layout.lockFile);
+  const lock = await DirLock.acquire(layout.lockFile, options.lock);
   try {
     await removePartialCopies(fs, layout);
     const chats = await discoverChats(fs, layout);
@@ -238,8 +240,7 @@ class FileChatStore implements ChatStore {
     const path = this.layout.chatFile(characterId, chatId);
     return this.queue.run(chatId, async () => {
       try {
-        await this.fs.mkdir(this.layout.characterDir(characterId), { recursive: true });
-        await fsyncDir(this.layout.chatsDir);
+        await mkdirDurable(this.layout.characterDir(characterId), { fs: this.fs });
         await atomicRewrite(this.fs, path, serialize(header));
       } catch (e) {
         throw ioError(e, 'creating the chat');
@@ -298,8 +299,9 @@ class FileChatStore implements ChatStore {
       const trash = this.layout.trashDir(log.characterId);
       const target = join(trash, `${id}.${this.now()}.jsonl`);
       await this.forget(id);
-      await this.fs.mkdir(trash, { recursive: true });
+      await mkdirDurable(trash, { fs: this.fs });
       await this.fs.rename(log.path, target);
+      // The new entry first: a power cut between the two fsyncs leaves the chat in both places, never in neither.
       await fsyncDir(trash);
       await fsyncDir(this.layout.characterDir(log.characterId));
       this.chats.delete(id);

@@ -1,6 +1,7 @@
 // The public shape of the chat store. Pure types: the binding and tests depend on this.
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput } from '../../shared/chat-format.ts';
 import type { FsSeam } from './fs-seam.ts';
+import type { LockOptions } from './lock.ts';
 
 export interface ChatStoreOptions {
   /** Root of all store data; created if missing. */
@@ -11,6 +12,12 @@ export interface ChatStoreOptions {
   compactRatio?: number;
   /** Only chats with at least this many bytes are auto-compacted (default 64 KiB). */
   compactMinBytes?: number;
+  /**
+   * The data-directory lock: heartbeat interval, when a holder that cannot be checked (another
+   * host) counts as gone, and `onWait` to wait for such a lock (telling the user) instead of
+   * failing LOCKED with `details.retryAfterMs`.
+   */
+  lock?: LockOptions;
   /** Fault-injection seam for tests; defaults to node:fs/promises. */
   fs?: FsSeam;
   /** Clock, for tests. */
