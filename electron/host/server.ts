@@ -12,6 +12,7 @@ import type { ChatStore } from '../store/types.ts';
 import type { GenerationSettings } from '../app-data/settings.ts';
 import type { Provider } from '../generation/provider.ts';
 import { createServices } from '../ipc/services.ts';
+import type { AppSettingsStore } from '../settings/settings.ts';
 import { serveStatic } from './static.ts';
 
 export interface HostOptions {
@@ -20,6 +21,7 @@ export interface HostOptions {
   port?: number;
   settingsOverrides?: Partial<GenerationSettings>;
   provider?: Provider;
+  settings?: AppSettingsStore;
 }
 
 export interface Host {
@@ -45,6 +47,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     isTrustedSender: (ws) => authorized.has(ws),
     ...(opts.settingsOverrides ? { settingsOverrides: opts.settingsOverrides } : {}),
     ...(opts.provider ? { provider: opts.provider } : {}),
+    ...(opts.settings ? { settings: opts.settings } : {}),
   });
 
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
