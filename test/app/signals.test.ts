@@ -9,8 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
 const procs: ChildProcess[] = [];
+const orphans: number[] = [];
 afterEach(() => {
   for (const p of procs.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  for (const pid of orphans.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL'); // a failed run must not leave one behind
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 const tmp = () => {
@@ -61,6 +63,7 @@ describe.skipIf(process.platform === 'win32')('a SIGTERM to npm reaches the serv
       const lock = path.join(dataDir, 'cardshark.lock');
       const serverPid = (JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid;
       expect(serverPid).not.toBe(npm.proc.pid);
+      orphans.push(serverPid);
       npm.proc.kill('SIGTERM');
       await npm.exited;
       // Give an orphan a moment to show itself: it would still be alive, holding the lock.
