@@ -174,7 +174,8 @@ async function runScenario(win) {
   const subframe = await invoke(win, 'listCharacters', {}, { url: 'app://cardshark/index.html' });
   const noFrame = await handlers.get('cs:listCharacters')({ sender: wc, senderFrame: null }, {});
   const otherWindow = await handlers.get('cs:listCharacters')({ sender: fakeContents(null), senderFrame: { url: 'app://cardshark/index.html' } }, {});
-  record('ipc', { trusted: [ch.ok, chat.ok, msg.ok], untrusted: [evil, fileUrl, lookalike, subframe, noFrame, otherWindow].map((r) => r.ok === false && r.error.code) });
+  const setting = await invoke(win, 'setAppSettings', { autosaveIntervalMs: 300 }); // written by electron-store
+  record('ipc', { trusted: [ch.ok, chat.ok, msg.ok, setting.ok], untrusted: [evil, fileUrl, lookalike, subframe, noFrame, otherWindow].map((r) => r.ok === false && r.error.code) });
 
   // 4. The quit trigger, then a second quit while the flush runs: neither may skip or repeat it.
   record('trigger', { trigger: TRIGGER, ...diskState() });

@@ -3,7 +3,7 @@
 // Each must flush every pending save (lock released, message on disk) before the quit is let
 // through, exactly once, and a second quit during the flush must not start another.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,7 +75,11 @@ describe('Electron main, loaded from its bundle against a fake electron', () => 
 
   it('IPC: a trusted sender is served, untrusted ones are refused; app:// hardening is in place', { timeout: 60_000 }, async () => {
     const r = await runMain('before-quit');
-    expect(r.of('ipc')[0], r.out).toEqual({ type: 'ipc', t: expect.any(Number), trusted: [true, true, true], untrusted: Array(6).fill('FORBIDDEN') });
+    expect(r.of('ipc')[0], r.out).toEqual({ type: 'ipc', t: expect.any(Number), trusted: [true, true, true, true], untrusted: Array(6).fill('FORBIDDEN') });
+    // Settings went through electron-store (the fake's ipcMain/app satisfy it) into the shared data folder, owner-only.
+    const settingsFile = path.join(r.dataDir, 'app', 'config.json');
+    expect(JSON.parse(readFileSync(settingsFile, 'utf8'))).toMatchObject({ autosaveIntervalMs: 300 });
+    if (process.platform !== 'win32') expect(statSync(settingsFile).mode & 0o777).toBe(0o600);
     expect(r.of('registerSchemesAsPrivileged')[0]).toMatchObject({ beforeReady: true, list: [{ scheme: 'app', privileges: { standard: true, secure: true } }] });
     expect(r.of('loadURL')[0]!.url).toBe('app://cardshark/index.html');
     const p = r.of('protocol')[0]!;
