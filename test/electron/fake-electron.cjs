@@ -11,6 +11,7 @@ const LOG = process.env.FAKE_ELECTRON_LOG;
 const DATA = process.env.FAKE_DATA_DIR;
 const TRIGGER = process.env.FAKE_TRIGGER || 'before-quit';
 const record = (type, data = {}) => fs.appendFileSync(LOG, JSON.stringify({ type, t: Date.now(), ...data }) + '\n');
+const dialogAnswers = (process.env.FAKE_DIALOG_ANSWERS || '').split(',').filter(Boolean).map(Number);
 const mkEvent = () => ({ defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } });
 
 /** What is on disk at this moment: is the lock still held, is the pending message saved? */
@@ -115,7 +116,11 @@ const electron = {
   },
   dialog: {
     showErrorBox(title, body) { record('dialog.showErrorBox', { title, body }); },
-    async showMessageBox(o) { record('dialog.showMessageBox', { message: o.message }); return { response: 1 }; },
+    async showMessageBox(o) {
+      const response = dialogAnswers.length ? dialogAnswers.shift() : 1;
+      record('dialog.showMessageBox', { message: o.message, buttons: o.buttons, response, ...diskState() });
+      return { response };
+    },
   },
   shell: { openPath: async () => '' },
 };
@@ -178,9 +183,17 @@ async function runScenario(win) {
   record('ipc', { trusted: [ch.ok, chat.ok, msg.ok, setting.ok], untrusted: [evil, fileUrl, lookalike, subframe, noFrame, otherWindow].map((r) => r.ok === false && r.error.code) });
 
   // 4. The quit trigger, then a second quit while the flush runs: neither may skip or repeat it.
+  if (TRIGGER === 'hung-flush') {
+    // A save that never reaches the disk (a stuck fdatasync): the quit must ask, not exit silently.
+    await invoke(win, 'setAppSettings', { quitFlushTimeoutMs: 1000 });
+    const probe = await require('node:fs/promises').open(LOG, 'r');
+    Object.getPrototypeOf(probe).datasync = () => new Promise(() => {});
+    await probe.close();
+    void invoke(win, 'appendMessage', { chatId: chat.data.chatId, message: { role: 'user', content: 'stuck' } });
+  }
   record('trigger', { trigger: TRIGGER, ...diskState() });
   const evt = mkEvent();
-  if (TRIGGER === 'before-quit') app.quit();
+  if (TRIGGER === 'before-quit' || TRIGGER === 'hung-flush') app.quit();
   else if (TRIGGER === 'session-end') win.emit('session-end', evt);
   else if (TRIGGER === 'query-session-end') win.emit('query-session-end', evt);
   else if (TRIGGER === 'shutdown') electron.powerMonitor.emit('shutdown', evt);

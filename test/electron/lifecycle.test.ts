@@ -28,13 +28,13 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 type Rec = { type: string; [k: string]: any };
-async function runMain(trigger: string) {
+async function runMain(trigger: string, env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(path.join(work, 'data-'));
   const log = path.join(dataDir, '..', `${path.basename(dataDir)}.log.jsonl`);
   writeFileSync(log, '');
   const child = spawn(process.execPath, ['--require', FAKE, bundle, '--data-dir', dataDir], {
     cwd: ROOT,
-    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), FAKE_ELECTRON_LOG: log, FAKE_DATA_DIR: dataDir, FAKE_TRIGGER: trigger, CARDSHARK_DEMO_PACE_MS: '0' },
+    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), FAKE_ELECTRON_LOG: log, FAKE_DATA_DIR: dataDir, FAKE_TRIGGER: trigger, CARDSHARK_DEMO_PACE_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -72,6 +72,21 @@ describe('Electron main, loaded from its bundle against a fake electron', () => 
       if (trigger === 'query-session-end' || trigger === 'shutdown') expect(r.of('triggered')[0]).toMatchObject({ prevented: true });
     });
   }
+
+  it('a flush that hangs asks (Retry / Quit anyway) instead of quitting silently; retry waits again', { timeout: 60_000 }, async () => {
+    const r = await runMain('hung-flush', { FAKE_DIALOG_ANSWERS: '0,1' });
+    expect(r.of('scenario-error'), r.out).toEqual([]);
+    expect(r.code, r.out).toBe(0);
+    const asked = r.of('dialog.showMessageBox');
+    expect(asked.map((d) => [d.message, d.response]), r.out).toEqual([['CardShark is still saving.', 0], ['CardShark is still saving.', 1]]);
+    expect(asked[0]!.buttons).toEqual(['Retry', 'Quit anyway']);
+    expect(asked[0]!.lockHeld).toBe(true); // nothing was given up before the user chose
+    const allowed = r.of('quit-allowed');
+    expect(allowed).toHaveLength(1);
+    expect(allowed[0]!.t).toBeGreaterThanOrEqual(asked[1]!.t);
+    expect(r.out.match(/saving before quit \(/g)).toHaveLength(1);
+    expect(r.out.match(/retrying the save/g)).toHaveLength(1);
+  });
 
   it('IPC: a trusted sender is served, untrusted ones are refused; app:// hardening is in place', { timeout: 60_000 }, async () => {
     const r = await runMain('before-quit');
