@@ -3,7 +3,7 @@
 // a damaged file is kept as config.json.damaged-<ms>, every valid key is salvaged,
 // and start-up goes on with a notice instead of a crash or a silent reset.
 // The first open also migrates the old app/settings.json (generation settings) once.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { AppSettings, salvageSettings } from './schema.ts';
 import type { OpenSettingsBackend, SettingsBackend } from './backend.ts';
@@ -78,7 +78,8 @@ export function openAppSettings(dataDir: string, openBackend: OpenSettingsBacken
     const kept = keepAside(file, 'damaged');
     const { values, bad } = salvageSettings(found.json);
     initial = values;
-    notices.push(`The settings file was damaged (${found.why}). It was kept as ${path.basename(kept)}; ${bad.length || found.json === undefined ? 'the valid settings were recovered, the rest reset to defaults' : 'its settings were recovered'}.`);
+    const lost = bad.length ? `; ${bad.join(', ')} reset to defaults` : '';
+    notices.push(`The settings file was damaged (${found.why}). It was kept as ${path.basename(kept)}; the valid settings were recovered${lost}.`);
   } else if (found.kind === 'missing') {
     const old = inspect(legacy);
     if (old.kind !== 'missing') {
@@ -95,6 +96,7 @@ export function openAppSettings(dataDir: string, openBackend: OpenSettingsBacken
     // The file changed between our check and the library's read (another process, a sync tool):
     // keep what is there and start from what we salvaged.
     console.error('settings: the library refused the file:', e);
+    if (!existsSync(file)) throw e; // not the file's fault (permissions, a folder in the way): report it
     const kept = keepAside(file, 'damaged');
     notices.push(`The settings file could not be read. It was kept as ${path.basename(kept)}; defaults are in use.`);
     backend = openBackend({ cwd: dir, configName: SETTINGS_NAME });
