@@ -1,8 +1,9 @@
 // Electron Forge with the Vite plugin: main + preload from electron/, the UI from renderer/.
-// Keep the EnableNodeCliInspectArguments fuse on if fuses are added: Playwright's
-// _electron hangs without it.
+// Fuses (fuses.config.ts) are applied when packaging only; see the trade-off noted there.
 import type { ForgeConfig } from '@electron-forge/shared-types';
 import { VitePlugin } from '@electron-forge/plugin-vite';
+import { FusesPlugin } from '@electron-forge/plugin-fuses';
+import { FUSES } from './fuses.config.ts';
 
 const config: ForgeConfig = {
   packagerConfig: { asar: true, name: 'CardShark' },
@@ -16,6 +17,7 @@ const config: ForgeConfig = {
       ],
       renderer: [{ name: 'main_window', config: 'vite.renderer.config.ts' }],
     }),
+    new FusesPlugin(FUSES),
   ],
 };
 

@@ -3,6 +3,10 @@
 // It takes the same data-dir lock as the app, so it refuses to run while the app is open.
 import { openChatStore } from './store/index.ts';
 import { dataDirFromArgs, defaultUserDataDir } from './data-dir.ts';
+import { flushOnSignals } from './exit-signals.ts';
+import { exitWithParent } from './parent-watch.ts';
+import { openAppSettings, type AppSettingsStore } from './settings/settings.ts';
+import { openConfBackend } from './settings/conf-backend.ts';
 
 const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
   list <characterId>                 chats of a character, newest first
@@ -37,10 +41,20 @@ const onWait = (w: { message: string }) => {
   if (!told) console.error(`waiting: ${w.message}`);
   told = true;
 };
-const store = await openChatStore({ dataDir, lock: { onWait } }).catch((e: Error & { code?: string }) => {
+function fail(e: Error & { code?: string }): never {
   console.error(`${e.code ?? 'ERROR'}: ${e.message}`);
-  process.exit(1);
-});
+  return process.exit(1);
+}
+let settings: AppSettingsStore;
+try {
+  settings = openAppSettings(dataDir, openConfBackend); // backups taken by compaction follow its retention
+} catch (e) {
+  fail(e as Error);
+}
+const store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, lock: { onWait } }).catch(fail);
+// A signal mid-command lets the queued write finish and releases the lock before exiting.
+flushOnSignals(() => store.close(), { timeoutMs: () => settings.get().quitFlushTimeoutMs });
+exitWithParent();
 try {
   const out = await run(command, rest);
   if (out !== undefined) console.log(typeof out === 'string' ? out : JSON.stringify(out, null, 2));

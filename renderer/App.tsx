@@ -10,6 +10,7 @@ import { MessageView, type MessageActions } from './components/MessageView.tsx';
 import { CharacterList, ChatList } from './components/Sidebar.tsx';
 import { Notices, SaveIndicator } from './components/StatusBits.tsx';
 import { Settings } from './components/Settings.tsx';
+import { StorageSettings } from './components/StorageSettings.tsx';
 
 const PAGE = 100;
 
@@ -299,6 +300,7 @@ export function App({ api }: { api: CardsharkApi }) {
           />
         )}
         <Settings api={api} />
+        <StorageSettings api={api} />
       </aside>
       <main className="chat">
         <header className="chat-header">

@@ -88,6 +88,25 @@ export const GenerationSettingsPatch = z.strictObject({
 });
 export type GenerationSettingsPatch = z.infer<typeof GenerationSettingsPatch>;
 
+/** App settings besides generation; the ranges are the contract, main validates its file with them too. */
+export const AutosaveIntervalMs = z.number().int().min(100).max(60_000);
+export const BackupRetention = z.number().int().min(1).max(100);
+export const QuitFlushTimeoutMs = z.number().int().min(1_000).max(120_000);
+export const AppSettingsOut = z.object({
+  autosaveIntervalMs: AutosaveIntervalMs,
+  backupRetention: BackupRetention,
+  quitFlushTimeoutMs: QuitFlushTimeoutMs,
+  /** What happened when the settings file was opened (a damaged file kept aside, a migration). */
+  notices: z.array(z.string().max(1_000)).max(10),
+});
+export type AppSettingsOut = z.infer<typeof AppSettingsOut>;
+export const AppSettingsPatch = z.strictObject({
+  autosaveIntervalMs: AutosaveIntervalMs.optional(),
+  backupRetention: BackupRetention.optional(),
+  quitFlushTimeoutMs: QuitFlushTimeoutMs.optional(),
+});
+export type AppSettingsPatch = z.infer<typeof AppSettingsPatch>;
+
 /** regenerate / swipe add a new swipe to `messageId`; new appends a new assistant reply. */
 export const GenerateRequest = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('new'), chatId: ChatId }),
@@ -129,6 +148,8 @@ export const CHANNELS = {
   stopGeneration: channel(z.strictObject({ streamId: StreamId }), z.object({ stopped: z.boolean() })),
   getGenerationSettings: channel(Empty, GenerationSettingsOut),
   setGenerationSettings: channel(GenerationSettingsPatch, GenerationSettingsOut),
+  getAppSettings: channel(Empty, AppSettingsOut),
+  setAppSettings: channel(AppSettingsPatch, AppSettingsOut),
 } as const;
 
 export type Channels = typeof CHANNELS;

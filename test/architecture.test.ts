@@ -34,6 +34,19 @@ describe('layering', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('electron-store (it imports electron) only in its adapter, and that adapter only from main.ts', () => {
+    const adapter = 'electron/settings/electron-store-backend.ts';
+    const all = [...sources('electron'), ...sources('shared'), ...sources('renderer')];
+    expect(all.filter((f) => imports(f).includes('electron-store'))).toEqual([adapter]);
+    const importers = all.filter((f) => imports(f).some((i) => i.endsWith('/electron-store-backend.ts') || i.endsWith('settings/electron-store-backend.ts')));
+    expect(importers).toEqual(['electron/main.ts']);
+  });
+
+  it('settings libraries stay out of the chat store; conf only in its adapter', () => {
+    for (const f of sources('electron/store')) expect(imports(f).filter((i) => i === 'conf' || i === 'electron-store' || i.includes('/settings/')), f).toEqual([]);
+    expect([...sources('electron'), ...sources('shared')].filter((f) => imports(f).includes('conf'))).toEqual(['electron/settings/conf-backend.ts']);
+  });
+
   it('shared/ imports only zod and itself', () => {
     for (const f of sources('shared')) expect(imports(f).filter((i) => i !== 'zod' && !i.startsWith('./')), f).toEqual([]);
   });

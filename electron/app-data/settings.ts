@@ -1,10 +1,8 @@
 // Generation settings, main-side only. The API key is never sent to the renderer.
-// Stored in <dataDir>/app/settings.json (mode 0600 is not enforced by write-file-atomic
-// on every platform; a keychain is out of scope for this issue).
-import path from 'node:path';
+// They live in the app settings file (electron/settings/: <dataDir>/app/config.json,
+// mode 0600 on POSIX; a keychain is out of scope).
 import { z } from 'zod';
 import { ProviderKind, type GenerationSettingsOut, type GenerationSettingsPatch } from '../../shared/ipc-contract.ts';
-import { jsonFile } from './json-file.ts';
 import { assertBaseUrl } from '../generation/url-policy.ts';
 
 export const GenerationSettings = z.object({
@@ -41,35 +39,29 @@ export function publicSettings(s: GenerationSettings): GenerationSettingsOut {
   return { provider: s.provider, baseUrl: s.baseUrl, model: s.model, hasApiKey: s.apiKey.length > 0, paceMs: s.paceMs };
 }
 
+/** The generation part of the app settings, as the generation manager and the binding see it. */
+export interface GenerationSettingsSource {
+  get(): GenerationSettings;
+  update(patch: Partial<GenerationSettings>): GenerationSettings;
+}
+
 /** `overrides` (from env/CLI) win over the file, e.g. a fast demo pace for tests. */
-export function openSettings(dataDir: string, overrides: Partial<GenerationSettings> = {}): SettingsStore {
-  // Keep every field that is still valid (above all the key) when one is not.
-  const salvage = (json: unknown) => {
-    if (typeof json !== 'object' || json === null) return undefined;
-    const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
-    for (const [k, field] of Object.entries(GenerationSettings.shape)) {
-      const r = field.safeParse((json as Record<string, unknown>)[k]);
-      if (r.success) out[k] = r.data;
-    }
-    return out as GenerationSettings;
-  };
-  const file = jsonFile(path.join(dataDir, 'app', 'settings.json'), GenerationSettings, () => DEFAULT_SETTINGS, salvage);
+export function generationSettings(source: GenerationSettingsSource, overrides: Partial<GenerationSettings> = {}): SettingsStore {
+  overrides = { ...overrides };
   return {
     async get() {
-      return { ...(await file.read()), ...overrides };
+      return { ...source.get(), ...overrides };
     },
     async update(patch) {
       // Refused before anything is written: INVALID_INPUT naming what is wrong.
       if (patch.baseUrl !== undefined) assertBaseUrl(patch.baseUrl);
       for (const k of Object.keys(patch)) delete overrides[k as keyof GenerationSettings];
-      const next = await file.update((cur) => {
-        const merged = { ...cur, ...patch };
-        // The key belongs to the server it was entered for: pointing the base URL elsewhere
-        // without entering a key again drops it, so no one can redirect it to their own server.
-        if (patch.apiKey === undefined && originOf(merged.baseUrl) !== originOf(cur.baseUrl)) merged.apiKey = '';
-        return merged;
-      });
-      return { ...next, ...overrides };
+      const cur = source.get();
+      const merged = { ...cur, ...patch };
+      // The key belongs to the server it was entered for: pointing the base URL elsewhere
+      // without entering a key again drops it, so no one can redirect it to their own server.
+      if (patch.apiKey === undefined && originOf(merged.baseUrl) !== originOf(cur.baseUrl)) merged.apiKey = '';
+      return { ...source.update(merged), ...overrides };
     },
   };
 }

@@ -7,11 +7,12 @@ import { openChatStore } from '../store/index.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
 import { dataDirFromArgs, defaultUserDataDir } from '../data-dir.ts';
 import { settingsOverridesFromEnv } from '../ipc/services.ts';
+import { flushOnSignals } from '../exit-signals.ts';
+import { openAppSettings } from '../settings/settings.ts';
+import { openConfBackend } from '../settings/conf-backend.ts';
 import { startHost } from './server.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHUTDOWN_TIMEOUT_MS = 10_000;
-
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -22,43 +23,25 @@ async function main() {
   const staticDir = path.resolve(arg('--static') ?? path.join(ROOT, 'dist', 'renderer'));
   const port = Number(arg('--port') ?? process.env.CARDSHARK_PORT ?? 0);
 
-  let store;
+  let store, settings;
   try {
-    store = await openChatStore({ dataDir });
+    settings = openAppSettings(dataDir, openConfBackend); // before the store: it needs backupRetention
+    store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention });
   } catch (e) {
     const info = toErrorInfo(e);
     console.error(`CardShark could not open its data folder ${dataDir}: [${info.code}] ${info.message}`);
     process.exit(2);
   }
-  const host = await startHost({ store, staticDir, port, settingsOverrides: settingsOverridesFromEnv() });
+  const host = await startHost({ store, settings, staticDir, port, settingsOverrides: settingsOverridesFromEnv() });
+  for (const n of settings.notices) console.warn(`CardShark settings: ${n}`);
   console.log(`CardShark data folder: ${dataDir}`);
   // Tests parse this line; keep its shape.
   console.log(`CardShark is running at ${host.url}`);
 
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) {
-      console.error(`second ${sig}: exiting without waiting`);
-      process.exit(130);
-    }
-    signalled = true;
-    const timer = setTimeout(() => {
-      console.error('shutdown timed out; exiting');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    host.close().then(
-      () => {
-        clearTimeout(timer);
-        console.log('CardShark host stopped; data flushed.');
-        process.exit(0);
-      },
-      (e: unknown) => {
-        console.error('shutdown failed:', toErrorInfo(e).message);
-        process.exit(1);
-      },
-    );
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  flushOnSignals(() => host.close(), {
+    timeoutMs: () => settings.get().quitFlushTimeoutMs,
+    doneMessage: 'CardShark host stopped; data flushed.',
+  });
 }
 
 await main();

@@ -13,6 +13,7 @@ import type { ChatStore } from '../store/types.ts';
 import type { GenerationSettings } from '../app-data/settings.ts';
 import type { Provider } from '../generation/provider.ts';
 import { createServices } from '../ipc/services.ts';
+import type { AppSettingsStore } from '../settings/settings.ts';
 import { serveStatic } from './static.ts';
 import { connectionFlow, DEFAULT_FLOW_LIMITS, type ConnectionFlow, type FlowLimits } from './flow.ts';
 
@@ -24,6 +25,7 @@ export interface HostOptions {
   provider?: Provider;
   /** Per-connection bounds on requests in flight and bytes waiting to be sent. */
   flowLimits?: FlowLimits;
+  settings?: AppSettingsStore;
 }
 
 export interface Host {
@@ -51,6 +53,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     isTrustedSender: (ws) => authorized.has(ws),
     ...(opts.settingsOverrides ? { settingsOverrides: opts.settingsOverrides } : {}),
     ...(opts.provider ? { provider: opts.provider } : {}),
+    ...(opts.settings ? { settings: opts.settings } : {}),
   });
 
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);

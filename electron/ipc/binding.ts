@@ -8,6 +8,7 @@ import type { ChatStore } from '../store/types.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { AppState } from '../app-data/app-state.ts';
 import { publicSettings, type SettingsStore } from '../app-data/settings.ts';
+import type { AppSettingsStore } from '../settings/settings.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
 
 export interface BindingDeps {
@@ -15,6 +16,7 @@ export interface BindingDeps {
   characters: CharacterRegistry;
   appState: AppState;
   settings: SettingsStore;
+  appSettings: AppSettingsStore;
   generation: GenerationManager;
   emit: Emit;
 }
@@ -118,6 +120,11 @@ export function createHandlers(d: BindingDeps): Handlers {
     stopGeneration: async ({ streamId }) => ({ stopped: d.generation.stop(streamId) }),
     getGenerationSettings: async () => publicSettings(await d.settings.get()),
     setGenerationSettings: async (patch) => publicSettings(await d.settings.update(patch)),
+    getAppSettings: async () => appSettingsOut(d.appSettings),
+    setAppSettings: async (patch) => {
+      d.appSettings.update(patch);
+      return appSettingsOut(d.appSettings);
+    },
   };
 }
 
@@ -127,6 +134,13 @@ export interface BindingLimits<S> {
   maxInFlightPerSender: number;
   /** Identifies a sender across calls (Electron: `event.sender`, since every call has its own event). */
   senderKey: (sender: S) => object;
+}
+
+
+/** Only the storage knobs and the opening notices: never the generation settings' key. */
+function appSettingsOut(s: AppSettingsStore) {
+  const { autosaveIntervalMs, backupRetention, quitFlushTimeoutMs } = s.get();
+  return { autosaveIntervalMs, backupRetention, quitFlushTimeoutMs, notices: s.notices.slice(0, 10) };
 }
 
 export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S) => boolean, limits?: BindingLimits<S>): Binding<S> {

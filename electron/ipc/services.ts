@@ -3,7 +3,9 @@
 import type { ChatStore } from '../store/types.ts';
 import { openCharacterRegistry } from '../app-data/characters.ts';
 import { openAppState } from '../app-data/app-state.ts';
-import { openSettings, type GenerationSettings } from '../app-data/settings.ts';
+import { generationSettings, type GenerationSettings } from '../app-data/settings.ts';
+import { openAppSettings, type AppSettingsStore } from '../settings/settings.ts';
+import { openConfBackend } from '../settings/conf-backend.ts';
 import { createGenerationManager, type Emit, type GenerationManager } from '../generation/manager.ts';
 import type { Provider } from '../generation/provider.ts';
 import { createBinding, type Binding, type BindingLimits } from './binding.ts';
@@ -11,6 +13,8 @@ import { createBinding, type Binding, type BindingLimits } from './binding.ts';
 export interface Services<S> {
   binding: Binding<S>;
   generation: GenerationManager;
+  /** The app settings, e.g. `services.settings.get().autosaveIntervalMs` as a live getter. */
+  settings: AppSettingsStore;
   /** Stops streams (storing partial replies), then flushes and closes the store. */
   shutdown(): Promise<void>;
 }
@@ -23,23 +27,30 @@ export function createServices<S>(opts: {
   provider?: Provider;
   /** Per-sender bound on calls in flight (Electron IPC); the browser host bounds per connection itself. */
   bindingLimits?: BindingLimits<S>;
+  /** Opened by the caller before the store (it needs backupRetention); else conf on the store's data dir. */
+  settings?: AppSettingsStore;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
   const characters = openCharacterRegistry(dataDir);
   const appState = openAppState(dataDir);
-  const settings = openSettings(dataDir, opts.settingsOverrides);
+  const appSettings = opts.settings ?? openAppSettings(dataDir, openConfBackend);
+  const settings = generationSettings(appSettings, opts.settingsOverrides);
   const generation = createGenerationManager({ store, settings, emit, ...(opts.provider ? { provider: opts.provider } : {}) });
-  const binding = createBinding<S>({ store, characters, appState, settings, generation, emit }, opts.isTrustedSender, opts.bindingLimits);
+  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit }, opts.isTrustedSender, opts.bindingLimits);
   let closing: Promise<void> | undefined;
   return {
     binding,
     generation,
+    settings: appSettings,
     shutdown: () =>
       (closing ??= (async () => {
         await generation.stopAll();
         await store.close();
-      })()),
+      })().catch((e: unknown) => {
+        closing = undefined; // a failed flush (disk full) may be retried: the quit dialog offers it
+        throw e;
+      })),
   };
 }
 

@@ -1,5 +1,6 @@
 // Durability primitives: directory fsync, verified atomic rewrite, errno → typed error.
 import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { StoreError } from '../../shared/errors.ts';
@@ -44,6 +45,36 @@ export async function mkdirDurable(dir: string, options: { mode?: number; fs?: F
       if (errnoOf(e) !== 'EEXIST') throw e;
     }
     await fsyncDir(dirname(d));
+  }
+}
+
+/** fsyncDir for synchronous callers (the settings file, which its library writes synchronously). */
+export function fsyncDirSync(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** mkdirDurable for synchronous callers: the same rule, on node:fs directly. */
+export function mkdirDurableSync(dir: string, options: { mode?: number } = {}): void {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const st = statSync(d, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) throw Object.assign(new Error(`${d} is not a directory`), { code: 'ENOTDIR' });
+    if (st || dirname(d) === d) break;
+    missing.unshift(d);
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, options.mode === undefined ? undefined : { mode: options.mode });
+    } catch (e) {
+      if (errnoOf(e) !== 'EEXIST') throw e;
+    }
+    fsyncDirSync(dirname(d));
   }
 }
 

@@ -39,7 +39,7 @@ describe('generation settings', () => {
     expect((await call('setGenerationSettings', { baseUrl: 'https://api.openai.com/v2' })).data.hasApiKey).toBe(true);
     const moved = await call('setGenerationSettings', { baseUrl: 'http://attacker.example/v1' });
     expect(moved.data.hasApiKey).toBe(false);
-    expect(await readFile(path.join(dataDir, 'app', 'settings.json'), 'utf8')).not.toContain('sk-secret');
+    expect(await readFile(path.join(dataDir, 'app', 'config.json'), 'utf8')).not.toContain('sk-secret');
     expect((await call('setGenerationSettings', { baseUrl: 'http://other.example/v1', apiKey: 'sk-new' })).data.hasApiKey).toBe(true);
   });
 });
@@ -47,6 +47,7 @@ describe('generation settings', () => {
 describe('app documents', () => {
   it('a failed read is retried, and errors reach the renderer without paths', async () => {
     const { call, dataDir } = await setup();
+    await rm(path.join(dataDir, 'app'), { recursive: true }); // the settings file opened it already
     await writeFile(path.join(dataDir, 'app'), 'a file where a folder belongs');
     const during = await call('listCharacters');
     expect(during).toMatchObject({ ok: false, error: { code: 'IO_ERROR' } });

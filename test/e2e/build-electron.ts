@@ -8,19 +8,26 @@ import { build } from 'vite';
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const external = ['electron', ...builtinModules.flatMap((m) => [m, `node:${m}`]), 'write-file-atomic', 'chokidar', 'ws'];
 
-export async function buildElectronApp(): Promise<void> {
-  const common = { root: ROOT, configFile: false as const, logLevel: 'warn' as const, define: { MAIN_WINDOW_VITE_NAME: JSON.stringify('main_window') } };
+const common = { root: ROOT, configFile: false as const, logLevel: 'warn' as const, define: { MAIN_WINDOW_VITE_NAME: JSON.stringify('main_window') } };
+
+/** Only the main bundle (the fake-electron lifecycle test loads it in plain Node). */
+export async function buildElectronMain(outDir = path.join(ROOT, '.vite/build')): Promise<string> {
   await build({
     ...common,
     resolve: { conditions: ['node'] },
     build: {
-      outDir: '.vite/build',
+      outDir,
       emptyOutDir: false,
       minify: false,
       lib: { entry: path.join(ROOT, 'electron/main.ts'), formats: ['cjs'], fileName: () => 'main.cjs' },
       rollupOptions: { external },
     },
   });
+  return path.join(outDir, 'main.cjs');
+}
+
+export async function buildElectronApp(): Promise<void> {
+  await buildElectronMain();
   await build({
     ...common,
     build: {

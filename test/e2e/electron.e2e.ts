@@ -35,6 +35,7 @@ test.describe('6: the Electron app', () => {
     let app = await launch(dataDir);
     let page = await app.firstWindow();
     expect(await page.evaluate(() => window.cardshark?.transport)).toBe('electron');
+    expect(page.url()).toMatch(/^app:\/\/cardshark\//); // served by the app:// handler, not file://
     expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
     await addCharacter(page, 'Electra');
     await page.getByRole('button', { name: 'New chat' }).click();

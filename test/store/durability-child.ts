@@ -3,7 +3,8 @@
 // path ACK-<step> that does not exist, so the acknowledgement shows up in the trace as an openat.
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSettings } from '../../electron/app-data/settings.ts';
+import { openAppSettings } from '../../electron/settings/settings.ts';
+import { openConfBackend } from '../../electron/settings/conf-backend.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 
 const [dataDir, markDir] = process.argv.slice(2) as [string, string];
@@ -41,7 +42,7 @@ if (!page.warnings.some((w) => w.kind === 'quarantined_line')) throw new Error('
 ack('load');
 await store.deleteChat(chat.chatId);
 ack('deleteChat');
-await openSettings(dataDir).update({ model: 'traced' }); // an app document in a new app/ folder
+openAppSettings(dataDir, openConfBackend).update({ model: 'traced' }); // an app document in a new app/ folder
 ack('settings');
 await store.close();
 ack('end');
