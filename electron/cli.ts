@@ -1,7 +1,7 @@
 // cardshark CLI: inspect and maintain a data directory from the shell, through the same store.
 //   npm run cli -- <command> [args] [--data-dir DIR]
 // It takes the same data-dir lock as the app, so it refuses to run while the app is open.
-import { openChatStore } from './store/index.ts';
+import { openChatStore, tellOnceWhileWaiting } from './store/index.ts';
 import { dataDirFromArgs, defaultUserDataDir } from './data-dir.ts';
 import { flushOnSignals } from './exit-signals.ts';
 import { exitWithParent } from './parent-watch.ts';
@@ -34,13 +34,8 @@ if (!command || command === 'help' || command === '--help') {
 }
 
 const dataDir = dataDirFromArgs(process.argv.slice(2)) ?? defaultUserDataDir();
-// A lock that cannot be checked (held from another computer) is waited for, at most until its
-// heartbeat has been silent for a minute, and the user is told why the command is waiting.
-let told = false;
-const onWait = (w: { message: string }) => {
-  if (!told) console.error(`waiting: ${w.message}`);
-  told = true;
-};
+// A lock held from another computer is waited for (bounded by its heartbeat), and we say why.
+const onWait = tellOnceWhileWaiting((line) => console.error(line));
 function fail(e: Error & { code?: string }): never {
   console.error(`${e.code ?? 'ERROR'}: ${e.message}`);
   return process.exit(1);

@@ -115,7 +115,9 @@ async function start() {
     app.exit(2);
     return;
   }
-  services = createServices<IpcMainInvokeEvent>({ store, emit, isTrustedSender, settings, settingsOverrides: settingsOverridesFromEnv() });
+  // A renderer that floods calls without awaiting them is bounded per window, as the host bounds a connection.
+  const bindingLimits = { maxInFlightPerSender: 32, senderKey: (e: IpcMainInvokeEvent) => e.sender };
+  services = createServices<IpcMainInvokeEvent>({ store, emit, isTrustedSender, settings, bindingLimits, settingsOverrides: settingsOverridesFromEnv() });
   for (const name of CHANNEL_NAMES) {
     ipcMain.handle(IPC_PREFIX + name, (event, payload: unknown) => services!.binding.handle(event, name, payload));
   }

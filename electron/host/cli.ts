@@ -3,7 +3,7 @@
 // A second signal exits at once.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openChatStore } from '../store/index.ts';
+import { openChatStore, tellOnceWhileWaiting } from '../store/index.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
 import { dataDirFromArgs, defaultUserDataDir } from '../data-dir.ts';
 import { settingsOverridesFromEnv } from '../ipc/services.ts';
@@ -26,7 +26,9 @@ async function main() {
   let store, settings;
   try {
     settings = openAppSettings(dataDir, openConfBackend); // before the store: it needs backupRetention
-    store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention });
+    // A lock held from another computer is waited for (bounded by its heartbeat), and we say why.
+    const onWait = tellOnceWhileWaiting((line) => console.error(line));
+    store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, lock: { onWait } });
   } catch (e) {
     const info = toErrorInfo(e);
     console.error(`CardShark could not open its data folder ${dataDir}: [${info.code}] ${info.message}`);

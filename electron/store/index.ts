@@ -2,6 +2,7 @@
 export { openChatStore } from './store.ts';
 export type { ChatStore, ChatStoreOptions } from './types.ts';
 export type { LockOptions, LockWait } from './lock.ts';
+export { tellOnceWhileWaiting } from './lock.ts';
 export type { FsSeam } from './fs-seam.ts';
 export { nodeFs } from './fs-seam.ts';
 export { readFullState } from './compaction.ts';

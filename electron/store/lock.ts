@@ -34,6 +34,15 @@ export interface LockWait {
   retryAfterMs: number;
 }
 
+/** An `onWait` for command-line entries: tells the user once why start-up is waiting. */
+export function tellOnceWhileWaiting(print: (line: string) => void): (w: LockWait) => void {
+  let told = false;
+  return (w) => {
+    if (!told) print(`waiting: ${w.message}`);
+    told = true;
+  };
+}
+
 export interface LockOptions {
   /** How often the holder refreshes the lock's mtime (default 10 s). */
   heartbeatMs?: number;

@@ -46,8 +46,13 @@ const sse = (res: ServerResponse, text: string) => {
   res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: text } }] })}\n\ndata: [DONE]\n\n`);
 };
 
-async function setup() {
+/** `seed`: a settings file written by hand before the app opens the folder. */
+async function setup(seed?: Record<string, unknown>) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-outbound-'));
+  if (seed) {
+    await mkdir(path.join(dataDir, 'app'), { recursive: true });
+    await writeFile(path.join(dataDir, 'app', 'config.json'), JSON.stringify(seed));
+  }
   const store = await openChatStore({ dataDir });
   const events: [string, any][] = [];
   const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: (s) => s });
@@ -128,13 +133,11 @@ describe('base URL at save', () => {
 });
 
 describe('base URL at request time', () => {
-  it('a refused URL written into settings.json by hand is not requested', async () => {
+  it('a refused URL written into the settings file by hand is not requested', async () => {
     const ep = await endpoint((_req, res) => sse(res, 'reached'));
-    const { dataDir, generate } = await setup();
     const hosts = [`127.0.0.1:${ep.port}`, `localhost:${ep.port}`];
     for (const baseUrl of [`${ep.base}?x=1`, `${ep.base}#x`, `http://user:pw@${hosts[0]}/v1`, `http://user:pw@${hosts[1]}/v1`]) {
-      await mkdir(path.join(dataDir, 'app'), { recursive: true });
-      await writeFile(path.join(dataDir, 'app', 'settings.json'), JSON.stringify({ provider: 'openai', baseUrl, model: '', apiKey: 'sk-x', paceMs: 0 }));
+      const { generate } = await setup({ provider: 'openai', baseUrl, model: '', apiKey: 'sk-x', paceMs: 0 });
       const end = await generate();
       expect(end, baseUrl).toMatchObject({ status: 'error', error: { code: 'INVALID_INPUT' } });
     }
@@ -228,6 +231,6 @@ describe('settings file', () => {
     const { call, dataDir } = await setup();
     await call('setGenerationSettings', { provider: 'openai', baseUrl: 'http://127.0.0.1:5001/v1' });
     await call('setGenerationSettings', { baseUrl: 'http://169.254.169.254/v1' });
-    expect(await readFile(path.join(dataDir, 'app', 'settings.json'), 'utf8')).not.toContain('169.254');
+    expect(await readFile(path.join(dataDir, 'app', 'config.json'), 'utf8')).not.toContain('169.254');
   });
 });
