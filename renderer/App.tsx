@@ -16,7 +16,7 @@ const PAGE = 100;
 interface Stream {
   streamId: string;
   text: string;
-  mode: 'new' | 'swipe';
+  mode: 'new' | 'swipe' | 'continue';
   messageId?: string;
 }
 
@@ -51,7 +51,7 @@ export function App({ api }: { api: CardsharkApi }) {
   const messagesRef = useRef(messages);
   messagesRef.current = messages;
   /** Streamed text per stream id, kept outside React so stream:end can see the last chunk. */
-  const streamText = useRef(new Map<string, { text: string; mode: 'new' | 'swipe'; messageId?: string }>());
+  const streamText = useRef(new Map<string, { text: string; mode: 'new' | 'swipe' | 'continue'; messageId?: string }>());
 
   /** Shows a stored message in the open chat: replaces it when present, else appends it. */
   const showMessage = useCallback((id: string, message: Message) => {

@@ -7,11 +7,20 @@ import { openSettings, type GenerationSettings } from '../app-data/settings.ts';
 import { createGenerationManager, type Emit, type GenerationManager } from '../generation/manager.ts';
 import type { Provider } from '../generation/provider.ts';
 import { createBinding, type Binding } from './binding.ts';
+import { createDebouncer, type Clock, type Debouncer } from '../autosave/debouncer.ts';
+import { openDrafts } from '../drafts/drafts.ts';
+import { toErrorInfo } from '../../shared/errors.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
   generation: GenerationManager;
-  /** Stops streams (storing partial replies), then flushes and closes the store. */
+  /** The deferred writes (stream checkpoints, drafts): flush on significant events (a window closed). */
+  autosave: Debouncer;
+  /**
+   * Stops streams (each stores its text with its final status), flushes every deferred write, then
+   * closes the store. If a write fails (disk full) it rejects with that typed error and leaves the
+   * store open with the state in memory, so calling it again retries.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -21,21 +30,42 @@ export function createServices<S>(opts: {
   isTrustedSender: (sender: S) => boolean;
   settingsOverrides?: Partial<GenerationSettings>;
   provider?: Provider;
+  /** The autosave interval (setting `autosaveIntervalMs`, 100–60,000); read at each scheduling. Default 1000. */
+  autosaveIntervalMs?: () => number;
+  /** Injected time for tests. */
+  clock?: Clock;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
   const characters = openCharacterRegistry(dataDir);
   const appState = openAppState(dataDir);
   const settings = openSettings(dataDir, opts.settingsOverrides);
-  const generation = createGenerationManager({ store, settings, emit, ...(opts.provider ? { provider: opts.provider } : {}) });
-  const binding = createBinding<S>({ store, characters, appState, settings, generation, emit }, opts.isTrustedSender);
+  const autosave = createDebouncer({
+    ...(opts.autosaveIntervalMs ? { intervalMs: opts.autosaveIntervalMs } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    onError: (key, e) => {
+      console.error(`deferred write ${key} failed (kept, retried):`, e);
+      emit('notice', { level: 'error', code: e.code, message: `Saving failed; the change is kept and retried: ${toErrorInfo(e).message}` });
+    },
+  });
+  const drafts = openDrafts(dataDir, autosave);
+  const generation = createGenerationManager({ store, settings, emit, autosave, ...(opts.provider ? { provider: opts.provider } : {}) });
+  const binding = createBinding<S>({ store, characters, appState, settings, generation, emit, autosave, drafts }, opts.isTrustedSender);
   let closing: Promise<void> | undefined;
   return {
     binding,
     generation,
+    autosave,
     shutdown: () =>
       (closing ??= (async () => {
         await generation.stopAll();
+        try {
+          await autosave.flush();
+        } catch (e) {
+          closing = undefined; // nothing was closed: a second call tries again
+          throw e;
+        }
+        autosave.dispose();
         await store.close();
       })()),
   };
