@@ -37,6 +37,8 @@ export interface Debouncer {
   discard(key: string): void;
   /** Keys with an unwritten change. */
   dirtyKeys(): string[];
+  /** Resolves when no write is in progress (timers may still be armed). */
+  idle(): Promise<void>;
   /** Stops the timers; pending changes stay until a final flush. */
   dispose(): void;
 }
@@ -119,6 +121,9 @@ export function createDebouncer(opts: DebouncerOptions = {}): Debouncer {
       slots.delete(key);
     },
     dirtyKeys: () => [...slots].filter(([, s]) => s.dirty).map(([k]) => k),
+    async idle() {
+      await Promise.all([...slots.values()].map((s) => s.tail));
+    },
     dispose() {
       disposed = true;
       for (const slot of slots.values()) cancelTimer(slot);
