@@ -78,7 +78,11 @@ function createWindow() {
     },
   });
   windows.add(win);
-  win.on('closed', () => windows.delete(win));
+  win.on('closed', () => {
+    windows.delete(win);
+    // "Window closed" is a significant event: deferred writes (drafts, checkpoints) go to disk now.
+    services?.autosave.flush().catch((e: unknown) => console.error('flush on window close failed (kept, retried):', e));
+  });
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   win.webContents.on('will-navigate', (e, url) => {
     if (url.split('#')[0] !== rendererUrl.split('#')[0]) e.preventDefault();

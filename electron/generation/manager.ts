@@ -133,8 +133,12 @@ export function createGenerationManager(deps: {
           autosave.flush(key).catch(() => {}); // a failure keeps the text pending; the end reports it
         }
         if (signal.aborted) break;
+        if (writer.failure) {
+          failure = writer.failure; // the store refused the reply (too long): end the stream
+          break;
+        }
       }
-      finished = !signal.aborted;
+      finished = !signal.aborted && !failure;
     } catch (e) {
       failure = e;
     }
@@ -152,8 +156,9 @@ export function createGenerationManager(deps: {
       }
     } catch (e) {
       // The text stays pending in the debouncer: it is retried every interval and on quit.
-      deps.emit('stream:end', { streamId, chatId, status: 'error', messageId, error: toErrorInfo(e) });
-      deps.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The reply could not be saved yet (it is kept and retried): ${toErrorInfo(e).message}` });
+      const message = writer.done ? writer.stored : undefined; // given up: what was stored, marked as an error
+      deps.emit('stream:end', { streamId, chatId, status: 'error', messageId, ...(message ? { message } : {}), error: toErrorInfo(e) });
+      if (!writer.done) deps.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The reply could not be saved yet (it is kept and retried): ${toErrorInfo(e).message}` });
     }
   }
 

@@ -4,6 +4,10 @@
 // the same write as the last text. A failed write keeps its text pending for the next attempt.
 import type { Message } from '../../shared/chat-format.ts';
 import type { ChatStore } from '../store/types.ts';
+import { StoreError } from '../../shared/errors.ts';
+
+/** Errors a later attempt may not meet again: the text is kept for it. */
+const TRANSIENT = new Set(['IO_ERROR', 'DISK_FULL', 'CLOSED', 'INTERNAL']);
 
 export type ReplyTarget = { mode: 'new'; messageId: string } | { mode: 'swipe' | 'continue'; messageId: string };
 export type FinalStatus = 'complete' | 'interrupted' | 'error';
@@ -15,6 +19,8 @@ export class ReplyWriter {
   private finished = false;
   /** The reply as last stored. */
   stored: Message | undefined;
+  /** Why the writer gave up (a refusal no retry cures); the stream should end. */
+  failure: unknown;
 
   private readonly store: ChatStore;
   private readonly chatId: string;
@@ -46,9 +52,32 @@ export class ReplyWriter {
     const text = this.pending;
     const final = this.final;
     if (!text && !final) return;
+    const status = final ?? 'streaming';
+    try {
+      await this.write(text, status);
+    } catch (e) {
+      // A refusal that no retry can cure (too long, message gone): mark the stored part as an
+      // error and stop, rather than retrying forever. Disk errors keep the text for a retry.
+      if (e instanceof StoreError && !TRANSIENT.has(e.code)) {
+        this.failure = e;
+        await this.giveUp();
+      }
+      throw e;
+    }
+    // Chunks that arrived during the write stay pending (they were appended after `text`).
+    this.pending = this.pending.slice(text.length);
+    if (final) this.finished = true;
+  }
+
+  private async giveUp(): Promise<void> {
+    this.finished = true;
+    this.pending = '';
+    if (this.started) this.stored = await this.store.updateMessage(this.chatId, this.target.messageId, { status: 'error' }).catch(() => this.stored);
+  }
+
+  private async write(text: string, status: NonNullable<Message['status']>): Promise<void> {
     const { store, chatId } = this;
     const id = this.target.messageId;
-    const status = final ?? 'streaming';
     if (!this.started) {
       if (!text) {
         this.finished = true; // nothing was ever streamed: nothing to store
@@ -64,8 +93,5 @@ export class ReplyWriter {
     } else {
       this.stored = await store.updateMessage(chatId, id, { status });
     }
-    // Chunks that arrived during the write stay pending (they were appended after `text`).
-    this.pending = this.pending.slice(text.length);
-    if (final) this.finished = true;
   }
 }
