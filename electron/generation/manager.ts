@@ -148,17 +148,20 @@ export function createGenerationManager(deps: {
     autosave.set(key, save);
     try {
       await autosave.flush(key);
+      // A stream's end is a significant event: every other deferred write goes to disk too.
+      autosave.flush().catch(() => {}); // failures stay pending and are reported by the debouncer
+      if (writer.failure && !failure) failure = writer.failure; // given up on the final write
       const message = writer.stored;
-      deps.emit('stream:end', { streamId, chatId, status, messageId, ...(message ? { message } : {}), ...(failure ? { error: toErrorInfo(failure) } : {}) });
+      const end = failure ? 'error' : status;
+      deps.emit('stream:end', { streamId, chatId, status: end, messageId, ...(message ? { message } : {}), ...(failure ? { error: toErrorInfo(failure) } : {}) });
       if (message) {
         const summary = await deps.store.getChat(chatId).catch(() => undefined);
         if (summary) deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
       }
     } catch (e) {
       // The text stays pending in the debouncer: it is retried every interval and on quit.
-      const message = writer.done ? writer.stored : undefined; // given up: what was stored, marked as an error
-      deps.emit('stream:end', { streamId, chatId, status: 'error', messageId, ...(message ? { message } : {}), error: toErrorInfo(e) });
-      if (!writer.done) deps.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The reply could not be saved yet (it is kept and retried): ${toErrorInfo(e).message}` });
+      deps.emit('stream:end', { streamId, chatId, status: 'error', messageId, error: toErrorInfo(e) });
+      deps.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The reply could not be saved yet (it is kept and retried): ${toErrorInfo(e).message}` });
     }
   }
 

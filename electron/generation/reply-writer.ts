@@ -59,8 +59,9 @@ export class ReplyWriter {
       // A refusal that no retry can cure (too long, message gone): mark the stored part as an
       // error and stop, rather than retrying forever. Disk errors keep the text for a retry.
       if (e instanceof StoreError && !TRANSIENT.has(e.code)) {
-        this.failure = e;
+        this.failure = e; // the manager ends the stream with this error
         await this.giveUp();
+        return;
       }
       throw e;
     }

@@ -20,6 +20,8 @@ export interface HostOptions {
   port?: number;
   settingsOverrides?: Partial<GenerationSettings>;
   provider?: Provider;
+  /** The autosave interval getter (setting autosaveIntervalMs); default 1000 ms. */
+  autosaveIntervalMs?: () => number;
 }
 
 export interface Host {
@@ -45,6 +47,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     isTrustedSender: (ws) => authorized.has(ws),
     ...(opts.settingsOverrides ? { settingsOverrides: opts.settingsOverrides } : {}),
     ...(opts.provider ? { provider: opts.provider } : {}),
+    ...(opts.autosaveIntervalMs ? { autosaveIntervalMs: opts.autosaveIntervalMs } : {}),
   });
 
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
