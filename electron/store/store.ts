@@ -56,6 +56,7 @@ function assertRecordSize(rec: object, what: string): void {
 }
 
 const MAX_OPEN_LOGS = 64;
+const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 /** Whether a stored, never-edited message is what this append input would have stored. */
 function isSameMessage(stored: Message, input: NewMessageInput): boolean {
@@ -387,6 +388,9 @@ class FileChatStore implements ChatStore {
       }
       const msgs = inputs.map((m) => this.newMessage(m));
       msgs.forEach((m, i) => assertRecordSize(m, `messages.${i}`));
+      // One write is held in memory whole: bound it (a bigger import is split by the caller).
+      const bytes = msgs.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)) + 1, 0);
+      if (bytes > MAX_BATCH_BYTES) throw new StoreError('TOO_LARGE', `this batch would be ${(bytes / 1048576).toFixed(1)} MiB; one batch may hold at most ${MAX_BATCH_BYTES / 1048576} MiB`, { bytes, limit: MAX_BATCH_BYTES });
       await log.appendMessages(msgs);
       for (const m of msgs) this.live.note(id, m);
       return msgs.map((m) => this.live.present(id, structuredClone(m)));

@@ -119,6 +119,15 @@ describe('appendMessages', () => {
     await store.close();
   });
 
+  it('refuses a batch over 32 MiB as a whole, before writing', async () => {
+    const { store, chatId, file } = await fresh();
+    const size = await sizeOf(file);
+    const big = '€'.repeat(1_000_000); // 3 MB per message
+    await expect(store.appendMessages(chatId, Array.from({ length: 12 }, () => ({ role: 'user' as const, content: big })))).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(await sizeOf(file)).toBe(size);
+    await store.close();
+  });
+
   it('a full disk mid-batch acknowledges none of it and leaves no partial line', async () => {
     const { seam, faults } = faultySeam();
     const { store, chatId, file, dataDir } = await fresh(seam);
