@@ -91,7 +91,11 @@ function createWindow() {
     },
   });
   windows.add(win);
-  win.on('closed', () => windows.delete(win));
+  win.on('closed', () => {
+    windows.delete(win);
+    // "Window closed" is a significant event: deferred writes (drafts, checkpoints) go to disk now.
+    services?.autosave.flush().catch((e: unknown) => console.error('flush on window close failed (kept, retried):', e));
+  });
   // Windows emits no before-quit on shutdown/log-off: delay the session end and flush.
   win.on('query-session-end', (e) => {
     if (quitFlow.state === 'done') return;

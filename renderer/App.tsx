@@ -11,15 +11,11 @@ import { CharacterList, ChatList } from './components/Sidebar.tsx';
 import { Notices, SaveIndicator } from './components/StatusBits.tsx';
 import { Settings } from './components/Settings.tsx';
 import { StorageSettings } from './components/StorageSettings.tsx';
+import { StreamingRow } from './components/StreamingRow.tsx';
+import { isStreamTarget, useStreams, type Stream } from './streams/useStreams.ts';
+import { useDraft } from './drafts/useDraft.ts';
 
 const PAGE = 100;
-
-interface Stream {
-  streamId: string;
-  text: string;
-  mode: 'new' | 'swipe';
-  messageId?: string;
-}
 
 type Row = { kind: 'message'; m: Message } | { kind: 'stream'; s: Stream };
 
@@ -39,8 +35,6 @@ export function App({ api }: { api: CardsharkApi }) {
   const [messages, setMessages] = useState<Message[]>([]);
   const [hasMore, setHasMore] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
-  const [streams, setStreams] = useState<Record<string, Stream>>({});
-  const [draft, setDraft] = useState('');
   const [sending, setSending] = useState(false);
   const save = useSaveState();
   const current = useRef({ characterId, chatId });
@@ -51,8 +45,7 @@ export function App({ api }: { api: CardsharkApi }) {
   const loadingOlderRef = useRef(false);
   const messagesRef = useRef(messages);
   messagesRef.current = messages;
-  /** Streamed text per stream id, kept outside React so stream:end can see the last chunk. */
-  const streamText = useRef(new Map<string, { text: string; mode: 'new' | 'swipe'; messageId?: string }>());
+  const draft = useDraft(api, chatId);
 
   /** Shows a stored message in the open chat: replaces it when present, else appends it. */
   const showMessage = useCallback((id: string, message: Message) => {
@@ -127,55 +120,37 @@ export function App({ api }: { api: CardsharkApi }) {
         }
       }),
       api.on('notice', (n) => pushNotice(n)),
-      api.on('stream:start', ({ streamId, chatId: id, mode, messageId }) => {
-        streamText.current.set(streamId, { text: '', mode, ...(messageId ? { messageId } : {}) });
-        setStreams((s) => ({ ...s, [id]: { streamId, text: '', mode, ...(messageId ? { messageId } : {}) } }));
-      }),
-      api.on('stream:chunk', ({ streamId, chatId: id, delta }) => {
-        const t = streamText.current.get(streamId);
-        if (t) t.text += delta;
-        setStreams((s) => {
-          const st = s[id];
-          return st && st.streamId === streamId ? { ...s, [id]: { ...st, text: st.text + delta } } : s;
-        });
-      }),
-      api.on('stream:end', ({ streamId, chatId: id, message, error, status }) => {
-        const streamed = streamText.current.get(streamId);
-        streamText.current.delete(streamId);
-        setStreams((s) => {
-          if (s[id]?.streamId !== streamId) return s;
-          const { [id]: _gone, ...rest } = s;
-          return rest;
-        });
-        if (error) pushNotice({ level: 'error', code: error.code, message: `Generation ${status}: ${error.message}` });
-        if (message) showMessage(id, message);
-        else if (streamed?.text) {
-          // Main streamed a reply but could not store it: that is a failed write, not "Saved".
-          // Retry stores the text we were shown (with a fixed id, so a retry cannot store it twice).
-          const { text, mode, messageId } = streamed;
-          const replyId = newId();
-          const key = `reply:${id}:${streamId}`;
-          const op = () =>
-            mode === 'swipe' && messageId
-              ? api.updateMessage({ chatId: id, messageId, patch: { addSwipe: text } })
-              : api.appendMessage({ chatId: id, message: { id: replyId, role: 'assistant', content: text } });
-          save.fail({
-            key,
-            message: `Saving the reply: ${error?.message ?? 'not stored'}`,
-            retry: () => void save.track(key, 'Saving the reply', op, (m) => showMessage(id, m)),
-          });
-        }
-      }),
     ];
     return () => offs.forEach((off) => off());
-  }, [api, showMessage, save.fail, save.track, save.dropWhere]);
+  }, [api, save.dropWhere]);
+
+  /** Reloads the newest page of the open chat (after a stream ended without its message, a reconnect). */
+  const reloadOpenChat = useCallback(() => {
+    const id = current.current.chatId;
+    if (!id) return;
+    void api.loadChat({ chatId: id, options: { limit: PAGE } }).then((r) => {
+      if (!r.ok || current.current.chatId !== id) return;
+      setMessages(r.data.messages);
+      setHasMore(r.data.hasMore);
+    });
+  }, [api]);
+
+  const { streams } = useStreams(api, {
+    onEnd: ({ streamId, chatId: id, message, error, status }, streamed) => {
+      if (error) pushNotice({ level: 'error', code: error.code, message: `Generation ${status}: ${error.message}` });
+      if (message) showMessage(id, message);
+      else if (streamed?.text && error) {
+        // Main keeps the reply and retries the write; until then it is not saved.
+        save.fail({ key: `reply:${id}:${streamId}`, message: `Saving the reply: ${error.message} (kept, retried by the app)` });
+        if (current.current.chatId === id) reloadOpenChat();
+      }
+    },
+  });
 
   // The browser host's socket came back: events sent meanwhile (a stream's end, chat changes)
   // were lost, so drop typing rows and reload what is on screen.
   useEffect(() => {
     const onReconnect = () => {
-      streamText.current.clear();
-      setStreams({});
       const { characterId: ch, chatId: id } = current.current;
       void api.listCharacters({}).then((r) => r.ok && setCharacters(r.data));
       if (ch)
@@ -220,8 +195,8 @@ export function App({ api }: { api: CardsharkApi }) {
   const stream = chatId ? streams[chatId] : undefined;
 
   async function send() {
-    const text = draft.trim();
-    const id = chatId;
+    const text = draft.text.trim();
+    const id = draft.chatId; // the draft's own chat: a draft never goes elsewhere
     // sendingRef: a second Enter before main answers must not store the message again.
     if (!text || !id || stream || sendingRef.current) return;
     sendingRef.current = true;
@@ -230,7 +205,7 @@ export function App({ api }: { api: CardsharkApi }) {
       const message = { id: newId(), role: 'user' as const, content: text };
       const saved = await save.track(`send:${id}:${message.id}`, 'Sending', () => api.appendMessage({ chatId: id, message }), (m) => {
         if (current.current.chatId === id) setMessages((ms) => (ms.some((x) => x.id === m.id) ? ms : [...ms, m]));
-        setDraft((d) => (d.trim() === text ? '' : d));
+        draft.clearIfSent(id, text);
       });
       if (saved) await read('Generating', api.generate({ mode: 'new', chatId: id }));
     } finally {
@@ -254,6 +229,12 @@ export function App({ api }: { api: CardsharkApi }) {
     regenerate: (m) => {
       if (chatId) void read('Regenerating', api.generate({ mode: 'swipe', chatId, messageId: m.id }));
     },
+    continue: (m) => {
+      if (chatId) void read('Continuing', api.generate({ mode: 'continue', chatId, messageId: m.id }));
+    },
+    reply: () => {
+      if (chatId) void read('Generating', api.generate({ mode: 'new', chatId }));
+    },
     swipe: (m, to) => {
       if (!chatId || to < 0) return;
       if (to >= (m.swipes?.length ?? 1)) void read('Generating a swipe', api.generate({ mode: 'swipe', chatId, messageId: m.id }));
@@ -261,9 +242,10 @@ export function App({ api }: { api: CardsharkApi }) {
     },
   };
 
-  const rows: Row[] = messages.map((m) => ({ kind: 'message', m }));
+  // The message a live stream writes into is shown as the live row, not as stored.
+  const rows: Row[] = messages.filter((m) => !isStreamTarget(m, stream)).map((m) => ({ kind: 'message', m }));
   if (stream) rows.push({ kind: 'stream', s: stream });
-  const lastMessageId = messages[messages.length - 1]?.id;
+  const lastMessageId = rows.length && rows[rows.length - 1]!.kind === 'message' ? (rows[rows.length - 1] as { m: Message }).m.id : undefined;
   const characterName = characters.find((c) => c.id === characterId)?.name ?? 'Character';
   const currentChat = chats.find((c) => c.chatId === chatId);
 
@@ -325,12 +307,7 @@ export function App({ api }: { api: CardsharkApi }) {
               row.kind === 'message' ? (
                 <MessageView m={row.m} isLast={row.m.id === lastMessageId} busy={Boolean(stream)} actions={actions} characterName={characterName} />
               ) : (
-                <div className="msg msg-assistant msg-streaming" data-testid="streaming">
-                  <div className="msg-head">
-                    <span className="msg-name">{characterName}</span> <span className="msg-status">(typing…)</span>
-                  </div>
-                  <div className="msg-content">{row.s.text}</div>
-                </div>
+                <StreamingRow s={row.s} characterName={characterName} />
               )
             }
           />
@@ -348,8 +325,8 @@ export function App({ api }: { api: CardsharkApi }) {
             aria-label="Message"
             placeholder={chatId ? 'Type a message (Enter to send, Shift+Enter for a new line)' : 'Open a chat first'}
             disabled={!chatId}
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
+            value={draft.text}
+            onChange={(e) => draft.set(e.target.value)}
             onKeyDown={(e) => {
               if (e.key === 'Enter' && !e.shiftKey) {
                 e.preventDefault();
@@ -362,7 +339,7 @@ export function App({ api }: { api: CardsharkApi }) {
               Stop
             </button>
           ) : (
-            <button type="submit" disabled={!chatId || !draft.trim() || sending}>
+            <button type="submit" disabled={!chatId || !draft.text.trim() || sending}>
               Send
             </button>
           )}

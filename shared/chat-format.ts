@@ -97,19 +97,21 @@ export const EditOp = z.looseObject({
   name: z.string().max(LIMITS.titleChars).optional(),
   extra: Extra.optional(),
 });
-export const SwipeAddOp = z.looseObject({ op: z.literal('swipe_add'), ...opBase, content: Content });
+export const SwipeAddOp = z.looseObject({ op: z.literal('swipe_add'), ...opBase, content: Content, status: MessageStatus.optional() });
 export const SwipeSelectOp = z.looseObject({ op: z.literal('swipe_select'), ...opBase, index: z.number().int().min(0) });
 export const DeleteOp = z.looseObject({ op: z.literal('delete'), ...opBase });
+/** Appends `text` to the selected swipe (a streamed reply's checkpoint: only the new text is written). */
+export const AppendTextOp = z.looseObject({ op: z.literal('append_text'), ...opBase, text: Content, status: MessageStatus.optional() });
 export const MetaOp = z.looseObject({
   op: z.literal('meta'),
   timestamp: EpochMs,
   title: Title.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
-export const MessageOp = z.discriminatedUnion('op', [EditOp, SwipeAddOp, SwipeSelectOp, DeleteOp]);
+export const MessageOp = z.discriminatedUnion('op', [EditOp, SwipeAddOp, SwipeSelectOp, DeleteOp, AppendTextOp]);
 export type MessageOp = z.infer<typeof MessageOp>;
 export type MetaOp = z.infer<typeof MetaOp>;
-export const ChangeRecord = z.discriminatedUnion('op', [EditOp, SwipeAddOp, SwipeSelectOp, DeleteOp, MetaOp]);
+export const ChangeRecord = z.discriminatedUnion('op', [EditOp, SwipeAddOp, SwipeSelectOp, DeleteOp, AppendTextOp, MetaOp]);
 export type ChangeRecord = z.infer<typeof ChangeRecord>;
 
 /** A message as the store hands it out: the base record with every change applied. */
@@ -166,8 +168,9 @@ export const MessagePatch = z
   })
   .refine((p) => Object.keys(p).length > 0, 'patch is empty')
   .refine(
-    (p) => [p.content !== undefined || p.status !== undefined || p.name !== undefined || p.extra !== undefined, p.addSwipe !== undefined, p.selectSwipe !== undefined].filter(Boolean).length === 1,
-    'a patch either edits fields, adds a swipe, or selects a swipe: one at a time',
+    // `status` may come with addSwipe: a swipe being generated is stored as `streaming` in one write.
+    (p) => [p.content !== undefined || (p.status !== undefined && p.addSwipe === undefined) || p.name !== undefined || p.extra !== undefined, p.addSwipe !== undefined, p.selectSwipe !== undefined].filter(Boolean).length === 1,
+    'a patch either edits fields, adds a swipe (with an optional status), or selects a swipe: one at a time',
   );
 export type MessagePatch = z.infer<typeof MessagePatch>;
 

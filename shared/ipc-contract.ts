@@ -107,12 +107,21 @@ export const AppSettingsPatch = z.strictObject({
 });
 export type AppSettingsPatch = z.infer<typeof AppSettingsPatch>;
 
-/** regenerate / swipe add a new swipe to `messageId`; new appends a new assistant reply. */
+/** regenerate / swipe add a new swipe to `messageId`; new appends a new assistant reply; continue appends to the last message. */
 export const GenerateRequest = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('new'), chatId: ChatId }),
   z.strictObject({ mode: z.literal('swipe'), chatId: ChatId, messageId: MessageId }),
+  z.strictObject({ mode: z.literal('continue'), chatId: ChatId, messageId: MessageId }),
 ]);
 export type GenerateRequest = z.infer<typeof GenerateRequest>;
+
+export const StreamMode = z.enum(['new', 'swipe', 'continue']);
+/** A running stream: the message it writes into and the text it holds so far (for continue, with the old text). */
+export const StreamInfo = z.object({ streamId: z.string(), chatId: z.string(), mode: StreamMode, messageId: z.string(), text: z.string() });
+export type StreamInfo = z.infer<typeof StreamInfo>;
+
+/** A composer draft is at most one message long. */
+export const DraftText = z.string().max(LIMITS.contentChars);
 
 const Empty = z.strictObject({});
 const Ok = z.object({ ok: z.literal(true) });
@@ -141,11 +150,19 @@ export const CHANNELS = {
   setActiveChat: channel(z.strictObject({ characterId: CharacterId, chatId: ChatId }), Ok),
 
   appendMessage: channel(z.strictObject({ chatId: ChatId, message: NewMessageInput }), MessageOut),
+  /** One durable write for the whole batch; all-or-nothing (imports, fixtures). */
+  appendMessages: channel(z.strictObject({ chatId: ChatId, messages: z.array(NewMessageInput).min(1).max(LIMITS.pageSize) }), z.array(MessageOut)),
   updateMessage: channel(z.strictObject({ chatId: ChatId, messageId: MessageId, patch: MessagePatch }), MessageOut),
   deleteMessage: channel(z.strictObject({ chatId: ChatId, messageId: MessageId }), Ok),
 
   generate: channel(GenerateRequest, z.object({ streamId: z.string() })),
   stopGeneration: channel(z.strictObject({ streamId: StreamId }), z.object({ stopped: z.boolean() })),
+  /** Streams running now (after a reload or reconnect the UI shows them again, with Stop). */
+  listStreams: channel(Empty, z.array(StreamInfo)),
+
+  getDraft: channel(z.strictObject({ chatId: ChatId }), z.object({ text: z.string() })),
+  /** Kept in main at once; written debounced, or now with `flush` (chat switch, page hidden). */
+  setDraft: channel(z.strictObject({ chatId: ChatId, text: DraftText, flush: z.boolean().optional() }), Ok),
   getGenerationSettings: channel(Empty, GenerationSettingsOut),
   setGenerationSettings: channel(GenerationSettingsPatch, GenerationSettingsOut),
   getAppSettings: channel(Empty, AppSettingsOut),
@@ -184,12 +201,13 @@ export const EVENTS = {
   'characters:changed': z.object({}),
   notice: z.object({ level: z.enum(['info', 'warning', 'error']), code: z.string().optional(), message: z.string() }),
   /** A stream is bound to its chat at birth; the chat id never changes afterwards. */
-  'stream:start': z.object({ streamId: z.string(), chatId: z.string(), mode: z.enum(['new', 'swipe']), messageId: z.string().optional() }),
+  'stream:start': z.object({ streamId: z.string(), chatId: z.string(), mode: StreamMode, messageId: z.string().optional(), text: z.string().optional() }),
   'stream:chunk': z.object({ streamId: z.string(), chatId: z.string(), delta: z.string() }),
   'stream:end': z.object({
     streamId: z.string(),
     chatId: z.string(),
     status: z.enum(['complete', 'stopped', 'error']),
+    messageId: z.string().optional(),
     message: MessageOut.optional(),
     error: ErrorInfoSchema.optional(),
   }),

@@ -31,7 +31,10 @@ export function demoReply(ctx: Pick<GenerateContext, 'messages' | 'variant'>): s
 
 export function demoProvider(paceMs: number): Provider {
   return async function* demo(ctx) {
-    const words = demoReply(ctx).split(/(?<= )/);
+    const full = demoReply(ctx);
+    // Continuing: the rest of the reply the prefix was cut from (or a fresh one if it was edited).
+    const rest = ctx.prefix && full.startsWith(ctx.prefix) ? full.slice(ctx.prefix.length) : full;
+    const words = rest.split(/(?<= )/).filter(Boolean);
     for (const word of words) {
       if (ctx.signal.aborted) return;
       if (paceMs > 0) {

@@ -1,26 +1,36 @@
-// Runs generations main-side. A stream is bound to its chat id at birth; chunks go
-// out as events; the finished (or stopped) reply is stored with exactly one write.
+// Runs generations main-side. A stream is bound to its chat (and, for a swipe or a continuation,
+// its message) at birth; chunks go out as events and are checkpointed to the chat file through
+// the shared debouncer (see reply-writer.ts): first text at once, then at most one write per
+// autosave interval, then one final write with the end status.
 import { randomUUID } from 'node:crypto';
 import { StoreError, toErrorInfo } from '../../shared/errors.ts';
 import type { Message } from '../../shared/chat-format.ts';
-import type { EventName, EventPayload, GenerateRequest } from '../../shared/ipc-contract.ts';
+import type { EventName, EventPayload, GenerateRequest, StreamInfo } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { SettingsStore } from '../app-data/settings.ts';
+import { createDebouncer, type Debouncer } from '../autosave/debouncer.ts';
 import { demoProvider } from './demo.ts';
 import { openAiProvider } from './openai.ts';
 import type { PromptMessage, Provider } from './provider.ts';
+import { ReplyWriter, type FinalStatus } from './reply-writer.ts';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
 export interface GenerationManager {
   start(req: GenerateRequest): Promise<{ streamId: string }>;
   stop(streamId: string): boolean;
-  /** Aborts every stream and waits until their partial replies are stored. */
+  /** Aborts every stream and waits until their partial replies are stored with their final status. */
   stopAll(): Promise<void>;
+  /** The streams running now, with their text so far: a reloaded renderer picks them up. */
+  list(): StreamInfo[];
+  /** Whether a reply is being generated (or about to be) in this chat. */
+  busy(chatId: string): boolean;
+  /** The message a live stream writes into, if any. */
+  liveMessage(chatId: string): string | undefined;
 }
 
 interface Running {
-  chatId: string;
+  info: StreamInfo;
   controller: AbortController;
   done: Promise<void>;
 }
@@ -33,8 +43,13 @@ export function createGenerationManager(deps: {
   emit: Emit;
   /** Injectable for tests; defaults to choosing by settings. */
   provider?: Provider;
+  /** The shared deferred-write mechanism; a private one (default interval) when absent. */
+  autosave?: Debouncer;
 }): GenerationManager {
+  const autosave = deps.autosave ?? createDebouncer();
   const running = new Map<string, Running>();
+  /** Chats with a stream starting or running: sends to them are refused until it ends. */
+  const reserved = new Set<string>();
   /** Starts still awaiting their context: stopAll waits for them too. */
   const starting = new Set<Promise<unknown>>();
   let closed = false;
@@ -47,81 +62,106 @@ export function createGenerationManager(deps: {
 
   function start(req: GenerateRequest): Promise<{ streamId: string }> {
     if (closed) return Promise.reject(new StoreError('CLOSED', 'the app is quitting; no new replies are started'));
+    // Reserved synchronously, before any await: two starts, or a send, cannot slip in between.
+    if (reserved.has(req.chatId)) return Promise.reject(new StoreError('CONFLICT', 'a reply is already being generated in this chat'));
+    reserved.add(req.chatId);
     const p = begin(req);
     starting.add(p);
-    void p.catch(() => {}).finally(() => starting.delete(p));
+    void p.catch(() => reserved.delete(req.chatId)).finally(() => starting.delete(p));
     return p;
   }
 
   async function begin(req: GenerateRequest): Promise<{ streamId: string }> {
     const { chatId } = req;
-    for (const r of running.values()) {
-      if (r.chatId === chatId) throw new StoreError('CONFLICT', 'a reply is already being generated in this chat');
-    }
     const page = await deps.store.loadChat(chatId, { limit: CONTEXT_MESSAGES });
     if (page.readOnly) throw new StoreError('READ_ONLY', 'this chat is read-only');
     let history: Message[] = page.messages;
     let variant = 0;
-    if (req.mode === 'swipe') {
+    let prefix = '';
+    if (req.mode !== 'new') {
       const idx = history.findIndex((m) => m.id === req.messageId);
       const target = history[idx];
-      if (!target) throw new StoreError('NOT_FOUND', 'only one of the newest messages can get a new swipe');
-      if (target.role !== 'assistant') throw new StoreError('INVALID_INPUT', 'only assistant messages can be regenerated');
-      history = history.slice(0, idx);
-      variant = target.swipes?.length ?? 1;
+      if (!target) throw new StoreError('NOT_FOUND', 'only one of the newest messages can get a new swipe or be continued');
+      if (target.role !== 'assistant') throw new StoreError('INVALID_INPUT', 'only assistant messages can be regenerated or continued');
+      if (req.mode === 'swipe') {
+        history = history.slice(0, idx);
+        variant = target.swipes?.length ?? 1;
+      } else {
+        if (idx !== history.length - 1) throw new StoreError('INVALID_INPUT', 'only the last message can be continued');
+        prefix = target.content;
+        variant = target.swipe_id ?? 0;
+        history = history.slice(0, idx + 1);
+      }
     }
     const prompt: PromptMessage[] = history.map((m) => ({ role: m.role, content: m.content }));
     const provider = await pickProvider();
-    // Re-check after the awaits: two starts for one chat may have raced, or a quit began.
     if (closed) throw new StoreError('CLOSED', 'the app is quitting; no new replies are started');
-    for (const r of running.values()) {
-      if (r.chatId === chatId) throw new StoreError('CONFLICT', 'a reply is already being generated in this chat');
-    }
 
     const streamId = randomUUID();
+    const messageId = req.mode === 'new' ? randomUUID() : req.messageId;
     const controller = new AbortController();
-    const entry: Running = { chatId, controller, done: Promise.resolve() };
+    const info: StreamInfo = { streamId, chatId, mode: req.mode, messageId, text: prefix };
+    const entry: Running = { info, controller, done: Promise.resolve() };
     running.set(streamId, entry);
-    deps.emit('stream:start', { streamId, chatId, mode: req.mode, ...(req.mode === 'swipe' ? { messageId: req.messageId } : {}) });
-    entry.done = run(streamId, req, provider, prompt, variant, controller.signal).finally(() => running.delete(streamId));
+    deps.emit('stream:start', { streamId, chatId, mode: req.mode, messageId, text: prefix });
+    entry.done = run(entry, provider, { messages: prompt, variant, prefix }).finally(() => {
+      running.delete(streamId);
+      reserved.delete(chatId);
+    });
     return { streamId };
   }
 
-  async function run(streamId: string, req: GenerateRequest, provider: Provider, messages: PromptMessage[], variant: number, signal: AbortSignal) {
-    const { chatId } = req;
-    let text = '';
+  async function run(entry: Running, provider: Provider, ctx: { messages: PromptMessage[]; variant: number; prefix: string }) {
+    const { streamId, chatId, mode, messageId } = entry.info;
+    const signal = entry.controller.signal;
+    const writer = new ReplyWriter(deps.store, chatId, { mode, messageId });
+    const key = `stream:${streamId}`;
+    const save = () => writer.checkpoint();
     let failure: unknown;
     let finished = false; // the provider ended on its own: a Stop pressed just then changes nothing
+    let first = true;
     try {
-      for await (const delta of provider({ messages, signal, variant })) {
-        text += delta;
+      for await (const delta of provider({ messages: ctx.messages, signal, variant: ctx.variant, ...(ctx.prefix ? { prefix: ctx.prefix } : {}) })) {
+        if (!delta) continue;
+        entry.info.text += delta;
+        writer.add(delta);
         deps.emit('stream:chunk', { streamId, chatId, delta });
+        autosave.set(key, save);
+        if (first) {
+          // The reply appears in the chat file as soon as its first text arrives.
+          first = false;
+          autosave.flush(key).catch(() => {}); // a failure keeps the text pending; the end reports it
+        }
         if (signal.aborted) break;
+        if (writer.failure) {
+          failure = writer.failure; // the store refused the reply (too long): end the stream
+          break;
+        }
       }
-      finished = !signal.aborted;
+      finished = !signal.aborted && !failure;
     } catch (e) {
       failure = e;
     }
     const status = failure ? 'error' : finished ? 'complete' : 'stopped';
-    if (!text) {
-      deps.emit('stream:end', { streamId, chatId, status, ...(failure ? { error: toErrorInfo(failure) } : {}) });
-      return;
-    }
+    const final: FinalStatus = status === 'complete' ? 'complete' : status === 'stopped' ? 'interrupted' : 'error';
+    writer.finish(final);
+    autosave.set(key, save);
     try {
-      const message =
-        req.mode === 'new'
-          ? await deps.store.appendMessage(chatId, {
-              role: 'assistant',
-              content: text,
-              status: status === 'complete' ? 'complete' : status === 'stopped' ? 'interrupted' : 'error',
-            })
-          : await deps.store.updateMessage(chatId, req.messageId, { addSwipe: text });
-      deps.emit('stream:end', { streamId, chatId, status, message, ...(failure ? { error: toErrorInfo(failure) } : {}) });
-      const summary = await deps.store.getChat(chatId).catch(() => undefined);
-      if (summary) deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+      await autosave.flush(key);
+      // A stream's end is a significant event: every other deferred write goes to disk too.
+      autosave.flush().catch(() => {}); // failures stay pending and are reported by the debouncer
+      if (writer.failure && !failure) failure = writer.failure; // given up on the final write
+      const message = writer.stored;
+      const end = failure ? 'error' : status;
+      deps.emit('stream:end', { streamId, chatId, status: end, messageId, ...(message ? { message } : {}), ...(failure ? { error: toErrorInfo(failure) } : {}) });
+      if (message) {
+        const summary = await deps.store.getChat(chatId).catch(() => undefined);
+        if (summary) deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+      }
     } catch (e) {
-      deps.emit('stream:end', { streamId, chatId, status: 'error', error: toErrorInfo(e) });
-      deps.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The reply could not be saved: ${toErrorInfo(e).message}` });
+      // The text stays pending in the debouncer: it is retried every interval and on quit.
+      deps.emit('stream:end', { streamId, chatId, status: 'error', messageId, error: toErrorInfo(e) });
+      deps.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The reply could not be saved yet (it is kept and retried): ${toErrorInfo(e).message}` });
     }
   }
 
@@ -140,5 +180,8 @@ export function createGenerationManager(deps: {
       for (const r of all) r.controller.abort();
       await Promise.all(all.map((r) => r.done));
     },
+    list: () => [...running.values()].map((r) => ({ ...r.info })),
+    busy: (chatId) => reserved.has(chatId),
+    liveMessage: (chatId) => [...running.values()].find((r) => r.info.chatId === chatId)?.info.messageId,
   };
 }

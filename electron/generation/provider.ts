@@ -10,6 +10,8 @@ export interface GenerateContext {
   signal: AbortSignal;
   /** Which swipe this is (0 for a fresh reply), so the demo varies its text. */
   variant: number;
+  /** Continuing a reply: the text it already has (the last prompt message is that reply). */
+  prefix?: string;
 }
 
 export type Provider = (ctx: GenerateContext) => AsyncIterable<string>;

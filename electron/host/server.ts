@@ -26,6 +26,8 @@ export interface HostOptions {
   /** Per-connection bounds on requests in flight and bytes waiting to be sent. */
   flowLimits?: FlowLimits;
   settings?: AppSettingsStore;
+  /** The autosave interval getter (setting autosaveIntervalMs); default 1000 ms. */
+  autosaveIntervalMs?: () => number;
 }
 
 export interface Host {
@@ -54,6 +56,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     ...(opts.settingsOverrides ? { settingsOverrides: opts.settingsOverrides } : {}),
     ...(opts.provider ? { provider: opts.provider } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
+    ...(opts.autosaveIntervalMs ? { autosaveIntervalMs: opts.autosaveIntervalMs } : {}),
   });
 
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);

@@ -10,6 +10,8 @@ import type { AppState } from '../app-data/app-state.ts';
 import { publicSettings, type SettingsStore } from '../app-data/settings.ts';
 import type { AppSettingsStore } from '../settings/settings.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
+import type { Debouncer } from '../autosave/debouncer.ts';
+import type { Drafts } from '../drafts/drafts.ts';
 
 export interface BindingDeps {
   store: ChatStore;
@@ -19,6 +21,8 @@ export interface BindingDeps {
   appSettings: AppSettingsStore;
   generation: GenerationManager;
   emit: Emit;
+  autosave: Debouncer;
+  drafts: Drafts;
 }
 
 type Handlers = {
@@ -40,6 +44,16 @@ export function createHandlers(d: BindingDeps): Handlers {
       (e: unknown) => console.error(`chat:changed for ${chatId} not sent:`, e),
     );
   }
+  /** A significant event (a send, a switch): deferred writes go to disk now. Failures stay pending and are reported by the debouncer. */
+  function flushDeferred() {
+    d.autosave.flush().catch((e: unknown) => console.error('flush on a significant event failed (kept, retried):', e));
+  }
+  /** Nothing may land between a user message and the reply being generated for it. */
+  function refuseWhileStreaming(chatId: string, messageId?: string) {
+    if (messageId === undefined ? d.generation.busy(chatId) : d.generation.liveMessage(chatId) === messageId) {
+      throw new StoreError('CONFLICT', 'a reply is being generated in this chat; wait for it or stop it first', { chatId, reason: 'streaming' });
+    }
+  }
   async function requireCharacter(id: string) {
     if (!(await d.characters.get(id))) throw new StoreError('NOT_FOUND', `no character with id ${id}`);
   }
@@ -58,6 +72,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     async setActiveCharacter({ characterId }) {
       await requireCharacter(characterId);
       await d.appState.setActiveCharacter(characterId);
+      flushDeferred();
       return { ok: true as const };
     },
     async listChats({ characterId }) {
@@ -78,10 +93,12 @@ export function createHandlers(d: BindingDeps): Handlers {
       return summary;
     },
     async deleteChat({ chatId }) {
+      refuseWhileStreaming(chatId);
       const { characterId } = await d.store.getChat(chatId);
       await d.store.deleteChat(chatId);
       // The chat is in the trash now; a stale active-chat entry heals itself (getActiveChat checks).
       await d.appState.forgetChat(chatId).catch((e: unknown) => console.error('forgetChat failed:', e));
+      await d.drafts.forget(chatId).catch((e: unknown) => console.error('forgetting the draft failed:', e));
       d.emit('chat:removed', { chatId, characterId });
       return { ok: true as const };
     },
@@ -99,25 +116,46 @@ export function createHandlers(d: BindingDeps): Handlers {
       const summary = await d.store.getChat(chatId);
       if (summary.characterId !== characterId) throw new StoreError('INVALID_INPUT', 'that chat belongs to another character');
       await d.appState.setActiveChat(characterId, chatId);
+      flushDeferred();
       return { ok: true as const };
     },
     async appendMessage({ chatId, message }) {
+      refuseWhileStreaming(chatId);
+      // `streaming` is main's own: it marks a reply this session is generating.
+      if (message.status === 'streaming') throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'message.status' });
       const m = await d.store.appendMessage(chatId, message);
+      flushDeferred();
       await changed(chatId);
       return m;
     },
+    async appendMessages({ chatId, messages }) {
+      refuseWhileStreaming(chatId);
+      if (messages.some((m) => m.status === 'streaming')) throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'messages' });
+      const ms = await d.store.appendMessages(chatId, messages);
+      await changed(chatId);
+      return ms;
+    },
     async updateMessage({ chatId, messageId, patch }) {
+      refuseWhileStreaming(chatId, messageId);
+      if (patch.status === 'streaming') throw new StoreError('INVALID_INPUT', 'patch.status: streaming is set by the app only', { field: 'patch.status' });
       const m = await d.store.updateMessage(chatId, messageId, patch);
       await changed(chatId);
       return m;
     },
     async deleteMessage({ chatId, messageId }) {
+      refuseWhileStreaming(chatId, messageId);
       await d.store.deleteMessage(chatId, messageId);
       await changed(chatId);
       return { ok: true as const };
     },
     generate: (req) => d.generation.start(req),
     stopGeneration: async ({ streamId }) => ({ stopped: d.generation.stop(streamId) }),
+    listStreams: async () => d.generation.list(),
+    getDraft: async ({ chatId }) => ({ text: await d.drafts.get(chatId) }),
+    async setDraft({ chatId, text, flush }) {
+      await d.drafts.set(chatId, text, flush === true);
+      return { ok: true as const };
+    },
     getGenerationSettings: async () => publicSettings(await d.settings.get()),
     setGenerationSettings: async (patch) => publicSettings(await d.settings.update(patch)),
     getAppSettings: async () => appSettingsOut(d.appSettings),

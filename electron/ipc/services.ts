@@ -9,13 +9,22 @@ import { openConfBackend } from '../settings/conf-backend.ts';
 import { createGenerationManager, type Emit, type GenerationManager } from '../generation/manager.ts';
 import type { Provider } from '../generation/provider.ts';
 import { createBinding, type Binding, type BindingLimits } from './binding.ts';
+import { createDebouncer, type Clock, type Debouncer } from '../autosave/debouncer.ts';
+import { openDrafts } from '../drafts/drafts.ts';
+import { toErrorInfo } from '../../shared/errors.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
   generation: GenerationManager;
   /** The app settings, e.g. `services.settings.get().autosaveIntervalMs` as a live getter. */
   settings: AppSettingsStore;
-  /** Stops streams (storing partial replies), then flushes and closes the store. */
+  /** The deferred writes (stream checkpoints, drafts): flush on significant events (a window closed). */
+  autosave: Debouncer;
+  /**
+   * Stops streams (each stores its text with its final status), flushes every deferred write, then
+   * closes the store. If a write fails (disk full) it rejects with that typed error and leaves the
+   * store open with the state in memory, so calling it again retries.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -29,6 +38,10 @@ export function createServices<S>(opts: {
   bindingLimits?: BindingLimits<S>;
   /** Opened by the caller before the store (it needs backupRetention); else conf on the store's data dir. */
   settings?: AppSettingsStore;
+  /** The autosave interval (setting `autosaveIntervalMs`, 100–60,000); read at each scheduling. Default 1000. */
+  autosaveIntervalMs?: () => number;
+  /** Injected time for tests. */
+  clock?: Clock;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -36,16 +49,29 @@ export function createServices<S>(opts: {
   const appState = openAppState(dataDir);
   const appSettings = opts.settings ?? openAppSettings(dataDir, openConfBackend);
   const settings = generationSettings(appSettings, opts.settingsOverrides);
-  const generation = createGenerationManager({ store, settings, emit, ...(opts.provider ? { provider: opts.provider } : {}) });
-  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit }, opts.isTrustedSender, opts.bindingLimits);
+  const autosave = createDebouncer({
+    // The setting unless a caller (tests, the host) passes its own getter.
+    intervalMs: opts.autosaveIntervalMs ?? (() => appSettings.get().autosaveIntervalMs),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    onError: (key, e) => {
+      console.error(`deferred write ${key} failed (kept, retried):`, e);
+      emit('notice', { level: 'error', code: e.code, message: `Saving failed; the change is kept and retried: ${toErrorInfo(e).message}` });
+    },
+  });
+  const drafts = openDrafts(dataDir, autosave);
+  const generation = createGenerationManager({ store, settings, emit, autosave, ...(opts.provider ? { provider: opts.provider } : {}) });
+  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit, autosave, drafts }, opts.isTrustedSender, opts.bindingLimits);
   let closing: Promise<void> | undefined;
   return {
     binding,
     generation,
     settings: appSettings,
+    autosave,
     shutdown: () =>
       (closing ??= (async () => {
         await generation.stopAll();
+        await autosave.flush();
+        autosave.dispose();
         await store.close();
       })().catch((e: unknown) => {
         closing = undefined; // a failed flush (disk full) may be retried: the quit dialog offers it

@@ -410,8 +410,14 @@ export class ChatLog {
   // ---- writes: each is one fdatasync'd append ----
 
   private async append(rec: object): Promise<Ref> {
+    return (await this.appendLines([rec]))[0]!;
+  }
+
+  /** Several records in one write and one fdatasync: all of them land, or none is acknowledged. */
+  private async appendLines(recs: object[]): Promise<Ref[]> {
     this.assertWritable();
-    const text = serialize(rec);
+    const texts = recs.map(serialize);
+    const text = texts.join('');
     const buf = Buffer.from(this.endsWithNewline ? text : `\n${text}`);
     const prev = this.size;
     try {
@@ -426,22 +432,34 @@ export class ChatLog {
       if (!(e instanceof StoreError)) await this.writer?.truncate(prev).then(() => this.writer?.datasync()).catch(() => {});
       throw ioError(e, `saving to chat ${this.chatId}`);
     }
-    const off = prev + (this.endsWithNewline ? 0 : 1);
+    let off = prev + (this.endsWithNewline ? 0 : 1);
     this.endsWithNewline = true;
     this.size = prev + buf.length;
-    this.recordCount++;
+    this.recordCount += recs.length;
     this.memo.lastWrite = this.now();
-    return { off, len: Buffer.byteLength(text) - 1 };
+    return texts.map((t) => {
+      const len = Buffer.byteLength(t);
+      const ref = { off, len: len - 1 };
+      off += len;
+      return ref;
+    });
   }
 
   async appendMessage(msg: Message): Promise<Message> {
-    const base = await this.append(msg);
-    const e = this.entry(msg.id); // a fresh id: never deleted, never broken (hasId refused used ids)
-    e.ops = []; // changes naming this id before it existed are orphans
-    this.setBase(e, base);
-    this.order.push(e);
-    this.remember(structuredClone(msg));
+    await this.appendMessages([msg]);
     return msg;
+  }
+
+  /** Fresh ids only (the store checked): one write for the whole batch. */
+  async appendMessages(msgs: Message[]): Promise<void> {
+    const refs = await this.appendLines(msgs);
+    msgs.forEach((msg, i) => {
+      const e = this.entry(msg.id); // a fresh id: never deleted, never broken (hasId refused used ids)
+      e.ops = []; // changes naming this id before it existed are orphans
+      this.setBase(e, refs[i]!);
+      this.order.push(e);
+      this.remember(structuredClone(msg));
+    });
   }
 
   async appendChange(op: MessageOp, next: Message | null): Promise<void> {

@@ -72,6 +72,12 @@ export function applyOp(msg: Message, op: MessageOp): void {
       msg.swipes = [...(msg.swipes ?? [msg.content]), op.content];
       msg.swipe_id = msg.swipes.length - 1;
       msg.content = op.content;
+      if (op.status !== undefined) msg.status = op.status;
+      break;
+    case 'append_text':
+      msg.content += op.text;
+      if (msg.swipes && msg.swipe_id !== undefined) msg.swipes = msg.swipes.map((s, i) => (i === msg.swipe_id ? msg.content : s));
+      if (op.status !== undefined) msg.status = op.status;
       break;
     case 'swipe_select': {
       const text = msg.swipes?.[op.index];

@@ -12,8 +12,10 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   LoadOptions,
+  Content,
   MessageId,
   MessagePatch,
+  MessageStatus,
   NewMessageInput,
   LIMITS,
   Title,
@@ -30,6 +32,7 @@ import { compactedText, readFullState } from './compaction.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import { nodeFs, type FsSeam } from './fs-seam.ts';
 import { CHAT_FILE, Layout, REWRITE_TEMP } from './layout.ts';
+import { LiveMessages } from './live.ts';
 import { DirLock } from './lock.ts';
 import { quarantineBytes } from './quarantine.ts';
 import { parseHeader, parseRecord, serialize } from './records.ts';
@@ -53,6 +56,7 @@ function assertRecordSize(rec: object, what: string): void {
 }
 
 const MAX_OPEN_LOGS = 64;
+const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 /** Whether a stored, never-edited message is what this append input would have stored. */
 function isSameMessage(stored: Message, input: NewMessageInput): boolean {
@@ -67,6 +71,19 @@ function isSameMessage(stored: Message, input: NewMessageInput): boolean {
     same(stored.swipes, input.swipes) &&
     same(stored.extra, input.extra)
   );
+}
+
+/** Validates one new message's input, including the swipe rules zod cannot express. */
+function checkNewMessage(message: unknown, what: string): NewMessageInput {
+  const input = parse(NewMessageInput, message, what);
+  if (input.swipes) {
+    const sel = input.swipe_id ?? input.swipes.length - 1;
+    if (sel >= input.swipes.length) throw new StoreError('INVALID_INPUT', `${what}.swipe_id: out of range`, { field: `${what}.swipe_id` });
+    if (input.swipes[sel] !== input.content) throw new StoreError('INVALID_INPUT', `${what}.content must equal the selected swipe`, { field: `${what}.content` });
+  } else if (input.swipe_id !== undefined) {
+    throw new StoreError('INVALID_INPUT', `${what}.swipe_id needs swipes`, { field: `${what}.swipe_id` });
+  }
+  return input;
 }
 
 interface ChatLocation {
@@ -144,6 +161,8 @@ class FileChatStore implements ChatStore {
   private readonly compactMinBytes: number;
   private readonly now: () => number;
   private closed = false;
+  /** Messages this session stores as `streaming` (see live.ts). */
+  private readonly live = new LiveMessages();
 
   constructor(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, options: ChatStoreOptions) {
     this.fs = fs;
@@ -282,6 +301,7 @@ class FileChatStore implements ChatStore {
       // The header record as written at creation; the current title is in the summary (getChat).
       // Quarantine paths are given relative to the data directory: absolute paths stay in main.
       const warnings = log.warnings.map((w) => (w.quarantinePath ? { ...w, quarantinePath: relative(this.dataDir, w.quarantinePath) } : { ...w }));
+      for (const m of messages) this.live.present(log.chatId, m);
       return { header: structuredClone(header), messages, hasMore, readOnly: log.status !== 'ok', warnings };
     });
   }
@@ -306,19 +326,18 @@ class FileChatStore implements ChatStore {
       await fsyncDir(this.layout.characterDir(log.characterId));
       this.chats.delete(id);
       this.memos.delete(id);
+      this.live.forgetChat(id);
     });
   }
 
   // ---- messages ----
 
   async appendMessage(chatId: string, message: NewMessageInput): Promise<Message> {
-    const input = parse(NewMessageInput, message, 'message');
-    if (input.swipes) {
-      const sel = input.swipe_id ?? input.swipes.length - 1;
-      if (sel >= input.swipes.length) return Promise.reject(new StoreError('INVALID_INPUT', 'message.swipe_id: out of range', { field: 'message.swipe_id' }));
-      if (input.swipes[sel] !== input.content) return Promise.reject(new StoreError('INVALID_INPUT', 'message.content must equal the selected swipe', { field: 'message.content' }));
-    } else if (input.swipe_id !== undefined) {
-      return Promise.reject(new StoreError('INVALID_INPUT', 'message.swipe_id needs swipes', { field: 'message.swipe_id' }));
+    let input: NewMessageInput;
+    try {
+      input = checkNewMessage(message, 'message');
+    } catch (e) {
+      return Promise.reject(e);
     }
     return this.onChat(chatId, async (log, id) => {
       if (input.id !== undefined && (await log.hasId(input.id))) {
@@ -328,19 +347,77 @@ class FileChatStore implements ChatStore {
           if (e instanceof StoreError && e.code === 'NOT_FOUND') return null; // deleted: the id stays used
           throw e;
         });
-        if (stored && isSameMessage(stored, input)) return stored;
+        if (stored && isSameMessage(stored, input)) return this.live.present(id, stored);
         throw new StoreError('CONFLICT', `message ${input.id} already exists in chat ${id}; ids are never reused`, { chatId: id, messageId: input.id });
       }
-      const msg: Message = { id: input.id ?? randomUUID(), role: input.role, content: input.content, timestamp: input.timestamp ?? this.now() };
-      if (input.name !== undefined) msg.name = input.name;
-      if (input.swipes) {
-        msg.swipes = input.swipes;
-        msg.swipe_id = input.swipe_id ?? input.swipes.length - 1;
-      }
-      if (input.status !== undefined) msg.status = input.status;
-      if (input.extra !== undefined) msg.extra = input.extra;
+      const msg = this.newMessage(input);
       assertRecordSize(msg, 'this message');
-      return log.appendMessage(msg);
+      await log.appendMessage(msg);
+      this.live.note(id, msg);
+      return this.live.present(id, structuredClone(msg));
+    });
+  }
+
+  private newMessage(input: NewMessageInput): Message {
+    const msg: Message = { id: input.id ?? randomUUID(), role: input.role, content: input.content, timestamp: input.timestamp ?? this.now() };
+    if (input.name !== undefined) msg.name = input.name;
+    if (input.swipes) {
+      msg.swipes = input.swipes;
+      msg.swipe_id = input.swipe_id ?? input.swipes.length - 1;
+    }
+    if (input.status !== undefined) msg.status = input.status;
+    if (input.extra !== undefined) msg.extra = input.extra;
+    return msg;
+  }
+
+  /**
+   * Many messages as one write and one fdatasync (imports, fixtures). Every message is validated,
+   * and every id checked, before anything is written: all of them are stored, or none.
+   */
+  async appendMessages(chatId: string, messages: NewMessageInput[]): Promise<Message[]> {
+    let inputs: NewMessageInput[];
+    try {
+      if (!Array.isArray(messages) || messages.length === 0) throw new StoreError('INVALID_INPUT', 'messages: a non-empty array is required', { field: 'messages' });
+      inputs = messages.map((m, i) => checkNewMessage(m, `messages.${i}`));
+      const ids = inputs.flatMap((m) => (m.id === undefined ? [] : [m.id]));
+      if (new Set(ids).size !== ids.length) throw new StoreError('INVALID_INPUT', 'messages: an id appears twice in the batch', { field: 'messages' });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.onChat(chatId, async (log, id) => {
+      for (const m of inputs) {
+        if (m.id !== undefined && (await log.hasId(m.id))) throw new StoreError('CONFLICT', `message ${m.id} already exists in chat ${id}; ids are never reused; nothing was written`, { chatId: id, messageId: m.id });
+      }
+      const msgs = inputs.map((m) => this.newMessage(m));
+      msgs.forEach((m, i) => assertRecordSize(m, `messages.${i}`));
+      // One write is held in memory whole: bound it (a bigger import is split by the caller).
+      const bytes = msgs.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)) + 1, 0);
+      if (bytes > MAX_BATCH_BYTES) throw new StoreError('TOO_LARGE', `this batch would be ${(bytes / 1048576).toFixed(1)} MiB; one batch may hold at most ${MAX_BATCH_BYTES / 1048576} MiB`, { bytes, limit: MAX_BATCH_BYTES });
+      await log.appendMessages(msgs);
+      for (const m of msgs) this.live.note(id, m);
+      return msgs.map((m) => this.live.present(id, structuredClone(m)));
+    });
+  }
+
+  /**
+   * Appends text to a message's selected swipe with one `append_text` record (a streamed reply's
+   * checkpoint writes only its new text), optionally setting its status in the same write.
+   */
+  async appendText(chatId: string, messageId: string, text: string, status?: Message['status']): Promise<Message> {
+    const mid = parse(MessageId, messageId, 'messageId');
+    const t = parse(Content, text, 'text');
+    const s = status === undefined ? undefined : parse(MessageStatus, status, 'status');
+    return this.onChat(chatId, async (log, id) => {
+      const current = await log.message(mid);
+      const timestamp = this.now();
+      const next: Message = { ...current, content: current.content + t, edited: timestamp };
+      if (current.swipes && current.swipe_id !== undefined) next.swipes = current.swipes.map((x, i) => (i === current.swipe_id ? next.content : x));
+      if (next.content.length > LIMITS.contentChars) throw new StoreError('TOO_LARGE', `message ${mid} would exceed ${LIMITS.contentChars} characters`, { field: 'text' });
+      if (s !== undefined) next.status = s;
+      assertRecordSize(next, 'this message');
+      await log.appendChange({ op: 'append_text', id: mid, timestamp, text: t, ...(s !== undefined ? { status: s } : {}) }, next);
+      this.live.note(id, next);
+      return this.live.present(id, structuredClone(next));
     });
   }
 
@@ -356,6 +433,7 @@ class FileChatStore implements ChatStore {
         const swipes = current.swipes ?? [current.content];
         if (swipes.length >= 1000) throw new StoreError('TOO_LARGE', 'a message can hold at most 1000 swipes');
         op = { op: 'swipe_add', id: mid, timestamp, content: p.addSwipe };
+        if (p.status !== undefined) next.status = op.status = p.status;
         next.swipes = [...swipes, p.addSwipe];
         next.swipe_id = next.swipes.length - 1;
         next.content = p.addSwipe;
@@ -386,7 +464,8 @@ class FileChatStore implements ChatStore {
       }
       assertRecordSize(next, 'this message');
       await log.appendChange(op, next);
-      return next;
+      this.live.note(log.chatId, next);
+      return this.live.present(log.chatId, structuredClone(next));
     });
   }
 

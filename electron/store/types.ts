@@ -31,6 +31,10 @@ export interface ChatStore {
   getChat(chatId: string): Promise<ChatSummary>;
   loadChat(chatId: string, options?: LoadOptions): Promise<ChatPage>;
   appendMessage(chatId: string, message: NewMessageInput): Promise<Message>;
+  /** All-or-nothing: validated in full first, then one write and one fdatasync. */
+  appendMessages(chatId: string, messages: NewMessageInput[]): Promise<Message[]>;
+  /** Appends text to the selected swipe (one `append_text` record), optionally setting the status. */
+  appendText(chatId: string, messageId: string, text: string, status?: Message['status']): Promise<Message>;
   updateMessage(chatId: string, messageId: string, patch: MessagePatch): Promise<Message>;
   deleteMessage(chatId: string, messageId: string): Promise<void>;
   renameChat(chatId: string, title: string): Promise<ChatSummary>;

@@ -7,6 +7,10 @@ export interface MessageActions {
   remove(m: Message): void;
   regenerate(m: Message): void;
   swipe(m: Message, to: number): void;
+  /** Continues an interrupted reply where it stopped. */
+  continue(m: Message): void;
+  /** Generates the reply to a trailing user message (after a failed, crashed or deleted reply). */
+  reply(): void;
 }
 
 export function MessageView({ m, isLast, busy, actions, characterName }: { m: Message; isLast: boolean; busy: boolean; actions: MessageActions; characterName: string }) {
@@ -27,6 +31,16 @@ export function MessageView({ m, isLast, busy, actions, characterName }: { m: Me
               {canSwipe && (
                 <button title="Regenerate" disabled={busy} onClick={() => actions.regenerate(m)}>
                   Regenerate
+                </button>
+              )}
+              {canSwipe && (m.status === 'interrupted' || m.status === 'error') && (
+                <button title="Continue" disabled={busy} onClick={() => actions.continue(m)}>
+                  Continue
+                </button>
+              )}
+              {isLast && m.role === 'user' && (
+                <button title="Generate reply" disabled={busy} onClick={() => actions.reply()}>
+                  Generate reply
                 </button>
               )}
             </>

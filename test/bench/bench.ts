@@ -11,6 +11,7 @@
 //   open_tail_ms           fresh child process: openChatStore() → loadChat(id, { limit: 50 }), startup excluded
 //   open_tail_rss_mb       that child's peak RSS
 //   full_parse_baseline_ms read the whole file and JSON.parse every line
+//   stream_writes, stream_bytes_ratio, stream_loss_ms_max, edit_coalesce_writes: see stream-bench.ts
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,7 @@ import { serialize } from '../../electron/store/records.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import type { NewMessageInput } from '../../shared/chat-format.ts';
 import { buildBigChat, prng, roleplayText } from '../fixtures/big-chat.ts';
+import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
 
 // ---- arguments ----
 
@@ -34,12 +36,13 @@ interface Args {
   warmups: number;
   rewrites: number;
   children: number;
+  kills: number;
   keep: boolean;
   dir: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { messages: 100_000, samples: 200, warmups: 3, rewrites: 5, children: 5, keep: false, dir: undefined };
+  const args: Args = { messages: 100_000, samples: 200, warmups: 3, rewrites: 5, children: 5, kills: 20, keep: false, dir: undefined };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) {
@@ -68,6 +71,9 @@ function parseArgs(argv: string[]): Args {
       case '--children':
         args.children = int(flag, value(), 1);
         break;
+      case '--kills':
+        args.kills = int(flag, value(), 1);
+        break;
       case '--keep':
         args.keep = true;
         break;
@@ -77,7 +83,7 @@ function parseArgs(argv: string[]): Args {
       case '--help':
       case '-h':
         console.log(
-          'usage: npm run bench -- [--messages N=100000] [--samples N=200] [--warmups N=3] [--rewrites N=5] [--children N=5] [--dir PARENT] [--keep]',
+          'usage: npm run bench -- [--messages N=100000] [--samples N=200] [--warmups N=3] [--rewrites N=5] [--children N=5] [--kills N=20] [--dir PARENT] [--keep]',
         );
         process.exit(0);
       default:
@@ -342,6 +348,12 @@ async function main(): Promise<void> {
     log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
     const rewrites = await measureRewrites(fixture.path, args.rewrites);
 
+    log('stream: a simulated 60 s stream of 10,000 chunks, 1,000 draft updates, then real SIGKILLs mid-stream');
+    const sim = await simulatedStream();
+    const coalesce = await draftCoalesce();
+    const kill = await killLoss(args.kills);
+    if (kill.problems.length) throw new Error(`stream kill loop found problems: ${kill.problems.slice(0, 3).join('; ')}`);
+
     const finalBytes = (await fsp.stat(fixture.path)).size;
     const appendP50 = median(appends.append);
     const floorP50 = median(appends.floor);
@@ -369,6 +381,10 @@ async function main(): Promise<void> {
       { metric: 'open_tail_ms', value: ms(openTail), goal: '≤ 50', pass: openTail <= 50, note: `fresh process, openChatStore → loadChat(limit 50), imports done first; median of ${children.length}: ${children.map((c) => c.open_tail_ms.toFixed(1)).join(', ')} (open ${ms(median(children.map((c) => c.open_ms)))}, load ${ms(median(children.map((c) => c.load_ms)))})` },
       { metric: 'open_tail_rss_mb', value: `${rss.toFixed(1)} MB`, goal: '≤ 100', pass: rss <= 100, note: `peak RSS of that process (maxRSS), median; max ${rssMax.toFixed(1)} MB; ${median(children.map((c) => c.rss_before_open_mb)).toFixed(1)} MB before opening` },
       { metric: 'full_parse_baseline_ms', value: ms(fullParseMs), goal: '', pass: null, note: `readFile + JSON.parse of all ${parsedLines.toLocaleString('en-US')} lines, in-process, median of 3: ${parses.map((x) => x.toFixed(0)).join(', ')}` },
+      { metric: 'stream_writes', value: String(sim.writes), goal: '≤ 61', pass: sim.writes <= 61, note: 'durable writes of one simulated 60 s, 10,000-chunk reply at the default 1000 ms autosave interval (injected clock): first text, checkpoints, final status' },
+      { metric: 'stream_bytes_ratio', value: sim.bytesRatio.toFixed(2), goal: '≤ 3', pass: sim.bytesRatio <= 3, note: `${sim.fileBytes} bytes added to the chat file for a ${sim.replyBytes}-byte reply (append_text writes only new text)` },
+      { metric: 'stream_loss_ms_max', value: `${kill.worstMs.toFixed(1)} ms`, goal: '≤ 1000', pass: kill.worstMs <= 1000, note: `worst (kill time − emit time of the first chunk not on disk) over ${kill.rounds} real SIGKILLs of a streaming child at the default interval` },
+      { metric: 'edit_coalesce_writes', value: String(coalesce), goal: '= 1', pass: coalesce === 1, note: 'drafts.json writes caused by 1,000 draft updates within one interval' },
     ];
     console.log('');
     printTable(
@@ -398,6 +414,10 @@ async function main(): Promise<void> {
       open_tail_ms: round(openTail, 2),
       open_tail_rss_mb: round(rss, 1),
       full_parse_baseline_ms: round(fullParseMs, 1),
+      stream_writes: sim.writes,
+      stream_bytes_ratio: round(sim.bytesRatio, 2),
+      stream_loss_ms_max: round(kill.worstMs, 1),
+      edit_coalesce_writes: coalesce,
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));

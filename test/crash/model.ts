@@ -9,6 +9,10 @@ export type Snapshot = Record<string, ChatSnap>;
 export type Op =
   | { t: 'create'; chatId?: string; title: string }
   | { t: 'append'; chat: string; id: string; content: string }
+  /** appendMessages: all of them, or (killed in flight) none. */
+  | { t: 'batch'; chat: string; ids: string[]; content: string }
+  /** appendText: a stream checkpoint. */
+  | { t: 'appendText'; chat: string; id: string; content: string }
   | { t: 'edit'; chat: string; id: string; content: string }
   | { t: 'swipe'; chat: string; id: string; content: string }
   | { t: 'delete'; chat: string; id: string }
@@ -26,6 +30,12 @@ export function applyOp(snap: Snapshot, op: Op): Snapshot {
   if (!chat) throw new Error(`model: op on unknown chat ${op.chat}`);
   const i = 'id' in op ? chat.messages.findIndex((m) => m[0] === op.id) : -1;
   switch (op.t) {
+    case 'batch':
+      for (const id of op.ids) chat.messages.push([id, op.content, 1]);
+      break;
+    case 'appendText':
+      chat.messages[i]![1] += op.content;
+      break;
     case 'append':
       chat.messages.push([op.id, op.content, 1]);
       break;

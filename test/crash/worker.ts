@@ -35,8 +35,10 @@ async function lane(laneId: number): Promise<never> {
     else {
       const chat = pick(free);
       const ids = chats.get(chat)!;
-      if (r < 0.55 || ids.length === 0) op = { t: 'append', chat, id: `m${seed.toString(36)}${k}`, content: text() };
-      else if (r < 0.7) op = { t: 'edit', chat, id: pick(ids), content: text() };
+      if (r < 0.47 || ids.length === 0) op = { t: 'append', chat, id: `m${seed.toString(36)}${k}`, content: text() };
+      else if (r < 0.55) op = { t: 'batch', chat, ids: Array.from({ length: 2 + Math.floor(rand() * 4) }, (_, j) => `b${seed.toString(36)}${k}-${j}`), content: text() };
+      else if (r < 0.64) op = { t: 'edit', chat, id: pick(ids), content: text() };
+      else if (r < 0.7) op = { t: 'appendText', chat, id: pick(ids), content: text() };
       else if (r < 0.8) op = { t: 'swipe', chat, id: pick(ids), content: text() };
       else if (r < 0.9) op = { t: 'delete', chat, id: pick(ids) };
       else if (r < 0.95) op = { t: 'rename', chat, title: `title ${k}` };
@@ -62,8 +64,15 @@ async function perform(op: Op, k: number): Promise<void> {
       await store.appendMessage(op.chat, { id: op.id, role: k % 2 ? 'assistant' : 'user', content: op.content });
       chats.get(op.chat)!.push(op.id);
       break;
+    case 'batch':
+      await store.appendMessages(op.chat, op.ids.map((id) => ({ id, role: 'user' as const, content: op.content })));
+      chats.get(op.chat)!.push(...op.ids);
+      break;
     case 'edit':
       await store.updateMessage(op.chat, op.id, { content: op.content });
+      break;
+    case 'appendText':
+      await store.appendText(op.chat, op.id, op.content);
       break;
     case 'swipe':
       await store.updateMessage(op.chat, op.id, { addSwipe: op.content });

@@ -30,6 +30,10 @@ const KEYS: Record<string, string[]> = {
   getActiveChat: ['characterId'],
   setActiveChat: ['characterId', 'chatId'],
   appendMessage: ['chatId', 'message'],
+  appendMessages: ['chatId', 'messages'],
+  listStreams: [],
+  getDraft: ['chatId'],
+  setDraft: ['chatId', 'text', 'flush'],
   updateMessage: ['chatId', 'messageId', 'patch'],
   deleteMessage: ['chatId', 'messageId'],
   generate: ['mode', 'chatId', 'messageId'],
@@ -86,7 +90,9 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
       ),
     ),
     options: mostly(fc.record({ limit: mostly(fc.integer({ min: -5, max: 2000 })), before: mostly(fc.constant(ids.messageId)) }, { requiredKeys: [] })),
-    mode: fc.constantFrom('new', 'swipe', 'other'),
+    mode: fc.constantFrom('new', 'swipe', 'continue', 'other'),
+    text: mostly(fc.string({ maxLength: 200 })),
+    flush: mostly(fc.boolean()),
     streamId: mostly(fc.uuid()),
     provider: fc.constantFrom('demo', 'openai', 'x'),
     baseUrl: mostly(fc.webUrl()),
@@ -94,8 +100,10 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
     apiKey: mostly(fc.string({ maxLength: 20 })),
     paceMs: mostly(fc.integer({ min: -1, max: 20000 })),
   };
+  // A batch: built from the single-message arbitrary (hostile values included).
+  field.messages = mostly(fc.array(field.message!, { minLength: 0, maxLength: 4 }));
   if (channel === 'generate') {
-    field.mode = fc.constantFrom('new', 'new', 'swipe', 'other');
+    field.mode = fc.constantFrom('new', 'new', 'swipe', 'continue', 'other');
     return fc.oneof(
       fc.anything(),
       fc.record({ mode: field.mode, chatId: field.chatId! }),
