@@ -8,7 +8,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { FORMAT_VERSION, PREVIEW_CHARS, type HeaderRecord, type LoadWarning, type Message, type MessageOp } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import { ioError } from './durable.ts';
+import { errnoOf, ioError } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 import { quarantineBytes } from './quarantine.ts';
 import { applyOp, parseHeader, parseRecord, serialize, sniff, toMessage } from './records.ts';
@@ -77,6 +77,11 @@ export class ChatLog {
   private readonly cache = new Map<string, Message>();
   private reader: FileHandle | null = null;
   private writer: FileHandle | null = null;
+  /** Identity of the file this log has open; the path must still name it before a write. */
+  private dev = 0n;
+  private ino = 0n;
+  /** Bytes of the file on disk (differs from `size` only while a read-only chat's torn tail stays). */
+  private fileSize = 0;
 
   private readonly memo: ChatMemo;
 
@@ -117,7 +122,10 @@ export class ChatLog {
 
   private async init(): Promise<void> {
     this.reader = await this.fs.open(this.path, 'r');
-    this.size = (await this.reader.stat()).size;
+    const st = await this.reader.stat({ bigint: true });
+    this.dev = st.dev;
+    this.ino = st.ino;
+    this.size = this.fileSize = Number(st.size);
     const head = await this.read(0, Math.min(this.size, HEADER_MAX));
     const nl = head.indexOf(NL);
     const headerText = head.toString('utf8', 0, nl === -1 ? head.length : nl);
@@ -176,6 +184,7 @@ export class ChatLog {
       } finally {
         await fh.close();
       }
+      this.fileSize = start;
     }
     this.size = start;
   }
@@ -190,6 +199,38 @@ export class ChatLog {
     }
     return buf;
   }
+
+  /**
+   * What the path names now, compared with the file this log read: an editor or sync tool may
+   * have saved over it (temp file + rename), deleted it, or another program appended to it.
+   * One stat of the path: cheap enough to run before every write and every read operation.
+   */
+  async pathState(): Promise<'same' | 'replaced' | 'resized' | 'gone'> {
+    let st;
+    try {
+      st = await this.fs.stat(this.path, { bigint: true });
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return 'gone';
+      throw e;
+    }
+    if (st.ino !== this.ino || st.dev !== this.dev) return 'replaced';
+    return Number(st.size) === this.fileSize ? 'same' : 'resized';
+  }
+
+  /** Refuses a write unless the path still names this log's file, unchanged since it was read. */
+  private async assertFileUnchanged(): Promise<void> {
+    const state = await this.pathState();
+    if (state === 'same') return;
+    this.stale = true;
+    if (state === 'gone') {
+      throw new StoreError('NOT_FOUND', `chat ${this.chatId} was deleted outside the app; nothing was saved`, { chatId: this.chatId });
+    }
+    const what = state === 'replaced' ? 'replaced by another file' : 'changed';
+    throw new StoreError('CONFLICT', `chat ${this.chatId} was ${what} outside the app; nothing was saved. It has been re-read: try again`, { chatId: this.chatId });
+  }
+
+  /** Set once the file on disk is known to differ from what this log read: the store reopens it. */
+  stale = false;
 
   get fullyIndexed(): boolean {
     return this.scanStart <= this.headerEnd;
@@ -415,9 +456,19 @@ export class ChatLog {
     const buf = Buffer.from(this.endsWithNewline ? text : `\n${text}`);
     const prev = this.size;
     try {
-      this.writer ??= await this.fs.open(this.path, 'a');
-      const { size } = await this.writer.stat();
-      if (size !== prev) throw new StoreError('CONFLICT', `chat ${this.chatId} was changed outside the app (expected ${prev} bytes, found ${size})`, { chatId: this.chatId });
+      await this.assertFileUnchanged();
+      if (!this.writer) {
+        const writer = await this.fs.open(this.path, 'a');
+        // The path could have been swapped between the stat and this open: check the handle too.
+        const st = await writer.stat({ bigint: true });
+        if (st.ino !== this.ino || st.dev !== this.dev) {
+          await writer.close();
+          await this.assertFileUnchanged();
+          this.stale = true;
+          throw new StoreError('CONFLICT', `chat ${this.chatId} was replaced outside the app; nothing was saved`, { chatId: this.chatId });
+        }
+        this.writer = writer;
+      }
       let done = 0;
       while (done < buf.length) done += (await this.writer.write(buf, done, buf.length - done)).bytesWritten;
       await this.writer.datasync();
@@ -428,7 +479,7 @@ export class ChatLog {
     }
     const off = prev + (this.endsWithNewline ? 0 : 1);
     this.endsWithNewline = true;
-    this.size = prev + buf.length;
+    this.size = this.fileSize = prev + buf.length;
     this.recordCount++;
     this.memo.lastWrite = this.now();
     return { off, len: Buffer.byteLength(text) - 1 };
