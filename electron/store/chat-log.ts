@@ -486,23 +486,26 @@ export class ChatLog {
   }
 
   async appendMessage(msg: Message): Promise<Message> {
+    // Copy before writing: once the line is durable, nothing may fail the call.
+    const copy = structuredClone(msg);
     const base = await this.append(msg);
     const e = this.entry(msg.id); // a fresh id: never deleted, never broken (hasId refused used ids)
     e.ops = []; // changes naming this id before it existed are orphans
     this.setBase(e, base);
     this.order.push(e);
-    this.remember(structuredClone(msg));
+    this.remember(copy);
     return msg;
   }
 
   async appendChange(op: MessageOp, next: Message | null): Promise<void> {
     const e = await this.locate(op.id);
+    const copy = next && structuredClone(next); // before the write, as in appendMessage
     const ref = await this.append(op);
     e.ops.push({ ...ref, op: op.op });
     if (op.op === 'delete') {
       this.markDeleted(e);
       this.cache.delete(op.id);
-    } else if (next) this.remember(structuredClone(next));
+    } else if (copy) this.remember(copy);
   }
 
   async appendMeta(rec: { op: 'meta'; timestamp: number; title?: string; metadata?: Record<string, unknown> }): Promise<void> {
