@@ -84,6 +84,8 @@ export const HeaderRecord = z.looseObject({
   timestamp: EpochMs,
   title: Title,
   metadata: freeForm('metadata').default({}),
+  /** Written by compaction: the newest record time folded in (renames, edits, deletes). */
+  updated: EpochMs.optional(),
 }).superRefine(boundedRecord);
 export type HeaderRecord = z.infer<typeof HeaderRecord>;
 

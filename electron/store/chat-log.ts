@@ -38,16 +38,15 @@ export type ChatStatus = 'ok' | 'read_only' | 'corrupt';
 
 /**
  * What the store remembers about a chat across closing and reopening its log (open logs are
- * bounded): warnings already reported, offsets already quarantined, and the time of the last write.
+ * bounded): warnings already reported, and offsets already quarantined (durably).
  */
 export interface ChatMemo {
   warnings: LoadWarning[];
   quarantined: Set<number>;
-  lastWrite: number;
 }
 
 export function newChatMemo(): ChatMemo {
-  return { warnings: [], quarantined: new Set(), lastWrite: 0 };
+  return { warnings: [], quarantined: new Set() };
 }
 
 export class ChatLog {
@@ -84,17 +83,17 @@ export class ChatLog {
   private fileSize = 0;
 
   private readonly memo: ChatMemo;
+  /** Timestamp of the file's last record (its newest), read at open and kept as records are appended. */
+  private lastRecordTime = 0;
 
   /** Every warning reported for this chat since the store opened. */
   get warnings(): readonly LoadWarning[] {
     return this.memo.warnings;
   }
-  private readonly now: () => number;
 
-  private constructor(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string, memo: ChatMemo, now: () => number) {
+  private constructor(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string, memo: ChatMemo) {
     this.fs = fs;
     this.memo = memo;
-    this.now = now;
     this.chatId = chatId;
     this.characterId = characterId;
     this.path = path;
@@ -108,9 +107,8 @@ export class ChatLog {
     path: string,
     quarantineDir: string,
     memo: ChatMemo = newChatMemo(),
-    now: () => number = Date.now,
   ): Promise<ChatLog> {
-    const log = new ChatLog(fs, chatId, characterId, path, quarantineDir, memo, now);
+    const log = new ChatLog(fs, chatId, characterId, path, quarantineDir, memo);
     try {
       await log.init();
     } catch (e) {
@@ -141,6 +139,26 @@ export class ChatLog {
     }
     await this.repairTornTail();
     this.scanStart = this.size;
+    this.lastRecordTime = await this.readLastRecordTime();
+  }
+
+  /** The newest record is the last line: one short read at open, no scan. 0 if it is unreadable. */
+  private async readLastRecordTime(): Promise<number> {
+    let end = this.size;
+    if (end > this.headerEnd && (await this.read(end - 1, 1))[0] === NL) end--;
+    let line: Buffer = Buffer.alloc(0);
+    for (let start = end, step = 4096; start > this.headerEnd; step = Math.min(step * 4, BLOCK)) {
+      const from = Math.max(this.headerEnd, start - step);
+      line = Buffer.concat([await this.read(from, start - from), line]);
+      start = from;
+      const nl = line.lastIndexOf(NL);
+      if (nl !== -1) {
+        line = line.subarray(nl + 1);
+        break;
+      }
+    }
+    const rec = line.length ? parseRecord(line.toString('utf8')) : null;
+    return rec && rec.kind !== 'invalid' ? rec.rec.timestamp : 0;
   }
 
   private markCorrupt(reason: string): void {
@@ -174,7 +192,11 @@ export class ChatLog {
       this.unterminatedEnd = this.size;
       return;
     }
+    this.size = start;
+    // A read-only chat keeps its torn tail: report it once, not at every reopening of the log.
+    if (this.status !== 'ok' && this.memo.quarantined.has(start)) return;
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, start, tail);
+    if (this.status !== 'ok') this.memo.quarantined.add(start);
     this.memo.warnings.push({ kind: 'torn_tail', message: `an incomplete last line (${tail.length} bytes, ${rec.reason}) was moved to quarantine`, offset: start, quarantinePath });
     if (this.status === 'ok') {
       const fh = await this.fs.open(this.path, 'r+');
@@ -186,7 +208,6 @@ export class ChatLog {
       }
       this.fileSize = start;
     }
-    this.size = start;
   }
 
   private async read(off: number, len: number): Promise<Buffer> {
@@ -334,8 +355,9 @@ export class ChatLog {
 
   private async quarantine(off: number, bytes: Buffer, reason: string): Promise<void> {
     if (this.memo.quarantined.has(off)) return;
-    this.memo.quarantined.add(off);
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, off, bytes);
+    // Only once the copy is durable: a failed copy (disk full) is tried and reported again.
+    this.memo.quarantined.add(off);
     this.memo.warnings.push({ kind: 'quarantined_line', message: `line at byte ${off} could not be read (${reason}); a copy is in quarantine`, offset: off, quarantinePath });
   }
 
@@ -450,7 +472,7 @@ export class ChatLog {
 
   // ---- writes: each is one fdatasync'd append ----
 
-  private async append(rec: object): Promise<Ref> {
+  private async append(rec: { timestamp: number }): Promise<Ref> {
     this.assertWritable();
     const text = serialize(rec);
     const buf = Buffer.from(this.endsWithNewline ? text : `\n${text}`);
@@ -481,7 +503,7 @@ export class ChatLog {
     this.endsWithNewline = true;
     this.size = this.fileSize = prev + buf.length;
     this.recordCount++;
-    this.memo.lastWrite = this.now();
+    this.lastRecordTime = rec.timestamp;
     return { off, len: Buffer.byteLength(text) - 1 };
   }
 
@@ -525,7 +547,10 @@ export class ChatLog {
     }
     const messageCount = this.live;
     const tombstones = this.tombstones;
-    const updated = Math.max(this.header?.timestamp ?? 0, this.memo.lastWrite, last ? (last.edited ?? last.timestamp) : 0);
+    // All from what is on disk, so the chat list keeps its order across a restart: the header
+    // (with the time compaction folded in), the last record, and the newest message.
+    const header = this.header;
+    const updated = Math.max(header?.timestamp ?? 0, header?.updated ?? 0, this.lastRecordTime, last ? (last.edited ?? last.timestamp) : 0);
     // A compacted file keeps one line per live message and one tombstone per deleted id.
     const deadRatio = this.recordCount === 0 ? 0 : 1 - (messageCount + tombstones) / this.recordCount;
     return { messageCount, preview: last ? last.content.slice(0, PREVIEW_CHARS) : null, updated, deadRatio };
