@@ -11,7 +11,7 @@ import { StoreError } from '../../shared/errors.ts';
 import { errnoOf, ioError } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 import { quarantineBytes } from './quarantine.ts';
-import { applyOp, parseHeader, parseRecord, serialize, sniff, toMessage } from './records.ts';
+import { applyOp, BlockTokens, parseHeader, parseRecord, serialize, sniff, toMessage } from './records.ts';
 
 const BLOCK = 256 * 1024;
 /** The reader refuses a longer header line (and compaction never writes one). */
@@ -275,6 +275,7 @@ export class ChatLog {
       const chunk = carryLen ? Buffer.concat([block, ...carry]) : block;
       const batch: Entry[] = [];
       const bad: { off: number; line: Buffer; reason: string }[] = [];
+      const tokens = BlockTokens.find(chunk);
       let lineEnd = chunk.length; // exclusive; the chunk ends on a line boundary
       if (chunk[lineEnd - 1] === NL) lineEnd--;
       else if (from + chunk.length !== this.size && from + chunk.length !== this.unterminatedEnd) {
@@ -284,7 +285,7 @@ export class ChatLog {
         const nl = lineEnd > 0 ? chunk.lastIndexOf(NL, lineEnd - 1) : -1;
         if (nl === -1 && from > this.headerEnd) break; // the line continues in an older block
         const start = nl + 1;
-        this.indexLine(from + start, chunk.subarray(start, lineEnd), batch, bad);
+        this.indexLine(from + start, chunk.subarray(start, lineEnd), batch, bad, tokens, start);
         this.scanStart = from + start;
         if (nl === -1) break;
         lineEnd = nl;
@@ -322,8 +323,8 @@ export class ChatLog {
   }
 
   /** Synchronous on purpose: a full index visits every line, and an await per line adds up. */
-  private indexLine(off: number, line: Buffer, batch: Entry[], bad: { off: number; line: Buffer; reason: string }[]): void {
-    const s = sniff(line);
+  private indexLine(off: number, line: Buffer, batch: Entry[], bad: { off: number; line: Buffer; reason: string }[], tokens: BlockTokens, base: number): void {
+    const s = sniff(line, tokens, base);
     if (s.kind === 'blank') return;
     this.recordCount++;
     const ref = { off, len: line.length };

@@ -105,7 +105,8 @@ const OP_TOKEN = Buffer.from('"op"');
 const UNICODE_ESCAPE = Buffer.from('\\u');
 const QUOTE = 0x22;
 /** Exactly MessageId's rule: a sniffed id is one zod accepts, and has no escapes to decode. */
-const PLAIN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const PLAIN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const ID_MAX = 128;
 /** Deletes are rare and hide a message: they always get the full validation. */
 const FAST_OPS = new Set<string>(['edit', 'swipe_add', 'swipe_select']);
 
@@ -116,8 +117,8 @@ const FAST_OPS = new Set<string>(['edit', 'swipe_add', 'swipe_select']);
  * token is a string of its own) or with a `\u` escape (`"o\u0070"`): a line with either after
  * the prefix, or with any `\u` at all, goes to the full parse.
  */
-function sniffFast(buf: Buffer): Sniffed | null {
-  if (buf.indexOf(UNICODE_ESCAPE) !== -1) return null;
+function sniffFast(buf: Buffer, block?: BlockTokens, base = 0): Sniffed | null {
+  if (block ? block.hasEscape(base, base + buf.length) : buf.indexOf(UNICODE_ESCAPE) !== -1) return null;
   let idStart: number;
   let op: string | undefined;
   if (buf.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
@@ -134,9 +135,10 @@ function sniffFast(buf: Buffer): Sniffed | null {
   const idEnd = buf.indexOf(QUOTE, idStart);
   if (idEnd === -1) return null;
   const id = buf.toString('latin1', idStart, idEnd);
-  if (!PLAIN_ID.test(id) || (buf[idEnd + 1] !== 0x2c && buf[idEnd + 1] !== 0x7d)) return null; // `,` or `}` next
+  if (id.length > ID_MAX || !PLAIN_ID.test(id) || (buf[idEnd + 1] !== 0x2c && buf[idEnd + 1] !== 0x7d)) return null; // `,` or `}` next
   // No second id or op key: a message line must have no op at all, a change no second one.
-  if (buf.indexOf(ID_TOKEN, idEnd + 1) !== -1 || buf.indexOf(OP_TOKEN, idEnd + 1) !== -1) return null;
+  if (buf.indexOf(ID_TOKEN, idEnd + 1) !== -1) return null;
+  if (block ? block.hasOpToken(base + idEnd + 1, base + buf.length) : buf.indexOf(OP_TOKEN, idEnd + 1) !== -1) return null;
   return op === undefined ? { kind: 'message', id } : { kind: 'op', op: op as MessageOp['op'], id };
 }
 
@@ -154,7 +156,54 @@ export function classify(parsed: ParsedRecord): Exclude<Sniffed, { kind: 'blank'
   }
 }
 
-export function sniff(buf: Buffer): Sniffed {
+/**
+ * Where a block of lines holds `\u` escapes and `"op"` tokens: both are rare in a chat file, so
+ * finding them once per block instead of once per line keeps the index scan as fast as before.
+ */
+export class BlockTokens {
+  private readonly escapes: number[];
+  private readonly opTokens: number[];
+
+  private constructor(escapes: number[], opTokens: number[]) {
+    this.escapes = escapes;
+    this.opTokens = opTokens;
+  }
+
+  static find(block: Buffer): BlockTokens {
+    const all = (needle: Buffer) => {
+      const at: number[] = [];
+      for (let i = block.indexOf(needle); i !== -1; i = block.indexOf(needle, i + 1)) at.push(i);
+      return at;
+    };
+    return new BlockTokens(all(UNICODE_ESCAPE), all(OP_TOKEN));
+  }
+
+  hasEscape(from: number, to: number): boolean {
+    return anyWithin(this.escapes, from, to);
+  }
+
+  hasOpToken(from: number, to: number): boolean {
+    return anyWithin(this.opTokens, from, to);
+  }
+}
+
+/** Whether the sorted positions hold one in [from, to): a binary search. */
+function anyWithin(sorted: number[], from: number, to: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo]! < to;
+}
+
+/**
+ * Kind, id and op of one line. `block` and `base`: the block the line was cut from (with its
+ * tokens found by BlockTokens.find) and where the line starts in it; the answer is the same.
+ */
+export function sniff(buf: Buffer, block?: BlockTokens, base = 0): Sniffed {
   if (buf.length === 0 || (buf.length === 1 && buf[0] === 0x0d)) return { kind: 'blank' };
-  return sniffFast(buf) ?? classify(parseRecord(buf.toString('utf8')));
+  return sniffFast(buf, block, base) ?? classify(parseRecord(buf.toString('utf8')));
 }

@@ -333,7 +333,12 @@ class FileChatStore implements ChatStore {
       const target = join(trash, `${id}.${this.now()}.jsonl`);
       await this.forget(id);
       await this.fs.mkdir(trash, { recursive: true });
-      await this.fs.rename(log.path, target);
+      try {
+        await this.fs.rename(log.path, target);
+      } catch (e) {
+        if (errnoOf(e) !== 'ENOENT' || !(await this.dropIfGone(id))) throw e;
+        throw new StoreError('NOT_FOUND', `chat ${id} was already deleted outside the app`, { chatId: id });
+      }
       await fsyncDir(trash);
       await fsyncDir(this.layout.characterDir(log.characterId));
       this.chats.delete(id);

@@ -62,6 +62,7 @@ describe('the chat file is replaced or deleted while the store has it open', () 
       expect(err).toMatchObject({ code: 'NOT_FOUND' });
     }
     expect(await s.listChats('c')).toEqual([]);
+    await expect(s.deleteChat(chatId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await s.close();
     const again = await openChatStore({ dataDir: dir });
     expect(await again.listChats('c')).toEqual([]);
@@ -79,6 +80,7 @@ describe('the chat file is replaced or deleted while the store has it open', () 
     expect((await s.loadChat(chatId)).messages.map((m) => m.id)).toEqual(['first', 'outside', 'appended']);
     deleteFromOutside(path);
     await expect(s.loadChat(chatId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(s.deleteChat(chatId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await s.listChats('c')).toEqual([]);
     await s.close();
   });
