@@ -478,6 +478,7 @@ export class ChatLog {
     const text = serialize(rec);
     const buf = Buffer.from(this.endsWithNewline ? text : `\n${text}`);
     const prev = this.size;
+    let writing = false;
     try {
       await this.assertFileUnchanged();
       if (!this.writer) {
@@ -492,12 +493,13 @@ export class ChatLog {
         }
         this.writer = writer;
       }
+      writing = true;
       let done = 0;
       while (done < buf.length) done += (await this.writer.write(buf, done, buf.length - done)).bytesWritten;
       await this.writer.datasync();
     } catch (e) {
       // Leave no partial line behind: cut back to the last acknowledged byte.
-      if (!(e instanceof StoreError)) await this.writer?.truncate(prev).then(() => this.writer?.datasync()).catch(() => {});
+      if (writing) await this.writer?.truncate(prev).then(() => this.writer?.datasync()).catch(() => {});
       throw ioError(e, `saving to chat ${this.chatId}`);
     }
     const off = prev + (this.endsWithNewline ? 0 : 1);
