@@ -28,10 +28,13 @@ interface OpRef extends Ref {
 }
 interface Entry {
   id: string;
+  /** The newest first appearance not yet found unreadable. */
   base?: Ref;
+  /** Older first appearances indexed so far, newest first: the message if `base` proves unreadable. */
+  older: Ref[];
+  /** Every change naming the id, oldest first; only those after `base` apply (the others are superseded or orphans). */
   ops: OpRef[];
   deleted: boolean;
-  broken: boolean;
 }
 
 export type ChatStatus = 'ok' | 'read_only' | 'corrupt';
@@ -302,23 +305,42 @@ export class ChatLog {
   // The only places an entry's liveness changes: they keep `live` and `tombstones` exact.
   private setBase(e: Entry, ref: Ref): void {
     e.base = ref;
-    if (!e.deleted && !e.broken) this.live++;
+    if (!e.deleted) this.live++;
   }
   private markDeleted(e: Entry): void {
     if (e.deleted) return;
     e.deleted = true;
     this.tombstones++;
-    if (e.base && !e.broken) this.live--;
+    if (e.base) this.live--;
   }
-  private markBroken(e: Entry): void {
-    if (e.broken) return;
-    e.broken = true;
-    if (e.base && !e.deleted) this.live--;
+
+  /**
+   * The entry's newest first appearance proved unreadable. The full parse (readFullState) skips
+   * such a line, so the next older first appearance is the message, at its own place in the order;
+   * if none is indexed yet, the scan finds it (or the id turns out not to exist).
+   */
+  private dropBase(e: Entry): void {
+    const at = this.order.indexOf(e);
+    if (at !== -1) this.order.splice(at, 1);
+    if (!e.deleted) this.live--;
+    e.base = undefined;
+    const older = e.older.shift();
+    if (!older) return;
+    this.setBase(e, older);
+    // `order` is sorted by the offset of each entry's first appearance.
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order[mid]!.base!.off < older.off) lo = mid + 1;
+      else hi = mid;
+    }
+    this.order.splice(lo, 0, e);
   }
 
   private entry(id: string): Entry {
     let e = this.entries.get(id);
-    if (!e) this.entries.set(id, (e = { id, ops: [], deleted: false, broken: false }));
+    if (!e) this.entries.set(id, (e = { id, older: [], ops: [], deleted: false }));
     return e;
   }
 
@@ -337,17 +359,21 @@ export class ChatLog {
         return;
       case 'op': {
         const e = this.entry(s.id);
-        // A delete is final wherever it stands. Any other change older than the first appearance
-        // indexed so far is superseded by it (or is an orphan): the same rules as readFullState.
+        // A delete is final wherever it stands. Other changes apply only after the first
+        // appearance (materialize): the same rules as readFullState.
         if (s.op === 'delete') this.markDeleted(e);
-        else if (!e.base || off > e.base.off) e.ops.unshift({ ...ref, op: s.op });
+        else e.ops.unshift({ ...ref, op: s.op });
         return;
       }
       case 'message': {
         const e = this.entry(s.id);
         // Scanning backwards, the first appearance seen is the newest: a newer first appearance of
-        // an id (a hand-merged file) replaces the older one wholesale, which is then superseded.
-        if (e.base) return;
+        // an id (a hand-merged file) replaces the older one wholesale, which is then superseded,
+        // unless the newer one proves unreadable (dropBase).
+        if (e.base) {
+          e.older.push(ref);
+          return;
+        }
         this.setBase(e, ref);
         batch.push(e);
       }
@@ -366,20 +392,25 @@ export class ChatLog {
     return this.read(ref.off, ref.len);
   }
 
-  /** Builds the current state of one message; null if its lines turn out to be unreadable. */
+  /**
+   * Builds the current state of one message; null if its first appearance turns out to be
+   * unreadable (it is then quarantined and dropped: the caller picks again).
+   */
   private async materialize(e: Entry): Promise<Message | null> {
     const cached = this.cache.get(e.id);
     if (cached) return cached;
-    if (!e.base || e.broken) return null;
-    const baseBytes = await this.readLine(e.base);
+    if (!e.base) return null;
+    const baseRef = e.base;
+    const baseBytes = await this.readLine(baseRef);
     const base = parseRecord(baseBytes.toString('utf8'));
     if (base.kind !== 'message' || base.rec.id !== e.id) {
-      this.markBroken(e);
-      await this.quarantine(e.base.off, baseBytes, base.kind === 'invalid' ? base.reason : 'not the expected message');
+      this.dropBase(e);
+      await this.quarantine(baseRef.off, baseBytes, base.kind === 'invalid' ? base.reason : 'not the expected message');
       return null;
     }
     const msg = toMessage(base.rec);
     for (const ref of e.ops) {
+      if (ref.off < baseRef.off) continue; // superseded by this first appearance, or an orphan
       const bytes = await this.readLine(ref);
       const rec = parseRecord(bytes.toString('utf8'));
       if (rec.kind === 'op' && rec.rec.id === e.id) {
@@ -422,7 +453,7 @@ export class ChatLog {
       let i = end - 1;
       for (; i >= 0 && picked.length <= limit; i--) {
         const e = this.order[i]!;
-        if (!e.deleted && !e.broken) picked.push(e);
+        if (!e.deleted) picked.push(e);
       }
       if (picked.length <= limit && !this.fullyIndexed) {
         const before = this.order.length;
@@ -448,17 +479,18 @@ export class ChatLog {
       await this.scanBackward(() => this.entries.get(id)?.base !== undefined);
       e = this.entries.get(id);
     }
-    if (!e?.base || e.broken || (e.deleted && !allowDeleted)) {
+    if (!e?.base || (e.deleted && !allowDeleted)) {
       throw new StoreError('NOT_FOUND', `message ${id} does not exist in chat ${this.chatId}`, { chatId: this.chatId, messageId: id });
     }
     return e;
   }
 
   async message(id: string): Promise<Message> {
-    const e = await this.locate(id);
-    const m = await this.materialize(e);
-    if (!m) throw new StoreError('CORRUPT', `message ${id} is unreadable; its line is in quarantine`, { chatId: this.chatId, messageId: id });
-    return structuredClone(m);
+    // An unreadable first appearance is dropped by materialize: look again (an older one, or NOT_FOUND).
+    for (;;) {
+      const m = await this.materialize(await this.locate(id));
+      if (m) return structuredClone(m);
+    }
   }
 
   /** Whether the id was ever used in this chat: ids of deleted messages count, they are never reused. */
@@ -514,8 +546,9 @@ export class ChatLog {
     // Copy before writing: once the line is durable, nothing may fail the call.
     const copy = structuredClone(msg);
     const base = await this.append(msg);
-    const e = this.entry(msg.id); // a fresh id: never deleted, never broken (hasId refused used ids)
+    const e = this.entry(msg.id); // a fresh id: never deleted (hasId refused used ids)
     e.ops = []; // changes naming this id before it existed are orphans
+    e.older = [];
     this.setBase(e, base);
     this.order.push(e);
     this.remember(copy);
@@ -542,11 +575,12 @@ export class ChatLog {
 
   async stats(): Promise<{ messageCount: number; preview: string | null; updated: number; deadRatio: number }> {
     await this.scanBackward(() => false);
-    // The newest live message; one that proves unreadable now is marked broken and skipped.
+    // The newest live message; one that proves unreadable now is dropped (the order may change): look again.
     let last: Message | null = null;
-    for (let i = this.order.length - 1; i >= 0 && !last; i--) {
-      const e = this.order[i]!;
-      if (!e.deleted && !e.broken) last = await this.materialize(e);
+    while (!last) {
+      const e = this.order.findLast((x) => !x.deleted);
+      if (!e) break;
+      last = await this.materialize(e);
     }
     const messageCount = this.live;
     const tombstones = this.tombstones;

@@ -133,4 +133,39 @@ describe('sniff agrees with the full parse', () => {
     expect((await again.loadChat(chatId)).messages.map((m) => [m.id, m.content])).toEqual(full.messages.map((m) => [m.id, m.content]));
     await again.close();
   });
+
+  it('a first appearance zod rejects hides no earlier valid one: index, lookups and compaction agree', async () => {
+    const dir = tempDir();
+    const s = await openChatStore({ dataDir: dir });
+    const { chatId } = await s.createChat({ characterId: 'c' });
+    await s.close();
+    const path = chatPath(dir, 'c', chatId);
+    const msg = (id: string, content: string, extra = '') => `{"id":"${id}","role":"user","content":"${content}","timestamp":1${extra}}\n`;
+    await appendFile(
+      path,
+      msg('a', 'a, first') +
+        msg('b', 'b') +
+        '{"op":"edit","id":"a","timestamp":2,"content":"a, edited"}\n' +
+        msg('c', 'c') +
+        msg('a', 'a, merged again', ',"role":"narrator"') + // sniffed as message a, rejected by zod
+        msg('d', 'd'),
+    );
+    const full = readFullState(await readFile(path));
+    if ('error' in full) throw new Error(full.error);
+    const expected = full.messages.map((m) => [m.id, m.content]);
+    expect(expected).toEqual([['a', 'a, edited'], ['b', 'b'], ['c', 'c'], ['d', 'd']]);
+    let again = await openChatStore({ dataDir: dir });
+    const page = await again.loadChat(chatId);
+    expect(page.messages.map((m) => [m.id, m.content])).toEqual(expected);
+    expect(page.warnings.map((w) => w.kind)).toEqual(['quarantined_line']);
+    expect((await again.getChat(chatId)).messageCount).toBe(4);
+    await again.close();
+    // Lookups (an edit) and paging from an older message see the same.
+    again = await openChatStore({ dataDir: dir });
+    expect((await again.updateMessage(chatId, 'a', { status: 'complete' })).content).toBe('a, edited');
+    expect((await again.loadChat(chatId, { limit: 2, before: 'c' })).messages.map((m) => m.id)).toEqual(['a', 'b']);
+    await again.compactChat(chatId);
+    expect((await again.loadChat(chatId)).messages.map((m) => [m.id, m.content])).toEqual(expected);
+    await again.close();
+  });
 });
