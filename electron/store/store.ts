@@ -224,7 +224,13 @@ class FileChatStore implements ChatStore {
     if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
     let memo = this.memos.get(chatId);
     if (!memo) this.memos.set(chatId, (memo = newChatMemo()));
-    const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo);
+    const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo).catch(async (e: unknown) => {
+      // Deleted outside the app while no log was open: not an unreadable chat, a missing one.
+      if (e instanceof StoreError && e.details?.errno === 'ENOENT' && (await this.dropIfGone(chatId))) {
+        throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
+      }
+      throw e;
+    });
     this.logs.set(chatId, log);
     return log;
   }

@@ -84,4 +84,14 @@ describe('the chat file is replaced or deleted while the store has it open', () 
     expect(await s.listChats('c')).toEqual([]);
     await s.close();
   });
+
+  it('a chat deleted while its log is not open leaves the list instead of showing as unreadable', async () => {
+    const { dir, s, chatId, path } = await chatWithFirst();
+    await s.close();
+    const again = await openChatStore({ dataDir: dir });
+    deleteFromOutside(path);
+    expect(await again.listChats('c')).toEqual([]);
+    await expect(again.loadChat(chatId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await again.close();
+  });
 });
