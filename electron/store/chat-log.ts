@@ -30,8 +30,8 @@ interface Entry {
   id: string;
   /** The newest first appearance not yet found unreadable. */
   base?: Ref;
-  /** Older first appearances indexed so far, newest first: the message if `base` proves unreadable. */
-  older: Ref[];
+  /** Older first appearances indexed so far, newest first: the message if `base` proves unreadable. Rare (hand-merged files): absent until needed. */
+  older?: Ref[];
   /** Every change naming the id, oldest first; only those after `base` apply (the others are superseded or orphans). */
   ops: OpRef[];
   deleted: boolean;
@@ -324,7 +324,7 @@ export class ChatLog {
     if (at !== -1) this.order.splice(at, 1);
     if (!e.deleted) this.live--;
     e.base = undefined;
-    const older = e.older.shift();
+    const older = e.older?.shift();
     if (!older) return;
     this.setBase(e, older);
     // `order` is sorted by the offset of each entry's first appearance.
@@ -340,7 +340,7 @@ export class ChatLog {
 
   private entry(id: string): Entry {
     let e = this.entries.get(id);
-    if (!e) this.entries.set(id, (e = { id, older: [], ops: [], deleted: false }));
+    if (!e) this.entries.set(id, (e = { id, ops: [], deleted: false }));
     return e;
   }
 
@@ -371,7 +371,7 @@ export class ChatLog {
         // an id (a hand-merged file) replaces the older one wholesale, which is then superseded,
         // unless the newer one proves unreadable (dropBase).
         if (e.base) {
-          e.older.push(ref);
+          (e.older ??= []).push(ref);
           return;
         }
         this.setBase(e, ref);
@@ -548,7 +548,7 @@ export class ChatLog {
     const base = await this.append(msg);
     const e = this.entry(msg.id); // a fresh id: never deleted (hasId refused used ids)
     e.ops = []; // changes naming this id before it existed are orphans
-    e.older = [];
+    delete e.older;
     this.setBase(e, base);
     this.order.push(e);
     this.remember(copy);
