@@ -88,7 +88,9 @@ export function applyOp(msg: Message, op: MessageOp): void {
 
 /**
  * Cheap classification of a line without JSON.parse, for the index scan. Anything the fast path
- * cannot prove gets the full parse, so both always agree on the kind, id and op of a line.
+ * cannot prove gets the full parse, so both agree on the kind, id and op that JSON.parse reads.
+ * Whether zod accepts a fast-classified line is checked when it is materialised: a line it
+ * rejects is then quarantined and skipped, as the full parse skips it.
  */
 export type Sniffed =
   | { kind: 'message'; id: string }
@@ -158,7 +160,7 @@ export function classify(parsed: ParsedRecord): Exclude<Sniffed, { kind: 'blank'
 
 /**
  * Where a block of lines holds `\u` escapes and `"op"` tokens: both are rare in a chat file, so
- * finding them once per block instead of once per line keeps the index scan as fast as before.
+ * finding them once per block instead of once per line keeps the index scan cheap.
  */
 export class BlockTokens {
   private readonly escapes: number[];
