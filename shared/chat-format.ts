@@ -4,6 +4,7 @@
 // to an earlier message or to the chat (`op` key). Later changes supersede
 // earlier ones; logical message order is the order of first appearance.
 import { z } from 'zod';
+import { MAX_NESTING, plainDataIssue } from './plain-data.ts';
 
 export const FORMAT_NAME = 'cardshark-chat';
 export const FORMAT_VERSION = 1;
@@ -42,23 +43,37 @@ export const Role = z.enum(['user', 'assistant', 'system']);
 export const MessageStatus = z.enum(['complete', 'streaming', 'interrupted', 'error']);
 export const Content = z.string().max(LIMITS.contentChars);
 export const Title = z.string().trim().min(1).max(LIMITS.titleChars);
-/** Fields carried through from imports (SillyTavern's `extra`, gen times...). Never dropped. */
-/** Serialised length, or Infinity for what cannot be serialised (cycles, nesting too deep for the stack). */
+/** Serialised length (only called on plain data, which always serialises). */
 function jsonLength(x: unknown): number {
-  try {
-    return JSON.stringify(x).length;
-  } catch {
-    return Infinity;
-  }
+  return JSON.stringify(x).length;
 }
 
-export const Extra = z
-  .record(z.string(), z.unknown())
-  .refine((x) => jsonLength(x) <= LIMITS.extraJsonChars, 'extra is too large or too deeply nested');
+/**
+ * A free-form object: plain JSON data, nested at most MAX_NESTING levels, and (when given) at
+ * most `maxChars` characters of JSON. Used for inputs and for records read from disk alike, so
+ * a line no reader could hand out is quarantined instead of failing the whole chat.
+ */
+function freeForm(what: string, maxChars = Infinity) {
+  return z.record(z.string(), z.unknown()).superRefine((x, ctx) => {
+    const issue = plainDataIssue(x);
+    if (issue) ctx.addIssue({ code: 'custom', message: `${what} must be plain JSON data: ${issue}` });
+    else if (maxChars !== Infinity && jsonLength(x) > maxChars) ctx.addIssue({ code: 'custom', message: `${what} is too large (over ${maxChars} characters of JSON)` });
+  });
+}
+
+/**
+ * Unknown keys of a record are kept (forward compatibility), so they get the same limit: the
+ * whole record is plain data nested at most one level more than a free-form field.
+ */
+function boundedRecord(x: object, ctx: { addIssue: (i: { code: 'custom'; message: string }) => void }): void {
+  const issue = plainDataIssue(x, MAX_NESTING + 1);
+  if (issue) ctx.addIssue({ code: 'custom', message: `record must be plain JSON data: ${issue}` });
+}
+
+/** Fields carried through from imports (SillyTavern's `extra`, gen times...). Never dropped. */
+export const Extra = freeForm('extra', LIMITS.extraJsonChars);
 /** Small chat metadata; kept small so the header line stays cheap to read. */
-export const ChatMetadata = z
-  .record(z.string(), z.unknown())
-  .refine((x) => jsonLength(x) <= LIMITS.metadataJsonChars, 'metadata is too large or too deeply nested');
+export const ChatMetadata = freeForm('metadata', LIMITS.metadataJsonChars);
 
 export const HeaderRecord = z.looseObject({
   format: z.literal(FORMAT_NAME),
@@ -68,8 +83,10 @@ export const HeaderRecord = z.looseObject({
   /** Creation time, epoch ms. */
   timestamp: EpochMs,
   title: Title,
-  metadata: z.record(z.string(), z.unknown()).default({}),
-});
+  metadata: freeForm('metadata').default({}),
+  /** Written by compaction: the newest record time folded in (renames, edits, deletes). */
+  updated: EpochMs.optional(),
+}).superRefine(boundedRecord);
 export type HeaderRecord = z.infer<typeof HeaderRecord>;
 
 /** A message's first appearance. `content` is always the selected swipe's text. */
@@ -85,7 +102,8 @@ export const MessageRecord = z
     status: MessageStatus.optional(),
     extra: Extra.optional(),
   })
-  .refine((m) => !('op' in m), 'a message record has no op');
+  .refine((m) => !('op' in m), 'a message record has no op')
+  .superRefine(boundedRecord);
 export type MessageRecord = z.infer<typeof MessageRecord>;
 
 const opBase = { id: MessageId, timestamp: EpochMs };
@@ -96,18 +114,18 @@ export const EditOp = z.looseObject({
   status: MessageStatus.optional(),
   name: z.string().max(LIMITS.titleChars).optional(),
   extra: Extra.optional(),
-});
-export const SwipeAddOp = z.looseObject({ op: z.literal('swipe_add'), ...opBase, content: Content, status: MessageStatus.optional() });
-export const SwipeSelectOp = z.looseObject({ op: z.literal('swipe_select'), ...opBase, index: z.number().int().min(0) });
-export const DeleteOp = z.looseObject({ op: z.literal('delete'), ...opBase });
+}).superRefine(boundedRecord);
+export const SwipeAddOp = z.looseObject({ op: z.literal('swipe_add'), ...opBase, content: Content, status: MessageStatus.optional() }).superRefine(boundedRecord);
+export const SwipeSelectOp = z.looseObject({ op: z.literal('swipe_select'), ...opBase, index: z.number().int().min(0) }).superRefine(boundedRecord);
+export const DeleteOp = z.looseObject({ op: z.literal('delete'), ...opBase }).superRefine(boundedRecord);
 /** Appends `text` to the selected swipe (a streamed reply's checkpoint: only the new text is written). */
-export const AppendTextOp = z.looseObject({ op: z.literal('append_text'), ...opBase, text: Content, status: MessageStatus.optional() });
+export const AppendTextOp = z.looseObject({ op: z.literal('append_text'), ...opBase, text: Content, status: MessageStatus.optional() }).superRefine(boundedRecord);
 export const MetaOp = z.looseObject({
   op: z.literal('meta'),
   timestamp: EpochMs,
   title: Title.optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-});
+  metadata: freeForm('metadata').optional(),
+}).superRefine(boundedRecord);
 export const MessageOp = z.discriminatedUnion('op', [EditOp, SwipeAddOp, SwipeSelectOp, DeleteOp, AppendTextOp]);
 export type MessageOp = z.infer<typeof MessageOp>;
 export type MetaOp = z.infer<typeof MetaOp>;

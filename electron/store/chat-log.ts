@@ -8,10 +8,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { FORMAT_VERSION, PREVIEW_CHARS, type HeaderRecord, type LoadWarning, type Message, type MessageOp } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import { ioError } from './durable.ts';
+import { errnoOf, ioError } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 import { quarantineBytes } from './quarantine.ts';
-import { applyOp, parseHeader, parseRecord, serialize, sniff, toMessage } from './records.ts';
+import { applyOp, BlockTokens, parseHeader, parseRecord, serialize, sniff, toMessage } from './records.ts';
 
 const BLOCK = 256 * 1024;
 /** The reader refuses a longer header line (and compaction never writes one). */
@@ -28,26 +28,28 @@ interface OpRef extends Ref {
 }
 interface Entry {
   id: string;
+  /** The newest first appearance not yet found unreadable. */
   base?: Ref;
+  /** Older first appearances indexed so far, newest first: the message if `base` proves unreadable. Rare (hand-merged files): absent until needed. */
+  older?: Ref[];
+  /** Every change naming the id, oldest first; only those after `base` apply (the others are superseded or orphans). */
   ops: OpRef[];
   deleted: boolean;
-  broken: boolean;
 }
 
 export type ChatStatus = 'ok' | 'read_only' | 'corrupt';
 
 /**
  * What the store remembers about a chat across closing and reopening its log (open logs are
- * bounded): warnings already reported, offsets already quarantined, and the time of the last write.
+ * bounded): warnings already reported, and offsets already quarantined (durably).
  */
 export interface ChatMemo {
   warnings: LoadWarning[];
   quarantined: Set<number>;
-  lastWrite: number;
 }
 
 export function newChatMemo(): ChatMemo {
-  return { warnings: [], quarantined: new Set(), lastWrite: 0 };
+  return { warnings: [], quarantined: new Set() };
 }
 
 export class ChatLog {
@@ -77,19 +79,24 @@ export class ChatLog {
   private readonly cache = new Map<string, Message>();
   private reader: FileHandle | null = null;
   private writer: FileHandle | null = null;
+  /** Identity of the file this log has open; the path must still name it before a write. */
+  private dev = 0n;
+  private ino = 0n;
+  /** Bytes of the file on disk (differs from `size` only while a read-only chat's torn tail stays). */
+  private fileSize = 0;
 
   private readonly memo: ChatMemo;
+  /** Timestamp of the file's last record (its newest), read at open and kept as records are appended. */
+  private lastRecordTime = 0;
 
   /** Every warning reported for this chat since the store opened. */
   get warnings(): readonly LoadWarning[] {
     return this.memo.warnings;
   }
-  private readonly now: () => number;
 
-  private constructor(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string, memo: ChatMemo, now: () => number) {
+  private constructor(fs: FsSeam, chatId: string, characterId: string, path: string, quarantineDir: string, memo: ChatMemo) {
     this.fs = fs;
     this.memo = memo;
-    this.now = now;
     this.chatId = chatId;
     this.characterId = characterId;
     this.path = path;
@@ -103,9 +110,8 @@ export class ChatLog {
     path: string,
     quarantineDir: string,
     memo: ChatMemo = newChatMemo(),
-    now: () => number = Date.now,
   ): Promise<ChatLog> {
-    const log = new ChatLog(fs, chatId, characterId, path, quarantineDir, memo, now);
+    const log = new ChatLog(fs, chatId, characterId, path, quarantineDir, memo);
     try {
       await log.init();
     } catch (e) {
@@ -117,7 +123,10 @@ export class ChatLog {
 
   private async init(): Promise<void> {
     this.reader = await this.fs.open(this.path, 'r');
-    this.size = (await this.reader.stat()).size;
+    const st = await this.reader.stat({ bigint: true });
+    this.dev = st.dev;
+    this.ino = st.ino;
+    this.size = this.fileSize = Number(st.size);
     const head = await this.read(0, Math.min(this.size, HEADER_MAX));
     const nl = head.indexOf(NL);
     const headerText = head.toString('utf8', 0, nl === -1 ? head.length : nl);
@@ -133,6 +142,26 @@ export class ChatLog {
     }
     await this.repairTornTail();
     this.scanStart = this.size;
+    this.lastRecordTime = await this.readLastRecordTime();
+  }
+
+  /** The newest record is the last line: one short read at open, no scan. 0 if it is unreadable. */
+  private async readLastRecordTime(): Promise<number> {
+    let end = this.size;
+    if (end > this.headerEnd && (await this.read(end - 1, 1))[0] === NL) end--;
+    let line: Buffer = Buffer.alloc(0);
+    for (let start = end, step = 4096; start > this.headerEnd; step = Math.min(step * 4, BLOCK)) {
+      const from = Math.max(this.headerEnd, start - step);
+      line = Buffer.concat([await this.read(from, start - from), line]);
+      start = from;
+      const nl = line.lastIndexOf(NL);
+      if (nl !== -1) {
+        line = line.subarray(nl + 1);
+        break;
+      }
+    }
+    const rec = line.length ? parseRecord(line.toString('utf8')) : null;
+    return rec && rec.kind !== 'invalid' ? rec.rec.timestamp : 0;
   }
 
   private markCorrupt(reason: string): void {
@@ -166,7 +195,11 @@ export class ChatLog {
       this.unterminatedEnd = this.size;
       return;
     }
+    this.size = start;
+    // A read-only chat keeps its torn tail: report it once, not at every reopening of the log.
+    if (this.status !== 'ok' && this.memo.quarantined.has(start)) return;
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, start, tail);
+    if (this.status !== 'ok') this.memo.quarantined.add(start);
     this.memo.warnings.push({ kind: 'torn_tail', message: `an incomplete last line (${tail.length} bytes, ${rec.reason}) was moved to quarantine`, offset: start, quarantinePath });
     if (this.status === 'ok') {
       const fh = await this.fs.open(this.path, 'r+');
@@ -176,8 +209,8 @@ export class ChatLog {
       } finally {
         await fh.close();
       }
+      this.fileSize = start;
     }
-    this.size = start;
   }
 
   private async read(off: number, len: number): Promise<Buffer> {
@@ -190,6 +223,38 @@ export class ChatLog {
     }
     return buf;
   }
+
+  /**
+   * What the path names now, compared with the file this log read: an editor or sync tool may
+   * have saved over it (temp file + rename), deleted it, or another program appended to it.
+   * One stat of the path: cheap enough to run before every write and every read operation.
+   */
+  async pathState(): Promise<'same' | 'replaced' | 'resized' | 'gone'> {
+    let st;
+    try {
+      st = await this.fs.stat(this.path, { bigint: true });
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return 'gone';
+      throw e;
+    }
+    if (st.ino !== this.ino || st.dev !== this.dev) return 'replaced';
+    return Number(st.size) === this.fileSize ? 'same' : 'resized';
+  }
+
+  /** Refuses a write unless the path still names this log's file, unchanged since it was read. */
+  private async assertFileUnchanged(): Promise<void> {
+    const state = await this.pathState();
+    if (state === 'same') return;
+    this.stale = true;
+    if (state === 'gone') {
+      throw new StoreError('NOT_FOUND', `chat ${this.chatId} was deleted outside the app; nothing was saved`, { chatId: this.chatId });
+    }
+    const what = state === 'replaced' ? 'replaced by another file' : 'changed';
+    throw new StoreError('CONFLICT', `chat ${this.chatId} was ${what} outside the app; nothing was saved. It has been re-read: try again`, { chatId: this.chatId });
+  }
+
+  /** Set once the file on disk is known to differ from what this log read: the store reopens it. */
+  stale = false;
 
   get fullyIndexed(): boolean {
     return this.scanStart <= this.headerEnd;
@@ -213,6 +278,7 @@ export class ChatLog {
       const chunk = carryLen ? Buffer.concat([block, ...carry]) : block;
       const batch: Entry[] = [];
       const bad: { off: number; line: Buffer; reason: string }[] = [];
+      const tokens = BlockTokens.find(chunk);
       let lineEnd = chunk.length; // exclusive; the chunk ends on a line boundary
       if (chunk[lineEnd - 1] === NL) lineEnd--;
       else if (from + chunk.length !== this.size && from + chunk.length !== this.unterminatedEnd) {
@@ -222,7 +288,7 @@ export class ChatLog {
         const nl = lineEnd > 0 ? chunk.lastIndexOf(NL, lineEnd - 1) : -1;
         if (nl === -1 && from > this.headerEnd) break; // the line continues in an older block
         const start = nl + 1;
-        this.indexLine(from + start, chunk.subarray(start, lineEnd), batch, bad);
+        this.indexLine(from + start, chunk.subarray(start, lineEnd), batch, bad, tokens, start);
         this.scanStart = from + start;
         if (nl === -1) break;
         lineEnd = nl;
@@ -239,29 +305,48 @@ export class ChatLog {
   // The only places an entry's liveness changes: they keep `live` and `tombstones` exact.
   private setBase(e: Entry, ref: Ref): void {
     e.base = ref;
-    if (!e.deleted && !e.broken) this.live++;
+    if (!e.deleted) this.live++;
   }
   private markDeleted(e: Entry): void {
     if (e.deleted) return;
     e.deleted = true;
     this.tombstones++;
-    if (e.base && !e.broken) this.live--;
+    if (e.base) this.live--;
   }
-  private markBroken(e: Entry): void {
-    if (e.broken) return;
-    e.broken = true;
-    if (e.base && !e.deleted) this.live--;
+
+  /**
+   * The entry's newest first appearance proved unreadable. The full parse (readFullState) skips
+   * such a line, so the next older first appearance is the message, at its own place in the order;
+   * if none is indexed yet, the scan finds it (or the id turns out not to exist).
+   */
+  private dropBase(e: Entry): void {
+    const at = this.order.indexOf(e);
+    if (at !== -1) this.order.splice(at, 1);
+    if (!e.deleted) this.live--;
+    e.base = undefined;
+    const older = e.older?.shift();
+    if (!older) return;
+    this.setBase(e, older);
+    // `order` is sorted by the offset of each entry's first appearance.
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.order[mid]!.base!.off < older.off) lo = mid + 1;
+      else hi = mid;
+    }
+    this.order.splice(lo, 0, e);
   }
 
   private entry(id: string): Entry {
     let e = this.entries.get(id);
-    if (!e) this.entries.set(id, (e = { id, ops: [], deleted: false, broken: false }));
+    if (!e) this.entries.set(id, (e = { id, ops: [], deleted: false }));
     return e;
   }
 
   /** Synchronous on purpose: a full index visits every line, and an await per line adds up. */
-  private indexLine(off: number, line: Buffer, batch: Entry[], bad: { off: number; line: Buffer; reason: string }[]): void {
-    const s = sniff(line);
+  private indexLine(off: number, line: Buffer, batch: Entry[], bad: { off: number; line: Buffer; reason: string }[], tokens: BlockTokens, base: number): void {
+    const s = sniff(line, tokens, base);
     if (s.kind === 'blank') return;
     this.recordCount++;
     const ref = { off, len: line.length };
@@ -274,17 +359,21 @@ export class ChatLog {
         return;
       case 'op': {
         const e = this.entry(s.id);
-        // A delete is final wherever it stands. Any other change older than the first appearance
-        // indexed so far is superseded by it (or is an orphan): the same rules as readFullState.
+        // A delete is final wherever it stands. Other changes apply only after the first
+        // appearance (materialize): the same rules as readFullState.
         if (s.op === 'delete') this.markDeleted(e);
-        else if (!e.base || off > e.base.off) e.ops.unshift({ ...ref, op: s.op });
+        else e.ops.unshift({ ...ref, op: s.op });
         return;
       }
       case 'message': {
         const e = this.entry(s.id);
         // Scanning backwards, the first appearance seen is the newest: a newer first appearance of
-        // an id (a hand-merged file) replaces the older one wholesale, which is then superseded.
-        if (e.base) return;
+        // an id (a hand-merged file) replaces the older one wholesale, which is then superseded,
+        // unless the newer one proves unreadable (dropBase).
+        if (e.base) {
+          (e.older ??= []).push(ref);
+          return;
+        }
         this.setBase(e, ref);
         batch.push(e);
       }
@@ -293,8 +382,9 @@ export class ChatLog {
 
   private async quarantine(off: number, bytes: Buffer, reason: string): Promise<void> {
     if (this.memo.quarantined.has(off)) return;
-    this.memo.quarantined.add(off);
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, off, bytes);
+    // Only once the copy is durable: a failed copy (disk full) is tried and reported again.
+    this.memo.quarantined.add(off);
     this.memo.warnings.push({ kind: 'quarantined_line', message: `line at byte ${off} could not be read (${reason}); a copy is in quarantine`, offset: off, quarantinePath });
   }
 
@@ -302,20 +392,25 @@ export class ChatLog {
     return this.read(ref.off, ref.len);
   }
 
-  /** Builds the current state of one message; null if its lines turn out to be unreadable. */
+  /**
+   * Builds the current state of one message; null if its first appearance turns out to be
+   * unreadable (it is then quarantined and dropped: the caller picks again).
+   */
   private async materialize(e: Entry): Promise<Message | null> {
     const cached = this.cache.get(e.id);
     if (cached) return cached;
-    if (!e.base || e.broken) return null;
-    const baseBytes = await this.readLine(e.base);
+    if (!e.base) return null;
+    const baseRef = e.base;
+    const baseBytes = await this.readLine(baseRef);
     const base = parseRecord(baseBytes.toString('utf8'));
     if (base.kind !== 'message' || base.rec.id !== e.id) {
-      this.markBroken(e);
-      await this.quarantine(e.base.off, baseBytes, base.kind === 'invalid' ? base.reason : 'not the expected message');
+      this.dropBase(e);
+      await this.quarantine(baseRef.off, baseBytes, base.kind === 'invalid' ? base.reason : 'not the expected message');
       return null;
     }
     const msg = toMessage(base.rec);
     for (const ref of e.ops) {
+      if (ref.off < baseRef.off) continue; // superseded by this first appearance, or an orphan
       const bytes = await this.readLine(ref);
       const rec = parseRecord(bytes.toString('utf8'));
       if (rec.kind === 'op' && rec.rec.id === e.id) {
@@ -358,7 +453,7 @@ export class ChatLog {
       let i = end - 1;
       for (; i >= 0 && picked.length <= limit; i--) {
         const e = this.order[i]!;
-        if (!e.deleted && !e.broken) picked.push(e);
+        if (!e.deleted) picked.push(e);
       }
       if (picked.length <= limit && !this.fullyIndexed) {
         const before = this.order.length;
@@ -384,17 +479,18 @@ export class ChatLog {
       await this.scanBackward(() => this.entries.get(id)?.base !== undefined);
       e = this.entries.get(id);
     }
-    if (!e?.base || e.broken || (e.deleted && !allowDeleted)) {
+    if (!e?.base || (e.deleted && !allowDeleted)) {
       throw new StoreError('NOT_FOUND', `message ${id} does not exist in chat ${this.chatId}`, { chatId: this.chatId, messageId: id });
     }
     return e;
   }
 
   async message(id: string): Promise<Message> {
-    const e = await this.locate(id);
-    const m = await this.materialize(e);
-    if (!m) throw new StoreError('CORRUPT', `message ${id} is unreadable; its line is in quarantine`, { chatId: this.chatId, messageId: id });
-    return structuredClone(m);
+    // An unreadable first appearance is dropped by materialize: look again (an older one, or NOT_FOUND).
+    for (;;) {
+      const m = await this.materialize(await this.locate(id));
+      if (m) return structuredClone(m);
+    }
   }
 
   /** Whether the id was ever used in this chat: ids of deleted messages count, they are never reused. */
@@ -409,34 +505,46 @@ export class ChatLog {
 
   // ---- writes: each is one fdatasync'd append ----
 
-  private async append(rec: object): Promise<Ref> {
+  private async append(rec: { timestamp: number }): Promise<Ref> {
     return (await this.appendLines([rec]))[0]!;
   }
 
   /** Several records in one write and one fdatasync: all of them land, or none is acknowledged. */
-  private async appendLines(recs: object[]): Promise<Ref[]> {
+  private async appendLines(recs: { timestamp: number }[]): Promise<Ref[]> {
     this.assertWritable();
     const texts = recs.map(serialize);
     const text = texts.join('');
     const buf = Buffer.from(this.endsWithNewline ? text : `\n${text}`);
     const prev = this.size;
+    let writing = false;
     try {
-      this.writer ??= await this.fs.open(this.path, 'a');
-      const { size } = await this.writer.stat();
-      if (size !== prev) throw new StoreError('CONFLICT', `chat ${this.chatId} was changed outside the app (expected ${prev} bytes, found ${size})`, { chatId: this.chatId });
+      await this.assertFileUnchanged();
+      if (!this.writer) {
+        const writer = await this.fs.open(this.path, 'a');
+        // The path could have been swapped between the stat and this open: check the handle too.
+        const st = await writer.stat({ bigint: true });
+        if (st.ino !== this.ino || st.dev !== this.dev) {
+          await writer.close();
+          await this.assertFileUnchanged();
+          this.stale = true;
+          throw new StoreError('CONFLICT', `chat ${this.chatId} was replaced outside the app; nothing was saved`, { chatId: this.chatId });
+        }
+        this.writer = writer;
+      }
+      writing = true;
       let done = 0;
       while (done < buf.length) done += (await this.writer.write(buf, done, buf.length - done)).bytesWritten;
       await this.writer.datasync();
     } catch (e) {
       // Leave no partial line behind: cut back to the last acknowledged byte.
-      if (!(e instanceof StoreError)) await this.writer?.truncate(prev).then(() => this.writer?.datasync()).catch(() => {});
+      if (writing) await this.writer?.truncate(prev).then(() => this.writer?.datasync()).catch(() => {});
       throw ioError(e, `saving to chat ${this.chatId}`);
     }
     let off = prev + (this.endsWithNewline ? 0 : 1);
     this.endsWithNewline = true;
-    this.size = prev + buf.length;
+    this.size = this.fileSize = prev + buf.length;
     this.recordCount += recs.length;
-    this.memo.lastWrite = this.now();
+    this.lastRecordTime = recs[recs.length - 1]!.timestamp;
     return texts.map((t) => {
       const len = Buffer.byteLength(t);
       const ref = { off, len: len - 1 };
@@ -452,24 +560,28 @@ export class ChatLog {
 
   /** Fresh ids only (the store checked): one write for the whole batch. */
   async appendMessages(msgs: Message[]): Promise<void> {
+    // Copy before writing: once the lines are durable, nothing may fail the call.
+    const copies = msgs.map((m) => structuredClone(m));
     const refs = await this.appendLines(msgs);
     msgs.forEach((msg, i) => {
-      const e = this.entry(msg.id); // a fresh id: never deleted, never broken (hasId refused used ids)
+      const e = this.entry(msg.id); // a fresh id: never deleted (hasId refused used ids)
       e.ops = []; // changes naming this id before it existed are orphans
+      delete e.older;
       this.setBase(e, refs[i]!);
       this.order.push(e);
-      this.remember(structuredClone(msg));
+      this.remember(copies[i]!);
     });
   }
 
   async appendChange(op: MessageOp, next: Message | null): Promise<void> {
     const e = await this.locate(op.id);
+    const copy = next && structuredClone(next); // before the write, as in appendMessage
     const ref = await this.append(op);
     e.ops.push({ ...ref, op: op.op });
     if (op.op === 'delete') {
       this.markDeleted(e);
       this.cache.delete(op.id);
-    } else if (next) this.remember(structuredClone(next));
+    } else if (copy) this.remember(copy);
   }
 
   async appendMeta(rec: { op: 'meta'; timestamp: number; title?: string; metadata?: Record<string, unknown> }): Promise<void> {
@@ -481,15 +593,19 @@ export class ChatLog {
 
   async stats(): Promise<{ messageCount: number; preview: string | null; updated: number; deadRatio: number }> {
     await this.scanBackward(() => false);
-    // The newest live message; one that proves unreadable now is marked broken and skipped.
+    // The newest live message; one that proves unreadable now is dropped (the order may change): look again.
     let last: Message | null = null;
-    for (let i = this.order.length - 1; i >= 0 && !last; i--) {
-      const e = this.order[i]!;
-      if (!e.deleted && !e.broken) last = await this.materialize(e);
+    while (!last) {
+      const e = this.order.findLast((x) => !x.deleted);
+      if (!e) break;
+      last = await this.materialize(e);
     }
     const messageCount = this.live;
     const tombstones = this.tombstones;
-    const updated = Math.max(this.header?.timestamp ?? 0, this.memo.lastWrite, last ? (last.edited ?? last.timestamp) : 0);
+    // All from what is on disk, so the chat list keeps its order across a restart: the header
+    // (with the time compaction folded in), the last record, and the newest message.
+    const header = this.header;
+    const updated = Math.max(header?.timestamp ?? 0, header?.updated ?? 0, this.lastRecordTime, last ? (last.edited ?? last.timestamp) : 0);
     // A compacted file keeps one line per live message and one tombstone per deleted id.
     const deadRatio = this.recordCount === 0 ? 0 : 1 - (messageCount + tombstones) / this.recordCount;
     return { messageCount, preview: last ? last.content.slice(0, PREVIEW_CHARS) : null, updated, deadRatio };

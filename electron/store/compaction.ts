@@ -24,6 +24,7 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
   const deleted = new Map<string, number>();
   const invalid: FullState['invalid'] = [];
   let records = 0;
+  let newest = header.updated ?? 0;
   let off = headerEnd + 1;
   while (off < buf.length) {
     nl = buf.indexOf(0x0a, off);
@@ -33,6 +34,7 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
     if (text.length > 0) {
       records++;
       const rec = parseRecord(text);
+      if (rec.kind !== 'invalid') newest = Math.max(newest, rec.rec.timestamp);
       if (rec.kind === 'message') {
         // A second first appearance (a hand-merged file) replaces the message and takes its place.
         byId.delete(rec.rec.id);
@@ -53,6 +55,8 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
     }
     off = end + 1;
   }
+  // The time of the newest change survives compaction in the header (the chat list sorts by it).
+  if (newest > header.timestamp) header.updated = newest;
   return { header, messages: [...byId.values()], deleted, invalid, records };
 }
 

@@ -93,12 +93,11 @@ export function applyOp(msg: Message, op: MessageOp): void {
 }
 
 /**
- * Cheap classification of a line we serialised ourselves, without JSON.parse: our writer
- * always puts `op` (changes) or `id` (messages) first. Anything else falls back to a full parse.
+ * Cheap classification of a line without JSON.parse, for the index scan. Anything the fast path
+ * cannot prove gets the full parse, so both agree on the kind, id and op that JSON.parse reads.
+ * Whether zod accepts a fast-classified line is checked when it is materialised: a line it
+ * rejects is then quarantined and skipped, as the full parse skips it.
  */
-const ID_PREFIX = Buffer.from('{"id":"');
-const OP_PREFIX = Buffer.from('{"op":"');
-
 export type Sniffed =
   | { kind: 'message'; id: string }
   | { kind: 'op'; op: MessageOp['op']; id: string }
@@ -106,30 +105,53 @@ export type Sniffed =
   | { kind: 'blank' }
   | { kind: 'invalid'; reason: string };
 
-const SIMPLE_ID = /^[A-Za-z0-9_.-]+$/;
+const ID_PREFIX = Buffer.from('{"id":"');
+const OP_PREFIX = Buffer.from('{"op":"');
+const ID_AFTER_OP = Buffer.from('","id":"');
+const ID_TOKEN = Buffer.from('"id"');
+const OP_TOKEN = Buffer.from('"op"');
+const UNICODE_ESCAPE = Buffer.from('\\u');
+const QUOTE = 0x22;
+/** Exactly MessageId's rule: a sniffed id is one zod accepts, and has no escapes to decode. */
+const PLAIN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const ID_MAX = 128;
+/** Deletes are rare and hide a message: they always get the full validation. */
+const FAST_OPS = new Set<string>(['edit', 'swipe_add', 'swipe_select']);
 
-const OP_KEY = Buffer.from('"op":');
-
-export function sniff(buf: Buffer): Sniffed {
-  if (buf.length === 0 || (buf.length === 1 && buf[0] === 0x0d)) return { kind: 'blank' };
-  // Inside a JSON string a quote is escaped, so a raw `"op":` can only be a key: such an
-  // id-first line (another tool's key order, or an op key in extra) gets the full parse.
-  if (buf.subarray(0, ID_PREFIX.length).equals(ID_PREFIX) && buf.indexOf(OP_KEY) === -1) {
-    const end = buf.indexOf(0x22, ID_PREFIX.length);
-    const id = end > 0 ? buf.toString('latin1', ID_PREFIX.length, end) : '';
-    if (SIMPLE_ID.test(id)) return { kind: 'message', id };
+/**
+ * Our writer puts `id` (messages) or `op` then `id` (changes) first. That prefix is what
+ * JSON.parse reads only if neither key occurs again: JSON.parse keeps the *last* duplicate key.
+ * A key can only be spelled `"id"`/`"op"` raw (inside a string every quote is escaped, so such a
+ * token is a string of its own) or with a `\u` escape (`"o\u0070"`): a line with either after
+ * the prefix, or with any `\u` at all, goes to the full parse.
+ */
+function sniffFast(buf: Buffer, block?: BlockTokens, base = 0): Sniffed | null {
+  if (block ? block.hasEscape(base, base + buf.length) : buf.indexOf(UNICODE_ESCAPE) !== -1) return null;
+  let idStart: number;
+  let op: string | undefined;
+  if (buf.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
+    idStart = ID_PREFIX.length;
   } else if (buf.subarray(0, OP_PREFIX.length).equals(OP_PREFIX)) {
-    const opEnd = buf.indexOf(0x22, OP_PREFIX.length);
-    const op = buf.toString('latin1', OP_PREFIX.length, opEnd);
-    const idKey = '","id":"';
-    if (op !== 'meta' && buf.toString('latin1', opEnd, opEnd + idKey.length) === idKey) {
-      const idStart = opEnd + idKey.length;
-      const id = buf.toString('latin1', idStart, buf.indexOf(0x22, idStart));
-      // Deletes are rare and hide a message: they always get the full validation below.
-      if ((op === 'edit' || op === 'swipe_add' || op === 'swipe_select') && SIMPLE_ID.test(id)) return { kind: 'op', op, id };
-    }
+    const opEnd = buf.indexOf(QUOTE, OP_PREFIX.length);
+    if (opEnd === -1) return null;
+    op = buf.toString('latin1', OP_PREFIX.length, opEnd);
+    if (!FAST_OPS.has(op) || !buf.subarray(opEnd, opEnd + ID_AFTER_OP.length).equals(ID_AFTER_OP)) return null;
+    idStart = opEnd + ID_AFTER_OP.length;
+  } else {
+    return null;
   }
-  const parsed = parseRecord(buf.toString('utf8'));
+  const idEnd = buf.indexOf(QUOTE, idStart);
+  if (idEnd === -1) return null;
+  const id = buf.toString('latin1', idStart, idEnd);
+  if (id.length > ID_MAX || !PLAIN_ID.test(id) || (buf[idEnd + 1] !== 0x2c && buf[idEnd + 1] !== 0x7d)) return null; // `,` or `}` next
+  // No second id or op key: a message line must have no op at all, a change no second one.
+  if (buf.indexOf(ID_TOKEN, idEnd + 1) !== -1) return null;
+  if (block ? block.hasOpToken(base + idEnd + 1, base + buf.length) : buf.indexOf(OP_TOKEN, idEnd + 1) !== -1) return null;
+  return op === undefined ? { kind: 'message', id } : { kind: 'op', op: op as MessageOp['op'], id };
+}
+
+/** Kind, id and op of a line as the full parse (JSON.parse + zod) decides them. */
+export function classify(parsed: ParsedRecord): Exclude<Sniffed, { kind: 'blank' }> {
   switch (parsed.kind) {
     case 'message':
       return { kind: 'message', id: parsed.rec.id };
@@ -140,4 +162,56 @@ export function sniff(buf: Buffer): Sniffed {
     case 'invalid':
       return parsed;
   }
+}
+
+/**
+ * Where a block of lines holds `\u` escapes and `"op"` tokens: both are rare in a chat file, so
+ * finding them once per block instead of once per line keeps the index scan cheap.
+ */
+export class BlockTokens {
+  private readonly escapes: number[];
+  private readonly opTokens: number[];
+
+  private constructor(escapes: number[], opTokens: number[]) {
+    this.escapes = escapes;
+    this.opTokens = opTokens;
+  }
+
+  static find(block: Buffer): BlockTokens {
+    const all = (needle: Buffer) => {
+      const at: number[] = [];
+      for (let i = block.indexOf(needle); i !== -1; i = block.indexOf(needle, i + 1)) at.push(i);
+      return at;
+    };
+    return new BlockTokens(all(UNICODE_ESCAPE), all(OP_TOKEN));
+  }
+
+  hasEscape(from: number, to: number): boolean {
+    return anyWithin(this.escapes, from, to);
+  }
+
+  hasOpToken(from: number, to: number): boolean {
+    return anyWithin(this.opTokens, from, to);
+  }
+}
+
+/** Whether the sorted positions hold one in [from, to): a binary search. */
+function anyWithin(sorted: number[], from: number, to: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo]! < to;
+}
+
+/**
+ * Kind, id and op of one line. `block` and `base`: the block the line was cut from (with its
+ * tokens found by BlockTokens.find) and where the line starts in it; the answer is the same.
+ */
+export function sniff(buf: Buffer, block?: BlockTokens, base = 0): Sniffed {
+  if (buf.length === 0 || (buf.length === 1 && buf[0] === 0x0d)) return { kind: 'blank' };
+  return sniffFast(buf, block, base) ?? classify(parseRecord(buf.toString('utf8')));
 }

@@ -178,7 +178,12 @@ class FileChatStore implements ChatStore {
 
   // ---- plumbing ----
 
-  private onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs a task on a chat's queue. A read (`revalidate`) first checks that the open log still
+   * matches the file at the path, so a file replaced or changed outside the app is re-read rather
+   * than served from memory; a write checks the same itself, and refuses (ChatLog.append).
+   */
+  private onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>, revalidate = false): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
     let id: string;
     try {
@@ -187,12 +192,16 @@ class FileChatStore implements ChatStore {
       return Promise.reject(e);
     }
     return this.queue.run(id, async () => {
-      const log = await this.log(id);
+      const log = await this.log(id, revalidate);
       try {
         return await task(log, id);
       } catch (e) {
         // After a failed write the file may hold bytes we did not account for: re-read it next time.
-        if (!(e instanceof StoreError) || ['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code)) await this.forget(id);
+        if (log.stale || !(e instanceof StoreError) || ['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code)) await this.forget(id);
+        if (log.stale) {
+          this.memos.get(id)?.quarantined.clear(); // offsets may now name other lines
+          await this.dropIfGone(id);
+        }
         throw ioError(e, `chat ${id}`);
       } finally {
         await this.evictIdleLogs(id);
@@ -200,18 +209,49 @@ class FileChatStore implements ChatStore {
     });
   }
 
-  private async log(chatId: string): Promise<ChatLog> {
+  /** A chat whose file was deleted outside the app leaves the store's list of chats. */
+  private async dropIfGone(chatId: string): Promise<boolean> {
+    const loc = this.chats.get(chatId);
+    if (!loc) return true;
+    const gone = await this.fs.stat(loc.path).then(
+      () => false,
+      (e: unknown) => errnoOf(e) === 'ENOENT',
+    );
+    if (gone) {
+      await this.forget(chatId);
+      this.chats.delete(chatId);
+      this.memos.delete(chatId);
+    }
+    return gone;
+  }
+
+  private async log(chatId: string, revalidate = false): Promise<ChatLog> {
     const open = this.logs.get(chatId);
     if (open) {
-      this.logs.delete(chatId); // re-insert: Map order is the LRU order
-      this.logs.set(chatId, open);
-      return open;
+      const state = revalidate ? await open.pathState() : 'same';
+      if (state === 'same') {
+        this.logs.delete(chatId); // re-insert: Map order is the LRU order
+        this.logs.set(chatId, open);
+        return open;
+      }
+      // Changed outside the app: drop what memory holds and read the file anew.
+      await this.forget(chatId);
+      this.memos.get(chatId)?.quarantined.clear(); // offsets may now name other lines
+      if (state === 'gone' && (await this.dropIfGone(chatId))) {
+        throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
+      }
     }
     const loc = this.chats.get(chatId);
     if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
     let memo = this.memos.get(chatId);
     if (!memo) this.memos.set(chatId, (memo = newChatMemo()));
-    const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo, this.now);
+    const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo).catch(async (e: unknown) => {
+      // Deleted outside the app while no log was open: not an unreadable chat, a missing one.
+      if (e instanceof StoreError && e.details?.errno === 'ENOENT' && (await this.dropIfGone(chatId))) {
+        throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
+      }
+      throw e;
+    });
     this.logs.set(chatId, log);
     return log;
   }
@@ -276,7 +316,7 @@ class FileChatStore implements ChatStore {
     const out: ChatSummary[] = [];
     for (const chatId of ids) {
       // A chat that cannot even be opened (EACCES, EIO) is still listed, never hidden.
-      const summary = await this.onChat(chatId, (log) => this.summarize(log)).catch((e) => this.unreadableSummary(chatId, e));
+      const summary = await this.onChat(chatId, (log) => this.summarize(log), true).catch((e) => this.unreadableSummary(chatId, e));
       if (summary) out.push(summary); // null: deleted while we listed
     }
     return out.sort((a, b) => b.updated - a.updated);
@@ -290,7 +330,7 @@ class FileChatStore implements ChatStore {
   }
 
   async getChat(chatId: string): Promise<ChatSummary> {
-    return this.onChat(chatId, (log) => this.summarize(log));
+    return this.onChat(chatId, (log) => this.summarize(log), true);
   }
 
   async loadChat(chatId: string, options: LoadOptions = {}): Promise<ChatPage> {
@@ -303,7 +343,7 @@ class FileChatStore implements ChatStore {
       const warnings = log.warnings.map((w) => (w.quarantinePath ? { ...w, quarantinePath: relative(this.dataDir, w.quarantinePath) } : { ...w }));
       for (const m of messages) this.live.present(log.chatId, m);
       return { header: structuredClone(header), messages, hasMore, readOnly: log.status !== 'ok', warnings };
-    });
+    }, true);
   }
 
   async renameChat(chatId: string, title: string): Promise<ChatSummary> {
@@ -320,7 +360,12 @@ class FileChatStore implements ChatStore {
       const target = join(trash, `${id}.${this.now()}.jsonl`);
       await this.forget(id);
       await mkdirDurable(trash, { fs: this.fs });
-      await this.fs.rename(log.path, target);
+      try {
+        await this.fs.rename(log.path, target);
+      } catch (e) {
+        if (errnoOf(e) !== 'ENOENT' || !(await this.dropIfGone(id))) throw e;
+        throw new StoreError('NOT_FOUND', `chat ${id} was already deleted outside the app`, { chatId: id });
+      }
       // The new entry first: a power cut between the two fsyncs leaves the chat in both places, never in neither.
       await fsyncDir(trash);
       await fsyncDir(this.layout.characterDir(log.characterId));
