@@ -245,7 +245,12 @@ describe('drafts', () => {
     const a = await chatWithUser(ok);
     await ok('setDraft', { chatId: a.chatId, text: 'typed' });
     await ok('appendMessage', { chatId: a.chatId, message: { role: 'user', content: 'sent' } });
-    await sleep(20);
-    expect(JSON.parse(await readFile(`${dataDir}/app/drafts.json`, 'utf8')).drafts).toEqual({ [a.chatId]: 'typed' });
+    // The flush runs beside the answer; the interval is a minute, so only the flush can write it.
+    let drafts: unknown;
+    for (let i = 0; i < 100 && drafts === undefined; i++) {
+      drafts = await readFile(`${dataDir}/app/drafts.json`, 'utf8').then((t) => JSON.parse(t).drafts, () => undefined);
+      if (drafts === undefined) await sleep(20);
+    }
+    expect(drafts).toEqual({ [a.chatId]: 'typed' });
   });
 });
