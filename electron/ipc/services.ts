@@ -12,6 +12,8 @@ import { createBinding, type Binding, type BindingLimits } from './binding.ts';
 import { createDebouncer, type Clock, type Debouncer } from '../autosave/debouncer.ts';
 import { openDrafts } from '../drafts/drafts.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
+import type { LoadCard } from '../generation/prompt/card.ts';
+import { interimCardLoader } from '../generation/prompt/interim-cards.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
@@ -42,6 +44,8 @@ export function createServices<S>(opts: {
   autosaveIntervalMs?: () => number;
   /** Injected time for tests. */
   clock?: Clock;
+  /** A character's card for prompts and greetings; today a stop-gap over the {id, name} registry. */
+  loadCard?: LoadCard;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -59,8 +63,10 @@ export function createServices<S>(opts: {
     },
   });
   const drafts = openDrafts(dataDir, autosave);
-  const generation = createGenerationManager({ store, settings, emit, autosave, ...(opts.provider ? { provider: opts.provider } : {}) });
-  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit, autosave, drafts }, opts.isTrustedSender, opts.bindingLimits);
+  // INTEGRATION: replace the stop-gap with the card registry's accessor (engineer "cards").
+  const loadCard = opts.loadCard ?? interimCardLoader(characters, dataDir);
+  const generation = createGenerationManager({ store, settings, emit, autosave, loadCard, ...(opts.provider ? { provider: opts.provider } : {}) });
+  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard }, opts.isTrustedSender, opts.bindingLimits);
   let closing: Promise<void> | undefined;
   return {
     binding,
