@@ -4,17 +4,7 @@
 import { useEffect, useState } from 'react';
 import type { CardsharkApi, ConnectionTestOut, GenerationSettingsOut } from '../../shared/ipc-contract.ts';
 import { pushNotice } from '../notices.ts';
-
-/** Stop sequences as text: one per line, `\n` for a newline inside one (e.g. `\nAnn:`). */
-export function stopsToText(stops: readonly string[]): string {
-  return stops.map((s) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')).join('\n');
-}
-export function textToStops(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => line.replace(/\\(\\|n)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\')));
-}
+import { stopsToText, textToStops } from './stop-sequences.ts';
 
 export function Settings({ api }: { api: CardsharkApi }) {
   const [s, setS] = useState<GenerationSettingsOut | null>(null);

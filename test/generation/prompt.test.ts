@@ -189,3 +189,13 @@ describe('card JSON', () => {
     expect(promptCardFromJson('nope', 'fb')).toBeUndefined();
   });
 });
+
+describe('stop sequences in the settings panel', () => {
+  it('round-trip through the one-per-line text, with \\n for a line break', async () => {
+    const { stopsToText, textToStops } = await import('../../renderer/components/stop-sequences.ts');
+    const stops = ['\nAnn:', '</s>', 'a\\nb'];
+    expect(stopsToText(stops)).toBe('\\nAnn:\n</s>\na\\\\nb');
+    expect(textToStops(stopsToText(stops))).toEqual(stops);
+    expect(textToStops('\n\nEND\n')).toEqual(['END']);
+  });
+});
