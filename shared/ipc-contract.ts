@@ -67,6 +67,18 @@ export const Character = z.object({ id: CharacterId, name: CharacterName, create
 export type Character = z.infer<typeof Character>;
 
 export const ProviderKind = z.enum(['demo', 'openai']);
+
+/** Ranges of the prompt and sampler settings: the settings file is held to them too. */
+export const PersonaName = z.string().trim().min(1).max(100);
+export const PersonaDescription = z.string().max(20_000);
+export const MainPrompt = z.string().max(20_000);
+export const Temperature = z.number().min(0).max(5);
+export const TopP = z.number().min(0).max(1);
+export const MaxTokens = z.number().int().min(1).max(32_768);
+export const StopSequences = z.array(z.string().min(1).max(200)).max(16);
+/** The model's context window in tokens: the prompt gets this minus the reply's max tokens. */
+export const ContextTokens = z.number().int().min(512).max(1_048_576);
+
 /** What the renderer may see of the generation settings: never the API key itself. */
 export const GenerationSettingsOut = z.object({
   provider: ProviderKind,
@@ -75,6 +87,14 @@ export const GenerationSettingsOut = z.object({
   hasApiKey: z.boolean(),
   /** Demo generator pace, milliseconds between chunks. */
   paceMs: z.number(),
+  personaName: z.string(),
+  personaDescription: z.string(),
+  mainPrompt: z.string(),
+  temperature: z.number(),
+  topP: z.number(),
+  maxTokens: z.number(),
+  stopSequences: z.array(z.string()),
+  contextTokens: z.number(),
 });
 export type GenerationSettingsOut = z.infer<typeof GenerationSettingsOut>;
 
@@ -85,8 +105,29 @@ export const GenerationSettingsPatch = z.strictObject({
   /** Write-only. An empty string clears the key. */
   apiKey: z.string().max(1_000).optional(),
   paceMs: z.number().int().min(0).max(10_000).optional(),
+  personaName: PersonaName.optional(),
+  personaDescription: PersonaDescription.optional(),
+  mainPrompt: MainPrompt.optional(),
+  temperature: Temperature.optional(),
+  topP: TopP.optional(),
+  maxTokens: MaxTokens.optional(),
+  stopSequences: StopSequences.optional(),
+  contextTokens: ContextTokens.optional(),
 });
 export type GenerationSettingsPatch = z.infer<typeof GenerationSettingsPatch>;
+
+/**
+ * "Test connection": one small request to the saved endpoint. `message` is ours (status and the
+ * parsed error.message at most), never the raw body.
+ */
+export const ConnectionTestOut = z.object({
+  ok: z.boolean(),
+  status: z.number().int().optional(),
+  message: z.string().max(500),
+  /** Model ids the server lists (first 50), when it answered GET /models. */
+  models: z.array(z.string().max(200)).max(50).optional(),
+});
+export type ConnectionTestOut = z.infer<typeof ConnectionTestOut>;
 
 /** App settings besides generation; the ranges are the contract, main validates its file with them too. */
 export const AutosaveIntervalMs = z.number().int().min(100).max(60_000);
@@ -165,6 +206,8 @@ export const CHANNELS = {
   setDraft: channel(z.strictObject({ chatId: ChatId, text: DraftText, flush: z.boolean().optional() }), Ok),
   getGenerationSettings: channel(Empty, GenerationSettingsOut),
   setGenerationSettings: channel(GenerationSettingsPatch, GenerationSettingsOut),
+  /** A small request (GET <base>/models) to the saved endpoint, under the same URL policy as generation. */
+  testConnection: channel(Empty, ConnectionTestOut),
   getAppSettings: channel(Empty, AppSettingsOut),
   setAppSettings: channel(AppSettingsPatch, AppSettingsOut),
 } as const;

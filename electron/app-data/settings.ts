@@ -2,7 +2,20 @@
 // They live in the app settings file (electron/settings/: <dataDir>/app/config.json,
 // mode 0600 on POSIX; a keychain is out of scope).
 import { z } from 'zod';
-import { ProviderKind, type GenerationSettingsOut, type GenerationSettingsPatch } from '../../shared/ipc-contract.ts';
+import {
+  ContextTokens,
+  MainPrompt,
+  MaxTokens,
+  PersonaDescription,
+  PersonaName,
+  ProviderKind,
+  StopSequences,
+  Temperature,
+  TopP,
+  type GenerationSettingsOut,
+  type GenerationSettingsPatch,
+} from '../../shared/ipc-contract.ts';
+import { DEFAULT_MAIN_PROMPT } from '../generation/prompt/builder.ts';
 import { assertBaseUrl } from '../generation/url-policy.ts';
 
 export const GenerationSettings = z.object({
@@ -11,6 +24,18 @@ export const GenerationSettings = z.object({
   model: z.string(),
   apiKey: z.string(),
   paceMs: z.number().int().min(0),
+  /** The user persona: `{{user}}` in cards and prompts, and a description sent with the card. */
+  personaName: PersonaName,
+  personaDescription: PersonaDescription,
+  /** The system prompt when a card has none (a card's own may include it as `{{original}}`). */
+  mainPrompt: MainPrompt,
+  /** Samplers, sent with every OpenAI-compatible request. */
+  temperature: Temperature,
+  topP: TopP,
+  maxTokens: MaxTokens,
+  stopSequences: StopSequences,
+  /** The model's context window (tokens, estimated): the history is trimmed to fit it. */
+  contextTokens: ContextTokens,
 });
 export type GenerationSettings = z.infer<typeof GenerationSettings>;
 
@@ -20,6 +45,14 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   model: '',
   apiKey: '',
   paceMs: 30,
+  personaName: 'User',
+  personaDescription: '',
+  mainPrompt: DEFAULT_MAIN_PROMPT,
+  temperature: 0.8,
+  topP: 0.95,
+  maxTokens: 300,
+  stopSequences: [],
+  contextTokens: 8192,
 };
 
 export interface SettingsStore {
@@ -36,7 +69,22 @@ function originOf(url: string): string {
 }
 
 export function publicSettings(s: GenerationSettings): GenerationSettingsOut {
-  return { provider: s.provider, baseUrl: s.baseUrl, model: s.model, hasApiKey: s.apiKey.length > 0, paceMs: s.paceMs };
+  // Field by field: the source object holds more (the whole settings file, the key).
+  return {
+    provider: s.provider,
+    baseUrl: s.baseUrl,
+    model: s.model,
+    hasApiKey: s.apiKey.length > 0,
+    paceMs: s.paceMs,
+    personaName: s.personaName,
+    personaDescription: s.personaDescription,
+    mainPrompt: s.mainPrompt,
+    temperature: s.temperature,
+    topP: s.topP,
+    maxTokens: s.maxTokens,
+    stopSequences: [...s.stopSequences],
+    contextTokens: s.contextTokens,
+  };
 }
 
 /** The generation part of the app settings, as the generation manager and the binding see it. */

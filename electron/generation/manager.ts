@@ -11,7 +11,10 @@ import type { SettingsStore } from '../app-data/settings.ts';
 import { createDebouncer, type Debouncer } from '../autosave/debouncer.ts';
 import { demoProvider } from './demo.ts';
 import { openAiProvider } from './openai.ts';
-import type { PromptMessage, Provider } from './provider.ts';
+import type { PromptMessage, Provider, Sampling } from './provider.ts';
+import type { LoadCard, PromptCard } from './prompt/card.ts';
+import { buildPrompt, historyBudget } from './prompt/builder.ts';
+import { extendHistory } from './prompt/history.ts';
 import { ReplyWriter, type FinalStatus } from './reply-writer.ts';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -45,6 +48,8 @@ export function createGenerationManager(deps: {
   provider?: Provider;
   /** The shared deferred-write mechanism; a private one (default interval) when absent. */
   autosave?: Debouncer;
+  /** The chat's character card (by the chat summary's characterId); a card with just a name when absent. */
+  loadCard?: LoadCard;
 }): GenerationManager {
   const autosave = deps.autosave ?? createDebouncer();
   const running = new Map<string, Running>();
@@ -93,7 +98,14 @@ export function createGenerationManager(deps: {
         history = history.slice(0, idx + 1);
       }
     }
-    const prompt: PromptMessage[] = history.map((m) => ({ role: m.role, content: m.content }));
+    // The card, the persona and the newest history that fits the context budget.
+    const settings = await deps.settings.get();
+    const card = await cardOf(chatId);
+    const continuing = req.mode === 'continue';
+    const budget = historyBudget({ card, settings, continuing });
+    history = await extendHistory(deps.store, chatId, { history, hasMore: page.hasMore, oldestId: page.messages[0]?.id }, budget);
+    const prompt: PromptMessage[] = buildPrompt({ card, settings, history, continuing }).messages;
+    const sampling: Sampling = { temperature: settings.temperature, topP: settings.topP, maxTokens: settings.maxTokens, stop: settings.stopSequences };
     const provider = await pickProvider();
     if (closed) throw new StoreError('CLOSED', 'the app is quitting; no new replies are started');
 
@@ -104,14 +116,19 @@ export function createGenerationManager(deps: {
     const entry: Running = { info, controller, done: Promise.resolve() };
     running.set(streamId, entry);
     deps.emit('stream:start', { streamId, chatId, mode: req.mode, messageId, text: prefix });
-    entry.done = run(entry, provider, { messages: prompt, variant, prefix }).finally(() => {
+    entry.done = run(entry, provider, { messages: prompt, variant, prefix, sampling }).finally(() => {
       running.delete(streamId);
       reserved.delete(chatId);
     });
     return { streamId };
   }
 
-  async function run(entry: Running, provider: Provider, ctx: { messages: PromptMessage[]; variant: number; prefix: string }) {
+  async function cardOf(chatId: string): Promise<PromptCard> {
+    const { characterId } = await deps.store.getChat(chatId);
+    return (await deps.loadCard?.(characterId)) ?? { name: 'Character' };
+  }
+
+  async function run(entry: Running, provider: Provider, ctx: { messages: PromptMessage[]; variant: number; prefix: string; sampling: Sampling }) {
     const { streamId, chatId, mode, messageId } = entry.info;
     const signal = entry.controller.signal;
     const writer = new ReplyWriter(deps.store, chatId, { mode, messageId });
@@ -121,7 +138,7 @@ export function createGenerationManager(deps: {
     let finished = false; // the provider ended on its own: a Stop pressed just then changes nothing
     let first = true;
     try {
-      for await (const delta of provider({ messages: ctx.messages, signal, variant: ctx.variant, ...(ctx.prefix ? { prefix: ctx.prefix } : {}) })) {
+      for await (const delta of provider({ messages: ctx.messages, signal, variant: ctx.variant, sampling: ctx.sampling, ...(ctx.prefix ? { prefix: ctx.prefix } : {}) })) {
         if (!delta) continue;
         entry.info.text += delta;
         writer.add(delta);

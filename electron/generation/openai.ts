@@ -1,7 +1,7 @@
 // An OpenAI-compatible streaming chat-completions client (KoboldCPP, llama.cpp
 // server, Ollama, OpenAI). Runs in main: the key never reaches the renderer, no CORS.
 import { StoreError } from '../../shared/errors.ts';
-import type { Provider } from './provider.ts';
+import type { GenerateContext, Provider } from './provider.ts';
 import { checkRequestUrl, type LookupAll } from './url-policy.ts';
 
 export interface OpenAiOptions {
@@ -30,7 +30,7 @@ export function openAiProvider(opts: OpenAiOptions): Provider {
       res = await doFetch(url, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ model: opts.model || undefined, messages: ctx.messages, stream: true }),
+        body: JSON.stringify(requestBody(opts.model, ctx)),
         signal: ctx.signal,
         // A redirect could take the key and the prompt to another server: none are followed.
         redirect: 'manual',
@@ -53,6 +53,20 @@ export function openAiProvider(opts: OpenAiOptions): Provider {
     }
     yield* parseSse(res.body, ctx.signal);
   };
+}
+
+/** The chat-completions body: model, messages, stream, and the samplers when given. */
+export function requestBody(model: string, ctx: Pick<GenerateContext, 'messages' | 'sampling'>): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: model || undefined, messages: ctx.messages, stream: true };
+  const s = ctx.sampling;
+  if (s) {
+    body.temperature = s.temperature;
+    body.top_p = s.topP;
+    body.max_tokens = s.maxTokens;
+    // An empty list is left out: some servers refuse `stop: []`.
+    if (s.stop.length) body.stop = s.stop;
+  }
+  return body;
 }
 
 /** `{"error": {"message": "…"}}` (OpenAI, llama.cpp) or `{"error": "…"}` (Ollama): capped, control characters stripped. */

@@ -4,6 +4,14 @@ export interface PromptMessage {
   content: string;
 }
 
+/** Sampler settings, sent to OpenAI-compatible endpoints (the demo ignores them). */
+export interface Sampling {
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  stop: string[];
+}
+
 export interface GenerateContext {
   messages: PromptMessage[];
   /** Aborts the stream; the provider stops yielding soon after. */
@@ -12,6 +20,7 @@ export interface GenerateContext {
   variant: number;
   /** Continuing a reply: the text it already has (the last prompt message is that reply). */
   prefix?: string;
+  sampling?: Sampling;
 }
 
 export type Provider = (ctx: GenerateContext) => AsyncIterable<string>;

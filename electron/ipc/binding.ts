@@ -12,6 +12,9 @@ import type { AppSettingsStore } from '../settings/settings.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
 import type { Debouncer } from '../autosave/debouncer.ts';
 import type { Drafts } from '../drafts/drafts.ts';
+import type { LoadCard } from '../generation/prompt/card.ts';
+import { createChatWithGreeting, greetingMessage } from '../generation/prompt/greeting.ts';
+import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
 
 export interface BindingDeps {
   store: ChatStore;
@@ -23,6 +26,10 @@ export interface BindingDeps {
   emit: Emit;
   autosave: Debouncer;
   drafts: Drafts;
+  /** A character's card: a new chat opens with its greeting. */
+  loadCard: LoadCard;
+  /** Injectable for tests (lookup, fetch); the real network otherwise. */
+  connectionTest?: ConnectionTestOptions;
 }
 
 type Handlers = {
@@ -81,7 +88,11 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     async createChat(input) {
       await requireCharacter(input.characterId);
-      const summary = await d.store.createChat(input);
+      const greeting = async () => greetingMessage(await d.loadCard(input.characterId), (await d.settings.get()).personaName);
+      const summary = await createChatWithGreeting(d.store, input, greeting, (e) => {
+        console.error('the greeting was not stored:', e);
+        d.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The chat was created, but its greeting could not be stored: ${toErrorInfo(e).message}` });
+      });
       d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary });
       return summary;
     },
@@ -158,6 +169,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     getGenerationSettings: async () => publicSettings(await d.settings.get()),
     setGenerationSettings: async (patch) => publicSettings(await d.settings.update(patch)),
+    testConnection: async () => testConnection(await d.settings.get(), d.connectionTest),
     getAppSettings: async () => appSettingsOut(d.appSettings),
     setAppSettings: async (patch) => {
       d.appSettings.update(patch);

@@ -12,6 +12,9 @@ import { createBinding, type Binding, type BindingLimits } from './binding.ts';
 import { createDebouncer, type Clock, type Debouncer } from '../autosave/debouncer.ts';
 import { openDrafts } from '../drafts/drafts.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
+import type { LoadCard } from '../generation/prompt/card.ts';
+import { interimCardLoader } from '../generation/prompt/interim-cards.ts';
+import type { ConnectionTestOptions } from '../generation/connection-test.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
@@ -42,6 +45,10 @@ export function createServices<S>(opts: {
   autosaveIntervalMs?: () => number;
   /** Injected time for tests. */
   clock?: Clock;
+  /** A character's card for prompts and greetings; today a stop-gap over the {id, name} registry. */
+  loadCard?: LoadCard;
+  /** "Test connection" without the network (tests, the fuzzer): its fetch and DNS lookup. */
+  connectionTest?: ConnectionTestOptions;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -59,8 +66,10 @@ export function createServices<S>(opts: {
     },
   });
   const drafts = openDrafts(dataDir, autosave);
-  const generation = createGenerationManager({ store, settings, emit, autosave, ...(opts.provider ? { provider: opts.provider } : {}) });
-  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit, autosave, drafts }, opts.isTrustedSender, opts.bindingLimits);
+  // INTEGRATION: replace the stop-gap with the card registry's accessor (engineer "cards").
+  const loadCard = opts.loadCard ?? interimCardLoader(characters, dataDir);
+  const generation = createGenerationManager({ store, settings, emit, autosave, loadCard, ...(opts.provider ? { provider: opts.provider } : {}) });
+  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   let closing: Promise<void> | undefined;
   return {
     binding,

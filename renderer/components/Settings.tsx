@@ -1,25 +1,43 @@
-// Generation settings. The API key is write-only: main never sends it back.
+// Generation settings: provider, endpoint, persona, prompt, samplers and context budget.
+// The API key is write-only: main never sends it back. "Test connection" asks main to make one
+// small request to the saved endpoint and shows what main reports (never a raw body).
 import { useEffect, useState } from 'react';
-import type { CardsharkApi, GenerationSettingsOut } from '../../shared/ipc-contract.ts';
+import type { CardsharkApi, ConnectionTestOut, GenerationSettingsOut } from '../../shared/ipc-contract.ts';
 import { pushNotice } from '../notices.ts';
+import { stopsToText, textToStops } from './stop-sequences.ts';
 
 export function Settings({ api }: { api: CardsharkApi }) {
   const [s, setS] = useState<GenerationSettingsOut | null>(null);
   const [apiKey, setApiKey] = useState('');
+  const [stops, setStops] = useState('');
+  const [test, setTest] = useState<ConnectionTestOut | 'testing' | null>(null);
   useEffect(() => {
-    void api.getGenerationSettings({}).then((r) => r.ok && setS(r.data));
+    void api.getGenerationSettings({}).then((r) => {
+      if (!r.ok) return;
+      setS(r.data);
+      setStops(stopsToText(r.data.stopSequences));
+    });
   }, [api]);
   if (!s) return null;
+  const num = (key: 'temperature' | 'topP' | 'maxTokens' | 'contextTokens', label: string, min: number, max: number, step: number) => (
+    <label>
+      {label}
+      <input type="number" min={min} max={max} step={step} value={s[key]} onChange={(e) => setS({ ...s, [key]: Number(e.target.value) })} />
+    </label>
+  );
   return (
     <details className="panel settings">
       <summary>Generation settings</summary>
       <form
         onSubmit={async (e) => {
           e.preventDefault();
-          const r = await api.setGenerationSettings({ provider: s.provider, baseUrl: s.baseUrl, model: s.model, paceMs: s.paceMs, ...(apiKey ? { apiKey } : {}) });
+          const { hasApiKey: _h, ...rest } = s;
+          const r = await api.setGenerationSettings({ ...rest, stopSequences: textToStops(stops), ...(apiKey ? { apiKey } : {}) });
           if (r.ok) {
             setS(r.data);
+            setStops(stopsToText(r.data.stopSequences));
             setApiKey('');
+            setTest(null);
             pushNotice({ level: 'info', message: 'Settings saved' });
           } else pushNotice({ level: 'error', code: r.error.code, message: r.error.message });
         }}
@@ -52,7 +70,51 @@ export function Settings({ api }: { api: CardsharkApi }) {
             <input type="number" min={0} max={10000} value={s.paceMs} onChange={(e) => setS({ ...s, paceMs: Number(e.target.value) })} />
           </label>
         )}
+        <fieldset>
+          <legend>Persona</legend>
+          <label>
+            Your name
+            <input value={s.personaName} maxLength={100} onChange={(e) => setS({ ...s, personaName: e.target.value })} />
+          </label>
+          <label>
+            Your description
+            <textarea value={s.personaDescription} rows={3} onChange={(e) => setS({ ...s, personaDescription: e.target.value })} />
+          </label>
+        </fieldset>
+        <fieldset>
+          <legend>Prompt and samplers</legend>
+          <label>
+            Main prompt
+            <textarea value={s.mainPrompt} rows={3} onChange={(e) => setS({ ...s, mainPrompt: e.target.value })} />
+            <small>used when a card has no system prompt; a card&apos;s may include it as {'{{original}}'}</small>
+          </label>
+          {num('contextTokens', 'Context size (tokens)', 512, 1_048_576, 1)}
+          {num('maxTokens', 'Max reply tokens', 1, 32_768, 1)}
+          {num('temperature', 'Temperature', 0, 5, 0.05)}
+          {num('topP', 'Top-p', 0, 1, 0.01)}
+          <label>
+            Stop sequences
+            <textarea value={stops} rows={2} onChange={(e) => setStops(e.target.value)} />
+            <small>one per line; \n for a line break</small>
+          </label>
+        </fieldset>
         <button type="submit">Save settings</button>
+        <button
+          type="button"
+          disabled={test === 'testing'}
+          onClick={async () => {
+            setTest('testing');
+            const r = await api.testConnection({});
+            setTest(r.ok ? r.data : { ok: false, message: `[${r.error.code}] ${r.error.message}` });
+          }}
+        >
+          Test connection
+        </button>
+        {test && (
+          <output data-testid="connection-result" data-ok={test === 'testing' ? undefined : String(test.ok)}>
+            {test === 'testing' ? 'Testing the saved settings…' : `${test.ok ? 'OK' : 'Failed'}: ${test.message}`}
+          </output>
+        )}
       </form>
     </details>
   );

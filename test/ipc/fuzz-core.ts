@@ -39,7 +39,8 @@ const KEYS: Record<string, string[]> = {
   generate: ['mode', 'chatId', 'messageId'],
   stopGeneration: ['streamId'],
   getGenerationSettings: [],
-  setGenerationSettings: ['provider', 'baseUrl', 'model', 'apiKey', 'paceMs'],
+  setGenerationSettings: ['provider', 'baseUrl', 'model', 'apiKey', 'paceMs', 'personaName', 'personaDescription', 'mainPrompt', 'temperature', 'topP', 'maxTokens', 'stopSequences', 'contextTokens'],
+  testConnection: [],
 };
 
 /** Payloads for one channel: mostly well-shaped with real ids, mixed with hostile values. */
@@ -99,6 +100,14 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
     model: mostly(fc.string({ maxLength: 20 })),
     apiKey: mostly(fc.string({ maxLength: 20 })),
     paceMs: mostly(fc.integer({ min: -1, max: 20000 })),
+    personaName: mostly(fc.string({ maxLength: 120 })),
+    personaDescription: mostly(fc.string({ maxLength: 200 })),
+    mainPrompt: mostly(fc.string({ maxLength: 200 })),
+    temperature: mostly(fc.double({ min: -1, max: 6, noNaN: true })),
+    topP: mostly(fc.double({ min: -0.5, max: 1.5, noNaN: true })),
+    maxTokens: mostly(fc.integer({ min: -1, max: 40_000 })),
+    stopSequences: mostly(fc.array(fc.string({ maxLength: 210 }), { maxLength: 18 })),
+    contextTokens: mostly(fc.integer({ min: 0, max: 2_000_000 })),
   };
   // A batch: built from the single-message arbitrary (hostile values included).
   field.messages = mostly(fc.array(field.message!, { minLength: 0, maxLength: 4 }));
@@ -135,6 +144,11 @@ export async function runFuzz(opts: { runs: number; seed?: number; log?: (line: 
     emit: () => {},
     isTrustedSender: (trusted) => trusted === true,
     provider: demoProvider(0), // never the network, whatever settings the fuzzer writes
+    // "Test connection" neither: every name resolves to loopback, and fetch answers 401 itself.
+    connectionTest: {
+      lookup: async () => [{ address: '127.0.0.1' }],
+      fetch: async () => new Response(JSON.stringify({ error: { message: 'fuzz' } }), { status: 401 }),
+    },
   });
   const call = (ch: string, payload: unknown, trusted = true) => services.binding.handle(trusted, ch, payload);
 

@@ -1,0 +1,34 @@
+// Pages back through a chat until the history fills the prompt budget or the chat starts.
+import type { Message } from '../../../shared/chat-format.ts';
+import type { ChatStore } from '../../store/types.ts';
+import { totalTokens } from './tokens.ts';
+
+/** Older pages are read this many messages at a time. */
+export const OLDER_PAGE = 200;
+/** A bound on what one prompt reads, whatever the budget (each message costs ≥ 4 tokens anyway). */
+export const MAX_HISTORY_MESSAGES = 50_000;
+
+/**
+ * `history` is the newest part (possibly cut short at its end, e.g. before a message being
+ * regenerated); `oldestId` the oldest message loaded so far. Prepends older pages while the
+ * estimate is under `budgetTokens` and the chat has more.
+ */
+export async function extendHistory(
+  store: Pick<ChatStore, 'loadChat'>,
+  chatId: string,
+  start: { history: Message[]; hasMore: boolean; oldestId: string | undefined },
+  budgetTokens: number,
+): Promise<Message[]> {
+  let history = start.history;
+  let { hasMore, oldestId } = start;
+  let tokens = totalTokens(history);
+  while (hasMore && oldestId && tokens < budgetTokens && history.length < MAX_HISTORY_MESSAGES) {
+    const page = await store.loadChat(chatId, { limit: OLDER_PAGE, before: oldestId });
+    if (!page.messages.length) break;
+    history = [...page.messages, ...history];
+    tokens += totalTokens(page.messages);
+    hasMore = page.hasMore;
+    oldestId = page.messages[0]!.id;
+  }
+  return history;
+}

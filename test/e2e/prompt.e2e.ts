@@ -1,0 +1,146 @@
+// Issue 10 §2 in the UI: persona and samplers in the generation settings, "Test connection"
+// against a local fake OpenAI-compatible server (127.0.0.1, started here), a new chat opening
+// with the card's greeting and its alternate greetings as swipes, and the request the server
+// receives: system prompt from the card's fields, the persona's name for {{user}}, the history,
+// the samplers.
+import { expect, test } from '@playwright/test';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
+import { startHost, tempRoot, type RunningHost } from './host.ts';
+
+interface Hit {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+  body: string;
+}
+
+let host: RunningHost | undefined;
+let server: Server | undefined;
+test.afterEach(async () => {
+  await host?.stop();
+  host = undefined;
+  await new Promise((r) => (server ? (server.closeAllConnections(), server.close(r)) : r(undefined)));
+  server = undefined;
+});
+
+/** A fake OpenAI-compatible endpoint: GET /v1/models, streaming POST /v1/chat/completions; records every request. */
+async function fakeEndpoint(reply: string) {
+  const hits: Hit[] = [];
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      hits.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
+      if (req.method === 'GET' && req.url === '/v1/models') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model' }] }));
+      } else if (req.method === 'POST' && req.url === '/v1/chat/completions') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const word of reply.split(/(?<= )/)) res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: word } }] })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'no such route' } }));
+      }
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, hits };
+}
+
+const CARD = {
+  spec: 'chara_card_v2',
+  spec_version: '2.0',
+  data: {
+    name: 'Seraphina',
+    description: '{{char}} is the guardian of an enchanted forest.',
+    personality: 'caring, protective',
+    scenario: '{{user}} wakes up wounded in {{char}}\'s glade.',
+    first_mes: '*Seraphina tends to {{user}}\'s wounds.* Rest now, {{user}}.',
+    alternate_greetings: ['Welcome back, {{user}}.', '<BOT> hums a quiet song.'],
+    mes_example: '<START>\n{{user}}: Who are you?\n{{char}}: A friend of the forest.',
+    system_prompt: 'You are {{char}}, speaking with {{user}}. {{original}}',
+    post_history_instructions: 'Reply as {{char}} only; never write for {{user}}.',
+    creator_notes: '',
+    tags: [],
+    extensions: {},
+  },
+};
+
+test('persona, samplers and the card reach the endpoint; the greeting has its swipes; Test connection is ok', async ({ page }) => {
+  const reply = 'The forest is quiet tonight. ';
+  const ep = await fakeEndpoint(reply);
+  const dataDir = path.join(await tempRoot(), 'data');
+  // Until the card registry lands, a character is the {id, name} registry entry plus a V2 card JSON beside it.
+  const character = await openCharacterRegistry(dataDir).create('Seraphina');
+  await mkdir(path.join(dataDir, 'app', 'cards'), { recursive: true });
+  await writeFile(path.join(dataDir, 'app', 'cards', `${character.id}.json`), JSON.stringify(CARD));
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+
+  await page.locator('summary', { hasText: 'Generation settings' }).click();
+  await page.getByLabel('Provider').selectOption('openai');
+  await page.getByLabel('Base URL').fill(ep.base);
+  await page.getByLabel('Model', { exact: true }).fill('fake-model');
+  await page.getByLabel(/API key/).fill('sk-e2e-secret');
+  await page.getByLabel('Your name').fill('Ann');
+  await page.getByLabel('Your description').fill('{{user}} is a lost traveller with a lantern.');
+  await page.getByLabel('Context size (tokens)').fill('4096');
+  await page.getByLabel('Max reply tokens').fill('120');
+  await page.getByLabel('Temperature').fill('0.65');
+  await page.getByLabel('Top-p').fill('0.9');
+  await page.getByLabel('Stop sequences').fill('\\nAnn:\n</s>');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByTestId('notice').filter({ hasText: 'Settings saved' })).toHaveCount(1);
+  await expect(page.getByText('API key (set)')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  const result = page.getByTestId('connection-result');
+  await expect(result).toHaveAttribute('data-ok', 'true');
+  await expect(result).toHaveText('OK: Connected (200): 1 model listed.');
+  expect(ep.hits.map((h) => `${h.method} ${h.url} ${h.authorization}`)).toEqual(['GET /v1/models Bearer sk-e2e-secret']);
+
+  // A new chat opens with the greeting, macros replaced, and the alternate greetings as swipes.
+  await page.getByTestId('character').filter({ hasText: 'Seraphina' }).click();
+  await page.getByRole('button', { name: 'New chat' }).click();
+  const greeting = page.locator('[data-testid=message][data-role=assistant]');
+  await expect(greeting).toHaveCount(1);
+  await expect(greeting.getByTestId('message-content')).toHaveText("*Seraphina tends to Ann's wounds.* Rest now, Ann.");
+  await expect(greeting.getByTestId('swipe-counter')).toHaveText('1/3');
+  await greeting.getByRole('button', { name: 'Next swipe' }).click();
+  await expect(greeting.getByTestId('message-content')).toHaveText('Welcome back, Ann.');
+  await expect(greeting.getByTestId('swipe-counter')).toHaveText('2/3');
+
+  await page.getByLabel('Message').fill('Where am I?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  const replies = page.locator('[data-testid=message][data-role=assistant]');
+  await expect(replies).toHaveCount(2, { timeout: 15_000 });
+  await expect(replies.nth(1).getByTestId('message-content')).toHaveText(reply);
+
+  const completions = ep.hits.filter((h) => h.url === '/v1/chat/completions');
+  expect(completions).toHaveLength(1);
+  expect(completions[0]!.authorization).toBe('Bearer sk-e2e-secret');
+  const body = JSON.parse(completions[0]!.body);
+  expect(body).toMatchObject({ model: 'fake-model', stream: true, temperature: 0.65, top_p: 0.9, max_tokens: 120, stop: ['\nAnn:', '</s>'] });
+  expect(body.messages.map((m: { role: string }) => m.role)).toEqual(['system', 'system', 'assistant', 'user', 'system']);
+  const system: string = body.messages[0].content;
+  expect(system).toMatch(/^You are Seraphina, speaking with Ann\. Write Seraphina's next reply in a fictional chat between Seraphina and Ann\./);
+  expect(system).toContain('Seraphina is the guardian of an enchanted forest.');
+  expect(system).toContain("Seraphina's personality: caring, protective");
+  expect(system).toContain("Scenario: Ann wakes up wounded in Seraphina's glade.");
+  expect(system).toContain('Ann is a lost traveller with a lantern.');
+  expect(body.messages[1].content).toContain('Ann: Who are you?\nSeraphina: A friend of the forest.');
+  // The history: the greeting as the user left it (swipe 2), then the message.
+  expect(body.messages[2]).toEqual({ role: 'assistant', content: 'Welcome back, Ann.' });
+  expect(body.messages[3]).toEqual({ role: 'user', content: 'Where am I?' });
+  expect(body.messages[4]).toEqual({ role: 'system', content: 'Reply as Seraphina only; never write for Ann.' });
+  expect(completions[0]!.body).not.toMatch(/\{\{|<BOT>|<USER>/);
+
+  // The key stayed main-side.
+  expect(await page.content()).not.toContain('sk-e2e-secret');
+});
