@@ -1,8 +1,9 @@
 // Wires one data dir's services (store, registry, state, settings, generation)
 // behind one binding. Shared by the Electron shell and the browser host.
 import type { ChatStore } from '../store/types.ts';
-import { openCharacterRegistry } from '../app-data/characters.ts';
+import { openCharacterRegistry, type CharacterRegistry } from '../app-data/characters.ts';
 import { openAppState } from '../app-data/app-state.ts';
+import { openCharacterTrash } from '../app-data/character-trash.ts';
 import { generationSettings, type GenerationSettings } from '../app-data/settings.ts';
 import { openAppSettings, type AppSettingsStore } from '../settings/settings.ts';
 import { openConfBackend } from '../settings/conf-backend.ts';
@@ -15,6 +16,8 @@ import { toErrorInfo } from '../../shared/errors.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
+  /** Main-side character accessor: `characters.get(id)` is the full card (for the prompt builder). */
+  characters: CharacterRegistry;
   generation: GenerationManager;
   /** The app settings, e.g. `services.settings.get().autosaveIntervalMs` as a live getter. */
   settings: AppSettingsStore;
@@ -45,9 +48,10 @@ export function createServices<S>(opts: {
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
-  const characters = openCharacterRegistry(dataDir);
   const appState = openAppState(dataDir);
   const appSettings = opts.settings ?? openAppSettings(dataDir, openConfBackend);
+  const characters = openCharacterRegistry(dataDir, Date.now, () => appSettings.get().backupRetention);
+  const characterTrash = openCharacterTrash(dataDir, characters, store);
   const settings = generationSettings(appSettings, opts.settingsOverrides);
   const autosave = createDebouncer({
     // The setting unless a caller (tests, the host) passes its own getter.
@@ -60,10 +64,11 @@ export function createServices<S>(opts: {
   });
   const drafts = openDrafts(dataDir, autosave);
   const generation = createGenerationManager({ store, settings, emit, autosave, ...(opts.provider ? { provider: opts.provider } : {}) });
-  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit, autosave, drafts }, opts.isTrustedSender, opts.bindingLimits);
+  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts }, opts.isTrustedSender, opts.bindingLimits);
   let closing: Promise<void> | undefined;
   return {
     binding,
+    characters,
     generation,
     settings: appSettings,
     autosave,
