@@ -69,7 +69,7 @@ describe('card import', () => {
     expect(invalid(() => parseCardFile(Buffer.from('[1,2]'))).message).toMatch(/not a JSON object/);
     // A CRC that does not match (a flipped byte in the chunk).
     const png = v2Png();
-    png[60] ^= 0xff;
+    png[60] = png[60]! ^ 0xff;
     expect(invalid(() => parseCardFile(png)).message).toMatch(/damaged|card|JSON|base64/);
   });
 
