@@ -12,9 +12,8 @@ export function Avatar({ api, character, size = 28 }: { api: CardsharkApi; chara
   return url ? (
     <img className="avatar" src={url} alt="" width={size} height={size} data-testid="avatar" />
   ) : (
-    <span className="avatar avatar-blank" style={{ width: size, height: size }} aria-hidden="true">
-      {initial}
-    </span>
+    // The initial is drawn by CSS (attr): it stays out of the row's text (its accessible name is the character's).
+    <span className="avatar avatar-blank" style={{ width: size, height: size }} aria-hidden="true" data-initial={initial} />
   );
 }
 
