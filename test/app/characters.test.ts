@@ -27,7 +27,7 @@ async function setup(dataDir?: string) {
     if (!shut) await services.shutdown();
   });
   const call = (ch: string, p: unknown = {}) => services.binding.handle(true, ch, p) as Promise<any>;
-  return { dataDir, services, events, call, shutdown: async () => { shut = true; await services.shutdown(); } };
+  return { dataDir, store, services, events, call, shutdown: async () => { shut = true; await services.shutdown(); } };
 }
 
 const b64 = (b: Buffer) => b.toString('base64');
@@ -185,6 +185,41 @@ describe('characters over IPC', () => {
     expect(again[0].chatCount).toBe(2);
     await call('restoreCharacter', { trashId: again[0].trashId });
     expect((await call('listChats', { characterId: id })).data).toHaveLength(2);
+  });
+
+  it('a delete cut short after the chats moved (the card folder could not move) is finished by deleting again; restore brings every chat back', async () => {
+    const { call, dataDir } = await setup();
+    const { id } = (await call('importCharacter', { bytesBase64: b64(v2Png()) })).data.character;
+    const a = (await call('createChat', { characterId: id, title: 'A' })).data;
+    const b = (await call('createChat', { characterId: id, title: 'B' })).data;
+    // A file where the trash folder goes: the chats reach the store's trash, then the move fails.
+    await writeFile(path.join(dataDir, 'app', 'trash'), 'in the way');
+    const failed = await call('deleteCharacter', { id });
+    expect(failed.ok).toBe(false);
+    expect(failed.error.code).toBe('IO_ERROR');
+    expect((await call('listCharacters')).data.map((c: any) => c.id)).toEqual([id]); // still listed, not lost
+    expect((await call('listChats', { characterId: id })).data).toEqual([]);
+    await rm(path.join(dataDir, 'app', 'trash'));
+    expect((await call('deleteCharacter', { id })).ok).toBe(true);
+    const [t] = (await call('listDeletedCharacters')).data;
+    expect(t.chatCount).toBe(2); // the first attempt's chat list was kept
+    await call('restoreCharacter', { trashId: t.trashId });
+    expect((await call('listChats', { characterId: id })).data.map((c: any) => c.chatId).sort()).toEqual([a.chatId, b.chatId].sort());
+  });
+
+  it('store.restoreChat: the newest trashed copy comes back; NOT_FOUND when none, CONFLICT when the chat is live', async () => {
+    const { call, store: s, dataDir } = await setup();
+    const ch = (await call('createCharacter', { name: 'Solo' })).data;
+    const chat = (await call('createChat', { characterId: ch.id, title: 'Only' })).data;
+    await call('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'kept' } });
+    await call('deleteChat', { chatId: chat.chatId });
+    // An older copy of the same chat in the trash must not win over the newest one.
+    await writeFile(path.join(dataDir, 'trash', ch.id, `${chat.chatId}.1.jsonl`), 'older\n');
+    const summary = await s.restoreChat(ch.id, chat.chatId);
+    expect(summary).toMatchObject({ chatId: chat.chatId, title: 'Only', messageCount: 1, status: 'ok' });
+    await expect(s.restoreChat(ch.id, chat.chatId)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(s.restoreChat(ch.id, '0b7c6f2e-1d2a-4c3b-9f00-5e6d7c8b9a01')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await readdir(path.join(dataDir, 'trash', ch.id)))).toEqual([`${chat.chatId}.1.jsonl`]);
   });
 
   it('restore refuses when the id was taken again meanwhile, and changes nothing', async () => {
