@@ -33,6 +33,19 @@ export function CharacterPanel(props: {
   const [importing, setImporting] = useState(0);
   const input = useRef<HTMLInputElement>(null);
 
+  // A file dropped beside the panel must not make the window navigate to it (and leave the app).
+  useEffect(() => {
+    const stop = (e: DragEvent) => {
+      if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', stop);
+    window.addEventListener('drop', stop);
+    return () => {
+      window.removeEventListener('dragover', stop);
+      window.removeEventListener('drop', stop);
+    };
+  }, []);
+
   const shown = useMemo(() => {
     const q = filter.trim().toLowerCase();
     const list = [...props.characters].sort((a, b) => a.name.localeCompare(b.name));
