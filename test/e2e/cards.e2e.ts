@@ -98,7 +98,7 @@ test('import a card by drag-and-drop, chat with it, edit it, delete it and resto
   await expect(page.locator('[data-testid=message][data-role=user]')).toHaveText(/Where am I\?/);
 });
 
-test('import by the file picker, a list of many characters with a filter box', async ({ page }) => {
+test('import by the file picker; 100 characters and 1,000 chats: the list, the filter box and switching stay quick', async ({ page }) => {
   const host = await startHost(path.join(await tempRoot(), 'data'));
   hosts.push(host);
   await page.goto(host.url);
@@ -110,6 +110,25 @@ test('import by the file picker, a list of many characters with a filter box', a
       if (!r.ok) throw new Error(r.error.message);
     }
   });
+  // 1,000 chats: ten per character (8 calls in flight, the host's per-connection bound).
+  await page.evaluate(async () => {
+    const api = window.cardshark!;
+    const list = await api.listCharacters({});
+    if (!list.ok) throw new Error(list.error.message);
+    const jobs = list.data.flatMap((c) => Array.from({ length: 10 }, (_, i) => () => api.createChat({ characterId: c.id, title: `${c.name} chat ${i}` })));
+    for (let i = 0; i < jobs.length; i += 8) {
+      for (const r of await Promise.all(jobs.slice(i, i + 8).map((j) => j()))) if (!r.ok) throw new Error(r.error.message);
+    }
+  });
+  await page.reload();
+  await expect(page.getByTestId('character')).toHaveCount(100);
+  for (const name of ['Extra 007', 'Extra 093', 'Extra 050']) {
+    const t0 = Date.now();
+    await page.getByTestId('character').filter({ hasText: name }).click();
+    await expect(page.getByTestId('chat')).toHaveCount(10);
+    await expect(page.getByTestId('chat').first()).toContainText(name);
+    expect(Date.now() - t0, `switching to ${name}`).toBeLessThan(3_000);
+  }
   await page.getByTestId('import-input').setInputFiles({ name: 'ada.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(v1Json())) });
   await expect(page.getByTestId('character').filter({ hasText: 'Ada' })).toHaveAttribute('aria-current', 'true');
   await expect(page.getByTestId('character')).toHaveCount(101);
