@@ -3,7 +3,8 @@
 import { PNG } from 'pngjs';
 
 export const THUMB_SIZE = 96;
-const MAX_PIXELS = 40_000_000;
+// Decoding is synchronous in main: 16 Mpx (4096²) is ~64 MB of RGBA and well under a second.
+const MAX_PIXELS = 16_000_000;
 
 export function thumbnail(png: Uint8Array, size = THUMB_SIZE): Buffer | undefined {
   const buf = Buffer.from(png);
