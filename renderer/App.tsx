@@ -7,7 +7,9 @@ import { RECONNECTED_EVENT } from './api/index.ts';
 import { useSaveState } from './save-state.ts';
 import { VirtualList } from './components/VirtualList.tsx';
 import { MessageView, type MessageActions } from './components/MessageView.tsx';
-import { CharacterList, ChatList } from './components/Sidebar.tsx';
+import { ChatList } from './components/Sidebar.tsx';
+import { CharacterPanel } from './characters/CharacterPanel.tsx';
+import { CharacterEditor } from './characters/CharacterEditor.tsx';
 import { Notices, SaveIndicator } from './components/StatusBits.tsx';
 import { Settings } from './components/Settings.tsx';
 import { StorageSettings } from './components/StorageSettings.tsx';
@@ -36,6 +38,8 @@ export function App({ api }: { api: CardsharkApi }) {
   const [hasMore, setHasMore] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [sending, setSending] = useState(false);
+  const [editing, setEditing] = useState<string | null>(null);
+  const closeEditor = useCallback(() => setEditing(null), []);
   const save = useSaveState();
   const current = useRef({ characterId, chatId });
   current.current = { characterId, chatId };
@@ -103,10 +107,21 @@ export function App({ api }: { api: CardsharkApi }) {
     })();
   }, [api, read, selectCharacter]);
 
+  /** A new character list from main: a selected character that is gone (deleted) is deselected. */
+  const showCharacters = useCallback((list: Character[]) => {
+    setCharacters(list);
+    if (current.current.characterId && !list.some((c) => c.id === current.current.characterId)) {
+      setCharacterId(null);
+      setChats([]);
+      setChatId(null);
+      setMessages([]);
+    }
+  }, []);
+
   // Main → renderer events.
   useEffect(() => {
     const offs = [
-      api.on('characters:changed', () => void api.listCharacters({}).then((r) => r.ok && setCharacters(r.data))),
+      api.on('characters:changed', () => void api.listCharacters({}).then((r) => r.ok && showCharacters(r.data))),
       api.on('chat:changed', ({ chatId: id, characterId: ch, summary }) => {
         if (ch !== current.current.characterId || !summary) return;
         setChats((cs) => [...cs.filter((c) => c.chatId !== id), summary].sort(byUpdated));
@@ -122,7 +137,7 @@ export function App({ api }: { api: CardsharkApi }) {
       api.on('notice', (n) => pushNotice(n)),
     ];
     return () => offs.forEach((off) => off());
-  }, [api, save.dropWhere]);
+  }, [api, save.dropWhere, showCharacters]);
 
   /** Reloads the newest page of the open chat (after a stream ended without its message, a reconnect). */
   const reloadOpenChat = useCallback(() => {
@@ -253,10 +268,16 @@ export function App({ api }: { api: CardsharkApi }) {
     <div className="app">
       <aside className="sidebar">
         <h1>CardShark</h1>
-        <CharacterList
+        <CharacterPanel
+          api={api}
           characters={characters}
           selected={characterId}
           onSelect={(id) => void selectCharacter(id)}
+          onEdit={setEditing}
+          onImported={(c) => {
+            setCharacters((cs) => [...cs.filter((x) => x.id !== c.id), c]);
+            void selectCharacter(c.id);
+          }}
           onCreate={(name) =>
             void save.track(`add-character:${name}`, 'Adding character', () => api.createCharacter({ name }), (c) => {
               setCharacters((cs) => (cs.some((x) => x.id === c.id) ? cs : [...cs, c]));
@@ -345,6 +366,7 @@ export function App({ api }: { api: CardsharkApi }) {
           )}
         </form>
       </main>
+      {editing && <CharacterEditor api={api} id={editing} onClose={closeEditor} onDeleted={closeEditor} />}
       <Notices />
     </div>
   );

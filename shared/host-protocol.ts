@@ -13,6 +13,9 @@ export type WsServerMessage =
   | { kind: 'result'; id: number | string | null; result: unknown }
   | { kind: 'event'; event: string; payload: unknown };
 
-/** Larger frames are refused by ws itself (close 1009); contents are far below it. */
-export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/**
+ * Larger frames are refused by ws itself (close 1009). Sized for the largest request: a 20 MiB
+ * card import is ~26.7 MiB as base64 (MAX_CARD_BYTES, checked again by the contract).
+ */
+export const MAX_FRAME_BYTES = 28 * 1024 * 1024;
 export const WS_PATH = '/ws';

@@ -19,6 +19,7 @@ import {
   type Message,
 } from './chat-format.ts';
 import { ERROR_CODES, type ErrorInfo } from './errors.ts';
+import { CardBytes, CardDataPatch, CharacterCard } from './character-card.ts';
 
 // ---------- response shapes (typed against the store's own interfaces) ----------
 
@@ -63,8 +64,28 @@ export const ChatPageOut: z.ZodType<ChatPage> = z.object({
 });
 
 export const CharacterName = z.string().trim().min(1).max(LIMITS.titleChars);
-export const Character = z.object({ id: CharacterId, name: CharacterName, created: EpochMs });
+/** A character as listed: the registry entry (no card text; `get` in main has the full card). */
+export const Character = z.object({
+  id: CharacterId,
+  name: CharacterName,
+  created: EpochMs,
+  updated: EpochMs.optional(),
+  /** Fetch it with getCharacterAvatar (a small PNG data URL). */
+  hasAvatar: z.boolean().optional(),
+  tags: z.array(z.string().max(1_000)).max(1_000).optional(),
+});
 export type Character = z.infer<typeof Character>;
+
+/** A character in the trash, with the chats that went there with it. */
+export const DeletedCharacter = z.object({
+  trashId: z.string(),
+  id: CharacterId,
+  name: z.string(),
+  deletedAt: EpochMs,
+  chatCount: z.number().int().min(0),
+});
+export type DeletedCharacter = z.infer<typeof DeletedCharacter>;
+const TrashId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.\d{1,16}$/).refine((s) => !s.includes('..'), 'bad trash id');
 
 export const ProviderKind = z.enum(['demo', 'openai']);
 
@@ -180,6 +201,21 @@ export const CHANNELS = {
   createCharacter: channel(z.strictObject({ name: CharacterName }), Character),
   getActiveCharacter: channel(Empty, z.object({ characterId: z.string().nullable() })),
   setActiveCharacter: channel(z.strictObject({ characterId: CharacterId }), Ok),
+  /** The full card (V2 field names). */
+  getCharacter: channel(z.strictObject({ id: CharacterId }), CharacterCard),
+  updateCharacter: channel(z.strictObject({ id: CharacterId, card: CardDataPatch }), CharacterCard),
+  /** A PNG (chara/ccv3 chunks) or JSON card file's bytes; a card whose own id is known updates that character. */
+  importCharacter: channel(z.strictObject({ fileName: z.string().max(500).optional(), bytesBase64: CardBytes }), z.object({ character: Character, replaced: z.boolean() })),
+  exportCharacter: channel(
+    z.strictObject({ id: CharacterId, format: z.enum(['png', 'json']) }),
+    z.object({ fileName: z.string(), mime: z.enum(['image/png', 'application/json']), bytesBase64: z.string() }),
+  ),
+  /** A small PNG (at most 96 px) as a data: URL, or null when the character has no picture. */
+  getCharacterAvatar: channel(z.strictObject({ id: CharacterId }), z.object({ dataUrl: z.string().startsWith('data:image/png;base64,').nullable() })),
+  /** Card and chats to the trash; nothing destroyed. */
+  deleteCharacter: channel(z.strictObject({ id: CharacterId }), Ok),
+  listDeletedCharacters: channel(Empty, z.array(DeletedCharacter)),
+  restoreCharacter: channel(z.strictObject({ trashId: TrashId }), Character),
 
   listChats: channel(z.strictObject({ characterId: CharacterId }), z.array(ChatSummaryOut)),
   createChat: channel(CreateChatInput, ChatSummaryOut),

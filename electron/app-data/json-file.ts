@@ -23,6 +23,8 @@ export function jsonFile<S extends z.ZodType>(
   schema: S,
   fallback: () => z.output<S>,
   salvage?: (json: unknown) => z.output<S> | undefined,
+  /** Called before a rewrite replaces a file that exists (e.g. takeBackup for the character registry). */
+  beforeRewrite?: (file: string) => Promise<unknown>,
 ): JsonFile<z.output<S>> {
   type T = z.output<S>;
   let loaded: Promise<T> | undefined;
@@ -66,6 +68,7 @@ export function jsonFile<S extends z.ZodType>(
       const text = JSON.stringify(next, null, 2) + '\n';
       if (text !== lastText) {
         await mkdirDurable(path.dirname(file), { mode: 0o700 }); // private: settings hold an API key
+        if (beforeRewrite && lastText) await beforeRewrite(file);
         await writeFileAtomic(file, text, { fsync: true });
         await fsyncDir(path.dirname(file)); // write-file-atomic does not fsync the directory
         lastText = text;

@@ -6,6 +6,8 @@ import { StoreError, toErrorInfo } from '../../shared/errors.ts';
 import { CHANNELS, isChannelName, type ChannelName, type Channels, type Result } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
+import type { CharacterTrash } from '../app-data/character-trash.ts';
+import { MAX_CARD_BYTES } from '../../shared/character-card.ts';
 import type { AppState } from '../app-data/app-state.ts';
 import { publicSettings, type SettingsStore } from '../app-data/settings.ts';
 import type { AppSettingsStore } from '../settings/settings.ts';
@@ -19,6 +21,7 @@ import { testConnection, type ConnectionTestOptions } from '../generation/connec
 export interface BindingDeps {
   store: ChatStore;
   characters: CharacterRegistry;
+  characterTrash: CharacterTrash;
   appState: AppState;
   settings: SettingsStore;
   appSettings: AppSettingsStore;
@@ -71,6 +74,47 @@ export function createHandlers(d: BindingDeps): Handlers {
       const c = await d.characters.create(name);
       d.emit('characters:changed', {});
       return c;
+    },
+    async getCharacter({ id }) {
+      const c = await d.characters.get(id);
+      if (!c) throw new StoreError('NOT_FOUND', `no character with id ${id}`);
+      return c;
+    },
+    async updateCharacter({ id, card }) {
+      const c = await d.characters.update(id, card);
+      d.emit('characters:changed', {});
+      return c;
+    },
+    async importCharacter({ bytesBase64 }) {
+      const bytes = Buffer.from(bytesBase64, 'base64');
+      if (bytes.length > MAX_CARD_BYTES) throw new StoreError('TOO_LARGE', 'the card file is larger than 20 MiB', { reason: 'size' });
+      const r = await d.characters.importCard(bytes);
+      d.emit('characters:changed', {});
+      return r;
+    },
+    async exportCharacter({ id, format }) {
+      const { fileName, mime, bytes } = await d.characters.exportCard(id, format);
+      return { fileName, mime, bytesBase64: bytes.toString('base64') };
+    },
+    getCharacterAvatar: async ({ id }) => ({ dataUrl: await d.characters.avatarDataUrl(id) }),
+    async deleteCharacter({ id }) {
+      await requireCharacter(id);
+      const chats = await d.store.listChats(id);
+      for (const c of chats) refuseWhileStreaming(c.chatId);
+      const { chatIds } = await d.characterTrash.trash(id);
+      for (const chatId of chatIds) {
+        await d.appState.forgetChat(chatId).catch((e: unknown) => console.error('forgetChat failed:', e));
+        await d.drafts.forget(chatId).catch((e: unknown) => console.error('forgetting the draft failed:', e));
+        d.emit('chat:removed', { chatId, characterId: id });
+      }
+      d.emit('characters:changed', {});
+      return { ok: true as const };
+    },
+    listDeletedCharacters: () => d.characterTrash.list(),
+    async restoreCharacter({ trashId }) {
+      const { character } = await d.characterTrash.restore(trashId);
+      d.emit('characters:changed', {});
+      return character;
     },
     async getActiveCharacter() {
       const id = await d.appState.getActiveCharacter();

@@ -1,8 +1,9 @@
 // Wires one data dir's services (store, registry, state, settings, generation)
 // behind one binding. Shared by the Electron shell and the browser host.
 import type { ChatStore } from '../store/types.ts';
-import { openCharacterRegistry } from '../app-data/characters.ts';
+import { openCharacterRegistry, type CharacterRegistry } from '../app-data/characters.ts';
 import { openAppState } from '../app-data/app-state.ts';
+import { openCharacterTrash } from '../app-data/character-trash.ts';
 import { generationSettings, type GenerationSettings } from '../app-data/settings.ts';
 import { openAppSettings, type AppSettingsStore } from '../settings/settings.ts';
 import { openConfBackend } from '../settings/conf-backend.ts';
@@ -13,11 +14,12 @@ import { createDebouncer, type Clock, type Debouncer } from '../autosave/debounc
 import { openDrafts } from '../drafts/drafts.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
 import type { LoadCard } from '../generation/prompt/card.ts';
-import { interimCardLoader } from '../generation/prompt/interim-cards.ts';
 import type { ConnectionTestOptions } from '../generation/connection-test.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
+  /** Main-side character accessor: `characters.get(id)` is the full card (for the prompt builder). */
+  characters: CharacterRegistry;
   generation: GenerationManager;
   /** The app settings, e.g. `services.settings.get().autosaveIntervalMs` as a live getter. */
   settings: AppSettingsStore;
@@ -52,9 +54,10 @@ export function createServices<S>(opts: {
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
-  const characters = openCharacterRegistry(dataDir);
   const appState = openAppState(dataDir);
   const appSettings = opts.settings ?? openAppSettings(dataDir, openConfBackend);
+  const characters = openCharacterRegistry(dataDir, Date.now, () => appSettings.get().backupRetention);
+  const characterTrash = openCharacterTrash(dataDir, characters, store);
   const settings = generationSettings(appSettings, opts.settingsOverrides);
   const autosave = createDebouncer({
     // The setting unless a caller (tests, the host) passes its own getter.
@@ -66,13 +69,17 @@ export function createServices<S>(opts: {
     },
   });
   const drafts = openDrafts(dataDir, autosave);
-  // INTEGRATION: replace the stop-gap with the card registry's accessor (engineer "cards").
-  const loadCard = opts.loadCard ?? interimCardLoader(characters, dataDir);
+  // The prompt builder and the greeting read the character's card (V2 field names) from the registry.
+  const loadCard: LoadCard = opts.loadCard ?? (async (id) => {
+    const c = await characters.get(id);
+    return c && { ...c.card, name: c.card.name || c.name };
+  });
   const generation = createGenerationManager({ store, settings, emit, autosave, loadCard, ...(opts.provider ? { provider: opts.provider } : {}) });
-  const binding = createBinding<S>({ store, characters, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
+  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   let closing: Promise<void> | undefined;
   return {
     binding,
+    characters,
     generation,
     settings: appSettings,
     autosave,

@@ -40,6 +40,8 @@ export interface ChatStore {
   renameChat(chatId: string, title: string): Promise<ChatSummary>;
   /** Moves the chat file to the trash folder; nothing is destroyed. */
   deleteChat(chatId: string): Promise<void>;
+  /** Moves the newest trashed copy of a chat (trash/<characterId>/<chatId>.<ms>.jsonl) back into place. */
+  restoreChat(characterId: string, chatId: string): Promise<ChatSummary>;
   /** Rewrites a chat without superseded lines (atomic, backed up first). */
   compactChat(chatId: string): Promise<ChatSummary>;
   /** Resolves when every queued write has reached the disk. */

@@ -174,10 +174,10 @@ describe('a new chat', () => {
     expect(chat.messageCount).toBe(0);
   });
 
-  it('the stop-gap loader reads a V2 card JSON beside the registry', async () => {
-    const { call, character, dataDir } = await setup();
-    await mkdir(path.join(dataDir, 'app', 'cards'), { recursive: true });
-    await writeFile(path.join(dataDir, 'app', 'cards', `${character.id}.json`), JSON.stringify({ spec: 'chara_card_v2', spec_version: '2.0', data: CARD }));
+  it('the card comes from the character registry: an imported V2 card greets with its swipes', async () => {
+    const { call } = await setup();
+    const bytesBase64 = Buffer.from(JSON.stringify({ spec: 'chara_card_v2', spec_version: '2.0', data: CARD })).toString('base64');
+    const { character } = (await call('importCharacter', { fileName: 'sera.json', bytesBase64 })).data;
     const chat = (await call('createChat', { characterId: character.id, title: 't' })).data;
     const page = (await call('loadChat', { chatId: chat.chatId })).data;
     expect(page.messages[0]).toMatchObject({ content: 'Welcome, User.', swipes: ['Welcome, User.', 'Hello again, User.', 'I am Seraphina.'] });

@@ -75,7 +75,7 @@ test('4: malformed calls get typed errors, the host stays up, nothing escapes th
     while (results.length < frames.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // An oversized frame closes this socket (1009) instead of reaching the binding.
     const closed = new Promise<number>((r) => (ws.onclose = (e) => r(e.code)));
-    ws.send('x'.repeat(9 * 1024 * 1024));
+    ws.send('x'.repeat(29 * 1024 * 1024)); // above MAX_FRAME_BYTES (28 MiB, sized for a 20 MiB card import)
     return { results, closeCode: await closed };
   }, BAD_FRAMES);
 

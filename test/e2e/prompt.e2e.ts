@@ -76,10 +76,8 @@ test('persona, samplers and the card reach the endpoint; the greeting has its sw
   const reply = 'The forest is quiet tonight. ';
   const ep = await fakeEndpoint(reply);
   const dataDir = path.join(await tempRoot(), 'data');
-  // Until the card registry lands, a character is the {id, name} registry entry plus a V2 card JSON beside it.
-  const character = await openCharacterRegistry(dataDir).create('Seraphina');
-  await mkdir(path.join(dataDir, 'app', 'cards'), { recursive: true });
-  await writeFile(path.join(dataDir, 'app', 'cards', `${character.id}.json`), JSON.stringify(CARD));
+  // The character is a card imported into the registry, as the app's Import does.
+  await openCharacterRegistry(dataDir).importCard(Buffer.from(JSON.stringify(CARD)));
   host = await startHost(dataDir);
   await page.goto(host.url);
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { openChatStore, readFullState } from '../../electron/store/index.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import { demoProvider } from '../../electron/generation/demo.ts';
+import { v2Json, v2Png, v3Json, v3Png } from '../fixtures/cards.ts';
 import { CHANNELS, CHANNEL_NAMES, ResultEnvelope, type ChannelName } from '../../shared/ipc-contract.ts';
 
 export interface FuzzReport {
@@ -41,7 +42,19 @@ const KEYS: Record<string, string[]> = {
   getGenerationSettings: [],
   setGenerationSettings: ['provider', 'baseUrl', 'model', 'apiKey', 'paceMs', 'personaName', 'personaDescription', 'mainPrompt', 'temperature', 'topP', 'maxTokens', 'stopSequences', 'contextTokens'],
   testConnection: [],
+  getCharacter: ['id'],
+  updateCharacter: ['id', 'card'],
+  importCharacter: ['fileName', 'bytesBase64'],
+  exportCharacter: ['id', 'format'],
+  getCharacterAvatar: ['id'],
+  deleteCharacter: ['id'],
+  listDeletedCharacters: [],
+  restoreCharacter: ['trashId'],
 };
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+/** Card files: real V2/V3 cards, the same cut short or with a flipped byte, and random bytes. */
+const CARD_BYTES = [v2Png(), v3Png(), Buffer.from(JSON.stringify(v2Json())), Buffer.from(JSON.stringify(v3Json({ name: 'Fuzzed' })))];
 
 /** Payloads for one channel: mostly well-shaped with real ids, mixed with hostile values. */
 function payloadsFor(channel: string, ids: { characterId: string; chatId: string; messageId: string }): fc.Arbitrary<unknown> {
@@ -108,7 +121,30 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
     maxTokens: mostly(fc.integer({ min: -1, max: 40_000 })),
     stopSequences: mostly(fc.array(fc.string({ maxLength: 210 }), { maxLength: 18 })),
     contextTokens: mostly(fc.integer({ min: 0, max: 2_000_000 })),
+    card: mostly(
+      fc.record(
+        { name: mostly(text), description: mostly(fc.string({ maxLength: 100 })), tags: mostly(fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 })), alternate_greetings: mostly(fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 })), extensions: mostly(fc.jsonValue({ maxDepth: 2 })) },
+        { requiredKeys: [] },
+      ),
+    ),
+    fileName: mostly(text),
+    bytesBase64: mostly(
+      fc.oneof(
+        fc.constantFrom(...CARD_BYTES.map(b64)),
+        fc.tuple(fc.constantFrom(...CARD_BYTES), fc.nat(), fc.boolean()).map(([b, n, cut]) => {
+          const copy = Buffer.from(b);
+          if (cut) return b64(copy.subarray(0, n % copy.length));
+          copy[n % copy.length] = copy[n % copy.length]! ^ 0x5a;
+          return b64(copy);
+        }),
+        fc.uint8Array({ maxLength: 200 }).map(b64),
+        fc.base64String({ maxLength: 40 }),
+      ),
+    ),
+    format: fc.constantFrom('png', 'json', 'gif'),
+    trashId: mostly(fc.oneof(fc.constant(`${ids.characterId}.1`), fc.stringMatching(/^[a-z0-9-]{1,10}\.\d{1,5}$/))),
   };
+  field.id = field.characterId!;
   // A batch: built from the single-message arbitrary (hostile values included).
   field.messages = mostly(fc.array(field.message!, { minLength: 0, maxLength: 4 }));
   if (channel === 'generate') {
@@ -165,7 +201,7 @@ export async function runFuzz(opts: { runs: number; seed?: number; log?: (line: 
 
   const report: FuzzReport = { dataDir, calls: {} };
   // Destructive channels last, so the others keep hitting a live chat.
-  const last = ['deleteMessage', 'deleteChat'];
+  const last = ['deleteMessage', 'deleteChat', 'deleteCharacter', 'listDeletedCharacters', 'restoreCharacter'];
   const channels: string[] = [...CHANNEL_NAMES.filter((c) => !last.includes(c)), ...last, 'unknown:channel'];
   for (const name of channels) {
     const stats = (report.calls[name] = { runs: 0, ok: 0, errors: {} as Record<string, number>, sample: {} as Record<string, number> });

@@ -1,0 +1,141 @@
+// Character cards in the real renderer (browser host): import by drag-and-drop and by the file
+// picker, chat with the character, edit it, delete it to the trash and restore it with its chats.
+import { expect, test, type Page } from '@playwright/test';
+import path from 'node:path';
+import { readFile, readdir } from 'node:fs/promises';
+import { startHost, tempRoot, type RunningHost } from './host.ts';
+import { v1Json, v3Png } from '../fixtures/cards.ts';
+
+let hosts: RunningHost[] = [];
+test.afterEach(async () => {
+  await Promise.all(hosts.map((h) => h.stop()));
+  hosts = [];
+});
+
+/** Drops a file built from `bytes` on the character panel, as a real drag from the desktop does. */
+async function dropFile(page: Page, name: string, mime: string, bytes: Buffer) {
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, mime, b64 }) => {
+      const bin = atob(b64);
+      const arr = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([arr], name, { type: mime }));
+      return dt;
+    },
+    { name, mime, b64: bytes.toString('base64') },
+  );
+  const panel = page.getByTestId('character-panel');
+  await panel.dispatchEvent('dragover', { dataTransfer });
+  await panel.dispatchEvent('drop', { dataTransfer });
+}
+
+test('import a card by drag-and-drop, chat with it, edit it, delete it and restore it with its chats', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const host = await startHost(dataDir);
+  hosts.push(host);
+  await page.goto(host.url);
+  await expect(page.getByTestId('characters-empty')).toBeVisible();
+
+  // A malformed card (cut in half) gets a clear error and adds nothing.
+  const png = v3Png();
+  await dropFile(page, 'broken.png', 'image/png', png.subarray(0, png.length / 2));
+  await expect(page.getByTestId('notice').filter({ hasText: 'Importing broken.png: [INVALID_INPUT]' })).toContainText('truncated');
+  await expect(page.getByTestId('characters-empty')).toBeVisible();
+
+  await dropFile(page, 'Seraphina.png', 'image/png', png);
+  const sera = page.getByTestId('character').filter({ hasText: 'Seraphina' });
+  await expect(sera).toHaveAttribute('aria-current', 'true');
+  await expect(sera.getByTestId('avatar')).toHaveAttribute('src', /^data:image\/png;base64,/);
+  const id = await sera.getAttribute('data-character-id');
+
+  // Chat with it (the demo provider answers).
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await expect(page.getByTestId('chat')).toHaveCount(1);
+  await page.getByLabel('Message').fill('Where am I?');
+  await page.getByLabel('Message').press('Enter');
+  await expect(page.locator('[data-testid=message][data-role=user]')).toHaveText(/Where am I\?/);
+  await expect(page.locator('[data-testid=message][data-role=assistant]')).toHaveCount(1);
+  await expect(page.getByRole('button', { name: 'Stop' })).toHaveCount(0);
+
+  // Edit: every field shown; the change is on disk and survives a reload.
+  await page.getByRole('button', { name: 'Edit Seraphina' }).click();
+  const editor = page.getByRole('dialog', { name: 'Edit character' });
+  await expect(editor.getByLabel('First message')).toHaveValue('*Seraphina smiles.* You are safe now.');
+  await expect(editor.getByLabel('Alternate greeting 2')).toHaveValue('Oh! You are awake.');
+  await expect(editor.getByLabel('Tags')).toHaveValue('fantasy, female');
+  await editor.getByLabel('Name').fill('Sera');
+  await editor.getByLabel('Description').fill('Edited in the app.');
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('notice').filter({ hasText: 'Saved Sera' })).toHaveCount(1);
+  await editor.getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByTestId('character')).toHaveText(['Sera']);
+  const onDisk = JSON.parse(await readFile(path.join(dataDir, 'app', 'characters', id!, 'card.json'), 'utf8'));
+  expect(onDisk.card).toMatchObject({ name: 'Sera', description: 'Edited in the app.', nickname: 'Sera', group_only_greetings: ['Hello, all.'] });
+  expect(onDisk.card.extensions.depth_prompt).toEqual({ prompt: 'Seraphina is kind.', depth: 4, role: 'system' });
+  await page.reload();
+  await expect(page.getByTestId('character').filter({ hasText: 'Sera' })).toHaveAttribute('aria-current', 'true');
+  await expect(page.getByTestId('message')).toHaveCount(2);
+
+  // Delete to the trash: card and chat leave the list; files are kept.
+  await page.getByRole('button', { name: 'Edit Sera' }).click();
+  await editor.getByRole('button', { name: 'Delete' }).click();
+  await editor.getByRole('button', { name: /Confirm: move to trash/ }).click();
+  await expect(editor).toHaveCount(0);
+  await expect(page.getByTestId('characters-empty')).toBeVisible();
+  await expect(page.getByTestId('chat')).toHaveCount(0);
+  expect((await readdir(path.join(dataDir, 'trash', id!))).length).toBe(1);
+
+  // Restore: the character and its chat (with both messages) come back.
+  await page.getByTestId('trash').locator('summary').click();
+  await expect(page.getByTestId('deleted-character')).toContainText('Sera');
+  await expect(page.getByTestId('deleted-character')).toContainText('1 chat');
+  await page.getByTestId('deleted-character').getByRole('button', { name: 'Restore' }).click();
+  await expect(page.getByTestId('trash')).toHaveCount(0);
+  await page.getByTestId('character').filter({ hasText: 'Sera' }).click();
+  await expect(page.getByTestId('chat')).toHaveCount(1);
+  await expect(page.getByTestId('message')).toHaveCount(2);
+  await expect(page.locator('[data-testid=message][data-role=user]')).toHaveText(/Where am I\?/);
+});
+
+test('import by the file picker; 100 characters and 1,000 chats: the list, the filter box and switching stay quick', async ({ page }) => {
+  const host = await startHost(path.join(await tempRoot(), 'data'));
+  hosts.push(host);
+  await page.goto(host.url);
+  // 100 characters, imported as JSON cards through the same channel the UI uses.
+  await page.evaluate(async () => {
+    for (let i = 0; i < 100; i++) {
+      const card = { spec: 'chara_card_v2', spec_version: '2.0', data: { name: `Extra ${String(i).padStart(3, '0')}`, tags: i % 10 === 0 ? ['tenth'] : [] } };
+      const r = await window.cardshark!.importCharacter({ bytesBase64: btoa(JSON.stringify(card)) });
+      if (!r.ok) throw new Error(r.error.message);
+    }
+  });
+  // 1,000 chats: ten per character (8 calls in flight, the host's per-connection bound).
+  await page.evaluate(async () => {
+    const api = window.cardshark!;
+    const list = await api.listCharacters({});
+    if (!list.ok) throw new Error(list.error.message);
+    const jobs = list.data.flatMap((c) => Array.from({ length: 10 }, (_, i) => () => api.createChat({ characterId: c.id, title: `${c.name} chat ${i}` })));
+    for (let i = 0; i < jobs.length; i += 8) {
+      for (const r of await Promise.all(jobs.slice(i, i + 8).map((j) => j()))) if (!r.ok) throw new Error(r.error.message);
+    }
+  });
+  await page.reload();
+  await expect(page.getByTestId('character')).toHaveCount(100);
+  for (const name of ['Extra 007', 'Extra 093', 'Extra 050']) {
+    const t0 = Date.now();
+    await page.getByTestId('character').filter({ hasText: name }).click();
+    await expect(page.getByTestId('chat')).toHaveCount(10);
+    await expect(page.getByTestId('chat').first()).toContainText(name);
+    expect(Date.now() - t0, `switching to ${name}`).toBeLessThan(3_000);
+  }
+  await page.getByTestId('import-input').setInputFiles({ name: 'ada.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(v1Json())) });
+  await expect(page.getByTestId('character').filter({ hasText: 'Ada' })).toHaveAttribute('aria-current', 'true');
+  await expect(page.getByTestId('character')).toHaveCount(101);
+  await page.getByLabel('Filter characters').fill('ada');
+  await expect(page.getByTestId('character')).toHaveText(['Ada']);
+  await page.getByLabel('Filter characters').fill('tenth');
+  await expect(page.getByTestId('character')).toHaveCount(10);
+  await page.getByLabel('Filter characters').fill('nobody at all');
+  await expect(page.getByText('No character matches')).toBeVisible();
+});
