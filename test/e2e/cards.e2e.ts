@@ -52,10 +52,12 @@ test('import a card by drag-and-drop, chat with it, edit it, delete it and resto
   // Chat with it (the demo provider answers).
   await page.getByRole('button', { name: 'New chat' }).click();
   await expect(page.getByTestId('chat')).toHaveCount(1);
+  // The card's first message opens the chat.
+  await expect(page.locator('[data-testid=message][data-role=assistant]')).toHaveText(/You are safe now/);
   await page.getByLabel('Message').fill('Where am I?');
   await page.getByLabel('Message').press('Enter');
   await expect(page.locator('[data-testid=message][data-role=user]')).toHaveText(/Where am I\?/);
-  await expect(page.locator('[data-testid=message][data-role=assistant]')).toHaveCount(1);
+  await expect(page.locator('[data-testid=message][data-role=assistant]')).toHaveCount(2);
   await expect(page.getByRole('button', { name: 'Stop' })).toHaveCount(0);
 
   // Edit: every field shown; the change is on disk and survives a reload.
@@ -75,7 +77,7 @@ test('import a card by drag-and-drop, chat with it, edit it, delete it and resto
   expect(onDisk.card.extensions.depth_prompt).toEqual({ prompt: 'Seraphina is kind.', depth: 4, role: 'system' });
   await page.reload();
   await expect(page.getByTestId('character').filter({ hasText: 'Sera' })).toHaveAttribute('aria-current', 'true');
-  await expect(page.getByTestId('message')).toHaveCount(2);
+  await expect(page.getByTestId('message')).toHaveCount(3);
 
   // Delete to the trash: card and chat leave the list; files are kept.
   await page.getByRole('button', { name: 'Edit Sera' }).click();
@@ -86,7 +88,7 @@ test('import a card by drag-and-drop, chat with it, edit it, delete it and resto
   await expect(page.getByTestId('chat')).toHaveCount(0);
   expect((await readdir(path.join(dataDir, 'trash', id!))).length).toBe(1);
 
-  // Restore: the character and its chat (with both messages) come back.
+  // Restore: the character and its chat (greeting, message and reply) come back.
   await page.getByTestId('trash').locator('summary').click();
   await expect(page.getByTestId('deleted-character')).toContainText('Sera');
   await expect(page.getByTestId('deleted-character')).toContainText('1 chat');
@@ -94,7 +96,7 @@ test('import a card by drag-and-drop, chat with it, edit it, delete it and resto
   await expect(page.getByTestId('trash')).toHaveCount(0);
   await page.getByTestId('character').filter({ hasText: 'Sera' }).click();
   await expect(page.getByTestId('chat')).toHaveCount(1);
-  await expect(page.getByTestId('message')).toHaveCount(2);
+  await expect(page.getByTestId('message')).toHaveCount(3);
   await expect(page.locator('[data-testid=message][data-role=user]')).toHaveText(/Where am I\?/);
 });
 
