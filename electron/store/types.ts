@@ -29,6 +29,8 @@ export interface ChatStore {
   renameChat(chatId: string, title: string): Promise<ChatSummary>;
   /** Moves the chat file to the trash folder; nothing is destroyed. */
   deleteChat(chatId: string): Promise<void>;
+  /** A whole new chat written at once (atomic, all or nothing); a chosen chatId that exists is a CONFLICT. */
+  importChat(input: import('./import-chat.ts').ImportChatInput): Promise<ChatSummary>;
   /** Rewrites a chat without superseded lines (atomic, backed up first). */
   compactChat(chatId: string): Promise<ChatSummary>;
   /** Resolves when every queued write has reached the disk. */
