@@ -39,6 +39,12 @@ export function parseDate(value: unknown): ParsedDate | null {
   const s = value.trim();
   if (s === '') return null;
   if (/^\d+(\.\d+)?$/.test(s)) return fromNumber(Number(s));
+  // The common case first: an ISO string (SillyTavern's modern send_date).
+  const iso = ISO_LIKE.exec(s);
+  if (iso && s.length > 10 && (s[10] === 'T' || s[10] === ' ')) {
+    const t = Date.parse(s);
+    if (!Number.isNaN(t) && t >= 0) return { ms: t, precision: iso[4] ? 'ms' : iso[3] ? 's' : 'min' };
+  }
   let m = ST_HUMANISED.exec(s);
   if (m) {
     const [, y, mo, d, h, mi, sec, ms] = m;
@@ -61,7 +67,6 @@ export function parseDate(value: unknown): ParsedDate | null {
   }
   const t = Date.parse(s);
   if (Number.isNaN(t) || t < 0) return null;
-  const iso = ISO_LIKE.exec(s);
   const precision: Precision = iso ? (iso[4] ? 'ms' : iso[3] ? 's' : iso[1] ? 'min' : 'day') : /\d:\d\d:\d\d/.test(s) ? 's' : 'min';
   return { ms: t, precision };
 }
@@ -80,6 +85,7 @@ export function bestDate(values: unknown[]): ParsedDate | null {
     if (anchor === null) anchor = d.ms;
     else if (Math.abs(d.ms - anchor) > 86_400_000) continue;
     if (!best || RANK[d.precision] > RANK[best.precision]) best = d;
+    if (best.precision === 'ms') break; // nothing is more precise
   }
   return best;
 }

@@ -31,7 +31,8 @@ export function characterIdFrom(name: string): string {
 }
 
 export function isMessageId(id: unknown): id is string {
-  return typeof id === 'string' && MessageId.safeParse(id).success;
+  // Most sources have no ids at all: skip zod (and its error objects) for non-strings.
+  return typeof id === 'string' && id.length > 0 && MessageId.safeParse(id).success;
 }
 
 /** Hands out message ids: the source's own when valid and unused, else a stable one from the line number. */
@@ -39,7 +40,7 @@ export class MessageIds {
   private readonly used = new Set<string>();
 
   take(sourceId: unknown, line: number): { id: string; generated: boolean } {
-    if (isMessageId(sourceId) && !this.used.has(sourceId)) {
+    if (sourceId !== undefined && isMessageId(sourceId) && !this.used.has(sourceId)) {
       this.used.add(sourceId);
       return { id: sourceId, generated: false };
     }

@@ -19,7 +19,8 @@ export function readJsonLines(buf: Buffer): SourceLine[] {
     let s = text.slice(start, end);
     if (s.endsWith('\r')) s = s.slice(0, -1);
     start = end + 1;
-    if (s.trim() === '') continue;
+    // trim() copies the line: test the first character first (real lines start with "{").
+    if (s.length === 0 || (s.charCodeAt(0) !== 0x7b && s.trim() === '')) continue;
     let value: unknown;
     try {
       value = JSON.parse(s);
