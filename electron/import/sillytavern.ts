@@ -106,6 +106,7 @@ export function fromStMessage(v: Record<string, unknown>, line: number, ids: Mes
 
   const when = bestDate([v.send_date, v.timestamp, srcExtra.timestamp, v.gen_finished, v.gen_started]);
   const rec: MessageRecord = { id, role, content, timestamp: when?.ms ?? fallbackTime };
+  dropCanonical(st, rec.timestamp, swipes?.length);
   if (typeof v.name === 'string') {
     rec.name = v.name.slice(0, LIMITS.titleChars);
     if (v.name.length > LIMITS.titleChars) notes.name = v.name;
@@ -120,6 +121,22 @@ export function fromStMessage(v: Record<string, unknown>, line: number, ids: Mes
   if (Object.keys(notes).length) extra[NOTES_KEY] = { ...(isObject(srcExtra[NOTES_KEY]) ? srcExtra[NOTES_KEY] : {}), ...notes };
   rec.extra = extra;
   return rec;
+}
+
+/**
+ * Leaves out of extra.sillytavern what export writes back by itself, identical: is_system false,
+ * a send_date that is the ISO form of the timestamp, and swipe_info entries that say only that
+ * date. So import → export → import gives the same extra, and SillyTavern still gets them.
+ */
+function dropCanonical(st: Record<string, unknown>, timestamp: number, swipes: number | undefined): void {
+  if (st.is_system === false) delete st.is_system;
+  const iso = new Date(timestamp).toISOString();
+  const sendDate = st.send_date ?? iso;
+  if (st.send_date === iso) delete st.send_date;
+  const info = st.swipe_info;
+  if (swipes !== undefined && Array.isArray(info) && info.length === swipes && info.every((e) => isObject(e) && Object.keys(e).length === 2 && e.send_date === sendDate && isObject(e.extra) && Object.keys(e.extra).length === 0)) {
+    delete st.swipe_info;
+  }
 }
 
 /** A v1-shaped line (`role` + `content`, CardShark's seed format) → a v1 record. */
