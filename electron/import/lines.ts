@@ -5,10 +5,10 @@ export type SourceLine =
   | { line: number; ok: true; value: Record<string, unknown> }
   | { line: number; ok: false; reason: string };
 
-export function readJsonLines(buf: Buffer): SourceLine[] {
+/** A generator, so each parsed line can be mapped and dropped while young (100k lines, little GC). */
+export function* readJsonLines(buf: Buffer): Generator<SourceLine> {
   let text = buf.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const out: SourceLine[] = [];
   const endsWithNewline = text.endsWith('\n');
   let start = 0;
   let line = 0;
@@ -26,11 +26,10 @@ export function readJsonLines(buf: Buffer): SourceLine[] {
       value = JSON.parse(s);
     } catch {
       const last = nl === -1 && !endsWithNewline;
-      out.push({ line, ok: false, reason: last ? 'not valid JSON: the last line is cut off' : 'not valid JSON' });
+      yield { line, ok: false, reason: last ? 'not valid JSON: the last line is cut off' : 'not valid JSON' };
       continue;
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) out.push({ line, ok: false, reason: 'not a JSON object' });
-    else out.push({ line, ok: true, value: value as Record<string, unknown> });
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) yield { line, ok: false, reason: 'not a JSON object' };
+    else yield { line, ok: true, value: value as Record<string, unknown> };
   }
-  return out;
 }

@@ -115,8 +115,10 @@ export function fromStMessage(v: Record<string, unknown>, line: number, ids: Mes
     rec.swipes = swipes;
     rec.swipe_id = swipeId;
   }
-  const status = MessageStatus.safeParse(srcExtra.status);
-  if (status.success) rec.status = status.data;
+  if (typeof srcExtra.status === 'string') {
+    const status = MessageStatus.safeParse(srcExtra.status);
+    if (status.success) rec.status = status.data;
+  }
   const extra: Record<string, unknown> = { ...srcExtra, [ST_KEY]: st };
   if (Object.keys(notes).length) extra[NOTES_KEY] = { ...(isObject(srcExtra[NOTES_KEY]) ? srcExtra[NOTES_KEY] : {}), ...notes };
   rec.extra = extra;
@@ -130,11 +132,13 @@ export function fromStMessage(v: Record<string, unknown>, line: number, ids: Mes
  */
 function dropCanonical(st: Record<string, unknown>, timestamp: number, swipes: number | undefined): void {
   if (st.is_system === false) delete st.is_system;
-  const iso = new Date(timestamp).toISOString();
-  const sendDate = st.send_date ?? iso;
-  if (st.send_date === iso) delete st.send_date;
   const info = st.swipe_info;
-  if (swipes !== undefined && Array.isArray(info) && info.length === swipes && info.every((e) => isObject(e) && Object.keys(e).length === 2 && e.send_date === sendDate && isObject(e.extra) && Object.keys(e.extra).length === 0)) {
+  const sendDate = st.send_date;
+  // An ISO string is 24 characters; only then can it be the timestamp's ISO form (toISOString is not free).
+  const iso = (typeof sendDate === 'string' && sendDate.length === 24) || sendDate === undefined || info !== undefined ? new Date(timestamp).toISOString() : undefined;
+  if (sendDate === iso) delete st.send_date;
+  const shown = sendDate ?? iso;
+  if (swipes !== undefined && Array.isArray(info) && info.length === swipes && info.every((e) => isObject(e) && Object.keys(e).length === 2 && e.send_date === shown && isObject(e.extra) && Object.keys(e.extra).length === 0)) {
     delete st.swipe_info;
   }
 }

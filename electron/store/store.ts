@@ -414,7 +414,7 @@ class FileChatStore implements ChatStore {
       try {
         await this.fs.mkdir(this.layout.characterDir(characterId), { recursive: true });
         await fsyncDir(this.layout.chatsDir);
-        await atomicRewrite(this.fs, path, prepared.text);
+        await atomicRewrite(this.fs, path, Buffer.from(prepared.text)); // encoded once, for the hash and the write
       } catch (e) {
         throw ioError(e, 'importing the chat');
       }
