@@ -51,7 +51,7 @@ function textOf(v: unknown): { text: string; rest?: Record<string, unknown> } | 
 /** One SillyTavern message line → a v1 record; a string says why the line cannot be one. */
 export function fromStMessage(v: Record<string, unknown>, line: number, ids: MessageIds, fallbackTime: number): MessageRecord | string {
   const notes: Record<string, unknown> = {};
-  const srcExtra = isObject(v.extra) ? { ...v.extra } : {};
+  const srcExtra: Record<string, unknown> = isObject(v.extra) ? v.extra : {};
   if (v.extra !== undefined && !isObject(v.extra)) notes.extra = v.extra;
 
   const mes = textOf(v.mes);
@@ -89,26 +89,27 @@ export function fromStMessage(v: Record<string, unknown>, line: number, ids: Mes
     }
   } else if (v.swipe_id !== undefined) notes.swipe_id = v.swipe_id;
 
-  // Top-level fields not mapped to a v1 field go back to the top level on export.
-  const st: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) if (!MAPPED.has(k)) st[k] = v[k];
-
   let role: MessageRecord['role'] = v.is_user === true ? 'user' : 'assistant';
   if (role === 'assistant' && ((typeof srcExtra.type === 'string' && SYSTEM_TYPES.has(srcExtra.type)) || srcExtra.isSmallSys === true)) role = 'system';
-  if (v.is_user !== undefined && typeof v.is_user !== 'boolean') st.is_user = v.is_user;
 
   const { id, generated } = ids.take(srcExtra.id, line);
-  if (!generated) delete srcExtra.id;
-  else if (srcExtra.id !== undefined) {
-    notes.id = srcExtra.id;
-    delete srcExtra.id;
-  }
-
+  if (generated && srcExtra.id !== undefined) notes.id = srcExtra.id;
   const when = bestDate([v.send_date, v.timestamp, srcExtra.timestamp, v.gen_finished, v.gen_started]);
   const rec: MessageRecord = { id, role, content, timestamp: when?.ms ?? fallbackTime };
-  dropCanonical(st, rec.timestamp, swipes?.length);
+
+  // Top-level fields not mapped to a v1 field go back to the top level on export, except what
+  // export writes back by itself, identical (see canonical): built without `delete`, which
+  // would slow every later access and the serialisation of these objects.
+  const canon = canonical(v, rec.timestamp, swipes?.length);
+  const st: Record<string, unknown> = {};
+  for (const k in v) {
+    if (MAPPED.has(k) || (k === 'is_system' && v.is_system === false) || (k === 'send_date' && canon.sendDate) || (k === 'swipe_info' && canon.swipeInfo)) continue;
+    st[k] = v[k];
+  }
+  if (v.is_user !== undefined && typeof v.is_user !== 'boolean') st.is_user = v.is_user;
+
   if (typeof v.name === 'string') {
-    rec.name = v.name.slice(0, LIMITS.titleChars);
+    rec.name = v.name.length > LIMITS.titleChars ? v.name.slice(0, LIMITS.titleChars) : v.name;
     if (v.name.length > LIMITS.titleChars) notes.name = v.name;
   } else if (v.name !== undefined) notes.name = v.name;
   if (swipes) {
@@ -119,28 +120,33 @@ export function fromStMessage(v: Record<string, unknown>, line: number, ids: Mes
     const status = MessageStatus.safeParse(srcExtra.status);
     if (status.success) rec.status = status.data;
   }
-  const extra: Record<string, unknown> = { ...srcExtra, [ST_KEY]: st };
-  if (Object.keys(notes).length) extra[NOTES_KEY] = { ...(isObject(srcExtra[NOTES_KEY]) ? srcExtra[NOTES_KEY] : {}), ...notes };
+  // SillyTavern's extra, key for key, less the id the message now carries.
+  const extra: Record<string, unknown> = {};
+  for (const k in srcExtra) if (k !== 'id') extra[k] = srcExtra[k];
+  extra[ST_KEY] = st;
+  let hasNotes = false;
+  for (const _ in notes) hasNotes = true;
+  if (hasNotes) extra[NOTES_KEY] = { ...(isObject(srcExtra[NOTES_KEY]) ? srcExtra[NOTES_KEY] : {}), ...notes };
   rec.extra = extra;
   return rec;
 }
 
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 /**
- * Leaves out of extra.sillytavern what export writes back by itself, identical: is_system false,
- * a send_date that is the ISO form of the timestamp, and swipe_info entries that say only that
- * date. So import → export → import gives the same extra, and SillyTavern still gets them.
+ * What export writes back by itself, identical, and so is left out of extra.sillytavern: is_system
+ * false, a send_date that is the ISO form of the timestamp, and swipe_info entries that say only
+ * that date. So import → export → import gives the same extra, and SillyTavern still gets them.
  */
-function dropCanonical(st: Record<string, unknown>, timestamp: number, swipes: number | undefined): void {
-  if (st.is_system === false) delete st.is_system;
-  const info = st.swipe_info;
-  const sendDate = st.send_date;
-  // An ISO string is 24 characters; only then can it be the timestamp's ISO form (toISOString is not free).
-  const iso = (typeof sendDate === 'string' && sendDate.length === 24) || sendDate === undefined || info !== undefined ? new Date(timestamp).toISOString() : undefined;
-  if (sendDate === iso) delete st.send_date;
-  const shown = sendDate ?? iso;
-  if (swipes !== undefined && Array.isArray(info) && info.length === swipes && info.every((e) => isObject(e) && Object.keys(e).length === 2 && e.send_date === shown && isObject(e.extra) && Object.keys(e.extra).length === 0)) {
-    delete st.swipe_info;
-  }
+function canonical(v: Record<string, unknown>, timestamp: number, swipes: number | undefined): { sendDate: boolean; swipeInfo: boolean } {
+  const sd = v.send_date;
+  // A string of toISOString's exact shape that parses to the timestamp is that timestamp's ISO form.
+  const sendDate = typeof sd === 'string' && ISO_MS.test(sd) && Date.parse(sd) === timestamp;
+  const info = v.swipe_info;
+  if (swipes === undefined || !Array.isArray(info) || info.length !== swipes) return { sendDate, swipeInfo: false };
+  const shown = sd === undefined ? new Date(timestamp).toISOString() : sd;
+  const swipeInfo = info.every((e) => isObject(e) && Object.keys(e).length === 2 && e.send_date === shown && isObject(e.extra) && Object.keys(e.extra).length === 0);
+  return { sendDate, swipeInfo };
 }
 
 /** A v1-shaped line (`role` + `content`, CardShark's seed format) → a v1 record. */
