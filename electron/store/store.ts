@@ -414,13 +414,13 @@ class FileChatStore implements ChatStore {
       try {
         await this.fs.mkdir(this.layout.characterDir(characterId), { recursive: true });
         await fsyncDir(this.layout.chatsDir);
-        await atomicRewrite(this.fs, path, Buffer.from(prepared.text)); // encoded once, for the hash and the write
+        await atomicRewrite(this.fs, path, prepared.data);
       } catch (e) {
         throw ioError(e, 'importing the chat');
       }
       this.chats.set(chatId, { characterId, path });
       const { header, messageCount, preview, updated } = prepared;
-      return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: Buffer.byteLength(prepared.text) };
+      return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length };
     });
   }
 

@@ -33,6 +33,16 @@ describe('store.importChat', () => {
     await s2.close();
   });
 
+  it('a chat of several MiB (multi-byte text across the 4 MiB write chunks) reads back byte for byte', async () => {
+    const dir = tempDir();
+    const s = await openChatStore({ dataDir: dir });
+    const big = Array.from({ length: 7 }, (_, i) => ({ id: `m${i}`, role: 'assistant', content: `${i}é🙂`.repeat(150_000 + i * 7), timestamp: i }));
+    await s.importChat({ chatId, characterId: 'aria', title: 'Big', created: 0, messages: big });
+    await s.close();
+    const state = readFullState(readFileSync(chatPath(dir, 'aria', chatId)));
+    expect('error' in state ? state.error : state.messages).toEqual(big);
+  });
+
   it('the summary it returns is what getChat computes', async () => {
     const dir = tempDir();
     const s = await openChatStore({ dataDir: dir });
