@@ -94,13 +94,16 @@ export function fromStMessage(v: Record<string, unknown>, line: number, ids: Mes
 
   const { id, generated } = ids.take(srcExtra.id, line);
   if (generated && srcExtra.id !== undefined) notes.id = srcExtra.id;
-  const when = bestDate([v.send_date, v.timestamp, srcExtra.timestamp, v.gen_finished, v.gen_started]);
-  const rec: MessageRecord = { id, role, content, timestamp: when?.ms ?? fallbackTime };
+  // Modern SillyTavern's send_date is toISOString's form, already in ms: the common case, taken directly.
+  const sd = v.send_date;
+  const isoMs = typeof sd === 'string' && ISO_MS.test(sd) ? Date.parse(sd) : NaN;
+  const timestamp = !Number.isNaN(isoMs) ? isoMs : (bestDate([sd, v.timestamp, srcExtra.timestamp, v.gen_finished, v.gen_started])?.ms ?? fallbackTime);
+  const rec: MessageRecord = { id, role, content, timestamp };
 
   // Top-level fields not mapped to a v1 field go back to the top level on export, except what
   // export writes back by itself, identical (see canonical): built without `delete`, which
   // would slow every later access and the serialisation of these objects.
-  const canon = canonical(v, rec.timestamp, swipes?.length);
+  const canon = canonical(v, timestamp, isoMs, swipes?.length);
   const st: Record<string, unknown> = {};
   for (const k in v) {
     if (MAPPED.has(k) || (k === 'is_system' && v.is_system === false) || (k === 'send_date' && canon.sendDate) || (k === 'swipe_info' && canon.swipeInfo)) continue;
@@ -138,10 +141,10 @@ const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
  * false, a send_date that is the ISO form of the timestamp, and swipe_info entries that say only
  * that date. So import → export → import gives the same extra, and SillyTavern still gets them.
  */
-function canonical(v: Record<string, unknown>, timestamp: number, swipes: number | undefined): { sendDate: boolean; swipeInfo: boolean } {
+function canonical(v: Record<string, unknown>, timestamp: number, isoMs: number, swipes: number | undefined): { sendDate: boolean; swipeInfo: boolean } {
   const sd = v.send_date;
   // A string of toISOString's exact shape that parses to the timestamp is that timestamp's ISO form.
-  const sendDate = typeof sd === 'string' && ISO_MS.test(sd) && Date.parse(sd) === timestamp;
+  const sendDate = isoMs === timestamp;
   const info = v.swipe_info;
   if (swipes === undefined || !Array.isArray(info) || info.length !== swipes) return { sendDate, swipeInfo: false };
   const shown = sd === undefined ? new Date(timestamp).toISOString() : sd;
