@@ -62,7 +62,7 @@ export function prepareImport(input: unknown): PreparedImport {
     title,
     metadata: metadata ?? {},
   };
-  // Lines are encoded into 4 MiB chunks as they are made, so each string dies young (a 100k-message
+  // Lines are encoded in batches as they are made, so each string dies young (a 100k-message
   // import would otherwise keep 100k strings alive until one big join).
   const out = new ChunkWriter();
   out.write(serialize(header));
@@ -85,11 +85,11 @@ export function prepareImport(input: unknown): PreparedImport {
     if (rec.edited !== undefined && !EpochMs.safeParse(rec.edited).success) throw invalid(`${where}.edited`, 'must be epoch ms', i);
     // `id` first (zod keeps the shape's key order): the store's line classifier reads it from the prefix.
     const line = serialize(rec);
-    const bytes = Buffer.byteLength(line);
-    if (bytes - 1 > LIMITS.recordBytes) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long line needs its bytes counted.
+    if (line.length * 3 > LIMITS.recordBytes && Buffer.byteLength(line) - 1 > LIMITS.recordBytes) {
       throw new StoreError('TOO_LARGE', `${where} is larger than ${LIMITS.recordBytes / 1048576} MiB`, { field: where, index: i });
     }
-    out.write(line, bytes);
+    out.write(line);
     last = rec;
   }
   const lastTime = last ? (typeof last.edited === 'number' ? last.edited : last.timestamp) : 0;
@@ -103,23 +103,29 @@ export function prepareImport(input: unknown): PreparedImport {
 }
 
 class ChunkWriter {
+  private parts: string[] = [];
+  private chars = 0;
   private readonly chunks: Buffer[] = [];
-  private cur = Buffer.allocUnsafe(4 * 1024 * 1024);
-  private at = 0;
   private total = 0;
 
-  write(text: string, bytes = Buffer.byteLength(text)): void {
-    if (this.at + bytes > this.cur.length) {
-      this.chunks.push(this.cur.subarray(0, this.at));
-      this.cur = Buffer.allocUnsafe(Math.max(4 * 1024 * 1024, bytes));
-      this.at = 0;
-    }
-    this.at += this.cur.write(text, this.at, bytes, 'utf8');
-    this.total += bytes;
+  write(text: string): void {
+    this.parts.push(text);
+    this.chars += text.length;
+    if (this.chars >= 1 << 20) this.flush();
+  }
+
+  /** About 1M characters at a time: one encode call per batch rather than per line. */
+  private flush(): void {
+    if (this.parts.length === 0) return;
+    const buf = Buffer.from(this.parts.join(''), 'utf8');
+    this.chunks.push(buf);
+    this.total += buf.length;
+    this.parts = [];
+    this.chars = 0;
   }
 
   finish(): Buffer {
-    this.chunks.push(this.cur.subarray(0, this.at));
+    this.flush();
     return Buffer.concat(this.chunks, this.total);
   }
 }
