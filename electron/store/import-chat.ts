@@ -62,8 +62,8 @@ export function prepareImport(input: unknown): PreparedImport {
     title,
     metadata: metadata ?? {},
   };
-  // Lines are encoded in batches as they are made, so each string dies young (a 100k-message
-  // import would otherwise keep 100k strings alive until one big join).
+  // Lines are encoded as they are made, so each string dies young (a 100k-message import would
+  // otherwise keep 100k strings alive until one big join).
   const out = new ChunkWriter();
   out.write(serialize(header));
   const ids = new Set<string>();
@@ -102,30 +102,31 @@ export function prepareImport(input: unknown): PreparedImport {
   };
 }
 
+/**
+ * Encodes each line straight into 4 MiB chunks (measured fastest: no joins, no byte counting;
+ * a line is written where 3 bytes per UTF-16 unit are free, the most UTF-8 can need).
+ */
 class ChunkWriter {
-  private parts: string[] = [];
-  private chars = 0;
+  private static readonly SIZE = 4 * 1024 * 1024;
   private readonly chunks: Buffer[] = [];
+  private cur = Buffer.allocUnsafe(ChunkWriter.SIZE);
+  private at = 0;
   private total = 0;
 
   write(text: string): void {
-    this.parts.push(text);
-    this.chars += text.length;
-    if (this.chars >= 1 << 20) this.flush();
-  }
-
-  /** About 1M characters at a time: one encode call per batch rather than per line. */
-  private flush(): void {
-    if (this.parts.length === 0) return;
-    const buf = Buffer.from(this.parts.join(''), 'utf8');
-    this.chunks.push(buf);
-    this.total += buf.length;
-    this.parts = [];
-    this.chars = 0;
+    const worst = text.length * 3;
+    if (this.at + worst > this.cur.length) {
+      this.chunks.push(this.cur.subarray(0, this.at));
+      this.cur = Buffer.allocUnsafe(Math.max(ChunkWriter.SIZE, worst));
+      this.at = 0;
+    }
+    const n = this.cur.write(text, this.at, 'utf8');
+    this.at += n;
+    this.total += n;
   }
 
   finish(): Buffer {
-    this.flush();
+    this.chunks.push(this.cur.subarray(0, this.at));
     return Buffer.concat(this.chunks, this.total);
   }
 }
