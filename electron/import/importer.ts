@@ -59,7 +59,8 @@ async function importFile(store: ChatStore, entry: SourceEntry, maps: CardSharkM
       throw e;
     });
     if (existing) {
-      out.push({ ...base, characterId: existing.characterId, title: existing.title, messageCount: existing.messageCount, status: 'already_imported', ...(active ? { active } : {}) });
+      // Nothing was read this time: the problems were reported by the import that created it.
+      out.push({ ...base, problems: [], characterId: existing.characterId, title: existing.title, messageCount: existing.messageCount, status: 'already_imported', ...(active ? { active } : {}) });
       continue;
     }
     if (active) chat.metadata.import = { ...(chat.metadata.import as object), active: true };
@@ -75,7 +76,7 @@ interface ChatInput {
   title: string;
   metadata: Record<string, unknown>;
   created: number;
-  messages: MessageRecord[];
+  messages: Iterable<MessageRecord>;
 }
 
 /**
@@ -90,7 +91,7 @@ async function writeChat(store: ChatStore, input: ChatInput, chat: ParsedChat, f
   }
   const keep: MessageRecord[] = [];
   const refused: LineProblem[] = [];
-  chat.messages.forEach((m, i) => {
+  [...chat.messages].forEach((m, i) => {
     try {
       prepareImport({ ...input, messages: [m] });
       keep.push(m);
@@ -109,13 +110,24 @@ async function writeChat(store: ChatStore, input: ChatInput, chat: ParsedChat, f
  */
 function characterFor(chat: ParsedChat, entry: SourceEntry, maps: CardSharkMaps, single: boolean): string {
   if (chat.characterId) return characterIdFrom(chat.characterId);
-  const speaker = chat.messages.find((m) => m.role === 'assistant' && m.name)?.name;
+  const speaker = (): string | undefined => {
+    if (chat.speaker) return chat.speaker;
+    for (const m of chat.messages) if (m.role === 'assistant' && m.name) return m.name; // reads ahead only as far as needed
+    return undefined;
+  };
   const folder = entry.folder ?? (single ? basename(dirname(entry.path)) : undefined);
   if (folder === 'group chats') return characterIdFrom(`group-${basename(entry.name, extname(entry.name))}`);
   const fromMap = folder !== undefined ? characterFromFolder(folder, maps) : undefined;
   if (fromMap) return characterIdFrom(fromMap);
-  const names = single ? [chat.characterName, speaker, folder] : [folder === 'chats' ? undefined : folder, chat.characterName, speaker];
-  const name = names.find((n): n is string => typeof n === 'string' && n.trim().length > 0);
+  const names = single ? [() => chat.characterName, speaker, () => folder] : [() => (folder === 'chats' ? undefined : folder), () => chat.characterName, speaker];
+  let name: string | undefined;
+  for (const get of names) {
+    const n = get();
+    if (typeof n === 'string' && n.trim().length > 0) {
+      name = n;
+      break;
+    }
+  }
   return characterIdFrom(name ?? 'imported');
 }
 

@@ -1,35 +1,55 @@
-// Splits a source file into JSON lines with their 1-based line numbers, tolerating what real
-// files hold: a BOM, CRLF, blank lines, no trailing newline, and a last line cut in half.
+// Splits a source file into lines with their 1-based numbers, tolerating what real files hold:
+// a BOM, CRLF, blank lines, no trailing newline, and a last line cut in half.
+
+export interface RawLine {
+  line: number;
+  text: string;
+  /** The file's last line with no newline after it: if it does not parse, it was cut off. */
+  last: boolean;
+}
 
 export type SourceLine =
   | { line: number; ok: true; value: Record<string, unknown> }
   | { line: number; ok: false; reason: string };
 
-/** A generator, so each parsed line can be mapped and dropped while young (100k lines, little GC). */
-export function* readJsonLines(buf: Buffer): Generator<SourceLine> {
-  let text = buf.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const endsWithNewline = text.endsWith('\n');
-  let start = 0;
-  let line = 0;
-  while (start < text.length) {
+/** UTF-8 text of a source, without its BOM. */
+export function decode(buf: Buffer): string {
+  const text = buf.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Non-blank lines of text[from, to), numbered from firstLine; `end` is the offset after each line's newline. */
+export function* rawLines(text: string, from = 0, to = text.length, firstLine = 1): Generator<RawLine & { end: number }> {
+  let start = from;
+  let line = firstLine - 1;
+  while (start < to && start < text.length) {
     line++;
     const nl = text.indexOf('\n', start);
-    const end = nl === -1 ? text.length : nl;
-    let s = text.slice(start, end);
+    const stop = Math.min(nl === -1 ? text.length : nl, to, text.length);
+    let s = text.slice(start, stop);
     if (s.endsWith('\r')) s = s.slice(0, -1);
-    start = end + 1;
+    start = stop + 1;
     // trim() copies the line: test the first character first (real lines start with "{").
     if (s.length === 0 || (s.charCodeAt(0) !== 0x7b && s.trim() === '')) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(s);
-    } catch {
-      const last = nl === -1 && !endsWithNewline;
-      yield { line, ok: false, reason: last ? 'not valid JSON: the last line is cut off' : 'not valid JSON' };
-      continue;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) yield { line, ok: false, reason: 'not a JSON object' };
-    else yield { line, ok: true, value: value as Record<string, unknown> };
+    yield { line, text: s, last: stop === text.length && !text.endsWith('\n'), end: start };
   }
+}
+
+export function parseLine(raw: RawLine): SourceLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.text);
+  } catch {
+    return { line: raw.line, ok: false, reason: raw.last ? 'not valid JSON: the last line is cut off' : 'not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { line: raw.line, ok: false, reason: 'not a JSON object' };
+  return { line: raw.line, ok: true, value: value as Record<string, unknown> };
+}
+
+/**
+ * Whether a line can be a message, without parsing it: a raw `"mes":` or `"role":` can only be a
+ * key (inside a JSON string a quote is escaped). Headers have neither at any depth in practice.
+ */
+export function looksLikeMessage(text: string): boolean {
+  return text.includes('"mes":') || text.includes('"role":') || text.includes('"is_user":') || text.includes('"swipes":');
 }

@@ -7,7 +7,7 @@ import { LIMITS, type MessageRecord } from '../../shared/chat-format.ts';
 import { readFullState } from '../store/compaction.ts';
 import { readHeader, type HeaderInfo } from './headers.ts';
 import { MessageIds } from './ids.ts';
-import { readJsonLines } from './lines.ts';
+import { decode, looksLikeMessage, parseLine, rawLines, type RawLine } from './lines.ts';
 import { fromRoleMessage, fromStMessage, isHeaderLine, isStMessage } from './sillytavern.ts';
 import type { LineProblem, ParsedChat } from './types.ts';
 
@@ -32,52 +32,119 @@ interface Segment {
   header?: Record<string, unknown>;
   headerLine?: number;
   info?: HeaderInfo;
-  messages: MessageRecord[];
-  lines: number[];
+  /** Text offsets and first line number of the segment's message lines (after its header). */
+  from: number;
+  to: number;
+  firstLine: number;
+  /** The first message, read ahead: its time stands in for a missing creation date. */
+  first?: MessageRecord;
+  /** Lines the scan found unreadable (not message-like ones; those are read while importing). */
   problems: LineProblem[];
-  ids: MessageIds;
 }
 
+/**
+ * Two passes, so that a 100k-message chat never holds 100k parsed source objects at once: a scan
+ * parses only the lines that are not messages (headers: where each chat starts), then each chat's
+ * messages are parsed and mapped one by one while the store validates and encodes them.
+ */
 export function parseSource(src: SourceFile): ParsedSource {
   const v1 = parseV1(src);
   if (v1) return v1;
+  const text = decode(src.bytes);
   const segments: Segment[] = [];
   const orphanProblems: LineProblem[] = [];
-  const newSegment = (): Segment => ({ messages: [], lines: [], problems: [], ids: new MessageIds() });
   let cur: Segment | undefined;
-  for (const l of readJsonLines(src.bytes)) {
+  let curHasMessages = false;
+  const problem = (line: number, reason: string) => (cur?.problems ?? orphanProblems).push({ file: src.name, line, reason });
+  for (const raw of rawLines(text)) {
+    if (looksLikeMessage(raw.text)) {
+      if (!cur) {
+        // Messages with no header before them: a chat starts at the first one that can be read.
+        const first = readAhead(raw, new MessageIds(), Math.floor(src.mtimeMs));
+        if (typeof first === 'string') {
+          orphanProblems.push({ file: src.name, line: raw.line, reason: first });
+          continue;
+        }
+        segments.push((cur = { from: raw.end - raw.text.length - 1, to: text.length, firstLine: raw.line, problems: [], first }));
+      } else if (!curHasMessages) {
+        cur.first = cur.first ?? firstOrUndefined(raw, cur.info?.created ?? Math.floor(src.mtimeMs));
+      }
+      curHasMessages = true;
+      cur.to = raw.end;
+      continue;
+    }
+    const l = parseLine(raw);
     if (!l.ok) {
-      (cur?.problems ?? orphanProblems).push({ file: src.name, line: l.line, reason: l.reason });
+      problem(l.line, l.reason);
       continue;
     }
-    const v = l.value;
-    if (isHeaderLine(v)) {
+    if (isHeaderLine(l.value)) {
       // A header after messages (or after another header) starts the next chat.
-      if (!cur || cur.header || cur.messages.length > 0) segments.push((cur = newSegment()));
-      cur.header = v;
-      cur.headerLine = l.line;
-      cur.info = readHeader(v);
+      if (!cur || cur.header || curHasMessages) segments.push((cur = { from: raw.end, to: raw.end, firstLine: raw.line + 1, problems: [] }));
+      cur.header = l.value;
+      cur.headerLine = raw.line;
+      cur.info = readHeader(l.value);
+      cur.from = raw.end;
+      cur.to = raw.end;
+      cur.firstLine = raw.line + 1;
+      curHasMessages = false;
       continue;
     }
-    if (!cur) segments.push((cur = newSegment()));
-    const fallback = cur.messages.at(-1)?.timestamp ?? cur.info?.created ?? Math.floor(src.mtimeMs);
-    const rec = isStMessage(v) ? fromStMessage(v, l.line, cur.ids, fallback) : 'role' in v && 'content' in v ? fromRoleMessage(v, l.line, cur.ids, fallback) : 'not a message: no "mes" and no "role"/"content"';
-    if (typeof rec === 'string') cur.problems.push({ file: src.name, line: l.line, reason: rec });
-    else {
-      cur.messages.push(rec);
-      cur.lines.push(l.line);
-    }
+    problem(l.line, 'not a message: no "mes" and no "role"/"content"');
   }
   // Problems before the first chat belong to it (a garbage first line, then messages).
   if (segments[0]) segments[0].problems.unshift(...orphanProblems.splice(0));
   const stem = basename(src.name, extname(src.name));
-  const chats = segments.map((seg, index) => toChat(src, seg, index, segments.length > 1 ? `${stem} (${index + 1})` : stem));
+  const chats = segments.map((seg, index) => toChat(src, text, seg, index, segments.length > 1 ? `${stem} (${index + 1})` : stem));
   return { chats, problems: orphanProblems };
 }
 
-function toChat(src: SourceFile, seg: Segment, index: number, fallbackTitle: string): ParsedChat {
+function convert(v: Record<string, unknown>, line: number, ids: MessageIds, fallback: number): MessageRecord | string {
+  return isStMessage(v) ? fromStMessage(v, line, ids, fallback) : 'role' in v && 'content' in v ? fromRoleMessage(v, line, ids, fallback) : 'not a message: no "mes" and no "role"/"content"';
+}
+
+function readAhead(raw: RawLine, ids: MessageIds, fallback: number): MessageRecord | string {
+  const l = parseLine(raw);
+  return l.ok ? convert(l.value, l.line, ids, fallback) : l.reason;
+}
+
+function firstOrUndefined(raw: RawLine, fallback: number): MessageRecord | undefined {
+  const r = readAhead(raw, new MessageIds(), fallback);
+  return typeof r === 'string' ? undefined : r;
+}
+
+/**
+ * A segment's messages, parsed and mapped as they are iterated. Each pass starts afresh: the
+ * problems it finds (with the scan's) and the source line of each message are rebuilt.
+ */
+function lazyMessages(src: SourceFile, text: string, seg: Segment, chat: ParsedChat, created: number): Iterable<MessageRecord> {
+  return {
+    *[Symbol.iterator]() {
+      chat.problems.length = 0;
+      chat.problems.push(...seg.problems);
+      chat.lines.length = 0;
+      const ids = new MessageIds();
+      let previous = created;
+      for (const raw of rawLines(text, seg.from, seg.to, seg.firstLine)) {
+        if (!looksLikeMessage(raw.text)) continue; // read by the scan (a header, or reported there)
+        const l = parseLine(raw);
+        const rec = l.ok ? convert(l.value, l.line, ids, previous) : l.reason;
+        if (typeof rec === 'string') {
+          chat.problems.push({ file: src.name, line: raw.line, reason: rec });
+          continue;
+        }
+        previous = rec.timestamp;
+        chat.lines.push(raw.line);
+        yield rec;
+      }
+      chat.problems.sort((a, b) => a.line - b.line);
+    },
+  };
+}
+
+function toChat(src: SourceFile, text: string, seg: Segment, index: number, fallbackTitle: string): ParsedChat {
   const info = seg.info ?? { format: 'sillytavern' as const };
-  const created = info.created ?? seg.messages[0]?.timestamp ?? Math.floor(src.mtimeMs);
+  const created = info.created ?? seg.first?.timestamp ?? Math.floor(src.mtimeMs);
   const metadata: Record<string, unknown> = { import: provenance(src, index, info.format, info.sourceChatId) };
   if (seg.header) metadata.source_header = fitHeader(seg.header, seg, src.name);
   const chat: ParsedChat = {
@@ -86,10 +153,12 @@ function toChat(src: SourceFile, seg: Segment, index: number, fallbackTitle: str
     title: (info.title ?? fallbackTitle).slice(0, LIMITS.titleChars).trim() || 'Imported chat',
     created,
     metadata,
-    messages: seg.messages,
-    lines: seg.lines,
-    problems: seg.problems,
+    messages: [],
+    lines: [],
+    problems: [...seg.problems],
   };
+  chat.messages = lazyMessages(src, text, seg, chat, created);
+  if (seg.first?.name && seg.first.role === 'assistant') chat.speaker = seg.first.name;
   if (info.characterId) chat.characterId = info.characterId;
   if (info.characterName) chat.characterName = info.characterName;
   if (info.sourceChatId) chat.sourceChatId = info.sourceChatId;
@@ -150,10 +219,15 @@ function parseV1(src: SourceFile): ParsedSource | null {
         sourceChatId: header.chat_id,
         metadata,
         messages: state.messages as MessageRecord[],
+        ...(speakerOf(state.messages as MessageRecord[]) ? { speaker: speakerOf(state.messages as MessageRecord[])! } : {}),
         lines: state.messages.map(() => 0),
         problems,
       },
     ],
     problems: [],
   };
+}
+
+function speakerOf(messages: MessageRecord[]): string | undefined {
+  return messages.find((m) => m.role === 'assistant' && m.name)?.name;
 }

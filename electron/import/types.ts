@@ -29,7 +29,10 @@ export interface ParsedChat {
   /** The chat id the source gave (legacy `chat_id`), to match active_chats.json. */
   sourceChatId?: string;
   metadata: Record<string, unknown>;
-  messages: MessageRecord[];
+  /** Read (parsed and mapped) as it is iterated; each pass rebuilds `lines` and `problems`. */
+  messages: Iterable<MessageRecord>;
+  /** A name the character speaks under (an assistant message's), when the scan saw one. */
+  speaker?: string;
   /** The source line of each message (same order), to report a message the store refuses. */
   lines: number[];
   problems: LineProblem[];
@@ -47,6 +50,7 @@ export interface ImportedChat {
   status: 'created' | 'already_imported';
   /** CardShark's active_chats.json named this chat as its character's active one. */
   active?: boolean;
+  /** Lines of the source left out, by number (empty for `already_imported`: nothing was read). */
   problems: LineProblem[];
 }
 

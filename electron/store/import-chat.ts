@@ -27,8 +27,8 @@ export const ImportChatInput = z.strictObject({
   metadata: ChatMetadata.optional(),
   /** Creation time of the chat, epoch ms. */
   created: EpochMs,
-  /** Message first appearances (MessageRecord), in order. */
-  messages: z.array(z.unknown()),
+  /** Message first appearances (MessageRecord), in order: an array, or any iterable (read once, as it is written). */
+  messages: z.custom<Iterable<unknown>>((v) => typeof v === 'object' && v !== null && Symbol.iterator in v, 'messages must be an array or an iterable'),
 });
 export type ImportChatInput = z.input<typeof ImportChatInput>;
 
@@ -68,9 +68,11 @@ export function prepareImport(input: unknown): PreparedImport {
   out.write(serialize(header));
   const ids = new Set<string>();
   let last: MessageRecord | undefined;
-  for (let i = 0; i < messages.length; i++) {
+  let i = -1;
+  for (const raw of messages) {
+    i++;
     const where = `messages[${i}]`;
-    const m = MessageRecord.safeParse(messages[i]);
+    const m = MessageRecord.safeParse(raw);
     if (!m.success) {
       const issue = m.error.issues[0];
       throw invalid(issue?.path.length ? `${where}.${issue.path.join('.')}` : where, issue?.message ?? 'invalid', i);
@@ -96,7 +98,7 @@ export function prepareImport(input: unknown): PreparedImport {
   return {
     header,
     data: out.finish(),
-    messageCount: messages.length,
+    messageCount: i + 1,
     preview: last ? last.content.slice(0, PREVIEW_CHARS) : null,
     updated: Math.max(created, lastTime),
   };
