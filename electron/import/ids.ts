@@ -37,16 +37,31 @@ export function isMessageId(id: unknown): id is string {
 
 /** Hands out message ids: the source's own when valid and unused, else a stable one from the line number. */
 export class MessageIds {
-  private readonly used = new Set<string>();
+  /** Source ids taken; usually none (SillyTavern has no ids), which keeps generated ids cheap. */
+  private readonly taken = new Set<string>();
+  /** Lines whose plain `imp-<line>` id was handed out, and the rare suffixed ids. */
+  private readonly lines = new Set<number>();
+  private readonly suffixed = new Set<string>();
+
+  private used(id: string): boolean {
+    if (this.taken.has(id) || this.suffixed.has(id)) return true;
+    const m = /^imp-(\d+)$/.exec(id);
+    return m !== null && this.lines.has(Number(m[1]));
+  }
 
   take(sourceId: unknown, line: number): { id: string; generated: boolean } {
-    if (sourceId !== undefined && isMessageId(sourceId) && !this.used.has(sourceId)) {
-      this.used.add(sourceId);
+    if (sourceId !== undefined && isMessageId(sourceId) && !this.used(sourceId)) {
+      this.taken.add(sourceId);
       return { id: sourceId, generated: false };
     }
-    let id = `imp-${line}`;
-    for (let n = 2; this.used.has(id); n++) id = `imp-${line}-${n}`;
-    this.used.add(id);
+    const plain = `imp-${line}`;
+    if (!this.lines.has(line) && (this.taken.size === 0 || !this.taken.has(plain))) {
+      this.lines.add(line);
+      return { id: plain, generated: true };
+    }
+    let id = `${plain}-2`;
+    for (let n = 3; this.used(id); n++) id = `${plain}-${n}`;
+    this.suffixed.add(id);
     return { id: id.slice(0, LIMITS.idChars), generated: true };
   }
 }
