@@ -82,7 +82,8 @@ export function fromStMessage(v: Record<string, unknown>, line: number, ids: Mes
       swipeId = shown !== -1 ? shown : typeof given === 'number' && given >= swipes.length ? swipes.length - 1 : 0;
       if (given !== undefined) notes.swipe_id = given;
     }
-    // `mes` is what SillyTavern shows: it is the selected swipe's text.
+    // `mes` is what SillyTavern shows: it is the selected swipe's text (a line with no `mes` shows the swipe).
+    if (v.mes === undefined) content = swipes[swipeId]!;
     if (swipes[swipeId] !== content) {
       notes.selected_swipe_text = swipes[swipeId];
       swipes[swipeId] = content;
