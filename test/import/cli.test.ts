@@ -49,7 +49,7 @@ describe('cli import / export', () => {
     const v1 = cli(dataDir, 'export', report.chats[0]!.chatId, '--format', 'v1', '--out', join(dir, 'v1.jsonl'));
     expect(v1.stdout).toMatch(/^wrote 2 messages \(\d+ bytes, v1\) to /);
     expect(JSON.parse(readFileSync(join(dir, 'v1.jsonl'), 'utf8').split('\n')[0]!)).toMatchObject({ format: 'cardshark-chat', version: 1, character_id: 'sera' });
-  });
+  }, 120_000); // six CLI processes, on a shared machine
 
   it('bad arguments are typed errors with a non-zero exit', () => {
     const dir = tempDir();
@@ -59,5 +59,5 @@ describe('cli import / export', () => {
     const fmt = cli(join(dir, 'data'), 'export', '6f1c1f7e-3b1d-4c59-9a53-0f4f1d0b2a11', '--format', 'xml', '--out', join(dir, 'x'));
     expect(fmt.status).toBe(1);
     expect(fmt.stderr).toMatch(/^INVALID_INPUT: --format must be st or v1/);
-  });
+  }, 60_000);
 });
