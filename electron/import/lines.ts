@@ -18,8 +18,8 @@ export function decode(buf: Buffer): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** Non-blank lines of text[from, to), numbered from firstLine; `end` is the offset after each line's newline. */
-export function* rawLines(text: string, from = 0, to = text.length, firstLine = 1): Generator<RawLine & { end: number }> {
+/** Non-blank lines of text[from, to), numbered from firstLine, with the offsets of each line's start and of the end of its newline. */
+export function* rawLines(text: string, from = 0, to = text.length, firstLine = 1): Generator<RawLine & { start: number; end: number }> {
   let start = from;
   let line = firstLine - 1;
   while (start < to && start < text.length) {
@@ -28,10 +28,11 @@ export function* rawLines(text: string, from = 0, to = text.length, firstLine = 
     const stop = Math.min(nl === -1 ? text.length : nl, to, text.length);
     let s = text.slice(start, stop);
     if (s.endsWith('\r')) s = s.slice(0, -1);
+    const lineStart = start;
     start = stop + 1;
     // trim() copies the line: test the first character first (real lines start with "{").
     if (s.length === 0 || (s.charCodeAt(0) !== 0x7b && s.trim() === '')) continue;
-    yield { line, text: s, last: stop === text.length && !text.endsWith('\n'), end: start };
+    yield { line, text: s, last: stop === text.length && !text.endsWith('\n'), start: lineStart, end: start };
   }
 }
 
@@ -52,4 +53,12 @@ export function parseLine(raw: RawLine): SourceLine {
  */
 export function looksLikeMessage(text: string): boolean {
   return text.includes('"mes":') || text.includes('"role":') || text.includes('"is_user":') || text.includes('"swipes":');
+}
+
+/** How every header variant's line begins when written by its app (key order of JSON.stringify). */
+const HEADER_STARTS = ['{"chat_metadata"', '{"user_name"', '{"character_name"', '{"create_date"', '{"version"', '{"format"', '{"chat_id"'];
+
+/** A line the scan must parse: it may be a header (always the first line, or one that begins like one). */
+export function mayBeHeader(text: string): boolean {
+  return HEADER_STARTS.some((p) => text.startsWith(p));
 }

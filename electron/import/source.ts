@@ -7,7 +7,7 @@ import { LIMITS, type MessageRecord } from '../../shared/chat-format.ts';
 import { readFullState } from '../store/compaction.ts';
 import { readHeader, type HeaderInfo } from './headers.ts';
 import { MessageIds } from './ids.ts';
-import { decode, looksLikeMessage, parseLine, rawLines, type RawLine } from './lines.ts';
+import { decode, looksLikeMessage, mayBeHeader, parseLine, rawLines, type SourceLine } from './lines.ts';
 import { fromRoleMessage, fromStMessage, isHeaderLine, isStMessage } from './sillytavern.ts';
 import type { LineProblem, ParsedChat } from './types.ts';
 
@@ -56,41 +56,47 @@ export function parseSource(src: SourceFile): ParsedSource {
   let cur: Segment | undefined;
   let curHasMessages = false;
   const problem = (line: number, reason: string) => (cur?.problems ?? orphanProblems).push({ file: src.name, line, reason });
+  let firstLine = true;
   for (const raw of rawLines(text)) {
-    if (looksLikeMessage(raw.text)) {
+    const message = looksLikeMessage(raw.text);
+    // Message-like lines are left for the import pass, unless they may be a header (an extension's
+    // data in chat_metadata can hold a "role" key): those are parsed here to find where chats start.
+    let l: SourceLine | undefined;
+    if (!message || firstLine || mayBeHeader(raw.text)) {
+      l = parseLine(raw);
+      if (l.ok && isHeaderLine(l.value)) {
+        // A header after messages (or after another header) starts the next chat.
+        if (!cur || cur.header || curHasMessages) segments.push((cur = { from: raw.end, to: raw.end, firstLine: raw.line + 1, problems: [] }));
+        cur.header = l.value;
+        cur.headerLine = raw.line;
+        cur.info = readHeader(l.value);
+        cur.from = cur.to = raw.end;
+        cur.firstLine = raw.line + 1;
+        curHasMessages = false;
+        firstLine = false;
+        continue;
+      }
+    }
+    firstLine = false;
+    if (message) {
       if (!cur) {
         // Messages with no header before them: a chat starts at the first one that can be read.
-        const first = readAhead(raw, new MessageIds(), Math.floor(src.mtimeMs));
+        const first = readAhead(l ?? parseLine(raw), new MessageIds(), Math.floor(src.mtimeMs));
         if (typeof first === 'string') {
           orphanProblems.push({ file: src.name, line: raw.line, reason: first });
           continue;
         }
-        segments.push((cur = { from: raw.end - raw.text.length - 1, to: text.length, firstLine: raw.line, problems: [], first }));
+        segments.push((cur = { from: raw.start, to: text.length, firstLine: raw.line, problems: [], first }));
       } else if (!curHasMessages) {
-        cur.first = cur.first ?? firstOrUndefined(raw, cur.info?.created ?? Math.floor(src.mtimeMs));
+        const first = readAhead(l ?? parseLine(raw), new MessageIds(), cur.info?.created ?? Math.floor(src.mtimeMs));
+        if (typeof first !== 'string') cur.first = first;
       }
       curHasMessages = true;
       cur.to = raw.end;
       continue;
     }
-    const l = parseLine(raw);
-    if (!l.ok) {
-      problem(l.line, l.reason);
-      continue;
-    }
-    if (isHeaderLine(l.value)) {
-      // A header after messages (or after another header) starts the next chat.
-      if (!cur || cur.header || curHasMessages) segments.push((cur = { from: raw.end, to: raw.end, firstLine: raw.line + 1, problems: [] }));
-      cur.header = l.value;
-      cur.headerLine = raw.line;
-      cur.info = readHeader(l.value);
-      cur.from = raw.end;
-      cur.to = raw.end;
-      cur.firstLine = raw.line + 1;
-      curHasMessages = false;
-      continue;
-    }
-    problem(l.line, 'not a message: no "mes" and no "role"/"content"');
+    l ??= parseLine(raw);
+    problem(raw.line, l.ok ? 'not a message: no "mes" and no "role"/"content"' : l.reason);
   }
   // Problems before the first chat belong to it (a garbage first line, then messages).
   if (segments[0]) segments[0].problems.unshift(...orphanProblems.splice(0));
@@ -103,14 +109,8 @@ function convert(v: Record<string, unknown>, line: number, ids: MessageIds, fall
   return isStMessage(v) ? fromStMessage(v, line, ids, fallback) : 'role' in v && 'content' in v ? fromRoleMessage(v, line, ids, fallback) : 'not a message: no "mes" and no "role"/"content"';
 }
 
-function readAhead(raw: RawLine, ids: MessageIds, fallback: number): MessageRecord | string {
-  const l = parseLine(raw);
+function readAhead(l: SourceLine, ids: MessageIds, fallback: number): MessageRecord | string {
   return l.ok ? convert(l.value, l.line, ids, fallback) : l.reason;
-}
-
-function firstOrUndefined(raw: RawLine, fallback: number): MessageRecord | undefined {
-  const r = readAhead(raw, new MessageIds(), fallback);
-  return typeof r === 'string' ? undefined : r;
 }
 
 /**
@@ -126,7 +126,7 @@ function lazyMessages(src: SourceFile, text: string, seg: Segment, chat: ParsedC
       const ids = new MessageIds();
       let previous = created;
       for (const raw of rawLines(text, seg.from, seg.to, seg.firstLine)) {
-        if (!looksLikeMessage(raw.text)) continue; // read by the scan (a header, or reported there)
+        if (!looksLikeMessage(raw.text)) continue; // read by the scan, and reported there if bad
         const l = parseLine(raw);
         const rec = l.ok ? convert(l.value, l.line, ids, previous) : l.reason;
         if (typeof rec === 'string') {

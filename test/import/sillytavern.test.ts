@@ -72,6 +72,25 @@ describe('SillyTavern import', () => {
     });
   });
 
+  it('a headerless CRLF file, and a header whose chat_metadata holds message-like data (an extension\'s)', async () => {
+    const dir = tempDir();
+    const crlf = writeSource(join(dir, 'crlf.jsonl'), [JSON.stringify(user), JSON.stringify(assistant), ''].join('\r\n'));
+    const extHeader = { chat_metadata: { integrity: 'i', summaries: [{ role: 'system', content: 'so far', mes: 'x' }], is_user: false }, user_name: 'unused', character_name: 'unused' };
+    const second = { ...extHeader, chat_metadata: { ...extHeader.chat_metadata, integrity: 'j' } };
+    const ext = writeSource(join(dir, 'ext.jsonl'), jsonl(extHeader, user, assistant, second, { ...user, mes: 'second chat' }));
+    await withStore(async (store) => {
+      const r1 = await importPath(store, crlf);
+      expect(r1.chats[0]).toMatchObject({ messageCount: 2, problems: [] });
+      expect((await allMessages(store, r1.chats[0]!.chatId)).map((m) => m.content)).toEqual(['Hi!', 'Hello.']);
+      const r2 = await importPath(store, ext);
+      expect(r2.chats.map((c) => [c.messageCount, c.problems.length])).toEqual([
+        [2, 0],
+        [1, 0],
+      ]);
+      expect((await store.loadChat(r2.chats[1]!.chatId)).header.metadata.source_header).toEqual(second);
+    });
+  });
+
   it('reads every send_date format', async () => {
     const dir = tempDir();
     const dates: [unknown, number][] = [
