@@ -29,7 +29,7 @@ export async function importPath(store: ChatStore, path: string, options: Import
   let done = 0;
   for (const entry of tree.entries) {
     try {
-      report.chats.push(...(await importFile(store, entry, tree.maps, single, options)));
+      report.chats.push(...(await importFile(store, entry, tree.maps, single, options, report.failed)));
     } catch (e) {
       if (e instanceof StoreError && e.code === 'CLOSED') throw e;
       report.failed.push({ source: entry.name, reason: e instanceof Error ? e.message : String(e) });
@@ -39,7 +39,7 @@ export async function importPath(store: ChatStore, path: string, options: Import
   return report;
 }
 
-async function importFile(store: ChatStore, entry: SourceEntry, maps: CardSharkMaps, single: boolean, options: ImportOptions): Promise<ImportedChat[]> {
+async function importFile(store: ChatStore, entry: SourceEntry, maps: CardSharkMaps, single: boolean, options: ImportOptions, failed: ImportReport['failed']): Promise<ImportedChat[]> {
   const bytes = await readFile(entry.path);
   const mtimeMs = (await stat(entry.path)).mtimeMs;
   const sha256 = sha256Hex(bytes);
@@ -50,24 +50,33 @@ async function importFile(store: ChatStore, entry: SourceEntry, maps: CardSharkM
   }
   const out: ImportedChat[] = [];
   for (const chat of parsed.chats) {
-    const characterId = options.characterId ?? characterFor(chat, entry, maps, single);
-    const chatId = chatIdFor(sha256, chat.index);
-    const base = { source: entry.name, index: chat.index, format: chat.format, chatId, problems: chat.problems };
-    const active = isActive(chat, maps);
-    const existing = await store.getChat(chatId).catch((e: unknown) => {
-      if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
-      throw e;
-    });
-    if (existing) {
-      // Nothing was read this time: the problems were reported by the import that created it.
-      out.push({ ...base, problems: [], characterId: existing.characterId, title: existing.title, messageCount: existing.messageCount, status: 'already_imported', ...(active ? { active } : {}) });
-      continue;
+    // One chat that cannot be written (a full disk) does not hide the others of the same file.
+    try {
+      out.push(await importOne(store, entry, chat, sha256, maps, single, options));
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'CLOSED') throw e;
+      failed.push({ source: parsed.chats.length > 1 ? `${entry.name} (chat ${chat.index + 1})` : entry.name, reason: e instanceof Error ? e.message : String(e) });
     }
-    if (active) chat.metadata.import = { ...(chat.metadata.import as object), active: true };
-    const summary = await writeChat(store, { chatId, characterId, title: chat.title, metadata: chat.metadata, created: chat.created, messages: chat.messages }, chat, entry.name);
-    out.push({ ...base, characterId, title: summary.title, messageCount: summary.messageCount, status: 'created', ...(active ? { active } : {}) });
   }
   return out;
+}
+
+async function importOne(store: ChatStore, entry: SourceEntry, chat: ParsedChat, sha256: string, maps: CardSharkMaps, single: boolean, options: ImportOptions): Promise<ImportedChat> {
+  const characterId = options.characterId ?? characterFor(chat, entry, maps, single);
+  const chatId = chatIdFor(sha256, chat.index);
+  const base = { source: entry.name, index: chat.index, format: chat.format, chatId, problems: chat.problems };
+  const active = isActive(chat, maps);
+  const existing = await store.getChat(chatId).catch((e: unknown) => {
+    if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
+    throw e;
+  });
+  if (existing) {
+    // Nothing was read this time: the problems were reported by the import that created it.
+    return { ...base, problems: [], characterId: existing.characterId, title: existing.title, messageCount: existing.messageCount, status: 'already_imported', ...(active ? { active } : {}) };
+  }
+  if (active) chat.metadata.import = { ...(chat.metadata.import as object), active: true };
+  const summary = await writeChat(store, { chatId, characterId, title: chat.title, metadata: chat.metadata, created: chat.created, messages: chat.messages }, chat, entry.name);
+  return { ...base, characterId, title: summary.title, messageCount: summary.messageCount, status: 'created', ...(active ? { active } : {}) };
 }
 
 interface ChatInput {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportChat, importPath } from '../../electron/import/index.ts';
 import type { Message } from '../../shared/chat-format.ts';
+import { openChatStore } from '../../electron/store/index.ts';
+import { faultySeam } from '../store/helpers.ts';
 import { allMessages, jsonl, tempDir, treeHash, withStore, writeSource } from './helpers.ts';
 
 const header = { user_name: 'You', character_name: 'Seraphina', create_date: '2024-10-18@20h52m30s', chat_metadata: { integrity: 'abc', note_prompt: 'n', variables: { a: 1 } } };
@@ -161,5 +163,27 @@ describe('idempotence', () => {
     writeSource(join(dir, 'changed.jsonl'), `${jsonl(...source)}\n${JSON.stringify({ name: 'You', is_user: true, mes: 'one more', send_date: 1700000009000, extra: {} })}`);
     const changed = await withStore((store) => importPath(store, join(dir, 'changed.jsonl')), dataDir);
     expect(changed.chats[0]).toMatchObject({ status: 'created', messageCount: 6 });
+  });
+});
+
+describe('a write that fails', () => {
+  it('a full disk: the chat is reported failed, nothing is left half-written, and a later run imports it', async () => {
+    const dir = tempDir();
+    const src = writeSource(join(dir, 'c.jsonl'), jsonl(...source));
+    const { seam, faults } = faultySeam();
+    const store = await openChatStore({ dataDir: join(dir, 'data'), fs: seam });
+    try {
+      faults.writeFileAtomic = 'ENOSPC';
+      const r = await importPath(store, src);
+      expect(r.chats).toEqual([]);
+      expect(r.failed).toHaveLength(1);
+      expect(r.failed[0]!.reason).toMatch(/disk is full/);
+      expect(await store.listChats('Seraphina')).toEqual([]);
+      faults.writeFileAtomic = undefined;
+      const again = await importPath(store, src);
+      expect(again.chats[0]).toMatchObject({ status: 'created', messageCount: 5 });
+    } finally {
+      await store.close();
+    }
   });
 });
