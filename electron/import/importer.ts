@@ -24,6 +24,7 @@ export async function importPath(store: ChatStore, path: string, options: Import
     throw new StoreError('INVALID_INPUT', `--character ${JSON.stringify(options.characterId)} is not a valid character id (letters, digits, "_", "-", ".")`, { field: 'characterId' });
   }
   const tree = await collectSources(path);
+  if (tree.entries.length === 0) throw new StoreError('INVALID_INPUT', `${path} holds no .jsonl chat file`, { field: 'path' });
   const single = tree.entries.length === 1 && tree.entries[0]!.path === path;
   const report: ImportReport = { chats: [], failed: [], skipped: tree.skipped };
   let done = 0;

@@ -84,6 +84,14 @@ describe('tree import', () => {
     expect(treeHash(root)).toBe(before);
   });
 
+  it('a folder with no chat file is INVALID_INPUT', async () => {
+    const root = join(tempDir(), 'empty');
+    writeSource(join(root, 'notes.txt'), 'x');
+    await withStore(async (store) => {
+      await expect(importPath(store, root)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/holds no \.jsonl chat file/) });
+    });
+  });
+
   it('an unreadable folders.json is reported and the folder names are used', async () => {
     const root = join(tempDir(), 'chats');
     writeSource(join(root, 'folders.json'), '{ not json');
