@@ -3,6 +3,7 @@
 // It takes the same data-dir lock as the app, so it refuses to run while the app is open.
 import { openChatStore } from './store/index.ts';
 import { dataDirFromArgs, defaultUserDataDir } from './data-dir.ts';
+import { resolve } from 'node:path';
 import { exportChat, importPath, type ExportFormat, type ImportReport } from './import/index.ts';
 
 const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
@@ -86,7 +87,8 @@ async function run(cmd: string, args: string[]): Promise<unknown> {
     case 'import': {
       if (!a) throw Object.assign(new Error(`import needs a file or folder\n${USAGE}`), { code: 'INVALID_INPUT' });
       const tty = process.stderr.isTTY && !json;
-      const report = await importPath(store, a, {
+      // `npm run` changes the directory to the project: paths are the user's, from INIT_CWD.
+      const report = await importPath(store, resolve(process.env.INIT_CWD ?? '.', a), {
         ...(character !== undefined ? { characterId: character } : {}),
         onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Kimporting ${p.done}/${p.total} ${p.source}`) : undefined,
       });
@@ -95,7 +97,7 @@ async function run(cmd: string, args: string[]): Promise<unknown> {
       return json ? report : importText(report);
     }
     case 'export':
-      return exportChat(store, a, format as ExportFormat, outFile ?? '').then((r) => (json ? r : `wrote ${r.messages} messages (${r.bytes} bytes, ${r.format}) to ${r.out}`));
+      return exportChat(store, a, format as ExportFormat, outFile ? resolve(process.env.INIT_CWD ?? '.', outFile) : '').then((r) => (json ? r : `wrote ${r.messages} messages (${r.bytes} bytes, ${r.format}) to ${r.out}`));
     default:
       throw Object.assign(new Error(`unknown command "${cmd}"\n${USAGE}`), { code: 'INVALID_INPUT' });
   }
