@@ -7,6 +7,8 @@ import { flushOnSignals } from './exit-signals.ts';
 import { exitWithParent } from './parent-watch.ts';
 import { openAppSettings, type AppSettingsStore } from './settings/settings.ts';
 import { openConfBackend } from './settings/conf-backend.ts';
+import { resolve } from 'node:path';
+import { exportChat, importPath, type ExportFormat, type ImportReport } from './import/index.ts';
 
 const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
   list <characterId>                 chats of a character, newest first
@@ -15,7 +17,15 @@ const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
   append <chatId> <role> <text>      append one message (role: user|assistant|system)
   rename <chatId> <title>            rename a chat
   compact <chatId>                   rewrite a chat without superseded lines (backed up first)
-  delete <chatId>                    move a chat to the trash`;
+  delete <chatId>                    move a chat to the trash
+  import <file-or-folder> [--character ID]
+                                     import SillyTavern / CardShark legacy chats (a file, a
+                                     SillyTavern chats/ folder, a CardShark chats/ folder);
+                                     prints each chat created; the source is never modified,
+                                     and importing it again creates nothing
+  export <chatId> --format st|v1 --out FILE
+                                     write a chat as SillyTavern JSONL or a version-1 file
+  --json                             machine-readable output (import, export)`;
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -24,8 +34,17 @@ const option = (name: string): string | undefined => {
   const [, value] = argv.splice(i, 2);
   return value;
 };
+const flag = (name: string): boolean => {
+  const i = argv.indexOf(name);
+  if (i !== -1) argv.splice(i, 1);
+  return i !== -1;
+};
 option('--data-dir'); // read above from the untouched argv
 const limit = Number(option('--limit') ?? 20);
+const character = option('--character');
+const format = option('--format');
+const outFile = option('--out');
+const json = flag('--json');
 const [command, ...rest] = argv;
 
 if (!command || command === 'help' || command === '--help') {
@@ -52,7 +71,7 @@ flushOnSignals(() => store.close(), { timeoutMs: () => settings.get().quitFlushT
 exitWithParent();
 try {
   const out = await run(command, rest);
-  if (out !== undefined) console.log(typeof out === 'string' ? out : JSON.stringify(out, null, 2));
+  if (out !== undefined) console.log(typeof out === 'string' ? out : JSON.stringify(out, null, json ? 0 : 2));
 } catch (e) {
   const err = e as Error & { code?: string };
   console.error(`${err.code ?? 'ERROR'}: ${err.message}`);
@@ -81,7 +100,36 @@ async function run(cmd: string, args: string[]): Promise<unknown> {
     case 'delete':
       await store.deleteChat(a);
       return `moved ${a} to the trash`;
+    case 'import': {
+      if (!a) throw Object.assign(new Error(`import needs a file or folder\n${USAGE}`), { code: 'INVALID_INPUT' });
+      const tty = process.stderr.isTTY && !json;
+      // `npm run` changes the directory to the project: paths are the user's, from INIT_CWD.
+      const report = await importPath(store, resolve(process.env.INIT_CWD ?? '.', a), {
+        ...(character !== undefined ? { characterId: character } : {}),
+        onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Kimporting ${p.done}/${p.total} ${p.source}`) : undefined,
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      if (report.failed.length > 0) process.exitCode = 1;
+      return json ? report : importText(report);
+    }
+    case 'export':
+      return exportChat(store, a, format as ExportFormat, outFile ? resolve(process.env.INIT_CWD ?? '.', outFile) : '').then((r) => (json ? r : `wrote ${r.messages} messages (${r.bytes} bytes, ${r.format}) to ${r.out}`));
     default:
       throw Object.assign(new Error(`unknown command "${cmd}"\n${USAGE}`), { code: 'INVALID_INPUT' });
   }
+}
+
+function importText(r: ImportReport): string {
+  const lines: string[] = [];
+  for (const c of r.chats) {
+    const what = c.status === 'created' ? 'created' : 'exists ';
+    lines.push(`${what}  ${c.chatId}  ${c.characterId}  "${c.title}"  ${c.messageCount} messages${c.active ? '  (active)' : ''}${c.status === 'created' ? '' : '  (already imported)'}`);
+    for (const p of c.problems) lines.push(`  not imported: ${p.file}:${p.line}: ${p.reason}`);
+  }
+  for (const f of r.failed) lines.push(`failed   ${f.source}: ${f.reason}`);
+  for (const s of r.skipped) lines.push(`skipped  ${s.source}: ${s.reason}`);
+  const created = r.chats.filter((c) => c.status === 'created').length;
+  const problems = r.chats.reduce((n, c) => n + c.problems.length, 0);
+  lines.push(`${created} chat(s) created, ${r.chats.length - created} already imported, ${problems} line(s) not imported, ${r.failed.length} source(s) failed`);
+  return lines.join('\n');
 }

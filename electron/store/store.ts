@@ -548,6 +548,34 @@ class FileChatStore implements ChatStore {
     });
   }
 
+  // ---- import ----
+
+  /**
+   * A whole new chat (header + every message) in one atomic, verified write: all or nothing.
+   * Every message is validated first (INVALID_INPUT names its index); a chosen chatId that
+   * exists already is a CONFLICT, so a re-import of the same source creates nothing.
+   */
+  async importChat(input: import('./import-chat.ts').ImportChatInput): Promise<ChatSummary> {
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
+    const { prepareImport } = await import('./import-chat.ts'); // loaded only by callers that import
+    const prepared = prepareImport(input);
+    const { chat_id: chatId, character_id: characterId } = prepared.header;
+    const path = this.layout.chatFile(characterId, chatId);
+    return this.queue.run(chatId, async () => {
+      if (this.chats.has(chatId)) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId });
+      try {
+        await this.fs.mkdir(this.layout.characterDir(characterId), { recursive: true });
+        await fsyncDir(this.layout.chatsDir);
+        await atomicRewrite(this.fs, path, prepared.data);
+      } catch (e) {
+        throw ioError(e, 'importing the chat');
+      }
+      this.chats.set(chatId, { characterId, path });
+      const { header, messageCount, preview, updated } = prepared;
+      return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length };
+    });
+  }
+
   // ---- rewrites ----
 
   async compactChat(chatId: string): Promise<ChatSummary> {

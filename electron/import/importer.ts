@@ -1,0 +1,146 @@
+// Import: a file or a whole tree → version-1 chats in the store. Read-only on the source.
+// Idempotent: each chat's id is derived from the sha256 of its source file's bytes (and its place
+// in the file), so importing the same source again finds the chat and writes nothing.
+// A damaged source imports what can be read; every line left out is reported by number.
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname } from 'node:path';
+import { CharacterId, type MessageRecord } from '../../shared/chat-format.ts';
+import { StoreError } from '../../shared/errors.ts';
+import { prepareImport } from '../store/import-chat.ts';
+import type { ChatStore } from '../store/types.ts';
+import { characterIdFrom, chatIdFor, sha256Hex } from './ids.ts';
+import { parseSource } from './source.ts';
+import { characterFromFolder, collectSources, type CardSharkMaps, type SourceEntry } from './tree.ts';
+import type { ImportedChat, ImportProgress, ImportReport, LineProblem, ParsedChat } from './types.ts';
+
+export interface ImportOptions {
+  /** Every chat goes to this character instead of the one derived from the source. */
+  characterId?: string;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export async function importPath(store: ChatStore, path: string, options: ImportOptions = {}): Promise<ImportReport> {
+  if (options.characterId !== undefined && !CharacterId.safeParse(options.characterId).success) {
+    throw new StoreError('INVALID_INPUT', `--character ${JSON.stringify(options.characterId)} is not a valid character id (letters, digits, "_", "-", ".")`, { field: 'characterId' });
+  }
+  const tree = await collectSources(path);
+  if (tree.entries.length === 0) throw new StoreError('INVALID_INPUT', `${path} holds no .jsonl chat file`, { field: 'path' });
+  const single = tree.entries.length === 1 && tree.entries[0]!.path === path;
+  const report: ImportReport = { chats: [], failed: [], skipped: tree.skipped };
+  let done = 0;
+  for (const entry of tree.entries) {
+    try {
+      report.chats.push(...(await importFile(store, entry, tree.maps, single, options, report.failed)));
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'CLOSED') throw e;
+      report.failed.push({ source: entry.name, reason: e instanceof Error ? e.message : String(e) });
+    }
+    options.onProgress?.({ done: ++done, total: tree.entries.length, source: entry.name });
+  }
+  return report;
+}
+
+async function importFile(store: ChatStore, entry: SourceEntry, maps: CardSharkMaps, single: boolean, options: ImportOptions, failed: ImportReport['failed']): Promise<ImportedChat[]> {
+  const bytes = await readFile(entry.path);
+  const mtimeMs = (await stat(entry.path)).mtimeMs;
+  const sha256 = sha256Hex(bytes);
+  const parsed = parseSource({ name: entry.name, bytes, sha256, mtimeMs });
+  if (parsed.chats.length === 0) {
+    const lines = parsed.problems.length ? `: ${parsed.problems.map((p) => `line ${p.line} ${p.reason}`).slice(0, 5).join('; ')}` : '';
+    throw new StoreError('INVALID_INPUT', `${entry.name} holds no readable chat${lines}`);
+  }
+  const out: ImportedChat[] = [];
+  for (const chat of parsed.chats) {
+    // One chat that cannot be written (a full disk) does not hide the others of the same file.
+    try {
+      out.push(await importOne(store, entry, chat, sha256, maps, single, options));
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'CLOSED') throw e;
+      failed.push({ source: parsed.chats.length > 1 ? `${entry.name} (chat ${chat.index + 1})` : entry.name, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return out;
+}
+
+async function importOne(store: ChatStore, entry: SourceEntry, chat: ParsedChat, sha256: string, maps: CardSharkMaps, single: boolean, options: ImportOptions): Promise<ImportedChat> {
+  const characterId = options.characterId ?? characterFor(chat, entry, maps, single);
+  const chatId = chatIdFor(sha256, chat.index);
+  const base = { source: entry.name, index: chat.index, format: chat.format, chatId, problems: chat.problems };
+  const active = isActive(chat, maps);
+  const existing = await store.getChat(chatId).catch((e: unknown) => {
+    if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
+    throw e;
+  });
+  if (existing) {
+    // Nothing was read this time: the problems were reported by the import that created it.
+    return { ...base, problems: [], characterId: existing.characterId, title: existing.title, messageCount: existing.messageCount, status: 'already_imported', ...(active ? { active } : {}) };
+  }
+  if (active) chat.metadata.import = { ...(chat.metadata.import as object), active: true };
+  const summary = await writeChat(store, { chatId, characterId, title: chat.title, metadata: chat.metadata, created: chat.created, messages: chat.messages }, chat, entry.name);
+  return { ...base, characterId, title: summary.title, messageCount: summary.messageCount, status: 'created', ...(active ? { active } : {}) };
+}
+
+interface ChatInput {
+  chatId: string;
+  characterId: string;
+  title: string;
+  metadata: Record<string, unknown>;
+  created: number;
+  messages: Iterable<MessageRecord>;
+}
+
+/**
+ * One write for the whole chat. When the store refuses a message (over a limit), each message is
+ * checked on its own, the refused ones are reported by source line, and the rest is written.
+ */
+async function writeChat(store: ChatStore, input: ChatInput, chat: ParsedChat, file: string) {
+  try {
+    return await store.importChat(input);
+  } catch (e) {
+    if (!(e instanceof StoreError) || !['INVALID_INPUT', 'TOO_LARGE'].includes(e.code) || typeof e.details?.index !== 'number') throw e;
+  }
+  const keep: MessageRecord[] = [];
+  const refused: LineProblem[] = [];
+  [...chat.messages].forEach((m, i) => {
+    try {
+      prepareImport({ ...input, messages: [m] });
+      keep.push(m);
+    } catch (e) {
+      refused.push({ file, line: chat.lines[i] ?? 0, reason: (e as Error).message.replace(/^messages\[0\]\.?/, 'message ') });
+    }
+  });
+  chat.problems.push(...refused);
+  chat.problems.sort((a, b) => a.line - b.line);
+  return store.importChat({ ...input, messages: keep });
+}
+
+/**
+ * Where a chat belongs, deterministically: what the file states (legacy character_id), then for a
+ * tree the folder (through folders.json for CardShark), then the names the file gives.
+ */
+function characterFor(chat: ParsedChat, entry: SourceEntry, maps: CardSharkMaps, single: boolean): string {
+  if (chat.characterId) return characterIdFrom(chat.characterId);
+  const speaker = (): string | undefined => {
+    if (chat.speaker) return chat.speaker;
+    for (const m of chat.messages) if (m.role === 'assistant' && m.name) return m.name; // reads ahead only as far as needed
+    return undefined;
+  };
+  const folder = entry.folder ?? (single ? basename(dirname(entry.path)) : undefined);
+  if (folder === 'group chats') return characterIdFrom(`group-${basename(entry.name, extname(entry.name))}`);
+  const fromMap = folder !== undefined ? characterFromFolder(folder, maps) : undefined;
+  if (fromMap) return characterIdFrom(fromMap);
+  const names = single ? [() => chat.characterName, speaker, () => folder] : [() => (folder === 'chats' ? undefined : folder), () => chat.characterName, speaker];
+  let name: string | undefined;
+  for (const get of names) {
+    const n = get();
+    if (typeof n === 'string' && n.trim().length > 0) {
+      name = n;
+      break;
+    }
+  }
+  return characterIdFrom(name ?? 'imported');
+}
+
+function isActive(chat: ParsedChat, maps: CardSharkMaps): boolean {
+  return chat.sourceChatId !== undefined && Object.values(maps.active).includes(chat.sourceChatId);
+}

@@ -1,0 +1,64 @@
+// Splits a source file into lines with their 1-based numbers, tolerating what real files hold:
+// a BOM, CRLF, blank lines, no trailing newline, and a last line cut in half.
+
+export interface RawLine {
+  line: number;
+  text: string;
+  /** The file's last line with no newline after it: if it does not parse, it was cut off. */
+  last: boolean;
+}
+
+export type SourceLine =
+  | { line: number; ok: true; value: Record<string, unknown> }
+  | { line: number; ok: false; reason: string };
+
+/** UTF-8 text of a source, without its BOM. */
+export function decode(buf: Buffer): string {
+  const text = buf.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Non-blank lines of text[from, to), numbered from firstLine, with the offsets of each line's start and of the end of its newline. */
+export function* rawLines(text: string, from = 0, to = text.length, firstLine = 1): Generator<RawLine & { start: number; end: number }> {
+  let start = from;
+  let line = firstLine - 1;
+  while (start < to && start < text.length) {
+    line++;
+    const nl = text.indexOf('\n', start);
+    const stop = Math.min(nl === -1 ? text.length : nl, to, text.length);
+    let s = text.slice(start, stop);
+    if (s.endsWith('\r')) s = s.slice(0, -1);
+    const lineStart = start;
+    start = stop + 1;
+    // trim() copies the line: test the first character first (real lines start with "{").
+    if (s.length === 0 || (s.charCodeAt(0) !== 0x7b && s.trim() === '')) continue;
+    yield { line, text: s, last: stop === text.length && !text.endsWith('\n'), start: lineStart, end: start };
+  }
+}
+
+export function parseLine(raw: RawLine): SourceLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.text);
+  } catch {
+    return { line: raw.line, ok: false, reason: raw.last ? 'not valid JSON: the last line is cut off' : 'not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { line: raw.line, ok: false, reason: 'not a JSON object' };
+  return { line: raw.line, ok: true, value: value as Record<string, unknown> };
+}
+
+/**
+ * Whether a line can be a message, without parsing it: a raw `"mes":` or `"role":` can only be a
+ * key (inside a JSON string a quote is escaped). Headers have neither at any depth in practice.
+ */
+export function looksLikeMessage(text: string): boolean {
+  return text.includes('"mes":') || text.includes('"role":') || text.includes('"is_user":') || text.includes('"swipes":');
+}
+
+/** How every header variant's line begins when written by its app (key order of JSON.stringify). */
+const HEADER_STARTS = ['{"chat_metadata"', '{"user_name"', '{"character_name"', '{"create_date"', '{"version"', '{"format"', '{"chat_id"'];
+
+/** A line the scan must parse: it may be a header (always the first line, or one that begins like one). */
+export function mayBeHeader(text: string): boolean {
+  return HEADER_STARTS.some((p) => text.startsWith(p));
+}

@@ -1,0 +1,69 @@
+// Shapes shared by the importers, the tree walker and the CLI.
+import type { MessageRecord } from '../../shared/chat-format.ts';
+
+export type SourceFormat =
+  | 'sillytavern'
+  | 'cardshark-v0'
+  | 'cardshark-feb24'
+  | 'cardshark-1.0'
+  | 'cardshark-2.0'
+  | 'cardshark-v1';
+
+/** A line of a source that could not be imported, 1-based as an editor shows it. */
+export interface LineProblem {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+/** One chat read from a source file, before it is written. */
+export interface ParsedChat {
+  /** Place of this chat in its file (CardShark's bulk export holds several). */
+  index: number;
+  format: SourceFormat;
+  title: string;
+  created: number;
+  /** Character identity the file itself states (legacy `character_id`), and the name it gives. */
+  characterId?: string;
+  characterName?: string;
+  /** The chat id the source gave (legacy `chat_id`), to match active_chats.json. */
+  sourceChatId?: string;
+  metadata: Record<string, unknown>;
+  /** Read (parsed and mapped) as it is iterated; each pass rebuilds `lines` and `problems`. */
+  messages: Iterable<MessageRecord>;
+  /** A name the character speaks under (an assistant message's), when the scan saw one. */
+  speaker?: string;
+  /** The source line of each message (same order), to report a message the store refuses. */
+  lines: number[];
+  problems: LineProblem[];
+}
+
+export interface ImportedChat {
+  source: string;
+  index: number;
+  format: SourceFormat;
+  chatId: string;
+  characterId: string;
+  title: string;
+  messageCount: number;
+  /** `already_imported`: the same source bytes were imported before; nothing was written. */
+  status: 'created' | 'already_imported';
+  /** CardShark's active_chats.json named this chat as its character's active one. */
+  active?: boolean;
+  /** Lines of the source left out, by number (empty for `already_imported`: nothing was read). */
+  problems: LineProblem[];
+}
+
+export interface ImportReport {
+  chats: ImportedChat[];
+  /** Sources (or chats in them) that could not be imported at all, with the reason. */
+  failed: { source: string; reason: string }[];
+  /** Files seen but not chats (repair backups, unreadable side files). */
+  skipped: { source: string; reason: string }[];
+}
+
+export interface ImportProgress {
+  done: number;
+  total: number;
+  source: string;
+}

@@ -1,0 +1,134 @@
+// Validation and serialisation of a whole imported chat (store.importChat). Every message goes
+// through the shared zod schemas before a byte is written; the result is one text, written by
+// the store in a single atomic rewrite, so an import is all or nothing.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ChatId,
+  ChatMetadata,
+  CharacterId,
+  EpochMs,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  LIMITS,
+  MessageRecord,
+  PREVIEW_CHARS,
+  Title,
+  type HeaderRecord,
+} from '../../shared/chat-format.ts';
+import { StoreError } from '../../shared/errors.ts';
+import { serialize } from './records.ts';
+
+export const ImportChatInput = z.strictObject({
+  /** A chosen id (e.g. derived from the source's hash, so a re-import is recognised); else a fresh UUID v4. */
+  chatId: ChatId.optional(),
+  characterId: CharacterId,
+  title: Title,
+  metadata: ChatMetadata.optional(),
+  /** Creation time of the chat, epoch ms. */
+  created: EpochMs,
+  /** Message first appearances (MessageRecord), in order: an array, or any iterable (read once, as it is written). */
+  messages: z.custom<Iterable<unknown>>((v) => typeof v === 'object' && v !== null && Symbol.iterator in v, 'messages must be an array or an iterable'),
+});
+export type ImportChatInput = z.input<typeof ImportChatInput>;
+
+export interface PreparedImport {
+  header: HeaderRecord;
+  /** The whole file, UTF-8: encoded once, line by line, with no 60 MB intermediate string. */
+  data: Buffer;
+  messageCount: number;
+  preview: string | null;
+  updated: number;
+}
+
+function invalid(field: string, message: string, index?: number): StoreError {
+  return new StoreError('INVALID_INPUT', `${field}: ${message}`, index === undefined ? { field } : { field, index });
+}
+
+/** Throws INVALID_INPUT (naming the message index and field) or TOO_LARGE; never touches the disk. */
+export function prepareImport(input: unknown): PreparedImport {
+  const r = ImportChatInput.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw invalid(issue?.path.length ? `input.${issue.path.join('.')}` : 'input', issue?.message ?? 'invalid');
+  }
+  const { chatId, characterId, title, metadata, created, messages } = r.data;
+  const header: HeaderRecord = {
+    format: FORMAT_NAME,
+    version: FORMAT_VERSION,
+    chat_id: chatId ?? randomUUID(),
+    character_id: characterId,
+    timestamp: created,
+    title,
+    metadata: metadata ?? {},
+  };
+  // Lines are encoded as they are made, so each string dies young (a 100k-message import would
+  // otherwise keep 100k strings alive until one big join).
+  const out = new ChunkWriter();
+  out.write(serialize(header));
+  const ids = new Set<string>();
+  let last: MessageRecord | undefined;
+  let i = -1;
+  for (const raw of messages) {
+    i++;
+    const where = `messages[${i}]`;
+    const m = MessageRecord.safeParse(raw);
+    if (!m.success) {
+      const issue = m.error.issues[0];
+      throw invalid(issue?.path.length ? `${where}.${issue.path.join('.')}` : where, issue?.message ?? 'invalid', i);
+    }
+    const rec = m.data;
+    if (ids.has(rec.id)) throw invalid(`${where}.id`, `duplicate message id ${rec.id}`, i);
+    ids.add(rec.id);
+    if (rec.swipes) {
+      if (rec.swipe_id === undefined || rec.swipe_id >= rec.swipes.length) throw invalid(`${where}.swipe_id`, 'out of range', i);
+      if (rec.swipes[rec.swipe_id] !== rec.content) throw invalid(`${where}.content`, 'must equal the selected swipe', i);
+    } else if (rec.swipe_id !== undefined) throw invalid(`${where}.swipe_id`, 'needs swipes', i);
+    if (rec.edited !== undefined && !EpochMs.safeParse(rec.edited).success) throw invalid(`${where}.edited`, 'must be epoch ms', i);
+    // `id` first (zod keeps the shape's key order): the store's line classifier reads it from the prefix.
+    const line = serialize(rec);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long line needs its bytes counted.
+    if (line.length * 3 > LIMITS.recordBytes && Buffer.byteLength(line) - 1 > LIMITS.recordBytes) {
+      throw new StoreError('TOO_LARGE', `${where} is larger than ${LIMITS.recordBytes / 1048576} MiB`, { field: where, index: i });
+    }
+    out.write(line);
+    last = rec;
+  }
+  const lastTime = last ? (typeof last.edited === 'number' ? last.edited : last.timestamp) : 0;
+  return {
+    header,
+    data: out.finish(),
+    messageCount: i + 1,
+    preview: last ? last.content.slice(0, PREVIEW_CHARS) : null,
+    updated: Math.max(created, lastTime),
+  };
+}
+
+/**
+ * Encodes each line straight into 4 MiB chunks (measured fastest: no joins, no byte counting;
+ * a line is written where 3 bytes per UTF-16 unit are free, the most UTF-8 can need).
+ */
+class ChunkWriter {
+  private static readonly SIZE = 4 * 1024 * 1024;
+  private readonly chunks: Buffer[] = [];
+  private cur = Buffer.allocUnsafe(ChunkWriter.SIZE);
+  private at = 0;
+  private total = 0;
+
+  write(text: string): void {
+    const worst = text.length * 3;
+    if (this.at + worst > this.cur.length) {
+      this.chunks.push(this.cur.subarray(0, this.at));
+      this.cur = Buffer.allocUnsafe(Math.max(ChunkWriter.SIZE, worst));
+      this.at = 0;
+    }
+    const n = this.cur.write(text, this.at, 'utf8');
+    this.at += n;
+    this.total += n;
+  }
+
+  finish(): Buffer {
+    this.chunks.push(this.cur.subarray(0, this.at));
+    return Buffer.concat(this.chunks, this.total);
+  }
+}

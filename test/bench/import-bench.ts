@@ -1,0 +1,80 @@
+// Import benchmark (issue 9 §4): a 100,000-message SillyTavern chat, generated here with the
+// same text generator as the big chat, imported through importPath (read, parse, map, validate
+// every message with zod, one atomic verified write). Used by bench.ts; runnable alone:
+//   node test/bench/import-bench.ts [messages]
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importPath } from '../../electron/import/index.ts';
+import { openChatStore } from '../../electron/store/index.ts';
+import { prng, roleplayText } from '../fixtures/big-chat.ts';
+
+/** A SillyTavern chat file: older header, `\n`-joined, no trailing newline, swipes with swipe_info. */
+export function writeStChat(path: string, messages: number, seed = 0x57a7): number {
+  const rand = prng(seed);
+  const start = Date.UTC(2024, 0, 1);
+  const lines: string[] = [JSON.stringify({ user_name: 'Wren', character_name: 'Séraphine', create_date: '2024-01-01@00h00m00s', chat_metadata: { integrity: '0b6a3f5e-8f7e-4f7e-9d1e-3c1c7a1a2b3c', note_prompt: '', note_interval: 1, tainted: false } })];
+  let ts = start;
+  for (let i = 0; i < messages; i++) {
+    ts += 5_000 + Math.floor(rand() * 115_000);
+    const user = i % 2 === 0;
+    const send_date = new Date(ts).toISOString();
+    const len = user ? 40 + Math.floor(rand() ** 2 * 420) : 70 + Math.floor(rand() ** 3 * 1050);
+    const m: Record<string, unknown> = { name: user ? 'Wren' : 'Séraphine', is_user: user, is_system: false, send_date, mes: '', extra: user ? {} : { api: 'openai', model: 'gpt-4o-mini', reasoning: '', token_count: Math.floor(rand() * 400) } };
+    if (!user) {
+      m.gen_started = new Date(ts - 4000).toISOString();
+      m.gen_finished = send_date;
+    }
+    if (!user && rand() < 0.12) {
+      const swipes = Array.from({ length: 2 + Math.floor(rand() * 2) }, () => roleplayText(rand, len));
+      m.swipe_id = Math.floor(rand() * swipes.length);
+      m.swipes = swipes;
+      m.swipe_info = swipes.map(() => ({ send_date, gen_started: m.gen_started, gen_finished: send_date, extra: {} }));
+      m.mes = swipes[m.swipe_id as number];
+    } else m.mes = roleplayText(rand, len);
+    lines.push(JSON.stringify(m));
+  }
+  const text = lines.join('\n');
+  fs.writeFileSync(path, text);
+  return Buffer.byteLength(text);
+}
+
+export interface ImportBenchResult {
+  import_ms: number[];
+  source_mb: number;
+  messages: number;
+}
+
+/** Each run imports into a fresh data directory (a re-import would be recognised and skipped). */
+export async function measureImport(root: string, messages: number, runs: number): Promise<ImportBenchResult> {
+  const src = join(root, 'import-source.jsonl');
+  const bytes = writeStChat(src, messages);
+  const import_ms: number[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const dataDir = join(root, `import-data-${i}`);
+    const store = await openChatStore({ dataDir });
+    try {
+      const t = performance.now();
+      const report = await importPath(store, src, { characterId: 'bench-import' });
+      const ms = performance.now() - t;
+      const chat = report.chats[0];
+      if (report.chats.length !== 1 || chat?.messageCount !== messages || chat.problems.length > 0) throw new Error(`import bench: unexpected report ${JSON.stringify(report).slice(0, 500)}`);
+      if (i > 0) import_ms.push(ms); // the first run is a warm-up
+    } finally {
+      await store.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  fs.rmSync(src, { force: true });
+  return { import_ms, source_mb: bytes / 1e6, messages };
+}
+
+if (import.meta.main) {
+  const root = fs.mkdtempSync(join(tmpdir(), 'cardshark-import-bench-'));
+  try {
+    const r = await measureImport(root, Number(process.argv[2] ?? 100_000), 3);
+    console.log(JSON.stringify(r));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
