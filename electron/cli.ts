@@ -8,7 +8,8 @@ import { exitWithParent } from './parent-watch.ts';
 import { openAppSettings, type AppSettingsStore } from './settings/settings.ts';
 import { openConfBackend } from './settings/conf-backend.ts';
 import { resolve } from 'node:path';
-import { exportChat, importPath, type ExportFormat, type ImportReport } from './import/index.ts';
+import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ImportReport } from './import/index.ts';
+import { openCharacterRegistry } from './app-data/characters.ts';
 
 const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
   list <characterId>                 chats of a character, newest first
@@ -109,6 +110,8 @@ async function run(cmd: string, args: string[]): Promise<unknown> {
         onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Kimporting ${p.done}/${p.total} ${p.source}`) : undefined,
       });
       if (tty) process.stderr.write('\r\x1b[K');
+      // Characters the app does not know yet are listed, so their chats show up in it.
+      await registerImportedCharacters(openCharacterRegistry(dataDir), report.chats);
       if (report.failed.length > 0) process.exitCode = 1;
       return json ? report : importText(report);
     }

@@ -9,6 +9,7 @@ import { VirtualList } from './components/VirtualList.tsx';
 import { MessageView, type MessageActions } from './components/MessageView.tsx';
 import { ChatList } from './components/Sidebar.tsx';
 import { CharacterPanel } from './characters/CharacterPanel.tsx';
+import { ChatFiles } from './chat-files/ChatFiles.tsx';
 import { CharacterEditor } from './characters/CharacterEditor.tsx';
 import { Notices, SaveIndicator } from './components/StatusBits.tsx';
 import { Settings } from './components/Settings.tsx';
@@ -302,6 +303,7 @@ export function App({ api }: { api: CardsharkApi }) {
             }
           />
         )}
+        {characterId && <ChatFiles api={api} characterId={characterId} chatId={chatId} onImported={(id) => void openChat(id, characterId)} />}
         <Settings api={api} />
         <StorageSettings api={api} />
       </aside>

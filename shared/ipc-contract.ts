@@ -195,6 +195,26 @@ function channel<Req extends z.ZodType, Res extends z.ZodType>(request: Req, res
   return { request, response };
 }
 
+/** A chat file picked or dropped in the app crosses IPC as bytes (base64), as large as a card file may be. */
+export const ChatFileBytes = CardBytes;
+export const ChatImportResult = z.object({
+  chats: z.array(
+    z.object({
+      chatId: ChatId,
+      characterId: CharacterId,
+      title: z.string(),
+      messageCount: z.number().int().min(0),
+      /** already_imported: the same file was imported before; nothing was written. */
+      status: z.enum(['created', 'already_imported']),
+      /** Lines of the file that could not be imported (reported by number in main's log). */
+      linesNotImported: z.number().int().min(0),
+    }),
+  ),
+  /** Chats in the file that could not be imported at all, with the reason. */
+  failed: z.array(z.string()),
+});
+export type ChatImportResult = z.infer<typeof ChatImportResult>;
+
 /** Method name → schemas. The wire channel name is `cs:<method>`. */
 export const CHANNELS = {
   listCharacters: channel(Empty, z.array(Character)),
@@ -225,6 +245,10 @@ export const CHANNELS = {
   deleteChat: channel(z.strictObject({ chatId: ChatId }), Ok),
   getActiveChat: channel(z.strictObject({ characterId: CharacterId }), z.object({ chatId: z.string().nullable() })),
   setActiveChat: channel(z.strictObject({ characterId: CharacterId, chatId: ChatId }), Ok),
+
+  /** A SillyTavern, legacy CardShark or v1 chat file; its chats go to `characterId` when given. Idempotent. */
+  importChatFile: channel(z.strictObject({ fileName: z.string().min(1).max(500), bytesBase64: ChatFileBytes, characterId: CharacterId.optional() }), ChatImportResult),
+  exportChat: channel(z.strictObject({ chatId: ChatId, format: z.enum(['st', 'v1']) }), z.object({ fileName: z.string(), mime: z.literal('application/jsonl'), bytesBase64: z.string() })),
 
   appendMessage: channel(z.strictObject({ chatId: ChatId, message: NewMessageInput }), MessageOut),
   /** One durable write for the whole batch; all-or-nothing (imports, fixtures). */

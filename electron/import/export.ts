@@ -74,12 +74,18 @@ export function toStText(header: HeaderRecord, messages: Message[]): string {
   return [JSON.stringify(stHeader), ...messages.map((m) => JSON.stringify(toStMessage(m, names)))].join('\n');
 }
 
-/** Writes the export next to its final name, fsyncs, then renames: a crash leaves no half file. */
-export async function exportChat(store: ChatStore, chatId: string, format: ExportFormat, outPath: string): Promise<{ chatId: string; format: ExportFormat; out: string; messages: number; bytes: number }> {
+/** The exported file's text (the app's Export hands it to the renderer as a download). */
+export async function exportChatText(store: ChatStore, chatId: string, format: ExportFormat): Promise<{ text: string; title: string; messages: number }> {
   if (format !== 'st' && format !== 'v1') throw new StoreError('INVALID_INPUT', `--format must be st or v1, not ${JSON.stringify(format)}`, { field: 'format' });
-  if (!outPath) throw new StoreError('INVALID_INPUT', '--out FILE is required', { field: 'out' });
   const { header, title, messages } = await loadAll(store, chatId);
   const text = format === 'v1' ? toV1Text(header, title, messages) : toStText({ ...header, title }, messages);
+  return { text, title, messages: messages.length };
+}
+
+/** Writes the export next to its final name, fsyncs, then renames: a crash leaves no half file. */
+export async function exportChat(store: ChatStore, chatId: string, format: ExportFormat, outPath: string): Promise<{ chatId: string; format: ExportFormat; out: string; messages: number; bytes: number }> {
+  if (!outPath) throw new StoreError('INVALID_INPUT', '--out FILE is required', { field: 'out' });
+  const { text, messages } = await exportChatText(store, chatId, format);
   const out = resolve(outPath);
   const tmp = `${out}.${process.pid}.tmp`;
   try {
@@ -97,5 +103,5 @@ export async function exportChat(store: ChatStore, chatId: string, format: Expor
     const errno = (e as NodeJS.ErrnoException).code;
     throw new StoreError(errno === 'ENOSPC' ? 'DISK_FULL' : 'IO_ERROR', `writing ${outPath} failed (${errno ?? 'error'})`, { errno });
   }
-  return { chatId, format, out, messages: messages.length, bytes: Buffer.byteLength(text) };
+  return { chatId, format, out, messages, bytes: Buffer.byteLength(text) };
 }

@@ -40,9 +40,27 @@ export async function importPath(store: ChatStore, path: string, options: Import
   return report;
 }
 
+/**
+ * One chat file handed over as bytes (the app's Import: the renderer sends a picked or dropped
+ * file, never a path). It belongs to `options.characterId`, else to the names the file gives.
+ */
+export async function importBytes(store: ChatStore, file: { name: string; bytes: Buffer; mtimeMs: number }, options: ImportOptions = {}): Promise<ImportReport> {
+  if (options.characterId !== undefined && !CharacterId.safeParse(options.characterId).success) {
+    throw new StoreError('INVALID_INPUT', 'not a valid character id', { field: 'characterId' });
+  }
+  const report: ImportReport = { chats: [], failed: [], skipped: [] };
+  const entry = { path: file.name, name: file.name };
+  report.chats.push(...(await importSource(store, entry, file.bytes, file.mtimeMs, { folders: {}, active: {} }, false, options, report.failed)));
+  return report;
+}
+
 async function importFile(store: ChatStore, entry: SourceEntry, maps: CardSharkMaps, single: boolean, options: ImportOptions, failed: ImportReport['failed']): Promise<ImportedChat[]> {
   const bytes = await readFile(entry.path);
   const mtimeMs = (await stat(entry.path)).mtimeMs;
+  return importSource(store, entry, bytes, mtimeMs, maps, single, options, failed);
+}
+
+async function importSource(store: ChatStore, entry: SourceEntry, bytes: Buffer, mtimeMs: number, maps: CardSharkMaps, single: boolean, options: ImportOptions, failed: ImportReport['failed']): Promise<ImportedChat[]> {
   const sha256 = sha256Hex(bytes);
   const parsed = parseSource({ name: entry.name, bytes, sha256, mtimeMs });
   if (parsed.chats.length === 0) {
@@ -77,7 +95,8 @@ async function importOne(store: ChatStore, entry: SourceEntry, chat: ParsedChat,
   }
   if (active) chat.metadata.import = { ...(chat.metadata.import as object), active: true };
   const summary = await writeChat(store, { chatId, characterId, title: chat.title, metadata: chat.metadata, created: chat.created, messages: chat.messages }, chat, entry.name);
-  return { ...base, characterId, title: summary.title, messageCount: summary.messageCount, status: 'created', ...(active ? { active } : {}) };
+  const characterName = chat.characterName ?? chat.speaker;
+  return { ...base, characterId, ...(characterName ? { characterName } : {}), title: summary.title, messageCount: summary.messageCount, status: 'created', ...(active ? { active } : {}) };
 }
 
 interface ChatInput {

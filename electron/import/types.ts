@@ -44,6 +44,8 @@ export interface ImportedChat {
   format: SourceFormat;
   chatId: string;
   characterId: string;
+  /** The character's name as the source gives it (to list a character the app does not know yet). */
+  characterName?: string;
   title: string;
   messageCount: number;
   /** `already_imported`: the same source bytes were imported before; nothing was written. */

@@ -17,6 +17,7 @@ import type { Drafts } from '../drafts/drafts.ts';
 import type { LoadCard } from '../generation/prompt/card.ts';
 import { createChatWithGreeting, greetingMessage } from '../generation/prompt/greeting.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
+import { chatFileHandlers } from './chat-files.ts';
 
 export interface BindingDeps {
   store: ChatStore;
@@ -69,6 +70,7 @@ export function createHandlers(d: BindingDeps): Handlers {
   }
 
   return {
+    ...chatFileHandlers(d),
     listCharacters: () => d.characters.list(),
     async createCharacter({ name }) {
       const c = await d.characters.create(name);

@@ -4,6 +4,7 @@ import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { readFile, readdir } from 'node:fs/promises';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
+import { dropFiles } from './drop.ts';
 import { v1Json, v3Png } from '../fixtures/cards.ts';
 
 let hosts: RunningHost[] = [];
@@ -14,20 +15,7 @@ test.afterEach(async () => {
 
 /** Drops a file built from `bytes` on the character panel, as a real drag from the desktop does. */
 async function dropFile(page: Page, name: string, mime: string, bytes: Buffer) {
-  const dataTransfer = await page.evaluateHandle(
-    ({ name, mime, b64 }) => {
-      const bin = atob(b64);
-      const arr = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([arr], name, { type: mime }));
-      return dt;
-    },
-    { name, mime, b64: bytes.toString('base64') },
-  );
-  const panel = page.getByTestId('character-panel');
-  await panel.dispatchEvent('dragover', { dataTransfer });
-  await panel.dispatchEvent('drop', { dataTransfer });
+  await dropFiles(page, 'character-panel', [{ name, mime, bytes }]);
 }
 
 test('import a card by drag-and-drop, chat with it, edit it, delete it and restore it with its chats', async ({ page }) => {

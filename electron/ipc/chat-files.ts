@@ -1,0 +1,46 @@
+// The app's Import and Export of chat files. The renderer sends a picked or dropped file's bytes
+// (never a path); main imports them like the CLI does, lists any character the app did not know,
+// and tells every window. Export hands back the file's bytes for a download.
+import { basename } from 'node:path';
+import { StoreError } from '../../shared/errors.ts';
+import { MAX_CARD_BYTES } from '../../shared/character-card.ts';
+import type { ChatImportResult } from '../../shared/ipc-contract.ts';
+import type { ChatStore } from '../store/types.ts';
+import type { CharacterRegistry } from '../app-data/characters.ts';
+import type { Emit } from '../generation/manager.ts';
+import { exportChatText, importBytes, registerImportedCharacters, type ExportFormat } from '../import/index.ts';
+
+interface Deps {
+  store: ChatStore;
+  characters: CharacterRegistry;
+  emit: Emit;
+}
+
+export function chatFileHandlers(d: Deps) {
+  return {
+    async importChatFile({ fileName, bytesBase64, characterId }: { fileName: string; bytesBase64: string; characterId?: string | undefined }): Promise<ChatImportResult> {
+      const bytes = Buffer.from(bytesBase64, 'base64');
+      if (bytes.length > MAX_CARD_BYTES) throw new StoreError('TOO_LARGE', 'the chat file is larger than 20 MiB; import it with the CLI (npm run cli -- import FILE)', { reason: 'size' });
+      if (characterId !== undefined && !(await d.characters.get(characterId))) throw new StoreError('NOT_FOUND', `no character with id ${characterId}`);
+      // A name only: the renderer's file name never becomes a path here.
+      const name = basename(fileName.replaceAll('\\', '/')) || 'chat.jsonl';
+      const report = await importBytes(d.store, { name, bytes, mtimeMs: Date.now() }, characterId !== undefined ? { characterId } : {});
+      if ((await registerImportedCharacters(d.characters, report.chats)).length) d.emit('characters:changed', {});
+      for (const c of report.chats) {
+        if (c.status !== 'created') continue;
+        const summary = await d.store.getChat(c.chatId).catch(() => null);
+        if (summary) d.emit('chat:changed', { chatId: c.chatId, characterId: c.characterId, summary });
+      }
+      for (const c of report.chats) for (const p of c.problems) console.error(`import ${name}: line ${p.line} not imported: ${p.reason}`);
+      return {
+        chats: report.chats.map((c) => ({ chatId: c.chatId, characterId: c.characterId, title: c.title, messageCount: c.messageCount, status: c.status, linesNotImported: c.problems.length })),
+        failed: report.failed.map((f) => `${f.source}: ${f.reason}`),
+      };
+    },
+    async exportChat({ chatId, format }: { chatId: string; format: ExportFormat }) {
+      const { text, title } = await exportChatText(d.store, chatId, format);
+      const stem = title.replace(/[^\p{L}\p{N} _.-]+/gu, '_').trim().slice(0, 80) || chatId;
+      return { fileName: `${stem}${format === 'v1' ? '.cardshark' : ''}.jsonl`, mime: 'application/jsonl' as const, bytesBase64: Buffer.from(text).toString('base64') };
+    },
+  };
+}
