@@ -26,7 +26,10 @@ function diskState() {
     }
   };
   walk(path.join(DATA, 'chats'));
-  return { lockHeld, saved };
+  // A deferred write (the composer's draft, debounced for a minute): only a flush puts it on disk.
+  const drafts = path.join(DATA, 'app', 'drafts.json');
+  const draftSaved = fs.existsSync(drafts) && fs.readFileSync(drafts, 'utf8').includes('pending-draft-7');
+  return { lockHeld, saved, draftSaved };
 }
 
 let ready = false;
@@ -181,6 +184,10 @@ async function runScenario(win) {
   const otherWindow = await handlers.get('cs:listCharacters')({ sender: fakeContents(null), senderFrame: { url: 'app://cardshark/index.html' } }, {});
   const setting = await invoke(win, 'setAppSettings', { autosaveIntervalMs: 300 }); // written by electron-store
   record('ipc', { trusted: [ch.ok, chat.ok, msg.ok, setting.ok], untrusted: [evil, fileUrl, lookalike, subframe, noFrame, otherWindow].map((r) => r.ok === false && r.error.code) });
+  // A draft typed just before the quit: the autosave interval is a minute, so it is still pending.
+  await invoke(win, 'setAppSettings', { autosaveIntervalMs: 60_000 });
+  const draft = await invoke(win, 'setDraft', { chatId: chat.data.chatId, text: 'pending-draft-7' });
+  record('draft', { ok: draft.ok, ...diskState() });
 
   // 4. The quit trigger, then a second quit while the flush runs: neither may skip or repeat it.
   if (TRIGGER === 'hung-flush') {

@@ -1,6 +1,6 @@
 // The Electron lifecycle, proven without an Electron binary: the shipped main bundle runs in a
 // plain `node` child against a fake `electron` module (fake-electron.cjs), once per way out.
-// Each must flush every pending save (lock released, message on disk) before the quit is let
+// Each must flush every pending save (lock released, message and a debounced draft on disk) before the quit is let
 // through, exactly once, and a second quit during the flush must not start another.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -56,11 +56,12 @@ describe('Electron main, loaded from its bundle against a fake electron', () => 
       expect(r.of('scenario-error'), r.out).toEqual([]);
       expect(r.code, r.out).toBe(0);
       // Before the trigger: the message is appended (fsync'd) and the store holds the lock.
-      expect(r.of('trigger')[0]).toMatchObject({ lockHeld: true, saved: true });
+      expect(r.of('trigger')[0]).toMatchObject({ lockHeld: true, saved: true, draftSaved: false });
+      expect(r.of('draft')[0]).toMatchObject({ ok: true, draftSaved: false });
       // The quit was let through once, and only after services.shutdown() completed.
       const allowed = r.of('quit-allowed');
       expect(allowed).toHaveLength(1);
-      expect(allowed[0]).toMatchObject({ lockHeld: false, saved: true });
+      expect(allowed[0]).toMatchObject({ lockHeld: false, saved: true, draftSaved: true });
       expect(r.of('app.exit')).toEqual([]);
       // One flush, whatever else asked to quit meanwhile.
       expect(r.out.match(/saving before quit/g), r.out).toHaveLength(1);
@@ -93,7 +94,7 @@ describe('Electron main, loaded from its bundle against a fake electron', () => 
     expect(r.of('ipc')[0], r.out).toEqual({ type: 'ipc', t: expect.any(Number), trusted: [true, true, true, true], untrusted: Array(6).fill('FORBIDDEN') });
     // Settings went through electron-store (the fake's ipcMain/app satisfy it) into the shared data folder, owner-only.
     const settingsFile = path.join(r.dataDir, 'app', 'config.json');
-    expect(JSON.parse(readFileSync(settingsFile, 'utf8'))).toMatchObject({ autosaveIntervalMs: 300 });
+    expect(JSON.parse(readFileSync(settingsFile, 'utf8'))).toMatchObject({ autosaveIntervalMs: 60_000 });
     if (process.platform !== 'win32') expect(statSync(settingsFile).mode & 0o777).toBe(0o600);
     expect(r.of('registerSchemesAsPrivileged')[0]).toMatchObject({ beforeReady: true, list: [{ scheme: 'app', privileges: { standard: true, secure: true } }] });
     expect(r.of('loadURL')[0]!.url).toBe('app://cardshark/index.html');
