@@ -94,7 +94,7 @@ export async function repairChatFile(d: RecoveryDeps, chatId: string, characterI
       quarantined.push(rel(d.layout, p));
     }
     const backup = await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, d.retention, d.now()), () => buf.length);
-    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, text), () => Buffer.byteLength(text));
+    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, text).catch((e: unknown) => { throw ioError(e, `rewriting chat ${chatId}; the original is unchanged`); }), () => Buffer.byteLength(text));
     const nothing = report.problems.some((p) => p.kind === 'nothing_salvageable');
     return { before: report, repaired: true, backupId: backupIdOf(backup), quarantined, backups: nothing ? await listChatBackups(d, chatId) : [] };
   });
@@ -140,7 +140,7 @@ export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: s
     });
     if (exists) undo = backupIdOf(await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, Math.max(d.retention, 2), d.now())));
     else await mkdirDurable(join(path, '..'), { fs: d.fs });
-    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, bytes), () => bytes.length);
+    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, bytes).catch((e: unknown) => { throw ioError(e, `restoring chat ${chatId}; the current file is unchanged`); }), () => bytes.length);
     return { undoBackupId: undo };
   });
 }

@@ -594,7 +594,11 @@ class FileChatStore implements ChatStore {
     return this.queue.run(id, async () => {
       const loc = this.chats.get(id);
       if (!loc) throw new StoreError('NOT_FOUND', `chat ${id} does not exist`, { chatId: id });
-      return task(id, loc);
+      try {
+        return await task(id, loc);
+      } catch (e) {
+        throw ioError(e, `chat ${id}`);
+      }
     });
   }
 
@@ -649,7 +653,9 @@ class FileChatStore implements ChatStore {
       return Promise.reject(e);
     }
     return this.queue.run(id, async () => {
-      const loc = await undeleteChatFile(this.recoveryDeps, id, this.chats.has(id));
+      const loc = await undeleteChatFile(this.recoveryDeps, id, this.chats.has(id)).catch((e: unknown) => {
+        throw ioError(e, `chat ${id}`);
+      });
       this.chats.set(id, loc);
       this.memos.delete(id);
       // Back in the list even when it cannot be read now: never hidden.
