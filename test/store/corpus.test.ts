@@ -91,7 +91,7 @@ function buildCorpus(): Case[] {
   special('garbage header', (id) => Buffer.from(['#!garbage{{{', ...L(id).slice(1)].join('\n') + '\n'), ['m1', 'm2', 'm3'], ['bad_header']);
   special('header of another chat', (id) => Buffer.from([L(chatIdFor(0))[0], ...L(id).slice(1)].join('\n') + '\n'), ['m1', 'm2', 'm3'], ['header_chat_id']);
   special('binary garbage only', () => Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256)), [], ['bad_header']);
-  special('future version', (id) => Buffer.from([L(id)[0].replace('"version":1', '"version":7'), ...L(id).slice(1)].join('\n') + '\n'), ['m1', 'm2', 'm3'], ['future_version']);
+  special('future version', (id) => Buffer.from([L(id)[0]!.replace('"version":1', '"version":7'), ...L(id).slice(1)].join('\n') + '\n'), ['m1', 'm2', 'm3'], ['future_version']);
   special('duplicate id, different text', (id) => Buffer.from([...L(id), JSON.stringify({ id: 'm1', role: 'user', content: 'Hello again', timestamp: 1009 })].join('\n') + '\n'), ['m2', 'm3'], ['duplicate_id']);
   special('blank lines', (id) => Buffer.from(L(id).join('\n\n') + '\n'), ['m1', 'm2', 'm3'], []);
   return cases;

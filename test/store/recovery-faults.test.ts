@@ -18,7 +18,7 @@ function seam() {
     ...base.seam,
     readFile: (async (p: Parameters<FsSeam['readFile']>[0], o?: Parameters<FsSeam['readFile']>[1]) => {
       if (more.readFile && String(p).includes(more.readFile.match)) throw errnoError(more.readFile.code);
-      return nodeFs.readFile(p, o);
+      return o === undefined ? nodeFs.readFile(p) : nodeFs.readFile(p, o);
     }) as FsSeam['readFile'],
     unlink: async (p) => {
       if (more.unlink) throw errnoError(more.unlink);
