@@ -324,7 +324,7 @@ class FileChatStore implements ChatStore {
     return this.queue.run(chatId, async () => {
       try {
         await mkdirDurable(this.layout.characterDir(characterId), { fs: this.fs });
-        await atomicRewrite(this.fs, path, serialize(header));
+        await logged(this.oplog, 'rewrite', chatId, () => atomicRewrite(this.fs, path, serialize(header)), () => Buffer.byteLength(serialize(header)));
       } catch (e) {
         throw ioError(e, 'creating the chat');
       }
