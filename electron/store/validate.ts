@@ -116,7 +116,7 @@ export function planRepair(buf: Buffer, ctx: { chatId: string; characterId: stri
   const out: string[] = [];
   let header: HeaderRecord | null = null;
   let readOnly = false;
-  let crlf = false;
+  let crlf = 0;
 
   if (buf.length === 0) {
     add({ kind: 'empty_file', severity: 'error', line: 1, start: 0, end: 0, message: 'the file is empty (no header)', repair: 'a header is rebuilt from the file name and folder' });
@@ -166,7 +166,7 @@ export function planRepair(buf: Buffer, ctx: { chatId: string; characterId: stri
     const l = all[i]!;
     let text = l.text;
     if (text.endsWith('\r')) {
-      crlf = true;
+      crlf ||= l.no;
       text = text.slice(0, -1);
     }
     if (text.trim().length === 0 && l.bytes.every((b) => b === 0x20 || b === 0x0d || b === 0x09)) continue; // blank: tolerated, dropped by a rewrite
@@ -221,7 +221,10 @@ export function planRepair(buf: Buffer, ctx: { chatId: string; characterId: stri
     salvaged++;
     out.push(text);
   }
-  if (crlf) add({ kind: 'crlf', severity: 'notice', line: 2, start: 0, end: 0, message: 'lines end with CRLF', repair: 'rewritten with LF' });
+  if (crlf) {
+    const at = all[crlf - 1]!;
+    add({ kind: 'crlf', severity: 'notice', line: crlf, start: at.end - 1, end: at.end, message: `lines end with CRLF (first at line ${crlf})`, repair: 'rewritten with LF' });
+  }
 
   const needsHeader = header === null;
   if (needsHeader && salvaged === 0) {
