@@ -5,7 +5,7 @@ export default defineConfig({
   build: {
     rollupOptions: {
       // Native-ish or fs-heavy deps stay in node_modules rather than the bundle.
-      external: ['write-file-atomic', 'chokidar', 'ws'],
+      external: ['write-file-atomic', 'chokidar', 'ws', 'electron-log', 'electron-log/node'],
     },
   },
 });

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // cardshark CLI: inspect and maintain a data directory from the shell, through the same store.
 //   npm run cli -- <command> [args] [--data-dir DIR]
 // It takes the same data-dir lock as the app, so it refuses to run while the app is open.
@@ -10,9 +11,18 @@ import { openConfBackend } from './settings/conf-backend.ts';
 import { resolve } from 'node:path';
 import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ImportReport } from './import/index.ts';
 import { openCharacterRegistry } from './app-data/characters.ts';
+import { openOpLog } from './oplog/oplog.ts';
+import { cmdBackups, cmdDoctor, cmdList, cmdRepair, cmdRestore, cmdStats, cmdTrash, cmdUndelete, type CommandResult } from './cli-recovery.ts';
 
-const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
-  list <characterId>                 chats of a character, newest first
+const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR] [--json]
+  list [characterId]                 chats (of one character, or all), newest first
+  doctor                             validate every chat; exit 0 when healthy, 1 when problems are found
+  repair [chatId]                    repair one chat, or every damaged one (backed up first)
+  backups <chatId>                   a chat's backups: id, time, size, message count
+  restore <chatId> <backupId>        replace a chat with a backup (the current state is backed up first)
+  trash                              recently deleted chats
+  undelete <chatId>                  move a deleted chat back
+  stats                              counts and sizes of the data folder
   show <chatId> [--limit N]          the newest messages of a chat
   create <characterId> [title]       a new chat; prints its summary (with chatId)
   append <chatId> <role> <text>      append one message (role: user|assistant|system)
@@ -26,7 +36,7 @@ const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
                                      and importing it again creates nothing
   export <chatId> --format st|v1 --out FILE
                                      write a chat as SillyTavern JSONL or a version-1 file
-  --json                             machine-readable output (import, export)`;
+  --json                             machine-readable output (every command)`;
 
 const argv = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -57,6 +67,7 @@ const dataDir = dataDirFromArgs(process.argv.slice(2)) ?? defaultUserDataDir();
 // A lock held from another computer is waited for (bounded by its heartbeat), and we say why.
 const onWait = tellOnceWhileWaiting((line) => console.error(line));
 function fail(e: Error & { code?: string }): never {
+  if (json) console.log(JSON.stringify({ ok: false, error: { code: e.code ?? 'ERROR', message: e.message } }));
   console.error(`${e.code ?? 'ERROR'}: ${e.message}`);
   return process.exit(1);
 }
@@ -66,26 +77,62 @@ try {
 } catch (e) {
   fail(e as Error);
 }
-const store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, lock: { onWait } }).catch(fail);
+const oplog = await openOpLog(dataDir, { source: 'cli' }).catch(() => undefined);
+const store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, lock: { onWait }, ...(oplog ? { oplog } : {}) }).catch(fail);
 // A signal mid-command lets the queued write finish and releases the lock before exiting.
 flushOnSignals(() => store.close(), { timeoutMs: () => settings.get().quitFlushTimeoutMs });
 exitWithParent();
 try {
-  const out = await run(command, rest);
-  if (out !== undefined) console.log(typeof out === 'string' ? out : JSON.stringify(out, null, json ? 0 : 2));
+  const r = await runMaintenance(command, rest);
+  if (r) {
+    console.log(json ? JSON.stringify(r.out, null, 2) : r.text);
+    process.exitCode = r.exitCode;
+  } else {
+    const out = await run(command, rest);
+    if (out !== undefined) console.log(typeof out === 'string' && !json ? out : JSON.stringify(out, null, 2));
+  }
 } catch (e) {
   const err = e as Error & { code?: string };
+  if (json) console.log(JSON.stringify({ ok: false, error: { code: err.code ?? 'ERROR', message: err.message } }));
   console.error(`${err.code ?? 'ERROR'}: ${err.message}`);
   process.exitCode = 1;
 } finally {
   await store.close();
+  oplog?.drain();
+}
+
+/** The maintenance commands (cli-recovery.ts); undefined for the others. */
+async function runMaintenance(cmd: string, args: string[]): Promise<CommandResult | undefined> {
+  const need = (i: number, what: string) => {
+    if (!args[i]) throw Object.assign(new Error(`${cmd}: ${what} is required\n${USAGE}`), { code: 'INVALID_INPUT' });
+    return args[i]!;
+  };
+  switch (cmd) {
+    case 'list':
+      return cmdList(store, args[0]);
+    case 'doctor':
+      return cmdDoctor(store);
+    case 'repair':
+      return cmdRepair(store, args[0]);
+    case 'backups':
+      return cmdBackups(store, need(0, 'chatId'));
+    case 'restore':
+      return cmdRestore(store, need(0, 'chatId'), need(1, 'backupId'));
+    case 'trash':
+      return cmdTrash(store);
+    case 'undelete':
+      return cmdUndelete(store, need(0, 'chatId'));
+    case 'stats':
+      return cmdStats(store);
+    // 'import' / 'export': engineer "import" adds them here.
+    default:
+      return undefined;
+  }
 }
 
 async function run(cmd: string, args: string[]): Promise<unknown> {
   const [a = '', b = '', c = ''] = args;
   switch (cmd) {
-    case 'list':
-      return store.listChats(a);
     case 'show': {
       const page = await store.loadChat(a, { limit });
       return page.messages.map((m) => `[${new Date(m.timestamp).toISOString()}] ${m.role}: ${m.content}`).join('\n');

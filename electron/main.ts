@@ -5,6 +5,7 @@
 import { app, BrowserWindow, dialog, ipcMain, powerMonitor, protocol, session, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { openChatStore } from './store/index.ts';
+import { openOpLog } from './oplog/oplog.ts';
 import { toErrorInfo } from '../shared/errors.ts';
 import { CHANNEL_NAMES, IPC_PREFIX, type EventName, type EventPayload } from '../shared/ipc-contract.ts';
 import { APP_NAME, dataDirFromArgs } from './data-dir.ts';
@@ -113,7 +114,7 @@ async function start() {
     // Settings first: the store needs backupRetention. A damaged file never stops us (see settings.ts).
     settings = openAppSettings(dataDir, openElectronStoreBackend);
     for (const n of settings.notices) console.warn(`CardShark settings: ${n}`);
-    store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention });
+    store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, oplog: await openOpLog(dataDir, { source: 'app' }) });
   } catch (e) {
     dialog.showErrorBox(APP_NAME, `Could not open the data folder ${dataDir}:\n[${toErrorInfo(e).code}] ${toErrorInfo(e).message}`);
     app.exit(2);

@@ -17,6 +17,10 @@ import { StorageSettings } from './components/StorageSettings.tsx';
 import { StreamingRow } from './components/StreamingRow.tsx';
 import { isStreamTarget, useStreams, type Stream } from './streams/useStreams.ts';
 import { useDraft } from './drafts/useDraft.ts';
+import { ChatHealthNotice, blocksSending, type ChatHealth } from './recovery/ChatHealth.tsx';
+import { BackupsPanel } from './recovery/BackupsPanel.tsx';
+import { DeletedChats } from './recovery/DeletedChats.tsx';
+import { healthOf } from './recovery/health.ts';
 
 const PAGE = 100;
 
@@ -41,6 +45,11 @@ export function App({ api }: { api: CardsharkApi }) {
   const [sending, setSending] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
   const closeEditor = useCallback(() => setEditing(null), []);
+  /** A damaged, unreadable or read-only open chat (null when healthy): sending is disabled while it blocks. */
+  const [health, setHealth] = useState<ChatHealth | null>(null);
+  const [showBackups, setShowBackups] = useState(false);
+  const [repairing, setRepairing] = useState(false);
+  const chatsRef = useRef<ChatSummary[]>([]);
   const save = useSaveState();
   const current = useRef({ characterId, chatId });
   current.current = { characterId, chatId };
@@ -71,13 +80,19 @@ export function App({ api }: { api: CardsharkApi }) {
       setChatId(id);
       setMessages([]);
       setHasMore(false);
+      setHealth(null);
+      setShowBackups(false);
       if (!id) return;
       void save.track(`active-chat:${charId}`, 'Remembering the open chat', () => api.setActiveChat({ characterId: charId, chatId: id }));
-      const page = await read('Opening chat', api.loadChat({ chatId: id, options: { limit: PAGE } }));
-      if (!page || current.current.chatId !== id) return;
-      setMessages(page.messages);
-      setHasMore(page.hasMore);
-      for (const w of page.warnings) pushNotice({ level: 'warning', message: w.message });
+      const load = await api.loadChat({ chatId: id, options: { limit: PAGE } });
+      if (current.current.chatId !== id) return;
+      if (load.ok) {
+        setMessages(load.data.messages);
+        setHasMore(load.data.hasMore);
+      }
+      // A chat that cannot be read is never shown as empty: the notice says why (recovery/).
+      const h = await healthOf(api, id, load, chatsRef.current.find((c) => c.chatId === id)?.status);
+      if (current.current.chatId === id) setHealth(h);
     },
     [api, read, save.track],
   );
@@ -209,12 +224,35 @@ export function App({ api }: { api: CardsharkApi }) {
   }, [api, read]);
 
   const stream = chatId ? streams[chatId] : undefined;
+  chatsRef.current = chats;
+  const sendBlocked = blocksSending(health);
+
+  async function repairOpenChat() {
+    const id = current.current.chatId;
+    const ch = current.current.characterId;
+    if (!id || !ch) return;
+    setRepairing(true);
+    try {
+      const r = await read('Repairing the chat', api.repairChat({ chatId: id }));
+      if (!r) return;
+      pushNotice({
+        level: 'info',
+        message: r.repaired
+          ? `Repaired. The original file is kept as a backup${r.quarantined.length ? `; ${r.quarantined.length} damaged piece(s) are in quarantine` : ''}.${r.backups.length ? ' Nothing could be salvaged: restore one of its backups.' : ''}`
+          : 'Nothing to repair.',
+      });
+      await openChat(id, ch);
+      if (r.backups.length) setShowBackups(true);
+    } finally {
+      setRepairing(false);
+    }
+  }
 
   async function send() {
     const text = draft.text.trim();
     const id = draft.chatId; // the draft's own chat: a draft never goes elsewhere
     // sendingRef: a second Enter before main answers must not store the message again.
-    if (!text || !id || stream || sendingRef.current) return;
+    if (!text || !id || stream || sendingRef.current || sendBlocked) return;
     sendingRef.current = true;
     setSending(true);
     try {
@@ -304,6 +342,14 @@ export function App({ api }: { api: CardsharkApi }) {
           />
         )}
         {characterId && <ChatFiles api={api} characterId={characterId} chatId={chatId} onImported={(id) => void openChat(id, characterId)} />}
+        <DeletedChats
+          api={api}
+          refreshKey={chats}
+          onRestored={(id, ch) => {
+            if (ch === current.current.characterId) void selectCharacter(ch).then(() => openChat(id, ch));
+            else void selectCharacter(ch);
+          }}
+        />
         <Settings api={api} />
         <StorageSettings api={api} />
       </aside>
@@ -312,12 +358,29 @@ export function App({ api }: { api: CardsharkApi }) {
           <span className="chat-heading" data-testid="chat-title">
             {currentChat ? `${characterName} — ${currentChat.title}` : characterId ? 'No chat open' : 'Add or pick a character'}
           </span>
+          {chatId && (
+            <button type="button" className="backups-button" onClick={() => setShowBackups((v) => !v)}>
+              Backups
+            </button>
+          )}
           <SaveIndicator
             status={save.status(Boolean(stream))}
             {...(save.retryAll ? { onRetry: save.retryAll } : {})}
             {...(save.failures.length ? { title: save.failures.map((f) => f.message).join('\n') } : {})}
           />
         </header>
+        {chatId && health && <ChatHealthNotice health={health} busy={repairing} onRepair={() => void repairOpenChat()} onRestore={() => setShowBackups(true)} />}
+        {chatId && showBackups && (
+          <BackupsPanel
+            api={api}
+            chatId={chatId}
+            onClose={() => setShowBackups(false)}
+            onRestored={() => {
+              setShowBackups(false);
+              if (characterId) void openChat(chatId, characterId);
+            }}
+          />
+        )}
         {chatId ? (
           <VirtualList<Row>
             key={chatId}
@@ -346,8 +409,8 @@ export function App({ api }: { api: CardsharkApi }) {
         >
           <textarea
             aria-label="Message"
-            placeholder={chatId ? 'Type a message (Enter to send, Shift+Enter for a new line)' : 'Open a chat first'}
-            disabled={!chatId}
+            placeholder={!chatId ? 'Open a chat first' : sendBlocked ? 'This chat is damaged or read-only: repair or restore it to write again' : 'Type a message (Enter to send, Shift+Enter for a new line)'}
+            disabled={!chatId || sendBlocked}
             value={draft.text}
             onChange={(e) => draft.set(e.target.value)}
             onKeyDown={(e) => {
@@ -362,7 +425,7 @@ export function App({ api }: { api: CardsharkApi }) {
               Stop
             </button>
           ) : (
-            <button type="submit" disabled={!chatId || !draft.text.trim() || sending}>
+            <button type="submit" disabled={!chatId || !draft.text.trim() || sending || sendBlocked}>
               Send
             </button>
           )}

@@ -63,6 +63,51 @@ export const ChatPageOut: z.ZodType<ChatPage> = z.object({
   ),
 });
 
+// ---------- recovery: validation reports, backups, the trash (issue 9) ----------
+
+export const ProblemOut = z.object({
+  kind: z.string(),
+  severity: z.enum(['error', 'notice']),
+  line: z.number(),
+  start: z.number(),
+  end: z.number(),
+  message: z.string(),
+  repair: z.string(),
+});
+export const ValidationReportOut = z.object({
+  chatId: z.string(),
+  characterId: z.string(),
+  ok: z.boolean(),
+  readOnly: z.boolean(),
+  bytes: z.number(),
+  lines: z.number(),
+  messageCount: z.number(),
+  problems: z.array(ProblemOut),
+  repairable: z.boolean(),
+  plan: z.array(z.string()),
+});
+export type ValidationReportOut = z.infer<typeof ValidationReportOut>;
+export const BackupOut = z.object({ backupId: z.string(), takenAt: z.number(), sizeBytes: z.number(), messageCount: z.number().nullable() });
+export type BackupOut = z.infer<typeof BackupOut>;
+export const RepairResultOut = z.object({
+  before: ValidationReportOut,
+  repaired: z.boolean(),
+  backupId: z.string().nullable(),
+  quarantined: z.array(z.string()),
+  backups: z.array(BackupOut),
+});
+export type RepairResultOut = z.infer<typeof RepairResultOut>;
+export const TrashedChatOut = z.object({
+  chatId: z.string(),
+  characterId: z.string(),
+  deletedAt: z.number(),
+  sizeBytes: z.number(),
+  title: z.string().nullable(),
+  messageCount: z.number().nullable(),
+});
+export type TrashedChatOut = z.infer<typeof TrashedChatOut>;
+export const BackupId = z.string().regex(/^\d{13}-\d{4}$/, 'backup id must be <ms>-<seq>');
+
 export const CharacterName = z.string().trim().min(1).max(LIMITS.titleChars);
 /** A character as listed: the registry entry (no card text; `get` in main has the full card). */
 export const Character = z.object({
@@ -269,6 +314,16 @@ export const CHANNELS = {
   /** A small request (GET <base>/models) to the saved endpoint, under the same URL policy as generation. */
   testConnection: channel(Empty, ConnectionTestOut),
   getAppSettings: channel(Empty, AppSettingsOut),
+
+  /** Full validation of a chat file: problems with line, byte range and kind, and the repair plan. */
+  validateChat: channel(z.strictObject({ chatId: ChatId }), ValidationReportOut),
+  /** Quarantine, backup, atomic rewrite; READ_ONLY for a newer format. */
+  repairChat: channel(z.strictObject({ chatId: ChatId }), RepairResultOut),
+  listBackups: channel(z.strictObject({ chatId: ChatId }), z.array(BackupOut)),
+  /** The current state is backed up first: `undoBackupId` restores it. */
+  restoreBackup: channel(z.strictObject({ chatId: ChatId, backupId: BackupId }), z.object({ undoBackupId: z.string().nullable() })),
+  listDeletedChats: channel(Empty, z.array(TrashedChatOut)),
+  undeleteChat: channel(z.strictObject({ chatId: ChatId }), ChatSummaryOut),
   setAppSettings: channel(AppSettingsPatch, AppSettingsOut),
 } as const;
 

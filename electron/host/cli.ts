@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openChatStore, tellOnceWhileWaiting } from '../store/index.ts';
+import { openOpLog } from '../oplog/oplog.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
 import { dataDirFromArgs, defaultUserDataDir } from '../data-dir.ts';
 import { settingsOverridesFromEnv } from '../ipc/services.ts';
@@ -28,7 +29,7 @@ async function main() {
     settings = openAppSettings(dataDir, openConfBackend); // before the store: it needs backupRetention
     // A lock held from another computer is waited for (bounded by its heartbeat), and we say why.
     const onWait = tellOnceWhileWaiting((line) => console.error(line));
-    store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, lock: { onWait } });
+    store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, lock: { onWait }, oplog: await openOpLog(dataDir, { source: 'host' }) });
   } catch (e) {
     const info = toErrorInfo(e);
     console.error(`CardShark could not open its data folder ${dataDir}: [${info.code}] ${info.message}`);

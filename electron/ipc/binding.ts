@@ -149,6 +149,26 @@ export function createHandlers(d: BindingDeps): Handlers {
       d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
       return summary;
     },
+    validateChat: ({ chatId }) => d.store.validateChat(chatId),
+    async repairChat({ chatId }) {
+      refuseWhileStreaming(chatId);
+      const r = await d.store.repairChat(chatId);
+      await changed(chatId);
+      return r;
+    },
+    listBackups: ({ chatId }) => d.store.listBackups(chatId),
+    async restoreBackup({ chatId, backupId }) {
+      refuseWhileStreaming(chatId);
+      const r = await d.store.restoreBackup(chatId, backupId);
+      await changed(chatId);
+      return r;
+    },
+    listDeletedChats: () => d.store.listDeletedChats(),
+    async undeleteChat({ chatId }) {
+      const summary = await d.store.undeleteChat(chatId);
+      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+      return summary;
+    },
     async deleteChat({ chatId }) {
       refuseWhileStreaming(chatId);
       const { characterId } = await d.store.getChat(chatId);

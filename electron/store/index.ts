@@ -7,3 +7,6 @@ export type { FsSeam } from './fs-seam.ts';
 export { nodeFs } from './fs-seam.ts';
 export { readFullState } from './compaction.ts';
 export { StoreError, isStoreError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../shared/errors.ts';
+export type { OpKind, OpLogSink, OpRecord } from './oplog-sink.ts';
+export type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
+export { planRepair, validateBuffer, type Problem, type ProblemKind, type ValidationReport } from './validate.ts';

@@ -37,6 +37,10 @@ import { DirLock } from './lock.ts';
 import { quarantineBytes } from './quarantine.ts';
 import { parseHeader, parseRecord, serialize } from './records.ts';
 import type { ChatStore, ChatStoreOptions } from './types.ts';
+import type { ValidationReport } from './validate.ts';
+import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
+import { logged, nullOpLog, type OpKind, type OpLogSink } from './oplog-sink.ts';
+import { listChatBackups, listTrash, repairChatFile, restoreChatBackup, undeleteChatFile, validateChatFile, type RecoveryDeps } from './recovery.ts';
 import { KeyedQueue } from './write-queue.ts';
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
@@ -102,7 +106,8 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   } catch (e) {
     throw ioError(e, `creating the data directory ${options.dataDir}`);
   }
-  const lock = await DirLock.acquire(layout.lockFile, options.lock);
+  const oplog = options.oplog ?? nullOpLog;
+  const lock = await logged(oplog, 'lock', undefined, () => DirLock.acquire(layout.lockFile, options.lock));
   try {
     await removePartialCopies(fs, layout);
     const chats = await discoverChats(fs, layout);
@@ -163,6 +168,7 @@ class FileChatStore implements ChatStore {
   private closed = false;
   /** Messages this session stores as `streaming` (see live.ts). */
   private readonly live = new LiveMessages();
+  private readonly oplog: OpLogSink;
 
   constructor(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, options: ChatStoreOptions) {
     this.fs = fs;
@@ -174,6 +180,11 @@ class FileChatStore implements ChatStore {
     this.compactRatio = options.compactRatio ?? 0.5;
     this.compactMinBytes = options.compactMinBytes ?? 64 * 1024;
     this.now = options.now ?? Date.now;
+    this.oplog = options.oplog ?? nullOpLog;
+  }
+
+  private get recoveryDeps(): RecoveryDeps {
+    return { fs: this.fs, layout: this.layout, retention: this.retention, now: this.now, oplog: this.oplog };
   }
 
   // ---- plumbing ----
@@ -183,7 +194,7 @@ class FileChatStore implements ChatStore {
    * matches the file at the path, so a file replaced or changed outside the app is re-read rather
    * than served from memory; a write checks the same itself, and refuses (ChatLog.append).
    */
-  private onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>, revalidate = false): Promise<T> {
+  private onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>, revalidate = false, op?: OpKind): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
     let id: string;
     try {
@@ -193,9 +204,15 @@ class FileChatStore implements ChatStore {
     }
     return this.queue.run(id, async () => {
       const log = await this.log(id, revalidate);
+      const t0 = op ? performance.now() : 0;
+      const size0 = log.size;
+      const warned = this.memos.get(id)?.warnings.length ?? 0;
       try {
-        return await task(log, id);
+        const r = await task(log, id);
+        if (op) this.oplog.record({ op, chatId: id, bytes: log.size - size0, durationMs: performance.now() - t0, outcome: 'ok' });
+        return r;
       } catch (e) {
+        if (op) this.oplog.record({ op, chatId: id, durationMs: performance.now() - t0, outcome: 'error', code: e instanceof StoreError ? e.code : 'ERROR' });
         // After a failed write the file may hold bytes we did not account for: re-read it next time.
         if (log.stale || !(e instanceof StoreError) || ['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code)) await this.forget(id);
         if (log.stale) {
@@ -204,9 +221,16 @@ class FileChatStore implements ChatStore {
         }
         throw ioError(e, `chat ${id}`);
       } finally {
+        this.logQuarantines(id, warned);
         await this.evictIdleLogs(id);
       }
     });
+  }
+
+  /** Quarantine copies made by the lazy reader show up as new warnings: one record each. */
+  private logQuarantines(chatId: string, from: number): void {
+    const ws = this.memos.get(chatId)?.warnings ?? [];
+    for (let i = from; i < ws.length; i++) if (ws[i]!.quarantinePath) this.oplog.record({ op: 'quarantine', chatId, durationMs: 0, outcome: 'ok', detail: { kind: ws[i]!.kind, offset: ws[i]!.offset ?? -1 } });
   }
 
   /** A chat whose file was deleted outside the app leaves the store's list of chats. */
@@ -245,7 +269,7 @@ class FileChatStore implements ChatStore {
     if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
     let memo = this.memos.get(chatId);
     if (!memo) this.memos.set(chatId, (memo = newChatMemo()));
-    const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo).catch(async (e: unknown) => {
+    const log = await logged(this.oplog, 'open', chatId, () => ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo), (l) => l.size).catch(async (e: unknown) => {
       // Deleted outside the app while no log was open: not an unreadable chat, a missing one.
       if (e instanceof StoreError && e.details?.errno === 'ENOENT' && (await this.dropIfGone(chatId))) {
         throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
@@ -300,7 +324,7 @@ class FileChatStore implements ChatStore {
     return this.queue.run(chatId, async () => {
       try {
         await mkdirDurable(this.layout.characterDir(characterId), { fs: this.fs });
-        await atomicRewrite(this.fs, path, serialize(header));
+        await logged(this.oplog, 'rewrite', chatId, () => atomicRewrite(this.fs, path, serialize(header)), () => Buffer.byteLength(serialize(header)));
       } catch (e) {
         throw ioError(e, 'creating the chat');
       }
@@ -351,7 +375,7 @@ class FileChatStore implements ChatStore {
     return this.onChat(chatId, async (log) => {
       await log.appendMeta({ op: 'meta', timestamp: this.now(), title: t });
       return this.summarize(log);
-    });
+    }, false, 'append');
   }
 
   async deleteChat(chatId: string): Promise<void> {
@@ -372,7 +396,7 @@ class FileChatStore implements ChatStore {
       this.chats.delete(id);
       this.memos.delete(id);
       this.live.forgetChat(id);
-    });
+    }, false, 'rename');
   }
 
   async restoreChat(characterId: string, chatId: string): Promise<ChatSummary> {
@@ -426,7 +450,7 @@ class FileChatStore implements ChatStore {
       await log.appendMessage(msg);
       this.live.note(id, msg);
       return this.live.present(id, structuredClone(msg));
-    });
+    }, false, 'append');
   }
 
   private newMessage(input: NewMessageInput): Message {
@@ -467,7 +491,7 @@ class FileChatStore implements ChatStore {
       await log.appendMessages(msgs);
       for (const m of msgs) this.live.note(id, m);
       return msgs.map((m) => this.live.present(id, structuredClone(m)));
-    });
+    }, false, 'append');
   }
 
   /**
@@ -489,7 +513,7 @@ class FileChatStore implements ChatStore {
       await log.appendChange({ op: 'append_text', id: mid, timestamp, text: t, ...(s !== undefined ? { status: s } : {}) }, next);
       this.live.note(id, next);
       return this.live.present(id, structuredClone(next));
-    });
+    }, false, 'append');
   }
 
   async updateMessage(chatId: string, messageId: string, patch: MessagePatch): Promise<Message> {
@@ -537,7 +561,7 @@ class FileChatStore implements ChatStore {
       await log.appendChange(op, next);
       this.live.note(log.chatId, next);
       return this.live.present(log.chatId, structuredClone(next));
-    });
+    }, false, 'append');
   }
 
   async deleteMessage(chatId: string, messageId: string): Promise<void> {
@@ -545,7 +569,7 @@ class FileChatStore implements ChatStore {
     return this.onChat(chatId, async (log) => {
       await log.message(mid);
       await log.appendChange({ op: 'delete', id: mid, timestamp: this.now() }, null);
-    });
+    }, false, 'append');
   }
 
   // ---- import ----
@@ -604,10 +628,93 @@ class FileChatStore implements ChatStore {
       if (rec.kind === 'invalid') throw new StoreError('INTERNAL', `compaction of chat ${id} produced an invalid line (${rec.reason}); the file was left as it was`);
     }
     for (const bad of state.invalid) await quarantineBytes(this.fs, this.layout.quarantineDir(id), bad.offset, bad.bytes);
-    await takeBackup(this.fs, this.layout.backupDir(id), log.path, this.retention, this.now());
+    await logged(this.oplog, 'backup', id, () => takeBackup(this.fs, this.layout.backupDir(id), log.path, this.retention, this.now()), () => log.size);
     await this.forget(id);
-    await atomicRewrite(this.fs, log.path, text);
+    await logged(this.oplog, 'rewrite', id, () => atomicRewrite(this.fs, log.path, text), () => Buffer.byteLength(text));
     this.memos.get(id)?.quarantined.clear(); // offsets in the new file are new
+  }
+
+  // ---- recovery (recovery.ts): each on the chat's queue, with its log closed ----
+
+  /** Runs on the chat's queue without opening its log (the file may be unreadable). */
+  private onChatFile<T>(chatId: unknown, task: (id: string, loc: ChatLocation) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
+    let id: string;
+    try {
+      id = parse(ChatId, chatId, 'chatId');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.queue.run(id, async () => {
+      const loc = this.chats.get(id);
+      if (!loc) throw new StoreError('NOT_FOUND', `chat ${id} does not exist`, { chatId: id });
+      try {
+        return await task(id, loc);
+      } catch (e) {
+        throw ioError(e, `chat ${id}`);
+      }
+    });
+  }
+
+  /** A rewrite from recovery: what memory held of the chat is dropped and read anew. */
+  private async reread(id: string): Promise<void> {
+    await this.forget(id);
+    this.memos.delete(id);
+    this.live.forgetChat(id);
+  }
+
+  validateChat(chatId: string): Promise<ValidationReport> {
+    return this.onChatFile(chatId, (id, loc) => validateChatFile(this.recoveryDeps, id, loc.characterId, loc.path));
+  }
+
+  repairChat(chatId: string): Promise<RepairResult> {
+    return this.onChatFile(chatId, async (id, loc) => {
+      await this.forget(id);
+      try {
+        return await repairChatFile(this.recoveryDeps, id, loc.characterId, loc.path);
+      } finally {
+        await this.reread(id);
+      }
+    });
+  }
+
+  listBackups(chatId: string): Promise<BackupSummary[]> {
+    return this.onChatFile(chatId, (id) => listChatBackups(this.recoveryDeps, id));
+  }
+
+  restoreBackup(chatId: string, backupId: string): Promise<{ undoBackupId: string | null }> {
+    return this.onChatFile(chatId, async (id, loc) => {
+      await this.forget(id);
+      try {
+        return await restoreChatBackup(this.recoveryDeps, id, loc.path, backupId);
+      } finally {
+        await this.reread(id);
+      }
+    });
+  }
+
+  async listDeletedChats(): Promise<TrashedChat[]> {
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
+    return listTrash(this.recoveryDeps);
+  }
+
+  undeleteChat(chatId: string): Promise<ChatSummary> {
+    if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
+    let id: string;
+    try {
+      id = parse(ChatId, chatId, 'chatId');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.queue.run(id, async () => {
+      const loc = await undeleteChatFile(this.recoveryDeps, id, this.chats.has(id)).catch((e: unknown) => {
+        throw ioError(e, `chat ${id}`);
+      });
+      this.chats.set(id, loc);
+      this.memos.delete(id);
+      // Back in the list even when it cannot be read now: never hidden.
+      return this.log(id).then((log) => this.summarize(log)).catch((e: unknown) => this.unreadableSummary(id, e instanceof StoreError ? e : new StoreError('CORRUPT', 'unreadable'))!);
+    });
   }
 
   async flush(): Promise<void> {
@@ -634,7 +741,7 @@ class FileChatStore implements ChatStore {
       }
     } finally {
       for (const id of [...this.logs.keys()]) await this.forget(id);
-      await this.lock.release();
+      await logged(this.oplog, 'unlock', undefined, () => this.lock.release());
     }
   }
 }

@@ -2,6 +2,9 @@
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput } from '../../shared/chat-format.ts';
 import type { FsSeam } from './fs-seam.ts';
 import type { LockOptions } from './lock.ts';
+import type { OpLogSink } from './oplog-sink.ts';
+import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
+import type { ValidationReport } from './validate.ts';
 
 export interface ChatStoreOptions {
   /** Root of all store data; created if missing. */
@@ -22,6 +25,8 @@ export interface ChatStoreOptions {
   fs?: FsSeam;
   /** Clock, for tests. */
   now?: () => number;
+  /** Operations log: one record per file operation (never message text). Default: none. */
+  oplog?: OpLogSink;
 }
 
 export interface ChatStore {
@@ -46,6 +51,18 @@ export interface ChatStore {
   importChat(input: import('./import-chat.ts').ImportChatInput): Promise<ChatSummary>;
   /** Rewrites a chat without superseded lines (atomic, backed up first). */
   compactChat(chatId: string): Promise<ChatSummary>;
+  /** Full forward validation of the file: every problem with line, byte range, kind, and the repair plan. */
+  validateChat(chatId: string): Promise<ValidationReport>;
+  /** Quarantine, backup, atomic rewrite per the plan. READ_ONLY for a newer format; a read error is IO_ERROR and nothing is written. */
+  repairChat(chatId: string): Promise<RepairResult>;
+  /** Backups of a chat, newest first, with size and message count. */
+  listBackups(chatId: string): Promise<BackupSummary[]>;
+  /** Replaces the chat with a backup; the current state is backed up first (`undoBackupId`). */
+  restoreBackup(chatId: string, backupId: string): Promise<{ undoBackupId: string | null }>;
+  /** Chats in the trash, newest deletion first. */
+  listDeletedChats(): Promise<TrashedChat[]>;
+  /** Moves the newest trashed copy of a chat back into place. */
+  undeleteChat(chatId: string): Promise<ChatSummary>;
   /** Resolves when every queued write has reached the disk. */
   flush(): Promise<void>;
   /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */

@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
 import { openChatStore } from '../../electron/store/index.ts';
+import { openOpLog } from '../../electron/oplog/oplog.ts';
 import { serialize } from '../../electron/store/records.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import type { NewMessageInput } from '../../shared/chat-format.ts';
@@ -327,7 +328,8 @@ async function main(): Promise<void> {
     }
 
     log('opening the store in this process');
-    store = await openChatStore({ dataDir });
+    // With the operations log the app passes: appends must not get slower for it.
+    store = await openChatStore({ dataDir, oplog: await openOpLog(dataDir, { source: 'bench' }) });
     const first = await store.loadChat(fixture.chatId, { limit: 50 });
     if (first.messages.length !== 50 || first.messages.at(-1)?.id !== fixture.lastIds.at(-1)) throw new Error('the store did not return the fixture’s newest page');
 
@@ -341,6 +343,23 @@ async function main(): Promise<void> {
 
     await store.close();
     store = null;
+
+    log('doctor: validate the whole chat (full forward parse), 1 warm-up + 3 runs');
+    const doctorRuns: number[] = [];
+    {
+      const s = await openChatStore({ dataDir });
+      try {
+        for (let i = 0; i < 4; i++) {
+          const t0 = performance.now();
+          const report = await s.validateChat(fixture.chatId);
+          const dt = performance.now() - t0;
+          if (!report.ok || report.messageCount < args.messages) throw new Error(`doctor found problems in the bench chat: ${JSON.stringify(report.problems.slice(0, 3))}`);
+          if (i > 0) doctorRuns.push(dt);
+        }
+      } finally {
+        await s.close();
+      }
+    }
 
     log(`open_tail: the store bundled as it ships, 1 warm-up + ${args.children} fresh child processes, then 1 from the sources`);
     const bundled = await bundleChild(OPEN_TAIL_SOURCE, join(dataDir, 'bench-bundle'));
@@ -384,7 +403,8 @@ async function main(): Promise<void> {
       { metric: 'append_p50_ms', value: ms(appendP50), goal: '≤ 2', pass: appendP50 <= 2, note: `store.appendMessage, resolves after fdatasync; n=${appends.append.length}, p95 ${ms(quantile(appends.append, 0.95))}, max ${ms(Math.max(...appends.append))}` },
       { metric: 'fsync_floor_ms', value: ms(floorP50), goal: '', pass: null, note: `raw appendFile equivalent: open('a') + write + fdatasync + close of the same ${lineAvg.toFixed(0)}-byte lines, same dir, interleaved; p95 ${ms(quantile(appends.floor, 0.95))}` },
       { metric: 'fsync_floor_keepopen_ms', value: ms(keepP50), goal: '', pass: null, note: `raw write + fdatasync on an fd kept open (the store's own pattern); p95 ${ms(quantile(appends.floorKeepOpen, 0.95))}` },
-      { metric: 'append_overhead', value: (appendP50 / floorP50).toFixed(2), goal: '≤ 1.5', pass: appendP50 / floorP50 <= 1.5, note: `append_p50 / fsync_floor; vs keep-open floor: ${(appendP50 / keepP50).toFixed(2)}` },
+      { metric: 'append_overhead', value: (appendP50 / floorP50).toFixed(2), goal: '≤ 1.5', pass: appendP50 / floorP50 <= 1.5, note: `append_p50 / fsync_floor, with the operations log on; vs keep-open floor: ${(appendP50 / keepP50).toFixed(2)}` },
+      { metric: 'doctor_100k_ms', value: ms(median(doctorRuns)), goal: '', pass: null, note: `store.validateChat of the whole ${args.messages.toLocaleString('en-US')}-message chat (read, UTF-8 check, zod per line, duplicate/orphan checks), median of 3: ${doctorRuns.map((x) => x.toFixed(0)).join(', ')}` },
       { metric: 'rewrite_baseline_ms', value: ms(rewriteMs), goal: '', pass: null, note: `serialise the in-memory chat + write-file-atomic {fsync:true} + dir fsync of the whole ${(rewrites.bytes / 1e6).toFixed(1)} MB chat, 1 warm-up, median of ${rewrites.ms.length}: ${rewrites.ms.map((x) => x.toFixed(0)).join(', ')}` },
       { metric: 'rewrite_io_only_ms', value: ms(rewriteIoMs), goal: '', pass: null, note: `the I/O part of the same rewrites (no serialising): ${rewrites.ioMs.map((x) => x.toFixed(0)).join(', ')}; ratio to append_p50: ${(rewriteIoMs / appendP50).toFixed(0)}×` },
       { metric: 'append_speedup', value: `${(rewriteMs / appendP50).toFixed(0)}×`, goal: '≥ 500', pass: rewriteMs / appendP50 >= 500, note: 'rewrite_baseline / append_p50' },
@@ -432,6 +452,7 @@ async function main(): Promise<void> {
       open_tail_rss_mb: round(rss, 1),
       open_tail_rss_source_mb: round(fromSource.max_rss_mb, 1),
       full_parse_baseline_ms: round(fullParseMs, 1),
+      doctor_100k_ms: round(median(doctorRuns), 1),
       stream_writes: sim.writes,
       stream_bytes_ratio: round(sim.bytesRatio, 2),
       stream_loss_ms_max: round(kill.worstMs, 1),

@@ -1,0 +1,208 @@
+// The store's recovery operations on files: validate, repair, backups the user can list and
+// restore, and the trash. Each runs on the chat's queue (the store calls it there), with the
+// chat's log closed, so nothing else touches the file meanwhile.
+//
+// Order of every destructive step: quarantine what will not be carried over, back up the whole
+// current file, then an atomic verified rewrite. A failure at any step leaves the original.
+import { join } from 'node:path';
+import { FORMAT_VERSION } from '../../shared/chat-format.ts';
+import { StoreError } from '../../shared/errors.ts';
+import { listBackups as listBackupFiles, takeBackup } from './backups.ts';
+import { readFullState } from './compaction.ts';
+import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
+import type { FsSeam } from './fs-seam.ts';
+import { CHAT_FILE, type Layout } from './layout.ts';
+import { logged, type OpLogSink } from './oplog-sink.ts';
+import { quarantineBytes } from './quarantine.ts';
+import { planRepair, type ValidationReport } from './validate.ts';
+
+export interface RecoveryDeps {
+  fs: FsSeam;
+  layout: Layout;
+  retention: number;
+  now: () => number;
+  oplog: OpLogSink;
+}
+
+export interface BackupSummary {
+  /** `<ms>-<seq>`, the file name without `.jsonl`. */
+  backupId: string;
+  takenAt: number;
+  sizeBytes: number;
+  /** Live messages in the backup; null if it cannot be read as a chat. */
+  messageCount: number | null;
+}
+
+export interface TrashedChat {
+  chatId: string;
+  characterId: string;
+  deletedAt: number;
+  sizeBytes: number;
+  title: string | null;
+  messageCount: number | null;
+}
+
+export interface RepairResult {
+  /** The report of the file as it was. */
+  before: ValidationReport;
+  repaired: boolean;
+  /** Backup of the original, when a rewrite happened. */
+  backupId: string | null;
+  /** Quarantine files written, relative to the data directory. */
+  quarantined: string[];
+  /** Backups that could be restored instead (nothing salvageable). */
+  backups: BackupSummary[];
+}
+
+const BACKUP_ID = /^\d{13}-\d{4}$/;
+const TRASH_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.(\d+)\.jsonl$/;
+
+function rel(layout: Layout, p: string): string {
+  return p.startsWith(layout.dataDir) ? p.slice(layout.dataDir.length + 1) : p;
+}
+
+function backupIdOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1).replace(/\.jsonl$/, '');
+}
+
+/** Reads a chat file; a read error is a typed error that names the chat, never an empty file. */
+async function readChatFile(d: RecoveryDeps, chatId: string, path: string): Promise<Buffer> {
+  try {
+    return await d.fs.readFile(path);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
+    throw ioError(e, `reading chat ${chatId} (it stays as it is, read-only until it can be read)`);
+  }
+}
+
+export async function validateChatFile(d: RecoveryDeps, chatId: string, characterId: string, path: string): Promise<ValidationReport> {
+  return logged(d.oplog, 'validate', chatId, async () => {
+    const buf = await readChatFile(d, chatId, path);
+    return planRepair(buf, { chatId, characterId, now: d.now() }).report;
+  }, (r) => r.bytes);
+}
+
+export async function repairChatFile(d: RecoveryDeps, chatId: string, characterId: string, path: string): Promise<RepairResult> {
+  return logged(d.oplog, 'repair', chatId, async () => {
+    const buf = await readChatFile(d, chatId, path);
+    const { report, text, quarantine } = planRepair(buf, { chatId, characterId, now: d.now() });
+    if (report.readOnly) throw new StoreError('READ_ONLY', `chat ${chatId} uses a newer format (version > ${FORMAT_VERSION}); it is never rewritten by this app`, { chatId });
+    if (text === null) return { before: report, repaired: false, backupId: null, quarantined: [], backups: [] };
+    const quarantined: string[] = [];
+    for (const q of quarantine) {
+      const p = await logged(d.oplog, 'quarantine', chatId, () => quarantineBytes(d.fs, d.layout.quarantineDir(chatId), q.offset, q.bytes), () => q.bytes.length);
+      quarantined.push(rel(d.layout, p));
+    }
+    const backup = await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, d.retention, d.now()), () => buf.length);
+    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, text).catch((e: unknown) => { throw ioError(e, `rewriting chat ${chatId}; the original is unchanged`); }), () => Buffer.byteLength(text));
+    const nothing = report.problems.some((p) => p.kind === 'nothing_salvageable');
+    return { before: report, repaired: true, backupId: backupIdOf(backup), quarantined, backups: nothing ? await listChatBackups(d, chatId) : [] };
+  });
+}
+
+export async function listChatBackups(d: RecoveryDeps, chatId: string): Promise<BackupSummary[]> {
+  const out: BackupSummary[] = [];
+  for (const b of await listBackupFiles(d.fs, d.layout.backupDir(chatId))) {
+    let sizeBytes = 0;
+    let messageCount: number | null = null;
+    try {
+      const buf = await d.fs.readFile(b.path);
+      sizeBytes = buf.length;
+      const state = readFullState(buf);
+      messageCount = 'error' in state ? null : state.messages.length;
+    } catch {
+      // listed anyway: a backup that cannot be read now is still there
+    }
+    out.push({ backupId: backupIdOf(b.path), takenAt: b.takenAt, sizeBytes, messageCount });
+  }
+  return out;
+}
+
+/**
+ * Replaces the chat with a backup. The current file is backed up first (so the restore can be
+ * undone by restoring that backup), and the backup's bytes are read before rotation could evict it.
+ */
+export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: string, backupId: string): Promise<{ undoBackupId: string | null }> {
+  if (typeof backupId !== 'string' || !BACKUP_ID.test(backupId)) throw new StoreError('INVALID_INPUT', 'backupId: expected <ms>-<seq>', { field: 'backupId' });
+  return logged(d.oplog, 'restore', chatId, async () => {
+    const source = join(d.layout.backupDir(chatId), `${backupId}.jsonl`);
+    const bytes = await d.fs.readFile(source).catch((e: unknown) => {
+      if (errnoOf(e) === 'ENOENT') throw new StoreError('NOT_FOUND', `backup ${backupId} of chat ${chatId} does not exist`, { chatId, backupId });
+      throw ioError(e, `reading backup ${backupId}`);
+    });
+    const state = readFullState(bytes);
+    if ('error' in state) throw new StoreError('CORRUPT', `backup ${backupId} cannot be read as a chat (${state.error}); nothing was changed`, { chatId, backupId });
+    if (state.header.chat_id !== chatId) throw new StoreError('CORRUPT', `backup ${backupId} belongs to another chat; nothing was changed`, { chatId, backupId });
+    let undo: string | null = null;
+    const exists = await d.fs.stat(path).then(() => true, (e: unknown) => {
+      if (errnoOf(e) === 'ENOENT') return false;
+      throw ioError(e, `reading chat ${chatId}`);
+    });
+    if (exists) undo = backupIdOf(await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, Math.max(d.retention, 2), d.now())));
+    else await mkdirDurable(join(path, '..'), { fs: d.fs });
+    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, bytes).catch((e: unknown) => { throw ioError(e, `restoring chat ${chatId}; the current file is unchanged`); }), () => bytes.length);
+    return { undoBackupId: undo };
+  });
+}
+
+export async function listTrash(d: RecoveryDeps): Promise<TrashedChat[]> {
+  const root = join(d.layout.dataDir, 'trash');
+  const out: TrashedChat[] = [];
+  for (const characterId of await d.fs.readdir(root).catch(() => [] as string[])) {
+    for (const name of await d.fs.readdir(join(root, characterId)).catch(() => [] as string[])) {
+      const m = TRASH_FILE.exec(name);
+      if (!m) continue;
+      let sizeBytes = 0;
+      let title: string | null = null;
+      let messageCount: number | null = null;
+      try {
+        const buf = await d.fs.readFile(join(root, characterId, name));
+        sizeBytes = buf.length;
+        const state = readFullState(buf);
+        if (!('error' in state)) {
+          title = state.header.title;
+          messageCount = state.messages.length;
+        }
+      } catch {
+        // still listed
+      }
+      out.push({ chatId: m[1]!, characterId, deletedAt: Number(m[2]), sizeBytes, title, messageCount });
+    }
+  }
+  return out.sort((a, b) => b.deletedAt - a.deletedAt);
+}
+
+/** Moves the newest trashed copy of a chat back. Refused (CONFLICT) while a chat with that id exists. */
+export async function undeleteChatFile(d: RecoveryDeps, chatId: string, exists: boolean): Promise<{ characterId: string; path: string }> {
+  return logged(d.oplog, 'undelete', chatId, async () => {
+    if (exists) throw new StoreError('CONFLICT', `chat ${chatId} exists; it was not deleted`, { chatId });
+    const entry = (await listTrashEntries(d)).find((t) => t.chatId === chatId);
+    if (!entry) throw new StoreError('NOT_FOUND', `chat ${chatId} is not in the trash`, { chatId });
+    const dir = d.layout.characterDir(entry.characterId);
+    const target = d.layout.chatFile(entry.characterId, chatId);
+    await mkdirDurable(dir, { fs: d.fs });
+    const taken = await d.fs.stat(target).then(() => true, () => false);
+    if (taken) throw new StoreError('CONFLICT', `a file for chat ${chatId} is already in place; nothing was moved`, { chatId });
+    if (!CHAT_FILE.test(`${chatId}.jsonl`)) throw new StoreError('INVALID_INPUT', 'chatId');
+    try {
+      await d.fs.rename(entry.path, target);
+      await fsyncDir(dir);
+      await fsyncDir(join(entry.path, '..'));
+    } catch (e) {
+      throw ioError(e, `restoring chat ${chatId} from the trash`);
+    }
+    return { characterId: entry.characterId, path: target };
+  });
+}
+
+async function listTrashEntries(d: RecoveryDeps): Promise<{ chatId: string; characterId: string; deletedAt: number; path: string }[]> {
+  const root = join(d.layout.dataDir, 'trash');
+  const out: { chatId: string; characterId: string; deletedAt: number; path: string }[] = [];
+  for (const characterId of await d.fs.readdir(root).catch(() => [] as string[])) {
+    for (const name of await d.fs.readdir(join(root, characterId)).catch(() => [] as string[])) {
+      const m = TRASH_FILE.exec(name);
+      if (m) out.push({ chatId: m[1]!, characterId, deletedAt: Number(m[2]), path: join(root, characterId, name) });
+    }
+  }
+  return out.sort((a, b) => b.deletedAt - a.deletedAt);
+}

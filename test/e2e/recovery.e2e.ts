@@ -1,0 +1,107 @@
+// Issue 9 in the UI: restore a backup (behind a confirmation), undelete a chat, and a damaged
+// chat that says what happened, where the quarantined bytes are, disables sending, and repairs.
+import { expect, test } from '@playwright/test';
+import { appendFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { openChatStore } from '../../electron/store/index.ts';
+import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
+import { openAppState } from '../../electron/app-data/app-state.ts';
+import { startHost, tempRoot, type RunningHost } from './host.ts';
+
+let host: RunningHost | undefined;
+test.afterEach(async () => {
+  await host?.stop();
+  host = undefined;
+});
+
+async function seed(dataDir: string) {
+  const character = await openCharacterRegistry(dataDir).create('Ada');
+  const store = await openChatStore({ dataDir });
+  const chat = await store.createChat({ characterId: character.id, title: 'Lighthouse' });
+  await store.appendMessage(chat.chatId, { id: 'old1', role: 'user', content: 'Before the backup' });
+  await store.compactChat(chat.chatId); // a backup holding [old1]
+  await store.appendMessage(chat.chatId, { id: 'new1', role: 'user', content: 'After the backup' });
+  const other = await store.createChat({ characterId: character.id, title: 'Deleted one' });
+  await store.appendMessage(other.chatId, { id: 'd1', role: 'user', content: 'I was deleted' });
+  await store.deleteChat(other.chatId);
+  const damaged = await store.createChat({ characterId: character.id, title: 'Damaged' });
+  await store.appendMessage(damaged.chatId, { id: 'g1', role: 'user', content: 'Good line one' });
+  await store.close();
+  const state = openAppState(dataDir);
+  await state.setActiveCharacter(character.id);
+  await state.setActiveChat(character.id, chat.chatId);
+  return { characterId: character.id, chatId: chat.chatId, deletedId: other.chatId, damagedId: damaged.chatId };
+}
+
+test('restore a backup from the UI, behind a confirmation; undo is a backup too', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const s = await seed(dataDir);
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+  await expect(page.getByTestId('message-content')).toHaveText(['Before the backup', 'After the backup']);
+  await page.getByRole('button', { name: 'Backups' }).click();
+  await expect(page.getByTestId('backup')).toHaveCount(1);
+  await expect(page.getByTestId('backup')).toContainText('1 message(s)');
+  await page.getByTestId('backup').getByRole('button', { name: 'Restore' }).click();
+  await page.getByRole('button', { name: 'Confirm restore' }).click();
+  await expect(page.getByTestId('message-content')).toHaveText(['Before the backup']);
+  // The state before the restore was backed up first.
+  await page.getByRole('button', { name: 'Backups' }).click();
+  await expect(page.getByTestId('backup')).toHaveCount(2);
+  expect((await readdir(path.join(dataDir, 'backups', s.chatId))).length).toBe(2);
+});
+
+test('undelete a chat from "Recently deleted"', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const s = await seed(dataDir);
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+  await expect(page.getByTestId('chat')).toHaveCount(2);
+  await page.getByText('Recently deleted').click();
+  await expect(page.getByTestId('deleted-chat')).toHaveCount(1);
+  await expect(page.getByTestId('deleted-chat')).toContainText('Deleted one');
+  await page.getByTestId('deleted-chat').getByRole('button', { name: 'Undelete' }).click();
+  await expect(page.getByTestId('chat')).toHaveCount(3);
+  await expect(page.locator(`[data-chat-id="${s.deletedId}"]`)).toBeVisible();
+  await expect(page.getByTestId('message-content')).toHaveText(['I was deleted']);
+  await expect(page.getByTestId('deleted-chat')).toHaveCount(0);
+});
+
+test('a damaged chat shows the notice with sending disabled, and Repair fixes it', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const s = await seed(dataDir);
+  const file = path.join(dataDir, 'chats', s.characterId, `${s.damagedId}.jsonl`);
+  await appendFile(file, '{"id":"g2","role":"user","content":broken}\n{"id":"g3","role":"user","content":"Good line three","timestamp":5}\n');
+  const state = openAppState(dataDir);
+  await state.setActiveChat(s.characterId, s.damagedId);
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+  const notice = page.getByTestId('chat-health');
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText('damaged');
+  await expect(notice).toContainText('Line 3');
+  await expect(page.getByTestId('chat-health-quarantine')).toContainText(`quarantine/${s.damagedId}/`);
+  await expect(page.getByTestId('message-content')).toHaveText(['Good line one', 'Good line three']);
+  await expect(page.getByLabel('Message')).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Send' })).toBeDisabled();
+  await notice.getByRole('button', { name: 'Repair' }).click();
+  await expect(notice).toHaveCount(0);
+  await expect(page.getByLabel('Message')).toBeEnabled();
+  await expect(page.getByTestId('message-content')).toHaveText(['Good line one', 'Good line three']);
+});
+
+test('an unreadable header: never shown as empty, sending disabled, restore offered', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const s = await seed(dataDir);
+  await writeFile(path.join(dataDir, 'chats', s.characterId, `${s.damagedId}.jsonl`), '\u0000\u0000garbage header\n{"id":"g1","role":"user","content":"Survivor","timestamp":5}\n');
+  await openAppState(dataDir).setActiveChat(s.characterId, s.damagedId);
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+  const notice = page.getByTestId('chat-health');
+  await expect(notice).toContainText('cannot be read');
+  await expect(page.getByLabel('Message')).toBeDisabled();
+  await expect(notice.getByRole('button', { name: 'Restore…' })).toBeVisible();
+  await notice.getByRole('button', { name: 'Repair' }).click();
+  await expect(notice).toHaveCount(0);
+  await expect(page.getByTestId('message-content')).toHaveText(['Survivor']);
+});
