@@ -93,7 +93,7 @@ export function openCharacterTrash(dataDir: string, characters: CharacterRegistr
         const restored: string[] = [];
         for (const chatId of m.chats) {
           // Already back (a restore interrupted after this chat) or gone: the rest still come back.
-          const ok = await store.restoreChat(m.id, chatId).then(() => true, (e: unknown) => {
+          const ok = await store.undeleteChat(chatId).then(() => true, (e: unknown) => {
             if (e instanceof StoreError && (e.code === 'NOT_FOUND' || e.code === 'CONFLICT')) return false;
             throw e;
           });

@@ -399,32 +399,6 @@ class FileChatStore implements ChatStore {
     }, false, 'rename');
   }
 
-  async restoreChat(characterId: string, chatId: string): Promise<ChatSummary> {
-    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
-    const charId = parse(CharacterId, characterId, 'characterId');
-    const id = parse(ChatId, chatId, 'chatId');
-    return this.queue.run(id, async () => {
-      if (this.chats.has(id)) throw new StoreError('CONFLICT', `chat ${id} is not in the trash`, { chatId: id });
-      const trash = this.layout.trashDir(charId);
-      const pattern = new RegExp(`^${id}\\.(\\d+)\\.jsonl$`);
-      const names = await this.fs.readdir(trash).catch(() => [] as string[]);
-      const newest = names.map((n) => ({ n, m: pattern.exec(n) })).filter((x) => x.m).sort((a, b) => Number(b.m![1]) - Number(a.m![1]))[0];
-      if (!newest) throw new StoreError('NOT_FOUND', `chat ${id} is not in the trash`, { chatId: id });
-      const path = this.layout.chatFile(charId, id);
-      try {
-        await mkdirDurable(this.layout.characterDir(charId), { fs: this.fs });
-        await this.fs.rename(join(trash, newest.n), path);
-        // As in deleteChat: the new entry first, so a power cut leaves it in both places, never neither.
-        await fsyncDir(this.layout.characterDir(charId));
-        await fsyncDir(trash);
-      } catch (e) {
-        throw ioError(e, `restoring chat ${id}`);
-      }
-      this.chats.set(id, { characterId: charId, path });
-      return this.summarize(await this.log(id));
-    });
-  }
-
   // ---- messages ----
 
   async appendMessage(chatId: string, message: NewMessageInput): Promise<Message> {

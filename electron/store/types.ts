@@ -45,8 +45,6 @@ export interface ChatStore {
   renameChat(chatId: string, title: string): Promise<ChatSummary>;
   /** Moves the chat file to the trash folder; nothing is destroyed. */
   deleteChat(chatId: string): Promise<void>;
-  /** Moves the newest trashed copy of a chat (trash/<characterId>/<chatId>.<ms>.jsonl) back into place. */
-  restoreChat(characterId: string, chatId: string): Promise<ChatSummary>;
   /** A whole new chat written at once (atomic, all or nothing); a chosen chatId that exists is a CONFLICT. */
   importChat(input: import('./import-chat.ts').ImportChatInput): Promise<ChatSummary>;
   /** Rewrites a chat without superseded lines (atomic, backed up first). */

@@ -208,7 +208,7 @@ describe('characters over IPC', () => {
     expect((await call('listChats', { characterId: id })).data.map((c: any) => c.chatId).sort()).toEqual([a.chatId, b.chatId].sort());
   });
 
-  it('store.restoreChat: the newest trashed copy comes back; NOT_FOUND when none, CONFLICT when the chat is live', async () => {
+  it('store.undeleteChat: the newest trashed copy comes back; NOT_FOUND when none, CONFLICT when the chat is live', async () => {
     const { call, store: s, dataDir } = await setup();
     const ch = (await call('createCharacter', { name: 'Solo' })).data;
     const chat = (await call('createChat', { characterId: ch.id, title: 'Only' })).data;
@@ -216,10 +216,10 @@ describe('characters over IPC', () => {
     await call('deleteChat', { chatId: chat.chatId });
     // An older copy of the same chat in the trash must not win over the newest one.
     await writeFile(path.join(dataDir, 'trash', ch.id, `${chat.chatId}.1.jsonl`), 'older\n');
-    const summary = await s.restoreChat(ch.id, chat.chatId);
+    const summary = await s.undeleteChat(chat.chatId);
     expect(summary).toMatchObject({ chatId: chat.chatId, title: 'Only', messageCount: 1, status: 'ok' });
-    await expect(s.restoreChat(ch.id, chat.chatId)).rejects.toMatchObject({ code: 'CONFLICT' });
-    await expect(s.restoreChat(ch.id, '0b7c6f2e-1d2a-4c3b-9f00-5e6d7c8b9a01')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(s.undeleteChat(chat.chatId)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(s.undeleteChat('0b7c6f2e-1d2a-4c3b-9f00-5e6d7c8b9a01')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await readdir(path.join(dataDir, 'trash', ch.id)))).toEqual([`${chat.chatId}.1.jsonl`]);
   });
 
