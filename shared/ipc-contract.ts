@@ -13,6 +13,8 @@ import {
   MessageId,
   MessagePatch,
   NewMessageInput,
+  SearchLimit,
+  SearchQuery,
   Title,
   type ChatPage,
   type ChatSummary,
@@ -51,6 +53,7 @@ export const ChatPageOut: z.ZodType<ChatPage> = z.object({
   header: HeaderRecord,
   messages: z.array(MessageOut),
   hasMore: z.boolean(),
+  hasNewer: z.boolean().optional(),
   readOnly: z.boolean(),
   warnings: z.array(
     z.object({
@@ -61,6 +64,12 @@ export const ChatPageOut: z.ZodType<ChatPage> = z.object({
     }),
   ),
 });
+
+export const SearchResultOut = z.object({
+  matches: z.array(z.object({ id: z.string(), role: z.enum(['user', 'assistant', 'system']), timestamp: z.number(), snippet: z.string() })),
+  total: z.number(),
+});
+export type SearchResultOut = z.infer<typeof SearchResultOut>;
 
 export const CharacterName = z.string().trim().min(1).max(LIMITS.titleChars);
 export const Character = z.object({ id: CharacterId, name: CharacterName, created: EpochMs });
@@ -144,6 +153,8 @@ export const CHANNELS = {
   createChat: channel(CreateChatInput, ChatSummaryOut),
   getChat: channel(z.strictObject({ chatId: ChatId }), ChatSummaryOut),
   loadChat: channel(z.strictObject({ chatId: ChatId, options: LoadOptions.optional() }), ChatPageOut),
+  /** Find in chat: searched by main over the whole file; the newest `limit` (≤500) matches with ids, and the total. */
+  searchChat: channel(z.strictObject({ chatId: ChatId, query: SearchQuery, limit: SearchLimit.optional() }), SearchResultOut),
   renameChat: channel(z.strictObject({ chatId: ChatId, title: Title }), ChatSummaryOut),
   deleteChat: channel(z.strictObject({ chatId: ChatId }), Ok),
   getActiveChat: channel(z.strictObject({ characterId: CharacterId }), z.object({ chatId: z.string().nullable() })),

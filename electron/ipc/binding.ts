@@ -87,6 +87,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     getChat: ({ chatId }) => d.store.getChat(chatId),
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
+    searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
     async renameChat({ chatId, title }) {
       const summary = await d.store.renameChat(chatId, title);
       d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
