@@ -39,15 +39,25 @@ export interface LineTable {
   deleted: Set<string>;
 }
 
-/** FNV-1a over the id's code units (ids are ASCII, so bytes and chars agree). */
+/** Ids longer than this are hashed on their last HASH_TAIL characters and their length. */
+const HASH_TAIL = 16;
+
+/** FNV-1a over the id's length and last characters (ids are ASCII, so bytes and chars agree). */
 export function idHash(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  let h = Math.imul(0x811c9dc5 ^ id.length, 0x01000193);
+  for (let i = Math.max(0, id.length - HASH_TAIL); i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
   return h | 0;
 }
 
-function isIdByte(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e || c === 0x2d;
+function bytesHash(b: Buffer, start: number, end: number): number {
+  let h = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
+  for (let i = Math.max(start, end - HASH_TAIL); i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h | 0;
+}
+
+/** Whether the line at `p` starts with `{"id":"` (our writer's message lines). */
+function idFirst(b: Buffer, p: number): boolean {
+  return b[p] === 0x7b && b[p + 1] === 0x22 && b[p + 2] === 0x69 && b[p + 3] === 0x64 && b[p + 4] === 0x22 && b[p + 5] === 0x3a && b[p + 6] === 0x22;
 }
 
 async function readAt(fh: FileHandle, off: number, len: number): Promise<Buffer> {
@@ -208,15 +218,14 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
       const hasOpKey = ok < opKeys.length && opKeys[ok]! < end;
       const isCandidate = hi < hits.length && hits[hi]! < end;
       if (end > p) {
-        let h = 0x811c9dc5;
-        let simple = false;
-        if (!hasOpKey && end - p > ID_PREFIX.length && b.compare(ID_PREFIX, 0, ID_PREFIX.length, p, p + ID_PREFIX.length) === 0) {
-          let q = p + ID_PREFIX.length;
-          for (; q < end && isIdByte(b[q]!); q++) h = Math.imul(h ^ b[q]!, 0x01000193);
-          simple = q > p + ID_PREFIX.length && b[q] === 0x22;
+        let q = -1;
+        if (!hasOpKey && end - p > ID_PREFIX.length && idFirst(b, p)) {
+          q = b.indexOf(0x22, p + ID_PREFIX.length);
+          // An escape in the id changes what it names: such a line gets the full parse.
+          if (q >= end || q === p + ID_PREFIX.length || b[q - 1] === 0x5c) q = -1;
         }
-        if (simple) {
-          push(pos + p, end - p, h | 0);
+        if (q !== -1) {
+          push(pos + p, end - p, bytesHash(b, p + ID_PREFIX.length, q));
           if (isCandidate) hooks.candidate?.(count - 1, b.subarray(p, end));
         } else {
           const rec = parseRecord(b.toString('utf8', p, end));
