@@ -60,8 +60,8 @@ function idFirst(b: Buffer, p: number): boolean {
   return b[p] === 0x7b && b[p + 1] === 0x22 && b[p + 2] === 0x69 && b[p + 3] === 0x64 && b[p + 4] === 0x22 && b[p + 5] === 0x3a && b[p + 6] === 0x22;
 }
 
-async function readAt(fh: FileHandle, off: number, len: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(len);
+async function readAt(fh: FileHandle, off: number, len: number, into?: Buffer): Promise<Buffer> {
+  const buf = into && into.length >= len ? into.subarray(0, len) : Buffer.allocUnsafe(len);
   let got = 0;
   while (got < len) {
     const { bytesRead } = await fh.read(buf, got, len - got, off + got);
@@ -182,9 +182,12 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
   let pos = 0;
   let headerDone = false;
   let blockSize = BLOCK;
+  // One buffer for every block (lines are handled before the next read): no 8 MiB garbage per block.
+  let scratch = Buffer.allocUnsafe(Math.min(BLOCK, size));
   while (pos < size) {
     const want = Math.min(blockSize, size - pos);
-    const b = await readAt(fh, pos, want);
+    if (want > scratch.length) scratch = Buffer.allocUnsafe(want);
+    const b = await readAt(fh, pos, want, scratch);
     if (b.length === 0) break;
     const atEnd = pos + b.length >= size;
     let p = 0;
