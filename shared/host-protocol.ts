@@ -16,3 +16,5 @@ export type WsServerMessage =
 /** Larger frames are refused by ws itself (close 1009); contents are far below it. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 export const WS_PATH = '/ws';
+/** GET `${AUTH_CHECK_PATH}?token=…`: 204 if the token is this host's, 401 if not. */
+export const AUTH_CHECK_PATH = '/auth-check';
