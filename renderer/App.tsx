@@ -347,7 +347,7 @@ export function App({ api }: { api: CardsharkApi }) {
           <span className="chat-heading" data-testid="chat-title">
             {currentChat ? `${characterName} — ${currentChat.title}` : characterId ? 'No chat open' : 'Add or pick a character'}
           </span>
-          <button className="find-open" title="Find in chat (Ctrl+F)" aria-label="Find in chat" disabled={!chatId} onClick={() => find.setOpen(true)}>
+          <button className="find-open" title="Find in chat (Ctrl+F)" aria-label="Open find" disabled={!chatId} onClick={() => find.setOpen(true)}>
             Find
           </button>
           <SaveIndicator
