@@ -224,6 +224,26 @@ export function App({ api }: { api: CardsharkApi }) {
     }
   }, [api, read]);
 
+  /** After a jump: the page just after the newest loaded message (`loadChat({ after })`). */
+  const loadingNewerRef = useRef(false);
+  const loadNewer = useCallback(async () => {
+    const id = current.current.chatId;
+    const after = messagesRef.current.at(-1)?.id;
+    if (!id || !after || loadingNewerRef.current) return;
+    loadingNewerRef.current = true;
+    try {
+      const page = await read('Loading newer messages', api.loadChat({ chatId: id, options: { limit: PAGE, after } }));
+      if (!page || current.current.chatId !== id || messagesRef.current.at(-1)?.id !== after) return;
+      setMessages((ms) => {
+        const have = new Set(ms.map((m) => m.id));
+        return [...ms, ...page.messages.filter((m) => !have.has(m.id))];
+      });
+      setHasNewer(page.hasNewer ?? false);
+    } finally {
+      loadingNewerRef.current = false;
+    }
+  }, [api, read]);
+
   const stream = chatId ? streams[chatId] : undefined;
 
   async function send() {
@@ -369,6 +389,8 @@ export function App({ api }: { api: CardsharkApi }) {
             hasMore={hasMore}
             loadingOlder={loadingOlder}
             onLoadOlder={() => void loadOlder()}
+            hasNewer={hasNewer}
+            onLoadNewer={() => void loadNewer()}
             focusKey={focus.id}
             focusTick={focus.tick}
             render={(row) =>

@@ -14,12 +14,15 @@ export interface VirtualListProps<T> {
   hasMore: boolean;
   loadingOlder: boolean;
   onLoadOlder: () => void;
+  /** After a jump: newer rows exist below the loaded ones; asked for when the reader nears the bottom. */
+  hasNewer?: boolean;
+  onLoadNewer?: () => void;
   /** Scrolls this row into view (about a third down) whenever `focusTick` changes. */
   focusKey?: string | undefined;
   focusTick?: number;
 }
 
-export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, onLoadOlder, focusKey, focusTick }: VirtualListProps<T>) {
+export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, onLoadOlder, focusKey, focusTick, hasNewer, onLoadNewer }: VirtualListProps<T>) {
   const scroller = useRef<HTMLDivElement>(null);
   const heights = useRef(new Map<string, number>());
   const [measureTick, setMeasureTick] = useState(0);
@@ -98,6 +101,7 @@ export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, on
     anchor.current = key === undefined ? null : { key, delta: y - tops[i]! };
     setScrollTop(y);
     if (y < LOAD_OLDER_PX && hasMore && !loadingOlder) onLoadOlder();
+    if (hasNewer && onLoadNewer && y + el.clientHeight > total - LOAD_OLDER_PX) onLoadNewer();
   };
 
   // A short chat that does not fill the view still needs its older pages.

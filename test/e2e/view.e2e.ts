@@ -86,6 +86,17 @@ test('find in a 100k-message chat: a match on the first page, then one 90,000 me
   // Its neighbours came with it, and the way back to the newest is offered.
   await expect(msg(page, `m${back - 1}`)).toBeAttached();
   await expect(msg(page, `m${back + 1}`)).toBeAttached();
+  // Reading on downwards loads the newer messages after the jumped-to page.
+  const list = page.getByTestId('message-list');
+  for (let i = 0; i < 6; i++) {
+    await list.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await page.waitForTimeout(150);
+  }
+  const maxShown = async () => Math.max(...(await page.locator('[data-testid=message]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id!.slice(1))))));
+  await expect.poll(maxShown, { timeout: 10_000 }).toBeGreaterThan(back + 60); // past the jumped-to page (back + 50)
   await page.getByTestId('jump-newest').click();
   await expect(msg(page, `m${COUNT - 1}`)).toBeVisible();
 
@@ -118,6 +129,11 @@ test('a wrong or missing token shows the error page, not an empty app', async ({
   await page.reload();
   await expect(page.getByTestId('character')).toHaveText(['Mira']);
   await expect(page.getByTestId('empty-chat')).toBeVisible();
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  // Disconnected: the badge never says Saved.
+  await host.stop();
+  host = undefined;
+  await expect(page.getByTestId('save-state')).toHaveText('Offline: not saving');
 });
 
 test('keyboard: ←/→ switch swipes of the last reply, Esc cancels an edit, ↑ in an empty composer edits my last message', async ({ page }) => {
