@@ -53,6 +53,34 @@ test('rich text: actions, bold, speech and code render as elements; HTML stays t
   // The avatar slot shows initials for a character without a picture, and the time is there for hover.
   await expect(msg(page, 'r1').getByTestId('avatar')).toHaveText('MI');
   await expect(msg(page, 'r1').getByTestId('message-time')).toHaveAttribute('title', /\d/);
+
+  // A notice (here: the host went away) takes its own row: it never covers the messages.
+  await host!.stop();
+  host = undefined;
+  const notice = page.getByTestId('notice').first();
+  await expect(notice).toBeVisible();
+  const a = (await notice.boundingBox())!;
+  const b = (await page.getByTestId('message-list').boundingBox())!;
+  const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  expect(overlap, `notice ${JSON.stringify(a)} overlaps the message list ${JSON.stringify(b)}`).toBe(false);
+});
+
+test('empty states: a character with no chats, then a new chat with no messages', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const character = await openCharacterRegistry(dataDir).create('Nell');
+  await openAppState(dataDir).setActiveCharacter(character.id);
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+  await expect(page.getByTestId('no-chats')).toContainText('No chats yet');
+  await page.getByTestId('no-chats').getByRole('button', { name: 'Start the first chat' }).click();
+  await expect(page.getByTestId('empty-chat')).toContainText('Say hello to Nell');
+  await expect(page.getByTestId('no-chats')).toHaveCount(0);
+  await expect(page.getByTestId('chat-preview')).toHaveText('No messages yet');
+  await page.getByLabel('Message').fill('*knocks* "Anyone home?"');
+  await page.getByLabel('Message').press('Enter');
+  await expect(page.getByTestId('empty-chat')).toHaveCount(0);
+  await expect(page.locator('[data-testid=message][data-role=user] em.rt-action')).toHaveText('knocks');
+  await expect(page.getByTestId('chat-preview')).not.toHaveText('No messages yet');
 });
 
 test('find in a 100k-message chat: a match on the first page, then one 90,000 messages back', async ({ page }) => {
