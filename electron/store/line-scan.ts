@@ -223,9 +223,16 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
       if (end > p) {
         let q = -1;
         if (!hasOpKey && end - p > ID_PREFIX.length && idFirst(b, p)) {
-          q = b.indexOf(0x22, p + ID_PREFIX.length);
-          // An escape in the id changes what it names: such a line gets the full parse.
-          if (q >= end || q === p + ID_PREFIX.length || b[q - 1] === 0x5c) q = -1;
+          // The id's closing quote, found in JS (ids are short; a Buffer.indexOf call per line costs more).
+          const from = p + ID_PREFIX.length;
+          for (let k = from; k < end; k++) {
+            const c = b[k]!;
+            if (c === 0x22) {
+              if (k > from) q = k;
+              break;
+            }
+            if (c === 0x5c) break; // an escape changes what the id names: the full parse decides
+          }
         }
         if (q !== -1) {
           push(pos + p, end - p, bytesHash(b, p + ID_PREFIX.length, q));
