@@ -139,6 +139,8 @@ export function createHandlers(d: BindingDeps): Handlers {
     async updateMessage({ chatId, messageId, patch }) {
       refuseWhileStreaming(chatId, messageId);
       if (patch.status === 'streaming') throw new StoreError('INVALID_INPUT', 'patch.status: streaming is set by the app only', { field: 'patch.status' });
+      // An edit cannot empty a message (the UI offers delete, with undo, for that).
+      if (patch.content !== undefined && patch.content.trim() === '') throw new StoreError('INVALID_INPUT', 'patch.content: an edit cannot empty a message; delete it instead', { field: 'patch.content' });
       const m = await d.store.updateMessage(chatId, messageId, patch);
       await changed(chatId);
       return m;
