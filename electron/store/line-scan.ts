@@ -75,7 +75,7 @@ async function readAt(fh: FileHandle, off: number, len: number, into?: Buffer): 
 export class ScannedChat {
   readonly table: LineTable;
   private readonly fh: FileHandle;
-  private lastByHashMap: Map<number, number> | undefined;
+  private lastByHashMap: { get(h: number): number | undefined } | undefined;
 
   private constructor(fh: FileHandle, table: LineTable) {
     this.fh = fh;
@@ -97,13 +97,31 @@ export class ScannedChat {
     await this.fh.close().catch(() => {});
   }
 
-  /** Last message line with each hash. */
-  private get lastByHash(): Map<number, number> {
+  /** Last message line with each hash: an open-addressing table in a typed array (no Map of 100k entries). */
+  private get lastByHash(): { get(h: number): number | undefined } {
     if (!this.lastByHashMap) {
-      const m = new Map<number, number>();
       const { hash, count } = this.table;
-      for (let i = 0; i < count; i++) m.set(hash[i]!, i);
-      this.lastByHashMap = m;
+      let size = 1024;
+      while (size < count * 2) size *= 2;
+      const mask = size - 1;
+      const slots = new Int32Array(size); // line index + 1; 0 = empty
+      for (let i = 0; i < count; i++) {
+        const h = hash[i]!;
+        let k = (Math.imul(h, 0x9e3779b1) >>> 0) & mask;
+        while (slots[k] !== 0 && hash[slots[k]! - 1] !== h) k = (k + 1) & mask;
+        slots[k] = i + 1; // a later line with the same hash replaces the earlier one
+      }
+      this.lastByHashMap = {
+        get(h: number) {
+          let k = (Math.imul(h, 0x9e3779b1) >>> 0) & mask;
+          for (;;) {
+            const v = slots[k]!;
+            if (v === 0) return undefined;
+            if (hash[v - 1] === h) return v - 1;
+            k = (k + 1) & mask;
+          }
+        },
+      };
     }
     return this.lastByHashMap;
   }
