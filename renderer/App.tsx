@@ -9,6 +9,7 @@ import { VirtualList } from './components/VirtualList.tsx';
 import { MessageView, type MessageActions } from './components/MessageView.tsx';
 import { ChatList } from './components/Sidebar.tsx';
 import { CharacterPanel } from './characters/CharacterPanel.tsx';
+import { useCharacterAvatar } from './characters/useAvatar.ts';
 import { ChatFiles } from './chat-files/ChatFiles.tsx';
 import { CharacterEditor } from './characters/CharacterEditor.tsx';
 import { Notices, SaveIndicator } from './components/StatusBits.tsx';
@@ -21,6 +22,11 @@ import { ChatHealthNotice, blocksSending, type ChatHealth } from './recovery/Cha
 import { BackupsPanel } from './recovery/BackupsPanel.tsx';
 import { DeletedChats } from './recovery/DeletedChats.tsx';
 import { healthOf } from './recovery/health.ts';
+import { FindBar } from './find/FindBar.tsx';
+import { useFind } from './find/useFind.ts';
+import { COMPOSER_ATTR, useChatKeys } from './keyboard/useChatKeys.ts';
+import { UndoBar } from './undo/UndoBar.tsx';
+import { usePendingDeletes } from './undo/usePendingDeletes.ts';
 
 const PAGE = 100;
 
@@ -41,6 +47,11 @@ export function App({ api }: { api: CardsharkApi }) {
   const [chatId, setChatId] = useState<string | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [hasMore, setHasMore] = useState(false);
+  /** After a jump to an old message: newer messages exist below the loaded ones. */
+  const [hasNewer, setHasNewer] = useState(false);
+  const [focus, setFocus] = useState<{ id: string; tick: number }>({ id: '', tick: 0 });
+  const [editRequest, setEditRequest] = useState<{ id: string; tick: number } | null>(null);
+  const composer = useRef<HTMLTextAreaElement>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [sending, setSending] = useState(false);
   const [editing, setEditing] = useState<string | null>(null);
@@ -82,6 +93,7 @@ export function App({ api }: { api: CardsharkApi }) {
       setHasMore(false);
       setHealth(null);
       setShowBackups(false);
+      setHasNewer(false);
       if (!id) return;
       void save.track(`active-chat:${charId}`, 'Remembering the open chat', () => api.setActiveChat({ characterId: charId, chatId: id }));
       const load = await api.loadChat({ chatId: id, options: { limit: PAGE } });
@@ -159,12 +171,33 @@ export function App({ api }: { api: CardsharkApi }) {
   const reloadOpenChat = useCallback(() => {
     const id = current.current.chatId;
     if (!id) return;
-    void api.loadChat({ chatId: id, options: { limit: PAGE } }).then((r) => {
+    return api.loadChat({ chatId: id, options: { limit: PAGE } }).then((r) => {
       if (!r.ok || current.current.chatId !== id) return;
       setMessages(r.data.messages);
       setHasMore(r.data.hasMore);
+      setHasNewer(false);
+      const last = r.data.messages.at(-1);
+      if (last) setFocus((f) => ({ id: last.id, tick: f.tick + 1 }));
     });
   }, [api]);
+
+  /** Shows a message: scrolls to it when loaded, else loads the page around it (find in chat). */
+  const showMessageById = useCallback(
+    async (messageId: string) => {
+      const id = current.current.chatId;
+      if (!id) return;
+      if (!messagesRef.current.some((m) => m.id === messageId)) {
+        const page = await read('Jumping to the match', api.loadChat({ chatId: id, options: { around: messageId, limit: PAGE } }));
+        if (!page || current.current.chatId !== id) return;
+        setMessages(page.messages);
+        setHasMore(page.hasMore);
+        setHasNewer(page.hasNewer ?? false);
+      }
+      setFocus((f) => ({ id: messageId, tick: f.tick + 1 }));
+    },
+    [api, read],
+  );
+  const find = useFind(api, chatId, (messageId) => void showMessageById(messageId));
 
   const { streams } = useStreams(api, {
     onEnd: ({ streamId, chatId: id, message, error, status }, streamed) => {
@@ -223,6 +256,26 @@ export function App({ api }: { api: CardsharkApi }) {
     }
   }, [api, read]);
 
+  /** After a jump: the page just after the newest loaded message (`loadChat({ after })`). */
+  const loadingNewerRef = useRef(false);
+  const loadNewer = useCallback(async () => {
+    const id = current.current.chatId;
+    const after = messagesRef.current.at(-1)?.id;
+    if (!id || !after || loadingNewerRef.current) return;
+    loadingNewerRef.current = true;
+    try {
+      const page = await read('Loading newer messages', api.loadChat({ chatId: id, options: { limit: PAGE, after } }));
+      if (!page || current.current.chatId !== id || messagesRef.current.at(-1)?.id !== after) return;
+      setMessages((ms) => {
+        const have = new Set(ms.map((m) => m.id));
+        return [...ms, ...page.messages.filter((m) => !have.has(m.id))];
+      });
+      setHasNewer(page.hasNewer ?? false);
+    } finally {
+      loadingNewerRef.current = false;
+    }
+  }, [api, read]);
+
   const stream = chatId ? streams[chatId] : undefined;
   chatsRef.current = chats;
   const sendBlocked = blocksSending(health);
@@ -261,6 +314,7 @@ export function App({ api }: { api: CardsharkApi }) {
         if (current.current.chatId === id) setMessages((ms) => (ms.some((x) => x.id === m.id) ? ms : [...ms, m]));
         draft.clearIfSent(id, text);
       });
+      if (saved && hasNewer) await reloadOpenChat(); // back from a jump to the newest messages
       if (saved) await read('Generating', api.generate({ mode: 'new', chatId: id }));
     } finally {
       sendingRef.current = false;
@@ -268,17 +322,23 @@ export function App({ api }: { api: CardsharkApi }) {
     }
   }
 
+  const deletes = usePendingDeletes(({ chatId: cid, m }) => {
+    void save.track(`delete-message:${cid}:${m.id}`, 'Deleting message', () => api.deleteMessage({ chatId: cid, messageId: m.id }), () => {
+      if (current.current.chatId === cid) setMessages((ms) => ms.filter((x) => x.id !== m.id));
+      save.dropWhere((key) => key.endsWith(`:${cid}:${m.id}`)); // edits of a deleted message are moot
+    });
+  });
+  // A chat switch sends a pending delete through at once.
+  useEffect(() => deletes.flush, [chatId, deletes.flush]);
+
   const replace = (m: Message) => setMessages((ms) => ms.map((x) => (x.id === m.id ? m : x)));
   const actions: MessageActions = {
     edit: (m, content) => {
+      if (!content.trim()) return; // an edit cannot empty a message
       if (chatId) void save.track(`edit:${chatId}:${m.id}`, 'Editing', () => api.updateMessage({ chatId, messageId: m.id, patch: { content } }), replace);
     },
     remove: (m) => {
-      if (chatId)
-        void save.track(`delete-message:${chatId}:${m.id}`, 'Deleting message', () => api.deleteMessage({ chatId, messageId: m.id }), () => {
-          setMessages((ms) => ms.filter((x) => x.id !== m.id));
-          save.dropWhere((key) => key.endsWith(`:${chatId}:${m.id}`)); // edits of a deleted message are moot
-        });
+      if (chatId) deletes.remove({ chatId, m }); // hidden now, deleted when the undo window ends
     },
     regenerate: (m) => {
       if (chatId) void read('Regenerating', api.generate({ mode: 'swipe', chatId, messageId: m.id }));
@@ -297,11 +357,30 @@ export function App({ api }: { api: CardsharkApi }) {
   };
 
   // The message a live stream writes into is shown as the live row, not as stored.
-  const rows: Row[] = messages.filter((m) => !isStreamTarget(m, stream)).map((m) => ({ kind: 'message', m }));
+  const rows: Row[] = messages.filter((m) => !isStreamTarget(m, stream) && m.id !== deletes.pending?.m.id).map((m) => ({ kind: 'message', m }));
   if (stream) rows.push({ kind: 'stream', s: stream });
   const lastMessageId = rows.length && rows[rows.length - 1]!.kind === 'message' ? (rows[rows.length - 1] as { m: Message }).m.id : undefined;
   const characterName = characters.find((c) => c.id === characterId)?.name ?? 'Character';
   const currentChat = chats.find((c) => c.chatId === chatId);
+  // The character's small avatar (a data: URL from its card) beside its messages; initials without one.
+  const avatarSrc = useCharacterAvatar(api, characters.find((c) => c.id === characterId)) ?? undefined;
+  const lastRow = rows.at(-1);
+  const lastReply = !hasNewer && lastRow?.kind === 'message' && lastRow.m.role === 'assistant' ? lastRow.m : undefined;
+  useChatKeys(
+    {
+      onSwipe: (delta) => {
+        if (lastReply && !stream) actions.swipe(lastReply, (lastReply.swipe_id ?? 0) + delta);
+      },
+      onEditLast: () => {
+        const mine = [...messages].reverse().find((m) => m.role === 'user' && m.id !== deletes.pending?.m.id);
+        if (mine) {
+          setEditRequest((r) => ({ id: mine.id, tick: (r?.tick ?? 0) + 1 }));
+          setFocus((f) => ({ id: mine.id, tick: f.tick + 1 }));
+        }
+      },
+    },
+    Boolean(chatId),
+  );
 
   return (
     <div className="app">
@@ -363,6 +442,9 @@ export function App({ api }: { api: CardsharkApi }) {
               Backups
             </button>
           )}
+          <button className="find-open" title="Find in chat (Ctrl+F)" aria-label="Open find" disabled={!chatId} onClick={() => find.setOpen(true)}>
+            Find
+          </button>
           <SaveIndicator
             status={save.status(Boolean(stream))}
             {...(save.retryAll ? { onRetry: save.retryAll } : {})}
@@ -381,7 +463,12 @@ export function App({ api }: { api: CardsharkApi }) {
             }}
           />
         )}
-        {chatId ? (
+        <FindBar find={find} />
+        {chatId && rows.length === 0 && !hasMore ? (
+          <div className="empty" data-testid="empty-chat">
+            No messages yet. Say hello to {characterName} below.
+          </div>
+        ) : chatId ? (
           <VirtualList<Row>
             key={chatId}
             items={rows}
@@ -389,9 +476,24 @@ export function App({ api }: { api: CardsharkApi }) {
             hasMore={hasMore}
             loadingOlder={loadingOlder}
             onLoadOlder={() => void loadOlder()}
+            hasNewer={hasNewer}
+            onLoadNewer={() => void loadNewer()}
+            focusKey={focus.id}
+            focusTick={focus.tick}
             render={(row) =>
               row.kind === 'message' ? (
-                <MessageView m={row.m} isLast={row.m.id === lastMessageId} busy={Boolean(stream)} actions={actions} characterName={characterName} />
+                <MessageView
+                  m={row.m}
+                  isLast={row.m.id === lastMessageId && !hasNewer}
+                  busy={Boolean(stream)}
+                  actions={actions}
+                  characterName={characterName}
+                  avatarSrc={avatarSrc}
+                  highlight={find.matchIds.has(row.m.id) ? find.result?.query : undefined}
+                  current={find.current?.id === row.m.id}
+                  editRequest={editRequest?.id === row.m.id ? editRequest.tick : undefined}
+                  onEditEnd={() => composer.current?.focus()}
+                />
               ) : (
                 <StreamingRow s={row.s} characterName={characterName} />
               )
@@ -400,6 +502,12 @@ export function App({ api }: { api: CardsharkApi }) {
         ) : (
           <div className="empty">{characterId ? 'Create a chat to start talking.' : 'Add a character on the left to begin.'}</div>
         )}
+        {hasNewer && (
+          <button className="jump-newest" data-testid="jump-newest" onClick={() => void reloadOpenChat()}>
+            Newer messages below: jump to the newest
+          </button>
+        )}
+        <UndoBar pending={deletes.pending} onUndo={deletes.undo} />
         <form
           className="composer"
           onSubmit={(e) => {
@@ -408,6 +516,8 @@ export function App({ api }: { api: CardsharkApi }) {
           }}
         >
           <textarea
+            ref={composer}
+            {...{ [COMPOSER_ATTR]: '' }}
             aria-label="Message"
             placeholder={!chatId ? 'Open a chat first' : sendBlocked ? 'This chat is damaged or read-only: repair or restore it to write again' : 'Type a message (Enter to send, Shift+Enter for a new line)'}
             disabled={!chatId || sendBlocked}

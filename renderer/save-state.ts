@@ -7,8 +7,9 @@
 import { useCallback, useState } from 'react';
 import type { Result } from '../shared/ipc-contract.ts';
 import { pushNotice } from './notices.ts';
+import { useConnection } from './api/connection.ts';
 
-export type SaveStatus = 'saved' | 'saving' | 'unsaved' | 'error';
+export type SaveStatus = 'saved' | 'saving' | 'unsaved' | 'error' | 'offline';
 
 export interface Failure {
   key: string;
@@ -72,7 +73,10 @@ export function useSaveState() {
 
   const list = [...failures.values()];
   const retryable = list.filter((f) => f.retry);
-  const status = (unsaved: boolean): SaveStatus => (pending > 0 ? 'saving' : list.length > 0 ? 'error' : unsaved ? 'unsaved' : 'saved');
+  // Disconnected (browser host): nothing can be confirmed, so never "Saved".
+  const connection = useConnection();
+  const status = (unsaved: boolean): SaveStatus =>
+    connection.state !== 'connected' ? 'offline' : pending > 0 ? 'saving' : list.length > 0 ? 'error' : unsaved ? 'unsaved' : 'saved';
   /** Retries every failed write that can be retried; each clears its own failure on success. */
   const retryAll = retryable.length > 0 ? () => retryable.forEach((f) => f.retry!()) : undefined;
   return { track, fail, succeed, dropWhere, status, failures: list, retryAll };

@@ -196,7 +196,11 @@ export const LoadOptions = z.strictObject({
   limit: z.number().int().min(1).max(LIMITS.pageSize).optional(),
   /** Id of a message; the page ends just before it. */
   before: MessageId.optional(),
-});
+  /** Id of a message; the page holds it with the messages around it (a jump to a search match). */
+  around: MessageId.optional(),
+  /** Id of a message; the page starts just after it (paging newer from a jump). */
+  after: MessageId.optional(),
+}).refine((o) => [o.before, o.around, o.after].filter((x) => x !== undefined).length <= 1, 'use one of before, around and after');
 export type LoadOptions = z.infer<typeof LoadOptions>;
 
 export interface ChatSummary {
@@ -226,8 +230,14 @@ export interface ChatPage {
   messages: Message[];
   /** True when older messages exist before this page. */
   hasMore: boolean;
+  /** True when newer messages exist after this page (only `around` and `after` pages can say so). */
+  hasNewer?: boolean;
   readOnly: boolean;
   warnings: LoadWarning[];
 }
 
 export const PREVIEW_CHARS = 120;
+
+/** Find in chat: the text searched for, and how many matches (the newest) come back with ids. */
+export const SearchQuery = z.string().min(1).max(200);
+export const SearchLimit = z.number().int().min(1).max(500);

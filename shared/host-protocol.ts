@@ -19,3 +19,5 @@ export type WsServerMessage =
  */
 export const MAX_FRAME_BYTES = 28 * 1024 * 1024;
 export const WS_PATH = '/ws';
+/** GET `${AUTH_CHECK_PATH}?token=…`: 204 if the token is this host's, 401 if not. */
+export const AUTH_CHECK_PATH = '/auth-check';

@@ -13,6 +13,8 @@ import {
   MessageId,
   MessagePatch,
   NewMessageInput,
+  SearchLimit,
+  SearchQuery,
   Title,
   type ChatPage,
   type ChatSummary,
@@ -52,6 +54,7 @@ export const ChatPageOut: z.ZodType<ChatPage> = z.object({
   header: HeaderRecord,
   messages: z.array(MessageOut),
   hasMore: z.boolean(),
+  hasNewer: z.boolean().optional(),
   readOnly: z.boolean(),
   warnings: z.array(
     z.object({
@@ -107,6 +110,11 @@ export const TrashedChatOut = z.object({
 });
 export type TrashedChatOut = z.infer<typeof TrashedChatOut>;
 export const BackupId = z.string().regex(/^\d{13}-\d{4}$/, 'backup id must be <ms>-<seq>');
+export const SearchResultOut = z.object({
+  matches: z.array(z.object({ id: z.string(), role: z.enum(['user', 'assistant', 'system']), timestamp: z.number(), snippet: z.string() })),
+  total: z.number(),
+});
+export type SearchResultOut = z.infer<typeof SearchResultOut>;
 
 export const CharacterName = z.string().trim().min(1).max(LIMITS.titleChars);
 /** A character as listed: the registry entry (no card text; `get` in main has the full card). */
@@ -286,6 +294,8 @@ export const CHANNELS = {
   createChat: channel(CreateChatInput, ChatSummaryOut),
   getChat: channel(z.strictObject({ chatId: ChatId }), ChatSummaryOut),
   loadChat: channel(z.strictObject({ chatId: ChatId, options: LoadOptions.optional() }), ChatPageOut),
+  /** Find in chat: searched by main over the whole file; the newest `limit` (≤500) matches with ids, and the total. */
+  searchChat: channel(z.strictObject({ chatId: ChatId, query: SearchQuery, limit: SearchLimit.optional() }), SearchResultOut),
   renameChat: channel(z.strictObject({ chatId: ChatId, title: Title }), ChatSummaryOut),
   deleteChat: channel(z.strictObject({ chatId: ChatId }), Ok),
   getActiveChat: channel(z.strictObject({ characterId: CharacterId }), z.object({ chatId: z.string().nullable() })),

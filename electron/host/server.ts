@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, EventPayload } from '../../shared/ipc-contract.ts';
-import { MAX_FRAME_BYTES, WS_PATH, WsRequest, type WsServerMessage } from '../../shared/host-protocol.ts';
+import { AUTH_CHECK_PATH, MAX_FRAME_BYTES, WS_PATH, WsRequest, type WsServerMessage } from '../../shared/host-protocol.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { GenerationSettings } from '../app-data/settings.ts';
 import type { Provider } from '../generation/provider.ts';
@@ -83,6 +83,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     };
     if (!allowedHosts().has(req.headers.host ?? '')) {
       res.writeHead(421, headers).end('misdirected request');
+      return;
+    }
+    // The page asks whether its token is right before it shows anything: a wrong or missing token
+    // gets an explanation instead of an app that cannot load. Answers only yes or no.
+    if (new URL(req.url ?? '', 'http://x').pathname === AUTH_CHECK_PATH) {
+      res.writeHead(tokenOk(req) ? 204 : 401, { ...headers, 'cache-control': 'no-store' }).end();
       return;
     }
     serveStatic(opts.staticDir, req, res, headers).catch(() => {

@@ -144,6 +144,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     getChat: ({ chatId }) => d.store.getChat(chatId),
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
+    searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
     async renameChat({ chatId, title }) {
       const summary = await d.store.renameChat(chatId, title);
       d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
@@ -215,6 +216,8 @@ export function createHandlers(d: BindingDeps): Handlers {
     async updateMessage({ chatId, messageId, patch }) {
       refuseWhileStreaming(chatId, messageId);
       if (patch.status === 'streaming') throw new StoreError('INVALID_INPUT', 'patch.status: streaming is set by the app only', { field: 'patch.status' });
+      // An edit cannot empty a message (the UI offers delete, with undo, for that).
+      if (patch.content !== undefined && patch.content.trim() === '') throw new StoreError('INVALID_INPUT', 'patch.content: an edit cannot empty a message; delete it instead', { field: 'patch.content' });
       const m = await d.store.updateMessage(chatId, messageId, patch);
       await changed(chatId);
       return m;

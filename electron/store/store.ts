@@ -12,6 +12,8 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   LoadOptions,
+  SearchLimit,
+  SearchQuery,
   Content,
   MessageId,
   MessagePatch,
@@ -33,6 +35,8 @@ import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durab
 import { nodeFs, type FsSeam } from './fs-seam.ts';
 import { CHAT_FILE, Layout, REWRITE_TEMP } from './layout.ts';
 import { LiveMessages } from './live.ts';
+import { searchChatFile, type SearchResult } from './search.ts';
+import { windowPage } from './window-page.ts';
 import { DirLock } from './lock.ts';
 import { quarantineBytes } from './quarantine.ts';
 import { parseHeader, parseRecord, serialize } from './records.ts';
@@ -361,12 +365,25 @@ class FileChatStore implements ChatStore {
     const opts = parse(LoadOptions, options, 'options');
     return this.onChat(chatId, async (log) => {
       const header = log.assertReadable();
-      const { messages, hasMore } = await log.page(opts.limit ?? 50, opts.before);
+      const anchor = opts.around ?? opts.after;
+      const { messages, hasMore, hasNewer } = anchor === undefined
+        ? { ...(await log.page(opts.limit ?? 50, opts.before)), hasNewer: undefined }
+        : await windowPage(this.fs, log.path, log.size, log.chatId, anchor, opts.limit ?? 50, opts.around !== undefined ? 'around' : 'after');
       // The header record as written at creation; the current title is in the summary (getChat).
       // Quarantine paths are given relative to the data directory: absolute paths stay in main.
       const warnings = log.warnings.map((w) => (w.quarantinePath ? { ...w, quarantinePath: relative(this.dataDir, w.quarantinePath) } : { ...w }));
       for (const m of messages) this.live.present(log.chatId, m);
-      return { header: structuredClone(header), messages, hasMore, readOnly: log.status !== 'ok', warnings };
+      return { header: structuredClone(header), messages, hasMore, ...(hasNewer !== undefined ? { hasNewer } : {}), readOnly: log.status !== 'ok', warnings };
+    }, true);
+  }
+
+  async searchChat(chatId: string, query: string, limit?: number): Promise<SearchResult> {
+    const q = parse(SearchQuery, query, 'query');
+    const n = parse(SearchLimit.optional(), limit, 'limit');
+    // Revalidated like a load: a search must see what is in the file now.
+    return this.onChat(chatId, (log) => {
+      log.assertReadable();
+      return searchChatFile(this.fs, log.path, log.size, q, n);
     }, true);
   }
 

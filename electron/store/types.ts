@@ -1,6 +1,7 @@
 // The public shape of the chat store. Pure types: the binding and tests depend on this.
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput } from '../../shared/chat-format.ts';
 import type { FsSeam } from './fs-seam.ts';
+import type { SearchResult } from './search.ts';
 import type { LockOptions } from './lock.ts';
 import type { OpLogSink } from './oplog-sink.ts';
 import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
@@ -35,6 +36,8 @@ export interface ChatStore {
   listChats(characterId: string): Promise<ChatSummary[]>;
   getChat(chatId: string): Promise<ChatSummary>;
   loadChat(chatId: string, options?: LoadOptions): Promise<ChatPage>;
+  /** Case-insensitive search of every message's current text over the whole file (see search.ts). */
+  searchChat(chatId: string, query: string, limit?: number): Promise<SearchResult>;
   appendMessage(chatId: string, message: NewMessageInput): Promise<Message>;
   /** All-or-nothing: validated in full first, then one write and one fdatasync. */
   appendMessages(chatId: string, messages: NewMessageInput[]): Promise<Message[]>;

@@ -2,7 +2,8 @@
 // Electron preload, spoken over the browser host's WebSocket (Actual Budget's
 // browser-preload pattern). The UI cannot tell the two apart.
 import { CHANNEL_NAMES, type CardsharkApi, type EventName, type Result } from '../../shared/ipc-contract.ts';
-import { WS_PATH, type WsServerMessage } from '../../shared/host-protocol.ts';
+import { AUTH_CHECK_PATH, WS_PATH, type WsServerMessage } from '../../shared/host-protocol.ts';
+import { setConnection } from './connection.ts';
 
 const TOKEN_KEY = 'cardshark.token';
 /**
@@ -36,11 +37,31 @@ export function createBrowserApi(token: string | null): CardsharkApi {
   /** Set from the first lost connection until one opens again: one notice per outage, not per attempt. */
   let disconnected = false;
 
+  /** After a failed connection: a wrong token never gets better by retrying, so say so and stop. */
+  let refused = false;
+  async function checkToken(): Promise<void> {
+    try {
+      const r = await fetch(`${AUTH_CHECK_PATH}?token=${encodeURIComponent(token ?? '')}`, { cache: 'no-store' });
+      if (r.status === 401) {
+        refused = true;
+        setConnection({ state: 'unauthorized', reason: 'wrong' });
+      }
+    } catch {
+      // the host is down: the retry loop below keeps trying
+    }
+  }
+
   function connect(): Promise<WebSocket> {
     if (opened) return opened;
     opened = new Promise<WebSocket>((resolve, reject) => {
       if (!token) {
+        refused = true;
+        setConnection({ state: 'unauthorized', reason: 'missing' });
         reject(new Error('no access token: open the URL printed by `npm run web`'));
+        return;
+      }
+      if (refused) {
+        reject(new Error('the access token was refused: open the URL printed by `npm run web`'));
         return;
       }
       const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -48,6 +69,7 @@ export function createBrowserApi(token: string | null): CardsharkApi {
       ws.onopen = () => {
         socket = ws;
         retryMs = 250;
+        setConnection({ state: 'connected' });
         resolve(ws);
         if (disconnected) {
           disconnected = false;
@@ -57,8 +79,10 @@ export function createBrowserApi(token: string | null): CardsharkApi {
       };
       ws.onmessage = (ev) => onFrame(String(ev.data));
       ws.onclose = () => {
+        const wasOpen = socket === ws;
         socket = undefined;
         opened = undefined;
+        setConnection({ state: 'disconnected' });
         for (const [id, p] of pending) {
           pending.delete(id);
           p.resolve({ ok: false, error: { code: 'IO_ERROR', message: 'lost the connection to CardShark' } });
@@ -71,7 +95,7 @@ export function createBrowserApi(token: string | null): CardsharkApi {
         if (!retryTimer) {
           retryTimer = setTimeout(() => {
             retryTimer = undefined;
-            void connect().catch(() => undefined);
+            void (wasOpen ? Promise.resolve() : checkToken()).then(() => (refused ? undefined : connect().catch(() => undefined)));
           }, retryMs);
           retryMs = Math.min(retryMs * 2, 5_000);
         }

@@ -32,6 +32,14 @@ export function CharacterList(props: { characters: Character[]; selected: string
   );
 }
 
+/** Today: the time; this year: day and month; else the full date. */
+function shortDate(ts: number, now = new Date()): string {
+  const d = new Date(ts);
+  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (d.getFullYear() === now.getFullYear()) return d.toLocaleDateString([], { day: 'numeric', month: 'short' });
+  return d.toLocaleDateString();
+}
+
 export function ChatList(props: {
   chats: ChatSummary[];
   active: string | null;
@@ -47,6 +55,11 @@ export function ChatList(props: {
       <h2>
         Chats <button onClick={props.onCreate}>New chat</button>
       </h2>
+      {props.chats.length === 0 && (
+        <p className="empty-list" data-testid="no-chats">
+          No chats yet. <button onClick={props.onCreate}>Start the first chat</button>
+        </p>
+      )}
       <ul className="list">
         {props.chats.map((c) => (
           <li key={c.chatId} className="chat-item" data-testid="chat" data-chat-id={c.chatId} data-active={c.chatId === props.active}>
@@ -68,6 +81,17 @@ export function ChatList(props: {
                 <span className="chat-title">{c.title}</span>
                 <small className="chat-meta">
                   {c.messageCount} msg{c.status !== 'ok' ? ` · ${c.status}` : ''}
+                  {c.updated > 0 && (
+                    <>
+                      {' · '}
+                      <time dateTime={new Date(c.updated).toISOString()} title={new Date(c.updated).toLocaleString()}>
+                        {shortDate(c.updated)}
+                      </time>
+                    </>
+                  )}
+                </small>
+                <small className="chat-preview" data-testid="chat-preview">
+                  {c.preview === null ? 'No messages yet' : c.preview.replace(/\s+/g, ' ')}
                 </small>
               </button>
             )}

@@ -14,9 +14,15 @@ export interface VirtualListProps<T> {
   hasMore: boolean;
   loadingOlder: boolean;
   onLoadOlder: () => void;
+  /** After a jump: newer rows exist below the loaded ones; asked for when the reader nears the bottom. */
+  hasNewer?: boolean;
+  onLoadNewer?: () => void;
+  /** Scrolls this row into view (about a third down) whenever `focusTick` changes. */
+  focusKey?: string | undefined;
+  focusTick?: number;
 }
 
-export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, onLoadOlder }: VirtualListProps<T>) {
+export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, onLoadOlder, focusKey, focusTick, hasNewer, onLoadNewer }: VirtualListProps<T>) {
   const scroller = useRef<HTMLDivElement>(null);
   const heights = useRef(new Map<string, number>());
   const [measureTick, setMeasureTick] = useState(0);
@@ -63,6 +69,20 @@ export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, on
     setScrollTop(el.scrollTop);
   }, [tops, total, keys]);
 
+  // A jump (find in chat): put the row a third down the view, and keep it there while rows are measured.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el || focusKey === undefined) return;
+    const i = keys.indexOf(focusKey);
+    if (i < 0) return;
+    stick.current = false;
+    anchor.current = { key: focusKey, delta: -Math.round(el.clientHeight / 3) };
+    el.scrollTop = Math.max(0, tops[i]! + anchor.current.delta);
+    setScrollTop(el.scrollTop);
+    // only a new focus request scrolls
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focusTick]);
+
   useEffect(() => {
     const el = scroller.current;
     if (!el) return;
@@ -81,6 +101,7 @@ export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, on
     anchor.current = key === undefined ? null : { key, delta: y - tops[i]! };
     setScrollTop(y);
     if (y < LOAD_OLDER_PX && hasMore && !loadingOlder) onLoadOlder();
+    if (hasNewer && onLoadNewer && y + el.clientHeight > total - LOAD_OLDER_PX) onLoadNewer();
   };
 
   // A short chat that does not fill the view still needs its older pages.

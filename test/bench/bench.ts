@@ -16,6 +16,8 @@
 //   stream_writes, stream_bytes_ratio, stream_loss_ms_max, edit_coalesce_writes: see stream-bench.ts
 //   import_100k_ms         importPath of a generated SillyTavern chat of as many messages (import-bench.ts),
 //                          into a fresh data dir; import_ratio = import / (full_parse + rewrite), goal ≤ 2
+//   find_100k_ms           store.searchChat for a phrase from a message near the chat's start (whole-file search)
+//   jump_100k_ms           fresh child process: openChatStore() → loadChat(id, { around: a message 90,000 back })
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -282,6 +284,35 @@ function openTailChild(dataDir: string, chatId: string, script = OPEN_TAIL_SOURC
   return JSON.parse(line) as ChildResult;
 }
 
+interface JumpResult {
+  jump_ms: number;
+  messages: number;
+  has_anchor: boolean;
+  has_more: boolean;
+  has_newer: boolean | null;
+  max_rss_mb: number;
+}
+
+function jumpChild(dataDir: string, chatId: string, messageId: string): JumpResult {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'jump-child.ts');
+  const r = spawnSync(process.execPath, [script, dataDir, chatId, messageId, '50'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`jump child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as JumpResult;
+}
+
+/** The id of the message `back` messages before the fixture's newest, and a phrase from a message near the start. */
+function findTargets(path: string, count: number, back: number): { jumpId: string; phrase: string; phraseId: string } {
+  const lines = fs.readFileSync(path, 'utf8').split('\n');
+  const jumpId = (JSON.parse(lines[1 + count - back]!) as { id: string }).id;
+  const early = JSON.parse(lines[1 + 3]!) as { id: string; content: string };
+  // Three plain words in a row, exactly as they stand in the text.
+  const words = early.content.split(' ');
+  let at = words.findIndex((_, i) => words.slice(i, i + 3).length === 3 && words.slice(i, i + 3).every((w) => /^\p{L}+$/u.test(w)));
+  if (at === -1) at = 0;
+  const phrase = words.slice(at, at + 3).join(' ');
+  return { jumpId, phrase, phraseId: early.id };
+}
+
 // ---- main ----
 
 interface Row {
@@ -372,6 +403,29 @@ async function main(): Promise<void> {
       children.push(c);
     }
 
+    log('find and jump: whole-file search in-process, then 1 warm-up + fresh child processes for the jump');
+    const targets = findTargets(fixture.path, args.messages, Math.min(90_000, args.messages - 1));
+    const finds: number[] = [];
+    let found = { total: 0, matches: [] as { id: string }[] };
+    {
+      const s2 = await openChatStore({ dataDir });
+      try {
+        for (let i = 0; i < 3; i++) {
+          finds.push(await time(async () => (found = await s2.searchChat(fixture.chatId, targets.phrase))));
+        }
+      } finally {
+        await s2.close();
+      }
+    }
+    if (!found.matches.some((m) => m.id === targets.phraseId)) throw new Error(`search for "${targets.phrase}" did not find message ${targets.phraseId}`);
+    jumpChild(dataDir, fixture.chatId, targets.jumpId);
+    const jumps: JumpResult[] = [];
+    for (let i = 0; i < args.children; i++) {
+      const j = jumpChild(dataDir, fixture.chatId, targets.jumpId);
+      if (!j.has_anchor || j.messages !== 50 || !j.has_newer) throw new Error(`jump child returned a wrong page: ${JSON.stringify(j)}`);
+      jumps.push(j);
+    }
+
     // Last, so its 50 MB writes and frees do not disturb the small-I/O measurements above.
     log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
     const rewrites = await measureRewrites(fixture.path, args.rewrites);
@@ -398,6 +452,8 @@ async function main(): Promise<void> {
     const fullParseMs = median(parses);
     const lineAvg = appends.lineBytes.reduce((a, b) => a + b, 0) / appends.lineBytes.length;
     const ms = (x: number) => `${x.toFixed(3)} ms`;
+    const findMs = median(finds);
+    const jumpMs = median(jumps.map((j) => j.jump_ms));
 
     const rows: Row[] = [
       { metric: 'append_p50_ms', value: ms(appendP50), goal: '≤ 2', pass: appendP50 <= 2, note: `store.appendMessage, resolves after fdatasync; n=${appends.append.length}, p95 ${ms(quantile(appends.append, 0.95))}, max ${ms(Math.max(...appends.append))}` },
@@ -412,6 +468,8 @@ async function main(): Promise<void> {
       { metric: 'open_tail_ms', value: ms(openTail), goal: '≤ 50', pass: openTail <= 50, note: `fresh process, openChatStore → loadChat(limit 50), imports done first; median of ${children.length}: ${children.map((c) => c.open_tail_ms.toFixed(1)).join(', ')} (open ${ms(median(children.map((c) => c.open_ms)))}, load ${ms(median(children.map((c) => c.load_ms)))})` },
       { metric: 'open_tail_rss_mb', value: `${rss.toFixed(1)} MB`, goal: '≤ 100', pass: rss <= 100, note: `peak RSS of that process (VmHWM), median; max ${rssMax.toFixed(1)} MB; ${median(children.map((c) => c.rss_before_open_mb)).toFixed(1)} MB before opening; run from the .ts sources: ${fromSource.max_rss_mb.toFixed(1)} MB (${fromSource.rss_before_open_mb.toFixed(1)} before opening), ${fromSource.open_tail_ms.toFixed(1)} ms` },
       { metric: 'full_parse_baseline_ms', value: ms(fullParseMs), goal: '', pass: null, note: `readFile + JSON.parse of all ${parsedLines.toLocaleString('en-US')} lines, in-process, median of 3: ${parses.map((x) => x.toFixed(0)).join(', ')}` },
+      { metric: 'find_100k_ms', value: ms(findMs), goal: `≤ ${fullParseMs.toFixed(0)}`, pass: findMs <= fullParseMs, note: `store.searchChat("${targets.phrase}") over the whole chat (${found.total} match(es)), in-process, median of 3: ${finds.map((x) => x.toFixed(0)).join(', ')}; goal: full_parse_baseline_ms of this run` },
+      { metric: 'jump_100k_ms', value: ms(jumpMs), goal: '≤ 100', pass: jumpMs <= 100, note: `fresh process, openChatStore → loadChat({ around: a message 90,000 back, limit 50 }), imports done first; median of ${jumps.length}: ${jumps.map((j) => j.jump_ms.toFixed(1)).join(', ')}; peak RSS ${median(jumps.map((j) => j.max_rss_mb)).toFixed(1)} MB` },
       { metric: 'stream_writes', value: String(sim.writes), goal: '≤ 61', pass: sim.writes <= 61, note: 'durable writes of one simulated 60 s, 10,000-chunk reply at the default 1000 ms autosave interval (injected clock): first text, checkpoints, final status' },
       { metric: 'stream_bytes_ratio', value: sim.bytesRatio.toFixed(2), goal: '≤ 3', pass: sim.bytesRatio <= 3, note: `${sim.fileBytes} bytes added to the chat file for a ${sim.replyBytes}-byte reply (append_text writes only new text)` },
       { metric: 'stream_loss_ms_max', value: `${kill.worstMs.toFixed(1)} ms`, goal: '≤ 1000', pass: kill.worstMs <= 1000, note: `worst (kill time − emit time of the first chunk not on disk) over ${kill.rounds} real SIGKILLs of a streaming child at the default interval` },
@@ -459,6 +517,10 @@ async function main(): Promise<void> {
       edit_coalesce_writes: coalesce,
       import_100k_ms: round(importMs, 1),
       import_ratio: round(importRatio, 2),
+      find_100k_ms: round(findMs, 1),
+      find_100k_total: found.total,
+      jump_100k_ms: round(jumpMs, 2),
+      jump_100k_rss_mb: round(median(jumps.map((j) => j.max_rss_mb)), 1),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));

@@ -67,6 +67,29 @@ describe('binding', () => {
     expect(await snapshot(dataDir)).toBe(before);
   });
 
+  it('refuses an edit that would empty a message, and a search or jump with bad options', async () => {
+    const { dataDir, call, chatId } = await setup();
+    const m = (await call('appendMessage', { chatId, message: { id: 'k1', role: 'user', content: 'keep' } })) as { ok: true };
+    expect(m.ok).toBe(true);
+    const before = await snapshot(dataDir);
+    for (const [ch, p] of [
+      ['updateMessage', { chatId, messageId: 'k1', patch: { content: '' } }],
+      ['updateMessage', { chatId, messageId: 'k1', patch: { content: ' \n\t' } }],
+      ['searchChat', { chatId, query: '' }],
+      ['searchChat', { chatId, query: 'x', limit: 501 }],
+      ['loadChat', { chatId, options: { around: 'k1', before: 'k1' } }],
+    ] as [string, unknown][]) {
+      const r = await call(ch, p);
+      expect(r.ok, ch).toBe(false);
+      if (!r.ok) expect(r.error.code, ch).toBe('INVALID_INPUT');
+    }
+    expect(await snapshot(dataDir)).toBe(before);
+    const found = await call('searchChat', { chatId, query: 'KEE' });
+    expect(found).toEqual({ ok: true, data: { matches: [expect.objectContaining({ id: 'k1', snippet: 'keep' })], total: 1 } });
+    const around = await call('loadChat', { chatId, options: { around: 'k1' } });
+    expect(around).toMatchObject({ ok: true, data: { messages: [{ id: 'k1' }], hasMore: false, hasNewer: false } });
+  });
+
   it('refuses an untrusted sender even with a valid payload', async () => {
     const { dataDir, call, chatId } = await setup();
     const before = await snapshot(dataDir);

@@ -26,6 +26,7 @@ const KEYS: Record<string, string[]> = {
   createChat: ['characterId', 'title', 'metadata'],
   getChat: ['chatId'],
   loadChat: ['chatId', 'options'],
+  searchChat: ['chatId', 'query', 'limit'],
   renameChat: ['chatId', 'title'],
   deleteChat: ['chatId'],
   getActiveChat: ['characterId'],
@@ -103,7 +104,14 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
         fc.record({ selectSwipe: mostly(fc.integer({ min: -1, max: 5 })) }),
       ),
     ),
-    options: mostly(fc.record({ limit: mostly(fc.integer({ min: -5, max: 2000 })), before: mostly(fc.constant(ids.messageId)) }, { requiredKeys: [] })),
+    options: mostly(
+      fc.record(
+        { limit: mostly(fc.integer({ min: -5, max: 2000 })), before: mostly(fc.constant(ids.messageId)), around: mostly(fc.constant(ids.messageId)), after: mostly(fc.constant(ids.messageId)) },
+        { requiredKeys: [] },
+      ),
+    ),
+    query: mostly(text),
+    limit: mostly(fc.integer({ min: -5, max: 600 })),
     mode: fc.constantFrom('new', 'swipe', 'continue', 'other'),
     text: mostly(fc.string({ maxLength: 200 })),
     flush: mostly(fc.boolean()),
