@@ -17,7 +17,8 @@
 //   import_100k_ms         importPath of a generated SillyTavern chat of as many messages (import-bench.ts),
 //                          into a fresh data dir; import_ratio = import / (full_parse + rewrite), goal ≤ 2
 //   find_100k_ms           store.searchChat for a phrase from a message near the chat's start (whole-file search)
-//   jump_100k_ms           fresh child process: openChatStore() → loadChat(id, { around: a message 90,000 back })
+//   jump_100k_ms           fresh child process (the store bundled, as for open_tail): openChatStore() →
+//                          loadChat(id, { around: a message 90,000 back })
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -293,8 +294,9 @@ interface JumpResult {
   max_rss_mb: number;
 }
 
-function jumpChild(dataDir: string, chatId: string, messageId: string): JumpResult {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'jump-child.ts');
+const JUMP_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'jump-child.ts');
+
+function jumpChild(dataDir: string, chatId: string, messageId: string, script: string): JumpResult {
   const r = spawnSync(process.execPath, [script, dataDir, chatId, messageId, '50'], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`jump child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as JumpResult;
@@ -418,10 +420,12 @@ async function main(): Promise<void> {
       }
     }
     if (!found.matches.some((m) => m.id === targets.phraseId)) throw new Error(`search for "${targets.phrase}" did not find message ${targets.phraseId}`);
-    jumpChild(dataDir, fixture.chatId, targets.jumpId);
+    // Bundled like open_tail's child: the store as the app ships it.
+    const jumpBundle = await bundleChild(JUMP_SOURCE, join(dataDir, 'bench-bundle'));
+    jumpChild(dataDir, fixture.chatId, targets.jumpId, jumpBundle);
     const jumps: JumpResult[] = [];
     for (let i = 0; i < args.children; i++) {
-      const j = jumpChild(dataDir, fixture.chatId, targets.jumpId);
+      const j = jumpChild(dataDir, fixture.chatId, targets.jumpId, jumpBundle);
       if (!j.has_anchor || j.messages !== 50 || !j.has_newer) throw new Error(`jump child returned a wrong page: ${JSON.stringify(j)}`);
       jumps.push(j);
     }

@@ -3,6 +3,7 @@
 // Like open-tail-child.ts: the store module is imported before the timer starts; the timer covers
 // openChatStore() through loadChat(chatId, { around: messageId, limit }).
 import { openChatStore } from '../../electron/store/index.ts';
+import { peakRssMb } from './peak-rss.ts';
 
 const [dataDir, chatId, messageId, limitArg] = process.argv.slice(2);
 if (!dataDir || !chatId || !messageId) {
@@ -14,7 +15,7 @@ const t0 = performance.now();
 const store = await openChatStore({ dataDir });
 const page = await store.loadChat(chatId, { around: messageId, limit });
 const t1 = performance.now();
-const maxRssMb = process.resourceUsage().maxRSS / 1024;
+const maxRssMb = peakRssMb();
 await store.close();
 process.stdout.write(
   `${JSON.stringify({ jump_ms: t1 - t0, messages: page.messages.length, has_anchor: page.messages.some((m) => m.id === messageId), has_more: page.hasMore, has_newer: page.hasNewer ?? null, max_rss_mb: maxRssMb })}\n`,

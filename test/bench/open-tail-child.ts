@@ -3,8 +3,8 @@
 // The store module is imported first (static import), so Node's start-up and module loading are
 // outside the timer; the timer covers openChatStore() through loadChat(chatId, { limit }).
 // Prints one JSON line: { open_tail_ms, open_ms, load_ms, messages, has_more, max_rss_mb, ... }.
-import { readFileSync } from 'node:fs';
 import { openChatStore } from '../../electron/store/index.ts';
+import { peakRssMb } from './peak-rss.ts';
 
 const [dataDir, chatId, limitArg] = process.argv.slice(2);
 if (!dataDir || !chatId) {
@@ -13,21 +13,6 @@ if (!dataDir || !chatId) {
 }
 const limit = Number(limitArg ?? 50);
 
-/**
- * Peak RSS of this process in MB. On Linux, VmHWM of /proc/self/status: it belongs to this
- * process's own memory map, which exec created fresh. getrusage's maxRSS does not: Linux carries
- * the high-water mark of the forked copy of the parent across exec, so a big parent (the bench)
- * shows up as the child's peak.
- */
-function peakRssMb(): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    // not Linux: fall back below
-  }
-  return process.resourceUsage().maxRSS / 1024;
-}
 const rssBefore = peakRssMb();
 
 const t0 = performance.now();
