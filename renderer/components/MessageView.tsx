@@ -3,7 +3,10 @@ import { useState } from 'react';
 import type { Message } from '../../shared/chat-format.ts';
 
 export interface MessageActions {
-  edit(m: Message, content: string): void;
+  /** The user opened the edit box: the edit is based on the chat as shown now. */
+  beginEdit(m: Message): void;
+  /** Saves an edit; false when it was refused as stale (the edit box stays open with its text). */
+  edit(m: Message, content: string): Promise<boolean>;
   remove(m: Message): void;
   regenerate(m: Message): void;
   swipe(m: Message, to: number): void;
@@ -26,7 +29,15 @@ export function MessageView({ m, isLast, busy, actions, characterName }: { m: Me
         <span className="msg-tools">
           {editing === null && (
             <>
-              <button title="Edit" onClick={() => setEditing(m.content)}>Edit</button>
+              <button
+                title="Edit"
+                onClick={() => {
+                  actions.beginEdit(m);
+                  setEditing(m.content);
+                }}
+              >
+                Edit
+              </button>
               <button title="Delete" onClick={() => actions.remove(m)}>Delete</button>
               {canSwipe && (
                 <button title="Regenerate" disabled={busy} onClick={() => actions.regenerate(m)}>
@@ -56,8 +67,10 @@ export function MessageView({ m, isLast, busy, actions, characterName }: { m: Me
           <textarea aria-label="Edit message" value={editing} onChange={(e) => setEditing(e.target.value)} rows={4} />
           <button
             onClick={() => {
-              actions.edit(m, editing);
-              setEditing(null);
+              const text = editing;
+              void actions.edit(m, text).then((done) => {
+                if (done) setEditing((now) => (now === text ? null : now));
+              });
             }}
           >
             Save edit
