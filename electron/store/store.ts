@@ -59,6 +59,8 @@ function assertRecordSize(rec: object, what: string): void {
 }
 
 const MAX_OPEN_LOGS = 64;
+/** Chats summarised at once by the background indexing (well under MAX_OPEN_LOGS). */
+const INDEX_WORKERS = 8;
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 /** Whether a stored, never-edited message is what this append input would have stored. */
@@ -403,13 +405,28 @@ class FileChatStore implements ChatStore {
     this.onIndexProgress?.({ done: total - missing.length, total, ready: missing.length === 0 });
     if (missing.length === 0) return;
     this.indexing = (async () => {
-      for (const id of missing) {
-        await new Promise<void>((r) => setImmediate(r)); // let requests in between chats
-        if (this.closed) return;
-        if (!this.index.get(id) && this.chats.has(id)) await this.indexOne(id);
-        const done = [...this.chats.keys()].reduce((n, c) => n + (this.index.get(c) ? 1 : 0), 0);
-        this.onIndexProgress?.({ done, total: this.chats.size, ready: false });
-      }
+      let done = total - missing.length;
+      let last = 0;
+      let next = 0;
+      // A few chats at a time: reading a small chat is mostly waiting for the disk (open, stat, reads).
+      const worker = async () => {
+        while (next < missing.length) {
+          const id = missing[next++]!;
+          // Let requests in between chats (a listing, the first window's chat), without a macrotask per chat.
+          if (next % 16 === 0) await new Promise<void>((r) => setImmediate(r));
+          if (this.closed) return;
+          if (!this.index.get(id) && this.chats.has(id)) await this.indexOne(id);
+          done++;
+          // At most every 100 ms (and at the end): a progress bar needs no more.
+          const now = performance.now();
+          if (now - last >= 100) {
+            last = now;
+            this.onIndexProgress?.({ done: Math.min(done, this.chats.size), total: this.chats.size, ready: false });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: INDEX_WORKERS }, worker));
+      if (this.closed) return;
       this.onIndexProgress?.({ done: this.index.size, total: this.chats.size, ready: true });
     })().catch(() => {});
   }

@@ -12,6 +12,7 @@
 //   open_tail_rss_mb       that child's peak RSS
 //   full_parse_baseline_ms read the whole file and JSON.parse every line
 //   stream_writes, stream_bytes_ratio, stream_loss_ms_max, edit_coalesce_writes: see stream-bench.ts
+//   list_chats_10k_ms, list_all_10k_ms, list_big_chat_ms, startup_10k_ms, index_rebuild_10k_ms: see index-bench.ts
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,7 @@ import type { ChatStore } from '../../electron/store/types.ts';
 import type { NewMessageInput } from '../../shared/chat-format.ts';
 import { buildBigChat, prng, roleplayText } from '../fixtures/big-chat.ts';
 import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
+import { indexBench } from './index-bench.ts';
 
 // ---- arguments ----
 
@@ -321,6 +323,7 @@ async function main(): Promise<void> {
 
     log('opening the store in this process');
     store = await openChatStore({ dataDir });
+    await store.whenIndexed(); // a new library: its index is built in the background; not during the measurements
     const first = await store.loadChat(fixture.chatId, { limit: 50 });
     if (first.messages.length !== 50 || first.messages.at(-1)?.id !== fixture.lastIds.at(-1)) throw new Error('the store did not return the fixture’s newest page');
 
@@ -354,6 +357,10 @@ async function main(): Promise<void> {
     const kill = await killLoss(args.kills);
     if (kill.problems.length) throw new Error(`stream kill loop found problems: ${kill.problems.slice(0, 3).join('; ')}`);
 
+    log('chat index: a 10,000-chat library (100 characters × 100 chats), rebuilt, opened and listed; the big chat listed');
+    const idx = await indexBench(root, { dataDir, characterId: fixture.characterId, messages: args.messages });
+    if (idx.problems.length) throw new Error(`index bench found problems: ${idx.problems.slice(0, 3).join('; ')}`);
+
     const finalBytes = (await fsp.stat(fixture.path)).size;
     const appendP50 = median(appends.append);
     const floorP50 = median(appends.floor);
@@ -384,6 +391,11 @@ async function main(): Promise<void> {
       { metric: 'stream_writes', value: String(sim.writes), goal: '≤ 61', pass: sim.writes <= 61, note: 'durable writes of one simulated 60 s, 10,000-chunk reply at the default 1000 ms autosave interval (injected clock): first text, checkpoints, final status' },
       { metric: 'stream_bytes_ratio', value: sim.bytesRatio.toFixed(2), goal: '≤ 3', pass: sim.bytesRatio <= 3, note: `${sim.fileBytes} bytes added to the chat file for a ${sim.replyBytes}-byte reply (append_text writes only new text)` },
       { metric: 'stream_loss_ms_max', value: `${kill.worstMs.toFixed(1)} ms`, goal: '≤ 1000', pass: kill.worstMs <= 1000, note: `worst (kill time − emit time of the first chunk not on disk) over ${kill.rounds} real SIGKILLs of a streaming child at the default interval` },
+      { metric: 'list_chats_10k_ms', value: ms(idx.list_chats_10k_ms), goal: '≤ 5', pass: idx.list_chats_10k_ms <= 5, note: `one character's 100 chats of 10,000, warm, from the index (one stat per chat), median of 50; without an index: ${ms(idx.list_chats_10k_noindex_ms)}` },
+      { metric: 'list_all_10k_ms', value: ms(idx.list_all_10k_ms), goal: '≤ 50', pass: idx.list_all_10k_ms <= 50, note: `listAllChats, all 10,000, warm, median of 10; without an index (every file read): ${ms(idx.list_all_10k_noindex_ms)}` },
+      { metric: 'list_big_chat_ms', value: ms(idx.list_big_chat_ms), goal: '≤ 5', pass: idx.list_big_chat_ms <= 5, note: `first listChats after opening, the character whose one chat holds ${args.messages.toLocaleString('en-US')} messages; without an index: ${ms(idx.list_big_chat_noindex_ms)}` },
+      { metric: 'startup_10k_ms', value: ms(idx.startup_10k_ms), goal: '≤ 500', pass: idx.startup_10k_ms <= 500, note: `openChatStore with a valid index (lock, discovery, one stat per chat), median of 3; with no index.json: ${ms(idx.startup_10k_noindex_ms)} (then indexed in the background)` },
+      { metric: 'index_rebuild_10k_ms', value: ms(idx.index_rebuild_10k_ms), goal: '', pass: null, note: `open with no index.json → onIndexProgress ready (8 chats at a time); index.json ${idx.index_json_mb.toFixed(1)} MB` },
       { metric: 'edit_coalesce_writes', value: String(coalesce), goal: '= 1', pass: coalesce === 1, note: 'drafts.json writes caused by 1,000 draft updates within one interval' },
     ];
     console.log('');
@@ -418,6 +430,15 @@ async function main(): Promise<void> {
       stream_bytes_ratio: round(sim.bytesRatio, 2),
       stream_loss_ms_max: round(kill.worstMs, 1),
       edit_coalesce_writes: coalesce,
+      list_chats_10k_ms: round(idx.list_chats_10k_ms),
+      list_chats_10k_noindex_ms: round(idx.list_chats_10k_noindex_ms, 1),
+      list_all_10k_ms: round(idx.list_all_10k_ms),
+      list_all_10k_noindex_ms: round(idx.list_all_10k_noindex_ms, 0),
+      list_big_chat_ms: round(idx.list_big_chat_ms),
+      list_big_chat_noindex_ms: round(idx.list_big_chat_noindex_ms, 1),
+      startup_10k_ms: round(idx.startup_10k_ms, 1),
+      startup_10k_noindex_ms: round(idx.startup_10k_noindex_ms, 1),
+      index_rebuild_10k_ms: round(idx.index_rebuild_10k_ms, 0),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));
