@@ -9,7 +9,7 @@ import { openAppSettings, type AppSettingsStore } from './settings/settings.ts';
 import { openConfBackend } from './settings/conf-backend.ts';
 
 const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR]
-  list <characterId>                 chats of a character, newest first
+  list [characterId]                 chats of a character (or every chat), newest first
   show <chatId> [--limit N]          the newest messages of a chat
   create <characterId> [title]       a new chat; prints its summary (with chatId)
   append <chatId> <role> <text>      append one message (role: user|assistant|system)
@@ -65,7 +65,8 @@ async function run(cmd: string, args: string[]): Promise<unknown> {
   const [a = '', b = '', c = ''] = args;
   switch (cmd) {
     case 'list':
-      return store.listChats(a);
+      // Without a character: every chat (the chat index), waiting for it to be built if it was missing.
+      return a ? store.listChats(a) : store.listAllChats();
     case 'show': {
       const page = await store.loadChat(a, { limit });
       return page.messages.map((m) => `[${new Date(m.timestamp).toISOString()}] ${m.role}: ${m.content}`).join('\n');

@@ -61,6 +61,8 @@ function assertRecordSize(rec: object, what: string): void {
 const MAX_OPEN_LOGS = 64;
 /** Chats summarised at once by the background indexing (well under MAX_OPEN_LOGS). */
 const INDEX_WORKERS = 8;
+/** The background indexing starts this long after open. */
+const INDEX_START_DELAY_MS = 300;
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 /** Whether a stored, never-edited message is what this append input would have stored. */
@@ -405,6 +407,9 @@ class FileChatStore implements ChatStore {
     this.onIndexProgress?.({ done: total - missing.length, total, ready: missing.length === 0 });
     if (missing.length === 0) return;
     this.indexing = (async () => {
+      // The first window's own requests go first: its chat's newest page is not queued behind a
+      // full scan of some big chat (a listing summarises its character's missing chats itself).
+      await new Promise((r) => setTimeout(r, INDEX_START_DELAY_MS));
       let done = total - missing.length;
       let last = 0;
       let next = 0;
