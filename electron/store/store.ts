@@ -301,6 +301,8 @@ class FileChatStore implements ChatStore {
     let memo = this.memos.get(chatId);
     if (!memo) this.memos.set(chatId, (memo = newChatMemo()));
     const log = await ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo).catch(async (e: unknown) => {
+      // A chat that cannot be read now (EIO, EACCES) is listed as unreadable until it can be again.
+      if (e instanceof StoreError && e.code === 'IO_ERROR') this.index.delete(chatId);
       // Deleted outside the app while no log was open: not an unreadable chat, a missing one.
       if (e instanceof StoreError && e.details?.errno === 'ENOENT' && (await this.dropIfGone(chatId))) {
         throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
