@@ -812,7 +812,9 @@ class FileChatStore implements ChatStore {
     // Same messages, new file: the summary stands with the new size and revision; its inode is taken at the next flush.
     if (before) {
       const size = Buffer.byteLength(text);
-      this.index.set({ summary: { ...before.summary, revision, sizeBytes: size }, lastId: before.lastId, file: { size } });
+      const st = await this.fs.stat(log.path, { bigint: true }).catch(() => null);
+      const ino = st && Number(st.size) === size ? { ino: String(st.ino) } : {};
+      this.index.set({ summary: { ...before.summary, revision, sizeBytes: size }, lastId: before.lastId, file: { size, ...ino } });
     } else this.index.delete(id);
   }
 
