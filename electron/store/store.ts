@@ -211,6 +211,8 @@ class FileChatStore implements ChatStore {
   private readonly index: ChatIndex;
   private readonly onIndexProgress: ((p: IndexProgress) => void) | undefined;
   private indexing: Promise<void> = Promise.resolve();
+  /** Ends the start delay of the background indexing at once (close must not wait for it). */
+  private stopIndexingDelay: (() => void) | undefined;
 
   constructor(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, options: ChatStoreOptions, index: ChatIndex) {
     this.index = index;
@@ -411,7 +413,14 @@ class FileChatStore implements ChatStore {
     this.indexing = (async () => {
       // The first window's own requests go first: its chat's newest page is not queued behind a
       // full scan of some big chat (a listing summarises its character's missing chats itself).
-      await new Promise((r) => setTimeout(r, INDEX_START_DELAY_MS));
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, INDEX_START_DELAY_MS);
+        this.stopIndexingDelay = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      this.stopIndexingDelay = undefined;
       let done = total - missing.length;
       let last = 0;
       let next = 0;
@@ -830,6 +839,7 @@ class FileChatStore implements ChatStore {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    this.stopIndexingDelay?.();
     try {
       await this.queue.idle();
       for (const [id, log] of [...this.logs]) {
