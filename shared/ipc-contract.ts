@@ -215,6 +215,8 @@ export const EVENTS = {
     deletedIds: z.array(z.string()).optional(),
   }),
   'chat:removed': z.object({ chatId: z.string(), characterId: z.string() }),
+  /** The chat index is being rebuilt in the background (a missing or stale index.json): chats indexed so far, of all. */
+  'index:progress': z.object({ done: z.number(), total: z.number(), ready: z.boolean() }),
   'characters:changed': z.object({}),
   notice: z.object({ level: z.enum(['info', 'warning', 'error']), code: z.string().optional(), message: z.string() }),
   /** A stream is bound to its chat at birth; the chat id never changes afterwards. */
