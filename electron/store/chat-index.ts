@@ -32,6 +32,8 @@ export interface IndexEntry {
   summary: ChatSummary;
   /** Id of the newest live message (its text is the preview): a change to it changes the preview. */
   lastId: string | null;
+  /** That message's `edited ?? timestamp` (0 without one): part of `updated`, kept so a write need not re-read it. */
+  lastStamp: number;
   file: FileIdentity;
 }
 
@@ -57,7 +59,7 @@ function validEntry(x: unknown): x is IndexEntry {
   return (
     str(s.chatId) && str(s.characterId) && str(s.title) && num(s.messageCount) && num(s.created) && num(s.updated) &&
     (s.preview === null || str(s.preview)) && (s.status === 'ok' || s.status === 'corrupt' || s.status === 'read_only') &&
-    num(s.sizeBytes) && num(s.revision) && (x.lastId === null || str(x.lastId)) &&
+    num(s.sizeBytes) && num(s.revision) && (x.lastId === null || str(x.lastId)) && num(x.lastStamp) &&
     num(f.size) && (f.ino === undefined || str(f.ino)) && (f.mtimeNs === undefined || str(f.mtimeNs))
   );
 }

@@ -353,7 +353,7 @@ class FileChatStore implements ChatStore {
     if (cur) return { ...cur.summary };
     const summary = await this.summarize(log);
     const last = summary.status === 'corrupt' ? null : await log.newest().catch(() => null);
-    this.index.set({ summary, lastId: last?.id ?? null, file: log.identity });
+    this.index.set({ summary, lastId: last?.id ?? null, lastStamp: last ? (last.edited ?? last.timestamp) : 0, file: log.identity });
     return { ...summary };
   }
 
@@ -372,13 +372,14 @@ class FileChatStore implements ChatStore {
       revision: log.revision,
       sizeBytes: log.size,
       messageCount: before.summary.messageCount + (w.added?.length ?? 0) - (w.removed ? 1 : 0),
-      updated: Math.max(before.summary.updated, w.timestamp),
     };
     if (w.title !== undefined) summary.title = w.title;
     let lastId = before.lastId;
+    let lastStamp = before.lastStamp;
     const newest = w.added?.at(-1);
     if (newest) {
       lastId = newest.id;
+      lastStamp = newest.edited ?? newest.timestamp;
       summary.preview = newest.content.slice(0, PREVIEW_CHARS);
     } else if ((w.touched !== undefined && w.touched === before.lastId) || (w.removed !== undefined && w.removed === before.lastId)) {
       const last = await log.newest().catch(() => undefined);
@@ -387,9 +388,12 @@ class FileChatStore implements ChatStore {
         return;
       }
       lastId = last?.id ?? null;
+      lastStamp = last ? (last.edited ?? last.timestamp) : 0;
       summary.preview = last ? last.content.slice(0, PREVIEW_CHARS) : null;
     }
-    this.index.set({ summary, lastId, file: log.identity });
+    // As summarize computes it from the file: the header's times, the last record's, the newest message's.
+    summary.updated = Math.max(log.header?.timestamp ?? 0, log.header?.updated ?? 0, w.timestamp, lastStamp);
+    this.index.set({ summary, lastId, lastStamp, file: log.identity });
   }
 
   /** A stale `expectedRevision` is refused before anything is written. */
@@ -684,7 +688,7 @@ class FileChatStore implements ChatStore {
       if (bytes > MAX_BATCH_BYTES) throw new StoreError('TOO_LARGE', `this batch would be ${(bytes / 1048576).toFixed(1)} MiB; one batch may hold at most ${MAX_BATCH_BYTES / 1048576} MiB`, { bytes, limit: MAX_BATCH_BYTES });
       const before = this.currentEntry(log);
       await log.appendMessages(msgs);
-      await this.noteWrite(log, before, { added: msgs, timestamp: Math.max(...msgs.map((m) => m.timestamp)) });
+      await this.noteWrite(log, before, { added: msgs, timestamp: msgs.at(-1)!.timestamp }); // the last record's time
       for (const m of msgs) this.live.note(id, m);
       return msgs.map((m) => this.live.present(id, structuredClone(m)));
     });
@@ -823,7 +827,7 @@ class FileChatStore implements ChatStore {
       const size = Buffer.byteLength(text);
       const st = await this.fs.stat(log.path, { bigint: true }).catch(() => null);
       const ino = st && Number(st.size) === size ? { ino: String(st.ino) } : {};
-      this.index.set({ summary: { ...before.summary, revision, sizeBytes: size }, lastId: before.lastId, file: { size, ...ino } });
+      this.index.set({ summary: { ...before.summary, revision, sizeBytes: size }, lastId: before.lastId, lastStamp: before.lastStamp, file: { size, ...ino } });
     } else this.index.delete(id);
   }
 

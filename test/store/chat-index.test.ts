@@ -28,12 +28,18 @@ async function truth(dir: string): Promise<Record<string, unknown>[]> {
       const state = readFullState(buf);
       if ('error' in state) throw new Error(`${name}: ${state.error}`);
       const last = state.messages.at(-1);
+      // updated: the header's times (as written), the last record's, and the newest message's (its last change).
+      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim());
+      const header = JSON.parse(lines[0]!) as { timestamp: number; updated?: number };
+      const lastRecord = lines.length > 1 ? (JSON.parse(lines.at(-1)!) as { timestamp?: number }) : {};
+      const updated = Math.max(header.timestamp, header.updated ?? 0, lastRecord.timestamp ?? 0, last ? (last.edited ?? last.timestamp) : 0);
       out.push({
         chatId: m[1],
         characterId: ch,
         title: state.header.title,
         messageCount: state.messages.length,
         created: state.header.timestamp,
+        updated,
         preview: last ? last.content.slice(0, PREVIEW_CHARS) : null,
         sizeBytes: buf.length,
         revision: (state.header.revision_base ?? 0) + buf.length - (buf.indexOf(0x0a) + 1),
@@ -45,7 +51,7 @@ async function truth(dir: string): Promise<Record<string, unknown>[]> {
 
 function comparable(list: ChatSummary[]): Record<string, unknown>[] {
   return list
-    .map(({ chatId, characterId, title, messageCount, created, preview, sizeBytes, revision }) => ({ chatId, characterId, title, messageCount, created, preview, sizeBytes, revision }))
+    .map(({ chatId, characterId, title, messageCount, created, updated, preview, sizeBytes, revision }) => ({ chatId, characterId, title, messageCount, created, updated, preview, sizeBytes, revision }))
     .sort((a, b) => a.chatId.localeCompare(b.chatId));
 }
 
