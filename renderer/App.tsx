@@ -135,7 +135,7 @@ export function App({ api }: { api: CardsharkApi }) {
           for (const m of changedMessages ?? []) showNewer(id, m);
           if (deletedIds?.length) setMessages((ms) => ms.filter((m) => !deletedIds.includes(m.id)));
           if (known !== null && revision > known) revisionRef.current = revision;
-        } else if (known !== null && revision > known) reloadOpenChatRef.current();
+        } else if (revision !== known) reloadOpenChatRef.current(); // not only newer: a file replaced outside the app may have a lower revision
       }),
       api.on('chat:removed', ({ chatId: id }) => {
         setChats((cs) => cs.filter((c) => c.chatId !== id));
