@@ -16,17 +16,9 @@ export interface CommandResult {
 const kb = (n: number) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
-/** Character folders under chats/ (the store's own list is per character). */
-async function characterIds(dataDir: string): Promise<string[]> {
-  const names = await readdir(join(dataDir, 'chats')).catch(() => [] as string[]);
-  return names.filter((n) => CharacterId.safeParse(n).success).sort();
-}
-
 export async function allChats(store: ChatStore, characterId?: string): Promise<ChatSummary[]> {
-  const ids = characterId ? [characterId] : await characterIds(store.dataDir);
-  const out: ChatSummary[] = [];
-  for (const id of ids) out.push(...(await store.listChats(id)));
-  return out;
+  // Every chat comes from the chat index (built first if it was missing or stale).
+  return characterId ? store.listChats(characterId) : store.listAllChats();
 }
 
 function summaryLine(c: ChatSummary): string {

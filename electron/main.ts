@@ -114,7 +114,13 @@ async function start() {
     // Settings first: the store needs backupRetention. A damaged file never stops us (see settings.ts).
     settings = openAppSettings(dataDir, openElectronStoreBackend);
     for (const n of settings.notices) console.warn(`CardShark settings: ${n}`);
-    store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, oplog: await openOpLog(dataDir, { source: 'app' }) });
+    // The chat index rebuilds in the background when index.json is missing or stale; windows may show the progress.
+    store = await openChatStore({
+      dataDir,
+      backupRetention: settings.get().backupRetention,
+      oplog: await openOpLog(dataDir, { source: 'app' }),
+      onIndexProgress: (p) => emit('index:progress', p),
+    });
   } catch (e) {
     dialog.showErrorBox(APP_NAME, `Could not open the data folder ${dataDir}:\n[${toErrorInfo(e).code}] ${toErrorInfo(e).message}`);
     app.exit(2);

@@ -70,12 +70,27 @@ export function App({ api }: { api: CardsharkApi }) {
   const loadingOlderRef = useRef(false);
   const messagesRef = useRef(messages);
   messagesRef.current = messages;
+  /** The open chat's revision as this window last saw it (a load, or a chat:changed event). */
+  const revisionRef = useRef<number | null>(null);
+  /** Per message being edited: the revision the edit started from, sent as expectedRevision. */
+  const editBase = useRef(new Map<string, number>());
   const draft = useDraft(api, chatId);
 
   /** Shows a stored message in the open chat: replaces it when present, else appends it. */
   const showMessage = useCallback((id: string, message: Message) => {
     if (current.current.chatId !== id) return;
     setMessages((ms) => (ms.some((m) => m.id === message.id) ? ms.map((m) => (m.id === message.id ? message : m)) : [...ms, message]));
+  }, []);
+
+  /** Like showMessage, but an event that arrives late never replaces a newer copy of the message. */
+  const showNewer = useCallback((id: string, message: Message) => {
+    if (current.current.chatId !== id) return;
+    const stamp = (m: Message) => m.edited ?? m.timestamp;
+    setMessages((ms) => {
+      const old = ms.find((m) => m.id === message.id);
+      if (!old) return [...ms, message];
+      return stamp(old) > stamp(message) ? ms : ms.map((m) => (m.id === message.id ? message : m));
+    });
   }, []);
 
   /** Reads: report failures as notices, return the data or undefined. */
@@ -94,6 +109,8 @@ export function App({ api }: { api: CardsharkApi }) {
       setHealth(null);
       setShowBackups(false);
       setHasNewer(false);
+      revisionRef.current = null;
+      editBase.current.clear();
       if (!id) return;
       void save.track(`active-chat:${charId}`, 'Remembering the open chat', () => api.setActiveChat({ characterId: charId, chatId: id }));
       const load = await api.loadChat({ chatId: id, options: { limit: PAGE } });
@@ -101,6 +118,7 @@ export function App({ api }: { api: CardsharkApi }) {
       if (load.ok) {
         setMessages(load.data.messages);
         setHasMore(load.data.hasMore);
+        revisionRef.current = load.data.revision;
       }
       // A chat that cannot be read is never shown as empty: the notice says why (recovery/).
       const h = await healthOf(api, id, load, chatsRef.current.find((c) => c.chatId === id)?.status);
@@ -150,9 +168,17 @@ export function App({ api }: { api: CardsharkApi }) {
   useEffect(() => {
     const offs = [
       api.on('characters:changed', () => void api.listCharacters({}).then((r) => r.ok && showCharacters(r.data))),
-      api.on('chat:changed', ({ chatId: id, characterId: ch, summary }) => {
-        if (ch !== current.current.characterId || !summary) return;
-        setChats((cs) => [...cs.filter((c) => c.chatId !== id), summary].sort(byUpdated));
+      api.on('chat:changed', ({ chatId: id, characterId: ch, summary, revision, messages: changedMessages, deletedIds }) => {
+        if (ch !== current.current.characterId) return;
+        if (summary) setChats((cs) => [...cs.filter((c) => c.chatId !== id), summary].sort(byUpdated));
+        // The open chat stays current in every window: apply what changed, or reload if the event does not say.
+        if (id !== current.current.chatId || revision === undefined) return;
+        const known = revisionRef.current;
+        if (changedMessages || deletedIds) {
+          for (const m of changedMessages ?? []) showNewer(id, m);
+          if (deletedIds?.length) setMessages((ms) => ms.filter((m) => !deletedIds.includes(m.id)));
+          if (known !== null && revision > known) revisionRef.current = revision;
+        } else if (revision !== known) reloadOpenChatRef.current(); // not only newer: a file replaced outside the app may have a lower revision
       }),
       api.on('chat:removed', ({ chatId: id }) => {
         setChats((cs) => cs.filter((c) => c.chatId !== id));
@@ -178,8 +204,11 @@ export function App({ api }: { api: CardsharkApi }) {
       setHasNewer(false);
       const last = r.data.messages.at(-1);
       if (last) setFocus((f) => ({ id: last.id, tick: f.tick + 1 }));
+      revisionRef.current = r.data.revision;
     });
   }, [api]);
+  const reloadOpenChatRef = useRef(reloadOpenChat);
+  reloadOpenChatRef.current = reloadOpenChat;
 
   /** Shows a message: scrolls to it when loaded, else loads the page around it (find in chat). */
   const showMessageById = useCallback(
@@ -226,6 +255,7 @@ export function App({ api }: { api: CardsharkApi }) {
           if (!r.ok || current.current.chatId !== id) return;
           setMessages(r.data.messages);
           setHasMore(r.data.hasMore);
+          revisionRef.current = r.data.revision;
         });
     };
     window.addEventListener(RECONNECTED_EVENT, onReconnect);
@@ -333,9 +363,35 @@ export function App({ api }: { api: CardsharkApi }) {
 
   const replace = (m: Message) => setMessages((ms) => ms.map((x) => (x.id === m.id ? m : x)));
   const actions: MessageActions = {
-    edit: (m, content) => {
-      if (!content.trim()) return; // an edit cannot empty a message
-      if (chatId) void save.track(`edit:${chatId}:${m.id}`, 'Editing', () => api.updateMessage({ chatId, messageId: m.id, patch: { content } }), replace);
+    beginEdit: (m) => {
+      if (revisionRef.current !== null) editBase.current.set(m.id, revisionRef.current);
+    },
+    edit: async (m, content) => {
+      if (!chatId) return true;
+      if (!content.trim()) return false; // an edit cannot empty a message
+      const id = chatId;
+      const key = `edit:${id}:${m.id}`;
+      const base = editBase.current.get(m.id);
+      const saved = await save.track<Message | { conflict: unknown }>(key, 'Editing', async () => {
+        const r = await api.updateMessage({ chatId: id, messageId: m.id, patch: { content }, ...(base !== undefined ? { expectedRevision: base } : {}) });
+        // Edited from a stale view: not a failure to retry, a conflict the user resolves (their text stays).
+        if (!r.ok && r.error.code === 'CONFLICT' && r.error.details?.reason === 'revision') return { ok: true as const, data: { conflict: r.error.details.revision } };
+        return r as Result<Message | { conflict: unknown }>;
+      });
+      if (saved === undefined) return true; // failed: reported and kept with a retry, as before
+      if ('conflict' in saved) {
+        pushNotice({
+          level: 'warning',
+          code: 'CONFLICT',
+          message: 'This chat was changed elsewhere (another window) since you started editing. It has been reloaded; your text is still in the edit box: check it and save again.',
+        });
+        if (typeof saved.conflict === 'number') editBase.current.set(m.id, saved.conflict);
+        reloadOpenChat();
+        return false;
+      }
+      editBase.current.delete(m.id);
+      if (current.current.chatId === id) replace(saved as Message);
+      return true;
     },
     remove: (m) => {
       if (chatId) deletes.remove({ chatId, m }); // hidden now, deleted when the undo window ends

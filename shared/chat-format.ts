@@ -86,6 +86,11 @@ export const HeaderRecord = z.looseObject({
   metadata: freeForm('metadata').default({}),
   /** Written by compaction: the newest record time folded in (renames, edits, deletes). */
   updated: EpochMs.optional(),
+  /**
+   * Written by compaction: the chat's revision is `revision_base` (default 0) plus the bytes after
+   * the header line, so it keeps increasing across a rewrite that makes the file smaller (FORMAT.md).
+   */
+  revision_base: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional(),
 }).superRefine(boundedRecord);
 export type HeaderRecord = z.infer<typeof HeaderRecord>;
 
@@ -215,6 +220,8 @@ export interface ChatSummary {
   /** ok, or why the chat cannot be written: a damaged header, an unknown format version. */
   status: 'ok' | 'corrupt' | 'read_only';
   sizeBytes: number;
+  /** Increases with every write to the chat (FORMAT.md, *Revisions*); pass it back as `expectedRevision`. */
+  revision: number;
 }
 
 export interface LoadWarning {
@@ -234,6 +241,13 @@ export interface ChatPage {
   hasNewer?: boolean;
   readOnly: boolean;
   warnings: LoadWarning[];
+  /** The chat's revision when this page was read. */
+  revision: number;
+}
+
+/** Optional on every mutation: a stale revision gets CONFLICT (details.revision: the current one) and nothing is written. */
+export interface WriteOptions {
+  expectedRevision?: number;
 }
 
 export const PREVIEW_CHARS = 120;

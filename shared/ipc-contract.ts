@@ -48,6 +48,7 @@ export const ChatSummaryOut: z.ZodType<ChatSummary> = z.object({
   preview: z.string().nullable(),
   status: z.enum(['ok', 'corrupt', 'read_only']),
   sizeBytes: z.number(),
+  revision: z.number(),
 });
 
 export const ChatPageOut: z.ZodType<ChatPage> = z.object({
@@ -64,6 +65,7 @@ export const ChatPageOut: z.ZodType<ChatPage> = z.object({
       quarantinePath: z.string().optional(),
     }),
   ),
+  revision: z.number(),
 });
 
 // ---------- recovery: validation reports, backups, the trash (issue 9) ----------
@@ -239,6 +241,8 @@ export type StreamInfo = z.infer<typeof StreamInfo>;
 export const DraftText = z.string().max(LIMITS.contentChars);
 
 const Empty = z.strictObject({});
+/** On every chat mutation: a stale one gets CONFLICT (details.reason 'revision', details.revision) and nothing is written. */
+const ExpectedRevision = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional();
 const Ok = z.object({ ok: z.literal(true) });
 const StreamId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/);
 
@@ -296,8 +300,8 @@ export const CHANNELS = {
   loadChat: channel(z.strictObject({ chatId: ChatId, options: LoadOptions.optional() }), ChatPageOut),
   /** Find in chat: searched by main over the whole file; the newest `limit` (≤500) matches with ids, and the total. */
   searchChat: channel(z.strictObject({ chatId: ChatId, query: SearchQuery, limit: SearchLimit.optional() }), SearchResultOut),
-  renameChat: channel(z.strictObject({ chatId: ChatId, title: Title }), ChatSummaryOut),
-  deleteChat: channel(z.strictObject({ chatId: ChatId }), Ok),
+  renameChat: channel(z.strictObject({ chatId: ChatId, title: Title, expectedRevision: ExpectedRevision }), ChatSummaryOut),
+  deleteChat: channel(z.strictObject({ chatId: ChatId, expectedRevision: ExpectedRevision }), Ok),
   getActiveChat: channel(z.strictObject({ characterId: CharacterId }), z.object({ chatId: z.string().nullable() })),
   setActiveChat: channel(z.strictObject({ characterId: CharacterId, chatId: ChatId }), Ok),
 
@@ -305,11 +309,11 @@ export const CHANNELS = {
   importChatFile: channel(z.strictObject({ fileName: z.string().min(1).max(500), bytesBase64: ChatFileBytes, characterId: CharacterId.optional() }), ChatImportResult),
   exportChat: channel(z.strictObject({ chatId: ChatId, format: z.enum(['st', 'v1']) }), z.object({ fileName: z.string(), mime: z.literal('application/jsonl'), bytesBase64: z.string() })),
 
-  appendMessage: channel(z.strictObject({ chatId: ChatId, message: NewMessageInput }), MessageOut),
+  appendMessage: channel(z.strictObject({ chatId: ChatId, message: NewMessageInput, expectedRevision: ExpectedRevision }), MessageOut),
   /** One durable write for the whole batch; all-or-nothing (imports, fixtures). */
-  appendMessages: channel(z.strictObject({ chatId: ChatId, messages: z.array(NewMessageInput).min(1).max(LIMITS.pageSize) }), z.array(MessageOut)),
-  updateMessage: channel(z.strictObject({ chatId: ChatId, messageId: MessageId, patch: MessagePatch }), MessageOut),
-  deleteMessage: channel(z.strictObject({ chatId: ChatId, messageId: MessageId }), Ok),
+  appendMessages: channel(z.strictObject({ chatId: ChatId, messages: z.array(NewMessageInput).min(1).max(LIMITS.pageSize), expectedRevision: ExpectedRevision }), z.array(MessageOut)),
+  updateMessage: channel(z.strictObject({ chatId: ChatId, messageId: MessageId, patch: MessagePatch, expectedRevision: ExpectedRevision }), MessageOut),
+  deleteMessage: channel(z.strictObject({ chatId: ChatId, messageId: MessageId, expectedRevision: ExpectedRevision }), Ok),
 
   generate: channel(GenerateRequest, z.object({ streamId: z.string() })),
   stopGeneration: channel(z.strictObject({ streamId: StreamId }), z.object({ stopped: z.boolean() })),
@@ -364,8 +368,23 @@ export const ResultEnvelope = z.discriminatedUnion('ok', [
 // ---------- events, main → renderer ----------
 
 export const EVENTS = {
-  'chat:changed': z.object({ chatId: z.string(), characterId: z.string(), summary: ChatSummaryOut.optional() }),
+  /**
+   * A chat changed (in this or another window, or outside the app). `revision` is the chat's
+   * revision after the change (also in `summary`); `messages` are the messages added or changed, in
+   * their new state, `deletedIds` the messages deleted. Without either, a window showing the chat
+   * reloads it if `revision` is newer than what it shows.
+   */
+  'chat:changed': z.object({
+    chatId: z.string(),
+    characterId: z.string(),
+    summary: ChatSummaryOut.optional(),
+    revision: z.number().optional(),
+    messages: z.array(MessageOut).optional(),
+    deletedIds: z.array(z.string()).optional(),
+  }),
   'chat:removed': z.object({ chatId: z.string(), characterId: z.string() }),
+  /** The chat index is being rebuilt in the background (a missing or stale index.json): chats indexed so far, of all. */
+  'index:progress': z.object({ done: z.number(), total: z.number(), ready: z.boolean() }),
   'characters:changed': z.object({}),
   notice: z.object({ level: z.enum(['info', 'warning', 'error']), code: z.string().optional(), message: z.string() }),
   /** A stream is bound to its chat at birth; the chat id never changes afterwards. */

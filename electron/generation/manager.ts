@@ -173,7 +173,7 @@ export function createGenerationManager(deps: {
       deps.emit('stream:end', { streamId, chatId, status: end, messageId, ...(message ? { message } : {}), ...(failure ? { error: toErrorInfo(failure) } : {}) });
       if (message) {
         const summary = await deps.store.getChat(chatId).catch(() => undefined);
-        if (summary) deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+        if (summary) deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision, messages: [message] });
       }
     } catch (e) {
       // The text stays pending in the debouncer: it is retried every interval and on quit.

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { StoreError, toErrorInfo } from '../../shared/errors.ts';
 import { CHANNELS, isChannelName, type ChannelName, type Channels, type Result } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
+import type { Message } from '../../shared/chat-format.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { CharacterTrash } from '../app-data/character-trash.ts';
 import { MAX_CARD_BYTES } from '../../shared/character-card.ts';
@@ -47,11 +48,16 @@ export interface Binding<S> {
 
 const MAX_ERROR_MESSAGE = 500;
 
+/** The store's optional write options from a request's optional field. */
+function revisionOpts(expectedRevision: number | undefined) {
+  return expectedRevision === undefined ? undefined : { expectedRevision };
+}
+
 export function createHandlers(d: BindingDeps): Handlers {
   /** Advisory: the write before it succeeded, so a failure here must not turn it into an error. */
-  async function changed(chatId: string) {
+  async function changed(chatId: string, what: { messages?: Message[]; deletedIds?: string[] } = {}) {
     await d.store.getChat(chatId).then(
-      (summary) => d.emit('chat:changed', { chatId, characterId: summary.characterId, summary }),
+      (summary) => d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision, ...what }),
       (e: unknown) => console.error(`chat:changed for ${chatId} not sent:`, e),
     );
   }
@@ -139,15 +145,15 @@ export function createHandlers(d: BindingDeps): Handlers {
         console.error('the greeting was not stored:', e);
         d.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The chat was created, but its greeting could not be stored: ${toErrorInfo(e).message}` });
       });
-      d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary });
+      d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
     },
     getChat: ({ chatId }) => d.store.getChat(chatId),
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
     searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
-    async renameChat({ chatId, title }) {
-      const summary = await d.store.renameChat(chatId, title);
-      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+    async renameChat({ chatId, title, expectedRevision }) {
+      const summary = await d.store.renameChat(chatId, title, revisionOpts(expectedRevision));
+      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
     },
     validateChat: ({ chatId }) => d.store.validateChat(chatId),
@@ -167,13 +173,13 @@ export function createHandlers(d: BindingDeps): Handlers {
     listDeletedChats: () => d.store.listDeletedChats(),
     async undeleteChat({ chatId }) {
       const summary = await d.store.undeleteChat(chatId);
-      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary });
+      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
     },
-    async deleteChat({ chatId }) {
+    async deleteChat({ chatId, expectedRevision }) {
       refuseWhileStreaming(chatId);
       const { characterId } = await d.store.getChat(chatId);
-      await d.store.deleteChat(chatId);
+      await d.store.deleteChat(chatId, revisionOpts(expectedRevision));
       // The chat is in the trash now; a stale active-chat entry heals itself (getActiveChat checks).
       await d.appState.forgetChat(chatId).catch((e: unknown) => console.error('forgetChat failed:', e));
       await d.drafts.forget(chatId).catch((e: unknown) => console.error('forgetting the draft failed:', e));
@@ -197,35 +203,35 @@ export function createHandlers(d: BindingDeps): Handlers {
       flushDeferred();
       return { ok: true as const };
     },
-    async appendMessage({ chatId, message }) {
+    async appendMessage({ chatId, message, expectedRevision }) {
       refuseWhileStreaming(chatId);
       // `streaming` is main's own: it marks a reply this session is generating.
       if (message.status === 'streaming') throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'message.status' });
-      const m = await d.store.appendMessage(chatId, message);
+      const m = await d.store.appendMessage(chatId, message, revisionOpts(expectedRevision));
       flushDeferred();
-      await changed(chatId);
+      await changed(chatId, { messages: [m] });
       return m;
     },
-    async appendMessages({ chatId, messages }) {
+    async appendMessages({ chatId, messages, expectedRevision }) {
       refuseWhileStreaming(chatId);
       if (messages.some((m) => m.status === 'streaming')) throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'messages' });
-      const ms = await d.store.appendMessages(chatId, messages);
-      await changed(chatId);
+      const ms = await d.store.appendMessages(chatId, messages, revisionOpts(expectedRevision));
+      await changed(chatId, { messages: ms });
       return ms;
     },
-    async updateMessage({ chatId, messageId, patch }) {
+    async updateMessage({ chatId, messageId, patch, expectedRevision }) {
       refuseWhileStreaming(chatId, messageId);
       if (patch.status === 'streaming') throw new StoreError('INVALID_INPUT', 'patch.status: streaming is set by the app only', { field: 'patch.status' });
       // An edit cannot empty a message (the UI offers delete, with undo, for that).
       if (patch.content !== undefined && patch.content.trim() === '') throw new StoreError('INVALID_INPUT', 'patch.content: an edit cannot empty a message; delete it instead', { field: 'patch.content' });
-      const m = await d.store.updateMessage(chatId, messageId, patch);
-      await changed(chatId);
+      const m = await d.store.updateMessage(chatId, messageId, patch, revisionOpts(expectedRevision));
+      await changed(chatId, { messages: [m] });
       return m;
     },
-    async deleteMessage({ chatId, messageId }) {
+    async deleteMessage({ chatId, messageId, expectedRevision }) {
       refuseWhileStreaming(chatId, messageId);
-      await d.store.deleteMessage(chatId, messageId);
-      await changed(chatId);
+      await d.store.deleteMessage(chatId, messageId, revisionOpts(expectedRevision));
+      await changed(chatId, { deletedIds: [messageId] });
       return { ok: true as const };
     },
     generate: (req) => d.generation.start(req),

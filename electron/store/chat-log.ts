@@ -256,6 +256,25 @@ export class ChatLog {
   /** Set once the file on disk is known to differ from what this log read: the store reopens it. */
   stale = false;
 
+  /**
+   * The chat's revision: `revision_base` from the header (written by compaction) plus the bytes
+   * after the header line. Every write appends at least one byte, so it increases with each write;
+   * it is derived from the file alone, in O(1).
+   */
+  get revision(): number {
+    return (this.header?.revision_base ?? 0) + (this.size - this.headerEnd);
+  }
+
+  /** The file this log has open: its inode and its size on disk (what the chat index records). */
+  get identity(): { ino: string; size: number } {
+    return { ino: String(this.ino), size: this.fileSize };
+  }
+
+  /** The newest live message, indexing backwards only as far as needed (a summary after a write). */
+  async newest(): Promise<Message | null> {
+    return (await this.page(1)).messages[0] ?? null;
+  }
+
   get fullyIndexed(): boolean {
     return this.scanStart <= this.headerEnd;
   }

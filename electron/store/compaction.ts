@@ -61,7 +61,10 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
 }
 
 /** Header, one line per live message, then one tombstone per deleted id (ids are never reused). */
-export function compactedText(state: FullState): string {
+export function compactedText(state: FullState, revision?: number): string {
   const tombstones = [...state.deleted].map(([id, timestamp]) => serialize({ op: 'delete', id, timestamp }));
-  return serialize(state.header) + state.messages.map(serialize).join('') + tombstones.join('');
+  const body = state.messages.map(serialize).join('') + tombstones.join('');
+  // The revision survives the rewrite: revision_base + the body's bytes = the revision given.
+  const header = revision === undefined ? state.header : { ...state.header, revision_base: revision - Buffer.byteLength(body) };
+  return serialize(header) + body;
 }

@@ -1,6 +1,7 @@
 // Public entry of the chat store. Pure Node: nothing under electron/store imports electron.
 export { openChatStore } from './store.ts';
 export type { ChatStore, ChatStoreOptions } from './types.ts';
+export type { IndexProgress } from './chat-index.ts';
 export type { LockOptions, LockWait } from './lock.ts';
 export { tellOnceWhileWaiting } from './lock.ts';
 export type { FsSeam } from './fs-seam.ts';

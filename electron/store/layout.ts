@@ -14,6 +14,10 @@ export class Layout {
   get lockFile(): string {
     return join(this.dataDir, 'cardshark.lock');
   }
+  /** The chat index (a cache of every chat's summary; see chat-index.ts). */
+  get indexFile(): string {
+    return join(this.dataDir, 'index.json');
+  }
   get chatsDir(): string {
     return join(this.dataDir, 'chats');
   }

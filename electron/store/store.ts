@@ -3,7 +3,7 @@
 // first, so bad input gets INVALID_INPUT and never reaches the disk.
 import { randomUUID } from 'node:crypto';
 import { join, relative } from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   ChatId,
   CharacterId,
@@ -21,15 +21,18 @@ import {
   NewMessageInput,
   LIMITS,
   Title,
+  PREVIEW_CHARS,
   type ChatPage,
   type ChatSummary,
   type HeaderRecord,
   type Message,
   type MessageOp,
+  type WriteOptions,
 } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { takeBackup } from './backups.ts';
 import { ChatLog, HEADER_MAX, newChatMemo, type ChatMemo } from './chat-log.ts';
+import { ChatIndex, type IndexEntry, type IndexProgress } from './chat-index.ts';
 import { compactedText, readFullState } from './compaction.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import { nodeFs, type FsSeam } from './fs-seam.ts';
@@ -64,6 +67,10 @@ function assertRecordSize(rec: object, what: string): void {
 }
 
 const MAX_OPEN_LOGS = 64;
+/** Chats summarised at once by the background indexing (well under MAX_OPEN_LOGS). */
+const INDEX_WORKERS = 8;
+/** The background indexing starts this long after open. */
+const INDEX_START_DELAY_MS = 300;
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 /** Whether a stored, never-edited message is what this append input would have stored. */
@@ -94,6 +101,12 @@ function checkNewMessage(message: unknown, what: string): NewMessageInput {
   return input;
 }
 
+const WriteOptionsSchema = z.strictObject({ expectedRevision: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional() });
+
+function parseOpts(opts: unknown): WriteOptions | undefined {
+  return opts === undefined ? undefined : parse(WriteOptionsSchema, opts, 'options');
+}
+
 interface ChatLocation {
   characterId: string;
   path: string;
@@ -115,7 +128,11 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   try {
     await removePartialCopies(fs, layout);
     const chats = await discoverChats(fs, layout);
-    return new FileChatStore(fs, layout, lock, chats, options);
+    const index = new ChatIndex(fs, layout.indexFile, (id) => chats.get(id)?.path, options.indexFlushDelayMs);
+    await checkIndex(fs, layout, chats, index);
+    const store = new FileChatStore(fs, layout, lock, chats, options, index);
+    store.startIndexing();
+    return store;
   } catch (e) {
     await lock.release();
     throw ioError(e, 'opening the chat store');
@@ -130,6 +147,33 @@ async function removePartialCopies(fs: FsSeam, layout: Layout): Promise<void> {
       for (const name of names) if (name.endsWith('.partial')) await fs.unlink(join(root, sub, name)).catch(() => {});
     }
   }
+}
+
+/**
+ * Loads the persisted index and keeps each entry whose file still has the size, inode and mtime
+ * it recorded (one stat per chat, in parallel); every other chat is re-read (in the background, or
+ * when it is listed). A missing or damaged index file keeps nothing.
+ */
+async function checkIndex(fs: FsSeam, layout: Layout, chats: Map<string, ChatLocation>, index: ChatIndex): Promise<void> {
+  const persisted = await ChatIndex.read(fs, layout.indexFile);
+  if (!persisted) {
+    index.markChanged();
+    return;
+  }
+  const ids = [...chats.keys()];
+  const BATCH = 512;
+  for (let i = 0; i < ids.length; i += BATCH) {
+    await Promise.all(
+      ids.slice(i, i + BATCH).map(async (id) => {
+        const e = persisted.get(id);
+        const loc = chats.get(id)!;
+        if (!e || e.summary.characterId !== loc.characterId || e.file.mtimeNs === undefined || e.file.ino === undefined) return;
+        const st = await fs.stat(loc.path, { bigint: true }).catch(() => null);
+        if (st && Number(st.size) === e.file.size && String(st.ino) === e.file.ino && String(st.mtimeNs) === e.file.mtimeNs) index.adopt(e);
+      }),
+    );
+  }
+  if (index.size !== persisted.size) index.markChanged();
 }
 
 /** Finds every chat file, and removes temp files left by rewrites a crash interrupted. */
@@ -173,8 +217,16 @@ class FileChatStore implements ChatStore {
   /** Messages this session stores as `streaming` (see live.ts). */
   private readonly live = new LiveMessages();
   private readonly oplog: OpLogSink;
+  /** Every chat's summary (chat-index.ts); chats without an entry are being (re)indexed. */
+  private readonly index: ChatIndex;
+  private readonly onIndexProgress: ((p: IndexProgress) => void) | undefined;
+  private indexing: Promise<void> = Promise.resolve();
+  /** Ends the start delay of the background indexing at once (close must not wait for it). */
+  private stopIndexingDelay: (() => void) | undefined;
 
-  constructor(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, options: ChatStoreOptions) {
+  constructor(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, options: ChatStoreOptions, index: ChatIndex) {
+    this.index = index;
+    this.onIndexProgress = options.onIndexProgress;
     this.fs = fs;
     this.layout = layout;
     this.lock = lock;
@@ -218,7 +270,10 @@ class FileChatStore implements ChatStore {
       } catch (e) {
         if (op) this.oplog.record({ op, chatId: id, durationMs: performance.now() - t0, outcome: 'error', code: e instanceof StoreError ? e.code : 'ERROR' });
         // After a failed write the file may hold bytes we did not account for: re-read it next time.
-        if (log.stale || !(e instanceof StoreError) || ['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code)) await this.forget(id);
+        const revisionConflict = e instanceof StoreError && e.details?.reason === 'revision';
+        if (log.stale || !(e instanceof StoreError) || (['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code) && !revisionConflict)) await this.forget(id);
+        // A chat that cannot be read now is listed as unreadable until it can be again.
+        if (e instanceof StoreError && e.code === 'IO_ERROR') this.index.delete(id);
         if (log.stale) {
           this.memos.get(id)?.quarantined.clear(); // offsets may now name other lines
           await this.dropIfGone(id);
@@ -249,6 +304,7 @@ class FileChatStore implements ChatStore {
       await this.forget(chatId);
       this.chats.delete(chatId);
       this.memos.delete(chatId);
+      this.index.delete(chatId);
     }
     return gone;
   }
@@ -264,6 +320,7 @@ class FileChatStore implements ChatStore {
       }
       // Changed outside the app: drop what memory holds and read the file anew.
       await this.forget(chatId);
+      this.index.delete(chatId);
       this.memos.get(chatId)?.quarantined.clear(); // offsets may now name other lines
       if (state === 'gone' && (await this.dropIfGone(chatId))) {
         throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
@@ -274,6 +331,8 @@ class FileChatStore implements ChatStore {
     let memo = this.memos.get(chatId);
     if (!memo) this.memos.set(chatId, (memo = newChatMemo()));
     const log = await logged(this.oplog, 'open', chatId, () => ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo), (l) => l.size).catch(async (e: unknown) => {
+      // A chat that cannot be read now (EIO, EACCES) is listed as unreadable until it can be again.
+      if (e instanceof StoreError && e.code === 'IO_ERROR') this.index.delete(chatId);
       // Deleted outside the app while no log was open: not an unreadable chat, a missing one.
       if (e instanceof StoreError && e.details?.errno === 'ENOENT' && (await this.dropIfGone(chatId))) {
         throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
@@ -299,12 +358,154 @@ class FileChatStore implements ChatStore {
   }
 
   private async summarize(log: ChatLog): Promise<ChatSummary> {
-    const base = { chatId: log.chatId, characterId: log.characterId, sizeBytes: log.size };
+    const base = { chatId: log.chatId, characterId: log.characterId, sizeBytes: log.size, revision: log.revision };
     if (log.status === 'corrupt' || !log.header) {
       return { ...base, title: `Unreadable chat (${log.chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt' };
     }
     const s = await log.stats();
     return { ...base, title: log.title ?? log.header.title, messageCount: s.messageCount, created: log.header.timestamp, updated: s.updated, preview: s.preview, status: log.status };
+  }
+
+  // ---- the chat index ----
+
+  /** The index entry, if it describes exactly the file this log has open. */
+  private currentEntry(log: ChatLog): IndexEntry | undefined {
+    const e = this.index.get(log.chatId);
+    const id = log.identity;
+    return e && e.file.ino === id.ino && e.file.size === id.size && e.summary.revision === log.revision ? e : undefined;
+  }
+
+  /** The chat's summary: from the index when current, else computed from the log (a full index of it) and recorded. */
+  private async summaryOf(log: ChatLog): Promise<ChatSummary> {
+    const cur = this.currentEntry(log);
+    if (cur) return { ...cur.summary };
+    const summary = await this.summarize(log);
+    const last = summary.status === 'corrupt' ? null : await log.newest().catch(() => null);
+    this.index.set({ summary, lastId: last?.id ?? null, lastStamp: last ? (last.edited ?? last.timestamp) : 0, file: log.identity });
+    return { ...summary };
+  }
+
+  /**
+   * After a write: the entry that was current before it is updated in O(1) (no scan; the preview is
+   * re-read only when the newest message itself changed). Without one, the entry is dropped and
+   * recomputed when next needed.
+   */
+  private async noteWrite(log: ChatLog, before: IndexEntry | undefined, w: { added?: Message[]; touched?: string; removed?: string; title?: string; timestamp: number }): Promise<void> {
+    if (!before) {
+      this.index.delete(log.chatId);
+      return;
+    }
+    const summary: ChatSummary = {
+      ...before.summary,
+      revision: log.revision,
+      sizeBytes: log.size,
+      messageCount: before.summary.messageCount + (w.added?.length ?? 0) - (w.removed ? 1 : 0),
+    };
+    if (w.title !== undefined) summary.title = w.title;
+    let lastId = before.lastId;
+    let lastStamp = before.lastStamp;
+    const newest = w.added?.at(-1);
+    if (newest) {
+      lastId = newest.id;
+      lastStamp = newest.edited ?? newest.timestamp;
+      summary.preview = newest.content.slice(0, PREVIEW_CHARS);
+    } else if ((w.touched !== undefined && w.touched === before.lastId) || (w.removed !== undefined && w.removed === before.lastId)) {
+      const last = await log.newest().catch(() => undefined);
+      if (last === undefined) {
+        this.index.delete(log.chatId);
+        return;
+      }
+      lastId = last?.id ?? null;
+      lastStamp = last ? (last.edited ?? last.timestamp) : 0;
+      summary.preview = last ? last.content.slice(0, PREVIEW_CHARS) : null;
+    }
+    // As summarize computes it from the file: the header's times, the last record's, the newest message's.
+    summary.updated = Math.max(log.header?.timestamp ?? 0, log.header?.updated ?? 0, w.timestamp, lastStamp);
+    this.index.set({ summary, lastId, lastStamp, file: log.identity });
+  }
+
+  /** A stale `expectedRevision` is refused before anything is written. */
+  private checkRevision(log: ChatLog, opts: WriteOptions | undefined): void {
+    const expected = opts?.expectedRevision;
+    if (expected === undefined || expected === log.revision) return;
+    throw new StoreError('CONFLICT', `chat ${log.chatId} changed since revision ${expected} (it is at ${log.revision}); nothing was saved. Reload and try again`, {
+      chatId: log.chatId,
+      reason: 'revision',
+      revision: log.revision,
+      expectedRevision: expected,
+    });
+  }
+
+  /** Computes the entry of every chat that has none, one chat at a time, in the background. */
+  startIndexing(): void {
+    const missing = [...this.chats.keys()].filter((id) => !this.index.get(id));
+    const total = this.chats.size;
+    this.onIndexProgress?.({ done: total - missing.length, total, ready: missing.length === 0 });
+    if (missing.length === 0) return;
+    this.indexing = (async () => {
+      // The first window's own requests go first: its chat's newest page is not queued behind a
+      // full scan of some big chat (a listing summarises its character's missing chats itself).
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, INDEX_START_DELAY_MS);
+        this.stopIndexingDelay = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      this.stopIndexingDelay = undefined;
+      let done = total - missing.length;
+      let last = 0;
+      let next = 0;
+      // A few chats at a time: reading a small chat is mostly waiting for the disk (open, stat, reads).
+      const worker = async () => {
+        while (next < missing.length) {
+          const id = missing[next++]!;
+          // Let requests in between chats (a listing, the first window's chat), without a macrotask per chat.
+          if (next % 16 === 0) await new Promise<void>((r) => setImmediate(r));
+          if (this.closed) return;
+          if (!this.index.get(id) && this.chats.has(id)) await this.indexOne(id);
+          done++;
+          // At most every 100 ms (and at the end): a progress bar needs no more.
+          const now = performance.now();
+          if (now - last >= 100) {
+            last = now;
+            this.onIndexProgress?.({ done: Math.min(done, this.chats.size), total: this.chats.size, ready: false });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: INDEX_WORKERS }, worker));
+      if (this.closed) return;
+      this.onIndexProgress?.({ done: this.index.size, total: this.chats.size, ready: true });
+    })().catch(() => {});
+  }
+
+  /** One chat's summary into the index; an unreadable chat (EACCES, EIO) gets a summary saying so, unindexed. */
+  private indexOne(chatId: string): Promise<ChatSummary | null> {
+    return this.onChat(chatId, (log) => this.summaryOf(log), true).catch((e) => this.unreadableSummary(chatId, e));
+  }
+
+  /** Resolves when the background (re)indexing started at open has finished. */
+  whenIndexed(): Promise<void> {
+    return this.indexing;
+  }
+
+  /**
+   * Re-reads one chat after a change outside the app (the watcher calls this): a chat file that is
+   * gone leaves the list (null); a new one (pass its character) joins it; a changed one is re-read.
+   */
+  async refreshChat(chatId: string, characterId?: string): Promise<ChatSummary | null> {
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
+    const id = parse(ChatId, chatId, 'chatId');
+    if (!this.chats.has(id)) {
+      if (characterId === undefined) return null;
+      const ch = parse(CharacterId, characterId, 'characterId');
+      const path = this.layout.chatFile(ch, id);
+      const exists = await this.fs.stat(path).then(() => true, () => false);
+      if (!exists) return null;
+      this.chats.set(id, { characterId: ch, path });
+    }
+    if (await this.dropIfGone(id)) return null;
+    return this.indexOne(id);
   }
 
   // ---- chats ----
@@ -333,32 +534,65 @@ class FileChatStore implements ChatStore {
         throw ioError(e, 'creating the chat');
       }
       this.chats.set(chatId, { characterId, path });
-      return this.summarize(await this.log(chatId));
+      return this.summaryOf(await this.log(chatId));
     });
   }
 
   async listChats(characterId: string): Promise<ChatSummary[]> {
     if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
     const id = parse(CharacterId, characterId, 'characterId');
-    const ids = [...this.chats].filter(([, loc]) => loc.characterId === id).map(([chatId]) => chatId);
     const out: ChatSummary[] = [];
-    for (const chatId of ids) {
-      // A chat that cannot even be opened (EACCES, EIO) is still listed, never hidden.
-      const summary = await this.onChat(chatId, (log) => this.summarize(log), true).catch((e) => this.unreadableSummary(chatId, e));
-      if (summary) out.push(summary); // null: deleted while we listed
+    const check: Promise<void>[] = [];
+    for (const [chatId, loc] of this.chats) {
+      if (loc.characterId !== id) continue;
+      const e = this.index.get(chatId);
+      // Served from the index; one stat per chat notices a file changed or deleted outside the app
+      // (chats not indexed yet are summarised now, before the listing returns).
+      check.push(
+        (async () => {
+          if (e?.file.ino !== undefined) {
+            const st = await this.fs.stat(loc.path, { bigint: true }).catch(() => null);
+            if (st && Number(st.size) === e.file.size && String(st.ino) === e.file.ino) {
+              out.push({ ...e.summary });
+              return;
+            }
+          }
+          // A chat that cannot even be opened (EACCES, EIO) is still listed, never hidden.
+          const summary = await this.indexOne(chatId);
+          if (summary) out.push(summary); // null: deleted while we listed
+        })(),
+      );
     }
-    return out.sort((a, b) => b.updated - a.updated);
+    await Promise.all(check);
+    return out.sort((a, b) => b.updated - a.updated || (a.chatId < b.chatId ? -1 : 1));
+  }
+
+  /**
+   * Every chat of every character, from the index. It waits for the background indexing started at
+   * open (a missing or damaged index: progress via `onIndexProgress`), then serves the index as it
+   * is, without checking the files (the watcher keeps it current through refreshChat).
+   */
+  async listAllChats(): Promise<ChatSummary[]> {
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
+    await this.indexing;
+    const out: ChatSummary[] = [];
+    for (const [chatId] of this.chats) {
+      const e = this.index.get(chatId);
+      const summary = e ? { ...e.summary } : await this.indexOne(chatId);
+      if (summary) out.push(summary);
+    }
+    return out.sort((a, b) => b.updated - a.updated || (a.chatId < b.chatId ? -1 : 1));
   }
 
   private unreadableSummary(chatId: string, e: unknown): ChatSummary | null {
     if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
     if (!(e instanceof StoreError) || e.code === 'CLOSED') throw e;
     const loc = this.chats.get(chatId);
-    return { chatId, characterId: loc?.characterId ?? '', title: `Unreadable chat (${chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt', sizeBytes: 0 };
+    return { chatId, characterId: loc?.characterId ?? '', title: `Unreadable chat (${chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt', sizeBytes: 0, revision: 0 };
   }
 
   async getChat(chatId: string): Promise<ChatSummary> {
-    return this.onChat(chatId, (log) => this.summarize(log), true);
+    return this.onChat(chatId, (log) => this.summaryOf(log), true);
   }
 
   async loadChat(chatId: string, options: LoadOptions = {}): Promise<ChatPage> {
@@ -373,7 +607,7 @@ class FileChatStore implements ChatStore {
       // Quarantine paths are given relative to the data directory: absolute paths stay in main.
       const warnings = log.warnings.map((w) => (w.quarantinePath ? { ...w, quarantinePath: relative(this.dataDir, w.quarantinePath) } : { ...w }));
       for (const m of messages) this.live.present(log.chatId, m);
-      return { header: structuredClone(header), messages, hasMore, ...(hasNewer !== undefined ? { hasNewer } : {}), readOnly: log.status !== 'ok', warnings };
+      return { header: structuredClone(header), messages, hasMore, ...(hasNewer !== undefined ? { hasNewer } : {}), readOnly: log.status !== 'ok', warnings, revision: log.revision };
     }, true);
   }
 
@@ -387,16 +621,21 @@ class FileChatStore implements ChatStore {
     }, true);
   }
 
-  async renameChat(chatId: string, title: string): Promise<ChatSummary> {
+  async renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary> {
     const t = parse(Title, title, 'title');
     return this.onChat(chatId, async (log) => {
-      await log.appendMeta({ op: 'meta', timestamp: this.now(), title: t });
-      return this.summarize(log);
+      this.checkRevision(log, parseOpts(opts));
+      const before = this.currentEntry(log);
+      const timestamp = this.now();
+      await log.appendMeta({ op: 'meta', timestamp, title: t });
+      await this.noteWrite(log, before, { title: t, timestamp });
+      return this.summaryOf(log);
     }, false, 'append');
   }
 
-  async deleteChat(chatId: string): Promise<void> {
+  async deleteChat(chatId: string, opts?: WriteOptions): Promise<void> {
     return this.onChat(chatId, async (log, id) => {
+      this.checkRevision(log, parseOpts(opts));
       const trash = this.layout.trashDir(log.characterId);
       const target = join(trash, `${id}.${this.now()}.jsonl`);
       await this.forget(id);
@@ -412,20 +651,24 @@ class FileChatStore implements ChatStore {
       await fsyncDir(this.layout.characterDir(log.characterId));
       this.chats.delete(id);
       this.memos.delete(id);
+      this.index.delete(id);
       this.live.forgetChat(id);
     }, false, 'rename');
   }
 
   // ---- messages ----
 
-  async appendMessage(chatId: string, message: NewMessageInput): Promise<Message> {
+  async appendMessage(chatId: string, message: NewMessageInput, opts?: WriteOptions): Promise<Message> {
     let input: NewMessageInput;
+    let o: WriteOptions | undefined;
     try {
       input = checkNewMessage(message, 'message');
+      o = parseOpts(opts);
     } catch (e) {
       return Promise.reject(e);
     }
     return this.onChat(chatId, async (log, id) => {
+      this.checkRevision(log, o);
       if (input.id !== undefined && (await log.hasId(input.id))) {
         // A retry of an append that did land (the answer was lost) gets the stored message back;
         // anything else with a used id is a conflict: ids are never reused.
@@ -438,7 +681,9 @@ class FileChatStore implements ChatStore {
       }
       const msg = this.newMessage(input);
       assertRecordSize(msg, 'this message');
+      const before = this.currentEntry(log);
       await log.appendMessage(msg);
+      await this.noteWrite(log, before, { added: [msg], timestamp: msg.timestamp });
       this.live.note(id, msg);
       return this.live.present(id, structuredClone(msg));
     }, false, 'append');
@@ -460,9 +705,11 @@ class FileChatStore implements ChatStore {
    * Many messages as one write and one fdatasync (imports, fixtures). Every message is validated,
    * and every id checked, before anything is written: all of them are stored, or none.
    */
-  async appendMessages(chatId: string, messages: NewMessageInput[]): Promise<Message[]> {
+  async appendMessages(chatId: string, messages: NewMessageInput[], opts?: WriteOptions): Promise<Message[]> {
     let inputs: NewMessageInput[];
+    let o: WriteOptions | undefined;
     try {
+      o = parseOpts(opts);
       if (!Array.isArray(messages) || messages.length === 0) throw new StoreError('INVALID_INPUT', 'messages: a non-empty array is required', { field: 'messages' });
       inputs = messages.map((m, i) => checkNewMessage(m, `messages.${i}`));
       const ids = inputs.flatMap((m) => (m.id === undefined ? [] : [m.id]));
@@ -471,6 +718,7 @@ class FileChatStore implements ChatStore {
       return Promise.reject(e);
     }
     return this.onChat(chatId, async (log, id) => {
+      this.checkRevision(log, o);
       for (const m of inputs) {
         if (m.id !== undefined && (await log.hasId(m.id))) throw new StoreError('CONFLICT', `message ${m.id} already exists in chat ${id}; ids are never reused; nothing was written`, { chatId: id, messageId: m.id });
       }
@@ -479,7 +727,9 @@ class FileChatStore implements ChatStore {
       // One write is held in memory whole: bound it (a bigger import is split by the caller).
       const bytes = msgs.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)) + 1, 0);
       if (bytes > MAX_BATCH_BYTES) throw new StoreError('TOO_LARGE', `this batch would be ${(bytes / 1048576).toFixed(1)} MiB; one batch may hold at most ${MAX_BATCH_BYTES / 1048576} MiB`, { bytes, limit: MAX_BATCH_BYTES });
+      const before = this.currentEntry(log);
       await log.appendMessages(msgs);
+      await this.noteWrite(log, before, { added: msgs, timestamp: msgs.at(-1)!.timestamp }); // the last record's time
       for (const m of msgs) this.live.note(id, m);
       return msgs.map((m) => this.live.present(id, structuredClone(m)));
     }, false, 'append');
@@ -489,11 +739,13 @@ class FileChatStore implements ChatStore {
    * Appends text to a message's selected swipe with one `append_text` record (a streamed reply's
    * checkpoint writes only its new text), optionally setting its status in the same write.
    */
-  async appendText(chatId: string, messageId: string, text: string, status?: Message['status']): Promise<Message> {
+  async appendText(chatId: string, messageId: string, text: string, status?: Message['status'], opts?: WriteOptions): Promise<Message> {
     const mid = parse(MessageId, messageId, 'messageId');
     const t = parse(Content, text, 'text');
     const s = status === undefined ? undefined : parse(MessageStatus, status, 'status');
+    const o = parseOpts(opts);
     return this.onChat(chatId, async (log, id) => {
+      this.checkRevision(log, o);
       const current = await log.message(mid);
       const timestamp = this.now();
       const next: Message = { ...current, content: current.content + t, edited: timestamp };
@@ -501,16 +753,20 @@ class FileChatStore implements ChatStore {
       if (next.content.length > LIMITS.contentChars) throw new StoreError('TOO_LARGE', `message ${mid} would exceed ${LIMITS.contentChars} characters`, { field: 'text' });
       if (s !== undefined) next.status = s;
       assertRecordSize(next, 'this message');
+      const before = this.currentEntry(log);
       await log.appendChange({ op: 'append_text', id: mid, timestamp, text: t, ...(s !== undefined ? { status: s } : {}) }, next);
+      await this.noteWrite(log, before, { touched: mid, timestamp });
       this.live.note(id, next);
       return this.live.present(id, structuredClone(next));
     }, false, 'append');
   }
 
-  async updateMessage(chatId: string, messageId: string, patch: MessagePatch): Promise<Message> {
+  async updateMessage(chatId: string, messageId: string, patch: MessagePatch, opts?: WriteOptions): Promise<Message> {
     const mid = parse(MessageId, messageId, 'messageId');
     const p = parse(MessagePatch, patch, 'patch');
+    const o = parseOpts(opts);
     return this.onChat(chatId, async (log) => {
+      this.checkRevision(log, o);
       const current = await log.message(mid);
       const next: Message = { ...current, ...(current.swipes ? { swipes: [...current.swipes] } : {}) };
       const timestamp = this.now();
@@ -549,17 +805,24 @@ class FileChatStore implements ChatStore {
         throw new StoreError('TOO_LARGE', `the merged extra of message ${mid} would exceed ${LIMITS.extraJsonChars} characters`, { field: 'patch.extra' });
       }
       assertRecordSize(next, 'this message');
+      const before = this.currentEntry(log);
       await log.appendChange(op, next);
+      await this.noteWrite(log, before, { touched: mid, timestamp });
       this.live.note(log.chatId, next);
       return this.live.present(log.chatId, structuredClone(next));
     }, false, 'append');
   }
 
-  async deleteMessage(chatId: string, messageId: string): Promise<void> {
+  async deleteMessage(chatId: string, messageId: string, opts?: WriteOptions): Promise<void> {
     const mid = parse(MessageId, messageId, 'messageId');
+    const o = parseOpts(opts);
     return this.onChat(chatId, async (log) => {
+      this.checkRevision(log, o);
       await log.message(mid);
-      await log.appendChange({ op: 'delete', id: mid, timestamp: this.now() }, null);
+      const before = this.currentEntry(log);
+      const timestamp = this.now();
+      await log.appendChange({ op: 'delete', id: mid, timestamp }, null);
+      await this.noteWrite(log, before, { removed: mid, timestamp });
     }, false, 'append');
   }
 
@@ -579,24 +842,28 @@ class FileChatStore implements ChatStore {
     return this.queue.run(chatId, async () => {
       if (this.chats.has(chatId)) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId });
       try {
-        await this.fs.mkdir(this.layout.characterDir(characterId), { recursive: true });
-        await fsyncDir(this.layout.chatsDir);
+        await mkdirDurable(this.layout.characterDir(characterId), { fs: this.fs });
         await atomicRewrite(this.fs, path, prepared.data);
       } catch (e) {
         throw ioError(e, 'importing the chat');
       }
       this.chats.set(chatId, { characterId, path });
+      // Its index entry is computed when it is first listed (a summary of what was just written).
       const { header, messageCount, preview, updated } = prepared;
-      return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length };
+      // The revision rule of ChatLog: the bytes after the header line (a new file has no revision_base).
+      const revision = prepared.data.length - (prepared.data.indexOf(0x0a) + 1);
+      return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length, revision };
     });
   }
 
   // ---- rewrites ----
 
-  async compactChat(chatId: string): Promise<ChatSummary> {
+  async compactChat(chatId: string, opts?: WriteOptions): Promise<ChatSummary> {
+    const o = parseOpts(opts);
     return this.onChat(chatId, async (log, id) => {
+      this.checkRevision(log, o);
       await this.compact(log, id);
-      return this.summarize(await this.log(id));
+      return this.summaryOf(await this.log(id));
     });
   }
 
@@ -607,7 +874,10 @@ class FileChatStore implements ChatStore {
     const buf = await this.fs.readFile(log.path);
     const state = readFullState(buf);
     if ('error' in state) throw new StoreError('CORRUPT', `chat ${id} cannot be compacted: ${state.error}`);
-    const text = compactedText(state);
+    // The rewrite is a write: its revision is one more than the file's now (revision_base in the header).
+    const revision = log.revision + 1;
+    const before = this.currentEntry(log);
+    const text = compactedText(state, revision);
     // Never replace a file with one our own reader would reject.
     const [headerLine = '', ...records] = text.split('\n').slice(0, -1);
     const header = parseHeader(headerLine);
@@ -623,6 +893,13 @@ class FileChatStore implements ChatStore {
     await this.forget(id);
     await logged(this.oplog, 'rewrite', id, () => atomicRewrite(this.fs, log.path, text), () => Buffer.byteLength(text));
     this.memos.get(id)?.quarantined.clear(); // offsets in the new file are new
+    // Same messages, new file: the summary stands with the new size and revision; its inode is taken at the next flush.
+    if (before) {
+      const size = Buffer.byteLength(text);
+      const st = await this.fs.stat(log.path, { bigint: true }).catch(() => null);
+      const ino = st && Number(st.size) === size ? { ino: String(st.ino) } : {};
+      this.index.set({ summary: { ...before.summary, revision, sizeBytes: size }, lastId: before.lastId, lastStamp: before.lastStamp, file: { size, ...ino } });
+    } else this.index.delete(id);
   }
 
   // ---- recovery (recovery.ts): each on the chat's queue, with its log closed ----
@@ -650,6 +927,7 @@ class FileChatStore implements ChatStore {
   /** A rewrite from recovery: what memory held of the chat is dropped and read anew. */
   private async reread(id: string): Promise<void> {
     await this.forget(id);
+    this.index.delete(id); // the file was rewritten or moved: its summary is recomputed from it
     this.memos.delete(id);
     this.live.forgetChat(id);
   }
@@ -703,6 +981,7 @@ class FileChatStore implements ChatStore {
       });
       this.chats.set(id, loc);
       this.memos.delete(id);
+      this.index.delete(id);
       // Back in the list even when it cannot be read now: never hidden.
       return this.log(id).then((log) => this.summarize(log)).catch((e: unknown) => this.unreadableSummary(id, e instanceof StoreError ? e : new StoreError('CORRUPT', 'unreadable'))!);
     });
@@ -720,6 +999,7 @@ class FileChatStore implements ChatStore {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    this.stopIndexingDelay?.();
     try {
       await this.queue.idle();
       for (const [id, log] of [...this.logs]) {
@@ -732,6 +1012,7 @@ class FileChatStore implements ChatStore {
       }
     } finally {
       for (const id of [...this.logs.keys()]) await this.forget(id);
+      await this.index.close();
       await logged(this.oplog, 'unlock', undefined, () => this.lock.release());
     }
   }

@@ -1,5 +1,6 @@
 // The public shape of the chat store. Pure types: the binding and tests depend on this.
-import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput } from '../../shared/chat-format.ts';
+import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput, WriteOptions } from '../../shared/chat-format.ts';
+import type { IndexProgress } from './chat-index.ts';
 import type { FsSeam } from './fs-seam.ts';
 import type { SearchResult } from './search.ts';
 import type { LockOptions } from './lock.ts';
@@ -28,30 +29,54 @@ export interface ChatStoreOptions {
   now?: () => number;
   /** Operations log: one record per file operation (never message text). Default: none. */
   oplog?: OpLogSink;
+  /**
+   * Progress of the background (re)indexing after open (the index file was missing, damaged, or
+   * some chats changed while the app was closed): called at the start, after each chat, and with
+   * `ready: true` at the end. Not called again when nothing needed indexing beyond the first call.
+   */
+  onIndexProgress?: (p: IndexProgress) => void;
+  /** Changes to the chat index are written to index.json at most this often (default 2000 ms) and on close. */
+  indexFlushDelayMs?: number;
 }
 
 export interface ChatStore {
   readonly dataDir: string;
   createChat(input: CreateChatInput): Promise<ChatSummary>;
+  /**
+   * One character's chats, newest first, from the chat index (one stat per chat checks its file;
+   * a chat not indexed yet is summarised before the call returns).
+   */
   listChats(characterId: string): Promise<ChatSummary[]>;
+  /** Every chat, newest first, from the index as it is; waits for the background indexing started at open. */
+  listAllChats(): Promise<ChatSummary[]>;
+  /** Resolves when the background (re)indexing started at open has finished. */
+  whenIndexed(): Promise<void>;
+  /**
+   * Re-reads a chat after a change outside the app (the watcher): its new summary, or null if the
+   * file is gone (it leaves the list). A chat file the store does not know yet joins the list when
+   * its character is given.
+   */
+  refreshChat(chatId: string, characterId?: string): Promise<ChatSummary | null>;
   getChat(chatId: string): Promise<ChatSummary>;
   loadChat(chatId: string, options?: LoadOptions): Promise<ChatPage>;
   /** Case-insensitive search of every message's current text over the whole file (see search.ts). */
   searchChat(chatId: string, query: string, limit?: number): Promise<SearchResult>;
-  appendMessage(chatId: string, message: NewMessageInput): Promise<Message>;
+  // Every mutation takes an optional `{ expectedRevision }`: if the chat is at another revision it
+  // fails with CONFLICT (details.reason 'revision', details.revision: the current one) and nothing is written.
+  appendMessage(chatId: string, message: NewMessageInput, opts?: WriteOptions): Promise<Message>;
   /** All-or-nothing: validated in full first, then one write and one fdatasync. */
-  appendMessages(chatId: string, messages: NewMessageInput[]): Promise<Message[]>;
+  appendMessages(chatId: string, messages: NewMessageInput[], opts?: WriteOptions): Promise<Message[]>;
   /** Appends text to the selected swipe (one `append_text` record), optionally setting the status. */
-  appendText(chatId: string, messageId: string, text: string, status?: Message['status']): Promise<Message>;
-  updateMessage(chatId: string, messageId: string, patch: MessagePatch): Promise<Message>;
-  deleteMessage(chatId: string, messageId: string): Promise<void>;
-  renameChat(chatId: string, title: string): Promise<ChatSummary>;
+  appendText(chatId: string, messageId: string, text: string, status?: Message['status'], opts?: WriteOptions): Promise<Message>;
+  updateMessage(chatId: string, messageId: string, patch: MessagePatch, opts?: WriteOptions): Promise<Message>;
+  deleteMessage(chatId: string, messageId: string, opts?: WriteOptions): Promise<void>;
+  renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary>;
   /** Moves the chat file to the trash folder; nothing is destroyed. */
-  deleteChat(chatId: string): Promise<void>;
+  deleteChat(chatId: string, opts?: WriteOptions): Promise<void>;
   /** A whole new chat written at once (atomic, all or nothing); a chosen chatId that exists is a CONFLICT. */
   importChat(input: import('./import-chat.ts').ImportChatInput): Promise<ChatSummary>;
-  /** Rewrites a chat without superseded lines (atomic, backed up first). */
-  compactChat(chatId: string): Promise<ChatSummary>;
+  /** Rewrites a chat without superseded lines (atomic, backed up first); the revision still increases. */
+  compactChat(chatId: string, opts?: WriteOptions): Promise<ChatSummary>;
   /** Full forward validation of the file: every problem with line, byte range, kind, and the repair plan. */
   validateChat(chatId: string): Promise<ValidationReport>;
   /** Quarantine, backup, atomic rewrite per the plan. READ_ONLY for a newer format; a read error is IO_ERROR and nothing is written. */

@@ -5,7 +5,10 @@ import { Avatar } from './Avatar.tsx';
 import { RichText } from './RichText.tsx';
 
 export interface MessageActions {
-  edit(m: Message, content: string): void;
+  /** The user opened the edit box: the edit is based on the chat as shown now. */
+  beginEdit(m: Message): void;
+  /** Saves an edit; false when it was refused as stale (the edit box stays open with its text). */
+  edit(m: Message, content: string): Promise<boolean>;
   remove(m: Message): void;
   regenerate(m: Message): void;
   swipe(m: Message, to: number): void;
@@ -45,7 +48,10 @@ export function MessageView({ m, isLast, busy, actions, characterName, avatarSrc
   const name = m.name ?? (m.role === 'user' ? 'You' : m.role === 'assistant' ? characterName : 'System');
 
   useEffect(() => {
-    if (editRequest) setEditing(m.content);
+    if (editRequest) {
+      actions.beginEdit(m); // the revision this edit starts from
+      setEditing(m.content);
+    }
     // only a new request opens the editor
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [editRequest]);
@@ -60,8 +66,15 @@ export function MessageView({ m, isLast, busy, actions, characterName, avatarSrc
   const empty = editing !== null && editing.trim() === '';
   const saveEdit = () => {
     if (editing === null || empty) return; // an edit cannot empty a message: delete it instead
-    if (editing !== m.content) actions.edit(m, editing);
-    end();
+    if (editing === m.content) return end();
+    // The box stays open until the edit is saved: after a conflict (another window changed the
+    // chat) the chat reloads and the text typed here is still in the box.
+    const text = editing;
+    void actions.edit(m, text).then((done) => {
+      if (!done) return;
+      setEditing((now) => (now === text ? null : now));
+      onEditEnd?.();
+    });
   };
 
   return (
@@ -77,7 +90,15 @@ export function MessageView({ m, isLast, busy, actions, characterName, avatarSrc
           <span className="msg-tools">
             {editing === null && (
               <>
-                <button title="Edit" onClick={() => setEditing(m.content)}>Edit</button>
+                <button
+                  title="Edit"
+                  onClick={() => {
+                    actions.beginEdit(m);
+                    setEditing(m.content);
+                  }}
+                >
+                  Edit
+                </button>
                 <button title="Delete" onClick={() => actions.remove(m)}>Delete</button>
                 {canSwipe && (
                   <button title="Regenerate" disabled={busy} onClick={() => actions.regenerate(m)}>

@@ -19,6 +19,7 @@
 //   find_100k_ms           store.searchChat for a phrase from a message near the chat's start (whole-file search)
 //   jump_100k_ms           fresh child process (the store bundled, as for open_tail): openChatStore() →
 //                          loadChat(id, { around: a message 90,000 back })
+//   list_chats_10k_ms, list_all_10k_ms, list_big_chat_ms, startup_10k_ms, index_rebuild_10k_ms: see index-bench.ts
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -37,6 +38,7 @@ import { buildBigChat, prng, roleplayText } from '../fixtures/big-chat.ts';
 import { bundleChild } from './bundle-child.ts';
 import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
 import { measureImport } from './import-bench.ts';
+import { indexBench } from './index-bench.ts';
 
 // ---- arguments ----
 
@@ -363,6 +365,7 @@ async function main(): Promise<void> {
     log('opening the store in this process');
     // With the operations log the app passes: appends must not get slower for it.
     store = await openChatStore({ dataDir, oplog: await openOpLog(dataDir, { source: 'bench' }) });
+    await store.whenIndexed(); // a new library: its index is built in the background; not during the measurements
     const first = await store.loadChat(fixture.chatId, { limit: 50 });
     if (first.messages.length !== 50 || first.messages.at(-1)?.id !== fixture.lastIds.at(-1)) throw new Error('the store did not return the fixture’s newest page');
 
@@ -442,6 +445,10 @@ async function main(): Promise<void> {
     log(`import: a ${args.messages.toLocaleString('en-US')}-message SillyTavern chat, 1 warm-up + 3 runs`);
     const imports = await measureImport(root, args.messages, 3);
 
+    log('chat index: a 10,000-chat library (100 characters × 100 chats), rebuilt, opened and listed; the big chat listed');
+    const idx = await indexBench(root, { dataDir, characterId: fixture.characterId, messages: args.messages });
+    if (idx.problems.length) throw new Error(`index bench found problems: ${idx.problems.slice(0, 3).join('; ')}`);
+
     const finalBytes = (await fsp.stat(fixture.path)).size;
     const appendP50 = median(appends.append);
     const floorP50 = median(appends.floor);
@@ -477,6 +484,11 @@ async function main(): Promise<void> {
       { metric: 'stream_writes', value: String(sim.writes), goal: '≤ 61', pass: sim.writes <= 61, note: 'durable writes of one simulated 60 s, 10,000-chunk reply at the default 1000 ms autosave interval (injected clock): first text, checkpoints, final status' },
       { metric: 'stream_bytes_ratio', value: sim.bytesRatio.toFixed(2), goal: '≤ 3', pass: sim.bytesRatio <= 3, note: `${sim.fileBytes} bytes added to the chat file for a ${sim.replyBytes}-byte reply (append_text writes only new text)` },
       { metric: 'stream_loss_ms_max', value: `${kill.worstMs.toFixed(1)} ms`, goal: '≤ 1000', pass: kill.worstMs <= 1000, note: `worst (kill time − emit time of the first chunk not on disk) over ${kill.rounds} real SIGKILLs of a streaming child at the default interval` },
+      { metric: 'list_chats_10k_ms', value: ms(idx.list_chats_10k_ms), goal: '≤ 5', pass: idx.list_chats_10k_ms <= 5, note: `one character's 100 chats of 10,000, warm, from the index (one stat per chat), median of 50; without an index: ${ms(idx.list_chats_10k_noindex_ms)}` },
+      { metric: 'list_all_10k_ms', value: ms(idx.list_all_10k_ms), goal: '≤ 50', pass: idx.list_all_10k_ms <= 50, note: `listAllChats, all 10,000, warm, median of 10; without an index (every file read): ${ms(idx.list_all_10k_noindex_ms)}` },
+      { metric: 'list_big_chat_ms', value: ms(idx.list_big_chat_ms), goal: '≤ 5', pass: idx.list_big_chat_ms <= 5, note: `first listChats after opening, the character whose one chat holds ${args.messages.toLocaleString('en-US')} messages; without an index: ${ms(idx.list_big_chat_noindex_ms)}` },
+      { metric: 'startup_10k_ms', value: ms(idx.startup_10k_ms), goal: '≤ 500', pass: idx.startup_10k_ms <= 500, note: `openChatStore with a valid index (lock, discovery, one stat per chat), median of 3; with no index.json: ${ms(idx.startup_10k_noindex_ms)} (then indexed in the background)` },
+      { metric: 'index_rebuild_10k_ms', value: ms(idx.index_rebuild_10k_ms), goal: '', pass: null, note: `open with no index.json → onIndexProgress ready (8 chats at a time); index.json ${idx.index_json_mb.toFixed(1)} MB` },
       { metric: 'edit_coalesce_writes', value: String(coalesce), goal: '= 1', pass: coalesce === 1, note: 'drafts.json writes caused by 1,000 draft updates within one interval' },
     ];
     const importMs = median(imports.import_ms);
@@ -525,6 +537,15 @@ async function main(): Promise<void> {
       find_100k_total: found.total,
       jump_100k_ms: round(jumpMs, 2),
       jump_100k_rss_mb: round(median(jumps.map((j) => j.max_rss_mb)), 1),
+      list_chats_10k_ms: round(idx.list_chats_10k_ms),
+      list_chats_10k_noindex_ms: round(idx.list_chats_10k_noindex_ms, 1),
+      list_all_10k_ms: round(idx.list_all_10k_ms),
+      list_all_10k_noindex_ms: round(idx.list_all_10k_noindex_ms, 0),
+      list_big_chat_ms: round(idx.list_big_chat_ms),
+      list_big_chat_noindex_ms: round(idx.list_big_chat_noindex_ms, 1),
+      startup_10k_ms: round(idx.startup_10k_ms, 1),
+      startup_10k_noindex_ms: round(idx.startup_10k_noindex_ms, 1),
+      index_rebuild_10k_ms: round(idx.index_rebuild_10k_ms, 0),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));

@@ -16,7 +16,8 @@ async function snapshot(dir: string): Promise<string> {
       const p = path.join(d, e.name);
       h.update(p);
       if (e.isDirectory()) await walk(p);
-      else if (e.name !== 'cardshark.lock') h.update(await readFile(p));
+      // index.json is a cache of summaries, rewritten on a timer: not data a call could corrupt.
+      else if (e.name !== 'cardshark.lock' && e.name !== 'index.json') h.update(await readFile(p));
     }
   };
   await walk(dir);
@@ -42,6 +43,30 @@ async function setup() {
   const chatId = (chat as { data: { chatId: string } }).data.chatId;
   return { dataDir, services, call, characterId, chatId, events };
 }
+
+describe('binding: revisions and chat:changed', () => {
+  it('chat:changed carries the revision and what changed; a stale expectedRevision is CONFLICT and writes nothing', async () => {
+    const { dataDir, call, chatId, events } = await setup();
+    const sent = (await call('appendMessage', { chatId, message: { role: 'user', content: 'hi' } })) as { ok: true; data: { id: string } };
+    const changed = events.filter((e) => e.event === 'chat:changed').at(-1)!.payload as { revision: number; messages: { id: string }[]; summary: { revision: number } };
+    expect(changed.messages.map((m) => m.id)).toEqual([sent.data.id]);
+    expect(changed.revision).toBe(changed.summary.revision);
+    const page = (await call('loadChat', { chatId })) as { ok: true; data: { revision: number } };
+    expect(page.data.revision).toBe(changed.revision);
+    const edit = await call('updateMessage', { chatId, messageId: sent.data.id, patch: { content: 'edit 1' }, expectedRevision: page.data.revision });
+    expect(edit).toMatchObject({ ok: true });
+    const after = events.filter((e) => e.event === 'chat:changed').at(-1)!.payload as { revision: number; messages: { content: string }[] };
+    expect(after.revision).toBeGreaterThan(page.data.revision);
+    expect(after.messages.map((m) => m.content)).toEqual(['edit 1']);
+    const before = await snapshot(dataDir);
+    const stale = await call('updateMessage', { chatId, messageId: sent.data.id, patch: { content: 'stale' }, expectedRevision: page.data.revision });
+    expect(stale).toMatchObject({ ok: false, error: { code: 'CONFLICT', details: { reason: 'revision', revision: after.revision } } });
+    expect(await call('deleteMessage', { chatId, messageId: sent.data.id, expectedRevision: page.data.revision })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    expect(await snapshot(dataDir)).toBe(before);
+    expect(await call('deleteMessage', { chatId, messageId: sent.data.id, expectedRevision: after.revision })).toMatchObject({ ok: true });
+    expect(events.filter((e) => e.event === 'chat:changed').at(-1)!.payload).toMatchObject({ deletedIds: [sent.data.id] });
+  });
+});
 
 describe('binding', () => {
   it('answers invalid payloads with INVALID_INPUT and writes nothing', async () => {
