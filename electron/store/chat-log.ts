@@ -46,10 +46,22 @@ export type ChatStatus = 'ok' | 'read_only' | 'corrupt';
 export interface ChatMemo {
   warnings: LoadWarning[];
   quarantined: Set<number>;
+  /**
+   * Set when the file was changed by another program since the app last wrote it: a torn last
+   * line may be one that program is still writing, so it is reported, never truncated.
+   */
+  external?: boolean;
 }
 
 export function newChatMemo(): ChatMemo {
   return { warnings: [], quarantined: new Set() };
+}
+
+/** Identity and size of a chat file: what the store last wrote is compared with a stat of the path. */
+export interface FileState {
+  dev: bigint;
+  ino: bigint;
+  size: number;
 }
 
 export class ChatLog {
@@ -196,6 +208,11 @@ export class ChatLog {
       return;
     }
     this.size = start;
+    if (this.status === 'ok' && this.memo.external) {
+      // Another program wrote last, and may still be writing: keep its bytes, report, read what is complete.
+      this.status = 'read_only';
+      this.statusReason = 'its last line is incomplete (another program changed the file and may still be writing it); the file was left as it is';
+    }
     // A read-only chat keeps its torn tail: report it once, not at every reopening of the log.
     if (this.status !== 'ok' && this.memo.quarantined.has(start)) return;
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, start, tail);
@@ -251,6 +268,16 @@ export class ChatLog {
     }
     const what = state === 'replaced' ? 'replaced by another file' : 'changed';
     throw new StoreError('CONFLICT', `chat ${this.chatId} was ${what} outside the app; nothing was saved. It has been re-read: try again`, { chatId: this.chatId });
+  }
+
+  /** The file as this log last read or wrote it. */
+  fileState(): FileState {
+    return { dev: this.dev, ino: this.ino, size: this.fileSize };
+  }
+
+  /** The bytes of the file as this log knows them, read through its own handle (the old file, after a replace). */
+  async ownBytes(): Promise<Buffer> {
+    return this.read(0, this.fileSize);
   }
 
   /** Set once the file on disk is known to differ from what this log read: the store reopens it. */

@@ -1,6 +1,7 @@
 // The public shape of the chat store. Pure types: the binding and tests depend on this.
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput } from '../../shared/chat-format.ts';
 import type { FsSeam } from './fs-seam.ts';
+import type { DiscoveredChat } from './store.ts';
 import type { LockOptions } from './lock.ts';
 
 export interface ChatStoreOptions {
@@ -42,6 +43,22 @@ export interface ChatStore {
   deleteChat(chatId: string): Promise<void>;
   /** Rewrites a chat without superseded lines (atomic, backed up first). */
   compactChat(chatId: string): Promise<ChatSummary>;
+  // ---- changes made outside the app (electron/watcher/ calls these) ----
+  /** The chat whose file is at this path, if the store lists one. */
+  chatIdForPath(path: string): string | null;
+  /** Whether a stat of the chat's path (dev, ino, size) is exactly the file the store last wrote: then a watcher event is our own write. */
+  isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number }): boolean;
+  /**
+   * Drops the cached log and re-reads the file (changed outside the app); a torn last line is
+   * reported (read-only until complete), never truncated. null: the file is gone (the chat left the list).
+   */
+  refreshChat(chatId: string): Promise<ChatSummary | null>;
+  /** The chat's messages as the app last read or wrote them (the old file's bytes after an outside change), for a conflict copy. */
+  appView(chatId: string): Promise<Message[] | null>;
+  /** Whether the chat's file is gone; if so the chat leaves the list. */
+  forgetIfGone(chatId: string): Promise<boolean>;
+  /** A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies, taken ids), or reported as legacy. Never modified. */
+  discoverChat(path: string): Promise<DiscoveredChat>;
   /** Resolves when every queued write has reached the disk. */
   flush(): Promise<void>;
   /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */
