@@ -196,8 +196,10 @@ export const ResultEnvelope = z.discriminatedUnion('ok', [
 // ---------- events, main → renderer ----------
 
 export const EVENTS = {
-  'chat:changed': z.object({ chatId: z.string(), characterId: z.string(), summary: ChatSummaryOut.optional() }),
-  'chat:removed': z.object({ chatId: z.string(), characterId: z.string() }),
+  /** `source: 'external'`: another program changed the file (the watcher saw it); an open chat reloads. */
+  'chat:changed': z.object({ chatId: z.string(), characterId: z.string(), summary: ChatSummaryOut.optional(), source: z.enum(['app', 'external']).optional() }),
+  /** `nextChatId`: the character's chat now active (the next most recent), or null when none is left. */
+  'chat:removed': z.object({ chatId: z.string(), characterId: z.string(), source: z.enum(['app', 'external']).optional(), nextChatId: z.string().nullable().optional() }),
   'characters:changed': z.object({}),
   notice: z.object({ level: z.enum(['info', 'warning', 'error']), code: z.string().optional(), message: z.string() }),
   /** A stream is bound to its chat at birth; the chat id never changes afterwards. */

@@ -27,12 +27,21 @@ export interface GenerationManager {
   busy(chatId: string): boolean;
   /** The message a live stream writes into, if any. */
   liveMessage(chatId: string): string | undefined;
+  /**
+   * The chat's file changed outside the app: stops the chat's stream without writing anything
+   * more into the file, and resolves with its reply so far (for a conflict copy); undefined if
+   * no stream ran there.
+   */
+  abandon(chatId: string): Promise<StreamInfo | undefined>;
 }
 
 interface Running {
   info: StreamInfo;
   controller: AbortController;
   done: Promise<void>;
+  writer?: ReplyWriter;
+  /** Set by abandon(): the reply goes to whoever abandoned it, not to onOutsideChange. */
+  abandoned?: boolean;
 }
 
 const CONTEXT_MESSAGES = 50;
@@ -45,6 +54,8 @@ export function createGenerationManager(deps: {
   provider?: Provider;
   /** The shared deferred-write mechanism; a private one (default interval) when absent. */
   autosave?: Debouncer;
+  /** A reply's write was refused because its chat's file changed or vanished outside the app: the reply so far, to keep elsewhere. */
+  onOutsideChange?: (chatId: string, reply: StreamInfo) => void;
 }): GenerationManager {
   const autosave = deps.autosave ?? createDebouncer();
   const running = new Map<string, Running>();
@@ -115,6 +126,7 @@ export function createGenerationManager(deps: {
     const { streamId, chatId, mode, messageId } = entry.info;
     const signal = entry.controller.signal;
     const writer = new ReplyWriter(deps.store, chatId, { mode, messageId });
+    entry.writer = writer;
     const key = `stream:${streamId}`;
     const save = () => writer.checkpoint();
     let failure: unknown;
@@ -151,6 +163,8 @@ export function createGenerationManager(deps: {
       // A stream's end is a significant event: every other deferred write goes to disk too.
       autosave.flush().catch(() => {}); // failures stay pending and are reported by the debouncer
       if (writer.failure && !failure) failure = writer.failure; // given up on the final write
+      const code = failure instanceof StoreError ? failure.code : undefined;
+      if (!entry.abandoned && (code === 'CONFLICT' || code === 'NOT_FOUND')) deps.onOutsideChange?.(chatId, { ...entry.info });
       const message = writer.stored;
       const end = failure ? 'error' : status;
       deps.emit('stream:end', { streamId, chatId, status: end, messageId, ...(message ? { message } : {}), ...(failure ? { error: toErrorInfo(failure) } : {}) });
@@ -182,6 +196,15 @@ export function createGenerationManager(deps: {
     },
     list: () => [...running.values()].map((r) => ({ ...r.info })),
     busy: (chatId) => reserved.has(chatId),
+    async abandon(chatId) {
+      const r = [...running.values()].find((x) => x.info.chatId === chatId);
+      if (!r) return undefined;
+      r.abandoned = true;
+      r.writer?.detach();
+      r.controller.abort();
+      await r.done;
+      return { ...r.info };
+    },
     liveMessage: (chatId) => [...running.values()].find((r) => r.info.chatId === chatId)?.info.messageId,
   };
 }

@@ -396,7 +396,7 @@ class FileChatStore implements ChatStore {
     });
   }
 
-  async appView(chatId: string): Promise<Message[] | null> {
+  async appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null> {
     const id = parse(ChatId, chatId, 'chatId');
     return this.queue.run(id, async () => {
       let bytes = this.views.get(id);
@@ -404,7 +404,7 @@ class FileChatStore implements ChatStore {
       if (!bytes && open) bytes = await open.ownBytes().catch(() => undefined);
       if (!bytes) return null;
       const state = readFullState(bytes);
-      return 'error' in state ? null : state.messages;
+      return 'error' in state ? null : { title: state.header.title, characterId: state.header.character_id, messages: state.messages };
     });
   }
 

@@ -54,7 +54,7 @@ export interface ChatStore {
    */
   refreshChat(chatId: string): Promise<ChatSummary | null>;
   /** The chat's messages as the app last read or wrote them (the old file's bytes after an outside change), for a conflict copy. */
-  appView(chatId: string): Promise<Message[] | null>;
+  appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null>;
   /** Whether the chat's file is gone; if so the chat leaves the list. */
   forgetIfGone(chatId: string): Promise<boolean>;
   /** A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies, taken ids), or reported as legacy. Never modified. */
