@@ -45,18 +45,19 @@ test('a chat edited on disk while the page shows it: the new text appears', asyn
   const chatId = await newChat(page);
   await page.getByLabel('Message').fill('The original words');
   await page.getByLabel('Message').press('Enter');
-  await expect(page.getByTestId('message').filter({ hasText: 'The original words' })).toHaveCount(1);
+  const user = page.locator('[data-testid=message][data-role=user]');
+  await expect(user.filter({ hasText: 'The original words' })).toHaveCount(1);
   await expect(page.getByTestId('message')).toHaveCount(2); // the demo reply, complete
   await expect(page.getByTestId('save-state')).toHaveText('Saved');
 
   // An editor saves the file: temp file + rename, the user's words changed.
   const file = await chatFile(dataDir, chatId);
   const text = await readFile(file, 'utf8');
-  expect(text).toContain('The original words');
-  await writeFile(`${file}.editor-tmp`, text.replace('The original words', 'Words changed in an editor'));
+  expect(text).toContain('"The original words"');
+  await writeFile(`${file}.editor-tmp`, text.replace('"The original words"', '"Words changed in an editor"'));
   await rename(`${file}.editor-tmp`, file);
-  await expect(page.getByTestId('message').filter({ hasText: 'Words changed in an editor' })).toHaveCount(1);
-  await expect(page.getByTestId('message').filter({ hasText: 'The original words' })).toHaveCount(0);
+  await expect(user.filter({ hasText: 'Words changed in an editor' })).toHaveCount(1);
+  await expect(user.filter({ hasText: 'The original words' })).toHaveCount(0);
 
   // Another program appends a message: it appears too.
   await writeFile(file, `${JSON.stringify({ id: 'ext-e2e', role: 'user', content: 'Appended by a script', timestamp: Date.now() })}\n`, { flag: 'a' });
