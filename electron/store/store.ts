@@ -371,10 +371,22 @@ class FileChatStore implements ChatStore {
     return w !== undefined && BigInt(st.dev) === w.dev && BigInt(st.ino) === w.ino && Number(st.size) === w.size;
   }
 
+  async isOwnStateNow(chatId: string): Promise<boolean> {
+    const id = parse(ChatId, chatId, 'chatId');
+    const loc = this.chats.get(id);
+    if (!loc || this.closed) return false;
+    // On the chat's queue: no write of ours is half-done while we compare.
+    return this.queue.run(id, async () => {
+      const st = await this.fs.stat(loc.path, { bigint: true }).catch(() => null);
+      return st !== null && this.isOwnState(id, st);
+    });
+  }
+
   async refreshChat(chatId: string): Promise<ChatSummary | null> {
     const id = parse(ChatId, chatId, 'chatId');
     if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
     return this.queue.run(id, async () => {
+      if (!this.chats.has(id)) throw new StoreError('NOT_FOUND', `chat ${id} is not listed`, { chatId: id });
       const open = this.logs.get(id);
       if (open && (await open.pathState().catch(() => 'gone' as const)) !== 'same') await this.changedOutside(id, open);
       await this.forget(id);
@@ -411,6 +423,7 @@ class FileChatStore implements ChatStore {
   async forgetIfGone(chatId: string): Promise<boolean> {
     const id = parse(ChatId, chatId, 'chatId');
     return this.queue.run(id, async () => {
+      if (!this.chats.has(id)) return false; // not listed (deleted by the app itself meanwhile)
       const gone = await this.dropIfGone(id);
       if (gone) {
         this.written.delete(id);

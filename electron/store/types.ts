@@ -48,9 +48,12 @@ export interface ChatStore {
   chatIdForPath(path: string): string | null;
   /** Whether a stat of the chat's path (dev, ino, size) is exactly the file the store last wrote: then a watcher event is our own write. */
   isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number }): boolean;
+  /** isOwnState for the path as it is now, compared on the chat's write queue (no own write is half-done meanwhile). */
+  isOwnStateNow(chatId: string): Promise<boolean>;
   /**
    * Drops the cached log and re-reads the file (changed outside the app); a torn last line is
-   * reported (read-only until complete), never truncated. null: the file is gone (the chat left the list).
+   * reported (read-only until complete), never truncated. null: the file is gone (the chat left the list now);
+   * NOT_FOUND: the chat was not listed (the app deleted it meanwhile).
    */
   refreshChat(chatId: string): Promise<ChatSummary | null>;
   /** The chat's messages as the app last read or wrote them (the old file's bytes after an outside change), for a conflict copy. */

@@ -14,6 +14,7 @@ import type { ChatStore } from '../store/types.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
 import type { ConflictKeeper } from './conflict-copy.ts';
 import { errnoOf } from '../store/durable.ts';
+import { StoreError } from '../../shared/errors.ts';
 
 export interface ChatWatcherOptions {
   /** The chats folder (store layout: `<dataDir>/chats`). */
@@ -132,7 +133,9 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
       if (await discovered(path)) imported.set(path, key);
       return;
     }
-    if (st && o.store.isOwnState(chatId, st)) return; // our own write
+    // Our own write: the file is exactly what the store last wrote (checked again on the chat's queue,
+    // as a write of ours may have landed between the stat and the comparison).
+    if (st && (o.store.isOwnState(chatId, st) || (await o.store.isOwnStateNow(chatId)))) return;
     // Unsaved app state for this chat (a streaming reply): keep both.
     if (o.generation.busy(chatId)) {
       const reply = await o.generation.abandon(chatId);
@@ -148,7 +151,11 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
       }
       return;
     }
-    const summary = await o.store.refreshChat(chatId);
+    const summary = await o.store.refreshChat(chatId).catch((e: unknown) => {
+      if (e instanceof StoreError && e.code === 'NOT_FOUND') return undefined; // deleted by the app meanwhile
+      throw e;
+    });
+    if (summary === undefined) return;
     if (!summary) {
       const nextChatId = (await o.onRemoved?.(chatId, characterId).catch(() => null)) ?? null;
       o.emit('chat:removed', { chatId, characterId, source: 'external', nextChatId });
