@@ -66,8 +66,12 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     ignored: (p: string) => ignoredPath(p),
   });
 
+  /** A stat taken when the latest event for a path came in: the check compares against it. */
+  const seen = new Map<string, Promise<Awaited<ReturnType<typeof statOrNull>> | undefined>>();
+
   function hint(path: string) {
     if (closed || !path.endsWith('.jsonl')) return;
+    seen.set(path, statOrNull(path).catch(() => undefined));
     clearTimeout(timers.get(path));
     timers.set(
       path,
@@ -109,13 +113,17 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
 
   /** Waits until the file stops changing (another program may still be writing), up to maxSettleMs. */
   async function settled(path: string) {
+    // The first comparison is with the stat taken at the event, settleMs ago: a file that did not
+    // change since is settled without another wait.
+    let prev = await seen.get(path);
+    seen.delete(path);
     let st = await statOrNull(path);
     const until = Date.now() + maxSettleMs;
     while (st && Date.now() < until) {
+      if (prev && prev.ino === st.ino && prev.size === st.size && prev.mtimeNs === st.mtimeNs) return st;
       await sleep(settleMs);
-      const again = await statOrNull(path);
-      if (!again || (again.ino === st.ino && again.size === st.size && again.mtimeNs === st.mtimeNs)) return again;
-      st = again;
+      prev = st;
+      st = await statOrNull(path);
     }
     return st;
   }

@@ -12,6 +12,7 @@
 //   open_tail_rss_mb       that child's peak RSS
 //   full_parse_baseline_ms read the whole file and JSON.parse every line
 //   stream_writes, stream_bytes_ratio, stream_loss_ms_max, edit_coalesce_writes: see stream-bench.ts
+//   external_edit_seen_p50_ms, external_edit_seen_max_ms: outside append → chat:changed (see watch-bench.ts)
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -27,6 +28,7 @@ import type { ChatStore } from '../../electron/store/types.ts';
 import type { NewMessageInput } from '../../shared/chat-format.ts';
 import { buildBigChat, prng, roleplayText } from '../fixtures/big-chat.ts';
 import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
+import { externalEditSeen } from './watch-bench.ts';
 
 // ---- arguments ----
 
@@ -353,6 +355,8 @@ async function main(): Promise<void> {
     const coalesce = await draftCoalesce();
     const kill = await killLoss(args.kills);
     if (kill.problems.length) throw new Error(`stream kill loop found problems: ${kill.problems.slice(0, 3).join('; ')}`);
+    log('watcher: 20 outside appends to a chat file, each until its chat:changed (external)');
+    const seen = await externalEditSeen(20);
 
     const finalBytes = (await fsp.stat(fixture.path)).size;
     const appendP50 = median(appends.append);
@@ -384,6 +388,7 @@ async function main(): Promise<void> {
       { metric: 'stream_writes', value: String(sim.writes), goal: '≤ 61', pass: sim.writes <= 61, note: 'durable writes of one simulated 60 s, 10,000-chunk reply at the default 1000 ms autosave interval (injected clock): first text, checkpoints, final status' },
       { metric: 'stream_bytes_ratio', value: sim.bytesRatio.toFixed(2), goal: '≤ 3', pass: sim.bytesRatio <= 3, note: `${sim.fileBytes} bytes added to the chat file for a ${sim.replyBytes}-byte reply (append_text writes only new text)` },
       { metric: 'stream_loss_ms_max', value: `${kill.worstMs.toFixed(1)} ms`, goal: '≤ 1000', pass: kill.worstMs <= 1000, note: `worst (kill time − emit time of the first chunk not on disk) over ${kill.rounds} real SIGKILLs of a streaming child at the default interval` },
+      { metric: 'external_edit_seen_ms', value: `${seen.p50.toFixed(1)} ms`, goal: '≤ 2000', pass: seen.max <= 2000, note: `outside appendFile → chat:changed {source: 'external'} via chokidar, settle delay (100 ms) and re-read; n=${seen.samples.length}, max ${seen.max.toFixed(1)} ms` },
       { metric: 'edit_coalesce_writes', value: String(coalesce), goal: '= 1', pass: coalesce === 1, note: 'drafts.json writes caused by 1,000 draft updates within one interval' },
     ];
     console.log('');
@@ -418,6 +423,8 @@ async function main(): Promise<void> {
       stream_bytes_ratio: round(sim.bytesRatio, 2),
       stream_loss_ms_max: round(kill.worstMs, 1),
       edit_coalesce_writes: coalesce,
+      external_edit_seen_p50_ms: round(seen.p50, 1),
+      external_edit_seen_max_ms: round(seen.max, 1),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));
