@@ -42,6 +42,7 @@ interface Running {
   writer?: ReplyWriter;
   /** Set by abandon(): the reply goes to whoever abandoned it, not to onOutsideChange. */
   abandoned?: boolean;
+  released?: boolean;
 }
 
 const CONTEXT_MESSAGES = 50;
@@ -115,11 +116,16 @@ export function createGenerationManager(deps: {
     const entry: Running = { info, controller, done: Promise.resolve() };
     running.set(streamId, entry);
     deps.emit('stream:start', { streamId, chatId, mode: req.mode, messageId, text: prefix });
-    entry.done = run(entry, provider, { messages: prompt, variant, prefix }).finally(() => {
-      running.delete(streamId);
-      reserved.delete(chatId);
-    });
+    entry.done = run(entry, provider, { messages: prompt, variant, prefix }).finally(() => release(entry));
     return { streamId };
+  }
+
+  /** The chat is free for sends and new replies again; once per stream (a later stream's reservation is not touched). */
+  function release(entry: Running) {
+    if (entry.released) return;
+    entry.released = true;
+    running.delete(entry.info.streamId);
+    reserved.delete(entry.info.chatId);
   }
 
   async function run(entry: Running, provider: Provider, ctx: { messages: PromptMessage[]; variant: number; prefix: string }) {
@@ -167,6 +173,8 @@ export function createGenerationManager(deps: {
       if (!entry.abandoned && (code === 'CONFLICT' || code === 'NOT_FOUND')) deps.onOutsideChange?.(chatId, { ...entry.info });
       const message = writer.stored;
       const end = failure ? 'error' : status;
+      // Stored: the chat is free before anyone hears of the end (a send right after it is not refused).
+      release(entry);
       deps.emit('stream:end', { streamId, chatId, status: end, messageId, ...(message ? { message } : {}), ...(failure ? { error: toErrorInfo(failure) } : {}) });
       if (message) {
         const summary = await deps.store.getChat(chatId).catch(() => undefined);

@@ -451,11 +451,17 @@ class FileChatStore implements ChatStore {
     const state = readFullState(buf);
     if ('error' in state) return { kind: 'legacy', path, reason: state.error };
     const m = CHAT_FILE.exec(name);
-    if (m && state.header.chat_id === m[1] && !this.chats.has(m[1]!)) {
-      // A chat file copied in as it is: list it.
+    if (m && state.header.chat_id === m[1]) {
+      // On the chat's queue: a createChat of our own registers its path there, after its rename.
       const chatId = m[1]!;
-      this.chats.set(chatId, { characterId, path });
-      return { kind: 'listed', summary: await this.getChat(chatId) };
+      const listed = await this.queue.run(chatId, async () => {
+        if (this.chats.get(chatId)?.path === path) return 'known' as const;
+        if (this.chats.has(chatId)) return 'taken' as const;
+        this.chats.set(chatId, { characterId, path }); // a chat file copied in as it is: list it
+        return 'listed' as const;
+      });
+      if (listed === 'known') return { kind: 'known', chatId };
+      if (listed === 'listed') return { kind: 'listed', summary: await this.getChat(chatId) };
     }
     // A sync tool's conflict copy, or a copy whose id is taken: import its content into a new chat; the file stays as it is.
     const summary = await this.createChat({ characterId, title: `${state.header.title} (from ${name})`.slice(0, LIMITS.titleChars), metadata: { imported_from: name } });
