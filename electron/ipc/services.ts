@@ -12,6 +12,7 @@ import { activeAfterRemoval, createBinding, type Binding, type BindingLimits } f
 import { healActiveChats } from '../app-data/active-chat.ts';
 import { createConflictKeeper } from '../watcher/conflict-copy.ts';
 import { startChatWatcher, type ChatWatcher } from '../watcher/chat-watcher.ts';
+import { openImportedFiles } from '../watcher/imported-files.ts';
 import path from 'node:path';
 import { createDebouncer, type Clock, type Debouncer } from '../autosave/debouncer.ts';
 import { openDrafts } from '../drafts/drafts.ts';
@@ -92,6 +93,7 @@ export function createServices<S>(opts: {
           keeper,
           emit,
           onRemoved: (chatId, characterId) => activeAfterRemoval({ store, appState }, characterId, chatId),
+          imported: openImportedFiles(dataDir),
           ...(opts.watchSettleMs !== undefined ? { settleMs: opts.watchSettleMs } : {}),
         });
   const ready = Promise.all([healActiveChats(store, appState), watcher?.ready]).then(() => undefined);

@@ -7,12 +7,13 @@
 // delay; the check stats the file until its size stops changing and then decides from what is on
 // disk: the store's own last write (same dev, inode and size) is not an outside change — no time
 // window is involved, so a real edit made just after a save is never lost.
-import { stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ChatStore } from '../store/types.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
 import type { ConflictKeeper } from './conflict-copy.ts';
+import { memoryImportedFiles, type ImportedFiles } from './imported-files.ts';
 import { errnoOf } from '../store/durable.ts';
 import { StoreError } from '../../shared/errors.ts';
 
@@ -25,6 +26,8 @@ export interface ChatWatcherOptions {
   emit: Emit;
   /** After an outside change was removed from the list (deleted): the character's next active chat. */
   onRemoved?: (chatId: string, characterId: string) => Promise<string | null>;
+  /** Files already imported (persisted by services, so a restart does not import them again). */
+  imported?: ImportedFiles;
   /** Quiet time after the last event for a path before it is checked, and between size checks. Default 100 ms. */
   settleMs?: number;
   /** How long a file may keep growing before it is read anyway (its torn tail is then reported, not cut). Default 3 s. */
@@ -57,7 +60,7 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
   let closed = false;
   let errorsReported = 0;
   /** Files imported (conflict copies), by path: the same bytes are not imported twice. */
-  const imported = new Map<string, string>();
+  const imported = o.imported ?? memoryImportedFiles();
 
   const watcher: FSWatcher = watch(o.chatsDir, {
     ignoreInitial: true,
@@ -100,7 +103,20 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
       });
     }
   });
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  // Files that arrived while the app was not running (a sync tool's conflict copy, a copied chat)
+  // are not in the store's list: once watching, each gets the same check as a new file.
+  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve())).then(() => scanUnlisted());
+
+  async function scanUnlisted(): Promise<void> {
+    const dirs = await readdir(o.chatsDir).catch(() => [] as string[]);
+    for (const d of dirs) {
+      const names = await readdir(join(o.chatsDir, d)).catch(() => [] as string[]);
+      for (const name of names) {
+        const p = join(o.chatsDir, d, name);
+        if (!ignoredPath(p) && name.endsWith('.jsonl') && !o.store.chatIdForPath(p)) hint(p);
+      }
+    }
+  }
 
   async function statOrNull(path: string) {
     try {
@@ -137,8 +153,9 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     if (!chatId) {
       if (!st) return;
       const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-      if (imported.get(path) === key) return;
-      if (await discovered(path)) imported.set(path, key);
+      const rel = relative(o.chatsDir, path);
+      if ((await imported.get(rel)) === key) return;
+      if (await discovered(path)) await imported.set(rel, key);
       return;
     }
     // Our own write: the file is exactly what the store last wrote (checked again on the chat's queue,

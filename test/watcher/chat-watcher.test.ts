@@ -179,6 +179,36 @@ describe('chats-folder watcher', () => {
   });
 });
 
+describe('files that arrived while the app was closed', () => {
+  it('a sync conflict copy found at start-up is imported once, not again at the next start', async () => {
+    const dataDir = tempDir();
+    const store = await openChatStore({ dataDir });
+    const chat = await store.createChat({ characterId: 'cz', title: 'Synced' });
+    await store.appendMessage(chat.chatId, { role: 'user', content: 'here' });
+    await store.close();
+    const dir = path.join(dataDir, 'chats', 'cz');
+    const name = `${chat.chatId}.sync-conflict-20250102-030405-XYZ1234.jsonl`;
+    const bytes = `${await readFile(path.join(dir, `${chat.chatId}.jsonl`), 'utf8')}${messageLine('there-1', 'from the laptop')}`;
+    await writeFile(path.join(dir, name), bytes);
+
+    const start = async () => {
+      const s = await openChatStore({ dataDir });
+      const events: [string, any][] = [];
+      const services = createServices<boolean>({ store: s, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true });
+      await services.ready;
+      await services.watcher!.idle();
+      const titles = (await s.listChats('cz')).map((c) => c.title).sort();
+      await services.shutdown();
+      return { titles, events };
+    };
+    const first = await start();
+    expect(first.titles).toEqual(['Synced', `Synced (from ${name})`]);
+    const again = await start();
+    expect(again.titles).toEqual(first.titles);
+    expect(await readFile(path.join(dir, name), 'utf8')).toBe(bytes);
+  });
+});
+
 describe('store: a torn tail after an outside change', () => {
   it('is reported, not truncated, when the store re-reads a changed file', async () => {
     const dataDir = tempDir();
