@@ -56,7 +56,7 @@ function assertRecordSize(rec: object, what: string): void {
 }
 
 const MAX_OPEN_LOGS = 64;
-/** A larger chat's app view is not kept in memory for a conflict copy (its file is still in backups). */
+/** A larger chat's app view is not kept in memory for a conflict copy, nor more than this in all. */
 const MAX_VIEW_BYTES = 64 * 1024 * 1024;
 
 export type DiscoveredChat =
@@ -358,7 +358,16 @@ class FileChatStore implements ChatStore {
     if (memo) memo.external = true;
     if (this.views.has(chatId)) return;
     const bytes = await log.ownBytes().catch(() => null);
-    if (bytes && bytes.length <= MAX_VIEW_BYTES) this.views.set(chatId, bytes);
+    if (!bytes || bytes.length > MAX_VIEW_BYTES) return;
+    this.views.set(chatId, bytes);
+    // Bounded: the oldest kept views go first (the watcher takes or drops each within moments).
+    let total = 0;
+    for (const b of this.views.values()) total += b.length;
+    for (const [id, b] of this.views) {
+      if (total <= MAX_VIEW_BYTES) break;
+      this.views.delete(id);
+      total -= b.length;
+    }
   }
 
   chatIdForPath(path: string): string | null {
