@@ -62,6 +62,8 @@ export interface FileState {
   dev: bigint;
   ino: bigint;
   size: number;
+  /** -1n when unknown (then no stat counts as ours). */
+  mtimeNs: bigint;
 }
 
 export class ChatLog {
@@ -96,6 +98,8 @@ export class ChatLog {
   private ino = 0n;
   /** Bytes of the file on disk (differs from `size` only while a read-only chat's torn tail stays). */
   private fileSize = 0;
+  /** The file's mtime after our last read or write: an in-place edit of the same size changes it. */
+  private mtimeNs = -1n;
 
   private readonly memo: ChatMemo;
   /** Timestamp of the file's last record (its newest), read at open and kept as records are appended. */
@@ -138,6 +142,7 @@ export class ChatLog {
     const st = await this.reader.stat({ bigint: true });
     this.dev = st.dev;
     this.ino = st.ino;
+    this.mtimeNs = st.mtimeNs;
     this.size = this.fileSize = Number(st.size);
     const head = await this.read(0, Math.min(this.size, HEADER_MAX));
     const nl = head.indexOf(NL);
@@ -227,6 +232,7 @@ export class ChatLog {
         await fh.close();
       }
       this.fileSize = start;
+      this.mtimeNs = -1n;
     }
   }
 
@@ -272,7 +278,7 @@ export class ChatLog {
 
   /** The file as this log last read or wrote it. */
   fileState(): FileState {
-    return { dev: this.dev, ino: this.ino, size: this.fileSize };
+    return { dev: this.dev, ino: this.ino, size: this.fileSize, mtimeNs: this.mtimeNs };
   }
 
   /** The bytes of the file as this log knows them, read through its own handle (the old file, after a replace). */
@@ -563,10 +569,13 @@ export class ChatLog {
       while (done < buf.length) done += (await this.writer.write(buf, done, buf.length - done)).bytesWritten;
       await this.writer.datasync();
     } catch (e) {
+      this.mtimeNs = -1n;
       // Leave no partial line behind: cut back to the last acknowledged byte.
       if (writing) await this.writer?.truncate(prev).then(() => this.writer?.datasync()).catch(() => {});
       throw ioError(e, `saving to chat ${this.chatId}`);
     }
+    // What the file looks like after our write (the watcher compares it); the lines are durable, so a failed fstat only means "unknown".
+    this.mtimeNs = await this.writer.stat({ bigint: true }).then((st) => st.mtimeNs, () => -1n);
     let off = prev + (this.endsWithNewline ? 0 : 1);
     this.endsWithNewline = true;
     this.size = this.fileSize = prev + buf.length;

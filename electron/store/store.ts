@@ -375,9 +375,11 @@ class FileChatStore implements ChatStore {
     return null;
   }
 
-  isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number }): boolean {
+  isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number; mtimeNs?: bigint }): boolean {
     const w = this.written.get(chatId);
-    return w !== undefined && BigInt(st.dev) === w.dev && BigInt(st.ino) === w.ino && Number(st.size) === w.size;
+    if (w === undefined || BigInt(st.dev) !== w.dev || BigInt(st.ino) !== w.ino || Number(st.size) !== w.size) return false;
+    // Same file, same size: an in-place edit of the same length still moves the mtime.
+    return st.mtimeNs === undefined || (w.mtimeNs !== -1n && st.mtimeNs === w.mtimeNs);
   }
 
   async isOwnStateNow(chatId: string): Promise<boolean> {

@@ -46,8 +46,8 @@ export interface ChatStore {
   // ---- changes made outside the app (electron/watcher/ calls these) ----
   /** The chat whose file is at this path, if the store lists one. */
   chatIdForPath(path: string): string | null;
-  /** Whether a stat of the chat's path (dev, ino, size) is exactly the file the store last wrote: then a watcher event is our own write. */
-  isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number }): boolean;
+  /** Whether a stat of the chat's path (dev, ino, size, and mtime when given: a bigint stat) is exactly the file the store last wrote: then a watcher event is our own write. */
+  isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number; mtimeNs?: bigint }): boolean;
   /** isOwnState for the path as it is now, compared on the chat's write queue (no own write is half-done meanwhile). */
   isOwnStateNow(chatId: string): Promise<boolean>;
   /**

@@ -63,6 +63,15 @@ describe('chats-folder watcher', () => {
     await s.ok('appendMessage', { chatId: s.chatId, message: { role: 'user', content: 'after' } });
   });
 
+  it('an in-place edit of the same length (same inode, same size) is seen: the mtime moved', async () => {
+    const s = await setup();
+    await s.ok('appendMessage', { chatId: s.chatId, message: { role: 'user', content: 'colour' } });
+    await sleep(20); // a later mtime than our write even on a coarse clock
+    await external('patch', s.file, 'colour=>color_');
+    await until(() => s.externalEvents().find(([n]) => n === 'chat:changed'), 2000, 'same-size edit');
+    expect((await s.ok('loadChat', { chatId: s.chatId })).messages.map((m: any) => m.content)).toEqual(['color_']);
+  });
+
   it('an atomic replace (temp file + rename) is seen within 2 s', async () => {
     const s = await setup();
     const header = (await readFile(s.file, 'utf8')).split('\n')[0]!;

@@ -6,7 +6,7 @@ const run = promisify(execFile);
 const CHILD = path.join(import.meta.dirname, 'writer-child.ts');
 
 /** Runs an external writer process (see writer-child.ts) and waits for it to exit. */
-export async function external(op: 'append' | 'replace' | 'write' | 'delete', file: string, text = ''): Promise<void> {
+export async function external(op: 'append' | 'replace' | 'write' | 'delete' | 'patch', file: string, text = ''): Promise<void> {
   await run(process.execPath, [CHILD, op, file, text]);
 }
 
