@@ -168,7 +168,13 @@ export function App({ api }: { api: CardsharkApi }) {
   useEffect(() => {
     const offs = [
       api.on('characters:changed', () => void api.listCharacters({}).then((r) => r.ok && showCharacters(r.data))),
-      api.on('chat:changed', ({ chatId: id, characterId: ch, summary, revision, messages: changedMessages, deletedIds }) => {
+      api.on('chat:changed', ({ chatId: id, characterId: ch, summary, revision, messages: changedMessages, deletedIds, source }) => {
+        // Changed by another program: the open chat shows what is on disk now, without a reload.
+        if (source === 'external' && current.current.chatId === id) {
+          reloadOpenChatRef.current();
+          if (ch === current.current.characterId && summary) setChats((cs) => [...cs.filter((c) => c.chatId !== id), summary].sort(byUpdated));
+          return;
+        }
         if (ch !== current.current.characterId) return;
         if (summary) setChats((cs) => [...cs.filter((c) => c.chatId !== id), summary].sort(byUpdated));
         // The open chat stays current in every window: apply what changed, or reload if the event does not say.
@@ -180,18 +186,28 @@ export function App({ api }: { api: CardsharkApi }) {
           if (known !== null && revision > known) revisionRef.current = revision;
         } else if (revision !== known) reloadOpenChatRef.current(); // not only newer: a file replaced outside the app may have a lower revision
       }),
-      api.on('chat:removed', ({ chatId: id }) => {
+      api.on('chat:removed', ({ chatId: id, characterId: ch, nextChatId, source }) => {
+        const left = chatsRef.current.filter((c) => c.chatId !== id);
         setChats((cs) => cs.filter((c) => c.chatId !== id));
         save.dropWhere((key) => key.includes(`:${id}`)); // nothing left to save into
+        if (source === 'external') pushNotice({ level: 'warning', message: 'A chat was deleted by another program; it has left the list.' });
         if (current.current.chatId === id) {
-          setChatId(null);
-          setMessages([]);
+          // The next most recent chat of the character opens (main chose it and made it active).
+          const next = nextChatId !== undefined ? nextChatId : (left[0]?.chatId ?? null);
+          if (ch === current.current.characterId) void openChatRef.current(next, ch);
+          else {
+            setChatId(null);
+            setMessages([]);
+          }
         }
       }),
       api.on('notice', (n) => pushNotice(n)),
     ];
     return () => offs.forEach((off) => off());
   }, [api, save.dropWhere, showCharacters]);
+
+  const openChatRef = useRef(openChat);
+  openChatRef.current = openChat;
 
   /** Reloads the newest page of the open chat (after a stream ended without its message, a reconnect). */
   const reloadOpenChat = useCallback(() => {

@@ -381,8 +381,11 @@ export const EVENTS = {
     revision: z.number().optional(),
     messages: z.array(MessageOut).optional(),
     deletedIds: z.array(z.string()).optional(),
+    /** 'external': another program changed the file (the watcher saw it); an open chat reloads. */
+    source: z.enum(['app', 'external']).optional(),
   }),
-  'chat:removed': z.object({ chatId: z.string(), characterId: z.string() }),
+  /** `nextChatId`: the character's chat now active (the next most recent), or null when none is left. */
+  'chat:removed': z.object({ chatId: z.string(), characterId: z.string(), source: z.enum(['app', 'external']).optional(), nextChatId: z.string().nullable().optional() }),
   /** The chat index is being rebuilt in the background (a missing or stale index.json): chats indexed so far, of all. */
   'index:progress': z.object({ done: z.number(), total: z.number(), ready: z.boolean() }),
   'characters:changed': z.object({}),

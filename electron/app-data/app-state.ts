@@ -14,6 +14,8 @@ export interface AppState {
   setActiveCharacter(characterId: string): Promise<void>;
   getActiveChat(characterId: string): Promise<string | null>;
   setActiveChat(characterId: string, chatId: string): Promise<void>;
+  /** Every character's active chat, as stored (checked at start-up). */
+  activeChats(): Promise<Record<string, string>>;
   /** Forgets a chat wherever it was active (after deletion). */
   forgetChat(chatId: string): Promise<void>;
 }
@@ -32,6 +34,9 @@ export function openAppState(dataDir: string): AppState {
     },
     async setActiveChat(characterId, chatId) {
       await file.update((cur) => ({ ...cur, activeChat: { ...cur.activeChat, [characterId]: chatId } }));
+    },
+    async activeChats() {
+      return { ...(await file.read()).activeChat };
     },
     async forgetChat(chatId) {
       await file.update((cur) => ({

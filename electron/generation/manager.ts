@@ -30,12 +30,22 @@ export interface GenerationManager {
   busy(chatId: string): boolean;
   /** The message a live stream writes into, if any. */
   liveMessage(chatId: string): string | undefined;
+  /**
+   * The chat's file changed outside the app: stops the chat's stream without writing anything
+   * more into the file, and resolves with its reply so far (for a conflict copy); undefined if
+   * no stream ran there.
+   */
+  abandon(chatId: string): Promise<StreamInfo | undefined>;
 }
 
 interface Running {
   info: StreamInfo;
   controller: AbortController;
   done: Promise<void>;
+  writer?: ReplyWriter;
+  /** Set by abandon(): the reply goes to whoever abandoned it, not to onOutsideChange. */
+  abandoned?: boolean;
+  released?: boolean;
 }
 
 const CONTEXT_MESSAGES = 50;
@@ -50,6 +60,8 @@ export function createGenerationManager(deps: {
   autosave?: Debouncer;
   /** The chat's character card (by the chat summary's characterId); a card with just a name when absent. */
   loadCard?: LoadCard;
+  /** A reply's write was refused because its chat's file changed or vanished outside the app: the reply so far, to keep elsewhere. */
+  onOutsideChange?: (chatId: string, reply: StreamInfo) => void;
 }): GenerationManager {
   const autosave = deps.autosave ?? createDebouncer();
   const running = new Map<string, Running>();
@@ -116,11 +128,16 @@ export function createGenerationManager(deps: {
     const entry: Running = { info, controller, done: Promise.resolve() };
     running.set(streamId, entry);
     deps.emit('stream:start', { streamId, chatId, mode: req.mode, messageId, text: prefix });
-    entry.done = run(entry, provider, { messages: prompt, variant, prefix, sampling }).finally(() => {
-      running.delete(streamId);
-      reserved.delete(chatId);
-    });
+    entry.done = run(entry, provider, { messages: prompt, variant, prefix, sampling }).finally(() => release(entry));
     return { streamId };
+  }
+
+  /** The chat is free for sends and new replies again; once per stream (a later stream's reservation is not touched). */
+  function release(entry: Running) {
+    if (entry.released) return;
+    entry.released = true;
+    running.delete(entry.info.streamId);
+    reserved.delete(entry.info.chatId);
   }
 
   async function cardOf(chatId: string): Promise<PromptCard> {
@@ -132,6 +149,7 @@ export function createGenerationManager(deps: {
     const { streamId, chatId, mode, messageId } = entry.info;
     const signal = entry.controller.signal;
     const writer = new ReplyWriter(deps.store, chatId, { mode, messageId });
+    entry.writer = writer;
     const key = `stream:${streamId}`;
     const save = () => writer.checkpoint();
     let failure: unknown;
@@ -168,8 +186,12 @@ export function createGenerationManager(deps: {
       // A stream's end is a significant event: every other deferred write goes to disk too.
       autosave.flush().catch(() => {}); // failures stay pending and are reported by the debouncer
       if (writer.failure && !failure) failure = writer.failure; // given up on the final write
+      const code = failure instanceof StoreError ? failure.code : undefined;
+      if (!entry.abandoned && (code === 'CONFLICT' || code === 'NOT_FOUND')) deps.onOutsideChange?.(chatId, { ...entry.info });
       const message = writer.stored;
       const end = failure ? 'error' : status;
+      // Stored: the chat is free before anyone hears of the end (a send right after it is not refused).
+      release(entry);
       deps.emit('stream:end', { streamId, chatId, status: end, messageId, ...(message ? { message } : {}), ...(failure ? { error: toErrorInfo(failure) } : {}) });
       if (message) {
         const summary = await deps.store.getChat(chatId).catch(() => undefined);
@@ -199,6 +221,15 @@ export function createGenerationManager(deps: {
     },
     list: () => [...running.values()].map((r) => ({ ...r.info })),
     busy: (chatId) => reserved.has(chatId),
+    async abandon(chatId) {
+      const r = [...running.values()].find((x) => x.info.chatId === chatId);
+      if (!r) return undefined;
+      r.abandoned = true;
+      r.writer?.detach();
+      r.controller.abort();
+      await r.done;
+      return { ...r.info };
+    },
     liveMessage: (chatId) => [...running.values()].find((r) => r.info.chatId === chatId)?.info.messageId,
   };
 }

@@ -60,6 +60,9 @@ export class ReplyWriter {
       // error and stop, rather than retrying forever. Disk errors keep the text for a retry.
       if (e instanceof StoreError && !TRANSIENT.has(e.code)) {
         this.failure = e; // the manager ends the stream with this error
+        // The file was changed or deleted outside the app: write nothing more into it (the
+        // manager hands the reply to the conflict keeper instead).
+        if (e.code === 'CONFLICT' || e.code === 'NOT_FOUND') return this.detach();
         await this.giveUp();
         return;
       }
@@ -68,6 +71,12 @@ export class ReplyWriter {
     // Chunks that arrived during the write stay pending (they were appended after `text`).
     this.pending = this.pending.slice(text.length);
     if (final) this.finished = true;
+  }
+
+  /** Writes nothing more, ever: the chat's file is no longer the app's to write (changed outside the app). */
+  detach(): void {
+    this.finished = true;
+    this.pending = '';
   }
 
   private async giveUp(): Promise<void> {

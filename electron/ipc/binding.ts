@@ -10,6 +10,7 @@ import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { CharacterTrash } from '../app-data/character-trash.ts';
 import { MAX_CARD_BYTES } from '../../shared/character-card.ts';
 import type { AppState } from '../app-data/app-state.ts';
+import { pickMostRecent, resolveActiveChat } from '../app-data/active-chat.ts';
 import { publicSettings, type SettingsStore } from '../app-data/settings.ts';
 import type { AppSettingsStore } from '../settings/settings.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
@@ -180,21 +181,15 @@ export function createHandlers(d: BindingDeps): Handlers {
       refuseWhileStreaming(chatId);
       const { characterId } = await d.store.getChat(chatId);
       await d.store.deleteChat(chatId, revisionOpts(expectedRevision));
-      // The chat is in the trash now; a stale active-chat entry heals itself (getActiveChat checks).
-      await d.appState.forgetChat(chatId).catch((e: unknown) => console.error('forgetChat failed:', e));
+      // The chat is in the trash now. If it was the open one, the next most recent chat is.
+      const nextChatId = await activeAfterRemoval(d, characterId, chatId);
       await d.drafts.forget(chatId).catch((e: unknown) => console.error('forgetting the draft failed:', e));
-      d.emit('chat:removed', { chatId, characterId });
+      d.emit('chat:removed', { chatId, characterId, source: 'app', nextChatId });
       return { ok: true as const };
     },
     async getActiveChat({ characterId }) {
-      const chatId = await d.appState.getActiveChat(characterId);
-      if (!chatId) return { chatId: null };
-      // The chat may have been removed behind our back (another tool, a restore).
-      const exists = await d.store.getChat(chatId).then(
-        (s) => s.characterId === characterId,
-        () => false,
-      );
-      return { chatId: exists ? chatId : null };
+      // The chat may have been removed behind our back (another tool, a restore): it heals to the most recent one.
+      return { chatId: await resolveActiveChat(d.store, d.appState, characterId) };
     },
     async setActiveChat({ characterId, chatId }) {
       const summary = await d.store.getChat(chatId);
@@ -251,6 +246,19 @@ export function createHandlers(d: BindingDeps): Handlers {
       return appSettingsOut(d.appSettings);
     },
   };
+}
+
+/** After a chat was removed (here or outside the app): the character's active chat, healed to the next most recent if it was this one. */
+export async function activeAfterRemoval(d: Pick<BindingDeps, 'store' | 'appState'>, characterId: string, chatId: string): Promise<string | null> {
+  try {
+    const active = await d.appState.getActiveChat(characterId);
+    if (active && active !== chatId) return active;
+    return await pickMostRecent(d.store, d.appState, characterId, chatId);
+  } catch (e) {
+    console.error('choosing the next chat failed:', e);
+    await d.appState.forgetChat(chatId).catch(() => {});
+    return null;
+  }
 }
 
 /** Optional: bounds the calls of one sender running at once (the browser host bounds its own per connection). */

@@ -9,7 +9,12 @@ import { openAppSettings, type AppSettingsStore } from '../settings/settings.ts'
 import { openConfBackend } from '../settings/conf-backend.ts';
 import { createGenerationManager, type Emit, type GenerationManager } from '../generation/manager.ts';
 import type { Provider } from '../generation/provider.ts';
-import { createBinding, type Binding, type BindingLimits } from './binding.ts';
+import { activeAfterRemoval, createBinding, type Binding, type BindingLimits } from './binding.ts';
+import { healActiveChats } from '../app-data/active-chat.ts';
+import { createConflictKeeper } from '../watcher/conflict-copy.ts';
+import { startChatWatcher, type ChatWatcher } from '../watcher/chat-watcher.ts';
+import { openImportedFiles } from '../watcher/imported-files.ts';
+import path from 'node:path';
 import { createDebouncer, type Clock, type Debouncer } from '../autosave/debouncer.ts';
 import { openDrafts } from '../drafts/drafts.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
@@ -25,6 +30,10 @@ export interface Services<S> {
   settings: AppSettingsStore;
   /** The deferred writes (stream checkpoints, drafts): flush on significant events (a window closed). */
   autosave: Debouncer;
+  /** Start-up checks done (stored active chats healed) and the chats folder watched. */
+  ready: Promise<void>;
+  /** The watcher of the chats folder (null when `watch: false`). */
+  watcher: ChatWatcher | null;
   /**
    * Stops streams (each stores its text with its final status), flushes every deferred write, then
    * closes the store. If a write fails (disk full) it rejects with that typed error and leaves the
@@ -51,6 +60,10 @@ export function createServices<S>(opts: {
   loadCard?: LoadCard;
   /** "Test connection" without the network (tests, the fuzzer): its fetch and DNS lookup. */
   connectionTest?: ConnectionTestOptions;
+  /** Watch the chats folder for changes made by other programs (default true). */
+  watch?: boolean;
+  /** Watcher settle delay (ms), for tests and benches. */
+  watchSettleMs?: number;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -74,17 +87,44 @@ export function createServices<S>(opts: {
     const c = await characters.get(id);
     return c && { ...c.card, name: c.card.name || c.name };
   });
-  const generation = createGenerationManager({ store, settings, emit, autosave, loadCard, ...(opts.provider ? { provider: opts.provider } : {}) });
+  const keeper = createConflictKeeper({ store, emit });
+  const generation = createGenerationManager({
+    store,
+    settings,
+    emit,
+    autosave,
+    loadCard,
+    ...(opts.provider ? { provider: opts.provider } : {}),
+    // A reply's write refused because the file changed outside the app: the reply goes to a conflict copy.
+    onOutsideChange: (chatId, reply) => void keeper.keep(chatId, reply),
+  });
   const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
+  const watcher =
+    opts.watch === false
+      ? null
+      : startChatWatcher({
+          chatsDir: path.join(dataDir, 'chats'),
+          store,
+          generation,
+          keeper,
+          emit,
+          onRemoved: (chatId, characterId) => activeAfterRemoval({ store, appState }, characterId, chatId),
+          imported: openImportedFiles(dataDir),
+          ...(opts.watchSettleMs !== undefined ? { settleMs: opts.watchSettleMs } : {}),
+        });
+  const ready = Promise.all([healActiveChats(store, appState), watcher?.ready]).then(() => undefined);
   let closing: Promise<void> | undefined;
   return {
     binding,
     characters,
     generation,
+    ready,
+    watcher,
     settings: appSettings,
     autosave,
     shutdown: () =>
       (closing ??= (async () => {
+        await watcher?.close();
         await generation.stopAll();
         await autosave.flush();
         autosave.dispose();

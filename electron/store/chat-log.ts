@@ -46,10 +46,24 @@ export type ChatStatus = 'ok' | 'read_only' | 'corrupt';
 export interface ChatMemo {
   warnings: LoadWarning[];
   quarantined: Set<number>;
+  /**
+   * Set when the file was changed by another program since the app last wrote it: a torn last
+   * line may be one that program is still writing, so it is reported, never truncated.
+   */
+  external?: boolean;
 }
 
 export function newChatMemo(): ChatMemo {
   return { warnings: [], quarantined: new Set() };
+}
+
+/** Identity and size of a chat file: what the store last wrote is compared with a stat of the path. */
+export interface FileState {
+  dev: bigint;
+  ino: bigint;
+  size: number;
+  /** -1n when unknown (then no stat counts as ours). */
+  mtimeNs: bigint;
 }
 
 export class ChatLog {
@@ -84,6 +98,8 @@ export class ChatLog {
   private ino = 0n;
   /** Bytes of the file on disk (differs from `size` only while a read-only chat's torn tail stays). */
   private fileSize = 0;
+  /** The file's mtime after our last read or write: an in-place edit of the same size changes it. */
+  private mtimeNs = -1n;
 
   private readonly memo: ChatMemo;
   /** Timestamp of the file's last record (its newest), read at open and kept as records are appended. */
@@ -126,6 +142,7 @@ export class ChatLog {
     const st = await this.reader.stat({ bigint: true });
     this.dev = st.dev;
     this.ino = st.ino;
+    this.mtimeNs = st.mtimeNs;
     this.size = this.fileSize = Number(st.size);
     const head = await this.read(0, Math.min(this.size, HEADER_MAX));
     const nl = head.indexOf(NL);
@@ -196,6 +213,11 @@ export class ChatLog {
       return;
     }
     this.size = start;
+    if (this.status === 'ok' && this.memo.external) {
+      // Another program wrote last, and may still be writing: keep its bytes, report, read what is complete.
+      this.status = 'read_only';
+      this.statusReason = 'its last line is incomplete (another program changed the file and may still be writing it); the file was left as it is';
+    }
     // A read-only chat keeps its torn tail: report it once, not at every reopening of the log.
     if (this.status !== 'ok' && this.memo.quarantined.has(start)) return;
     const quarantinePath = await quarantineBytes(this.fs, this.quarantineDir, start, tail);
@@ -210,6 +232,7 @@ export class ChatLog {
         await fh.close();
       }
       this.fileSize = start;
+      this.mtimeNs = -1n;
     }
   }
 
@@ -251,6 +274,16 @@ export class ChatLog {
     }
     const what = state === 'replaced' ? 'replaced by another file' : 'changed';
     throw new StoreError('CONFLICT', `chat ${this.chatId} was ${what} outside the app; nothing was saved. It has been re-read: try again`, { chatId: this.chatId });
+  }
+
+  /** The file as this log last read or wrote it. */
+  fileState(): FileState {
+    return { dev: this.dev, ino: this.ino, size: this.fileSize, mtimeNs: this.mtimeNs };
+  }
+
+  /** The bytes of the file as this log knows them, read through its own handle (the old file, after a replace). */
+  async ownBytes(): Promise<Buffer> {
+    return this.read(0, this.fileSize);
   }
 
   /** Set once the file on disk is known to differ from what this log read: the store reopens it. */
@@ -555,10 +588,13 @@ export class ChatLog {
       while (done < buf.length) done += (await this.writer.write(buf, done, buf.length - done)).bytesWritten;
       await this.writer.datasync();
     } catch (e) {
+      this.mtimeNs = -1n;
       // Leave no partial line behind: cut back to the last acknowledged byte.
       if (writing) await this.writer?.truncate(prev).then(() => this.writer?.datasync()).catch(() => {});
       throw ioError(e, `saving to chat ${this.chatId}`);
     }
+    // What the file looks like after our write (the watcher compares it); the lines are durable, so a failed fstat only means "unknown".
+    this.mtimeNs = await this.writer.stat({ bigint: true }).then((st) => st.mtimeNs, () => -1n);
     let off = prev + (this.endsWithNewline ? 0 : 1);
     this.endsWithNewline = true;
     this.size = this.fileSize = prev + buf.length;

@@ -2,7 +2,7 @@
 // and a write queue per chat. Every public call validates its input with the shared zod schemas
 // first, so bad input gets INVALID_INPUT and never reaches the disk.
 import { randomUUID } from 'node:crypto';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import {
   ChatId,
@@ -31,7 +31,7 @@ import {
 } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { takeBackup } from './backups.ts';
-import { ChatLog, HEADER_MAX, newChatMemo, type ChatMemo } from './chat-log.ts';
+import { ChatLog, HEADER_MAX, newChatMemo, type ChatMemo, type FileState } from './chat-log.ts';
 import { ChatIndex, type IndexEntry, type IndexProgress } from './chat-index.ts';
 import { compactedText, readFullState } from './compaction.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
@@ -71,6 +71,29 @@ const MAX_OPEN_LOGS = 64;
 const INDEX_WORKERS = 8;
 /** The background indexing starts this long after open. */
 const INDEX_START_DELAY_MS = 300;
+
+/** A larger chat's app view is not kept in memory for a conflict copy, nor more than this in all. */
+const MAX_VIEW_BYTES = 64 * 1024 * 1024;
+
+export type DiscoveredChat =
+  | { kind: 'listed'; summary: ChatSummary }
+  | { kind: 'imported'; summary: ChatSummary; from: string }
+  | { kind: 'known'; chatId: string }
+  | { kind: 'legacy'; path: string; reason: string }
+  | { kind: 'ignored'; reason: string };
+
+/** A stored message as an append input (its id, time and swipes kept). */
+export function toInput(m: Message): NewMessageInput {
+  const input: NewMessageInput = { id: m.id, role: m.role, content: m.content, timestamp: m.timestamp };
+  if (m.name !== undefined) input.name = m.name;
+  if (m.swipes) {
+    input.swipes = m.swipes;
+    input.swipe_id = m.swipe_id ?? m.swipes.length - 1;
+  }
+  if (m.status !== undefined) input.status = m.status === 'streaming' ? 'interrupted' : m.status;
+  if (m.extra !== undefined) input.extra = m.extra;
+  return input;
+}
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
 /** Whether a stored, never-edited message is what this append input would have stored. */
@@ -266,9 +289,11 @@ class FileChatStore implements ChatStore {
       try {
         const r = await task(log, id);
         if (op) this.oplog.record({ op, chatId: id, bytes: log.size - size0, durationMs: performance.now() - t0, outcome: 'ok' });
+        if (!revalidate) this.noteOwnWrite(id);
         return r;
       } catch (e) {
         if (op) this.oplog.record({ op, chatId: id, durationMs: performance.now() - t0, outcome: 'error', code: e instanceof StoreError ? e.code : 'ERROR' });
+        if (log.stale) await this.changedOutside(id, log);
         // After a failed write the file may hold bytes we did not account for: re-read it next time.
         const revisionConflict = e instanceof StoreError && e.details?.reason === 'revision';
         if (log.stale || !(e instanceof StoreError) || (['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code) && !revisionConflict)) await this.forget(id);
@@ -319,6 +344,7 @@ class FileChatStore implements ChatStore {
         return open;
       }
       // Changed outside the app: drop what memory holds and read the file anew.
+      await this.changedOutside(chatId, open);
       await this.forget(chatId);
       this.index.delete(chatId);
       this.memos.get(chatId)?.quarantined.clear(); // offsets may now name other lines
@@ -489,25 +515,6 @@ class FileChatStore implements ChatStore {
     return this.indexing;
   }
 
-  /**
-   * Re-reads one chat after a change outside the app (the watcher calls this): a chat file that is
-   * gone leaves the list (null); a new one (pass its character) joins it; a changed one is re-read.
-   */
-  async refreshChat(chatId: string, characterId?: string): Promise<ChatSummary | null> {
-    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
-    const id = parse(ChatId, chatId, 'chatId');
-    if (!this.chats.has(id)) {
-      if (characterId === undefined) return null;
-      const ch = parse(CharacterId, characterId, 'characterId');
-      const path = this.layout.chatFile(ch, id);
-      const exists = await this.fs.stat(path).then(() => true, () => false);
-      if (!exists) return null;
-      this.chats.set(id, { characterId: ch, path });
-    }
-    if (await this.dropIfGone(id)) return null;
-    return this.indexOne(id);
-  }
-
   // ---- chats ----
 
   async createChat(input: CreateChatInput): Promise<ChatSummary> {
@@ -534,8 +541,167 @@ class FileChatStore implements ChatStore {
         throw ioError(e, 'creating the chat');
       }
       this.chats.set(chatId, { characterId, path });
-      return this.summaryOf(await this.log(chatId));
+      const summary = await this.summaryOf(await this.log(chatId));
+      this.noteOwnWrite(chatId);
+      return summary;
     });
+  }
+
+  // ---- changes made outside the app (the watcher calls these; see electron/watcher/) ----
+
+  /** File state after each of the store's own writes: a watcher event for exactly this state is our own. */
+  private readonly written = new Map<string, FileState>();
+  /** The app's view of a chat (its bytes as last read or written) kept when the file changed outside the app. */
+  private readonly views = new Map<string, Buffer>();
+
+  private noteOwnWrite(chatId: string): void {
+    const log = this.logs.get(chatId);
+    if (!log) return;
+    this.written.set(chatId, log.fileState());
+    const memo = this.memos.get(chatId);
+    if (memo) memo.external = false; // the app wrote last again
+  }
+
+  /** The path no longer holds what the log read: keep the app's view (for a conflict copy), and never truncate what another program wrote. */
+  private async changedOutside(chatId: string, log: ChatLog): Promise<void> {
+    const memo = this.memos.get(chatId);
+    if (memo) memo.external = true;
+    if (this.views.has(chatId)) return;
+    const bytes = await log.ownBytes().catch(() => null);
+    if (!bytes || bytes.length > MAX_VIEW_BYTES) return;
+    this.views.set(chatId, bytes);
+    // Bounded: the oldest kept views go first (the watcher takes or drops each within moments).
+    let total = 0;
+    for (const b of this.views.values()) total += b.length;
+    for (const [id, b] of this.views) {
+      if (total <= MAX_VIEW_BYTES) break;
+      this.views.delete(id);
+      total -= b.length;
+    }
+  }
+
+  chatIdForPath(path: string): string | null {
+    for (const [id, loc] of this.chats) if (loc.path === path) return id;
+    return null;
+  }
+
+  isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number; mtimeNs?: bigint }): boolean {
+    const w = this.written.get(chatId);
+    if (w === undefined || BigInt(st.dev) !== w.dev || BigInt(st.ino) !== w.ino || Number(st.size) !== w.size) return false;
+    // Same file, same size: an in-place edit of the same length still moves the mtime.
+    return st.mtimeNs === undefined || (w.mtimeNs !== -1n && st.mtimeNs === w.mtimeNs);
+  }
+
+  async isOwnStateNow(chatId: string): Promise<boolean> {
+    const id = parse(ChatId, chatId, 'chatId');
+    const loc = this.chats.get(id);
+    if (!loc || this.closed) return false;
+    // On the chat's queue: no write of ours is half-done while we compare.
+    return this.queue.run(id, async () => {
+      const st = await this.fs.stat(loc.path, { bigint: true }).catch(() => null);
+      return st !== null && this.isOwnState(id, st);
+    });
+  }
+
+  /**
+   * Re-reads one chat after a change outside the app (the watcher calls this): a chat file that is
+   * gone leaves the list (null); a new one joins it when its character is given (else null); a
+   * changed one is re-read, its tail never cut (the store did not write it), and its index entry
+   * recomputed from the file.
+   */
+  async refreshChat(chatId: string, characterId?: string): Promise<ChatSummary | null> {
+    const id = parse(ChatId, chatId, 'chatId');
+    const ch = characterId === undefined ? undefined : parse(CharacterId, characterId, 'characterId');
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
+    return this.queue.run(id, async () => {
+      if (!this.chats.has(id)) {
+        if (ch === undefined) return null;
+        const path = this.layout.chatFile(ch, id);
+        if (!(await this.fs.stat(path).then(() => true, () => false))) return null;
+        this.chats.set(id, { characterId: ch, path });
+      }
+      const open = this.logs.get(id);
+      if (open && (await open.pathState().catch(() => 'gone' as const)) !== 'same') await this.changedOutside(id, open);
+      await this.forget(id);
+      this.index.delete(id);
+      const memo = this.memos.get(id);
+      memo?.quarantined.clear(); // offsets may now name other lines
+      // refreshChat is called for a change the store did not make: never truncate that file's tail.
+      if (memo) memo.external = true;
+      else this.memos.set(id, { ...newChatMemo(), external: true });
+      this.views.delete(id);
+      if (await this.dropIfGone(id)) return null;
+      if (!this.chats.has(id)) return null;
+      try {
+        return await this.summaryOf(await this.log(id));
+      } catch (e) {
+        return this.unreadableSummary(id, e);
+      } finally {
+        await this.evictIdleLogs(id);
+      }
+    });
+  }
+
+  async appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null> {
+    const id = parse(ChatId, chatId, 'chatId');
+    return this.queue.run(id, async () => {
+      let bytes = this.views.get(id);
+      const open = this.logs.get(id);
+      if (!bytes && open) bytes = await open.ownBytes().catch(() => undefined);
+      if (!bytes) return null;
+      const state = readFullState(bytes);
+      return 'error' in state ? null : { title: state.header.title, characterId: state.header.character_id, messages: state.messages };
+    });
+  }
+
+  async forgetIfGone(chatId: string): Promise<boolean> {
+    const id = parse(ChatId, chatId, 'chatId');
+    return this.queue.run(id, async () => {
+      if (!this.chats.has(id)) return false; // not listed (deleted by the app itself meanwhile)
+      const gone = await this.dropIfGone(id);
+      if (gone) {
+        this.written.delete(id);
+        this.views.delete(id);
+      }
+      return gone;
+    });
+  }
+
+  async discoverChat(path: string): Promise<DiscoveredChat> {
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
+    const characterId = basename(dirname(path));
+    if (dirname(dirname(path)) !== this.layout.chatsDir || !CharacterId.safeParse(characterId).success) return { kind: 'ignored', reason: 'not in a character folder' };
+    const name = basename(path);
+    if (!name.endsWith('.jsonl') || REWRITE_TEMP.test(name)) return { kind: 'ignored', reason: 'not a chat file' };
+    const known = this.chatIdForPath(path);
+    if (known) return { kind: 'known', chatId: known };
+    let buf: Buffer;
+    try {
+      buf = await this.fs.readFile(path);
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return { kind: 'ignored', reason: 'gone' };
+      throw ioError(e, `reading ${name}`);
+    }
+    const state = readFullState(buf);
+    if ('error' in state) return { kind: 'legacy', path, reason: state.error };
+    const m = CHAT_FILE.exec(name);
+    if (m && state.header.chat_id === m[1]) {
+      // On the chat's queue: a createChat of our own registers its path there, after its rename.
+      const chatId = m[1]!;
+      const listed = await this.queue.run(chatId, async () => {
+        if (this.chats.get(chatId)?.path === path) return 'known' as const;
+        if (this.chats.has(chatId)) return 'taken' as const;
+        this.chats.set(chatId, { characterId, path }); // a chat file copied in as it is: list it
+        return 'listed' as const;
+      });
+      if (listed === 'known') return { kind: 'known', chatId };
+      if (listed === 'listed') return { kind: 'listed', summary: await this.getChat(chatId) };
+    }
+    // A sync tool's conflict copy, or a copy whose id is taken: import its content into a new chat; the file stays as it is.
+    const summary = await this.createChat({ characterId, title: `${state.header.title} (from ${name})`.slice(0, LIMITS.titleChars), metadata: { imported_from: name } });
+    const messages = state.messages.map((msg) => toInput(msg));
+    for (let i = 0; i < messages.length; i += 500) await this.appendMessages(summary.chatId, messages.slice(i, i + 500));
+    return { kind: 'imported', summary: await this.getChat(summary.chatId), from: name };
   }
 
   async listChats(characterId: string): Promise<ChatSummary[]> {

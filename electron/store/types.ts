@@ -3,6 +3,7 @@ import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, Mess
 import type { IndexProgress } from './chat-index.ts';
 import type { FsSeam } from './fs-seam.ts';
 import type { SearchResult } from './search.ts';
+import type { DiscoveredChat } from './store.ts';
 import type { LockOptions } from './lock.ts';
 import type { OpLogSink } from './oplog-sink.ts';
 import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
@@ -54,7 +55,7 @@ export interface ChatStore {
   /**
    * Re-reads a chat after a change outside the app (the watcher): its new summary, or null if the
    * file is gone (it leaves the list). A chat file the store does not know yet joins the list when
-   * its character is given.
+   * its character is given. A torn last line is reported (read-only until complete), never cut off.
    */
   refreshChat(chatId: string, characterId?: string): Promise<ChatSummary | null>;
   getChat(chatId: string): Promise<ChatSummary>;
@@ -89,6 +90,19 @@ export interface ChatStore {
   listDeletedChats(): Promise<TrashedChat[]>;
   /** Moves the newest trashed copy of a chat back into place. */
   undeleteChat(chatId: string): Promise<ChatSummary>;
+  // ---- changes made outside the app (electron/watcher/ calls these) ----
+  /** The chat whose file is at this path, if the store lists one. */
+  chatIdForPath(path: string): string | null;
+  /** Whether a stat of the chat's path (dev, ino, size, and mtime when given: a bigint stat) is exactly the file the store last wrote: then a watcher event is our own write. */
+  isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number; mtimeNs?: bigint }): boolean;
+  /** isOwnState for the path as it is now, compared on the chat's write queue (no own write is half-done meanwhile). */
+  isOwnStateNow(chatId: string): Promise<boolean>;
+  /** The chat's messages as the app last read or wrote them (the old file's bytes after an outside change), for a conflict copy. */
+  appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null>;
+  /** Whether the chat's file is gone; if so the chat leaves the list. */
+  forgetIfGone(chatId: string): Promise<boolean>;
+  /** A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies, taken ids), or reported as legacy. Never modified. */
+  discoverChat(path: string): Promise<DiscoveredChat>;
   /** Resolves when every queued write has reached the disk. */
   flush(): Promise<void>;
   /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */

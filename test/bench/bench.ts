@@ -20,6 +20,7 @@
 //   jump_100k_ms           fresh child process (the store bundled, as for open_tail): openChatStore() →
 //                          loadChat(id, { around: a message 90,000 back })
 //   list_chats_10k_ms, list_all_10k_ms, list_big_chat_ms, startup_10k_ms, index_rebuild_10k_ms: see index-bench.ts
+//   external_edit_seen_p50_ms, external_edit_seen_max_ms: outside append → chat:changed (see watch-bench.ts)
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -39,6 +40,7 @@ import { bundleChild } from './bundle-child.ts';
 import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
 import { measureImport } from './import-bench.ts';
 import { indexBench } from './index-bench.ts';
+import { externalEditSeen } from './watch-bench.ts';
 
 // ---- arguments ----
 
@@ -448,6 +450,8 @@ async function main(): Promise<void> {
     log('chat index: a 10,000-chat library (100 characters × 100 chats), rebuilt, opened and listed; the big chat listed');
     const idx = await indexBench(root, { dataDir, characterId: fixture.characterId, messages: args.messages });
     if (idx.problems.length) throw new Error(`index bench found problems: ${idx.problems.slice(0, 3).join('; ')}`);
+    log('watcher: 20 outside appends to a chat file, each until its chat:changed (external)');
+    const seen = await externalEditSeen(20);
 
     const finalBytes = (await fsp.stat(fixture.path)).size;
     const appendP50 = median(appends.append);
@@ -489,6 +493,7 @@ async function main(): Promise<void> {
       { metric: 'list_big_chat_ms', value: ms(idx.list_big_chat_ms), goal: '≤ 5', pass: idx.list_big_chat_ms <= 5, note: `first listChats after opening, the character whose one chat holds ${args.messages.toLocaleString('en-US')} messages; without an index: ${ms(idx.list_big_chat_noindex_ms)}` },
       { metric: 'startup_10k_ms', value: ms(idx.startup_10k_ms), goal: '≤ 500', pass: idx.startup_10k_ms <= 500, note: `openChatStore with a valid index (lock, discovery, one stat per chat), median of 3; with no index.json: ${ms(idx.startup_10k_noindex_ms)} (then indexed in the background)` },
       { metric: 'index_rebuild_10k_ms', value: ms(idx.index_rebuild_10k_ms), goal: '', pass: null, note: `open with no index.json → onIndexProgress ready (8 chats at a time); index.json ${idx.index_json_mb.toFixed(1)} MB` },
+      { metric: 'external_edit_seen_ms', value: `${seen.p50.toFixed(1)} ms`, goal: '≤ 2000', pass: seen.max <= 2000, note: `outside appendFile → chat:changed {source: 'external'} via chokidar, settle delay (100 ms) and re-read; n=${seen.samples.length}, max ${seen.max.toFixed(1)} ms` },
       { metric: 'edit_coalesce_writes', value: String(coalesce), goal: '= 1', pass: coalesce === 1, note: 'drafts.json writes caused by 1,000 draft updates within one interval' },
     ];
     const importMs = median(imports.import_ms);
@@ -546,6 +551,8 @@ async function main(): Promise<void> {
       startup_10k_ms: round(idx.startup_10k_ms, 1),
       startup_10k_noindex_ms: round(idx.startup_10k_noindex_ms, 1),
       index_rebuild_10k_ms: round(idx.index_rebuild_10k_ms, 0),
+      external_edit_seen_p50_ms: round(seen.p50, 1),
+      external_edit_seen_max_ms: round(seen.max, 1),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));

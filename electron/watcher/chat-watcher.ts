@@ -1,0 +1,231 @@
+// Watches the chats folder (one chokidar watcher on the folder, depth 1: chats/<character>/<chat>.jsonl)
+// for changes made by other programs: editors, sync tools, a second copy of a file.
+//
+// chokidar's events are hints, never facts: `change` events are throttled (later ones within
+// 50 ms are dropped, not delayed), and editors' atomic saves and write-file-atomic temp files
+// produce add/unlink pairs. So each event only schedules a check of that path after a settle
+// delay; the check stats the file until its size stops changing and then decides from what is on
+// disk: the store's own last write (same dev, inode and size) is not an outside change — no time
+// window is involved, so a real edit made just after a save is never lost.
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { ChatStore } from '../store/types.ts';
+import type { Emit, GenerationManager } from '../generation/manager.ts';
+import type { ConflictKeeper } from './conflict-copy.ts';
+import { memoryImportedFiles, type ImportedFiles } from './imported-files.ts';
+import { errnoOf } from '../store/durable.ts';
+import { StoreError } from '../../shared/errors.ts';
+
+export interface ChatWatcherOptions {
+  /** The chats folder (store layout: `<dataDir>/chats`). */
+  chatsDir: string;
+  store: ChatStore;
+  generation: Pick<GenerationManager, 'busy' | 'abandon'>;
+  keeper: ConflictKeeper;
+  emit: Emit;
+  /** After an outside change was removed from the list (deleted): the character's next active chat. */
+  onRemoved?: (chatId: string, characterId: string) => Promise<string | null>;
+  /** Files already imported (persisted by services, so a restart does not import them again). */
+  imported?: ImportedFiles;
+  /** Quiet time after the last event for a path before it is checked, and between size checks. Default 100 ms. */
+  settleMs?: number;
+  /** How long a file may keep growing before it is read anyway (its torn tail is then reported, not cut). Default 3 s. */
+  maxSettleMs?: number;
+  log?: (message: string) => void;
+}
+
+export interface ChatWatcher {
+  /** Resolves once chokidar has set up its watches. */
+  ready: Promise<void>;
+  /** Resolves when no check is scheduled or running (tests, benches). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Names that are never chats: write-file-atomic temps (`x.jsonl.123`), partial copies, anything not `.jsonl`. Folders have no dot. */
+export function ignoredPath(path: string): boolean {
+  const name = basename(path);
+  return name.includes('.') && !name.endsWith('.jsonl');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
+  const settleMs = o.settleMs ?? 100;
+  const maxSettleMs = o.maxSettleMs ?? 3000;
+  const log = o.log ?? ((m: string) => console.warn(`[watcher] ${m}`));
+  const timers = new Map<string, NodeJS.Timeout>();
+  const checks = new Map<string, Promise<void>>();
+  let closed = false;
+  let errorsReported = 0;
+  /** Files imported (conflict copies), by path: the same bytes are not imported twice. */
+  const imported = o.imported ?? memoryImportedFiles();
+
+  const watcher: FSWatcher = watch(o.chatsDir, {
+    ignoreInitial: true,
+    depth: 1,
+    // A function: string entries are exact paths, not globs.
+    ignored: (p: string) => ignoredPath(p),
+  });
+
+  /** A stat taken when the latest event for a path came in: the check compares against it. */
+  const seen = new Map<string, Promise<Awaited<ReturnType<typeof statOrNull>> | undefined>>();
+
+  function hint(path: string) {
+    if (closed || !path.endsWith('.jsonl')) return;
+    seen.set(path, statOrNull(path).catch(() => undefined));
+    clearTimeout(timers.get(path));
+    timers.set(
+      path,
+      setTimeout(() => {
+        timers.delete(path);
+        // One check per path at a time; a hint during a check runs another check after it.
+        const prev = checks.get(path) ?? Promise.resolve();
+        const next = prev.then(() => check(path)).catch((e: unknown) => log(`checking ${path} failed: ${String(e)}`));
+        checks.set(path, next);
+        void next.finally(() => {
+          if (checks.get(path) === next) checks.delete(path);
+        });
+      }, settleMs),
+    );
+  }
+
+  watcher.on('add', hint).on('change', hint).on('unlink', hint);
+  watcher.on('error', (e: unknown) => {
+    // ENOSPC here is the inotify watch limit, not a full disk.
+    const code = errnoOf(e);
+    log(`watching ${o.chatsDir} failed: ${String(e)}`);
+    if (errorsReported++ < 3) {
+      o.emit('notice', {
+        level: 'warning',
+        message: code === 'ENOSPC' ? 'Changes made to chats by other programs cannot be watched: the system limit of file watches is reached (fs.inotify.max_user_watches).' : `Changes made to chats by other programs may go unnoticed: ${String((e as Error)?.message ?? e)}`,
+      });
+    }
+  });
+  // Files that arrived while the app was not running (a sync tool's conflict copy, a copied chat)
+  // are not in the store's list: once watching, each gets the same check as a new file.
+  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve())).then(() => scanUnlisted());
+
+  async function scanUnlisted(): Promise<void> {
+    const dirs = await readdir(o.chatsDir).catch(() => [] as string[]);
+    for (const d of dirs) {
+      const names = await readdir(join(o.chatsDir, d)).catch(() => [] as string[]);
+      for (const name of names) {
+        const p = join(o.chatsDir, d, name);
+        if (!ignoredPath(p) && name.endsWith('.jsonl') && !o.store.chatIdForPath(p)) hint(p);
+      }
+    }
+  }
+
+  async function statOrNull(path: string) {
+    try {
+      return await stat(path, { bigint: true });
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  /** Waits until the file stops changing (another program may still be writing), up to maxSettleMs. */
+  async function settled(path: string) {
+    // The first comparison is with the stat taken at the event, settleMs ago: a file that did not
+    // change since is settled without another wait.
+    let prev = await seen.get(path);
+    seen.delete(path);
+    let st = await statOrNull(path);
+    const until = Date.now() + maxSettleMs;
+    while (st && Date.now() < until) {
+      if (prev && prev.ino === st.ino && prev.size === st.size && prev.mtimeNs === st.mtimeNs) return st;
+      await sleep(settleMs);
+      prev = st;
+      st = await statOrNull(path);
+    }
+    return st;
+  }
+
+  async function check(path: string): Promise<void> {
+    if (closed) return;
+    const st = await settled(path);
+    if (closed) return;
+    const chatId = o.store.chatIdForPath(path);
+    const characterId = basename(dirname(path));
+    if (!chatId) {
+      if (!st) return;
+      const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+      const rel = relative(o.chatsDir, path);
+      if ((await imported.get(rel)) === key) return;
+      if (await discovered(path)) await imported.set(rel, key);
+      return;
+    }
+    // Our own write: the file is exactly what the store last wrote (checked again on the chat's queue,
+    // as a write of ours may have landed between the stat and the comparison).
+    if (st && (o.store.isOwnState(chatId, st) || (await o.store.isOwnStateNow(chatId)))) return;
+    // Unsaved app state for this chat (a streaming reply): keep both.
+    if (o.generation.busy(chatId)) {
+      const reply = await o.generation.abandon(chatId);
+      await o.keeper.keep(chatId, reply);
+    }
+    await o.keeper.pending(chatId);
+    if (closed) return;
+    if (!st) {
+      if (await o.store.forgetIfGone(chatId)) {
+        const nextChatId = (await o.onRemoved?.(chatId, characterId).catch(() => null)) ?? null;
+        log(`chat ${chatId} was deleted outside the app`);
+        o.emit('chat:removed', { chatId, characterId, source: 'external', nextChatId });
+      }
+      return;
+    }
+    const summary = await o.store.refreshChat(chatId).catch((e: unknown) => {
+      if (e instanceof StoreError && e.code === 'NOT_FOUND') return undefined; // deleted by the app meanwhile
+      throw e;
+    });
+    if (summary === undefined) return;
+    if (!summary) {
+      const nextChatId = (await o.onRemoved?.(chatId, characterId).catch(() => null)) ?? null;
+      o.emit('chat:removed', { chatId, characterId, source: 'external', nextChatId });
+      return;
+    }
+    o.emit('chat:changed', { chatId, characterId: summary.characterId, summary, source: 'external' });
+    if (summary.status === 'read_only') o.emit('notice', { level: 'warning', message: `"${summary.title}" was changed by another program and its last line is incomplete; it is read-only until the file is complete. The file was left as it is.` });
+  }
+
+  /** True when the file's content was imported into a new chat. */
+  async function discovered(path: string): Promise<boolean> {
+    const r = await o.store.discoverChat(path);
+    switch (r.kind) {
+      case 'listed':
+      case 'imported':
+        o.emit('chat:changed', { chatId: r.summary.chatId, characterId: r.summary.characterId, summary: r.summary, source: 'external' });
+        if (r.kind === 'imported') {
+          log(`${path} was imported as chat ${r.summary.chatId}`);
+          o.emit('notice', { level: 'info', message: `${r.from} appeared in the chats folder; its messages are listed as "${r.summary.title}". The file itself was left as it is.` });
+        }
+        return r.kind === 'imported';
+      case 'legacy':
+        log(`${path} is not a CardShark chat file (${r.reason})`);
+        o.emit('notice', { level: 'warning', message: `${basename(path)} appeared in the chats folder but is not a CardShark chat (${r.reason}). Import it from its original format to use it; the file was left as it is.` });
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  return {
+    ready,
+    async idle() {
+      for (;;) {
+        if (timers.size === 0 && checks.size === 0) return;
+        await Promise.all([...checks.values()]);
+        if (timers.size) await sleep(settleMs);
+      }
+    },
+    async close() {
+      closed = true;
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      await watcher.close();
+      await Promise.all([...checks.values()]);
+    },
+  };
+}
