@@ -11,12 +11,12 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Message, MessageOp } from '../../shared/chat-format.ts';
 import type { FsSeam } from './fs-seam.ts';
-import { applyOp, parseRecord, toMessage } from './records.ts';
+import { applyOp, BlockTokens, parseRecord, toMessage } from './records.ts';
 
 const BLOCK = 8 * 1024 * 1024;
 const NL = 0x0a;
 const ID_PREFIX = Buffer.from('{"id":"');
-const OP_KEY = Buffer.from('"op":');
+const ID_TOKEN = Buffer.from('"id"');
 
 export interface ScanOp {
   /** Number of message lines before this change: it applies to a first appearance with a smaller index. */
@@ -219,11 +219,11 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
       p = nl + 1;
       headerDone = true;
     }
-    // Offsets of `"op":` keys (an id-first line holding one needs the full parse) and of the hook's hits.
-    const opKeys: number[] = [];
-    for (let q = b.indexOf(OP_KEY, p); q !== -1; q = b.indexOf(OP_KEY, q + 1)) opKeys.push(q);
+    // Where the block holds `"op"` tokens and `\u` escapes (records.ts, as the index's sniff uses
+    // them): an id-first line holding either may mean something else to JSON.parse (an `"op"`
+    // key, spaced or escaped), so it gets the full parse. And the hook's hits.
+    const tokens = BlockTokens.find(b);
     const hits = hooks.block ? hooks.block(b) : [];
-    let ok = 0;
     let hi = 0;
     let consumed = p;
     while (p < b.length) {
@@ -234,9 +234,8 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
       }
       let end = nl;
       if (end > p && b[end - 1] === 0x0d) end--;
-      while (ok < opKeys.length && opKeys[ok]! < p) ok++;
       while (hi < hits.length && hits[hi]! < p) hi++;
-      const hasOpKey = ok < opKeys.length && opKeys[ok]! < end;
+      const hasOpKey = tokens.hasOpToken(p, end) || tokens.hasEscape(p, end);
       const isCandidate = hi < hits.length && hits[hi]! < end;
       if (end > p) {
         let q = -1;
@@ -251,6 +250,11 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
             }
             if (c === 0x5c) break; // an escape changes what the id names: the full parse decides
           }
+        }
+        // A second `"id"` key later in the line is the one JSON.parse keeps: the full parse decides.
+        if (q !== -1) {
+          const second = b.indexOf(ID_TOKEN, q + 1);
+          if (second !== -1 && second < end) q = -1;
         }
         if (q !== -1) {
           push(pos + p, end - p, bytesHash(b, p + ID_PREFIX.length, q));

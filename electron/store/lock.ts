@@ -43,6 +43,9 @@ export function tellOnceWhileWaiting(print: (line: string) => void): (w: LockWai
   };
 }
 
+/** A lock whose heartbeat (mtime) is older than this is abandoned, whatever the clocks' skew. */
+const ABANDONED_AFTER_MS = 24 * 3_600_000;
+
 export interface LockOptions {
   /** How often the holder refreshes the lock's mtime (default 10 s). */
   heartbeatMs?: number;
@@ -232,7 +235,11 @@ export class DirLock {
         }
         if (state === 'unknown') {
           if (watched?.token !== owner.token) watched = { token: owner.token, mtimeMs: current.mtimeMs, since: Date.now() };
-          const silentFor = Math.max(Date.now() - current.mtimeMs, Date.now() - watched.since);
+          // Silence is measured on our clock, from when we started watching: a holder whose clock is
+          // behind ours writes mtimes that look old while it still beats. Only a lock untouched for
+          // far longer than any plausible skew (a day) is judged by its mtime alone.
+          const byMtime = Date.now() - current.mtimeMs;
+          const silentFor = byMtime > ABANDONED_AFTER_MS ? byMtime : Date.now() - watched.since;
           if (silentFor < this.staleAfterMs) {
             const retryAfterMs = this.staleAfterMs - silentFor;
             const why = where ? `another computer (${owner.hostname}), which cannot be checked from here` : `process ${owner.pid}, whose identity cannot be checked on this system`;

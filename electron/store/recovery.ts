@@ -9,6 +9,7 @@ import { FORMAT_VERSION } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { listBackups as listBackupFiles, takeBackup } from './backups.ts';
 import { readFullState } from './compaction.ts';
+import { parseHeader, serialize } from './records.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 import { CHAT_FILE, type Layout } from './layout.ts';
@@ -82,6 +83,27 @@ export async function validateChatFile(d: RecoveryDeps, chatId: string, characte
   }, (r) => r.bytes);
 }
 
+/** The revision a chat file states: revision_base (from compaction) plus the bytes after the header line. */
+function revisionOf(buf: Buffer): number {
+  const nl = buf.indexOf(0x0a);
+  if (nl === -1) return 0;
+  const h = parseHeader(buf.toString('utf8', 0, nl).replace(/\r$/, ''));
+  return (h.ok ? (h.header.revision_base ?? 0) : 0) + (buf.length - nl - 1);
+}
+
+/**
+ * `bytes` with a header whose revision_base makes the file's revision `revision`: a repair or a
+ * restore is a write, so the revision must still grow (a stale expectedRevision must never match
+ * again), however much shorter the new file is.
+ */
+function withRevision(bytes: Buffer, revision: number): Buffer {
+  const nl = bytes.indexOf(0x0a);
+  const h = nl === -1 ? null : parseHeader(bytes.toString('utf8', 0, nl).replace(/\r$/, ''));
+  if (!h?.ok) return bytes;
+  const body = bytes.subarray(nl + 1);
+  return Buffer.concat([Buffer.from(serialize({ ...h.header, revision_base: revision - body.length })), body]);
+}
+
 export async function repairChatFile(d: RecoveryDeps, chatId: string, characterId: string, path: string): Promise<RepairResult> {
   return logged(d.oplog, 'repair', chatId, async () => {
     const buf = await readChatFile(d, chatId, path);
@@ -94,7 +116,8 @@ export async function repairChatFile(d: RecoveryDeps, chatId: string, characterI
       quarantined.push(rel(d.layout, p));
     }
     const backup = await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, d.retention, d.now()), () => buf.length);
-    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, text).catch((e: unknown) => { throw ioError(e, `rewriting chat ${chatId}; the original is unchanged`); }), () => Buffer.byteLength(text));
+    const data = withRevision(Buffer.from(text), revisionOf(buf) + 1);
+    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, data).catch((e: unknown) => { throw ioError(e, `rewriting chat ${chatId}; the original is unchanged`); }), () => data.length);
     const nothing = report.problems.some((p) => p.kind === 'nothing_salvageable');
     return { before: report, repaired: true, backupId: backupIdOf(backup), quarantined, backups: nothing ? await listChatBackups(d, chatId) : [] };
   });
@@ -140,7 +163,9 @@ export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: s
     });
     if (exists) undo = backupIdOf(await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, Math.max(d.retention, 2), d.now())));
     else await mkdirDurable(join(path, '..'), { fs: d.fs });
-    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, bytes).catch((e: unknown) => { throw ioError(e, `restoring chat ${chatId}; the current file is unchanged`); }), () => bytes.length);
+    const current = exists ? await d.fs.readFile(path).then(revisionOf, () => 0) : 0;
+    const data = withRevision(bytes, Math.max(current, revisionOf(bytes)) + 1);
+    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, data).catch((e: unknown) => { throw ioError(e, `restoring chat ${chatId}; the current file is unchanged`); }), () => data.length);
     return { undoBackupId: undo };
   });
 }

@@ -912,7 +912,8 @@ class FileChatStore implements ChatStore {
     const o = parseOpts(opts);
     return this.onChat(chatId, async (log, id) => {
       this.checkRevision(log, o);
-      const current = await log.message(mid);
+      // As the app sees it: a dead process's `streaming` is `interrupted`, and a change keeps it so.
+      const current = this.live.present(id, await log.message(mid));
       const timestamp = this.now();
       const next: Message = { ...current, content: current.content + t, edited: timestamp };
       if (current.swipes && current.swipe_id !== undefined) next.swipes = current.swipes.map((x, i) => (i === current.swipe_id ? next.content : x));
@@ -933,7 +934,8 @@ class FileChatStore implements ChatStore {
     const o = parseOpts(opts);
     return this.onChat(chatId, async (log) => {
       this.checkRevision(log, o);
-      const current = await log.message(mid);
+      // As the app sees it: a dead process's `streaming` is `interrupted`, and an edit keeps it so.
+      const current = this.live.present(log.chatId, await log.message(mid));
       const next: Message = { ...current, ...(current.swipes ? { swipes: [...current.swipes] } : {}) };
       const timestamp = this.now();
       let op: MessageOp;

@@ -18,7 +18,6 @@ export type ProblemKind =
   | 'torn_tail'
   | 'invalid_line'
   | 'invalid_utf8'
-  | 'duplicate_line'
   | 'duplicate_id'
   | 'orphan_change'
   | 'nothing_salvageable';
@@ -157,7 +156,6 @@ export function planRepair(buf: Buffer, ctx: { chatId: string; characterId: stri
 
   // Records, forward, with the reader's rules (readFullState): who is live, what is an orphan.
   const firstSeen = new Map<string, { line: number; text: string }>();
-  const seenLines = new Set<string>();
   const live = new Set<string>();
   const deleted = new Set<string>();
   let minTime = Infinity;
@@ -192,11 +190,8 @@ export function planRepair(buf: Buffer, ctx: { chatId: string; characterId: stri
       // Readable once the bad bytes are read as U+FFFD: keep the message, quarantine the original bytes.
       add({ kind: 'invalid_utf8', severity: 'error', line: l.no, start: l.start, end: l.end, message: `line ${l.no} holds bytes that are not UTF-8`, repair: 'kept with the bad bytes replaced by U+FFFD; the original bytes go to quarantine' }, l.bytes);
     }
-    if (seenLines.has(text)) {
-      add({ kind: 'duplicate_line', severity: 'error', line: l.no, start: l.start, end: l.end, message: `line ${l.no} repeats an earlier line byte for byte`, repair: 'the repeat is dropped (it would apply twice); its bytes go to quarantine' }, l.bytes);
-      continue;
-    }
-    seenLines.add(text);
+    // A line repeated byte for byte is kept: readers apply it again (two identical checkpoints of a
+    // streamed reply, two equal swipes in one millisecond), and a repair keeps what readers show.
     minTime = Math.min(minTime, rec.rec.timestamp);
     if (rec.kind === 'message') {
       const prev = firstSeen.get(rec.rec.id);

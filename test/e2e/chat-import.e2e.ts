@@ -58,7 +58,7 @@ test('SillyTavern chats dropped on the chat panel import with a progress bar, op
   // The first file's chat is open: both messages, the second swipe selected.
   await expect(page.getByTestId('message')).toHaveCount(2);
   await expect(page.getByTestId('message').filter({ hasText: 'In my glade.' })).toHaveCount(1);
-  await expect(page.getByText('2/2')).toBeVisible();
+  await expect(page.getByTestId('swipe-counter')).toHaveText('2/2');
 
   // The same file again: nothing new.
   await dropFiles(page, 'chat-files', [{ name: 'copy.jsonl', mime: jsonl, bytes: stChat }]);

@@ -108,7 +108,9 @@ test('persona, samplers and the card reach the endpoint; the greeting has its sw
   await page.getByRole('button', { name: 'New chat' }).click();
   const greeting = page.locator('[data-testid=message][data-role=assistant]');
   await expect(greeting).toHaveCount(1);
-  await expect(greeting.getByTestId('message-content')).toHaveText("*Seraphina tends to Ann's wounds.* Rest now, Ann.");
+  // Stored as "*Seraphina tends to Ann's wounds.* Rest now, Ann."; the action shows in italics.
+  await expect(greeting.getByTestId('message-content')).toHaveText("Seraphina tends to Ann's wounds. Rest now, Ann.");
+  await expect(greeting.getByTestId('message-content').locator('em')).toHaveText("Seraphina tends to Ann's wounds.");
   await expect(greeting.getByTestId('swipe-counter')).toHaveText('1/3');
   await greeting.getByRole('button', { name: 'Next swipe' }).click();
   await expect(greeting.getByTestId('message-content')).toHaveText('Welcome back, Ann.');

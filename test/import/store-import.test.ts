@@ -28,7 +28,9 @@ describe('store.importChat', () => {
     expect(text.split('\n')[1]!.startsWith('{"id":"a",')).toBe(true); // id first: the store's prefix index
     const s2 = await openChatStore({ dataDir: dir });
     const again = await s2.getChat(chatId);
-    expect({ ...again, updated: 0, sizeBytes: 0, messageCount: 0, preview: null }).toEqual({ ...summary, updated: 0, sizeBytes: 0, messageCount: 0, preview: null });
+    // The append moved what the append changes (size, count, preview, time, revision: which only grows).
+    expect(again.revision).toBeGreaterThan(summary.revision);
+    expect({ ...again, updated: 0, sizeBytes: 0, messageCount: 0, preview: null, revision: 0 }).toEqual({ ...summary, updated: 0, sizeBytes: 0, messageCount: 0, preview: null, revision: 0 });
     expect((await s2.loadChat(chatId)).messages.map((m) => m.id)).toEqual(['a', 'b', 'c']);
     await s2.close();
   });

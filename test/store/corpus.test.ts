@@ -83,8 +83,10 @@ function buildCorpus(): Case[] {
   special('NUL bytes in a line', (id) => Buffer.from([L(id)[0], L(id)[1], '\u0000\u0000' + L(id)[2], L(id)[3], L(id)[4]].join('\n') + '\n'), ['m1', 'm3'], ['invalid_line']);
   special('NUL block in the middle', (id) => Buffer.concat([Buffer.from(L(id).slice(0, 2).join('\n') + '\n'), Buffer.alloc(64), Buffer.from('\n' + L(id).slice(2).join('\n') + '\n')]), ['m1', 'm2', 'm3'], ['invalid_line']);
   special('invalid UTF-8 in a content', (id) => Buffer.concat([Buffer.from(L(id).slice(0, 2).join('\n') + '\n{"id":"m9","role":"user","content":"bad '), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(`","timestamp":1005}\n` + L(id).slice(2).join('\n') + '\n')]), ['m1', 'm2', 'm3'], ['invalid_utf8']);
-  special('duplicated message line', (id) => Buffer.from([...L(id), L(id)[1]].join('\n') + '\n'), ['m1', 'm2', 'm3'], ['duplicate_line']);
-  special('duplicated edit line', (id) => Buffer.from([...L(id), L(id)[3]].join('\n') + '\n'), ['m1', 'm2', 'm3'], ['duplicate_line']);
+  // A message line repeated byte for byte is a second first appearance: the later one wins, as readers show.
+  special('duplicated message line', (id) => Buffer.from([...L(id), L(id)[1]].join('\n') + '\n'), ['m1', 'm2', 'm3'], ['duplicate_id']);
+  // A change repeated byte for byte is valid (two equal checkpoints or swipes in one millisecond): kept.
+  special('duplicated edit line', (id) => Buffer.from([...L(id), L(id)[3]].join('\n') + '\n'), ['m1', 'm2', 'm3'], []);
   special('reordered: edit before its message', (id) => Buffer.from([L(id)[0], L(id)[1], L(id)[3], L(id)[2], L(id)[4]].join('\n') + '\n'), ['m1', 'm2', 'm3'], ['orphan_change']);
   special('reordered messages', (id) => Buffer.from([L(id)[0], L(id)[4], L(id)[1], L(id)[2], L(id)[3]].join('\n') + '\n'), ['m1', 'm2', 'm3'], []);
   special('missing header', (id) => Buffer.from(L(id).slice(1).join('\n') + '\n'), ['m1', 'm2', 'm3'], ['missing_header']);

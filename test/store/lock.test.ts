@@ -163,13 +163,33 @@ describe('stale locks never need a hand-deleted lock file', () => {
     expect(err!.message).toMatch(/elsewhere\.example.*last heartbeat was \d+ s ago.*taken over if none comes for 60 s/);
   });
 
-  it('a lock from another host whose heartbeat stopped more than 60 s ago is taken over at once', async () => {
+  it('a lock from another host untouched for more than a day is taken over at once', async () => {
     const dir = tempDir();
     await writeLock(dir, { pid: 4242, hostname: 'elsewhere.example', procStart: '1' });
-    const old = new Date(Date.now() - 61_000);
+    const old = new Date(Date.now() - 25 * 3_600_000);
     await utimes(lockPath(dir), old, old);
     const s = await openChatStore({ dataDir: dir });
     await s.close();
+  });
+
+  it('a live holder on another host whose clock is behind ours keeps its lock: silence is timed on our clock', async () => {
+    const dir = tempDir();
+    await writeLock(dir, { pid: 4242, hostname: 'elsewhere.example', procStart: '1' });
+    // Its heartbeat: every 100 ms, stamped by a clock three minutes behind.
+    const beat = setInterval(() => {
+      const t = new Date(Date.now() - 180_000);
+      void utimes(lockPath(dir), t, t).catch(() => {});
+    }, 100);
+    try {
+      const t = new Date(Date.now() - 180_000);
+      await utimes(lockPath(dir), t, t);
+      const waits: string[] = [];
+      const lock = { staleAfterMs: 1000, heartbeatMs: 100, onWait: (w: { message: string }) => waits.push(w.message) };
+      await expect(openChatStore({ dataDir: dir, lock })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('heartbeat is current') });
+      expect(waits.length).toBeGreaterThan(0);
+    } finally {
+      clearInterval(beat);
+    }
   });
 
   it('the holder keeps its heartbeat going; a waiter is refused while it beats and takes over within the bound once it stops', async () => {
