@@ -24,6 +24,31 @@ export async function fsyncDir(dir: string): Promise<void> {
  * existing ones are left as they are.
  */
 export async function mkdirDurable(dir: string, options: { mode?: number; fs?: FsSeam } = {}): Promise<void> {
+  // A directory another caller is still making durable already exists, before its entry is
+  // fsync'd: wait for that caller rather than return at once. No await between the last check and
+  // the registration below, so two callers never both miss each other.
+  for (;;) {
+    let pending: Promise<void> | undefined;
+    for (let d = dir; ; d = dirname(d)) {
+      pending = inFlight.get(d);
+      if (pending || dirname(d) === d) break;
+    }
+    if (!pending) break;
+    await pending.catch(() => {});
+  }
+  const work = createDurably(dir, options);
+  inFlight.set(dir, work);
+  try {
+    await work;
+  } finally {
+    if (inFlight.get(dir) === work) inFlight.delete(dir);
+  }
+}
+
+/** Directories being created by mkdirDurable in this process, until their entries are durable. */
+const inFlight = new Map<string, Promise<void>>();
+
+async function createDurably(dir: string, options: { mode?: number; fs?: FsSeam }): Promise<void> {
   const fs = options.fs ?? nodeFs;
   const missing: string[] = [];
   for (let d = dir; ; d = dirname(d)) {

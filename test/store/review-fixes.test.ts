@@ -80,3 +80,31 @@ describe('review fixes', () => {
     await s2.close();
   });
 });
+
+describe('durable directories under concurrency', () => {
+  it('a caller that finds a new directory already there waits until its creator has made it durable', async () => {
+    const { nodeFs, openChatStore: open } = await import('../../electron/store/index.ts');
+    const events: string[] = [];
+    let slow = false;
+    // mkdir that is slow to return: the directory exists at once, its parent's fsync comes later.
+    const fs = {
+      ...nodeFs,
+      mkdir: (async (p: string, o: unknown) => {
+        const r = await nodeFs.mkdir(p, o as never);
+        if (slow && p.endsWith('/bob')) {
+          await new Promise((res) => setTimeout(res, 300));
+          events.push('mkdir of bob returned'); // its creator fsyncs chats/ right after
+        }
+        return r;
+      }) as typeof nodeFs.mkdir,
+    };
+    const s = await open({ dataDir: tempDir(), fs });
+    slow = true;
+    const a = s.createChat({ characterId: 'bob', title: 'A' }).then(() => events.push('A acknowledged'));
+    await new Promise((r) => setTimeout(r, 50));
+    const b = s.createChat({ characterId: 'bob', title: 'B' }).then(() => events.push('B acknowledged'));
+    await Promise.all([a, b]);
+    expect(events[0]).toBe('mkdir of bob returned'); // B is not acknowledged before that
+    await s.close();
+  });
+});
