@@ -1044,7 +1044,6 @@ class FileChatStore implements ChatStore {
     if ('error' in state) throw new StoreError('CORRUPT', `chat ${id} cannot be compacted: ${state.error}`);
     // The rewrite is a write: its revision is one more than the file's now (revision_base in the header).
     const revision = log.revision + 1;
-    const before = this.currentEntry(log);
     const text = compactedText(state, revision);
     // Never replace a file with one our own reader would reject.
     const [headerLine = '', ...records] = text.split('\n').slice(0, -1);
@@ -1061,13 +1060,9 @@ class FileChatStore implements ChatStore {
     await this.forget(id);
     await logged(this.oplog, 'rewrite', id, () => atomicRewrite(this.fs, log.path, text), () => Buffer.byteLength(text));
     this.memos.get(id)?.quarantined.clear(); // offsets in the new file are new
-    // Same messages, new file: the summary stands with the new size and revision; its inode is taken at the next flush.
-    if (before) {
-      const size = Buffer.byteLength(text);
-      const st = await this.fs.stat(log.path, { bigint: true }).catch(() => null);
-      const ino = st && Number(st.size) === size ? { ino: String(st.ino) } : {};
-      this.index.set({ summary: { ...before.summary, revision, sizeBytes: size }, lastId: before.lastId, lastStamp: before.lastStamp, file: { size, ...ino } });
-    } else this.index.delete(id);
+    // A new file: its summary is recomputed from it when next needed (the old one could carry a count
+    // that counted lines compaction dropped, or an older `updated` than the file now states).
+    this.index.delete(id);
   }
 
   // ---- recovery (recovery.ts): each on the chat's queue, with its log closed ----
