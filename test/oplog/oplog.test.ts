@@ -7,11 +7,13 @@ import { openOpLog } from '../../electron/oplog/oplog.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 import { tempDir } from '../store/helpers.ts';
 
-async function linesOf(path: string, atLeast: number): Promise<Record<string, unknown>[]> {
+/** The log's records once it holds `atLeast` lines (and, when given, a record of op `until`): it is written asynchronously. */
+async function linesOf(path: string, atLeast: number, until?: string): Promise<Record<string, unknown>[]> {
   for (let i = 0; i < 200; i++) {
     const text = await readFile(path, 'utf8').catch(() => '');
     const lines = text.split('\n').filter(Boolean);
-    if (lines.length >= atLeast) return lines.map((l) => JSON.parse(l));
+    const recs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    if (lines.length >= atLeast && (until === undefined || recs.some((r) => r.op === until))) return recs;
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`fewer than ${atLeast} lines in ${path}`);
@@ -29,7 +31,7 @@ describe('operations log', () => {
     await s.repairChat(c.chatId);
     await s.close();
     oplog.drain();
-    const recs = await linesOf(oplog.path, 9);
+    const recs = await linesOf(oplog.path, 9, 'unlock'); // the last record of a close
     const ops = new Set(recs.map((r) => r.op));
     for (const op of ['lock', 'open', 'append', 'backup', 'rewrite', 'repair', 'unlock']) expect(ops, op).toContain(op);
     const append = recs.find((r) => r.op === 'append')!;
