@@ -47,6 +47,17 @@ describe('layering', () => {
     expect([...sources('electron'), ...sources('shared')].filter((f) => imports(f).includes('conf'))).toEqual(['electron/settings/conf-backend.ts']);
   });
 
+  it('arrows point inward: the store imports only itself and shared/; the capability folders never the binding or the hosts', () => {
+    for (const f of sources('electron/store')) {
+      expect(imports(f).filter((i) => i.startsWith('.') && !i.startsWith('./') && !i.startsWith('../../shared/')), f).toEqual([]);
+    }
+    const capabilities = ['electron/app-data', 'electron/generation', 'electron/autosave', 'electron/drafts', 'electron/settings', 'electron/cards', 'electron/import', 'electron/watcher', 'electron/oplog'];
+    for (const dir of capabilities) {
+      expect(sources(dir).length, dir).toBeGreaterThan(0);
+      for (const f of sources(dir)) expect(imports(f).filter((i) => /(^|\/)(ipc|host)\//.test(i) || i.endsWith('/main.ts')), f).toEqual([]);
+    }
+  });
+
   it('shared/ imports only zod and itself', () => {
     for (const f of sources('shared')) expect(imports(f).filter((i) => i !== 'zod' && !i.startsWith('./')), f).toEqual([]);
   });

@@ -6,7 +6,7 @@
 import type { ConnectionTestOut } from '../../shared/ipc-contract.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
 import type { GenerationSettings } from '../app-data/settings.ts';
-import { errorMessageOf } from './openai.ts';
+import { cleanText, errorMessageOf, readCapped } from './openai.ts';
 import { checkRequestUrl, type LookupAll } from './url-policy.ts';
 
 const TIMEOUT_MS = 10_000;
@@ -68,7 +68,7 @@ export async function testConnection(s: GenerationSettings, opts: ConnectionTest
   const models = modelIds(body);
   if (!models) return { ok: true, status, message: `Connected (${status}).` };
   const listed = models.length ? `${models.length} model${models.length === 1 ? '' : 's'} listed` : 'no models listed';
-  const missing = s.model && models.length && !models.includes(s.model) ? `; "${clean(s.model)}" is not among them` : '';
+  const missing = s.model && models.length && !models.includes(s.model) ? `; "${cleanText(s.model)}" is not among them` : '';
   return { ok: true, status, message: `Connected (${status}): ${listed}${missing}.`, models: models.slice(0, MAX_MODELS) };
 }
 
@@ -79,34 +79,9 @@ function modelIds(body: string): string[] | undefined {
     if (!Array.isArray(data)) return undefined;
     return data.flatMap((m) => {
       const id = (m as { id?: unknown } | null)?.id;
-      return typeof id === 'string' && id ? [clean(id)] : [];
+      return typeof id === 'string' && id ? [cleanText(id)] : [];
     });
   } catch {
     return undefined;
   }
-}
-
-function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
-  return t.length > 200 ? `${t.slice(0, 199)}…` : t;
-}
-
-async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < max) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // cut short: use what arrived
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, max));
 }

@@ -80,14 +80,18 @@ export function errorMessageOf(body: string): string | undefined {
   const error = typeof json === 'object' && json !== null ? (json as { error?: unknown }).error : undefined;
   const raw = typeof error === 'string' ? error : typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
   if (typeof raw !== 'string') return undefined;
+  return cleanText(raw) || undefined;
+}
+
+/** Upstream text shown to the user: control characters and runs of spaces folded, capped. */
+export function cleanText(raw: string): string {
   // eslint-disable-next-line no-control-regex
   const clean = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
-  if (!clean) return undefined;
   return clean.length > ERROR_MESSAGE_CHARS ? `${clean.slice(0, ERROR_MESSAGE_CHARS - 1)}…` : clean;
 }
 
 /** Reads at most `max` bytes of a body, then cancels the rest. */
-async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
+export async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -5,6 +5,7 @@ import type { CardsharkApi, Character, DeletedCharacter } from '../../shared/ipc
 import { pushNotice } from '../notices.ts';
 import { fileToBase64, isCardFile } from './card-files.ts';
 import { useCharacterAvatar } from './useAvatar.ts';
+import { useFileDrop } from '../files/useFileDrop.ts';
 
 export function Avatar({ api, character, size = 28 }: { api: CardsharkApi; character: Character | undefined; size?: number }) {
   const url = useCharacterAvatar(api, character);
@@ -29,7 +30,6 @@ export function CharacterPanel(props: {
   const { api } = props;
   const [name, setName] = useState('');
   const [filter, setFilter] = useState('');
-  const [dragging, setDragging] = useState(false);
   const [importing, setImporting] = useState(0);
   const input = useRef<HTMLInputElement>(null);
 
@@ -77,25 +77,14 @@ export function CharacterPanel(props: {
     [api, props.onImported],
   );
 
+  const { dragging, dropProps } = useFileDrop((files) => void importFiles(files));
+
   return (
     <section
       className={dragging ? 'panel characters dropping' : 'panel characters'}
       aria-label="Characters"
       data-testid="character-panel"
-      onDragOver={(e) => {
-        if (![...e.dataTransfer.types].includes('Files')) return;
-        e.preventDefault();
-        e.dataTransfer.dropEffect = 'copy';
-        setDragging(true);
-      }}
-      onDragLeave={(e) => {
-        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
-      }}
-      onDrop={(e) => {
-        e.preventDefault();
-        setDragging(false);
-        void importFiles([...e.dataTransfer.files]);
-      }}
+      {...dropProps}
     >
       <h2>
         Characters

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { CardsharkApi, ChatImportResult } from '../../shared/ipc-contract.ts';
 import { pushNotice } from '../notices.ts';
 import { downloadBase64, fileToBase64 } from '../characters/card-files.ts';
+import { useFileDrop } from '../files/useFileDrop.ts';
 
 function summary(name: string, r: ChatImportResult): string {
   const created = r.chats.filter((c) => c.status === 'created');
@@ -17,7 +18,6 @@ function summary(name: string, r: ChatImportResult): string {
 export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatId: string | null; onImported(chatId: string): void }) {
   const { api } = props;
   const [progress, setProgress] = useState<{ done: number; total: number; name: string } | null>(null);
-  const [dragging, setDragging] = useState(false);
 
   async function importFiles(files: File[]) {
     if (!files.length || progress) return;
@@ -43,6 +43,8 @@ export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatI
     setProgress(null);
   }
 
+  const { dragging, dropProps } = useFileDrop((files) => void importFiles(files));
+
   async function exportOpen(format: 'st' | 'v1') {
     if (!props.chatId) return;
     const r = await api.exportChat({ chatId: props.chatId, format });
@@ -55,20 +57,7 @@ export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatI
       className={dragging ? 'panel chat-files dropping' : 'panel chat-files'}
       aria-label="Chat files"
       data-testid="chat-files"
-      onDragOver={(e) => {
-        if (![...e.dataTransfer.types].includes('Files')) return;
-        e.preventDefault();
-        e.dataTransfer.dropEffect = 'copy';
-        setDragging(true);
-      }}
-      onDragLeave={(e) => {
-        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
-      }}
-      onDrop={(e) => {
-        e.preventDefault();
-        setDragging(false);
-        void importFiles([...e.dataTransfer.files]);
-      }}
+      {...dropProps}
     >
       <label className="button-like">
         Import chats…
