@@ -581,8 +581,9 @@ class FileChatStore implements ChatStore {
   }
 
   chatIdForPath(path: string): string | null {
-    for (const [id, loc] of this.chats) if (loc.path === path) return id;
-    return null;
+    // A chat file is named by its id: one lookup (the watcher asks for every file at start-up).
+    const id = CHAT_FILE.exec(basename(path))?.[1];
+    return id !== undefined && this.chats.get(id)?.path === path ? id : null;
   }
 
   isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number; mtimeNs?: bigint }): boolean {
