@@ -268,12 +268,8 @@ class FileChatStore implements ChatStore {
 
   // ---- plumbing ----
 
-  /**
-   * Runs a task on a chat's queue. A read (`revalidate`) first checks that the open log still
-   * matches the file at the path, so a file replaced or changed outside the app is re-read rather
-   * than served from memory; a write checks the same itself, and refuses (ChatLog.append).
-   */
-  private onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>, revalidate = false, op?: OpKind): Promise<T> {
+  /** Runs `task` on the chat's write queue, once the store is open and the id valid; rejects, never throws. */
+  private onQueue<T>(chatId: unknown, task: (id: string) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
     let id: string;
     try {
@@ -281,7 +277,16 @@ class FileChatStore implements ChatStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(id, async () => {
+    return this.queue.run(id, () => task(id));
+  }
+
+  /**
+   * Runs a task on a chat's queue. A read (`revalidate`) first checks that the open log still
+   * matches the file at the path, so a file replaced or changed outside the app is re-read rather
+   * than served from memory; a write checks the same itself, and refuses (ChatLog.append).
+   */
+  private onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>, revalidate = false, op?: OpKind): Promise<T> {
+    return this.onQueue(chatId, async (id) => {
       const log = await this.log(id, revalidate);
       const t0 = op ? performance.now() : 0;
       const size0 = log.size;
@@ -1070,14 +1075,7 @@ class FileChatStore implements ChatStore {
 
   /** Runs on the chat's queue without opening its log (the file may be unreadable). */
   private onChatFile<T>(chatId: unknown, task: (id: string, loc: ChatLocation) => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
-    let id: string;
-    try {
-      id = parse(ChatId, chatId, 'chatId');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.queue.run(id, async () => {
+    return this.onQueue(chatId, async (id) => {
       const loc = this.chats.get(id);
       if (!loc) throw new StoreError('NOT_FOUND', `chat ${id} does not exist`, { chatId: id });
       try {
@@ -1132,14 +1130,7 @@ class FileChatStore implements ChatStore {
   }
 
   undeleteChat(chatId: string): Promise<ChatSummary> {
-    if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
-    let id: string;
-    try {
-      id = parse(ChatId, chatId, 'chatId');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.queue.run(id, async () => {
+    return this.onQueue(chatId, async (id) => {
       const loc = await undeleteChatFile(this.recoveryDeps, id, this.chats.has(id)).catch((e: unknown) => {
         throw ioError(e, `chat ${id}`);
       });

@@ -1,36 +1,6 @@
-// Characters and the chats of the selected character.
+// The chats of the selected character (the character list is renderer/characters/CharacterPanel.tsx).
 import { useState } from 'react';
 import type { ChatSummary } from '../../shared/chat-format.ts';
-import type { Character } from '../../shared/ipc-contract.ts';
-
-export function CharacterList(props: { characters: Character[]; selected: string | null; onSelect(id: string): void; onCreate(name: string): void }) {
-  const [name, setName] = useState('');
-  return (
-    <section className="panel" aria-label="Characters">
-      <h2>Characters</h2>
-      <ul className="list">
-        {props.characters.map((c) => (
-          <li key={c.id}>
-            <button className={c.id === props.selected ? 'item active' : 'item'} aria-current={c.id === props.selected} data-testid="character" onClick={() => props.onSelect(c.id)}>
-              {c.name}
-            </button>
-          </li>
-        ))}
-      </ul>
-      <form
-        className="row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (name.trim()) props.onCreate(name.trim());
-          setName('');
-        }}
-      >
-        <input aria-label="New character name" placeholder="New character name" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} />
-        <button type="submit">Add</button>
-      </form>
-    </section>
-  );
-}
 
 /** Today: the time; this year: day and month; else the full date. */
 function shortDate(ts: number, now = new Date()): string {

@@ -15,4 +15,11 @@ describe('Electron fuses', () => {
       [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
     });
   });
+
+  it('are what the Forge config packages with', async () => {
+    const forge = (await import('../../forge.config.ts')).default;
+    const fuses = forge.plugins?.find((p) => (p as { name?: string }).name === 'fuses') as { fusesConfig?: unknown } | undefined;
+    expect(fuses, 'the fuses plugin is registered').toBeDefined();
+    expect(fuses!.fusesConfig).toEqual(FUSES);
+  });
 });

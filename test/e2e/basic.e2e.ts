@@ -1,8 +1,9 @@
 // Scenarios 1 and 2: a message survives a reload; chats and the active selection
 // survive a host restart.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import path from 'node:path';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
+import { addCharacter, newChat } from './ui.ts';
 
 let hosts: RunningHost[] = [];
 test.afterEach(async () => {
@@ -10,18 +11,7 @@ test.afterEach(async () => {
   hosts = [];
 });
 
-async function addCharacter(page: Page, name: string) {
-  await page.getByLabel('New character name').fill(name);
-  await page.getByRole('button', { name: 'Add', exact: true }).click();
-  await expect(page.getByTestId('character').filter({ hasText: name })).toHaveAttribute('aria-current', 'true');
-}
 
-async function newChat(page: Page) {
-  const before = await page.getByTestId('chat').count();
-  await page.getByRole('button', { name: 'New chat' }).click();
-  await expect(page.getByTestId('chat')).toHaveCount(before + 1);
-  await expect(page.getByTestId('save-state')).toHaveText('Saved');
-}
 
 test('1: a sent message is there after a reload', async ({ page }) => {
   const host = await startHost(path.join(await tempRoot(), 'data'), { CARDSHARK_DEMO_PACE_MS: '2000' });

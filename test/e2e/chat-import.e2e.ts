@@ -7,6 +7,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 import { dropFiles } from './drop.ts';
+import { addCharacter } from './ui.ts';
 
 let hosts: RunningHost[] = [];
 test.afterEach(async () => {
@@ -32,9 +33,7 @@ test('SillyTavern chats dropped on the chat panel import with a progress bar, op
   const host = await startHost(path.join(await tempRoot(), 'data'));
   hosts.push(host);
   await page.goto(host.url);
-  await page.getByLabel('New character name').fill('Seraphina');
-  await page.getByRole('button', { name: 'Add', exact: true }).click();
-  await expect(page.getByTestId('character').filter({ hasText: 'Seraphina' })).toHaveAttribute('aria-current', 'true');
+  await addCharacter(page, 'Seraphina');
 
   // Record whether the progress bar was ever on screen: three small files go by quickly.
   await page.evaluate(() => {

@@ -1,10 +1,11 @@
 // Scenario 6: the real Electron app, scenarios 1 and 2 end to end. Runs when an
 // Electron binary exists; otherwise it is skipped and says why.
-import { _electron as electron, expect, test, type Page } from '@playwright/test';
+import { _electron as electron, expect, test } from '@playwright/test';
 import path from 'node:path';
 import { findElectronBinary, NO_ELECTRON_HELP } from '../../electron/electron-binary.ts';
 import { buildElectronApp } from './build-electron.ts';
 import { ROOT, tempRoot } from './host.ts';
+import { addCharacter } from './ui.ts';
 
 const binary = findElectronBinary(ROOT);
 const SKIP_REASON = `Electron spec skipped: ${NO_ELECTRON_HELP}`;
@@ -23,11 +24,6 @@ test.describe('6: the Electron app', () => {
       env: { ...process.env, CARDSHARK_DEMO_PACE_MS: '5' } as Record<string, string>,
     });
 
-  async function addCharacter(page: Page, name: string) {
-    await page.getByLabel('New character name').fill(name);
-    await page.getByRole('button', { name: 'Add', exact: true }).click();
-    await expect(page.getByTestId('character').filter({ hasText: name })).toHaveAttribute('aria-current', 'true');
-  }
 
   test('a message survives a reload; chats and the active chat survive a restart', async () => {
     test.setTimeout(120_000);

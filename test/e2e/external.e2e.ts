@@ -1,9 +1,10 @@
 // Issue 8: a chat changed on disk by another program shows the new text without a reload;
 // deleting the open chat (in the app or on disk) opens the next most recent one.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
+import { addCharacter, newChat } from './ui.ts';
 
 let hosts: RunningHost[] = [];
 test.afterEach(async () => {
@@ -11,21 +12,7 @@ test.afterEach(async () => {
   hosts = [];
 });
 
-async function addCharacter(page: Page, name: string) {
-  await page.getByLabel('New character name').fill(name);
-  await page.getByRole('button', { name: 'Add', exact: true }).click();
-  await expect(page.getByTestId('character').filter({ hasText: name })).toHaveAttribute('aria-current', 'true');
-}
 
-async function newChat(page: Page): Promise<string> {
-  const before = await page.getByTestId('chat').count();
-  await page.getByRole('button', { name: 'New chat' }).click();
-  await expect(page.getByTestId('chat')).toHaveCount(before + 1);
-  await expect(page.getByTestId('save-state')).toHaveText('Saved');
-  const active = page.locator('[data-testid=chat][data-active=true]');
-  await expect(active).toHaveCount(1);
-  return (await active.getAttribute('data-chat-id'))!;
-}
 
 async function chatFile(dataDir: string, chatId: string): Promise<string> {
   const chars = await readdir(path.join(dataDir, 'chats'));
