@@ -47,9 +47,16 @@ describe('layering', () => {
     expect([...sources('electron'), ...sources('shared')].filter((f) => imports(f).includes('conf'))).toEqual(['electron/settings/conf-backend.ts']);
   });
 
-  it('arrows point inward: the store imports only itself and shared/; the capability folders never the binding or the hosts', () => {
-    for (const f of sources('electron/store')) {
+  it('the durable layer imports nothing of ours but itself and shared/', () => {
+    expect(sources('electron/durable').length).toBeGreaterThan(2);
+    for (const f of sources('electron/durable')) {
       expect(imports(f).filter((i) => i.startsWith('.') && !i.startsWith('./') && !i.startsWith('../../shared/')), f).toEqual([]);
+    }
+  });
+
+  it('arrows point inward: the store imports only itself, the durable layer and shared/; the capability folders never the binding or the hosts', () => {
+    for (const f of sources('electron/store')) {
+      expect(imports(f).filter((i) => i.startsWith('.') && !i.startsWith('./') && !i.startsWith('../durable/') && !i.startsWith('../../shared/')), f).toEqual([]);
     }
     const capabilities = ['electron/app-data', 'electron/generation', 'electron/autosave', 'electron/drafts', 'electron/settings', 'electron/cards', 'electron/import', 'electron/watcher', 'electron/oplog'];
     for (const dir of capabilities) {

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CardData } from '../../shared/character-card.ts';
 import { CharacterId, EpochMs } from '../../shared/chat-format.ts';
-import { atomicRewrite, errnoOf, ioError, mkdirDurable } from '../store/durable.ts';
-import { takeBackup } from '../store/backups.ts';
-import { nodeFs, type FsSeam } from '../store/fs-seam.ts';
+import { atomicRewrite, errnoOf, ioError, mkdirDurable } from '../durable/durable.ts';
+import { takeBackup } from '../durable/backups.ts';
+import { nodeFs, type FsSeam } from '../durable/fs-seam.ts';
 
 export const CardDoc = z.object({ id: CharacterId, created: EpochMs, updated: EpochMs, card: CardData });
 export type CardDoc = z.infer<typeof CardDoc>;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { Character, type DeletedCharacter } from '../../shared/ipc-contract.ts';
 import { CharacterId, ChatId, EpochMs } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import { errnoOf, fsyncDir, ioError, mkdirDurable } from '../store/durable.ts';
+import { errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { CharacterRegistry } from './characters.ts';
 

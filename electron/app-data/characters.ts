@@ -10,8 +10,8 @@ import { blankCard, type CardData, type CardDataPatch, type CharacterCard } from
 import { StoreError } from '../../shared/errors.ts';
 import { jsonFile } from './json-file.ts';
 import { openCardFiles, type CardFiles } from './card-files.ts';
-import { takeBackup } from '../store/backups.ts';
-import { nodeFs } from '../store/fs-seam.ts';
+import { takeBackup } from '../durable/backups.ts';
+import { nodeFs } from '../durable/fs-seam.ts';
 import { cardToJson, cardToPng, parseCardFile } from '../cards/card-codec.ts';
 import { placeholderImage, thumbnail } from '../cards/thumbnail.ts';
 

@@ -5,7 +5,7 @@ import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
-import { fsyncDir, mkdirDurable } from '../store/durable.ts';
+import { fsyncDir, mkdirDurable } from '../durable/durable.ts';
 
 export interface JsonFile<T> {
   read(): Promise<T>;

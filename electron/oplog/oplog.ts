@@ -7,7 +7,7 @@
 // Records hold ids, byte counts, durations and outcomes: never message text.
 import { join } from 'node:path';
 import electronLog from 'electron-log/node';
-import { mkdirDurable } from '../store/durable.ts';
+import { mkdirDurable } from '../durable/durable.ts';
 import type { OpLogSink, OpRecord } from '../store/oplog-sink.ts';
 
 export interface OpLog extends OpLogSink {

@@ -5,7 +5,7 @@
 // The first open also migrates the old app/settings.json (generation settings) once.
 import { chmodSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { fsyncDirSync as fsyncDir, mkdirDurableSync } from '../store/durable.ts';
+import { fsyncDirSync as fsyncDir, mkdirDurableSync } from '../durable/durable.ts';
 import { AppSettings, salvageSettings } from './schema.ts';
 import type { OpenSettingsBackend, SettingsBackend } from './backend.ts';
 

@@ -12,8 +12,8 @@
 //   without an mtime, so it is re-read at the next start.
 import type { ChatSummary } from '../../shared/chat-format.ts';
 import { dirname } from 'node:path';
-import { fsyncDir } from './durable.ts';
-import type { FsSeam } from './fs-seam.ts';
+import { fsyncDir } from '../durable/durable.ts';
+import type { FsSeam } from '../durable/fs-seam.ts';
 
 export const INDEX_FORMAT = 'cardshark-index';
 export const INDEX_VERSION = 1;

@@ -8,8 +8,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { FORMAT_VERSION, PREVIEW_CHARS, type HeaderRecord, type LoadWarning, type Message, type MessageOp } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import { errnoOf, ioError } from './durable.ts';
-import type { FsSeam } from './fs-seam.ts';
+import { errnoOf, ioError } from '../durable/durable.ts';
+import type { FsSeam } from '../durable/fs-seam.ts';
 import { quarantineBytes } from './quarantine.ts';
 import { applyOp, BlockTokens, parseHeader, parseRecord, serialize, sniff, toMessage } from './records.ts';
 

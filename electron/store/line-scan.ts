@@ -10,7 +10,7 @@
 // appearance it follows.
 import type { FileHandle } from 'node:fs/promises';
 import type { Message, MessageOp } from '../../shared/chat-format.ts';
-import type { FsSeam } from './fs-seam.ts';
+import type { FsSeam } from '../durable/fs-seam.ts';
 import { applyOp, BlockTokens, parseRecord, toMessage } from './records.ts';
 
 const BLOCK = 8 * 1024 * 1024;

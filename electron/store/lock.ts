@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { StoreError } from '../../shared/errors.ts';
-import { errnoOf, fsyncDir } from './durable.ts';
+import { errnoOf, fsyncDir } from '../durable/durable.ts';
 import { basename, dirname, join } from 'node:path';
 
 interface LockInfo {

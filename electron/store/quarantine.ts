@@ -1,8 +1,8 @@
 // Bytes the store cannot read are copied here before anything else happens to them,
 // so a damaged line is reported and kept, never silently dropped.
 import { join } from 'node:path';
-import { sha256, fsyncDir, ioError, mkdirDurable } from './durable.ts';
-import type { FsSeam } from './fs-seam.ts';
+import { sha256, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
+import type { FsSeam } from '../durable/fs-seam.ts';
 
 /** Idempotent: the same bytes at the same offset land in the same file once. */
 export async function quarantineBytes(fs: FsSeam, dir: string, offset: number, bytes: Buffer): Promise<string> {

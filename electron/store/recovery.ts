@@ -7,11 +7,11 @@
 import { join } from 'node:path';
 import { FORMAT_VERSION } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import { listBackups as listBackupFiles, takeBackup } from './backups.ts';
+import { listBackups as listBackupFiles, takeBackup } from '../durable/backups.ts';
 import { readFullState } from './compaction.ts';
 import { parseHeader, serialize } from './records.ts';
-import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
-import type { FsSeam } from './fs-seam.ts';
+import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
+import type { FsSeam } from '../durable/fs-seam.ts';
 import { CHAT_FILE, type Layout } from './layout.ts';
 import { logged, type OpLogSink } from './oplog-sink.ts';
 import { quarantineBytes } from './quarantine.ts';

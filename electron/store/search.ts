@@ -7,7 +7,7 @@
 // built from their first appearance plus changes and checked on their current text, whether or
 // not their first line passed the prefilter; deleted and superseded messages never match.
 import type { Message } from '../../shared/chat-format.ts';
-import type { FsSeam } from './fs-seam.ts';
+import type { FsSeam } from '../durable/fs-seam.ts';
 import { ScannedChat } from './line-scan.ts';
 
 export interface SearchMatch {

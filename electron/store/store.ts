@@ -30,12 +30,12 @@ import {
   type WriteOptions,
 } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import { takeBackup } from './backups.ts';
+import { takeBackup } from '../durable/backups.ts';
 import { ChatLog, HEADER_MAX, newChatMemo, type ChatMemo, type FileState } from './chat-log.ts';
 import { ChatIndex, type IndexEntry, type IndexProgress } from './chat-index.ts';
 import { compactedText, readFullState } from './compaction.ts';
-import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
-import { nodeFs, type FsSeam } from './fs-seam.ts';
+import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
+import { nodeFs, type FsSeam } from '../durable/fs-seam.ts';
 import { CHAT_FILE, Layout, REWRITE_TEMP } from './layout.ts';
 import { LiveMessages } from './live.ts';
 import { searchChatFile, type SearchResult } from './search.ts';

@@ -1,7 +1,7 @@
 // The public shape of the chat store. Pure types: the binding and tests depend on this.
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput, WriteOptions } from '../../shared/chat-format.ts';
 import type { IndexProgress } from './chat-index.ts';
-import type { FsSeam } from './fs-seam.ts';
+import type { FsSeam } from '../durable/fs-seam.ts';
 import type { SearchResult } from './search.ts';
 import type { DiscoveredChat } from './store.ts';
 import type { LockOptions } from './lock.ts';

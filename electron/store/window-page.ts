@@ -4,7 +4,7 @@
 // opened chat reads the file once and parses only the lines it returns.
 import type { Message } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import type { FsSeam } from './fs-seam.ts';
+import type { FsSeam } from '../durable/fs-seam.ts';
 import { ScannedChat } from './line-scan.ts';
 
 export interface WindowPage {

@@ -14,7 +14,7 @@ import type { ChatStore } from '../store/types.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
 import type { ConflictKeeper } from './conflict-copy.ts';
 import { memoryImportedFiles, type ImportedFiles } from './imported-files.ts';
-import { errnoOf } from '../store/durable.ts';
+import { errnoOf } from '../durable/durable.ts';
 import { StoreError } from '../../shared/errors.ts';
 
 export interface ChatWatcherOptions {

@@ -2,9 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backupsToKeep } from '../../electron/store/backups.ts';
+import { backupsToKeep } from '../../electron/durable/backups.ts';
 import { openChatStore } from '../../electron/store/index.ts';
-import { chatPath, tempDir } from './helpers.ts';
+import { chatPath, tempDir } from '../store/helpers.ts';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
