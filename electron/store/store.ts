@@ -34,7 +34,7 @@ import { takeBackup } from '../durable/backups.ts';
 import { ChatLog, HEADER_MAX, newChatMemo, type ChatMemo, type FileState } from './chat-log.ts';
 import { ChatIndex, type IndexEntry, type IndexProgress } from './chat-index.ts';
 import { compactedText, readFullState } from './compaction.ts';
-import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
+import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable, sha256 } from '../durable/durable.ts';
 import { nodeFs, type FsSeam } from '../durable/fs-seam.ts';
 import { CHAT_FILE, Layout, REWRITE_TEMP } from './layout.ts';
 import { LiveMessages } from './live.ts';
@@ -77,7 +77,9 @@ const MAX_VIEW_BYTES = 64 * 1024 * 1024;
 
 export type DiscoveredChat =
   | { kind: 'listed'; summary: ChatSummary }
-  | { kind: 'imported'; summary: ChatSummary; from: string }
+  | { kind: 'imported'; summary: ChatSummary; from: string; sha256: string }
+  /** These bytes were imported before (as `chatId`, which may since have been deleted): nothing was written. */
+  | { kind: 'imported_before'; chatId: string; sha256: string }
   | { kind: 'known'; chatId: string }
   | { kind: 'legacy'; path: string; reason: string }
   | { kind: 'ignored'; reason: string };
@@ -673,7 +675,7 @@ class FileChatStore implements ChatStore {
     });
   }
 
-  async discoverChat(path: string): Promise<DiscoveredChat> {
+  async discoverChat(path: string, options: { seen?: (sha256: string) => Promise<boolean> } = {}): Promise<DiscoveredChat> {
     if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
     const characterId = basename(dirname(path));
     if (dirname(dirname(path)) !== this.layout.chatsDir || !CharacterId.safeParse(characterId).success) return { kind: 'ignored', reason: 'not in a character folder' };
@@ -703,11 +705,19 @@ class FileChatStore implements ChatStore {
       if (listed === 'known') return { kind: 'known', chatId };
       if (listed === 'listed') return { kind: 'listed', summary: await this.getChat(chatId) };
     }
-    // A sync tool's conflict copy, or a copy whose id is taken: import its content into a new chat; the file stays as it is.
-    const summary = await this.createChat({ characterId, title: `${state.header.title} (from ${name})`.slice(0, LIMITS.titleChars), metadata: { imported_from: name } });
-    const messages = state.messages.map((msg) => toInput(msg));
-    for (let i = 0; i < messages.length; i += 500) await this.appendMessages(summary.chatId, messages.slice(i, i + 500));
-    return { kind: 'imported', summary: await this.getChat(summary.chatId), from: name };
+    // A sync tool's conflict copy, or a copy whose id is taken: its content goes into a new chat in one
+    // atomic write (a crash leaves none or all of it), under an id derived from the bytes, so the same
+    // bytes are imported at most once (`seen`: the caller's record of bytes imported, kept after a delete).
+    const sha = sha256(buf);
+    const { fileImportInput, chatIdFromHash } = await import('./import-chat.ts');
+    if (await options.seen?.(sha)) return { kind: 'imported_before', chatId: chatIdFromHash(sha), sha256: sha };
+    const input = fileImportInput(state, { characterId, fileName: name, sha256: sha, created: this.now() });
+    try {
+      return { kind: 'imported', summary: await this.importChat(input), from: name, sha256: sha };
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'CONFLICT' && e.details?.reason === 'exists') return { kind: 'imported_before', chatId: input.chatId, sha256: sha };
+      throw e;
+    }
   }
 
   async listChats(characterId: string): Promise<ChatSummary[]> {
@@ -1014,7 +1024,8 @@ class FileChatStore implements ChatStore {
     const { chat_id: chatId, character_id: characterId } = prepared.header;
     const path = this.layout.chatFile(characterId, chatId);
     return this.queue.run(chatId, async () => {
-      if (this.chats.has(chatId)) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId });
+      // Listed, or a file not listed yet: never replaced.
+      if (this.chats.has(chatId) || (await this.fs.stat(path).then(() => true, () => false))) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId, reason: 'exists' });
       try {
         await mkdirDurable(this.layout.characterDir(characterId), { fs: this.fs });
         await atomicRewrite(this.fs, path, prepared.data);

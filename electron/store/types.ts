@@ -101,8 +101,13 @@ export interface ChatStore {
   appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null>;
   /** Whether the chat's file is gone; if so the chat leaves the list. */
   forgetIfGone(chatId: string): Promise<boolean>;
-  /** A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies, taken ids), or reported as legacy. Never modified. */
-  discoverChat(path: string): Promise<DiscoveredChat>;
+  /**
+   * A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies,
+   * taken ids: in one atomic write, under an id derived from the bytes' SHA-256, so the same bytes
+   * are imported at most once; `seen` tells it which bytes were imported before), or reported as
+   * legacy. Never modified.
+   */
+  discoverChat(path: string, options?: { seen?: (sha256: string) => Promise<boolean> }): Promise<DiscoveredChat>;
   /** Resolves when every queued write has reached the disk. */
   flush(): Promise<void>;
   /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */
