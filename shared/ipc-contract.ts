@@ -103,6 +103,8 @@ export const RepairResultOut = z.object({
 });
 export type RepairResultOut = z.infer<typeof RepairResultOut>;
 export const TrashedChatOut = z.object({
+  /** This trashed copy (one chat id can be in the trash more than once): `undeleteChat` takes it. */
+  trashId: z.string(),
   chatId: z.string(),
   characterId: z.string(),
   deletedAt: z.number(),
@@ -112,6 +114,8 @@ export const TrashedChatOut = z.object({
 });
 export type TrashedChatOut = z.infer<typeof TrashedChatOut>;
 export const BackupId = z.string().regex(/^\d{13}-\d{4}$/, 'backup id must be <ms>-<seq>');
+/** One trashed copy of a chat (TrashedChatOut.trashId). */
+export const ChatTrashId = z.string().max(300).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[0-9a-f-]{36}\.\d+$/, 'trash id must be <characterId>/<chatId>.<ms>').refine((s) => !s.includes('..'), 'bad trash id');
 export const SearchResultOut = z.object({
   matches: z.array(z.object({ id: z.string(), role: z.enum(['user', 'assistant', 'system']), timestamp: z.number(), snippet: z.string() })),
   total: z.number(),
@@ -337,7 +341,8 @@ export const CHANNELS = {
   /** The current state is backed up first: `undoBackupId` restores it. */
   restoreBackup: channel(z.strictObject({ chatId: ChatId, backupId: BackupId }), z.object({ undoBackupId: z.string().nullable() })),
   listDeletedChats: channel(Empty, z.array(TrashedChatOut)),
-  undeleteChat: channel(z.strictObject({ chatId: ChatId }), ChatSummaryOut),
+  /** The copy `trashId` names, else the newest. A copy named while its chat id is live comes back under a new id (the summary's). */
+  undeleteChat: channel(z.strictObject({ chatId: ChatId, trashId: ChatTrashId.optional() }), ChatSummaryOut),
   setAppSettings: channel(AppSettingsPatch, AppSettingsOut),
 } as const;
 

@@ -172,9 +172,9 @@ export function createHandlers(d: BindingDeps): Handlers {
       return r;
     },
     listDeletedChats: () => d.store.listDeletedChats(),
-    async undeleteChat({ chatId }) {
-      const summary = await d.store.undeleteChat(chatId);
-      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });
+    async undeleteChat({ chatId, trashId }) {
+      const summary = await d.store.undeleteChat(chatId, trashId);
+      d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
     },
     async deleteChat({ chatId, expectedRevision }) {

@@ -4,8 +4,9 @@
 //
 // Order of every destructive step: quarantine what will not be carried over, back up the whole
 // current file, then an atomic verified rewrite. A failure at any step leaves the original.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { FORMAT_VERSION } from '../../shared/chat-format.ts';
+import { CharacterId, FORMAT_VERSION } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { listBackups as listBackupFiles, takeBackup } from '../durable/backups.ts';
 import { readFullState } from './compaction.ts';
@@ -35,6 +36,8 @@ export interface BackupSummary {
 }
 
 export interface TrashedChat {
+  /** This copy: `<characterId>/<chatId>.<deletedAt>` (one chat id may be in the trash more than once). */
+  trashId: string;
   chatId: string;
   characterId: string;
   deletedAt: number;
@@ -57,6 +60,18 @@ export interface RepairResult {
 
 const BACKUP_ID = /^\d{13}-\d{4}$/;
 const TRASH_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.(\d+)\.jsonl$/;
+
+/** INVALID_INPUT unless `trashId` has the form of a TrashedChat.trashId of `chatId`. */
+function parseTrashId(trashId: unknown, chatId: string): void {
+  const bad = (why: string) => new StoreError('INVALID_INPUT', `trashId: ${why}`, { field: 'trashId' });
+  if (typeof trashId !== 'string' || trashId.length > 300) throw bad('expected <characterId>/<chatId>.<ms>');
+  const slash = trashId.indexOf('/');
+  const characterId = trashId.slice(0, slash);
+  const name = `${trashId.slice(slash + 1)}.jsonl`;
+  const m = TRASH_FILE.exec(name);
+  if (slash < 0 || !CharacterId.safeParse(characterId).success || !m) throw bad('expected <characterId>/<chatId>.<ms>');
+  if (m[1] !== chatId) throw bad(`names a copy of another chat than ${chatId}`);
+}
 
 function rel(layout: Layout, p: string): string {
   return p.startsWith(layout.dataDir) ? p.slice(layout.dataDir.length + 1) : p;
@@ -171,43 +186,47 @@ export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: s
 }
 
 export async function listTrash(d: RecoveryDeps): Promise<TrashedChat[]> {
-  const root = join(d.layout.dataDir, 'trash');
   const out: TrashedChat[] = [];
-  for (const characterId of await d.fs.readdir(root).catch(() => [] as string[])) {
-    for (const name of await d.fs.readdir(join(root, characterId)).catch(() => [] as string[])) {
-      const m = TRASH_FILE.exec(name);
-      if (!m) continue;
-      let sizeBytes = 0;
-      let title: string | null = null;
-      let messageCount: number | null = null;
-      try {
-        const buf = await d.fs.readFile(join(root, characterId, name));
-        sizeBytes = buf.length;
-        const state = readFullState(buf);
-        if (!('error' in state)) {
-          title = state.header.title;
-          messageCount = state.messages.length;
-        }
-      } catch {
-        // still listed
+  for (const { path, ...entry } of await listTrashEntries(d)) {
+    let sizeBytes = 0;
+    let title: string | null = null;
+    let messageCount: number | null = null;
+    try {
+      const buf = await d.fs.readFile(path);
+      sizeBytes = buf.length;
+      const state = readFullState(buf);
+      if (!('error' in state)) {
+        title = state.header.title;
+        messageCount = state.messages.length;
       }
-      out.push({ chatId: m[1]!, characterId, deletedAt: Number(m[2]), sizeBytes, title, messageCount });
+    } catch {
+      // still listed
     }
+    out.push({ ...entry, sizeBytes, title, messageCount });
   }
-  return out.sort((a, b) => b.deletedAt - a.deletedAt);
+  return out;
 }
 
-/** Moves the newest trashed copy of a chat back. Refused (CONFLICT) while a chat with that id exists. */
-export async function undeleteChatFile(d: RecoveryDeps, chatId: string, exists: boolean): Promise<{ characterId: string; path: string }> {
+/**
+ * Moves a trashed copy of a chat back: the one `trashId` names, else the newest. Nothing is ever
+ * overwritten. Without a trashId (the CLI, a character's restore) it is refused (CONFLICT) while a
+ * chat with that id exists. A copy chosen by its trashId (its own row in *Recently deleted*) is
+ * always restorable: when the chat id is live again (another copy restored, or the file came back),
+ * it comes back as a new chat, under a new id, and the restored chat id is returned.
+ */
+export async function undeleteChatFile(d: RecoveryDeps, chatId: string, exists: boolean, trashId?: string): Promise<{ chatId: string; characterId: string; path: string }> {
+  const wanted = trashId !== undefined;
+  if (wanted) parseTrashId(trashId, chatId);
   return logged(d.oplog, 'undelete', chatId, async () => {
-    if (exists) throw new StoreError('CONFLICT', `chat ${chatId} exists; it was not deleted`, { chatId });
-    const entry = (await listTrashEntries(d)).find((t) => t.chatId === chatId);
-    if (!entry) throw new StoreError('NOT_FOUND', `chat ${chatId} is not in the trash`, { chatId });
+    if (exists && !wanted) throw new StoreError('CONFLICT', `chat ${chatId} exists; it was not deleted`, { chatId });
+    const entry = (await listTrashEntries(d)).find((t) => (trashId ? t.trashId === trashId : t.chatId === chatId)); // newest first
+    if (!entry) throw new StoreError('NOT_FOUND', `${wanted ? `trashed copy ${trashId}` : `chat ${chatId}`} is not in the trash`, { chatId });
     const dir = d.layout.characterDir(entry.characterId);
     const target = d.layout.chatFile(entry.characterId, chatId);
     await mkdirDurable(dir, { fs: d.fs });
-    const taken = await d.fs.stat(target).then(() => true, () => false);
-    if (taken) throw new StoreError('CONFLICT', `a file for chat ${chatId} is already in place; nothing was moved`, { chatId });
+    const taken = exists || (await d.fs.stat(target).then(() => true, () => false));
+    if (taken && !wanted) throw new StoreError('CONFLICT', `a file for chat ${chatId} is already in place; nothing was moved`, { chatId });
+    if (taken) return restoreAsNewChat(d, entry);
     if (!CHAT_FILE.test(`${chatId}.jsonl`)) throw new StoreError('INVALID_INPUT', 'chatId');
     try {
       await d.fs.rename(entry.path, target);
@@ -216,17 +235,48 @@ export async function undeleteChatFile(d: RecoveryDeps, chatId: string, exists: 
     } catch (e) {
       throw ioError(e, `restoring chat ${chatId} from the trash`);
     }
-    return { characterId: entry.characterId, path: target };
+    return { chatId, characterId: entry.characterId, path: target };
   });
 }
 
-async function listTrashEntries(d: RecoveryDeps): Promise<{ chatId: string; characterId: string; deletedAt: number; path: string }[]> {
+/**
+ * A trashed copy whose chat id is live again, restored beside it as a new chat: its bytes with a
+ * header naming a new id, written atomically; then the trashed copy goes. A crash in between
+ * leaves both (the copy is still in the trash), never neither.
+ */
+async function restoreAsNewChat(d: RecoveryDeps, entry: TrashEntry): Promise<{ chatId: string; characterId: string; path: string }> {
+  const bytes = await d.fs.readFile(entry.path).catch((e: unknown) => {
+    throw ioError(e, `reading the trashed copy of chat ${entry.chatId}`);
+  });
+  const nl = bytes.indexOf(0x0a);
+  const h = parseHeader(bytes.toString('utf8', 0, nl === -1 ? bytes.length : nl).replace(/\r$/, ''));
+  if (!h.ok) throw new StoreError('CORRUPT', `the trashed copy of chat ${entry.chatId} cannot be read (${h.reason}), and a chat with that id exists; the copy was left in the trash`, { chatId: entry.chatId });
+  const chatId = randomUUID();
+  const target = d.layout.chatFile(entry.characterId, chatId);
+  const data = Buffer.concat([Buffer.from(serialize({ ...h.header, chat_id: chatId })), nl === -1 ? Buffer.alloc(0) : bytes.subarray(nl + 1)]);
+  await atomicRewrite(d.fs, target, data).catch((e: unknown) => {
+    throw ioError(e, `restoring chat ${entry.chatId} from the trash`);
+  });
+  // Restored: a trashed copy that cannot be removed now stays listed, and nothing is lost.
+  await d.fs.unlink(entry.path).then(() => fsyncDir(join(entry.path, '..')), () => undefined);
+  return { chatId, characterId: entry.characterId, path: target };
+}
+
+interface TrashEntry {
+  trashId: string;
+  chatId: string;
+  characterId: string;
+  deletedAt: number;
+  path: string;
+}
+
+async function listTrashEntries(d: RecoveryDeps): Promise<TrashEntry[]> {
   const root = join(d.layout.dataDir, 'trash');
-  const out: { chatId: string; characterId: string; deletedAt: number; path: string }[] = [];
+  const out: TrashEntry[] = [];
   for (const characterId of await d.fs.readdir(root).catch(() => [] as string[])) {
     for (const name of await d.fs.readdir(join(root, characterId)).catch(() => [] as string[])) {
       const m = TRASH_FILE.exec(name);
-      if (m) out.push({ chatId: m[1]!, characterId, deletedAt: Number(m[2]), path: join(root, characterId, name) });
+      if (m) out.push({ trashId: `${characterId}/${m[1]}.${m[2]}`, chatId: m[1]!, characterId, deletedAt: Number(m[2]), path: join(root, characterId, name) });
     }
   }
   return out.sort((a, b) => b.deletedAt - a.deletedAt);

@@ -1140,16 +1140,17 @@ class FileChatStore implements ChatStore {
     return listTrash(this.recoveryDeps);
   }
 
-  undeleteChat(chatId: string): Promise<ChatSummary> {
+  undeleteChat(chatId: string, trashId?: string): Promise<ChatSummary> {
     return this.onQueue(chatId, async (id) => {
-      const loc = await undeleteChatFile(this.recoveryDeps, id, this.chats.has(id)).catch((e: unknown) => {
+      // The restored chat: `id`, or a new id for a copy chosen by its trashId while `id` is live (recovery.ts).
+      const { chatId: restored, characterId, path } = await undeleteChatFile(this.recoveryDeps, id, this.chats.has(id), trashId).catch((e: unknown) => {
         throw ioError(e, `chat ${id}`);
       });
-      this.chats.set(id, loc);
-      this.memos.delete(id);
-      this.index.delete(id);
+      this.chats.set(restored, { characterId, path });
+      this.memos.delete(restored);
+      this.index.delete(restored);
       // Back in the list even when it cannot be read now: never hidden.
-      return this.log(id).then((log) => this.summarize(log)).catch((e: unknown) => this.unreadableSummary(id, e instanceof StoreError ? e : new StoreError('CORRUPT', 'unreadable'))!);
+      return this.log(restored).then((log) => this.summarize(log)).catch((e: unknown) => this.unreadableSummary(restored, e instanceof StoreError ? e : new StoreError('CORRUPT', 'unreadable'))!);
     });
   }
 

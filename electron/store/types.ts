@@ -88,8 +88,12 @@ export interface ChatStore {
   restoreBackup(chatId: string, backupId: string): Promise<{ undoBackupId: string | null }>;
   /** Chats in the trash, newest deletion first. */
   listDeletedChats(): Promise<TrashedChat[]>;
-  /** Moves the newest trashed copy of a chat back into place. */
-  undeleteChat(chatId: string): Promise<ChatSummary>;
+  /**
+   * Moves a trashed copy of a chat back into place: the one `trashId` names (TrashedChat.trashId), else
+   * the newest. Nothing is overwritten: without a trashId, CONFLICT while the chat exists; a copy named by
+   * its trashId while the chat id is live comes back as a new chat (the summary's chatId says which).
+   */
+  undeleteChat(chatId: string, trashId?: string): Promise<ChatSummary>;
   // ---- changes made outside the app (electron/watcher/ calls these) ----
   /** The chat whose file is at this path, if the store lists one. */
   chatIdForPath(path: string): string | null;
