@@ -119,7 +119,7 @@ export function chatIdFromHash(sha256Hex: string): string {
  * from the file's bytes (`sha256`), so the same bytes always land on the same id: a second import
  * of them is a CONFLICT, and after a crash the chat itself says the bytes were imported.
  */
-export function fileImportInput(state: FullState, o: { characterId: string; fileName: string; sha256: string; created: number }): ImportChatInput & { chatId: string } {
+export function fileImportInput(state: FullState, o: { characterId: string; fileName: string; sha256: string; created: number }): ImportChatInput {
   return {
     chatId: chatIdFromHash(o.sha256),
     characterId: o.characterId,

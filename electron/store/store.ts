@@ -78,8 +78,8 @@ const MAX_VIEW_BYTES = 64 * 1024 * 1024;
 export type DiscoveredChat =
   | { kind: 'listed'; summary: ChatSummary }
   | { kind: 'imported'; summary: ChatSummary; from: string; sha256: string }
-  /** These bytes were imported before (as `chatId`, which may since have been deleted): nothing was written. */
-  | { kind: 'imported_before'; chatId: string; sha256: string }
+  /** These bytes were imported before (that chat may since have been deleted): nothing was written. */
+  | { kind: 'imported_before'; sha256: string }
   | { kind: 'known'; chatId: string }
   | { kind: 'legacy'; path: string; reason: string }
   | { kind: 'ignored'; reason: string };
@@ -709,13 +709,13 @@ class FileChatStore implements ChatStore {
     // atomic write (a crash leaves none or all of it), under an id derived from the bytes, so the same
     // bytes are imported at most once (`seen`: the caller's record of bytes imported, kept after a delete).
     const sha = sha256(buf);
-    const { fileImportInput, chatIdFromHash } = await import('./import-chat.ts');
-    if (await options.seen?.(sha)) return { kind: 'imported_before', chatId: chatIdFromHash(sha), sha256: sha };
+    const { fileImportInput } = await import('./import-chat.ts');
+    if (await options.seen?.(sha)) return { kind: 'imported_before', sha256: sha };
     const input = fileImportInput(state, { characterId, fileName: name, sha256: sha, created: this.now() });
     try {
       return { kind: 'imported', summary: await this.importChat(input), from: name, sha256: sha };
     } catch (e) {
-      if (e instanceof StoreError && e.code === 'CONFLICT' && e.details?.reason === 'exists') return { kind: 'imported_before', chatId: input.chatId, sha256: sha };
+      if (e instanceof StoreError && e.code === 'CONFLICT' && e.details?.reason === 'exists') return { kind: 'imported_before', sha256: sha };
       throw e;
     }
   }
