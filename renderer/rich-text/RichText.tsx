@@ -1,7 +1,7 @@
 // Message text with roleplay formatting, built as React elements from the tokenizer's tree:
 // React escapes every string, so `<script>` in a message is shown as text, never run.
 import { Fragment, useMemo, type ReactNode } from 'react';
-import { tokenize, type RichNode } from '../rich-text/tokenize.ts';
+import { tokenize, type RichNode } from './tokenize.ts';
 
 function render(nodes: RichNode[], highlight: string | undefined): ReactNode[] {
   return nodes.map((n, i) => {

@@ -1,23 +1,11 @@
 // Generation settings: provider, endpoint, persona, prompt, samplers and context budget.
-// The API key is write-only: main never sends it back. "Test connection" asks main to make one
-// small request to the saved endpoint and shows what main reports (never a raw body).
-import { useEffect, useState } from 'react';
-import type { CardsharkApi, ConnectionTestOut, GenerationSettingsOut } from '../../shared/ipc-contract.ts';
-import { pushNotice } from '../notices.ts';
-import { stopsToText, textToStops } from './stop-sequences.ts';
+// The API key is write-only: main never sends it back. "Test connection" shows what main
+// reports (never a raw body). The state lives in useSettings.ts.
+import type { CardsharkApi, GenerationSettingsOut } from '../../shared/ipc-contract.ts';
+import { useGenerationSettings } from './useSettings.ts';
 
-export function Settings({ api }: { api: CardsharkApi }) {
-  const [s, setS] = useState<GenerationSettingsOut | null>(null);
-  const [apiKey, setApiKey] = useState('');
-  const [stops, setStops] = useState('');
-  const [test, setTest] = useState<ConnectionTestOut | 'testing' | null>(null);
-  useEffect(() => {
-    void api.getGenerationSettings({}).then((r) => {
-      if (!r.ok) return;
-      setS(r.data);
-      setStops(stopsToText(r.data.stopSequences));
-    });
-  }, [api]);
+export function GenerationSettings({ api }: { api: CardsharkApi }) {
+  const { s, setS, apiKey, setApiKey, stops, setStops, test, save, testConnection } = useGenerationSettings(api);
   if (!s) return null;
   const num = (key: 'temperature' | 'topP' | 'maxTokens' | 'contextTokens', label: string, min: number, max: number, step: number) => (
     <label>
@@ -29,17 +17,9 @@ export function Settings({ api }: { api: CardsharkApi }) {
     <details className="panel settings">
       <summary>Generation settings</summary>
       <form
-        onSubmit={async (e) => {
+        onSubmit={(e) => {
           e.preventDefault();
-          const { hasApiKey: _h, ...rest } = s;
-          const r = await api.setGenerationSettings({ ...rest, stopSequences: textToStops(stops), ...(apiKey ? { apiKey } : {}) });
-          if (r.ok) {
-            setS(r.data);
-            setStops(stopsToText(r.data.stopSequences));
-            setApiKey('');
-            setTest(null);
-            pushNotice({ level: 'info', message: 'Settings saved' });
-          } else pushNotice({ level: 'error', code: r.error.code, message: r.error.message });
+          void save();
         }}
       >
         <label>
@@ -102,11 +82,7 @@ export function Settings({ api }: { api: CardsharkApi }) {
         <button
           type="button"
           disabled={test === 'testing'}
-          onClick={async () => {
-            setTest('testing');
-            const r = await api.testConnection({});
-            setTest(r.ok ? r.data : { ok: false, message: `[${r.error.code}] ${r.error.message}` });
-          }}
+          onClick={() => void testConnection()}
         >
           Test connection
         </button>

@@ -1,8 +1,8 @@
 // One chat message with its actions: edit, delete, regenerate, swipe left/right.
 import { useEffect, useRef, useState } from 'react';
 import type { Message } from '../../shared/chat-format.ts';
-import { Avatar } from './Avatar.tsx';
-import { RichText } from './RichText.tsx';
+import { Avatar } from '../components/Avatar.tsx';
+import { RichText } from '../rich-text/RichText.tsx';
 
 export interface MessageActions {
   /** The user opened the edit box: the edit is based on the chat as shown now. */
