@@ -27,19 +27,19 @@ describe('layering', () => {
     for (const f of sources('electron/store')) expect(imports(f).filter((i) => i === 'electron' || i.startsWith('electron/')), f).toEqual([]);
   });
 
-  it('only main.ts and preload.ts import electron', () => {
+  it('only entry/main.ts and entry/preload.ts import electron', () => {
     const offenders = [...sources('electron'), ...sources('shared'), ...sources('renderer')].filter(
-      (f) => imports(f).some((i) => i === 'electron') && !['electron/main.ts', 'electron/preload.ts'].includes(relative('.', f)),
+      (f) => imports(f).some((i) => i === 'electron') && !['electron/entry/main.ts', 'electron/entry/preload.ts'].includes(relative('.', f)),
     );
     expect(offenders).toEqual([]);
   });
 
-  it('electron-store (it imports electron) only in its adapter, and that adapter only from main.ts', () => {
+  it('electron-store (it imports electron) only in its adapter, and that adapter only from entry/main.ts', () => {
     const adapter = 'electron/settings/electron-store-backend.ts';
     const all = [...sources('electron'), ...sources('shared'), ...sources('renderer')];
     expect(all.filter((f) => imports(f).includes('electron-store'))).toEqual([adapter]);
     const importers = all.filter((f) => imports(f).some((i) => i.endsWith('/electron-store-backend.ts') || i.endsWith('settings/electron-store-backend.ts')));
-    expect(importers).toEqual(['electron/main.ts']);
+    expect(importers).toEqual(['electron/entry/main.ts']);
   });
 
   it('settings libraries stay out of the chat store; conf only in its adapter', () => {
@@ -61,7 +61,7 @@ describe('layering', () => {
     const capabilities = ['electron/app-data', 'electron/generation', 'electron/autosave', 'electron/drafts', 'electron/settings', 'electron/cards', 'electron/import', 'electron/watcher', 'electron/oplog'];
     for (const dir of capabilities) {
       expect(sources(dir).length, dir).toBeGreaterThan(0);
-      for (const f of sources(dir)) expect(imports(f).filter((i) => /(^|\/)(ipc|host)\//.test(i) || i.endsWith('/main.ts')), f).toEqual([]);
+      for (const f of sources(dir)) expect(imports(f).filter((i) => /(^|\/)(ipc|host|entry)\//.test(i)), f).toEqual([]);
     }
   });
 
