@@ -1,9 +1,9 @@
 // The renderer is served to Electron from app://cardshark/ (a privileged standard scheme)
 // instead of file://: a real origin for the sender check and the CSP, and no file://
 // reach beyond the renderer folder. Path checks are the browser host's (resolveStatic).
-// No electron import: main.ts registers the scheme and hands the handler to protocol.handle.
+// No electron import: main.ts (beside it) registers the scheme and hands the handler to protocol.handle.
 import { readFile } from 'node:fs/promises';
-import { contentTypeOf, resolveStatic } from './host/static.ts';
+import { contentTypeOf, resolveStatic } from '../host/static.ts';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'cardshark';

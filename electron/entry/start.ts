@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'vite';
-import { findElectronBinary, NO_ELECTRON_HELP } from './electron-binary.ts';
-import { EXIT_SIGNALS } from './exit-signals.ts';
-import { exitWithParent } from './parent-watch.ts';
+import { findElectronBinary, NO_ELECTRON_HELP } from '../lifecycle/electron-binary.ts';
+import { EXIT_SIGNALS } from '../lifecycle/exit-signals.ts';
+import { exitWithParent } from '../lifecycle/parent-watch.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 exitWithParent();
 const web = process.argv.includes('--web');
 const args = process.argv.slice(2).filter((a) => a !== '--web');
@@ -23,5 +23,5 @@ if (!web && findElectronBinary(ROOT)) {
 } else {
   if (!web) console.log(`\n${NO_ELECTRON_HELP}\n`);
   await build({ configFile: path.join(ROOT, 'vite.renderer.config.ts'), mode: 'web', logLevel: 'warn' });
-  await import('./host/cli.ts'); // prints the URL; reads --data-dir/--port from argv
+  await import('../host/cli.ts'); // prints the URL; reads --data-dir/--port from argv
 }

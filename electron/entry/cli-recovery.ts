@@ -3,9 +3,9 @@
 // otherwise. Pure orchestration over the store; the lock is the store's.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChatSummary } from '../shared/chat-format.ts';
-import { CharacterId } from '../shared/chat-format.ts';
-import type { ChatStore, ValidationReport } from './store/index.ts';
+import type { ChatSummary } from '../../shared/chat-format.ts';
+import { CharacterId } from '../../shared/chat-format.ts';
+import type { ChatStore, ValidationReport } from '../store/index.ts';
 
 export interface CommandResult {
   out: unknown;

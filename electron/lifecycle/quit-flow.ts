@@ -1,6 +1,6 @@
 // The one way the Electron shell quits: flush (bounded) → quit, whatever asked for it
 // (before-quit, Windows session end, system shutdown, a signal). Pure logic, no electron
-// import: main.ts supplies quit() and the failure prompt.
+// import: entry/main.ts supplies quit() and the failure prompt.
 export type QuitState = 'running' | 'flushing' | 'done';
 
 export interface QuitFlowDeps {

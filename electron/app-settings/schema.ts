@@ -2,7 +2,7 @@
 // Ranges come from the IPC contract, so the file and the renderer are held to the same rules.
 import { z } from 'zod';
 import { AutosaveIntervalMs, BackupRetention, QuitFlushTimeoutMs } from '../../shared/ipc-contract.ts';
-import { DEFAULT_SETTINGS as DEFAULT_GENERATION, GenerationSettings } from '../app-data/settings.ts';
+import { DEFAULT_GENERATION_SETTINGS as DEFAULT_GENERATION, GenerationSettings } from '../generation/generation-settings.ts';
 
 export const AppSettings = GenerationSettings.extend({
   /** How often engineer-facing debouncers (drafts, stream checkpoints) write; read live. */

@@ -1,6 +1,7 @@
 // Generation settings, main-side only. The API key is never sent to the renderer.
-// They live in the app settings file (electron/settings/: <dataDir>/app/config.json,
-// mode 0600 on POSIX; a keychain is out of scope).
+// Generation owns their schema and defaults; the app settings file embeds them and holds
+// the values (electron/app-settings/: <dataDir>/app/config.json, mode 0600 on POSIX; a
+// keychain is out of scope).
 import { z } from 'zod';
 import {
   ContextTokens,
@@ -15,8 +16,8 @@ import {
   type GenerationSettingsOut,
   type GenerationSettingsPatch,
 } from '../../shared/ipc-contract.ts';
-import { DEFAULT_MAIN_PROMPT } from '../generation/prompt/builder.ts';
-import { assertBaseUrl } from '../generation/url-policy.ts';
+import { DEFAULT_MAIN_PROMPT } from './prompt/builder.ts';
+import { assertBaseUrl } from './url-policy.ts';
 
 export const GenerationSettings = z.object({
   provider: ProviderKind,
@@ -39,7 +40,7 @@ export const GenerationSettings = z.object({
 });
 export type GenerationSettings = z.infer<typeof GenerationSettings>;
 
-export const DEFAULT_SETTINGS: GenerationSettings = {
+export const DEFAULT_GENERATION_SETTINGS: GenerationSettings = {
   provider: 'demo',
   baseUrl: 'http://127.0.0.1:5001/v1',
   model: '',
@@ -55,7 +56,7 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   contextTokens: 8192,
 };
 
-export interface SettingsStore {
+export interface GenerationSettingsStore {
   get(): Promise<GenerationSettings>;
   update(patch: GenerationSettingsPatch): Promise<GenerationSettings>;
 }
@@ -94,7 +95,7 @@ export interface GenerationSettingsSource {
 }
 
 /** `overrides` (from env/CLI) win over the file, e.g. a fast demo pace for tests. */
-export function generationSettings(source: GenerationSettingsSource, overrides: Partial<GenerationSettings> = {}): SettingsStore {
+export function generationSettings(source: GenerationSettingsSource, overrides: Partial<GenerationSettings> = {}): GenerationSettingsStore {
   overrides = { ...overrides };
   return {
     async get() {

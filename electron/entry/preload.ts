@@ -1,7 +1,7 @@
 // Exposes window.cardshark: one function per channel, plus event subscriptions
 // that hand the listener only the payload (never the IpcRendererEvent).
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { CHANNEL_NAMES, IPC_PREFIX, isEventName, type CardsharkApi, type EventName } from '../shared/ipc-contract.ts';
+import { CHANNEL_NAMES, IPC_PREFIX, isEventName, type CardsharkApi, type EventName } from '../../shared/ipc-contract.ts';
 
 const api: Record<string, unknown> = {
   transport: 'electron',

@@ -4,17 +4,17 @@
 // The only module (with preload.ts) that imports electron.
 import { app, BrowserWindow, dialog, ipcMain, powerMonitor, protocol, session, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
-import { openChatStore } from './store/index.ts';
-import { openOpLog } from './oplog/oplog.ts';
-import { toErrorInfo } from '../shared/errors.ts';
-import { CHANNEL_NAMES, IPC_PREFIX, type EventName, type EventPayload } from '../shared/ipc-contract.ts';
-import { APP_NAME, dataDirFromArgs } from './data-dir.ts';
-import { createServices, settingsOverridesFromEnv, type Services } from './ipc/services.ts';
-import { openAppSettings, type AppSettingsStore } from './settings/settings.ts';
-import { openElectronStoreBackend } from './settings/electron-store-backend.ts';
+import { openChatStore } from '../store/index.ts';
+import { openOpLog } from '../oplog/oplog.ts';
+import { toErrorInfo } from '../../shared/errors.ts';
+import { CHANNEL_NAMES, IPC_PREFIX, type EventName, type EventPayload } from '../../shared/ipc-contract.ts';
+import { APP_NAME, dataDirFromArgs } from '../app-data/data-dir.ts';
+import { createServices, settingsOverridesFromEnv, type Services } from '../ipc/services.ts';
+import { openAppSettings, type AppSettingsStore } from '../app-settings/settings.ts';
+import { openElectronStoreBackend } from '../app-settings/electron-store-backend.ts';
 import { APP_INDEX_URL, APP_SCHEME, appProtocolHandler, isAppUrl } from './app-protocol.ts';
-import { createQuitFlow } from './quit-flow.ts';
-import { EXIT_SIGNALS } from './exit-signals.ts';
+import { createQuitFlow } from '../lifecycle/quit-flow.ts';
+import { EXIT_SIGNALS } from '../lifecycle/exit-signals.ts';
 
 // Defined by @electron-forge/plugin-vite at build time.
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
@@ -111,7 +111,7 @@ function createWindow() {
 async function start() {
   let store;
   try {
-    // Settings first: the store needs backupRetention. A damaged file never stops us (see settings.ts).
+    // Settings first: the store needs backupRetention. A damaged file never stops us (see app-settings/settings.ts).
     settings = openAppSettings(dataDir, openElectronStoreBackend);
     for (const n of settings.notices) console.warn(`CardShark settings: ${n}`);
     // The chat index rebuilds in the background when index.json is missing or stale; windows may show the progress.

@@ -2,16 +2,16 @@
 // cardshark CLI: inspect and maintain a data directory from the shell, through the same store.
 //   npm run cli -- <command> [args] [--data-dir DIR]
 // It takes the same data-dir lock as the app, so it refuses to run while the app is open.
-import { openChatStore, tellOnceWhileWaiting } from './store/index.ts';
-import { dataDirFromArgs, defaultUserDataDir } from './data-dir.ts';
-import { flushOnSignals } from './exit-signals.ts';
-import { exitWithParent } from './parent-watch.ts';
-import { openAppSettings, type AppSettingsStore } from './settings/settings.ts';
-import { openConfBackend } from './settings/conf-backend.ts';
+import { openChatStore, tellOnceWhileWaiting } from '../store/index.ts';
+import { dataDirFromArgs, defaultUserDataDir } from '../app-data/data-dir.ts';
+import { flushOnSignals } from '../lifecycle/exit-signals.ts';
+import { exitWithParent } from '../lifecycle/parent-watch.ts';
+import { openAppSettings, type AppSettingsStore } from '../app-settings/settings.ts';
+import { openConfBackend } from '../app-settings/conf-backend.ts';
 import { resolve } from 'node:path';
-import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ImportReport } from './import/index.ts';
-import { openCharacterRegistry } from './app-data/characters.ts';
-import { openOpLog } from './oplog/oplog.ts';
+import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ImportReport } from '../import/index.ts';
+import { openCharacterRegistry } from '../app-data/characters.ts';
+import { openOpLog } from '../oplog/oplog.ts';
 import { cmdBackups, cmdDoctor, cmdList, cmdRepair, cmdRestore, cmdStats, cmdTrash, cmdUndelete, type CommandResult } from './cli-recovery.ts';
 
 const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR] [--json]
