@@ -2,12 +2,15 @@
 // at most once, and all or nothing. Real files, real chokidar events, real processes: `touch`,
 // another process deleting and writing the file again, and an importing process SIGKILLed.
 import { execFile, spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sha256 } from '../../electron/durable/durable.ts';
 import { openChatStore } from '../../electron/store/index.ts';
+import { chatIdFromHash } from '../../electron/store/import-chat.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { tempDir } from '../store/helpers.ts';
@@ -132,60 +135,89 @@ describe('a conflict file is imported at most once (the same bytes)', () => {
 });
 
 describe('a conflict file import is all or nothing', () => {
-  it('an importing process SIGKILLed at random points leaves zero or one complete import, never a partial one; the next start completes it once', async () => {
-    const N = 12_000;
+  it('an importing process SIGKILLed before and after the rename of its import leaves zero or one complete import, never a partial one; the next start completes it once', async () => {
+    // Large enough that the import (read, parse, hash, serialise, write, fsync) takes a few hundred ms
+    // here, so kills land inside it; the old import (a chat, then batches of 500) was cut mid-way.
+    const N = 3000;
     const template = tempDir();
     const { chatId, dir: templateDir, bytes } = await chatWith(template, N);
     const name = `${chatId}.sync-conflict-20250102-030405-KILL000.jsonl`;
-    await writeFile(path.join(templateDir, name), `${bytes}${messageLine('there-1', 'from the laptop')}`);
+    const conflict = `${bytes}${messageLine('there-1', 'from the laptop')}`;
+    await writeFile(path.join(templateDir, name), conflict);
+    // The file the import renames into place (its id is derived from the bytes): seen by inotify, it times the rename.
+    const importFile = `${chatIdFromHash(sha256(conflict))}.jsonl`;
 
-    /** Runs the importing child; kills it `killAfterMs` after it starts watching (never, if undefined). */
-    const child = (dataDir: string, killAfterMs?: number) =>
-      new Promise<{ watchingToDoneMs: number | null; killed: boolean }>((resolve, reject) => {
-        const c = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let watchingAt = 0;
-        let doneAt = 0;
-        let timer: NodeJS.Timeout | undefined;
-        c.stdout.setEncoding('utf8').on('data', (d: string) => {
-          if (d.includes('watching')) {
-            watchingAt = performance.now();
-            if (killAfterMs !== undefined) timer = setTimeout(() => c.kill('SIGKILL'), killAfterMs);
-          }
-          if (d.includes('done')) doneAt = performance.now();
-        });
-        c.once('error', reject);
-        c.once('exit', (_code, signal) => {
-          clearTimeout(timer);
-          resolve({ watchingToDoneMs: doneAt ? doneAt - watchingAt : null, killed: signal === 'SIGKILL' });
-        });
-      });
-
-    // How long the import takes here, uninterrupted: the kills land anywhere in it.
-    const calibration = tempDir();
-    await cp(template, calibration, { recursive: true });
-    const { watchingToDoneMs } = await child(calibration);
-    expect(watchingToDoneMs).not.toBeNull();
-    const window = watchingToDoneMs! * 1.2;
-
-    let killedMidway = 0;
-    for (let i = 0; i < 20; i++) {
+    /** Runs the importing child on a copy of the template; kills it `killAfterMs` after it starts watching (never, if undefined). */
+    const child = async (killAfterMs?: number) => {
       const dataDir = tempDir();
       await cp(template, dataDir, { recursive: true });
-      const r = await child(dataDir, Math.random() * window);
-      if (r.killed) killedMidway++;
+      let watchingAt = 0;
+      let renamedAt = 0;
+      let doneAt = 0;
+      const dirWatch = watch(path.join(dataDir, 'chats', 'cz'), (_event, file) => {
+        if (file === importFile && !renamedAt) renamedAt = performance.now();
+      });
+      try {
+        const killed = await new Promise<boolean>((resolve, reject) => {
+          const c = spawn(process.execPath, [CHILD, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let timer: NodeJS.Timeout | undefined;
+          c.stdout.setEncoding('utf8').on('data', (d: string) => {
+            if (d.includes('watching')) {
+              watchingAt = performance.now();
+              if (killAfterMs !== undefined) timer = setTimeout(() => c.kill('SIGKILL'), killAfterMs);
+            }
+            if (d.includes('done')) doneAt = performance.now();
+          });
+          c.once('error', reject);
+          c.once('exit', (_code, signal) => {
+            clearTimeout(timer);
+            resolve(signal === 'SIGKILL');
+          });
+        });
+        return { dataDir, killed, renameMs: renamedAt ? renamedAt - watchingAt : null, doneMs: doneAt ? doneAt - watchingAt : null };
+      } finally {
+        dirWatch.close();
+      }
+    };
+
+    // How long the import takes here, uninterrupted: when its rename lands, and when it is done.
+    const calibration = await child();
+    expect(calibration.renameMs, 'the import renamed into place').not.toBeNull();
+    expect(calibration.doneMs).not.toBeNull();
+    const rename = calibration.renameMs!;
+    const afterRename = calibration.doneMs! - rename;
+
+    /** Kills at `killAfterMs`, then checks what the crash left and what the next start makes of it. */
+    const killedRun = async (label: string, killAfterMs: number) => {
+      const r = await child(killAfterMs);
       // After the crash: zero or one import, and a complete one.
-      const store = await openChatStore({ dataDir });
+      const store = await openChatStore({ dataDir: r.dataDir });
       const after = await importsOf(store, 'cz', name);
-      expect(after.length, `run ${i}`).toBeLessThanOrEqual(1);
-      for (const c of after) expect(c.messageCount, `run ${i}: a partial import`).toBe(N + 1);
-      expect((await readdir(path.join(dataDir, 'chats', 'cz'))).filter((f) => !f.endsWith('.jsonl')), `run ${i}: temp files left`).toEqual([]);
+      expect(after.length, label).toBeLessThanOrEqual(1);
+      for (const c of after) expect(c.messageCount, `${label}: a partial import`).toBe(N + 1);
+      expect((await readdir(path.join(r.dataDir, 'chats', 'cz'))).filter((f) => !f.endsWith('.jsonl')), `${label}: temp files left`).toEqual([]);
       // The next start imports it if it was not, and never a second time.
       const services = createServices<boolean>({ store, emit: () => {}, isTrustedSender: () => true });
       await services.ready;
       await services.watcher!.idle();
-      expect((await importsOf(store, 'cz', name)).map((c) => c.messageCount), `run ${i}: after the next start`).toEqual([N + 1]);
+      expect((await importsOf(store, 'cz', name)).map((c) => c.messageCount), `${label}: after the next start`).toEqual([N + 1]);
       await services.shutdown();
+      return r.killed ? (after.length === 0 ? 'before' : 'after') : 'exited';
+    };
+
+    // Kill points spread over the import before its rename, and over the rest of the run after it
+    // (the directory fsync, the imports record, the notice): a crash between the import and its
+    // record must not import the bytes twice.
+    const outcomes = { before: 0, after: 0, exited: 0 };
+    const points = [...[0.15, 0.4, 0.65, 0.9].map((f) => f * rename), ...[0.2, 0.5, 0.8].map((f) => rename + f * afterRename)];
+    for (const [i, ms] of points.entries()) outcomes[await killedRun(`kill ${i} at ${ms.toFixed(0)} ms`, ms)]++;
+    // Timing on a loaded machine varies: a side not reached yet gets a few more tries, aimed at it.
+    for (let extra = 0; extra < 6 && (outcomes.before === 0 || outcomes.after === 0); extra++) {
+      const ms = outcomes.before === 0 ? Math.random() * rename * 0.8 : rename + (0.2 + Math.random() * 0.6) * afterRename;
+      outcomes[await killedRun(`extra kill ${extra} at ${ms.toFixed(0)} ms`, ms)]++;
     }
-    expect(killedMidway).toBeGreaterThan(0); // the kills did land before the import finished
-  }, 600_000);
+    // Both outcomes were seen: kills before the rename (nothing imported) and after it (the whole import).
+    expect(outcomes.before, JSON.stringify(outcomes)).toBeGreaterThan(0);
+    expect(outcomes.after, JSON.stringify(outcomes)).toBeGreaterThan(0);
+  }, 300_000);
 });
