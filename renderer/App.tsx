@@ -27,6 +27,7 @@ import { useFind } from './find/useFind.ts';
 import { COMPOSER_ATTR, useChatKeys } from './keyboard/useChatKeys.ts';
 import { UndoBar } from './undo/UndoBar.tsx';
 import { usePendingDeletes } from './undo/usePendingDeletes.ts';
+import { LockLostBanner } from './lock-lost/LockLostBanner.tsx';
 
 const PAGE = 100;
 
@@ -615,6 +616,7 @@ export function App({ api }: { api: CardsharkApi }) {
       </main>
       {editing && <CharacterEditor api={api} id={editing} onClose={closeEditor} onDeleted={closeEditor} />}
       <Notices />
+      <LockLostBanner api={api} />
     </div>
   );
 }

@@ -268,8 +268,8 @@ class FileChatStore implements ChatStore {
 
   // ---- plumbing ----
 
-  /** Runs `task` on the chat's write queue, once the store is open and the id valid; rejects, never throws. */
-  private onQueue<T>(chatId: unknown, task: (id: string) => Promise<T>): Promise<T> {
+  /** Runs `task` on the chat's write queue, once the store is open and the id valid; rejects, never throws. A `write` is fenced. */
+  private onQueue<T>(chatId: unknown, task: (id: string) => Promise<T>, write = false): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
     let id: string;
     try {
@@ -277,7 +277,25 @@ class FileChatStore implements ChatStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.queue.run(id, () => task(id));
+    return this.queue.run(id, write ? this.fenced(() => task(id)) : () => task(id));
+  }
+
+  /**
+   * A write, fenced by the data-folder lock (lock.ts): not started once the lock may be lost, and
+   * acknowledged only if, after its data is durable, no other process can have taken the lock
+   * over (free while the lock's lease runs). Otherwise LOCK_LOST, and it is not acknowledged.
+   */
+  private fenced<T>(task: () => Promise<T>): () => Promise<T> {
+    return async () => {
+      await this.lock.fence();
+      const result = await task();
+      await this.lock.fence();
+      return result;
+    };
+  }
+
+  whenLockLost(): Promise<StoreError> {
+    return this.lock.lost;
   }
 
   /**
@@ -313,7 +331,7 @@ class FileChatStore implements ChatStore {
         this.logQuarantines(id, warned);
         await this.evictIdleLogs(id);
       }
-    });
+    }, !revalidate);
   }
 
   /** Quarantine copies made by the lazy reader show up as new warnings: one record each. */
@@ -361,6 +379,8 @@ class FileChatStore implements ChatStore {
     if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
     let memo = this.memos.get(chatId);
     if (!memo) this.memos.set(chatId, (memo = newChatMemo()));
+    // Without the lock this process reads on, but never cuts a torn tail: the file is another's now.
+    if (!(await this.lock.holds())) memo.external = true;
     const log = await logged(this.oplog, 'open', chatId, () => ChatLog.open(this.fs, chatId, loc.characterId, loc.path, this.layout.quarantineDir(chatId), memo), (l) => l.size).catch(async (e: unknown) => {
       // A chat that cannot be read now (EIO, EACCES) is listed as unreadable until it can be again.
       if (e instanceof StoreError && e.code === 'IO_ERROR') this.index.delete(chatId);
@@ -538,7 +558,7 @@ class FileChatStore implements ChatStore {
     };
     assertRecordSize(header, 'the chat header');
     const path = this.layout.chatFile(characterId, chatId);
-    return this.queue.run(chatId, async () => {
+    return this.queue.run(chatId, this.fenced(async () => {
       try {
         await mkdirDurable(this.layout.characterDir(characterId), { fs: this.fs });
         await logged(this.oplog, 'rewrite', chatId, () => atomicRewrite(this.fs, path, serialize(header)), () => Buffer.byteLength(serialize(header)));
@@ -549,7 +569,7 @@ class FileChatStore implements ChatStore {
       const summary = await this.summaryOf(await this.log(chatId));
       this.noteOwnWrite(chatId);
       return summary;
-    });
+    }));
   }
 
   // ---- changes made outside the app (the watcher calls these; see electron/watcher/) ----
@@ -1010,10 +1030,12 @@ class FileChatStore implements ChatStore {
   async importChat(input: import('./import-chat.ts').ImportChatInput): Promise<ChatSummary> {
     if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
     const { prepareImport } = await import('./import-chat.ts'); // loaded only by callers that import
+    // Checked again while queueing: a close() that began while the module loaded waits only for what is queued.
+    if (this.closed) throw new StoreError('CLOSED', 'the chat store is closed');
     const prepared = prepareImport(input);
     const { chat_id: chatId, character_id: characterId } = prepared.header;
     const path = this.layout.chatFile(characterId, chatId);
-    return this.queue.run(chatId, async () => {
+    return this.queue.run(chatId, this.fenced(async () => {
       if (this.chats.has(chatId)) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId });
       try {
         await mkdirDurable(this.layout.characterDir(characterId), { fs: this.fs });
@@ -1027,7 +1049,7 @@ class FileChatStore implements ChatStore {
       // The revision rule of ChatLog: the bytes after the header line (a new file has no revision_base).
       const revision = prepared.data.length - (prepared.data.indexOf(0x0a) + 1);
       return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length, revision };
-    });
+    }));
   }
 
   // ---- rewrites ----
@@ -1063,6 +1085,7 @@ class FileChatStore implements ChatStore {
     }
     for (const bad of state.invalid) await quarantineBytes(this.fs, this.layout.quarantineDir(id), bad.offset, bad.bytes);
     await logged(this.oplog, 'backup', id, () => takeBackup(this.fs, this.layout.backupDir(id), log.path, this.retention, this.now()), () => log.size);
+    await this.lock.fence(); // a rewrite replaces the file: never once another process may own it (compaction on close too)
     await this.forget(id);
     await logged(this.oplog, 'rewrite', id, () => atomicRewrite(this.fs, log.path, text), () => Buffer.byteLength(text));
     this.memos.get(id)?.quarantined.clear(); // offsets in the new file are new
@@ -1074,7 +1097,7 @@ class FileChatStore implements ChatStore {
   // ---- recovery (recovery.ts): each on the chat's queue, with its log closed ----
 
   /** Runs on the chat's queue without opening its log (the file may be unreadable). */
-  private onChatFile<T>(chatId: unknown, task: (id: string, loc: ChatLocation) => Promise<T>): Promise<T> {
+  private onChatFile<T>(chatId: unknown, task: (id: string, loc: ChatLocation) => Promise<T>, write = false): Promise<T> {
     return this.onQueue(chatId, async (id) => {
       const loc = this.chats.get(id);
       if (!loc) throw new StoreError('NOT_FOUND', `chat ${id} does not exist`, { chatId: id });
@@ -1083,7 +1106,7 @@ class FileChatStore implements ChatStore {
       } catch (e) {
         throw ioError(e, `chat ${id}`);
       }
-    });
+    }, write);
   }
 
   /** A rewrite from recovery: what memory held of the chat is dropped and read anew. */
@@ -1106,7 +1129,7 @@ class FileChatStore implements ChatStore {
       } finally {
         await this.reread(id);
       }
-    });
+    }, true);
   }
 
   listBackups(chatId: string): Promise<BackupSummary[]> {
@@ -1121,7 +1144,7 @@ class FileChatStore implements ChatStore {
       } finally {
         await this.reread(id);
       }
-    });
+    }, true);
   }
 
   async listDeletedChats(): Promise<TrashedChat[]> {
@@ -1139,7 +1162,7 @@ class FileChatStore implements ChatStore {
       this.index.delete(id);
       // Back in the list even when it cannot be read now: never hidden.
       return this.log(id).then((log) => this.summarize(log)).catch((e: unknown) => this.unreadableSummary(id, e instanceof StoreError ? e : new StoreError('CORRUPT', 'unreadable'))!);
-    });
+    }, true);
   }
 
   async flush(): Promise<void> {
