@@ -7,7 +7,7 @@ import { StoreError, toErrorInfo } from '../../shared/errors.ts';
 import type { Message } from '../../shared/chat-format.ts';
 import type { EventName, EventPayload, GenerateRequest, StreamInfo } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
-import type { SettingsStore } from '../app-data/settings.ts';
+import type { GenerationSettingsStore } from './generation-settings.ts';
 import { createDebouncer, type Debouncer } from '../autosave/debouncer.ts';
 import { demoProvider } from './demo.ts';
 import { openAiProvider } from './openai.ts';
@@ -52,7 +52,7 @@ const CONTEXT_MESSAGES = 50;
 
 export function createGenerationManager(deps: {
   store: ChatStore;
-  settings: SettingsStore;
+  settings: GenerationSettingsStore;
   emit: Emit;
   /** Injectable for tests; defaults to choosing by settings. */
   provider?: Provider;

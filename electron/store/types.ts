@@ -4,11 +4,18 @@ import type { StoreError } from '../../shared/errors.ts';
 import type { IndexProgress } from './chat-index.ts';
 import type { FsSeam } from '../durable/fs-seam.ts';
 import type { SearchResult } from './search.ts';
-import type { DiscoveredChat } from './store.ts';
 import type { LockOptions } from './lock.ts';
 import type { OpLogSink } from './oplog-sink.ts';
 import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
 import type { ValidationReport } from './validate.ts';
+
+/** What the store made of a file that appeared under chats/<character>/ (discoverChat). */
+export type DiscoveredChat =
+  | { kind: 'listed'; summary: ChatSummary }
+  | { kind: 'imported'; summary: ChatSummary; from: string }
+  | { kind: 'known'; chatId: string }
+  | { kind: 'legacy'; path: string; reason: string }
+  | { kind: 'ignored'; reason: string };
 
 export interface ChatStoreOptions {
   /** Root of all store data; created if missing. */

@@ -1,0 +1,92 @@
+// The chat logs the store has open: opened on first use, at most MAX_OPEN_LOGS at once (the least
+// recently used idle ones are closed), and forgotten when a chat's file is rewritten, moved or gone.
+// A chat whose file was deleted outside the app leaves the list of chats here (dropIfGone).
+import { StoreError } from '../../../shared/errors.ts';
+import { errnoOf } from '../../durable/durable.ts';
+import { ChatLog } from '../log/chat-log.ts';
+import { newChatMemo } from '../log/chat-memo.ts';
+import { logged } from '../oplog-sink.ts';
+import type { StoreContext } from './context.ts';
+
+const MAX_OPEN_LOGS = 64;
+
+export class OpenLogs {
+  private readonly ctx: StoreContext;
+  /** Map order is the LRU order: the least recently used first. */
+  private readonly logs = new Map<string, ChatLog>();
+
+  constructor(ctx: StoreContext) {
+    this.ctx = ctx;
+  }
+
+  /** The chat's log if it is open (its place in the LRU order unchanged). */
+  peek(chatId: string): ChatLog | undefined {
+    return this.logs.get(chatId);
+  }
+
+  /** Every open log, least recently used first (a copy: closing them is safe meanwhile). */
+  all(): [string, ChatLog][] {
+    return [...this.logs];
+  }
+
+  /** The chat's open log, or its file opened now (NOT_FOUND for a chat not listed, or deleted outside the app). */
+  async log(chatId: string): Promise<ChatLog> {
+    const open = this.logs.get(chatId);
+    if (open) {
+      this.logs.delete(chatId); // re-insert: Map order is the LRU order
+      this.logs.set(chatId, open);
+      return open;
+    }
+    const { ctx } = this;
+    const loc = ctx.chats.get(chatId);
+    if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
+    let memo = ctx.memos.get(chatId);
+    if (!memo) ctx.memos.set(chatId, (memo = newChatMemo()));
+    // Without the lock this process reads on, but never cuts a torn tail: the file is another's now.
+    if (!(await ctx.lock.holds())) memo.external = true;
+    const log = await logged(ctx.oplog, 'open', chatId, () => ChatLog.open(ctx.fs, chatId, loc.characterId, loc.path, ctx.layout.quarantineDir(chatId), memo), (l) => l.size).catch(async (e: unknown) => {
+      // A chat that cannot be read now (EACCES, EIO) is listed as unreadable until it can be again.
+      if (e instanceof StoreError && e.code === 'IO_ERROR') ctx.index.delete(chatId);
+      // Deleted outside the app while no log was open: not an unreadable chat, a missing one.
+      if (e instanceof StoreError && e.details?.errno === 'ENOENT' && (await this.dropIfGone(chatId))) {
+        throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
+      }
+      throw e;
+    });
+    this.logs.set(chatId, log);
+    return log;
+  }
+
+  /** Bounds open files and index memory: the least recently used idle chats are closed. */
+  async evictIdle(current: string): Promise<void> {
+    for (const id of this.logs.keys()) {
+      if (this.logs.size <= MAX_OPEN_LOGS) return;
+      if (id !== current && !this.ctx.queue.busy(id)) await this.forget(id);
+    }
+  }
+
+  /** Closes the chat's log: what memory held of its file is read anew next time. */
+  async forget(chatId: string): Promise<void> {
+    const log = this.logs.get(chatId);
+    this.logs.delete(chatId);
+    await log?.close();
+  }
+
+  /** A chat whose file was deleted outside the app leaves the store's list of chats. */
+  async dropIfGone(chatId: string): Promise<boolean> {
+    const { ctx } = this;
+    const loc = ctx.chats.get(chatId);
+    if (!loc) return true;
+    const gone = await ctx.fs.stat(loc.path).then(
+      () => false,
+      (e: unknown) => errnoOf(e) === 'ENOENT',
+    );
+    if (gone) {
+      await this.forget(chatId);
+      ctx.chats.delete(chatId);
+      ctx.memos.delete(chatId);
+      ctx.index.delete(chatId);
+    }
+    return gone;
+  }
+}

@@ -1,0 +1,101 @@
+// The store's side of recovery (recovery.ts does the file work): validate, repair, list and
+// restore backups, list the trash and undelete. Each runs on the chat's queue with its log
+// closed; after a rewrite or a move, what memory held of the chat is dropped and read anew.
+import type { ChatSummary } from '../../../shared/chat-format.ts';
+import { StoreError } from '../../../shared/errors.ts';
+import { ioError } from '../../durable/durable.ts';
+import { listChatBackups, listTrash, repairChatFile, restoreChatBackup, undeleteChatFile, validateChatFile, type BackupSummary, type RecoveryDeps, type RepairResult, type TrashedChat } from '../recovery.ts';
+import type { ValidationReport } from '../validate.ts';
+import type { ChatTasks } from './chat-tasks.ts';
+import { assertOpen, type ChatLocation, type StoreContext } from './context.ts';
+import type { IndexKeeper } from './index-keeper.ts';
+import type { OpenLogs } from './open-logs.ts';
+
+export class RecoveryOps {
+  private readonly ctx: StoreContext;
+  private readonly tasks: ChatTasks;
+  private readonly logs: OpenLogs;
+  private readonly keeper: IndexKeeper;
+
+  constructor(ctx: StoreContext, tasks: ChatTasks, logs: OpenLogs, keeper: IndexKeeper) {
+    this.ctx = ctx;
+    this.tasks = tasks;
+    this.logs = logs;
+    this.keeper = keeper;
+  }
+
+  private get deps(): RecoveryDeps {
+    const { fs, layout, retention, now, oplog } = this.ctx;
+    return { fs, layout, retention, now, oplog };
+  }
+
+  /** Runs on the chat's queue without opening its log (the file may be unreadable). A `write` is fenced (chat-tasks.ts). */
+  private onChatFile<T>(chatId: unknown, task: (id: string, loc: ChatLocation) => Promise<T>, write = false): Promise<T> {
+    return this.tasks.onQueue(chatId, async (id) => {
+      const loc = this.ctx.chats.get(id);
+      if (!loc) throw new StoreError('NOT_FOUND', `chat ${id} does not exist`, { chatId: id });
+      try {
+        return await task(id, loc);
+      } catch (e) {
+        throw ioError(e, `chat ${id}`);
+      }
+    }, write);
+  }
+
+  /** A rewrite from recovery: what memory held of the chat is dropped and read anew. */
+  private async reread(id: string): Promise<void> {
+    await this.logs.forget(id);
+    this.ctx.index.delete(id); // the file was rewritten or moved: its summary is recomputed from it
+    this.ctx.memos.delete(id);
+    this.ctx.live.forgetChat(id);
+  }
+
+  validateChat(chatId: string): Promise<ValidationReport> {
+    return this.onChatFile(chatId, (id, loc) => validateChatFile(this.deps, id, loc.characterId, loc.path));
+  }
+
+  repairChat(chatId: string): Promise<RepairResult> {
+    return this.onChatFile(chatId, async (id, loc) => {
+      await this.logs.forget(id);
+      try {
+        return await repairChatFile(this.deps, id, loc.characterId, loc.path);
+      } finally {
+        await this.reread(id);
+      }
+    }, true);
+  }
+
+  listBackups(chatId: string): Promise<BackupSummary[]> {
+    return this.onChatFile(chatId, (id) => listChatBackups(this.deps, id));
+  }
+
+  restoreBackup(chatId: string, backupId: string): Promise<{ undoBackupId: string | null }> {
+    return this.onChatFile(chatId, async (id, loc) => {
+      await this.logs.forget(id);
+      try {
+        return await restoreChatBackup(this.deps, id, loc.path, backupId);
+      } finally {
+        await this.reread(id);
+      }
+    }, true);
+  }
+
+  async listDeletedChats(): Promise<TrashedChat[]> {
+    assertOpen(this.ctx);
+    return listTrash(this.deps);
+  }
+
+  undeleteChat(chatId: string): Promise<ChatSummary> {
+    const { ctx } = this;
+    return this.tasks.onQueue(chatId, async (id) => {
+      const loc = await undeleteChatFile(this.deps, id, ctx.chats.has(id)).catch((e: unknown) => {
+        throw ioError(e, `chat ${id}`);
+      });
+      ctx.chats.set(id, loc);
+      ctx.memos.delete(id);
+      ctx.index.delete(id);
+      // Back in the list even when it cannot be read now: never hidden.
+      return this.logs.log(id).then((log) => this.keeper.summarize(log)).catch((e: unknown) => this.keeper.unreadableSummary(id, e instanceof StoreError ? e : new StoreError('CORRUPT', 'unreadable'))!);
+    }, true);
+  }
+}
