@@ -20,6 +20,7 @@ import { Composer } from './composer/Composer.tsx';
 import { useSend } from './composer/useSend.ts';
 import { useDraft } from './drafts/useDraft.ts';
 import { useFind } from './find/useFind.ts';
+import { LockLostBanner } from './lock-lost/LockLostBanner.tsx';
 import { blocksSending } from './recovery/ChatHealth.tsx';
 import { useSaveState } from './save-state.ts';
 import { Sidebar } from './sidebar/Sidebar.tsx';
@@ -76,6 +77,7 @@ export function App({ api }: { api: CardsharkApi }) {
       </ChatView>
       {editing && <CharacterEditor api={api} id={editing} onClose={closeEditor} onDeleted={closeEditor} />}
       <Notices />
+      <LockLostBanner api={api} />
     </div>
   );
 }

@@ -395,6 +395,8 @@ export const EVENTS = {
   'index:progress': z.object({ done: z.number(), total: z.number(), ready: z.boolean() }),
   'characters:changed': z.object({}),
   notice: z.object({ level: z.enum(['info', 'warning', 'error']), code: z.string().optional(), message: z.string() }),
+  /** This process lost the data-folder lock (another CardShark took the folder over): it saves nothing more until restarted. */
+  'store:lock-lost': z.object({ message: z.string() }),
   /** A stream is bound to its chat at birth; the chat id never changes afterwards. */
   'stream:start': z.object({ streamId: z.string(), chatId: z.string(), mode: StreamMode, messageId: z.string().optional(), text: z.string().optional() }),
   'stream:chunk': z.object({ streamId: z.string(), chatId: z.string(), delta: z.string() }),

@@ -113,6 +113,11 @@ export function createServices<S>(opts: {
           ...(opts.watchSettleMs !== undefined ? { settleMs: opts.watchSettleMs } : {}),
         });
   const ready = Promise.all([healActiveChats(store, appState), watcher?.ready]).then(() => undefined);
+  // Paused past the lock's heartbeat and taken over: the store refuses every write now; every window says so.
+  void store.whenLockLost().then((e) => {
+    console.error(`CardShark: ${e.message}`);
+    emit('store:lock-lost', { message: e.message });
+  });
   let closing: Promise<void> | undefined;
   return {
     binding,

@@ -4,12 +4,22 @@
 // An owner that cannot be checked (another host, or no start time to compare) is judged by a
 // heartbeat instead: the holder refreshes the lock's mtime, and a lock silent for `staleAfterMs`
 // is taken over. So no crash ever needs a hand-deleted lock.
+//
+// Fencing: a holder judged by its heartbeat can be paused (SIGSTOP, a laptop lid, docker pause)
+// past `staleAfterMs`, taken over, and resumed. So the holder keeps a lease: each heartbeat first
+// checks that the file at the path is still the one it linked (dev, ino) with its token, and only
+// then touches it (through its own handle, so a stolen lock is never kept alive for its thief). The
+// lease runs for half of `staleAfterMs` from the start of the last such check, on both the
+// monotonic and the wall clock (the monotonic one may stop while the machine sleeps): while it
+// runs, no other process can have judged the lock stale. Every acknowledgement of a write passes
+// `fence()`: free while the lease runs, a fresh check of the file otherwise. A lock found lost
+// stays lost (LOCK_LOST for every later write; `lost` resolves).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { StoreError } from '../../shared/errors.ts';
-import { errnoOf, fsyncDir } from '../durable/durable.ts';
+import { errnoOf, fsyncDir, ioError } from '../durable/durable.ts';
 import { basename, dirname, join } from 'node:path';
 
 interface LockInfo {
@@ -108,6 +118,7 @@ function ownerState(info: LockInfo, ownTokens: Set<string>): 'alive' | 'dead' | 
 interface LockFile {
   info: LockInfo | null;
   /** Identity of the file read, so a stealer removes exactly the stale file it judged. */
+  dev: number;
   ino: number;
   /** The holder's last heartbeat. */
   mtimeMs: number;
@@ -117,13 +128,13 @@ interface LockFile {
 async function readLock(path: string): Promise<LockFile> {
   const fh = await fsp.open(path, 'r');
   try {
-    const { ino, mtimeMs } = await fh.stat();
+    const { dev, ino, mtimeMs } = await fh.stat();
     try {
       const parsed = JSON.parse(await fh.readFile('utf8')) as Partial<LockInfo>;
       const ok = typeof parsed.pid === 'number' && typeof parsed.token === 'string';
-      return { info: ok ? (parsed as LockInfo) : null, ino, mtimeMs };
+      return { info: ok ? (parsed as LockInfo) : null, dev, ino, mtimeMs };
     } catch {
-      return { info: null, ino, mtimeMs };
+      return { info: null, dev, ino, mtimeMs };
     }
   } finally {
     await fh.close();
@@ -161,21 +172,46 @@ async function linkNew(path: string, info: LockInfo): Promise<fsp.FileHandle> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => Math.max(0, Math.round(ms / 1000));
 
+/** A moment on both clocks: the monotonic one ignores clock changes, the wall clock also runs while the machine sleeps. */
+interface Instant {
+  mono: number;
+  wall: number;
+}
+const instant = (): Instant => ({ mono: performance.now(), wall: Date.now() });
+/** Time since `t` by the clock that saw more of it; a wall clock set back counts as forever. */
+function elapsedSince(t: Instant): number {
+  const wall = Date.now() - t.wall;
+  return wall < 0 ? Infinity : Math.max(performance.now() - t.mono, wall);
+}
+
 export class DirLock {
   readonly path: string;
   private readonly token = randomUUID();
   private held = false;
   /** Open on the lock's own inode, so the heartbeat never touches a lock someone else wrote. */
   private handle: fsp.FileHandle | null = null;
+  /** The inode we linked: the lock is ours while the path names it. */
+  private identity = { dev: -1, ino: -1 };
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly heartbeatMs: number;
   private readonly staleAfterMs: number;
+  /** No other process can judge the lock stale sooner than `staleAfterMs` after a heartbeat: half of it is ours. */
+  private readonly leaseMs: number;
+  /** The start of the last check that found the lock ours and was followed by a touch. */
+  private lastBeat: Instant = instant();
+  /** Acknowledgements need no check until `leaseMs` after this; null: none is granted now. */
+  private leaseFrom: Instant | null = null;
+  private lostError: StoreError | null = null;
+  private markLostResolve: ((e: StoreError) => void) | undefined;
+  /** Resolves (never rejects) if this process finds it no longer holds the lock. */
+  readonly lost = new Promise<StoreError>((r) => (this.markLostResolve = r));
   private readonly onWait: LockOptions['onWait'];
 
   private constructor(path: string, options: LockOptions) {
     this.path = path;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
+    this.leaseMs = this.staleAfterMs / 2;
     this.onWait = options.onWait;
   }
 
@@ -193,12 +229,16 @@ export class DirLock {
     for (let attempt = 0; attempt < 50; ) {
       let linked = false;
       try {
+        const start = instant(); // a new lock cannot look stale to anyone before this plus staleAfterMs
         this.handle = await linkNew(this.path, info);
         linked = true;
+        const { dev, ino } = await this.handle.stat();
+        this.identity = { dev, ino };
         await fsyncDir(dirname(this.path));
         heldTokens.add(this.token);
         this.held = true;
-        this.startHeartbeat();
+        this.lastBeat = this.leaseFrom = start;
+        this.scheduleBeat();
         return;
       } catch (e) {
         if (linked) {
@@ -263,13 +303,86 @@ export class DirLock {
     throw new StoreError('LOCKED', `could not take the lock on ${dirname(this.path)}: other processes kept taking it`);
   }
 
-  private startHeartbeat(): void {
-    const handle = this.handle!;
-    this.heartbeat = setInterval(() => {
-      const now = new Date();
-      handle.utimes(now, now).catch(() => {}); // a missed beat costs nothing until staleAfterMs
-    }, this.heartbeatMs);
+  private scheduleBeat(): void {
+    this.heartbeat = setTimeout(() => void this.beat(), this.heartbeatMs);
     this.heartbeat.unref(); // never keeps the process alive
+  }
+
+  /** Checks that the lock is still ours, and only then refreshes its mtime; a missed beat costs nothing until staleAfterMs. */
+  private async beat(): Promise<void> {
+    const start = instant();
+    // Late (paused, asleep, a blocked event loop): another process may be taking the lock over at
+    // this very moment, past its check of our heartbeat. This beat grants no lease; the next one,
+    // finding the lock still ours a heartbeat after our touch, does.
+    const late = elapsedSince(this.lastBeat) >= this.leaseMs;
+    try {
+      if (!(await this.stillOurs())) return;
+      const now = new Date();
+      await this.handle!.utimes(now, now);
+      this.lastBeat = start;
+      if (!late) this.leaseFrom = start;
+    } catch {
+      // Not proven either way (a failed read, or released meanwhile): the lease runs out.
+    } finally {
+      if (this.held && !this.lostError) this.scheduleBeat();
+    }
+  }
+
+  /** Whether the path still names the file we linked, with our token. Marks the lock lost if not; throws if the file cannot be read. */
+  private async stillOurs(): Promise<boolean> {
+    if (this.lostError) return false;
+    let current: LockFile;
+    try {
+      current = await readLock(this.path);
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT') throw e;
+      this.markLost(null);
+      return false;
+    }
+    // Unreadable content in our own inode is ours being rewritten in place: stealers link a new file.
+    const ours = current.dev === this.identity.dev && current.ino === this.identity.ino && (current.info === null || current.info.token === this.token);
+    if (!ours) this.markLost(current.info);
+    return ours;
+  }
+
+  private markLost(owner: LockInfo | null): void {
+    if (this.lostError || !this.held) return;
+    this.leaseFrom = null;
+    if (this.heartbeat) clearTimeout(this.heartbeat);
+    this.heartbeat = null;
+    const who = owner ? `process ${owner.pid}${owner.hostname !== hostname() ? ` on ${owner.hostname}` : ''}` : null;
+    this.lostError = new StoreError(
+      'LOCK_LOST',
+      who
+        ? `another CardShark (${who}) took over this data folder while this one was not responding (paused or asleep); to keep its data safe this one saves nothing more: restart the app`
+        : `the lock file of this data folder was removed or replaced by another program; to keep the data safe this app saves nothing more: restart the app`,
+      owner ? { pid: owner.pid, hostname: owner.hostname } : { reason: 'removed' },
+    );
+    this.markLostResolve?.(this.lostError);
+  }
+
+  /**
+   * Passes (undefined: no syscall) while the lease runs; otherwise checks the lock file now.
+   * Rejects LOCK_LOST if the lock is no longer ours, CLOSED once released, IO_ERROR if the lock
+   * file cannot be read. A write is acknowledged only after its data is durable and this passed.
+   */
+  fence(): Promise<void> | undefined {
+    if (this.lostError) return Promise.reject(this.lostError);
+    if (!this.held) return Promise.reject(new StoreError('CLOSED', 'the data-folder lock was released; nothing more is saved'));
+    if (this.leaseFrom && elapsedSince(this.leaseFrom) < this.leaseMs) return undefined;
+    return this.stillOurs().then(
+      (ours) => {
+        if (!ours) throw this.lostError ?? new StoreError('CLOSED', 'the data-folder lock was released; nothing more is saved');
+      },
+      (e: unknown) => {
+        throw ioError(e, 'checking the data-folder lock');
+      },
+    );
+  }
+
+  /** Whether this process still holds the lock (fence() passes). */
+  holds(): Promise<boolean> {
+    return Promise.resolve(this.fence()).then(() => true, () => false);
   }
 
   /**
@@ -291,9 +404,10 @@ export class DirLock {
       return;
     }
     try {
-      // The same file (inode) with the same owner (token) as judged stale: nothing took it since.
+      // The same file (inode) with the same owner (token) and no heartbeat since it was judged
+      // stale: nothing took it, and its owner did not come back.
       const now = await readLock(this.path).catch(() => null);
-      if (now && now.ino === stale.ino && now.info?.token === stale.info?.token) await fsp.unlink(this.path).catch(() => {});
+      if (now && now.ino === stale.ino && now.info?.token === stale.info?.token && now.mtimeMs === stale.mtimeMs) await fsp.unlink(this.path).catch(() => {});
     } finally {
       await fsp.unlink(marker).catch(() => {});
       stealTokens.delete(mine.token);
@@ -316,8 +430,9 @@ export class DirLock {
     if (!this.held) return;
     this.held = false;
     heldTokens.delete(this.token);
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.heartbeat) clearTimeout(this.heartbeat);
     this.heartbeat = null;
+    this.leaseFrom = null;
     await this.handle?.close().catch(() => {});
     this.handle = null;
     const current = await readLock(this.path).catch(() => null);

@@ -191,6 +191,9 @@ class FileChatStore implements ChatStore {
   }
 
   // ---- lifecycle ----
+  whenLockLost(): Promise<StoreError> {
+    return this.ctx.lock.lost;
+  }
   flush(): Promise<void> {
     return this.lifecycle.flush();
   }

@@ -1,5 +1,6 @@
 // The public shape of the chat store. Pure types: the binding and tests depend on this.
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput, WriteOptions } from '../../shared/chat-format.ts';
+import type { StoreError } from '../../shared/errors.ts';
 import type { IndexProgress } from './chat-index.ts';
 import type { FsSeam } from '../durable/fs-seam.ts';
 import type { SearchResult } from './search.ts';
@@ -123,6 +124,12 @@ export interface ChatStore {
   discoverChat(path: string, options?: { seen?: (sha256: string) => Promise<boolean> }): Promise<DiscoveredChat>;
   /** Resolves when every queued write has reached the disk. */
   flush(): Promise<void>;
+  /**
+   * Resolves (never rejects) if this process finds it no longer holds the data-folder lock: it was
+   * paused or asleep past the lock's heartbeat and another process took the folder over, or the
+   * lock file was removed. From then on every write fails LOCK_LOST (reads go on): tell the user.
+   */
+  whenLockLost(): Promise<StoreError>;
   /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */
   close(): Promise<void>;
 }

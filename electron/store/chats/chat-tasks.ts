@@ -2,6 +2,10 @@
 // meanwhile), with its log open and, for a read, revalidated against the file at the path. After
 // a write succeeds it is acknowledged here (the store records the file state as its own); after
 // a failure, what memory holds of the chat is dropped as far as the error requires.
+//
+// Every write is fenced by the data-directory lock (lock.ts): it is not started once this process
+// may have lost the lock, and it is acknowledged only if, after its data is durable, no other
+// process can have taken the lock over (free while the lock's lease runs). Otherwise LOCK_LOST.
 import { ChatId } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { ioError } from '../../durable/durable.ts';
@@ -23,8 +27,11 @@ export class ChatTasks {
     this.own = own;
   }
 
-  /** Runs `task` on the chat's write queue, once the store is open and the id valid; rejects, never throws. */
-  onQueue<T>(chatId: unknown, task: (id: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` on the chat's write queue, once the store is open and the id valid; rejects, never
+   * throws. A `write` is fenced: started only while the lock is ours, and acknowledged after.
+   */
+  onQueue<T>(chatId: unknown, task: (id: string) => Promise<T>, write = false): Promise<T> {
     if (this.ctx.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
     let id: string;
     try {
@@ -32,7 +39,13 @@ export class ChatTasks {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.ctx.queue.run(id, () => task(id));
+    if (!write) return this.ctx.queue.run(id, () => task(id));
+    return this.ctx.queue.run(id, async () => {
+      await this.ctx.lock.fence();
+      const result = await task(id);
+      await this.acknowledge(id);
+      return result;
+    });
   }
 
   /**
@@ -43,14 +56,15 @@ export class ChatTasks {
   onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>, revalidate = false, op?: OpKind): Promise<T> {
     const { ctx, logs } = this;
     return this.onQueue(chatId, async (id) => {
+      if (!revalidate) await ctx.lock.fence(); // a write: not started once the lock may be lost
       const log = revalidate ? await this.revalidated(id) : await logs.log(id);
       const t0 = op ? performance.now() : 0;
       const size0 = log.size;
       const warned = ctx.memos.get(id)?.warnings.length ?? 0;
       try {
         const r = await task(log, id);
+        if (!revalidate) await this.acknowledge(id);
         if (op) ctx.oplog.record({ op, chatId: id, bytes: log.size - size0, durationMs: performance.now() - t0, outcome: 'ok' });
-        if (!revalidate) this.acknowledge(id);
         return r;
       } catch (e) {
         if (op) ctx.oplog.record({ op, chatId: id, durationMs: performance.now() - t0, outcome: 'error', code: e instanceof StoreError ? e.code : 'ERROR' });
@@ -72,8 +86,13 @@ export class ChatTasks {
     });
   }
 
-  /** A write of the store succeeded (its bytes are durable): the file as it is now is the store's own. */
-  acknowledge(chatId: string): void {
+  /**
+   * A write of the store succeeded (its bytes are durable). It is acknowledged only while this
+   * process still holds the data-directory lock (else LOCK_LOST: the caller hears of no success);
+   * then the file as it is now is the store's own.
+   */
+  async acknowledge(chatId: string): Promise<void> {
+    await this.ctx.lock.fence();
     this.own.noteOwnWrite(chatId);
   }
 

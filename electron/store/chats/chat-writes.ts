@@ -44,7 +44,7 @@ export class ChatWrites {
     };
     assertRecordSize(header, 'the chat header');
     const path = ctx.layout.chatFile(characterId, chatId);
-    return ctx.queue.run(chatId, async () => {
+    return this.tasks.onQueue(chatId, async () => {
       try {
         await mkdirDurable(ctx.layout.characterDir(characterId), { fs: ctx.fs });
         await logged(ctx.oplog, 'rewrite', chatId, () => atomicRewrite(ctx.fs, path, serialize(header)), () => Buffer.byteLength(serialize(header)));
@@ -52,10 +52,8 @@ export class ChatWrites {
         throw ioError(e, 'creating the chat');
       }
       ctx.chats.set(chatId, { characterId, path });
-      const summary = await this.keeper.summaryOf(await this.logs.log(chatId));
-      this.tasks.acknowledge(chatId);
-      return summary;
-    });
+      return this.keeper.summaryOf(await this.logs.log(chatId)); // its log open: acknowledged as the store's own
+    }, true);
   }
 
   /**
@@ -70,7 +68,9 @@ export class ChatWrites {
     const prepared = prepareImport(input);
     const { chat_id: chatId, character_id: characterId } = prepared.header;
     const path = ctx.layout.chatFile(characterId, chatId);
-    return ctx.queue.run(chatId, async () => {
+    // onQueue checks `closed` again as it queues: a close() that began while the module loaded
+    // waits only for what is queued, so nothing is acknowledged after it resolved (issue 14).
+    return this.tasks.onQueue(chatId, async () => {
       // Listed, or a file not listed yet (an import the app died before listing): never replaced.
       if (ctx.chats.has(chatId) || (await ctx.fs.stat(path).then(() => true, () => false))) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId, reason: 'exists' });
       try {
@@ -85,7 +85,7 @@ export class ChatWrites {
       // The revision rule of ChatLog: the bytes after the header line (a new file has no revision_base).
       const revision = prepared.data.length - (prepared.data.indexOf(0x0a) + 1);
       return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length, revision };
-    });
+    }, true);
   }
 
   async renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary> {

@@ -42,6 +42,8 @@ export class OpenLogs {
     if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
     let memo = ctx.memos.get(chatId);
     if (!memo) ctx.memos.set(chatId, (memo = newChatMemo()));
+    // Without the lock this process reads on, but never cuts a torn tail: the file is another's now.
+    if (!(await ctx.lock.holds())) memo.external = true;
     const log = await logged(ctx.oplog, 'open', chatId, () => ChatLog.open(ctx.fs, chatId, loc.characterId, loc.path, ctx.layout.quarantineDir(chatId), memo), (l) => l.size).catch(async (e: unknown) => {
       // A chat that cannot be read now (EACCES, EIO) is listed as unreadable until it can be again.
       if (e instanceof StoreError && e.code === 'IO_ERROR') ctx.index.delete(chatId);

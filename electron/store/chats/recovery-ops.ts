@@ -29,8 +29,8 @@ export class RecoveryOps {
     return { fs, layout, retention, now, oplog };
   }
 
-  /** Runs on the chat's queue without opening its log (the file may be unreadable). */
-  private onChatFile<T>(chatId: unknown, task: (id: string, loc: ChatLocation) => Promise<T>): Promise<T> {
+  /** Runs on the chat's queue without opening its log (the file may be unreadable). A `write` is fenced (chat-tasks.ts). */
+  private onChatFile<T>(chatId: unknown, task: (id: string, loc: ChatLocation) => Promise<T>, write = false): Promise<T> {
     return this.tasks.onQueue(chatId, async (id) => {
       const loc = this.ctx.chats.get(id);
       if (!loc) throw new StoreError('NOT_FOUND', `chat ${id} does not exist`, { chatId: id });
@@ -39,7 +39,7 @@ export class RecoveryOps {
       } catch (e) {
         throw ioError(e, `chat ${id}`);
       }
-    });
+    }, write);
   }
 
   /** A rewrite from recovery: what memory held of the chat is dropped and read anew. */
@@ -62,7 +62,7 @@ export class RecoveryOps {
       } finally {
         await this.reread(id);
       }
-    });
+    }, true);
   }
 
   listBackups(chatId: string): Promise<BackupSummary[]> {
@@ -77,7 +77,7 @@ export class RecoveryOps {
       } finally {
         await this.reread(id);
       }
-    });
+    }, true);
   }
 
   async listDeletedChats(): Promise<TrashedChat[]> {
@@ -97,6 +97,6 @@ export class RecoveryOps {
       ctx.index.delete(restored);
       // Back in the list even when it cannot be read now: never hidden.
       return this.logs.log(restored).then((log) => this.keeper.summarize(log)).catch((e: unknown) => this.keeper.unreadableSummary(restored, e instanceof StoreError ? e : new StoreError('CORRUPT', 'unreadable'))!);
-    });
+    }, true);
   }
 }
