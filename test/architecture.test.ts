@@ -84,7 +84,7 @@ describe('layering', () => {
   it('finds the files it checks', () => {
     expect(sources('electron/store').length).toBeGreaterThan(8);
     expect(sources('renderer').length).toBeGreaterThan(3);
-    expect(imports('electron/store/lock.ts')).toContain('node:crypto');
+    expect(imports('electron/store/lock/dir-lock.ts')).toContain('node:crypto');
     expect(importsIn("import {\n  a,\n  b,\n} from './a.ts';\nimport './b.ts';\nexport * from '../c.ts';\nconst d = import('./d.ts');")).toEqual(['./a.ts', './b.ts', '../c.ts', './d.ts']);
     expect(localImports('electron/store/index.ts')).toContain('electron/store/store.ts');
   });
