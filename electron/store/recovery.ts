@@ -3,7 +3,8 @@
 // chat's log closed, so nothing else touches the file meanwhile.
 //
 // Order of every destructive step: quarantine what will not be carried over, back up the whole
-// current file, then an atomic verified rewrite. A failure at any step leaves the original.
+// current file, then an atomic verified rewrite, only while the file is still exactly the version
+// read (another program's bytes are never dropped: CONFLICT). A failure at any step leaves the original.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { CharacterId, FORMAT_VERSION } from '../../shared/chat-format.ts';
@@ -13,6 +14,7 @@ import { readFullState } from './compaction.ts';
 import { parseHeader, serialize } from './records.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
 import type { FsSeam } from '../durable/fs-seam.ts';
+import { rewriteIfUnchanged, stampPath, type FileStamp } from '../durable/guarded-rewrite.ts';
 import { CHAT_FILE, type Layout } from './layout.ts';
 import { logged, type OpLogSink } from './oplog-sink.ts';
 import { quarantineBytes } from './quarantine.ts';
@@ -91,6 +93,18 @@ async function readChatFile(d: RecoveryDeps, chatId: string, path: string): Prom
   }
 }
 
+/** A chat file's bytes and the version they are (its stamp, taken first: a rewrite is guarded by it). */
+async function readVersion(d: RecoveryDeps, chatId: string, path: string): Promise<{ buf: Buffer; stamp: FileStamp }> {
+  const stamp = await stampPath(d.fs, path).catch((e: unknown) => {
+    throw ioError(e, `reading chat ${chatId} (it stays as it is, read-only until it can be read)`);
+  });
+  if (!stamp) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
+  const buf = await readChatFile(d, chatId, path);
+  // Grown or shrunk between the stat and the read: another program is writing it.
+  if (buf.length !== stamp.size) throw new StoreError('CONFLICT', `chat ${chatId} changed outside the app while it was being read; nothing was changed`, { chatId, reason: 'changed_outside' });
+  return { buf, stamp };
+}
+
 export async function validateChatFile(d: RecoveryDeps, chatId: string, characterId: string, path: string): Promise<ValidationReport> {
   return logged(d.oplog, 'validate', chatId, async () => {
     const buf = await readChatFile(d, chatId, path);
@@ -119,9 +133,10 @@ function withRevision(bytes: Buffer, revision: number): Buffer {
   return Buffer.concat([Buffer.from(serialize({ ...h.header, revision_base: revision - body.length })), body]);
 }
 
-export async function repairChatFile(d: RecoveryDeps, chatId: string, characterId: string, path: string): Promise<RepairResult> {
+/** `minRevision`: the revision the store last handed out for the chat (the new one is larger). */
+export async function repairChatFile(d: RecoveryDeps, chatId: string, characterId: string, path: string, minRevision = 0): Promise<RepairResult> {
   return logged(d.oplog, 'repair', chatId, async () => {
-    const buf = await readChatFile(d, chatId, path);
+    const { buf, stamp } = await readVersion(d, chatId, path);
     const { report, text, quarantine } = planRepair(buf, { chatId, characterId, now: d.now() });
     if (report.readOnly) throw new StoreError('READ_ONLY', `chat ${chatId} uses a newer format (version > ${FORMAT_VERSION}); it is never rewritten by this app`, { chatId });
     if (text === null) return { before: report, repaired: false, backupId: null, quarantined: [], backups: [] };
@@ -131,8 +146,8 @@ export async function repairChatFile(d: RecoveryDeps, chatId: string, characterI
       quarantined.push(rel(d.layout, p));
     }
     const backup = await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, d.retention, d.now()), () => buf.length);
-    const data = withRevision(Buffer.from(text), revisionOf(buf) + 1);
-    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, data).catch((e: unknown) => { throw ioError(e, `rewriting chat ${chatId}; the original is unchanged`); }), () => data.length);
+    const data = withRevision(Buffer.from(text), Math.max(revisionOf(buf), minRevision) + 1);
+    await logged(d.oplog, 'rewrite', chatId, () => rewriteIfUnchanged(d.fs, path, stamp, data, `chat ${chatId}`).catch((e: unknown) => { throw ioError(e, `rewriting chat ${chatId}; the original is unchanged`); }), () => data.length);
     const nothing = report.problems.some((p) => p.kind === 'nothing_salvageable');
     return { before: report, repaired: true, backupId: backupIdOf(backup), quarantined, backups: nothing ? await listChatBackups(d, chatId) : [] };
   });
@@ -160,7 +175,7 @@ export async function listChatBackups(d: RecoveryDeps, chatId: string): Promise<
  * Replaces the chat with a backup. The current file is backed up first (so the restore can be
  * undone by restoring that backup), and the backup's bytes are read before rotation could evict it.
  */
-export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: string, backupId: string): Promise<{ undoBackupId: string | null }> {
+export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: string, backupId: string, minRevision = 0): Promise<{ undoBackupId: string | null }> {
   if (typeof backupId !== 'string' || !BACKUP_ID.test(backupId)) throw new StoreError('INVALID_INPUT', 'backupId: expected <ms>-<seq>', { field: 'backupId' });
   return logged(d.oplog, 'restore', chatId, async () => {
     const source = join(d.layout.backupDir(chatId), `${backupId}.jsonl`);
@@ -172,15 +187,16 @@ export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: s
     if ('error' in state) throw new StoreError('CORRUPT', `backup ${backupId} cannot be read as a chat (${state.error}); nothing was changed`, { chatId, backupId });
     if (state.header.chat_id !== chatId) throw new StoreError('CORRUPT', `backup ${backupId} belongs to another chat; nothing was changed`, { chatId, backupId });
     let undo: string | null = null;
-    const exists = await d.fs.stat(path).then(() => true, (e: unknown) => {
-      if (errnoOf(e) === 'ENOENT') return false;
-      throw ioError(e, `reading chat ${chatId}`);
+    // The version being replaced: backed up first, and replaced only while it is still exactly that.
+    const current = await readVersion(d, chatId, path).catch((e: unknown) => {
+      if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
+      throw e;
     });
-    if (exists) undo = backupIdOf(await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, Math.max(d.retention, 2), d.now())));
+    if (current) undo = backupIdOf(await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, Math.max(d.retention, 2), d.now())));
     else await mkdirDurable(join(path, '..'), { fs: d.fs });
-    const current = exists ? await d.fs.readFile(path).then(revisionOf, () => 0) : 0;
-    const data = withRevision(bytes, Math.max(current, revisionOf(bytes)) + 1);
-    await logged(d.oplog, 'rewrite', chatId, () => atomicRewrite(d.fs, path, data).catch((e: unknown) => { throw ioError(e, `restoring chat ${chatId}; the current file is unchanged`); }), () => data.length);
+    const data = withRevision(bytes, Math.max(current ? revisionOf(current.buf) : 0, revisionOf(bytes), minRevision) + 1);
+    const replace = () => (current ? rewriteIfUnchanged(d.fs, path, current.stamp, data, `chat ${chatId}`) : atomicRewrite(d.fs, path, data));
+    await logged(d.oplog, 'rewrite', chatId, () => replace().catch((e: unknown) => { throw ioError(e, `restoring chat ${chatId}; the current file is unchanged`); }), () => data.length);
     return { undoBackupId: undo };
   });
 }

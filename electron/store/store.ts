@@ -24,6 +24,7 @@ import { Lifecycle } from './chats/lifecycle.ts';
 import { MessageWrites } from './chats/message-writes.ts';
 import { OpenLogs } from './chats/open-logs.ts';
 import { OutsideChanges } from './chats/outside-changes.ts';
+import { OwnStates } from './chats/own-states.ts';
 import { OwnWrites } from './chats/own-writes.ts';
 import { RecoveryOps } from './chats/recovery-ops.ts';
 import type { ImportChatInput } from './import-chat.ts';
@@ -47,13 +48,19 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
     throw ioError(e, `creating the data directory ${options.dataDir}`);
   }
   const oplog = options.oplog ?? nullOpLog;
+  // A lock left behind means the previous run did not end cleanly: it may have written past
+  // what it persisted (see chats/own-states.ts).
+  const endedCleanly = await fs.stat(layout.lockFile).then(() => false, () => true);
   const lock = await logged(oplog, 'lock', undefined, () => DirLock.acquire(layout.lockFile, options.lock));
   try {
     await removePartialCopies(fs, layout);
     const chats = await discoverChats(fs, layout);
-    const index = new ChatIndex(fs, layout.indexFile, (id) => chats.get(id)?.path, options.indexFlushDelayMs);
-    await adoptPersistedIndex(fs, layout, chats, index);
-    const store = new FileChatStore(newContext(fs, layout, lock, chats, index, options), options);
+    const persisted = await ChatIndex.read(fs, layout.indexFile);
+    const ownStates = OwnStates.load(persisted?.writes, endedCleanly);
+    const index = new ChatIndex(fs, layout.indexFile, (id) => chats.get(id)?.path, options.indexFlushDelayMs, () => ownStates.toJSON((id) => chats.has(id)));
+    ownStates.onChange = () => index.markChanged();
+    await adoptPersistedIndex(fs, chats, index, persisted?.entries ?? null);
+    const store = new FileChatStore(newContext(fs, layout, lock, chats, index, ownStates, options), options);
     store.startIndexing();
     return store;
   } catch (e) {

@@ -29,13 +29,13 @@ export class ChatReads {
     for (const [chatId, loc] of ctx.chats) {
       if (loc.characterId !== id) continue;
       const e = ctx.index.get(chatId);
-      // Served from the index; one stat per chat notices a file changed or deleted outside the app
+      // Served from the index; one stat per chat notices a file changed (also in place: its mtime) or deleted outside the app
       // (chats not indexed yet are summarised now, before the listing returns).
       check.push(
         (async () => {
           if (e?.file.ino !== undefined) {
             const st = await ctx.fs.stat(loc.path, { bigint: true }).catch(() => null);
-            if (st && Number(st.size) === e.file.size && String(st.ino) === e.file.ino) {
+            if (st && Number(st.size) === e.file.size && String(st.ino) === e.file.ino && (e.file.mtimeNs === undefined || String(st.mtimeNs) === e.file.mtimeNs)) {
               out.push({ ...e.summary });
               return;
             }

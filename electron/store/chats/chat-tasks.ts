@@ -69,6 +69,7 @@ export class ChatTasks {
       } catch (e) {
         if (op) ctx.oplog.record({ op, chatId: id, durationMs: performance.now() - t0, outcome: 'error', code: e instanceof StoreError ? e.code : 'ERROR' });
         if (log.stale) await this.own.changedOutside(id, log);
+        else this.own.noteFailedWrite(id, log);
         // After a failed write the file may hold bytes we did not account for: re-read it next time.
         const revisionConflict = e instanceof StoreError && e.details?.reason === 'revision';
         if (log.stale || !(e instanceof StoreError) || (['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code) && !revisionConflict)) await logs.forget(id);

@@ -1,7 +1,7 @@
 // What every part of the chat store shares: the file-system seam and layout, the data-directory
 // lock, the list of chats, one write queue per chat, the chat index, what is remembered of each
-// chat, and whether the store is closed. Made once at open (store.ts) and handed to each part;
-// the parts hold the behaviour, this holds only state.
+// chat, which files the store wrote last, and whether the store is closed. Made once at open
+// (store.ts) and handed to each part; the parts hold the behaviour, this holds only state.
 import { StoreError } from '../../../shared/errors.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
 import type { ChatIndex } from '../chat-index.ts';
@@ -12,6 +12,7 @@ import type { ChatMemo } from '../log/chat-memo.ts';
 import { nullOpLog, type OpLogSink } from '../oplog-sink.ts';
 import type { ChatStoreOptions } from '../types.ts';
 import { KeyedQueue } from '../write-queue.ts';
+import type { OwnStates } from './own-states.ts';
 
 export interface ChatLocation {
   characterId: string;
@@ -31,6 +32,8 @@ export interface StoreContext {
   readonly queue: KeyedQueue;
   /** Survives the eviction of a chat's log (see ChatMemo). */
   readonly memos: Map<string, ChatMemo>;
+  /** The file state after the store's last own write of each chat (persisted in index.json). */
+  readonly ownStates: OwnStates;
   /** Messages this session stores as `streaming` (see live.ts). */
   readonly live: LiveMessages;
   readonly oplog: OpLogSink;
@@ -43,7 +46,7 @@ export interface StoreContext {
   closed: boolean;
 }
 
-export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, index: ChatIndex, options: ChatStoreOptions): StoreContext {
+export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, index: ChatIndex, ownStates: OwnStates, options: ChatStoreOptions): StoreContext {
   return {
     fs,
     layout,
@@ -52,6 +55,7 @@ export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map
     index,
     queue: new KeyedQueue(),
     memos: new Map(),
+    ownStates,
     live: new LiveMessages(),
     oplog: options.oplog ?? nullOpLog,
     now: options.now ?? Date.now,

@@ -5,8 +5,7 @@
 import { PREVIEW_CHARS, type ChatSummary, type Message } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
-import { ChatIndex, type IndexEntry, type IndexProgress } from '../chat-index.ts';
-import type { Layout } from '../layout.ts';
+import type { ChatIndex, IndexEntry, IndexProgress } from '../chat-index.ts';
 import type { ChatLog } from '../log/chat-log.ts';
 import type { ChatTasks } from './chat-tasks.ts';
 import type { ChatLocation, StoreContext } from './context.ts';
@@ -26,12 +25,11 @@ export interface WriteEffect {
 }
 
 /**
- * Loads the persisted index and keeps each entry whose file still has the size, inode and mtime
- * it recorded (one stat per chat, in parallel); every other chat is re-read (in the background, or
- * when it is listed). A missing or damaged index file keeps nothing.
+ * Of the persisted index's entries (ChatIndex.read), keeps each whose file still has the size,
+ * inode and mtime it recorded (one stat per chat, in parallel); every other chat is re-read (in the
+ * background, or when it is listed). A missing or damaged index file (null) keeps nothing.
  */
-export async function adoptPersistedIndex(fs: FsSeam, layout: Layout, chats: Map<string, ChatLocation>, index: ChatIndex): Promise<void> {
-  const persisted = await ChatIndex.read(fs, layout.indexFile);
+export async function adoptPersistedIndex(fs: FsSeam, chats: Map<string, ChatLocation>, index: ChatIndex, persisted: Map<string, IndexEntry> | null): Promise<void> {
   if (!persisted) {
     index.markChanged();
     return;
@@ -80,7 +78,8 @@ export class IndexKeeper {
   currentEntry(log: ChatLog): IndexEntry | undefined {
     const e = this.ctx.index.get(log.chatId);
     const id = log.identity;
-    return e && e.file.ino === id.ino && e.file.size === id.size && e.summary.revision === log.revision ? e : undefined;
+    const sameMtime = e?.file.mtimeNs === undefined || id.mtimeNs === undefined || e.file.mtimeNs === id.mtimeNs;
+    return e && e.file.ino === id.ino && e.file.size === id.size && sameMtime && e.summary.revision === log.revision ? e : undefined;
   }
 
   /** The chat's summary: from the index when current, else computed from the log (a full index of it) and recorded. */

@@ -1,10 +1,9 @@
-// Who wrote a chat file last: the store records the file state after each of its own writes, so
-// a watcher event for exactly that state is recognised as its own (isOwnState), and marks a chat
-// `external` once another program changed it (then a torn last line is never cut off: that
-// program may still be writing). When that happens, the app's view of the chat (its bytes as last
-// read or written) is kept for a conflict copy.
+// Who wrote a chat file last: the store records the file state after each of its own writes
+// (own-states.ts), so a watcher event for exactly that state is recognised as its own
+// (isOwnState), and marks a chat `external` once another program changed it (then a torn last
+// line is never cut off: that program may still be writing). When that happens, the app's view of
+// the chat (its bytes as last read or written) is kept for a conflict copy.
 import { ChatId } from '../../../shared/chat-format.ts';
-import type { FileState } from '../log/log-file.ts';
 import type { ChatLog } from '../log/chat-log.ts';
 import { newChatMemo } from '../log/chat-memo.ts';
 import type { StoreContext } from './context.ts';
@@ -17,8 +16,6 @@ const MAX_VIEW_BYTES = 64 * 1024 * 1024;
 export class OwnWrites {
   private readonly ctx: StoreContext;
   private readonly logs: OpenLogs;
-  /** File state after each of the store's own writes: a watcher event for exactly this state is our own. */
-  private readonly written = new Map<string, FileState>();
   /** The app's view of a chat (its bytes as last read or written) kept when the file changed outside the app. */
   private readonly views = new Map<string, Buffer>();
 
@@ -27,19 +24,41 @@ export class OwnWrites {
     this.logs = logs;
   }
 
-  /** After a write of ours: the file as the chat's open log left it (if it is still open) is ours. */
+  /** After a write of ours: the file as the chat's open log left it (if it is still open) is ours, at the revision it now has. */
   noteOwnWrite(chatId: string): void {
     const log = this.logs.peek(chatId);
     if (!log) return;
-    this.written.set(chatId, log.fileState());
+    const state = log.fileState();
+    this.ctx.ownStates.wrote(chatId, state);
     const memo = this.ctx.memos.get(chatId);
-    if (memo) memo.external = false; // the app wrote last again
+    if (!memo) return;
+    memo.external = false; // the app wrote last again
+    memo.revision = { state, value: log.revision, offset: log.revisionOffset };
+  }
+
+  /**
+   * A write of ours failed after it began: if its bytes were cut back, the file is still ours (with
+   * a new mtime); if not, a partial line of ours may follow what was acknowledged.
+   */
+  noteFailedWrite(chatId: string, log: ChatLog): void {
+    const failed = log.failedWrite;
+    if (!failed) return;
+    const state = log.fileState();
+    if (!failed.cutBack) {
+      this.ctx.ownStates.wrotePartly(chatId, { ...state, size: failed.from });
+      return;
+    }
+    if (state.mtimeNs === -1n) return;
+    this.ctx.ownStates.wrote(chatId, state);
+    const memo = this.ctx.memos.get(chatId);
+    if (memo) memo.revision = { state, value: log.revision, offset: log.revisionOffset }; // same bytes: same revision
   }
 
   /** The path no longer holds what the log read: keep the app's view (for a conflict copy), and never truncate what another program wrote. */
   async changedOutside(chatId: string, log: ChatLog): Promise<void> {
     const memo = this.ctx.memos.get(chatId);
     if (memo) memo.external = true;
+    this.ctx.ownStates.notOurs(chatId);
     if (this.views.has(chatId)) return;
     const bytes = await log.ownBytes().catch(() => null);
     if (!bytes || bytes.length > MAX_VIEW_BYTES) return;
@@ -59,10 +78,11 @@ export class OwnWrites {
     const memo = this.ctx.memos.get(chatId);
     if (memo) memo.external = true;
     else this.ctx.memos.set(chatId, { ...newChatMemo(), external: true });
+    this.ctx.ownStates.notOurs(chatId);
   }
 
   isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number; mtimeNs?: bigint }): boolean {
-    const w = this.written.get(chatId);
+    const w = this.ctx.ownStates.exact(chatId);
     if (w === undefined || BigInt(st.dev) !== w.dev || BigInt(st.ino) !== w.ino || Number(st.size) !== w.size) return false;
     // Same file, same size: an in-place edit of the same length still moves the mtime.
     return st.mtimeNs === undefined || (w.mtimeNs !== -1n && st.mtimeNs === w.mtimeNs);
@@ -90,7 +110,7 @@ export class OwnWrites {
 
   /** The chat is gone: nothing of it is kept. */
   forget(chatId: string): void {
-    this.written.delete(chatId);
+    this.ctx.ownStates.notOurs(chatId);
     this.views.delete(chatId);
   }
 }

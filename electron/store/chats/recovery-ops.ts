@@ -4,6 +4,8 @@
 import type { ChatSummary } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { ioError } from '../../durable/durable.ts';
+import { stampPath } from '../../durable/guarded-rewrite.ts';
+import { newChatMemo } from '../log/chat-memo.ts';
 import { listChatBackups, listTrash, repairChatFile, restoreChatBackup, undeleteChatFile, validateChatFile, type BackupSummary, type RecoveryDeps, type RepairResult, type TrashedChat } from '../recovery.ts';
 import type { ValidationReport } from '../validate.ts';
 import type { ChatTasks } from './chat-tasks.ts';
@@ -42,12 +44,40 @@ export class RecoveryOps {
     }, write);
   }
 
-  /** A rewrite from recovery: what memory held of the chat is dropped and read anew. */
-  private async reread(id: string): Promise<void> {
+  /**
+   * After a rewrite from recovery, or one refused because the file changed outside the app: what
+   * memory held of the chat is dropped and read anew (the revision last handed out is kept, so the
+   * next one is larger). The rewritten file is the store's own; a changed one is another program's.
+   */
+  private async reread(id: string, outcome: 'rewritten' | 'changed_outside' | 'untouched'): Promise<void> {
+    const { ctx } = this;
     await this.logs.forget(id);
-    this.ctx.index.delete(id); // the file was rewritten or moved: its summary is recomputed from it
-    this.ctx.memos.delete(id);
-    this.ctx.live.forgetChat(id);
+    ctx.index.delete(id); // the file was rewritten or moved: its summary is recomputed from it
+    const revision = ctx.memos.get(id)?.revision;
+    ctx.memos.set(id, { ...newChatMemo(), ...(revision ? { revision } : {}), ...(outcome === 'changed_outside' ? { external: true } : {}) });
+    ctx.live.forgetChat(id);
+    if (outcome === 'changed_outside') ctx.ownStates.notOurs(id);
+    if (outcome === 'rewritten') {
+      const loc = ctx.chats.get(id);
+      const written = loc ? await stampPath(ctx.fs, loc.path).catch(() => null) : null;
+      if (written) ctx.ownStates.wrote(id, written);
+    }
+  }
+
+  /** A recovery rewrite, then reread with its outcome. */
+  private async rewriting<T>(id: string, rewrite: (minRevision: number) => Promise<T>, rewrote: (r: T) => boolean): Promise<T> {
+    await this.logs.forget(id);
+    let outcome: 'rewritten' | 'changed_outside' | 'untouched' = 'untouched';
+    try {
+      const r = await rewrite(this.ctx.memos.get(id)?.revision?.value ?? 0);
+      if (rewrote(r)) outcome = 'rewritten';
+      return r;
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'CONFLICT') outcome = 'changed_outside';
+      throw e;
+    } finally {
+      await this.reread(id, outcome);
+    }
   }
 
   validateChat(chatId: string): Promise<ValidationReport> {
@@ -55,14 +85,7 @@ export class RecoveryOps {
   }
 
   repairChat(chatId: string): Promise<RepairResult> {
-    return this.onChatFile(chatId, async (id, loc) => {
-      await this.logs.forget(id);
-      try {
-        return await repairChatFile(this.deps, id, loc.characterId, loc.path);
-      } finally {
-        await this.reread(id);
-      }
-    }, true);
+    return this.onChatFile(chatId, (id, loc) => this.rewriting(id, (min) => repairChatFile(this.deps, id, loc.characterId, loc.path, min), (r) => r.repaired), true);
   }
 
   listBackups(chatId: string): Promise<BackupSummary[]> {
@@ -70,14 +93,7 @@ export class RecoveryOps {
   }
 
   restoreBackup(chatId: string, backupId: string): Promise<{ undoBackupId: string | null }> {
-    return this.onChatFile(chatId, async (id, loc) => {
-      await this.logs.forget(id);
-      try {
-        return await restoreChatBackup(this.deps, id, loc.path, backupId);
-      } finally {
-        await this.reread(id);
-      }
-    }, true);
+    return this.onChatFile(chatId, (id, loc) => this.rewriting(id, (min) => restoreChatBackup(this.deps, id, loc.path, backupId, min), () => true), true);
   }
 
   async listDeletedChats(): Promise<TrashedChat[]> {

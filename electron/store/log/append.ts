@@ -12,6 +12,7 @@ export async function appendLines(file: LogFile, recs: { timestamp: number }[]):
   const buf = Buffer.from(file.endsWithNewline ? text : `\n${text}`);
   const prev = file.size;
   let writing = false;
+  file.failedWrite = null;
   try {
     await file.assertUnchanged();
     if (!file.writer) {
@@ -32,8 +33,14 @@ export async function appendLines(file: LogFile, recs: { timestamp: number }[]):
     await file.writer.datasync();
   } catch (e) {
     file.mtimeNs = -1n;
-    // Leave no partial line behind: cut back to the last acknowledged byte.
-    if (writing) await file.writer?.truncate(prev).then(() => file.writer?.datasync()).catch(() => {});
+    // Leave no partial line behind: cut back to the last acknowledged byte. The file is then
+    // still the store's own (with a new mtime); if the cut fails, its tail may be a partial line of ours.
+    if (writing) {
+      const w = file.writer!;
+      const cutBack = await w.truncate(prev).then(() => w.datasync()).then(() => true, () => false);
+      if (cutBack) file.mtimeNs = await w.stat({ bigint: true }).then((st) => st.mtimeNs, () => -1n);
+      file.failedWrite = { from: prev, cutBack };
+    }
     throw ioError(e, `saving to chat ${file.chatId}`);
   }
   // What the file looks like after our write (the watcher compares it); the lines are durable, so a failed fstat only means "unknown".

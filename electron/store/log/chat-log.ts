@@ -1,14 +1,16 @@
 // One open chat file: its header, a lazily built index of its records (tail-index.ts), and
-// durable appends (append.ts). Nothing read is ever written back, except for a torn last line,
-// which is quarantined before it is cut off (open-log.ts). The store keeps a bounded number open.
+// durable appends (append.ts). Nothing read is ever written back, except for a torn last line of
+// the store's own, which is quarantined before it is cut off (open-log.ts). The store keeps a
+// bounded number open.
 import { PREVIEW_CHARS, type HeaderRecord, type LoadWarning, type Message, type MessageOp } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { ioError } from '../../durable/durable.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
+import type { FileStamp } from '../../durable/guarded-rewrite.ts';
 import { appendLines } from './append.ts';
 import { newChatMemo, type ChatMemo } from './chat-memo.ts';
-import { LogFile, type FileState, type Ref } from './log-file.ts';
-import { openLogFile, type ChatStatus, type OpenedLog } from './open-log.ts';
+import { LogFile, type FileState, type PathState, type Ref } from './log-file.ts';
+import { openLogFile, type ChatStatus, type OpenedLog, type TornTailIsOwn } from './open-log.ts';
 import { TailIndex } from './tail-index.ts';
 
 export class ChatLog {
@@ -18,6 +20,13 @@ export class ChatLog {
   header: HeaderRecord | null;
   status: ChatStatus;
   statusReason: string;
+  /** A torn last line found at open: none, cut off (the store's own), or kept (another program's). */
+  readonly tornTail: OpenedLog['tornTail'];
+  /**
+   * Added to the revision the file states (see `revision`): set by the store when a change made
+   * outside the app would otherwise leave the revision where it was, or move it back.
+   */
+  revisionOffset = 0;
 
   private readonly file: LogFile;
   private readonly index: TailIndex;
@@ -35,6 +44,7 @@ export class ChatLog {
     this.status = opened.status;
     this.statusReason = opened.statusReason;
     this.lastRecordTime = opened.lastRecordTime;
+    this.tornTail = opened.tornTail;
     this.index = new TailIndex(file, memo, quarantineDir, opened.scanStart);
   }
 
@@ -45,11 +55,12 @@ export class ChatLog {
     path: string,
     quarantineDir: string,
     memo: ChatMemo = newChatMemo(),
+    tornTailIsOwn: TornTailIsOwn = () => false,
   ): Promise<ChatLog> {
     const file = new LogFile(fs, chatId, path);
     let opened: OpenedLog;
     try {
-      opened = await openLogFile(file, memo, quarantineDir);
+      opened = await openLogFile(file, memo, quarantineDir, tornTailIsOwn);
     } catch (e) {
       await file.close();
       throw ioError(e, `reading chat ${chatId}`);
@@ -77,9 +88,24 @@ export class ChatLog {
     return this.file.stale;
   }
 
-  /** What the path names now, compared with the file this log read (see LogFile.pathState). */
-  pathState(): Promise<'same' | 'replaced' | 'resized' | 'gone'> {
-    return this.file.pathState();
+  /** The file is known to differ from what this log read (a rewrite found it changed): the store reopens it. */
+  markStale(): void {
+    this.file.stale = true;
+  }
+
+  /** What the path names now, compared with the file this log read or wrote (see LogFile.pathState). */
+  async pathState(): Promise<PathState> {
+    return (await this.file.pathState()).state;
+  }
+
+  /** The path's stamp, if it still names this log's file exactly as read or written; else CONFLICT or NOT_FOUND, and the log is stale. */
+  assertUnchanged(): Promise<FileStamp> {
+    return this.file.assertUnchanged();
+  }
+
+  /** An append that failed after it began writing (see LogFile.failedWrite). */
+  get failedWrite(): { from: number; cutBack: boolean } | null {
+    return this.file.failedWrite;
   }
 
   /** The file as this log last read or wrote it. */
@@ -93,17 +119,26 @@ export class ChatLog {
   }
 
   /**
-   * The chat's revision: `revision_base` from the header (written by compaction) plus the bytes
-   * after the header line. Every write appends at least one byte, so it increases with each write;
-   * it is derived from the file alone, in O(1).
+   * The revision the file states: `revision_base` from the header (written by compaction) plus
+   * the bytes after the header line. Every write appends at least one byte, so it increases with
+   * each write; it is derived from the file alone, in O(1).
    */
-  get revision(): number {
+  get fileRevision(): number {
     return (this.header?.revision_base ?? 0) + (this.file.size - this.file.headerEnd);
   }
 
-  /** The file this log has open: its inode and its size on disk (what the chat index records). */
-  get identity(): { ino: string; size: number } {
-    return { ino: String(this.file.ino), size: this.file.fileSize };
+  /**
+   * The chat's revision: the file's, plus the offset the store adds when an outside change
+   * (an edit in place, a shorter file) would not move it past every revision handed out before.
+   */
+  get revision(): number {
+    return this.fileRevision + this.revisionOffset;
+  }
+
+  /** The file this log has open: its inode, its size on disk and its mtime (what the chat index records). */
+  get identity(): { ino: string; size: number; mtimeNs?: string } {
+    const { ino, fileSize: size, mtimeNs } = this.file;
+    return mtimeNs === -1n ? { ino: String(ino), size } : { ino: String(ino), size, mtimeNs: String(mtimeNs) };
   }
 
   /** The newest live message, indexing backwards only as far as needed (a summary after a write). */

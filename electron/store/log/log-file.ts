@@ -5,6 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { StoreError } from '../../../shared/errors.ts';
 import { errnoOf } from '../../durable/durable.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
+import { stampOf, type FileStamp } from '../../durable/guarded-rewrite.ts';
 
 export const NL = 0x0a;
 /** Bytes read at once when indexing backwards or looking for the start of the last line. */
@@ -16,14 +17,10 @@ export interface Ref {
   len: number;
 }
 
-/** Identity and size of a chat file: what the store last wrote is compared with a stat of the path. */
-export interface FileState {
-  dev: bigint;
-  ino: bigint;
-  size: number;
-  /** -1n when unknown (then no stat counts as ours). */
-  mtimeNs: bigint;
-}
+/** Identity, size and mtime of a chat file (mtime -1n when unknown): what the store last read or wrote, compared with a stat of the path. */
+export type FileState = FileStamp;
+
+export type PathState = 'same' | 'replaced' | 'changed' | 'gone';
 
 export class LogFile {
   readonly fs: FsSeam;
@@ -47,6 +44,8 @@ export class LogFile {
   unterminatedEnd = -1;
   /** Set once the file on disk is known to differ from what this log read: the store reopens it. */
   stale = false;
+  /** An append that failed after it began writing: where it began, and whether its bytes were cut back (else some may still be there). */
+  failedWrite: { from: number; cutBack: boolean } | null = null;
 
   constructor(fs: FsSeam, chatId: string, path: string) {
     this.fs = fs;
@@ -67,25 +66,30 @@ export class LogFile {
 
   /**
    * What the path names now, compared with the file this log read: an editor or sync tool may
-   * have saved over it (temp file + rename), deleted it, or another program appended to it.
-   * One stat of the path: cheap enough to run before every write and every read operation.
+   * have saved over it (temp file + rename), deleted it, appended to it, or edited it in place
+   * (same size, new mtime). One stat of the path, which the caller gets too: cheap enough to run
+   * before every write and every read operation. (An fstat of the open handle would miss a
+   * rename over the path.)
    */
-  async pathState(): Promise<'same' | 'replaced' | 'resized' | 'gone'> {
+  async pathState(): Promise<{ state: PathState; stamp: FileStamp | null }> {
     let st;
     try {
       st = await this.fs.stat(this.path, { bigint: true });
     } catch (e) {
-      if (errnoOf(e) === 'ENOENT') return 'gone';
+      if (errnoOf(e) === 'ENOENT') return { state: 'gone', stamp: null };
       throw e;
     }
-    if (st.ino !== this.ino || st.dev !== this.dev) return 'replaced';
-    return Number(st.size) === this.fileSize ? 'same' : 'resized';
+    const stamp = stampOf(st);
+    if (st.ino !== this.ino || st.dev !== this.dev) return { state: 'replaced', stamp };
+    // An unknown mtime (a failed fstat after a write) compares by size alone.
+    const same = stamp.size === this.fileSize && (this.mtimeNs === -1n || stamp.mtimeNs === this.mtimeNs);
+    return { state: same ? 'same' : 'changed', stamp };
   }
 
-  /** Refuses a write unless the path still names this log's file, unchanged since it was read. */
-  async assertUnchanged(): Promise<void> {
-    const state = await this.pathState();
-    if (state === 'same') return;
+  /** Refuses a write unless the path still names this log's file, unchanged since it was read or written; returns its stamp. */
+  async assertUnchanged(): Promise<FileStamp> {
+    const { state, stamp } = await this.pathState();
+    if (state === 'same') return stamp!;
     this.stale = true;
     if (state === 'gone') {
       throw new StoreError('NOT_FOUND', `chat ${this.chatId} was deleted outside the app; nothing was saved`, { chatId: this.chatId });

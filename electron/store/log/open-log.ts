@@ -1,12 +1,16 @@
 // Opening a chat file: its header line, the time of its newest record, and the repair of a torn
-// last line. A crash or a full disk can only damage the last line: it is quarantined, then cut
-// off, unless another program wrote the file last (it may still be writing): then it is reported
-// and the chat is read-only until the line is complete.
+// last line. The store's own crash or a full disk can only damage the last line: it is
+// quarantined, then cut off. But only if the store wrote it (the caller decides, see
+// chats/own-states.ts): a torn last line of another program, which may still be writing it, is
+// reported and kept, and the chat is read-only until the line is complete.
 import { FORMAT_VERSION, type HeaderRecord } from '../../../shared/chat-format.ts';
 import { quarantineBytes } from '../quarantine.ts';
 import { parseHeader, parseRecord } from '../records.ts';
 import type { ChatMemo } from './chat-memo.ts';
-import { BLOCK, NL, type LogFile } from './log-file.ts';
+import { BLOCK, NL, type FileState, type LogFile } from './log-file.ts';
+
+/** Whether the torn last line that starts at `tailStart` in the file as opened (`file`) is the store's own. */
+export type TornTailIsOwn = (file: FileState, tailStart: number) => boolean;
 
 /** The reader refuses a longer header line (and compaction never writes one). */
 export const HEADER_MAX = 1024 * 1024;
@@ -22,11 +26,13 @@ export interface OpenedLog {
   scanStart: number;
   /** Timestamp of the file's last record (its newest); 0 if it is unreadable. */
   lastRecordTime: number;
+  /** A torn last line: none, cut off (the store's own), or kept (another program's, or a read-only chat's). */
+  tornTail: 'none' | 'cut' | 'kept';
 }
 
 /** Opens the file's read handle (on `file`, which the caller closes if this throws) and reads what a log needs to start. */
-export async function openLogFile(file: LogFile, memo: ChatMemo, quarantineDir: string): Promise<OpenedLog> {
-  const opened: OpenedLog = { header: null, status: 'ok', statusReason: '', scanStart: 0, lastRecordTime: 0 };
+export async function openLogFile(file: LogFile, memo: ChatMemo, quarantineDir: string, tornTailIsOwn: TornTailIsOwn): Promise<OpenedLog> {
+  const opened: OpenedLog = { header: null, status: 'ok', statusReason: '', scanStart: 0, lastRecordTime: 0, tornTail: 'none' };
   const markCorrupt = (reason: string): OpenedLog => {
     opened.status = 'corrupt';
     opened.statusReason = reason;
@@ -51,7 +57,7 @@ export async function openLogFile(file: LogFile, memo: ChatMemo, quarantineDir: 
     opened.status = 'read_only';
     opened.statusReason = `format version ${parsed.header.version} is newer than this app knows (${FORMAT_VERSION}); opened read-only`;
   }
-  await repairTornTail(file, opened, memo, quarantineDir);
+  await repairTornTail(file, opened, memo, quarantineDir, tornTailIsOwn);
   opened.scanStart = file.size;
   opened.lastRecordTime = await readLastRecordTime(file);
   return opened;
@@ -76,8 +82,8 @@ async function readLastRecordTime(file: LogFile): Promise<number> {
   return rec && rec.kind !== 'invalid' ? rec.rec.timestamp : 0;
 }
 
-/** A crash or a full disk can only damage the last line: keep it in quarantine, then cut it off. */
-async function repairTornTail(file: LogFile, opened: OpenedLog, memo: ChatMemo, quarantineDir: string): Promise<void> {
+/** A crash or a full disk can only damage the last line: keep it in quarantine, then cut it off if the store wrote it. */
+async function repairTornTail(file: LogFile, opened: OpenedLog, memo: ChatMemo, quarantineDir: string, tornTailIsOwn: TornTailIsOwn): Promise<void> {
   if (file.size === file.headerEnd) {
     file.endsWithNewline = file.headerEnd === 0 || (await file.read(file.size - 1, 1))[0] === NL;
     return;
@@ -102,11 +108,13 @@ async function repairTornTail(file: LogFile, opened: OpenedLog, memo: ChatMemo, 
     file.unterminatedEnd = file.size;
     return;
   }
+  const own = opened.status === 'ok' && tornTailIsOwn(file.state(), start);
   file.size = start;
-  if (opened.status === 'ok' && memo.external) {
-    // Another program wrote last, and may still be writing: keep its bytes, report, read what is complete.
+  opened.tornTail = own ? 'cut' : 'kept';
+  if (opened.status === 'ok' && !own) {
+    // Not the store's own line: another program wrote it, and may still be writing. Keep its bytes, report, read what is complete.
     opened.status = 'read_only';
-    opened.statusReason = 'its last line is incomplete (another program changed the file and may still be writing it); the file was left as it is';
+    opened.statusReason = 'its last line is incomplete and was not written by this app (another program may still be writing it); the file was left as it is';
   }
   // A read-only chat keeps its torn tail: report it once, not at every reopening of the log.
   if (opened.status !== 'ok' && memo.quarantined.has(start)) return;
@@ -122,6 +130,7 @@ async function repairTornTail(file: LogFile, opened: OpenedLog, memo: ChatMemo, 
       await fh.close();
     }
     file.fileSize = start;
-    file.mtimeNs = -1n;
+    // The cut is a write of the store's: what the file looks like now is its own.
+    file.mtimeNs = await file.reader!.stat({ bigint: true }).then((st) => st.mtimeNs, () => -1n);
   }
 }
