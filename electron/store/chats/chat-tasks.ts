@@ -50,7 +50,7 @@ export class ChatTasks {
       try {
         const r = await task(log, id);
         if (op) ctx.oplog.record({ op, chatId: id, bytes: log.size - size0, durationMs: performance.now() - t0, outcome: 'ok' });
-        if (!revalidate) this.acknowledge(id);
+        if (!revalidate) await this.acknowledge(id);
         return r;
       } catch (e) {
         if (op) ctx.oplog.record({ op, chatId: id, durationMs: performance.now() - t0, outcome: 'error', code: e instanceof StoreError ? e.code : 'ERROR' });
@@ -72,9 +72,10 @@ export class ChatTasks {
     });
   }
 
-  /** A write of the store succeeded (its bytes are durable): the file as it is now is the store's own. */
-  acknowledge(chatId: string): void {
+  /** A write of the store succeeded (its bytes are durable): the file as it is now is the store's own, and stays readable (own-versions.ts). */
+  async acknowledge(chatId: string): Promise<void> {
     this.own.noteOwnWrite(chatId);
+    await this.own.versions.written(chatId);
   }
 
   /** The chat's log, read anew if the file at the path is no longer the one the open log read. */

@@ -62,7 +62,7 @@ export class ChatCompaction {
     }
     for (const bad of state.invalid) await quarantineBytes(ctx.fs, ctx.layout.quarantineDir(id), bad.offset, bad.bytes);
     await logged(ctx.oplog, 'backup', id, () => takeBackup(ctx.fs, ctx.layout.backupDir(id), log.path, ctx.retention, ctx.now()), () => log.size);
-    await this.logs.forget(id);
+    await this.logs.forget(id, 'rewrite');
     await logged(ctx.oplog, 'rewrite', id, () => atomicRewrite(ctx.fs, log.path, text), () => Buffer.byteLength(text));
     ctx.memos.get(id)?.quarantined.clear(); // offsets in the new file are new
     // A new file: its summary is recomputed from it when next needed (the old one could carry a count

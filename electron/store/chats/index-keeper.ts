@@ -30,8 +30,8 @@ export interface WriteEffect {
  * it recorded (one stat per chat, in parallel); every other chat is re-read (in the background, or
  * when it is listed). A missing or damaged index file keeps nothing.
  */
-export async function adoptPersistedIndex(fs: FsSeam, layout: Layout, chats: Map<string, ChatLocation>, index: ChatIndex): Promise<void> {
-  const persisted = await ChatIndex.read(fs, layout.indexFile);
+export async function adoptPersistedIndex(fs: FsSeam, layout: Layout, chats: Map<string, ChatLocation>, index: ChatIndex, read?: Map<string, IndexEntry> | null): Promise<void> {
+  const persisted = read === undefined ? await ChatIndex.read(fs, layout.indexFile) : read;
   if (!persisted) {
     index.markChanged();
     return;

@@ -1,6 +1,8 @@
 // The chat logs the store has open: opened on first use, at most MAX_OPEN_LOGS at once (the least
 // recently used idle ones are closed), and forgotten when a chat's file is rewritten, moved or gone.
 // A chat whose file was deleted outside the app leaves the list of chats here (dropIfGone).
+// Opening and closing a log are told to `ownVersions` (own-versions.ts): a closing log may hold
+// the only readable copy of what the app wrote last.
 import { StoreError } from '../../../shared/errors.ts';
 import { errnoOf } from '../../durable/durable.ts';
 import { ChatLog } from '../log/chat-log.ts';
@@ -10,10 +12,28 @@ import type { StoreContext } from './context.ts';
 
 const MAX_OPEN_LOGS = 64;
 
+/**
+ * What becomes of the app's version of a chat when its log closes (see OwnVersions):
+ * - 'keep': kept readable (an idle log evicted, a log closed after a failed write or to be re-read);
+ * - 'rewrite': the app rewrites the file itself next, with all it holds: nothing to keep of it;
+ * - 'drop': compared with the file already, or the chat is gone: nothing kept of it, before either.
+ */
+export type OwnVersionOnClose = 'keep' | 'rewrite' | 'drop';
+
+/** What is told of logs opening and closing (OwnVersions). */
+export interface LogEvents {
+  opened(chatId: string, log: ChatLog): void;
+  closing(chatId: string, log: ChatLog | undefined, then: OwnVersionOnClose): Promise<void>;
+  /** Resolves once what was asked so far is done. */
+  idle(): Promise<void>;
+}
+
 export class OpenLogs {
   private readonly ctx: StoreContext;
   /** Map order is the LRU order: the least recently used first. */
   private readonly logs = new Map<string, ChatLog>();
+  /** Set once by the store (the parts that listen are made after this one). */
+  ownVersions: LogEvents | undefined;
 
   constructor(ctx: StoreContext) {
     this.ctx = ctx;
@@ -52,6 +72,7 @@ export class OpenLogs {
       throw e;
     });
     this.logs.set(chatId, log);
+    this.ownVersions?.opened(chatId, log);
     return log;
   }
 
@@ -63,10 +84,11 @@ export class OpenLogs {
     }
   }
 
-  /** Closes the chat's log: what memory held of its file is read anew next time. */
-  async forget(chatId: string): Promise<void> {
+  /** Closes the chat's log: what memory held of its file is read anew next time. `ownVersion`: see OwnVersionOnClose. */
+  async forget(chatId: string, ownVersion: OwnVersionOnClose = 'keep'): Promise<void> {
     const log = this.logs.get(chatId);
     this.logs.delete(chatId);
+    await this.ownVersions?.closing(chatId, log, ownVersion).catch(() => {}); // best effort (a full disk): the log closes all the same
     await log?.close();
   }
 
@@ -80,7 +102,7 @@ export class OpenLogs {
       (e: unknown) => errnoOf(e) === 'ENOENT',
     );
     if (gone) {
-      await this.forget(chatId);
+      await this.forget(chatId, 'drop');
       ctx.chats.delete(chatId);
       ctx.memos.delete(chatId);
       ctx.index.delete(chatId);

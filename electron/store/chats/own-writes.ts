@@ -10,6 +10,7 @@ import { newChatMemo } from '../log/chat-memo.ts';
 import type { StoreContext } from './context.ts';
 import { parse } from './inputs.ts';
 import type { OpenLogs } from './open-logs.ts';
+import { OwnVersions } from './own-versions.ts';
 
 /** A larger chat's app view is not kept in memory for a conflict copy, nor more than this in all. */
 const MAX_VIEW_BYTES = 64 * 1024 * 1024;
@@ -21,10 +22,13 @@ export class OwnWrites {
   private readonly written = new Map<string, FileState>();
   /** The app's view of a chat (its bytes as last read or written) kept when the file changed outside the app. */
   private readonly views = new Map<string, Buffer>();
+  /** The app's last written version of each chat, kept on disk until compared with an outside change. */
+  readonly versions: OwnVersions;
 
   constructor(ctx: StoreContext, logs: OpenLogs) {
     this.ctx = ctx;
     this.logs = logs;
+    this.versions = new OwnVersions(ctx, (chatId) => this.written.get(chatId));
   }
 
   /** After a write of ours: the file as the chat's open log left it (if it is still open) is ours. */
@@ -32,6 +36,7 @@ export class OwnWrites {
     const log = this.logs.peek(chatId);
     if (!log) return;
     this.written.set(chatId, log.fileState());
+    this.versions.ownWrite(chatId);
     const memo = this.ctx.memos.get(chatId);
     if (memo) memo.external = false; // the app wrote last again
   }
@@ -40,6 +45,7 @@ export class OwnWrites {
   async changedOutside(chatId: string, log: ChatLog): Promise<void> {
     const memo = this.ctx.memos.get(chatId);
     if (memo) memo.external = true;
+    await this.versions.changedOutside(chatId, log).catch(() => {}); // a failed copy (disk full) is tried again as the log closes
     if (this.views.has(chatId)) return;
     const bytes = await log.ownBytes().catch(() => null);
     if (!bytes || bytes.length > MAX_VIEW_BYTES) return;
@@ -92,5 +98,6 @@ export class OwnWrites {
   forget(chatId: string): void {
     this.written.delete(chatId);
     this.views.delete(chatId);
+    void this.versions.drop(chatId);
   }
 }

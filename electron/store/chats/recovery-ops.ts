@@ -42,9 +42,9 @@ export class RecoveryOps {
     });
   }
 
-  /** A rewrite from recovery: what memory held of the chat is dropped and read anew. */
+  /** A rewrite from recovery: what memory held of the chat is dropped and read anew (the user chose that version: nothing of the app's earlier one is kept). */
   private async reread(id: string): Promise<void> {
-    await this.logs.forget(id);
+    await this.logs.forget(id, 'drop');
     this.ctx.index.delete(id); // the file was rewritten or moved: its summary is recomputed from it
     this.ctx.memos.delete(id);
     this.ctx.live.forgetChat(id);
@@ -56,7 +56,7 @@ export class RecoveryOps {
 
   repairChat(chatId: string): Promise<RepairResult> {
     return this.onChatFile(chatId, async (id, loc) => {
-      await this.logs.forget(id);
+      await this.logs.forget(id, 'drop');
       try {
         return await repairChatFile(this.deps, id, loc.characterId, loc.path);
       } finally {
@@ -71,7 +71,7 @@ export class RecoveryOps {
 
   restoreBackup(chatId: string, backupId: string): Promise<{ undoBackupId: string | null }> {
     return this.onChatFile(chatId, async (id, loc) => {
-      await this.logs.forget(id);
+      await this.logs.forget(id, 'drop');
       try {
         return await restoreChatBackup(this.deps, id, loc.path, backupId);
       } finally {
