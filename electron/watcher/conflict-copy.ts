@@ -96,7 +96,7 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
         level: 'error',
         code: 'CONFLICT',
         message: file
-          ? `"${title}" was changed by another program ${why}, and the app's version could not be saved as a chat (${reason}). Its text was saved to ${file}.`
+          ? `"${title}" was changed by another program ${why}, and the app's version could not be saved as a chat (${reason}). Its text was saved in the data folder as ${path.relative(deps.store.dataDir, file)}.`
           : `"${title}" was changed by another program ${why}, and the app's version could not be saved (${reason}).`,
       });
       return null;

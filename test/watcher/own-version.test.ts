@@ -4,7 +4,7 @@
 // reached for real (70 other chats read), so the chat's log is evicted and later reopened on the
 // other program's file; the app also quits, or is SIGKILLed (a child process), before the change.
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
@@ -180,7 +180,7 @@ describe('an outside version that lacks acknowledged app writes', () => {
     expect(await readFile(file, 'utf8')).toBe(older);
   }, 30_000);
 
-  it('an app restart without an outside change keeps nothing and copies nothing', async () => {
+  it('an app restart without an outside change copies nothing; what is kept is a link to the chat file itself (no space)', async () => {
     const s = await setup();
     await s.say('one');
     await s.services.shutdown();
@@ -188,6 +188,26 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await app.services.watcher!.idle();
     expect(app.notices()).toEqual([]);
     expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
-    expect(await readdir(path.join(s.dataDir, '.own-versions')).catch(() => [])).toEqual([]);
+    const dir = path.join(s.dataDir, '.own-versions');
+    const kept = await readdir(dir);
+    expect(kept.length).toBeLessThanOrEqual(1);
+    for (const name of kept) expect((await stat(path.join(dir, name))).ino).toBe((await stat(s.file)).ino);
+  }, 20_000);
+
+  it('compared once after a restart, the chat is still watched for the loss of what the app wrote before it', async () => {
+    const s = await setup();
+    await s.say('one');
+    const older = await readFile(s.file, 'utf8');
+    await s.say('two');
+    await s.services.shutdown();
+    await external('append', s.file, messageLine('theirs-1', 'appended while the app was closed'));
+    const app = await restart(s.dataDir);
+    await app.services.watcher!.idle();
+    expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
+    await external('replace', s.file, older); // the app's "two" is gone from the file
+    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await app.services.watcher!.idle();
+    const [copy] = await app.copies(s.characterId, 'Shared');
+    expect(await app.contents(copy!.chatId)).toEqual(expect.arrayContaining(['one', 'two']));
   }, 20_000);
 });

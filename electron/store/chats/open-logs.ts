@@ -15,10 +15,11 @@ const MAX_OPEN_LOGS = 64;
 /**
  * What becomes of the app's version of a chat when its log closes (see OwnVersions):
  * - 'keep': kept readable (an idle log evicted, a log closed after a failed write or to be re-read);
- * - 'rewrite': the app rewrites the file itself next, with all it holds: nothing to keep of it;
- * - 'drop': compared with the file already, or the chat is gone: nothing kept of it, before either.
+ * - 'rewrite': the app rewrites the file itself next (compaction): its own new file takes the kept one's place;
+ * - 'compared': the watcher compared what was kept with the file: the file becomes the app's version;
+ * - 'drop': the chat is gone, or the user chose another version of it: nothing kept of it, before either.
  */
-export type OwnVersionOnClose = 'keep' | 'rewrite' | 'drop';
+export type OwnVersionOnClose = 'keep' | 'rewrite' | 'compared' | 'drop';
 
 /** What is told of logs opening and closing (OwnVersions). */
 export interface LogEvents {

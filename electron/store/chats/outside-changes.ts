@@ -47,8 +47,8 @@ export class OutsideChanges {
       }
       const open = logs.peek(id);
       if (open && (await open.pathState().catch(() => 'gone' as const)) !== 'same') await own.changedOutside(id, open);
-      // The watcher compared the app's versions with the file before this (ConflictKeeper): none is kept further.
-      await logs.forget(id, 'drop');
+      // The watcher compared the app's versions with the file before this (ConflictKeeper).
+      await logs.forget(id, 'compared');
       ctx.index.delete(id);
       ctx.memos.get(id)?.quarantined.clear(); // offsets may now name other lines
       // refreshChat is called for a change the store did not make: never truncate that file's tail.

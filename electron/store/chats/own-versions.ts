@@ -7,10 +7,12 @@
 // readable after another program renames another one over it, whether the chat's log is still open,
 // was closed (idle logs are closed beyond 64), or the app quit or crashed meanwhile. Where a link
 // cannot be made (another file system, the path already replaced), the log's open handle still holds
-// the file, and its bytes are copied there when the log closes or the change is seen. A kept version
-// is dropped once the watcher has compared it (refreshChat), when the app rewrites the chat itself,
-// or the chat is gone. At open, a link whose chat still has that file is dropped; the others wait for
-// the watcher's comparison. Like every entry in the data directory, each is made durable (its
+// the file, and its bytes are copied there when the log closes or the change is seen. Once the
+// watcher has compared the kept versions with a changed file (refreshChat), they go and the file at
+// the path becomes the app's version (a link to it: a later change that loses what the app wrote is
+// still seen); they go too when the app writes another file of the chat, or the chat is gone. So the
+// app's version of every chat it wrote is known across runs: at open, a link whose chat still has
+// that file is that version; the other kept files wait for the watcher's comparison. Like every entry in the data directory, each is made durable (its
 // directory fsynced) before the write that made it is acknowledged (ChatTasks.acknowledge waits).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -32,10 +34,14 @@ interface KeptVersion {
   file: string;
   /** The chat's path was seen to name another file, or to change, since: not the store's own until compared. */
   superseded: boolean;
+  /** The app is rewriting the chat (compaction) from this file: its own new file replaces it at the path. */
+  rewritten?: boolean;
 }
 
-/** A kept file's name: `<chatId>.<random hex>.jsonl`. */
-const KEPT_FILE = /^([0-9a-f-]{36})\.[0-9a-f]+\.jsonl$/;
+/** A kept file's name: `<chatId>.<inode>.<random hex>.jsonl` for a link, `<chatId>.copy.<random hex>.jsonl` for a copy. */
+const KEPT_FILE = /^([0-9a-f-]{36})\.(\d+|copy)\.[0-9a-f]+\.jsonl$/;
+/** Kept files checked at once at open. */
+const LOAD_BATCH = 512;
 
 export class OwnVersions implements LogEvents {
   private readonly ctx: StoreContext;
@@ -51,20 +57,34 @@ export class OwnVersions implements LogEvents {
     this.lastWrite = lastWrite;
   }
 
-  /** At open: what an earlier run kept of a chat whose file is still that file is not needed; the rest waits for a comparison. */
+  /**
+   * At open: what earlier runs kept. A link to the file the chat's path still names is the app's
+   * version of it (no stat when the chat index vouches for that file); any other kept file waits
+   * for the watcher's comparison (pendingPaths); a chat gone takes its kept files with it.
+   */
   async load(): Promise<void> {
-    const { fs, layout, chats } = this.ctx;
-    for (const name of await fs.readdir(layout.ownVersionsDir).catch(() => [] as string[])) {
-      const file = join(layout.ownVersionsDir, name);
-      const chatId = KEPT_FILE.exec(name)?.[1];
-      const loc = chatId === undefined ? undefined : chats.get(chatId);
-      const kept = loc && (await fs.stat(file, { bigint: true }).catch(() => null));
-      const now = kept && (await fs.stat(loc.path, { bigint: true }).catch(() => null));
-      if (!kept || !now || (now.dev === kept.dev && now.ino === kept.ino)) {
-        await fs.unlink(file).catch(() => {}); // a temp file, a chat gone, or the file unchanged (perhaps appended to)
-        continue;
-      }
-      this.add(chatId!, { dev: kept.dev, ino: kept.ino, size: Number(kept.size), file, superseded: true });
+    const { fs, layout, chats, index } = this.ctx;
+    const dir = await fs.stat(layout.ownVersionsDir, { bigint: true }).catch(() => null);
+    if (!dir) return;
+    const names = await fs.readdir(layout.ownVersionsDir);
+    for (let i = 0; i < names.length; i += LOAD_BATCH) {
+      await Promise.all(
+        names.slice(i, i + LOAD_BATCH).map(async (name) => {
+          const file = join(layout.ownVersionsDir, name);
+          const [, chatId = '', ino] = KEPT_FILE.exec(name) ?? [];
+          const loc = chats.get(chatId);
+          if (!loc) return fs.unlink(file).catch(() => {}); // a temp file, or its chat is gone
+          const entry = index.get(chatId); // adopted at open only if its file is unchanged since it was written
+          if (ino !== undefined && ino !== 'copy' && entry && entry.file.ino === ino) {
+            this.add(chatId, { dev: dir.dev, ino: BigInt(ino), size: entry.file.size, file, superseded: false });
+            return;
+          }
+          const [kept, now] = await Promise.all([fs.stat(file, { bigint: true }).catch(() => null), fs.stat(loc.path, { bigint: true }).catch(() => null)]);
+          if (!kept) return;
+          const same = now !== null && now.dev === kept.dev && now.ino === kept.ino;
+          this.add(chatId, { dev: kept.dev, ino: kept.ino, size: Number(same ? now.size : kept.size), file, superseded: !same });
+        }),
+      );
     }
   }
 
@@ -89,7 +109,10 @@ export class OwnVersions implements LogEvents {
     if (!w) return;
     void this.work.run(chatId, async () => {
       const link = this.linkTo(chatId, w);
-      if (link) link.size = Math.max(link.size, w.size);
+      if (link) {
+        link.size = Math.max(link.size, w.size);
+        link.rewritten = false; // written to again, not replaced (a rewrite that failed)
+      }
       await this.remove(chatId, (this.kept.get(chatId) ?? []).filter((v) => !v.superseded && v !== link));
       if (!link) await this.link(chatId, w, false).catch(() => {}); // else the open log holds it, and it is copied when the log closes
     });
@@ -99,7 +122,7 @@ export class OwnVersions implements LogEvents {
   opened(chatId: string, log: ChatLog): void {
     const st = log.fileState();
     void this.work.run(chatId, async () => {
-      for (const v of this.kept.get(chatId) ?? []) if (v.dev !== st.dev || v.ino !== st.ino || st.size < v.size) v.superseded = true;
+      for (const v of this.kept.get(chatId) ?? []) if (!v.rewritten && (v.dev !== st.dev || v.ino !== st.ino || st.size < v.size)) v.superseded = true;
     });
   }
 
@@ -107,12 +130,32 @@ export class OwnVersions implements LogEvents {
   closing(chatId: string, log: ChatLog | undefined, then: OwnVersionOnClose): Promise<void> {
     return this.work.run(chatId, async () => {
       if (then === 'drop') return this.remove(chatId, [...(this.kept.get(chatId) ?? [])]);
-      // The app's rewrite holds what the path holds: a link to that file is not needed; superseded versions still are.
-      if (then === 'rewrite') return this.remove(chatId, (this.kept.get(chatId) ?? []).filter((v) => !v.superseded));
+      if (then === 'compared') return this.compared(chatId, log);
+      // The app's rewrite replaces the file it keeps: the link goes at the rewrite's acknowledgement (a
+      // rewrite on close has none: the next open compares the two files).
+      if (then === 'rewrite') {
+        for (const v of this.kept.get(chatId) ?? []) if (!v.superseded) v.rewritten = true;
+        return;
+      }
       // If the log holds the app's last written version, that file stays readable after it closes.
       const w = log && this.heldBy(chatId, log);
       if (w && !this.ctx.closed) await this.keep(chatId, log!, w, false);
     });
+  }
+
+  /**
+   * The watcher compared the kept versions with the file (conflict copies made for what it lacked):
+   * they are dropped, but the file at the path becomes the app's version, so that a later change that
+   * loses what the app wrote is still seen (a link the app made to that very file stays as it is).
+   */
+  private async compared(chatId: string, log: ChatLog | undefined): Promise<void> {
+    const vs = this.kept.get(chatId) ?? [];
+    const hadVersion = vs.length > 0 || (log !== undefined && this.heldBy(chatId, log) !== undefined);
+    const loc = this.ctx.chats.get(chatId);
+    const now = loc && (await this.ctx.fs.stat(loc.path, { bigint: true }).catch(() => null));
+    const atPath = now ? vs.filter((v) => !v.superseded && v.dev === now.dev && v.ino === now.ino) : [];
+    await this.remove(chatId, vs.filter((v) => !atPath.includes(v)));
+    if (now && hadVersion && atPath.length === 0 && !this.ctx.closed) await this.link(chatId, { dev: now.dev, ino: now.ino, size: Number(now.size), mtimeNs: now.mtimeNs }, false);
   }
 
   /** The store saw that the chat's path no longer holds what the log read: keep the app's version the log holds, and compare all. */
@@ -186,7 +229,7 @@ export class OwnVersions implements LogEvents {
     if (await this.link(chatId, w, superseded)) return;
     const bytes = await log.ownBytes(w.size).catch(() => null); // shrunk in place: those bytes are gone
     if (!bytes) return;
-    const file = await this.nextFile(chatId);
+    const file = await this.nextFile(chatId, 'copy');
     await this.ctx.fs.writeFileAtomic(file, bytes);
     await fsyncDir(this.ctx.layout.ownVersionsDir);
     this.add(chatId, { dev: w.dev, ino: w.ino, size: w.size, file, superseded: true });
@@ -197,7 +240,7 @@ export class OwnVersions implements LogEvents {
     const { fs, chats } = this.ctx;
     const loc = chats.get(chatId);
     if (!loc) return false;
-    const file = await this.nextFile(chatId);
+    const file = await this.nextFile(chatId, w.ino);
     const linked = await fs.link(loc.path, file).then(() => true, () => false);
     const st = linked ? await fs.stat(file, { bigint: true }).catch(() => null) : null;
     if (st && st.dev === w.dev && st.ino === w.ino && Number(st.size) >= w.size) {
@@ -223,10 +266,10 @@ export class OwnVersions implements LogEvents {
     for (const v of gone) await this.ctx.fs.unlink(v.file).catch(() => {});
   }
 
-  private async nextFile(chatId: string): Promise<string> {
+  private async nextFile(chatId: string, ino: bigint | 'copy'): Promise<string> {
     if (!this.dirMade) await mkdirDurable(this.ctx.layout.ownVersionsDir, { fs: this.ctx.fs, mode: 0o700 });
     this.dirMade = true;
-    return join(this.ctx.layout.ownVersionsDir, `${chatId}.${randomBytes(6).toString('hex')}.jsonl`);
+    return join(this.ctx.layout.ownVersionsDir, `${chatId}.${ino}.${randomBytes(6).toString('hex')}.jsonl`);
   }
 }
 
