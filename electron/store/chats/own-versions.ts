@@ -95,7 +95,7 @@ export class OwnVersions implements LogEvents {
 
   /** Resolves once what the store's last write of the chat asked here is done (its link made and durable). */
   written(chatId: string): Promise<void> {
-    return this.work.run(chatId, async () => {});
+    return this.work.busy(chatId) ? this.work.run(chatId, async () => {}) : Promise.resolve();
   }
 
   /** Whether a version the app wrote is kept that the chat's path may no longer hold: compare before calling the file the store's own. */
@@ -107,6 +107,13 @@ export class OwnVersions implements LogEvents {
   ownWrite(chatId: string): void {
     const w = this.lastWrite(chatId);
     if (!w) return;
+    const fast = !this.work.busy(chatId) && this.linkTo(chatId, w);
+    if (fast && (this.kept.get(chatId) ?? []).every((v) => v === fast || v.superseded)) {
+      // The common case, at every append: the link to this file is kept already.
+      fast.size = Math.max(fast.size, w.size);
+      fast.rewritten = false;
+      return;
+    }
     void this.work.run(chatId, async () => {
       const link = this.linkTo(chatId, w);
       if (link) {
