@@ -12,6 +12,7 @@ export interface FsSeam {
   readdir: typeof fsp.readdir;
   stat: typeof fsp.stat;
   copyFile: typeof fsp.copyFile;
+  link: typeof fsp.link;
   rm: typeof fsp.rm;
   /** temp file + write + fsync + rename (write-file-atomic). */
   writeFileAtomic: (path: string, data: string | Buffer) => Promise<void>;
@@ -26,6 +27,7 @@ export const nodeFs: FsSeam = {
   readdir: fsp.readdir,
   stat: fsp.stat,
   copyFile: fsp.copyFile,
+  link: fsp.link,
   rm: fsp.rm,
   writeFileAtomic: (path, data) => writeFileAtomic(path, data, { fsync: true }),
 };

@@ -126,9 +126,36 @@ export function fileImportInput(state: FullState, o: { characterId: string; file
     title: `${state.header.title} (from ${o.fileName})`.slice(0, LIMITS.titleChars),
     metadata: { imported_from: o.fileName, imported_sha256: o.sha256 },
     created: o.created,
-    // Nothing streams into a copy: a reply that was streaming in that file is interrupted here.
-    messages: state.messages.map((m): Message => (m.status === 'streaming' ? { ...m, status: 'interrupted' } : m)),
+    messages: state.messages.map(copyableMessage),
   };
+}
+
+/**
+ * A message as a reader hands it out (FullState, ChatLog), in the form an import accepts: whatever
+ * the store can read, it can copy, and a copy shows what a reader shows and drops no text. A
+ * content that differs from its selected swipe (a hand-edited file) becomes a swipe of its own,
+ * selected (or replaces the selected one when there is no room for another); a swipe_id without
+ * swipes is dropped; an `edited` that is not a time is dropped. Nothing streams into a copy: a
+ * reply that was streaming is interrupted.
+ */
+export function copyableMessage(m: Message): Message {
+  const out: Message = { ...m };
+  if (out.status === 'streaming') out.status = 'interrupted';
+  if (out.edited !== undefined && !EpochMs.safeParse(out.edited).success) delete out.edited;
+  if (!out.swipes) {
+    delete out.swipe_id;
+    return out;
+  }
+  const sel = Math.min(out.swipe_id ?? out.swipes.length - 1, out.swipes.length - 1);
+  out.swipe_id = sel;
+  if (out.swipes[sel] === out.content) return out;
+  if (out.swipes.length < LIMITS.swipes) {
+    out.swipes = [...out.swipes, out.content];
+    out.swipe_id = out.swipes.length - 1;
+  } else {
+    out.swipes = out.swipes.map((s, i) => (i === sel ? out.content : s));
+  }
+  return out;
 }
 
 /**

@@ -39,6 +39,10 @@ export class Layout {
   trashDir(characterId: string): string {
     return join(this.dataDir, 'trash', characterId);
   }
+  /** The app's last written version of chats changed outside the app, until compared (chats/own-versions.ts). */
+  get ownVersionsDir(): string {
+    return join(this.dataDir, '.own-versions');
+  }
   quarantineDir(chatId: string): string {
     return join(this.quarantineRoot, chatId);
   }

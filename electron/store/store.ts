@@ -4,7 +4,8 @@
 //
 // This file opens the store and is its facade: each call is handed to the part that does it
 // (electron/store/chats/). The parts, bottom up: context.ts (the shared state), open-logs.ts
-// (open logs), own-writes.ts (who wrote last), chat-tasks.ts (the per-chat path every call
+// (open logs), own-writes.ts (who wrote last) with own-versions.ts (what it wrote, kept until
+// compared with an outside change), chat-tasks.ts (the per-chat path every call
 // takes), index-keeper.ts (the chat index), then the operations: chat-reads.ts,
 // message-writes.ts, chat-writes.ts, compact-chat.ts, recovery-ops.ts, outside-changes.ts,
 // discovery.ts, and lifecycle.ts (close).
@@ -33,7 +34,7 @@ import { DirLock } from './lock.ts';
 import { logged, nullOpLog } from './oplog-sink.ts';
 import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
 import type { SearchResult } from './search.ts';
-import type { ChatStore, ChatStoreOptions, DiscoveredChat } from './types.ts';
+import type { AppVersion, ChatStore, ChatStoreOptions, DiscoveredChat } from './types.ts';
 import type { ValidationReport } from './validate.ts';
 
 export async function openChatStore(options: ChatStoreOptions): Promise<ChatStore> {
@@ -54,13 +55,15 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   const lock = await logged(oplog, 'lock', undefined, () => DirLock.acquire(layout.lockFile, options.lock));
   try {
     await removePartialCopies(fs, layout);
-    const chats = await discoverChats(fs, layout);
     const persisted = await ChatIndex.read(fs, layout.indexFile);
+    // The index remembers each chat's folder: a copy of a chat file in another folder does not take its id.
+    const chats = await discoverChats(fs, layout, (id) => persisted?.entries.get(id)?.summary.characterId);
     const ownStates = OwnStates.load(persisted?.writes, endedCleanly);
     const index = new ChatIndex(fs, layout.indexFile, (id) => chats.get(id)?.path, options.indexFlushDelayMs, () => ownStates.toJSON((id) => chats.has(id)));
     ownStates.onChange = () => index.markChanged();
     await adoptPersistedIndex(fs, chats, index, persisted?.entries ?? null);
     const store = new FileChatStore(newContext(fs, layout, lock, chats, index, ownStates, options), options);
+    await store.loadOwnVersions();
     store.startIndexing();
     return store;
   } catch (e) {
@@ -87,6 +90,7 @@ class FileChatStore implements ChatStore {
     this.dataDir = ctx.layout.dataDir;
     const logs = new OpenLogs(ctx);
     this.own = new OwnWrites(ctx, logs);
+    logs.ownVersions = this.own.versions;
     const tasks = new ChatTasks(ctx, logs, this.own);
     this.keeper = new IndexKeeper(ctx, tasks, options.onIndexProgress);
     this.reads = new ChatReads(ctx, tasks, this.keeper);
@@ -96,6 +100,11 @@ class FileChatStore implements ChatStore {
     this.recovery = new RecoveryOps(ctx, tasks, logs, this.keeper);
     this.outside = new OutsideChanges(ctx, logs, this.own, this.keeper);
     this.lifecycle = new Lifecycle(ctx, logs, this.keeper, this.compaction);
+  }
+
+  /** What an earlier run kept of the chats it wrote (see own-versions.ts). */
+  loadOwnVersions(): Promise<void> {
+    return this.own.versions.load();
   }
 
   startIndexing(): void {
@@ -187,8 +196,14 @@ class FileChatStore implements ChatStore {
   refreshChat(chatId: string, characterId?: string): Promise<ChatSummary | null> {
     return this.outside.refreshChat(chatId, characterId);
   }
-  appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null> {
-    return this.outside.appView(chatId);
+  appVersions(chatId: string): Promise<AppVersion[]> {
+    return this.outside.appVersions(chatId);
+  }
+  ownVersionPending(chatId: string): Promise<boolean> {
+    return this.outside.ownVersionPending(chatId);
+  }
+  chatsToCompare(): string[] {
+    return this.own.versions.pendingPaths();
   }
   forgetIfGone(chatId: string): Promise<boolean> {
     return this.outside.forgetIfGone(chatId);

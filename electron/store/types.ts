@@ -19,6 +19,15 @@ export type DiscoveredChat =
   | { kind: 'legacy'; path: string; reason: string }
   | { kind: 'ignored'; reason: string };
 
+/** One version of a chat as the app wrote (or read) it, for a conflict copy (appVersions). */
+export interface AppVersion {
+  title: string;
+  characterId: string;
+  messages: Message[];
+  /** Whether the chat's file, as it is now, holds all of it (another program only added to it). */
+  inFile: boolean;
+}
+
 export interface ChatStoreOptions {
   /** Root of all store data; created if missing. */
   dataDir: string;
@@ -111,8 +120,17 @@ export interface ChatStore {
   isOwnState(chatId: string, st: { dev: bigint | number; ino: bigint | number; size: bigint | number; mtimeNs?: bigint }): boolean;
   /** isOwnState for the path as it is now, compared on the chat's write queue (no own write is half-done meanwhile). */
   isOwnStateNow(chatId: string): Promise<boolean>;
-  /** The chat's messages as the app last read or wrote them (the old file's bytes after an outside change), for a conflict copy. */
-  appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null>;
+  /**
+   * The app's versions of a chat changed outside the app, oldest first, for conflict copies: what it
+   * last wrote (read through the old file's handle, or a kept link or copy of it), and earlier writes
+   * of its own the file may have lost; `inFile` says whether the file at the chat's path holds all
+   * of a version. Without a write of this run: what the app last read, counted as held.
+   */
+  appVersions(chatId: string): Promise<AppVersion[]>;
+  /** Whether a version the app wrote is kept that the chat's file may have lost: then an event for the store's own last write is still compared. */
+  ownVersionPending(chatId: string): Promise<boolean>;
+  /** The paths of chats whose file changed, while the app was closed, from the file the app last wrote: the watcher compares each once it is ready. */
+  chatsToCompare(): string[];
   /** Whether the chat's file is gone; if so the chat leaves the list. */
   forgetIfGone(chatId: string): Promise<boolean>;
   /**

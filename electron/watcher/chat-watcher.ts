@@ -104,8 +104,12 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     }
   });
   // Files that arrived while the app was not running (a sync tool's conflict copy, a copied chat)
-  // are not in the store's list: once watching, each gets the same check as a new file.
-  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve())).then(() => scanUnlisted());
+  // are not in the store's list: once watching, each gets the same check as a new file. A chat
+  // whose file was replaced meanwhile gets the check of a changed chat (its app version compared).
+  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve())).then(async () => {
+    for (const p of o.store.chatsToCompare()) hint(p);
+    await scanUnlisted();
+  });
 
   async function scanUnlisted(): Promise<void> {
     const dirs = await readdir(o.chatsDir).catch(() => [] as string[]);
@@ -155,13 +159,13 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
       return;
     }
     // Our own write: the file is exactly what the store last wrote (checked again on the chat's queue,
-    // as a write of ours may have landed between the stat and the comparison).
-    if (st && (o.store.isOwnState(chatId, st) || (await o.store.isOwnStateNow(chatId)))) return;
-    // Unsaved app state for this chat (a streaming reply): keep both.
-    if (o.generation.busy(chatId)) {
-      const reply = await o.generation.abandon(chatId);
-      await o.keeper.keep(chatId, reply);
-    }
+    // as a write of ours may have landed between the stat and the comparison), and no earlier write
+    // of ours is kept that the file may have lost (the store wrote into a file another program put there).
+    if (st && (o.store.isOwnState(chatId, st) || (await o.store.isOwnStateNow(chatId))) && !(await o.store.ownVersionPending(chatId))) return;
+    // Unsaved app state for this chat (a streaming reply), or saved messages the new file lacks: keep both.
+    // A file deleted outside the app is taken as meant (only a streaming reply is kept then).
+    const reply = o.generation.busy(chatId) ? await o.generation.abandon(chatId) : undefined;
+    if (st || reply) await o.keeper.keep(chatId, reply);
     await o.keeper.pending(chatId);
     if (closed) return;
     if (!st) {

@@ -1,12 +1,20 @@
-// Keeps both sides when a chat's file changed outside the app while the app held unsaved state
-// for it (a streaming reply): the outside file stays exactly as it is, and the app's version —
-// the messages as the app last read or wrote them, plus the reply so far — goes into a new chat
-// titled "… (conflict copy)". The user is told. Nothing is overwritten.
+// Keeps both sides when a chat's file changed outside the app and the app's version is not all in
+// it: a reply was streaming (the reply so far exists only in memory and in the replaced file), or
+// the outside version lacks messages the app had saved (an older copy renamed over the chat). The
+// outside file stays exactly as it is; the app's version (what it last wrote, kept by the store even
+// after its log was closed: store/chats/own-versions.ts) goes into a new chat titled
+// "… (conflict copy)", written in one atomic import. The user is told. Nothing is overwritten. If
+// even that write fails, the app's version goes into a plain-text file under <data>/rescue/.
+// When another program only added to the chat, there is nothing to keep.
+import path from 'node:path';
 import type { Message } from '../../shared/chat-format.ts';
 import type { StreamInfo } from '../../shared/ipc-contract.ts';
 import { LIMITS } from '../../shared/chat-format.ts';
-import type { ChatStore } from '../store/types.ts';
-import { toInput } from '../store/chats/inputs.ts';
+import { StoreError } from '../../shared/errors.ts';
+import { atomicRewrite, mkdirDurable, sha256 } from '../durable/durable.ts';
+import { nodeFs } from '../durable/fs-seam.ts';
+import type { AppVersion, ChatStore } from '../store/types.ts';
+import { chatIdFromHash, copyableMessage } from '../store/import-chat.ts';
 import type { Emit } from '../generation/manager.ts';
 
 export interface ConflictKeeper {
@@ -41,26 +49,58 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
   const running = new Map<string, Promise<string | null>>();
 
   async function make(chatId: string, reply: StreamInfo | undefined): Promise<string | null> {
-    if (!reply?.text) {
-      log(`chat ${chatId} changed outside the app; no unsaved reply was lost`);
+    const versions = await deps.store.appVersions(chatId);
+    const latest = versions.at(-1);
+    // Earlier versions the file lost, then the latest: with the reply so far, or if the file lost it.
+    const copies: { version: AppVersion | null; reply?: StreamInfo }[] = versions.filter((v) => v !== latest && !v.inFile).map((version) => ({ version }));
+    if (reply?.text) copies.push({ version: latest ?? null, reply });
+    else if (latest && !latest.inFile) copies.push({ version: latest });
+    if (copies.length === 0) return null; // the file holds everything the app had saved, and no reply was being written
+    let copyId: string | null = null;
+    for (const c of copies) copyId = (await copyOf(chatId, c.version, c.reply)) ?? copyId;
+    return copyId;
+  }
+
+  /** One version as a new chat, in one atomic write; if that fails, as a rescue text file. */
+  async function copyOf(chatId: string, version: AppVersion | null, reply: StreamInfo | undefined): Promise<string | null> {
+    const title = version?.title ?? `Chat ${chatId.slice(0, 8)}`;
+    const messages = withReply(version?.messages ?? [], reply).map(copyableMessage);
+    // A reply whose message the version lacks still reaches the copy (or the rescue file).
+    if (reply?.text && !messages.some((m) => m.id === reply.messageId)) messages.push({ id: reply.messageId, role: 'assistant', content: reply.text, timestamp: Date.now(), status: 'interrupted' });
+    const copyTitle = `${title.slice(0, LIMITS.titleChars - 20)} (conflict copy)`;
+    const why = reply ? 'while a reply was being written' : 'and its file no longer holds messages the app had saved';
+    try {
+      if (!version) throw new Error(`the app's version of the chat is no longer readable`);
+      // The id is derived from the content: the same version kept twice is one copy.
+      const copyId = chatIdFromHash(sha256(`${chatId}\n${JSON.stringify(messages)}`));
+      const summary = await deps.store
+        .importChat({ chatId: copyId, characterId: version.characterId, title: copyTitle, metadata: { conflict_copy_of: chatId }, created: Date.now(), messages })
+        .catch((e: unknown) => (e instanceof StoreError && e.details?.reason === 'exists' ? null : Promise.reject(e)));
+      if (!summary) return copyId; // made before, and told then
+      log(`chat ${chatId} changed outside the app ${why}; the app's version is chat ${copyId}`);
+      deps.emit('chat:changed', { chatId: copyId, characterId: summary.characterId, summary, source: 'app' });
+      deps.emit('notice', {
+        level: 'warning',
+        code: 'CONFLICT',
+        message: `"${title}" was changed by another program ${why}. The file was left as that program saved it; the app's version${reply ? ', with the reply,' : ''} was saved as "${copyTitle}". Nothing was overwritten.`,
+      });
+      return copyId;
+    } catch (e) {
+      const reason = String((e as Error)?.message ?? e);
+      log(`the conflict copy of chat ${chatId} could not be made: ${reason}`);
+      const file = await rescue(deps.store.dataDir, chatId, title, messages, reason).catch((re: unknown) => {
+        log(`the app's version of chat ${chatId} could not be rescued either: ${String(re)}`);
+        return null;
+      });
+      deps.emit('notice', {
+        level: 'error',
+        code: 'CONFLICT',
+        message: file
+          ? `"${title}" was changed by another program ${why}, and the app's version could not be saved as a chat (${reason}). Its text was saved in the data folder as ${path.relative(deps.store.dataDir, file)}.`
+          : `"${title}" was changed by another program ${why}, and the app's version could not be saved (${reason}).`,
+      });
       return null;
     }
-    const view = await deps.store.appView(chatId);
-    if (!view) throw new Error(`the app's version of chat ${chatId} is no longer readable`);
-    const { title, characterId } = view;
-    const messages = withReply(view.messages, reply);
-    const copyTitle = `${title.slice(0, LIMITS.titleChars - 20)} (conflict copy)`;
-    const copy = await deps.store.createChat({ characterId, title: copyTitle, metadata: { conflict_copy_of: chatId } });
-    for (let i = 0; i < messages.length; i += 500) await deps.store.appendMessages(copy.chatId, messages.slice(i, i + 500).map(toInput));
-    const summary = await deps.store.getChat(copy.chatId);
-    log(`chat ${chatId} changed outside the app while a reply was being written; the app's version is chat ${copy.chatId}`);
-    deps.emit('chat:changed', { chatId: copy.chatId, characterId, summary, source: 'app' });
-    deps.emit('notice', {
-      level: 'warning',
-      code: 'CONFLICT',
-      message: `"${title}" was changed by another program while a reply was being written. The file was left as that program saved it; the app's version, with the reply, was saved as "${copyTitle}". Nothing was overwritten.`,
-    });
-    return copy.chatId;
   }
 
   return {
@@ -70,8 +110,8 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
         .catch(() => null)
         .then(() => make(chatId, reply))
         .catch((e: unknown) => {
-          log(`the conflict copy of chat ${chatId} could not be made: ${String(e)}`);
-          deps.emit('notice', { level: 'error', code: 'CONFLICT', message: `Chat ${chatId.slice(0, 8)} was changed by another program while a reply was being written, and the app's version could not be saved as a copy: ${String((e as Error)?.message ?? e)}` });
+          log(`the app's version of chat ${chatId} could not be compared with the file: ${String(e)}`);
+          deps.emit('notice', { level: 'error', code: 'CONFLICT', message: `Chat ${chatId.slice(0, 8)} was changed by another program, and the app's version could not be read to keep it: ${String((e as Error)?.message ?? e)}` });
           return null;
         });
       running.set(chatId, p);
@@ -82,4 +122,15 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
     },
     pending: (chatId) => running.get(chatId),
   };
+}
+
+/** The app's version as plain text under <data>/rescue/ (durable: temp file, fsync, rename): the last resort. */
+async function rescue(dataDir: string, chatId: string, title: string, messages: Message[], reason: string): Promise<string> {
+  const dir = path.join(dataDir, 'rescue');
+  await mkdirDurable(dir);
+  const file = path.join(dir, `${chatId}-${new Date().toISOString().replace(/[:.]/g, '-')}.txt`);
+  const lines = [`CardShark: the app's version of "${title}" (chat ${chatId}), kept here because it could not be saved as a chat (${reason}).`, ''];
+  for (const m of messages) lines.push(`[${m.role}${m.name ? `: ${m.name}` : ''}]`, m.content, '');
+  await atomicRewrite(nodeFs, file, lines.join('\n'));
+  return file;
 }

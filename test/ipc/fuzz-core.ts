@@ -249,7 +249,7 @@ export async function runFuzz(opts: { runs: number; seed?: number; log?: (line: 
 export async function checkDataDir(dataDir: string): Promise<void> {
   const top = await readdir(dataDir);
   for (const entry of top) {
-    if (!/^(app|chats|cardshark\.lock|index\.json|backups|trash|quarantine)$/.test(entry)) throw new Error(`unexpected entry in data dir: ${entry}`);
+    if (!/^(app|chats|cardshark\.lock|index\.json|backups|trash|quarantine|\.own-versions)$/.test(entry)) throw new Error(`unexpected entry in data dir: ${entry}`);
   }
   const charDirs = await readdir(path.join(dataDir, 'chats')).catch(() => [] as string[]);
   let files = 0;

@@ -90,11 +90,12 @@ export class ChatTasks {
   /**
    * A write of the store succeeded (its bytes are durable). It is acknowledged only while this
    * process still holds the data-directory lock (else LOCK_LOST: the caller hears of no success);
-   * then the file as it is now is the store's own.
+   * then the file as it is now is the store's own, and stays readable (own-versions.ts).
    */
   async acknowledge(chatId: string): Promise<void> {
     await this.ctx.lock.fence();
     this.own.noteOwnWrite(chatId);
+    await this.own.versions.written(chatId);
   }
 
   /** The chat's log, read anew if the file at the path is no longer the one the open log read. */

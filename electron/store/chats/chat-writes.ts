@@ -106,7 +106,7 @@ export class ChatWrites {
       checkRevision(log, parseOpts(opts));
       const trash = ctx.layout.trashDir(log.characterId);
       const target = join(trash, `${id}.${ctx.now()}.jsonl`);
-      await logs.forget(id);
+      await logs.forget(id, 'drop');
       await mkdirDurable(trash, { fs: ctx.fs });
       try {
         await ctx.fs.rename(log.path, target);

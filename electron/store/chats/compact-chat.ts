@@ -67,7 +67,7 @@ export class ChatCompaction {
     for (const bad of state.invalid) await quarantineBytes(ctx.fs, ctx.layout.quarantineDir(id), bad.offset, bad.bytes);
     await logged(ctx.oplog, 'backup', id, () => takeBackup(ctx.fs, ctx.layout.backupDir(id), log.path, ctx.retention, ctx.now()), () => log.size);
     await ctx.lock.fence(); // a rewrite replaces the file: never once another process may own it (compaction on close too)
-    await this.logs.forget(id);
+    await this.logs.forget(id, 'rewrite');
     try {
       await logged(ctx.oplog, 'rewrite', id, () => rewriteIfUnchanged(ctx.fs, log.path, expected, text, `chat ${id}`), () => Buffer.byteLength(text));
     } catch (e) {

@@ -1,6 +1,7 @@
 // Finding chat files: every chat under chats/<character>/ at open (clearing what a crash left of
-// interrupted rewrites, backups and quarantine copies), the chat a path belongs to, and a file
-// that appeared while the app runs (the watcher): listed, imported into a new chat, or reported.
+// interrupted rewrites, backups and quarantine copies; a chat id found in two folders stays with its
+// own), the chat a path belongs to, and a file that appeared while the app runs (the watcher):
+// listed, imported into a new chat, or reported.
 import { basename, dirname, join } from 'node:path';
 import { CharacterId } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
@@ -8,6 +9,8 @@ import { errnoOf, ioError, sha256 } from '../../durable/durable.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
 import { readFullState } from '../compaction.ts';
 import { CHAT_FILE, REWRITE_TEMP, type Layout } from '../layout.ts';
+import { HEADER_MAX } from '../log/open-log.ts';
+import { parseHeader } from '../records.ts';
 import type { ChatStore, DiscoveredChat } from '../types.ts';
 import { assertOpen, type ChatLocation, type StoreContext } from './context.ts';
 
@@ -21,9 +24,15 @@ export async function removePartialCopies(fs: FsSeam, layout: Layout): Promise<v
   }
 }
 
-/** Finds every chat file, and removes temp files left by rewrites a crash interrupted. */
-export async function discoverChats(fs: FsSeam, layout: Layout): Promise<Map<string, ChatLocation>> {
+/**
+ * Finds every chat file, and removes temp files left by rewrites a crash interrupted. A chat id in
+ * two folders (its file copied into another character's folder) stays with its own folder: the one
+ * the chat index remembers (`remembered`), else the one its header names. The other file is not
+ * listed: the watcher finds it unlisted and imports it into a new chat, as it does a conflict file.
+ */
+export async function discoverChats(fs: FsSeam, layout: Layout, remembered: (chatId: string) => string | undefined = () => undefined): Promise<Map<string, ChatLocation>> {
   const chats = new Map<string, ChatLocation>();
+  const twice = new Map<string, ChatLocation[]>();
   for (const characterId of await fs.readdir(layout.chatsDir)) {
     if (!CharacterId.safeParse(characterId).success) continue;
     const dir = layout.characterDir(characterId);
@@ -37,10 +46,39 @@ export async function discoverChats(fs: FsSeam, layout: Layout): Promise<Map<str
         continue;
       }
       const m = CHAT_FILE.exec(name);
-      if (m) chats.set(m[1]!, { characterId, path: join(dir, name) });
+      if (!m) continue;
+      const loc = { characterId, path: join(dir, name) };
+      const first = chats.get(m[1]!);
+      if (!first) chats.set(m[1]!, loc);
+      else twice.set(m[1]!, [...(twice.get(m[1]!) ?? [first]), loc]);
     }
   }
+  for (const [chatId, locs] of twice) chats.set(chatId, await ownFolder(fs, chatId, locs, remembered(chatId)));
   return chats;
+}
+
+/** Of the files of one chat id, the chat's own: in the folder the index remembers, else the one its header names, else the first. */
+async function ownFolder(fs: FsSeam, chatId: string, locs: ChatLocation[], remembered: string | undefined): Promise<ChatLocation> {
+  const known = locs.find((l) => l.characterId === remembered);
+  if (known) return known;
+  for (const loc of locs) if ((await headerOf(fs, loc.path))?.character_id === loc.characterId) return loc;
+  return locs[0]!;
+}
+
+async function headerOf(fs: FsSeam, path: string) {
+  const fh = await fs.open(path, 'r').catch(() => null);
+  if (!fh) return null;
+  try {
+    const buf = Buffer.alloc(HEADER_MAX);
+    const { bytesRead } = await fh.read(buf, 0, HEADER_MAX, 0);
+    const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+    const parsed = parseHeader(buf.toString('utf8', 0, nl === -1 ? bytesRead : nl).replace(/\r$/, ''));
+    return parsed.ok ? parsed.header : null;
+  } catch {
+    return null;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The chat whose file is at this path, if the store lists one. */

@@ -2,7 +2,7 @@
 // validates its input with the shared zod schemas first (bad input gets INVALID_INPUT), a record
 // too large to load on its own is refused (TOO_LARGE), and a stale `expectedRevision` is a CONFLICT.
 import { z } from 'zod';
-import { LIMITS, NewMessageInput, type Message, type WriteOptions } from '../../../shared/chat-format.ts';
+import { LIMITS, NewMessageInput, type WriteOptions } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import type { ChatLog } from '../log/chat-log.ts';
 
@@ -20,19 +20,6 @@ export function assertRecordSize(rec: object, what: string): void {
   if (bytes > LIMITS.recordBytes) {
     throw new StoreError('TOO_LARGE', `${what} would be ${(bytes / 1048576).toFixed(1)} MiB; one message may hold at most ${LIMITS.recordBytes / 1048576} MiB with all its swipes`, { bytes, limit: LIMITS.recordBytes });
   }
-}
-
-/** A stored message as an append input (its id, time and swipes kept). */
-export function toInput(m: Message): NewMessageInput {
-  const input: NewMessageInput = { id: m.id, role: m.role, content: m.content, timestamp: m.timestamp };
-  if (m.name !== undefined) input.name = m.name;
-  if (m.swipes) {
-    input.swipes = m.swipes;
-    input.swipe_id = m.swipe_id ?? m.swipes.length - 1;
-  }
-  if (m.status !== undefined) input.status = m.status === 'streaming' ? 'interrupted' : m.status;
-  if (m.extra !== undefined) input.extra = m.extra;
-  return input;
 }
 
 /** Validates one new message's input, including the swipe rules zod cannot express. */

@@ -47,6 +47,7 @@ export class Lifecycle {
       }
     } finally {
       for (const [id] of logs.all()) await logs.forget(id);
+      await logs.ownVersions?.idle(); // its links stay: the next open compares them with the chats' files
       await ctx.index.close();
       await logged(ctx.oplog, 'unlock', undefined, () => ctx.lock.release());
     }

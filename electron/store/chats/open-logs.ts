@@ -3,6 +3,8 @@
 // Opening decides who wrote a torn last line (own-states.ts) and the chat's revision (a changed
 // file's never repeats one handed out before). A chat whose file was deleted outside the app
 // leaves the list of chats here (dropIfGone).
+// Opening and closing a log are told to `ownVersions` (own-versions.ts): a closing log may hold
+// the only readable copy of what the app wrote last.
 import { StoreError } from '../../../shared/errors.ts';
 import { errnoOf } from '../../durable/durable.ts';
 import { sameStamp } from '../../durable/guarded-rewrite.ts';
@@ -14,10 +16,29 @@ import type { StoreContext } from './context.ts';
 
 const MAX_OPEN_LOGS = 64;
 
+/**
+ * What becomes of the app's version of a chat when its log closes (see OwnVersions):
+ * - 'keep': kept readable (an idle log evicted, a log closed after a failed write or to be re-read);
+ * - 'rewrite': the app rewrites the file itself next (compaction): its own new file takes the kept one's place;
+ * - 'compared': the watcher compared what was kept with the file: the file becomes the app's version;
+ * - 'drop': the chat is gone, or the user chose another version of it: nothing kept of it, before either.
+ */
+export type OwnVersionOnClose = 'keep' | 'rewrite' | 'compared' | 'drop';
+
+/** What is told of logs opening and closing (OwnVersions). */
+export interface LogEvents {
+  opened(chatId: string, log: ChatLog): void;
+  closing(chatId: string, log: ChatLog | undefined, then: OwnVersionOnClose): Promise<void>;
+  /** Resolves once what was asked so far is done. */
+  idle(): Promise<void>;
+}
+
 export class OpenLogs {
   private readonly ctx: StoreContext;
   /** Map order is the LRU order: the least recently used first. */
   private readonly logs = new Map<string, ChatLog>();
+  /** Set once by the store (the parts that listen are made after this one). */
+  ownVersions: LogEvents | undefined;
 
   constructor(ctx: StoreContext) {
     this.ctx = ctx;
@@ -69,6 +90,7 @@ export class OpenLogs {
     log.revisionOffset = this.revisionOffset(chatId, log, m);
     m.revision = { state: log.fileState(), value: log.revision, offset: log.revisionOffset };
     this.logs.set(chatId, log);
+    this.ownVersions?.opened(chatId, log);
     return log;
   }
 
@@ -100,10 +122,11 @@ export class OpenLogs {
     }
   }
 
-  /** Closes the chat's log: what memory held of its file is read anew next time. */
-  async forget(chatId: string): Promise<void> {
+  /** Closes the chat's log: what memory held of its file is read anew next time. `ownVersion`: see OwnVersionOnClose. */
+  async forget(chatId: string, ownVersion: OwnVersionOnClose = 'keep'): Promise<void> {
     const log = this.logs.get(chatId);
     this.logs.delete(chatId);
+    await this.ownVersions?.closing(chatId, log, ownVersion).catch(() => {}); // best effort (a full disk): the log closes all the same
     await log?.close();
   }
 
@@ -117,7 +140,7 @@ export class OpenLogs {
       (e: unknown) => errnoOf(e) === 'ENOENT',
     );
     if (gone) {
-      await this.forget(chatId);
+      await this.forget(chatId, 'drop');
       ctx.chats.delete(chatId);
       ctx.memos.delete(chatId);
       ctx.index.delete(chatId);

@@ -1,13 +1,17 @@
 // What the store does when the watcher reports a change made outside the app (electron/watcher/):
 // re-read a changed chat (its tail never cut: the store did not write it), let a chat whose file
-// is gone leave the list, and hand out the app's view of a chat for a conflict copy.
-import { CharacterId, ChatId, type ChatSummary, type Message } from '../../../shared/chat-format.ts';
+// is gone leave the list, and hand out the app's versions of a chat for conflict copies, each with
+// whether the file now holds all of it.
+import { CharacterId, ChatId, type ChatSummary } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
+import { errnoOf } from '../../durable/durable.ts';
 import { readFullState } from '../compaction.ts';
+import type { AppVersion } from '../types.ts';
 import type { StoreContext } from './context.ts';
 import type { IndexKeeper } from './index-keeper.ts';
 import { parse } from './inputs.ts';
 import type { OpenLogs } from './open-logs.ts';
+import { holdsVersion } from './own-versions.ts';
 import type { OwnWrites } from './own-writes.ts';
 
 export class OutsideChanges {
@@ -43,7 +47,8 @@ export class OutsideChanges {
       }
       const open = logs.peek(id);
       if (open && (await open.pathState().catch(() => 'gone' as const)) !== 'same') await own.changedOutside(id, open);
-      await logs.forget(id);
+      // The watcher compared the app's versions with the file before this (ConflictKeeper).
+      await logs.forget(id, 'compared');
       ctx.index.delete(id);
       ctx.memos.get(id)?.quarantined.clear(); // offsets may now name other lines
       // refreshChat is called for a change the store did not make: never truncate that file's tail.
@@ -61,17 +66,37 @@ export class OutsideChanges {
     });
   }
 
-  /** The chat's messages as the app last read or wrote them (the old file's bytes after an outside change). */
-  async appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null> {
+  /**
+   * The app's versions of the chat, oldest first (see own-versions.ts): what it last wrote, and
+   * earlier writes of its own the file may have lost, each with whether the file at the chat's path
+   * holds all of it. A chat the app did not write since it opened gives what it last read, which
+   * counts as held (it holds no write of this run).
+   */
+  async appVersions(chatId: string): Promise<AppVersion[]> {
     const id = parse(ChatId, chatId, 'chatId');
     return this.ctx.queue.run(id, async () => {
-      let bytes = this.own.view(id);
       const open = this.logs.peek(id);
-      if (!bytes && open) bytes = await open.ownBytes().catch(() => undefined);
-      if (!bytes) return null;
-      const state = readFullState(bytes);
-      return 'error' in state ? null : { title: state.header.title, characterId: state.header.character_id, messages: state.messages };
+      const written = await this.own.versions.versions(id, open);
+      const loc = this.ctx.chats.get(id);
+      // Deleted outside the app: taken as meant, so the file "holds" what the app wrote.
+      const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
+      const out: AppVersion[] = [];
+      for (const bytes of written) {
+        const v = versionOf(bytes, file === null || holdsVersion(file, bytes));
+        if (v) out.push(v);
+      }
+      if (out.length === 0) {
+        const read = this.own.view(id) ?? (await open?.ownBytes().catch(() => undefined));
+        const v = read && versionOf(read, true);
+        if (v) out.push(v);
+      }
+      return out;
     });
+  }
+
+  /** Whether an earlier version the app wrote is kept that the chat's file may have lost (the watcher compares it before anything else). */
+  ownVersionPending(chatId: string): Promise<boolean> {
+    return this.own.versions.pending(parse(ChatId, chatId, 'chatId'));
   }
 
   /** Whether the chat's file is gone; if so the chat leaves the list. */
@@ -84,4 +109,9 @@ export class OutsideChanges {
       return gone;
     });
   }
+}
+
+function versionOf(bytes: Buffer, inFile: boolean): AppVersion | null {
+  const state = readFullState(bytes);
+  return 'error' in state ? null : { title: state.header.title, characterId: state.header.character_id, messages: state.messages, inFile };
 }

@@ -9,6 +9,7 @@ import { newChatMemo } from '../log/chat-memo.ts';
 import type { StoreContext } from './context.ts';
 import { parse } from './inputs.ts';
 import type { OpenLogs } from './open-logs.ts';
+import { OwnVersions } from './own-versions.ts';
 
 /** A larger chat's app view is not kept in memory for a conflict copy, nor more than this in all. */
 const MAX_VIEW_BYTES = 64 * 1024 * 1024;
@@ -18,10 +19,13 @@ export class OwnWrites {
   private readonly logs: OpenLogs;
   /** The app's view of a chat (its bytes as last read or written) kept when the file changed outside the app. */
   private readonly views = new Map<string, Buffer>();
+  /** The app's last written version of each chat, kept on disk until compared with an outside change. */
+  readonly versions: OwnVersions;
 
   constructor(ctx: StoreContext, logs: OpenLogs) {
     this.ctx = ctx;
     this.logs = logs;
+    this.versions = new OwnVersions(ctx, (chatId) => ctx.ownStates.exact(chatId));
   }
 
   /** After a write of ours: the file as the chat's open log left it (if it is still open) is ours, at the revision it now has. */
@@ -30,6 +34,7 @@ export class OwnWrites {
     if (!log) return;
     const state = log.fileState();
     this.ctx.ownStates.wrote(chatId, state);
+    this.versions.ownWrite(chatId);
     const memo = this.ctx.memos.get(chatId);
     if (!memo) return;
     memo.external = false; // the app wrote last again
@@ -59,6 +64,7 @@ export class OwnWrites {
     const memo = this.ctx.memos.get(chatId);
     if (memo) memo.external = true;
     this.ctx.ownStates.notOurs(chatId);
+    await this.versions.changedOutside(chatId, log).catch(() => {}); // a failed copy (disk full) is tried again as the log closes
     if (this.views.has(chatId)) return;
     const bytes = await log.ownBytes().catch(() => null);
     if (!bytes || bytes.length > MAX_VIEW_BYTES) return;
@@ -112,5 +118,6 @@ export class OwnWrites {
   forget(chatId: string): void {
     this.ctx.ownStates.notOurs(chatId);
     this.views.delete(chatId);
+    void this.versions.drop(chatId);
   }
 }

@@ -51,7 +51,7 @@ export class RecoveryOps {
    */
   private async reread(id: string, outcome: 'rewritten' | 'changed_outside' | 'untouched'): Promise<void> {
     const { ctx } = this;
-    await this.logs.forget(id);
+    await this.logs.forget(id, 'drop');
     ctx.index.delete(id); // the file was rewritten or moved: its summary is recomputed from it
     const revision = ctx.memos.get(id)?.revision;
     ctx.memos.set(id, { ...newChatMemo(), ...(revision ? { revision } : {}), ...(outcome === 'changed_outside' ? { external: true } : {}) });
@@ -66,7 +66,7 @@ export class RecoveryOps {
 
   /** A recovery rewrite, then reread with its outcome. */
   private async rewriting<T>(id: string, rewrite: (minRevision: number) => Promise<T>, rewrote: (r: T) => boolean): Promise<T> {
-    await this.logs.forget(id);
+    await this.logs.forget(id, 'drop');
     let outcome: 'rewritten' | 'changed_outside' | 'untouched' = 'untouched';
     try {
       const r = await rewrite(this.ctx.memos.get(id)?.revision?.value ?? 0);

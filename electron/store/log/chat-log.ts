@@ -113,9 +113,9 @@ export class ChatLog {
     return this.file.state();
   }
 
-  /** The bytes of the file as this log knows them, read through its own handle (the old file, after a replace). */
-  async ownBytes(): Promise<Buffer> {
-    return this.file.read(0, this.file.fileSize);
+  /** The bytes of the file as this log knows them (or its first `length`), read through its own handle (the old file, after a replace). */
+  async ownBytes(length = this.file.fileSize): Promise<Buffer> {
+    return this.file.read(0, length);
   }
 
   /**

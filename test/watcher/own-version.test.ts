@@ -1,0 +1,213 @@
+// Issue 14, fault 7: every acknowledged app write is in the chat or in a conflict copy the user is
+// told about, and a conflict copy holds the app's last written version, never the other program's.
+// Real files, real chokidar events, a child process as the other program. The 64-log cap is
+// reached for real (70 other chats read), so the chat's log is evicted and later reopened on the
+// other program's file; the app also quits, or is SIGKILLed (a child process), before the change.
+import { spawn } from 'node:child_process';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openChatStore } from '../../electron/store/index.ts';
+import { createServices } from '../../electron/ipc/services.ts';
+import type { Provider } from '../../electron/generation/provider.ts';
+import { tempDir } from '../store/helpers.ts';
+import { external, messageLine, until } from './helpers.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+async function setup(opts: { provider?: Provider; watchSettleMs?: number } = {}) {
+  const dataDir = tempDir();
+  const store = await openChatStore({ dataDir });
+  const events: [string, any][] = [];
+  const services = createServices<boolean>({
+    store,
+    emit: (e, p) => events.push([e, p]),
+    isTrustedSender: () => true,
+    autosaveIntervalMs: () => 20,
+    ...(opts.provider ? { provider: opts.provider } : {}),
+    ...(opts.watchSettleMs !== undefined ? { watchSettleMs: opts.watchSettleMs } : {}),
+  });
+  cleanups.push(() => services.shutdown());
+  await services.ready;
+  const ok = async (ch: string, p: unknown = {}) => {
+    const r = (await services.binding.handle(true, ch, p)) as any;
+    if (!r.ok) throw Object.assign(new Error(`${ch}: ${JSON.stringify(r.error)}`), { info: r.error });
+    return r.data;
+  };
+  const character = await ok('createCharacter', { name: 'Kept' });
+  const chat = await ok('createChat', { characterId: character.id, title: 'Shared' });
+  const file = path.join(dataDir, 'chats', character.id, `${chat.chatId}.jsonl`);
+  const say = (content: string) => ok('appendMessage', { chatId: chat.chatId, message: { role: 'user', content } });
+  const copies = async () => (await ok('listChats', { characterId: character.id })).filter((c: any) => c.title === 'Shared (conflict copy)');
+  const contents = async (chatId: string) => (await ok('loadChat', { chatId })).messages.map((m: any) => m.content);
+  const notices = () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string);
+  return { dataDir, store, services, events, ok, characterId: character.id as string, chatId: chat.chatId as string, file, say, copies, contents, notices };
+}
+
+/** The store and the services (with the watcher) on an existing data directory, as the app starts them. */
+async function restart(dataDir: string) {
+  const store = await openChatStore({ dataDir });
+  const events: [string, any][] = [];
+  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true });
+  cleanups.push(() => services.shutdown());
+  await services.ready;
+  const copies = async (characterId: string, title: string) => (await store.listChats(characterId)).filter((c) => c.title === `${title} (conflict copy)`);
+  const contents = async (chatId: string) => (await store.loadChat(chatId)).messages.map((m) => m.content);
+  const notices = () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string);
+  return { store, services, events, copies, contents, notices };
+}
+
+/** Reads 70 other chats: more than the store keeps open (64), so the least recently used log is closed. */
+async function evictByReading(s: Awaited<ReturnType<typeof setup>>) {
+  for (let i = 0; i < 70; i++) {
+    const other = await s.store.createChat({ characterId: s.characterId, title: `Other ${i}` });
+    await s.store.loadChat(other.chatId);
+  }
+}
+
+describe('an outside version that lacks acknowledged app writes', () => {
+  it('an older copy renamed over the chat: the messages it lacks go into a conflict copy, and the user is told', async () => {
+    const s = await setup();
+    await s.say('one');
+    await s.say('two');
+    const older = await readFile(s.file, 'utf8');
+    await s.say('three'); // acknowledged: only in the app's version
+    await s.say('four');
+    await external('replace', s.file, older);
+    await until(() => s.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await s.services.watcher!.idle();
+    expect(await readFile(s.file, 'utf8')).toBe(older); // their file exactly as they left it
+    const [copy, ...more] = await s.copies();
+    expect(more).toEqual([]);
+    expect(await s.contents(copy.chatId)).toEqual(['one', 'two', 'three', 'four']);
+    expect(await s.contents(s.chatId)).toEqual(['one', 'two']);
+  }, 20_000);
+
+  it('another program only appended (or replaced with everything the app had): no conflict copy, no notice', async () => {
+    const s = await setup();
+    await s.say('one');
+    await external('append', s.file, messageLine('theirs-1', 'appended by them'));
+    await until(() => s.events.find(([n, p]) => n === 'chat:changed' && p.source === 'external' && p.summary.messageCount === 2), 5000, 'append seen');
+    const all = await readFile(s.file, 'utf8');
+    await external('replace', s.file, `${all}${messageLine('theirs-2', 'saved by an editor')}`);
+    await until(() => s.events.find(([n, p]) => n === 'chat:changed' && p.source === 'external' && p.summary.messageCount === 3), 5000, 'replace seen');
+    await s.services.watcher!.idle();
+    expect(await s.copies()).toEqual([]);
+    expect(s.notices()).toEqual([]);
+  }, 20_000);
+
+  it('the log was evicted and reopened on their file, and the app wrote into it: the app\'s earlier messages still reach a conflict copy', async () => {
+    // A long settle: the app reopens the chat and writes before the watcher looks.
+    const s = await setup({ watchSettleMs: 600 });
+    await s.say('mine-1');
+    const older = await readFile(s.file, 'utf8');
+    await s.say('mine-2');
+    await s.say('mine-3');
+    await evictByReading(s);
+    await external('replace', s.file, older);
+    await s.say('after'); // reopens the log on their file and appends there: acknowledged
+    await until(() => s.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await s.services.watcher!.idle();
+    const [copy, ...more] = await s.copies();
+    expect(more).toEqual([]);
+    expect(await s.contents(copy.chatId)).toEqual(['mine-1', 'mine-2', 'mine-3']);
+    expect(await s.contents(s.chatId)).toEqual(['mine-1', 'after']);
+  }, 20_000);
+
+  it('a reply streams, the log is evicted and reopened on their file: the conflict copy holds the app\'s version and the reply, not their text', async () => {
+    const provider: Provider = async function* (ctx) {
+      yield 'The reply ';
+      yield 'so far.';
+      await new Promise((r) => ctx.signal.addEventListener('abort', r));
+    };
+    const s = await setup({ provider, watchSettleMs: 600 });
+    await s.say('mine-1');
+    await s.say('mine-2');
+    const { streamId } = await s.ok('generate', { mode: 'new', chatId: s.chatId });
+    await until(() => s.events.filter(([n, p]) => n === 'stream:chunk' && p.streamId === streamId).length >= 2, 3000, 'two chunks');
+    await s.services.autosave.flush(); // the reply so far is on disk (streaming)
+    await evictByReading(s);
+    const header = (await readFile(s.file, 'utf8')).split('\n')[0]!;
+    const theirs = `${header}\n${messageLine('their-1', 'Their text, not the app\'s')}`;
+    await external('replace', s.file, theirs);
+    expect(await s.contents(s.chatId)).toEqual(['Their text, not the app\'s']); // the log reopened on their file
+    await until(() => s.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await s.services.watcher!.idle();
+    expect(await readFile(s.file, 'utf8')).toBe(theirs);
+    const [copy, ...more] = await s.copies();
+    expect(more).toEqual([]);
+    expect(await s.contents(copy.chatId)).toEqual(['mine-1', 'mine-2', 'The reply so far.']);
+  }, 20_000);
+
+  it('the app quit, then an older copy was put back: at the next start the messages it lacks go into a conflict copy', async () => {
+    const s = await setup();
+    await s.say('one');
+    const older = await readFile(s.file, 'utf8');
+    await s.say('two');
+    await s.services.shutdown();
+    await external('replace', s.file, older);
+    const app = await restart(s.dataDir);
+    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await app.services.watcher!.idle();
+    const [copy, ...more] = await app.copies(s.characterId, 'Shared');
+    expect(more).toEqual([]);
+    expect(await app.contents(copy!.chatId)).toEqual(['one', 'two']);
+    expect(await readFile(s.file, 'utf8')).toBe(older);
+  }, 20_000);
+
+  it('the app was killed (SIGKILL), then an older copy was put back: at the next start the messages it lacks go into a conflict copy', async () => {
+    const dataDir = tempDir();
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'own-writes-child.ts'), dataDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    cleanups.push(async () => child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const file = (await until(() => /^one (.+)$/m.exec(out) ?? undefined, 10_000, 'first message acknowledged'))[1]!;
+    const older = await readFile(file, 'utf8');
+    child.stdin.write('go\n');
+    await until(() => out.includes('acked'), 10_000, 'all acknowledged');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await external('replace', file, older);
+    const app = await restart(dataDir);
+    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await app.services.watcher!.idle();
+    const [copy, ...more] = await app.copies('ck', 'Killed');
+    expect(more).toEqual([]);
+    expect(await app.contents(copy!.chatId)).toEqual(['mine-1', 'mine-2', 'mine-3']);
+    expect(await readFile(file, 'utf8')).toBe(older);
+  }, 30_000);
+
+  it('an app restart without an outside change copies nothing; what is kept is a link to the chat file itself (no space)', async () => {
+    const s = await setup();
+    await s.say('one');
+    await s.services.shutdown();
+    const app = await restart(s.dataDir);
+    await app.services.watcher!.idle();
+    expect(app.notices()).toEqual([]);
+    expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
+    const dir = path.join(s.dataDir, '.own-versions');
+    const kept = await readdir(dir).catch(() => [] as string[]);
+    expect(kept.length).toBeLessThanOrEqual(1);
+    for (const name of kept) expect((await stat(path.join(dir, name))).ino).toBe((await stat(s.file)).ino);
+  }, 20_000);
+
+  it('compared once after a restart, the chat is still watched for the loss of what the app wrote before it', async () => {
+    const s = await setup();
+    await s.say('one');
+    const older = await readFile(s.file, 'utf8');
+    await s.say('two');
+    await s.services.shutdown();
+    await external('append', s.file, messageLine('theirs-1', 'appended while the app was closed'));
+    const app = await restart(s.dataDir);
+    await app.services.watcher!.idle();
+    expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
+    await external('replace', s.file, older); // the app's "two" is gone from the file
+    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await app.services.watcher!.idle();
+    const [copy] = await app.copies(s.characterId, 'Shared');
+    expect(await app.contents(copy!.chatId)).toEqual(expect.arrayContaining(['one', 'two']));
+  }, 20_000);
+});
