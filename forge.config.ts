@@ -12,8 +12,8 @@ const config: ForgeConfig = {
   plugins: [
     new VitePlugin({
       build: [
-        { entry: 'electron/main.ts', config: 'vite.main.config.ts', target: 'main' },
-        { entry: 'electron/preload.ts', config: 'vite.preload.config.ts', target: 'preload' },
+        { entry: 'electron/entry/main.ts', config: 'vite.main.config.ts', target: 'main' },
+        { entry: 'electron/entry/preload.ts', config: 'vite.preload.config.ts', target: 'preload' },
       ],
       renderer: [{ name: 'main_window', config: 'vite.renderer.config.ts' }],
     }),

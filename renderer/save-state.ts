@@ -81,3 +81,5 @@ export function useSaveState() {
   const retryAll = retryable.length > 0 ? () => retryable.forEach((f) => f.retry!()) : undefined;
   return { track, fail, succeed, dropWhere, status, failures: list, retryAll };
 }
+
+export type SaveState = ReturnType<typeof useSaveState>;

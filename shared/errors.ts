@@ -5,6 +5,11 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'INVALID_INPUT',
   'LOCKED',
+  /**
+   * This process may no longer hold the data-folder lock (it was paused or asleep past the
+   * heartbeat, and another process took the folder over): it refuses every write from then on.
+   */
+  'LOCK_LOST',
   'CONFLICT',
   'CORRUPT',
   'READ_ONLY',

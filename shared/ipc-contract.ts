@@ -103,6 +103,8 @@ export const RepairResultOut = z.object({
 });
 export type RepairResultOut = z.infer<typeof RepairResultOut>;
 export const TrashedChatOut = z.object({
+  /** This trashed copy (one chat id can be in the trash more than once): `undeleteChat` takes it. */
+  trashId: z.string(),
   chatId: z.string(),
   characterId: z.string(),
   deletedAt: z.number(),
@@ -112,6 +114,8 @@ export const TrashedChatOut = z.object({
 });
 export type TrashedChatOut = z.infer<typeof TrashedChatOut>;
 export const BackupId = z.string().regex(/^\d{13}-\d{4}$/, 'backup id must be <ms>-<seq>');
+/** One trashed copy of a chat (TrashedChatOut.trashId). */
+export const ChatTrashId = z.string().max(300).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[0-9a-f-]{36}\.\d+$/, 'trash id must be <characterId>/<chatId>.<ms>').refine((s) => !s.includes('..'), 'bad trash id');
 export const SearchResultOut = z.object({
   matches: z.array(z.object({ id: z.string(), role: z.enum(['user', 'assistant', 'system']), timestamp: z.number(), snippet: z.string() })),
   total: z.number(),
@@ -142,87 +146,9 @@ export const DeletedCharacter = z.object({
 export type DeletedCharacter = z.infer<typeof DeletedCharacter>;
 const TrashId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.\d{1,16}$/).refine((s) => !s.includes('..'), 'bad trash id');
 
-export const ProviderKind = z.enum(['demo', 'openai']);
-
-/** Ranges of the prompt and sampler settings: the settings file is held to them too. */
-export const PersonaName = z.string().trim().min(1).max(100);
-export const PersonaDescription = z.string().max(20_000);
-export const MainPrompt = z.string().max(20_000);
-export const Temperature = z.number().min(0).max(5);
-export const TopP = z.number().min(0).max(1);
-export const MaxTokens = z.number().int().min(1).max(32_768);
-export const StopSequences = z.array(z.string().min(1).max(200)).max(16);
-/** The model's context window in tokens: the prompt gets this minus the reply's max tokens. */
-export const ContextTokens = z.number().int().min(512).max(1_048_576);
-
-/** What the renderer may see of the generation settings: never the API key itself. */
-export const GenerationSettingsOut = z.object({
-  provider: ProviderKind,
-  baseUrl: z.string(),
-  model: z.string(),
-  hasApiKey: z.boolean(),
-  /** Demo generator pace, milliseconds between chunks. */
-  paceMs: z.number(),
-  personaName: z.string(),
-  personaDescription: z.string(),
-  mainPrompt: z.string(),
-  temperature: z.number(),
-  topP: z.number(),
-  maxTokens: z.number(),
-  stopSequences: z.array(z.string()),
-  contextTokens: z.number(),
-});
-export type GenerationSettingsOut = z.infer<typeof GenerationSettingsOut>;
-
-export const GenerationSettingsPatch = z.strictObject({
-  provider: ProviderKind.optional(),
-  baseUrl: z.url({ protocol: /^https?$/ }).max(2_000).optional(),
-  model: z.string().max(200).optional(),
-  /** Write-only. An empty string clears the key. */
-  apiKey: z.string().max(1_000).optional(),
-  paceMs: z.number().int().min(0).max(10_000).optional(),
-  personaName: PersonaName.optional(),
-  personaDescription: PersonaDescription.optional(),
-  mainPrompt: MainPrompt.optional(),
-  temperature: Temperature.optional(),
-  topP: TopP.optional(),
-  maxTokens: MaxTokens.optional(),
-  stopSequences: StopSequences.optional(),
-  contextTokens: ContextTokens.optional(),
-});
-export type GenerationSettingsPatch = z.infer<typeof GenerationSettingsPatch>;
-
-/**
- * "Test connection": one small request to the saved endpoint. `message` is ours (status and the
- * parsed error.message at most), never the raw body.
- */
-export const ConnectionTestOut = z.object({
-  ok: z.boolean(),
-  status: z.number().int().optional(),
-  message: z.string().max(500),
-  /** Model ids the server lists (first 50), when it answered GET /models. */
-  models: z.array(z.string().max(200)).max(50).optional(),
-});
-export type ConnectionTestOut = z.infer<typeof ConnectionTestOut>;
-
-/** App settings besides generation; the ranges are the contract, main validates its file with them too. */
-export const AutosaveIntervalMs = z.number().int().min(100).max(60_000);
-export const BackupRetention = z.number().int().min(1).max(100);
-export const QuitFlushTimeoutMs = z.number().int().min(1_000).max(120_000);
-export const AppSettingsOut = z.object({
-  autosaveIntervalMs: AutosaveIntervalMs,
-  backupRetention: BackupRetention,
-  quitFlushTimeoutMs: QuitFlushTimeoutMs,
-  /** What happened when the settings file was opened (a damaged file kept aside, a migration). */
-  notices: z.array(z.string().max(1_000)).max(10),
-});
-export type AppSettingsOut = z.infer<typeof AppSettingsOut>;
-export const AppSettingsPatch = z.strictObject({
-  autosaveIntervalMs: AutosaveIntervalMs.optional(),
-  backupRetention: BackupRetention.optional(),
-  quitFlushTimeoutMs: QuitFlushTimeoutMs.optional(),
-});
-export type AppSettingsPatch = z.infer<typeof AppSettingsPatch>;
+// The settings channels' schemas live in settings-contract.ts; re-exported for one import path.
+export * from './settings-contract.ts';
+import { AppSettingsOut, AppSettingsPatch, ConnectionTestOut, GenerationSettingsOut, GenerationSettingsPatch } from './settings-contract.ts';
 
 /** regenerate / swipe add a new swipe to `messageId`; new appends a new assistant reply; continue appends to the last message. */
 export const GenerateRequest = z.discriminatedUnion('mode', [
@@ -337,7 +263,8 @@ export const CHANNELS = {
   /** The current state is backed up first: `undoBackupId` restores it. */
   restoreBackup: channel(z.strictObject({ chatId: ChatId, backupId: BackupId }), z.object({ undoBackupId: z.string().nullable() })),
   listDeletedChats: channel(Empty, z.array(TrashedChatOut)),
-  undeleteChat: channel(z.strictObject({ chatId: ChatId }), ChatSummaryOut),
+  /** The copy `trashId` names, else the newest. A copy named while its chat id is live comes back under a new id (the summary's). */
+  undeleteChat: channel(z.strictObject({ chatId: ChatId, trashId: ChatTrashId.optional() }), ChatSummaryOut),
   setAppSettings: channel(AppSettingsPatch, AppSettingsOut),
 } as const;
 
@@ -390,6 +317,8 @@ export const EVENTS = {
   'index:progress': z.object({ done: z.number(), total: z.number(), ready: z.boolean() }),
   'characters:changed': z.object({}),
   notice: z.object({ level: z.enum(['info', 'warning', 'error']), code: z.string().optional(), message: z.string() }),
+  /** This process lost the data-folder lock (another CardShark took the folder over): it saves nothing more until restarted. */
+  'store:lock-lost': z.object({ message: z.string() }),
   /** A stream is bound to its chat at birth; the chat id never changes afterwards. */
   'stream:start': z.object({ streamId: z.string(), chatId: z.string(), mode: StreamMode, messageId: z.string().optional(), text: z.string().optional() }),
   'stream:chunk': z.object({ streamId: z.string(), chatId: z.string(), delta: z.string() }),

@@ -3,6 +3,8 @@
 // interval per key (a trailing timer started by the first change), never twice at once for a key,
 // and flushed at once on significant events (`flush()` / `flush(key)`).
 // A failed write keeps its key dirty: it is retried on the next interval and reported, never dropped.
+// At quit, `close()` refuses new changes (CLOSED) and writes every pending one: a change that was
+// accepted is on disk when close resolves, and one that was not accepted was refused.
 import { StoreError } from '../../shared/errors.ts';
 
 /** Injected time, so tests and the bench can simulate minutes of streaming instantly. */
@@ -29,7 +31,10 @@ export interface DebouncerOptions {
 }
 
 export interface Debouncer {
-  /** Marks `key` dirty; `write` persists its newest state when the key's timer fires or on flush. */
+  /**
+   * Marks `key` dirty; `write` persists its newest state when the key's timer fires or on flush.
+   * Throws CLOSED once `close()` was called: the change must not be acknowledged.
+   */
   set(key: string, write: () => Promise<void>): void;
   /** Writes every dirty key (or one) now. Rejects with the first failure; failed keys stay dirty. */
   flush(key?: string): Promise<void>;
@@ -41,6 +46,12 @@ export interface Debouncer {
   idle(): Promise<void>;
   /** Stops the timers; pending changes stay until a final flush. */
   dispose(): void;
+  /**
+   * For quit: from now on every `set` throws CLOSED; then writes every pending change and stops
+   * the timers. Rejects with the first failure; the failed changes stay pending (and retried on
+   * their interval), so calling it again retries.
+   */
+  close(): Promise<void>;
 }
 
 interface Slot {
@@ -63,6 +74,8 @@ export function createDebouncer(opts: DebouncerOptions = {}): Debouncer {
   };
   const slots = new Map<string, Slot>();
   let disposed = false;
+  /** close() was called: no change is accepted any more. */
+  let sealed = false;
 
   function arm(key: string, slot: Slot): void {
     if (slot.timer !== undefined || disposed) return;
@@ -94,25 +107,28 @@ export function createDebouncer(opts: DebouncerOptions = {}): Debouncer {
     slot.timer = undefined;
   }
 
+  async function flushAll(key?: string): Promise<void> {
+    const targets = key === undefined ? [...slots] : slots.has(key) ? [[key, slots.get(key)!] as const] : [];
+    const results = await Promise.allSettled(
+      targets.map(([k, slot]) => {
+        cancelTimer(slot);
+        return run(k, slot);
+      }),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
   return {
     set(key, write) {
+      if (sealed) throw new StoreError('CLOSED', 'the app is quitting; this change was not saved');
       let slot = slots.get(key);
       if (!slot) slots.set(key, (slot = { write, dirty: true, timer: undefined, tail: Promise.resolve() }));
       slot.write = write;
       slot.dirty = true;
       arm(key, slot);
     },
-    async flush(key) {
-      const targets = key === undefined ? [...slots] : slots.has(key) ? [[key, slots.get(key)!] as const] : [];
-      const results = await Promise.allSettled(
-        targets.map(([k, slot]) => {
-          cancelTimer(slot);
-          return run(k, slot);
-        }),
-      );
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-    },
+    flush: flushAll,
     discard(key) {
       const slot = slots.get(key);
       if (!slot) return;
@@ -125,6 +141,14 @@ export function createDebouncer(opts: DebouncerOptions = {}): Debouncer {
       await Promise.all([...slots.values()].map((s) => s.tail));
     },
     dispose() {
+      disposed = true;
+      for (const slot of slots.values()) cancelTimer(slot);
+    },
+    async close() {
+      sealed = true;
+      // Nothing can be dirtied after the seal, so one flush (which waits for writes in progress)
+      // leaves every key written or failed.
+      await flushAll();
       disposed = true;
       for (const slot of slots.values()) cancelTimer(slot);
     },

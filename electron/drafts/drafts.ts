@@ -12,7 +12,7 @@ const KEY = 'drafts';
 
 export interface Drafts {
   get(chatId: string): Promise<string>;
-  /** Resolves once held in memory; with `flush`, once on disk. */
+  /** Resolves once held in memory (written by the next flush, at the latest at quit); with `flush`, once on disk. Refused (CLOSED) once the quit began. */
   set(chatId: string, text: string, flush?: boolean): Promise<void>;
   forget(chatId: string): Promise<void>;
 }
@@ -47,13 +47,14 @@ export function openDrafts(dataDir: string, autosave: Debouncer): Drafts {
       return unsaved.get(chatId) ?? (await file.read()).drafts[chatId] ?? '';
     },
     async set(chatId, text, flush = false) {
-      unsaved.set(chatId, text);
+      // Scheduled first: once the app quits this throws CLOSED, and the draft is refused, not held.
       autosave.set(KEY, write);
+      unsaved.set(chatId, text);
       if (flush) await autosave.flush(KEY);
     },
     async forget(chatId) {
-      unsaved.set(chatId, '');
       autosave.set(KEY, write);
+      unsaved.set(chatId, '');
       await autosave.flush(KEY);
     },
   };

@@ -5,7 +5,7 @@
 // never the raw body.
 import type { ConnectionTestOut } from '../../shared/ipc-contract.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
-import type { GenerationSettings } from '../app-data/settings.ts';
+import type { GenerationSettings } from './generation-settings.ts';
 import { cleanText, errorMessageOf, readCapped } from './openai.ts';
 import { checkRequestUrl, type LookupAll } from './url-policy.ts';
 

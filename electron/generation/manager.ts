@@ -1,13 +1,15 @@
 // Runs generations main-side. A stream is bound to its chat (and, for a swipe or a continuation,
 // its message) at birth; chunks go out as events and are checkpointed to the chat file through
 // the shared debouncer (see reply-writer.ts): first text at once, then at most one write per
-// autosave interval, then one final write with the end status.
+// autosave interval, then one final write with the end status. A reply whose final write failed
+// (disk full) is owed to its chat: the chat stays bound to it until it is on disk, so nothing sent
+// after it can land before it.
 import { randomUUID } from 'node:crypto';
 import { StoreError, toErrorInfo } from '../../shared/errors.ts';
 import type { Message } from '../../shared/chat-format.ts';
 import type { EventName, EventPayload, GenerateRequest, StreamInfo } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
-import type { SettingsStore } from '../app-data/settings.ts';
+import type { GenerationSettingsStore } from './generation-settings.ts';
 import { createDebouncer, type Debouncer } from '../autosave/debouncer.ts';
 import { demoProvider } from './demo.ts';
 import { openAiProvider } from './openai.ts';
@@ -28,12 +30,17 @@ export interface GenerationManager {
   list(): StreamInfo[];
   /** Whether a reply is being generated (or about to be) in this chat. */
   busy(chatId: string): boolean;
-  /** The message a live stream writes into, if any. */
+  /** The message a live stream writes into (or an ended one still owes to the disk), if any. */
   liveMessage(chatId: string): string | undefined;
+  /**
+   * Before a write to the chat: a reply that ended without reaching the disk (full) is stored now,
+   * which frees the chat. Rejects with the write's error (the reply stays owed, the chat bound).
+   */
+  settle(chatId: string): Promise<void>;
   /**
    * The chat's file changed outside the app: stops the chat's stream without writing anything
    * more into the file, and resolves with its reply so far (for a conflict copy); undefined if
-   * no stream ran there.
+   * no stream runs there (a reply only owed to the disk is left to its own write's check).
    */
   abandon(chatId: string): Promise<StreamInfo | undefined>;
 }
@@ -46,13 +53,15 @@ interface Running {
   /** Set by abandon(): the reply goes to whoever abandoned it, not to onOutsideChange. */
   abandoned?: boolean;
   released?: boolean;
+  /** The stream ended but its reply is not on disk yet: the chat stays bound until it is. */
+  owed?: boolean;
 }
 
 const CONTEXT_MESSAGES = 50;
 
 export function createGenerationManager(deps: {
   store: ChatStore;
-  settings: SettingsStore;
+  settings: GenerationSettingsStore;
   emit: Emit;
   /** Injectable for tests; defaults to choosing by settings. */
   provider?: Provider;
@@ -67,6 +76,8 @@ export function createGenerationManager(deps: {
   const running = new Map<string, Running>();
   /** Chats with a stream starting or running: sends to them are refused until it ends. */
   const reserved = new Set<string>();
+  /** Ended streams whose reply is not on disk yet (disk full), by chat: retried by the debouncer. */
+  const owed = new Map<string, Running>();
   /** Starts still awaiting their context: stopAll waits for them too. */
   const starting = new Set<Promise<unknown>>();
   let closed = false;
@@ -78,6 +89,12 @@ export function createGenerationManager(deps: {
   }
 
   function start(req: GenerateRequest): Promise<{ streamId: string }> {
+    // A reply still owed to this chat's file is stored first: the new one comes after it.
+    if (owed.has(req.chatId) && !closed) return settle(req.chatId).then(() => startNow(req));
+    return startNow(req);
+  }
+
+  function startNow(req: GenerateRequest): Promise<{ streamId: string }> {
     if (closed) return Promise.reject(new StoreError('CLOSED', 'the app is quitting; no new replies are started'));
     // Reserved synchronously, before any await: two starts, or a send, cannot slip in between.
     if (reserved.has(req.chatId)) return Promise.reject(new StoreError('CONFLICT', 'a reply is already being generated in this chat'));
@@ -128,7 +145,9 @@ export function createGenerationManager(deps: {
     const entry: Running = { info, controller, done: Promise.resolve() };
     running.set(streamId, entry);
     deps.emit('stream:start', { streamId, chatId, mode: req.mode, messageId, text: prefix });
-    entry.done = run(entry, provider, { messages: prompt, variant, prefix, sampling }).finally(() => release(entry));
+    entry.done = run(entry, provider, { messages: prompt, variant, prefix, sampling }).finally(() => {
+      if (!entry.owed) release(entry);
+    });
     return { streamId };
   }
 
@@ -137,7 +156,32 @@ export function createGenerationManager(deps: {
     if (entry.released) return;
     entry.released = true;
     running.delete(entry.info.streamId);
+    if (owed.get(entry.info.chatId) === entry) owed.delete(entry.info.chatId);
     reserved.delete(entry.info.chatId);
+  }
+
+  /** A key's pending write: the reply's text so far, stored when the debouncer runs it. */
+  const keyOf = (entry: Running) => `stream:${entry.info.streamId}`;
+
+  function settle(chatId: string): Promise<void> {
+    const entry = owed.get(chatId);
+    return entry ? autosave.flush(keyOf(entry)) : Promise.resolve();
+  }
+
+  /** An owed reply reached the disk (or was given up for good): the chat is free, the UI hears of it. */
+  function paid(entry: Running) {
+    if (!entry.owed || entry.released) return;
+    const { chatId } = entry.info;
+    const failure = entry.writer?.failure;
+    const code = failure instanceof StoreError ? failure.code : undefined;
+    if (!entry.abandoned && (code === 'CONFLICT' || code === 'NOT_FOUND')) deps.onOutsideChange?.(chatId, { ...entry.info });
+    release(entry);
+    const message = entry.writer?.stored;
+    if (failure || !message) return;
+    void deps.store.getChat(chatId).then(
+      (summary) => deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision, messages: [message] }),
+      () => {},
+    );
   }
 
   async function cardOf(chatId: string): Promise<PromptCard> {
@@ -150,8 +194,11 @@ export function createGenerationManager(deps: {
     const signal = entry.controller.signal;
     const writer = new ReplyWriter(deps.store, chatId, { mode, messageId });
     entry.writer = writer;
-    const key = `stream:${streamId}`;
-    const save = () => writer.checkpoint();
+    const key = keyOf(entry);
+    const save = async () => {
+      await writer.checkpoint();
+      if (writer.done) paid(entry);
+    };
     let failure: unknown;
     let finished = false; // the provider ended on its own: a Stop pressed just then changes nothing
     let first = true;
@@ -198,7 +245,12 @@ export function createGenerationManager(deps: {
         if (summary) deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision, messages: [message] });
       }
     } catch (e) {
-      // The text stays pending in the debouncer: it is retried every interval and on quit.
+      // The text stays pending in the debouncer: it is retried every interval, before the next
+      // write to this chat, and at quit. Until it is stored, the chat stays bound to this reply.
+      running.delete(streamId);
+      entry.owed = true;
+      owed.set(chatId, entry);
+      if (writer.done) paid(entry); // stored meanwhile by another flush
       deps.emit('stream:end', { streamId, chatId, status: 'error', messageId, error: toErrorInfo(e) });
       deps.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The reply could not be saved yet (it is kept and retried): ${toErrorInfo(e).message}` });
     }
@@ -222,6 +274,9 @@ export function createGenerationManager(deps: {
     list: () => [...running.values()].map((r) => ({ ...r.info })),
     busy: (chatId) => reserved.has(chatId),
     async abandon(chatId) {
+      // Live streams only. A reply owed to the disk is not abandoned: its own write is refused if
+      // the file changed (then onOutsideChange keeps it), and a change the watcher merely suspects
+      // (say, our own failed write cut back) must not cost its text.
       const r = [...running.values()].find((x) => x.info.chatId === chatId);
       if (!r) return undefined;
       r.abandoned = true;
@@ -230,6 +285,7 @@ export function createGenerationManager(deps: {
       await r.done;
       return { ...r.info };
     },
-    liveMessage: (chatId) => [...running.values()].find((r) => r.info.chatId === chatId)?.info.messageId,
+    liveMessage: (chatId) => ([...running.values()].find((r) => r.info.chatId === chatId) ?? owed.get(chatId))?.info.messageId,
+    settle,
   };
 }

@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { openChatStore, tellOnceWhileWaiting } from '../store/index.ts';
 import { openOpLog } from '../oplog/oplog.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
-import { dataDirFromArgs, defaultUserDataDir } from '../data-dir.ts';
+import { dataDirFromArgs, defaultUserDataDir } from '../app-data/data-dir.ts';
 import { settingsOverridesFromEnv } from '../ipc/services.ts';
-import { flushOnSignals } from '../exit-signals.ts';
-import { openAppSettings } from '../settings/settings.ts';
-import { openConfBackend } from '../settings/conf-backend.ts';
+import { flushOnSignals } from '../lifecycle/exit-signals.ts';
+import { openAppSettings } from '../app-settings/settings.ts';
+import { openConfBackend } from '../app-settings/conf-backend.ts';
 import { startHost } from './server.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -10,10 +10,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, EventPayload } from '../../shared/ipc-contract.ts';
 import { AUTH_CHECK_PATH, MAX_FRAME_BYTES, WS_PATH, WsRequest, type WsServerMessage } from '../../shared/host-protocol.ts';
 import type { ChatStore } from '../store/types.ts';
-import type { GenerationSettings } from '../app-data/settings.ts';
+import type { GenerationSettings } from '../generation/generation-settings.ts';
 import type { Provider } from '../generation/provider.ts';
 import { createServices } from '../ipc/services.ts';
-import type { AppSettingsStore } from '../settings/settings.ts';
+import type { AppSettingsStore } from '../app-settings/settings.ts';
 import { serveStatic } from './static.ts';
 import { connectionFlow, DEFAULT_FLOW_LIMITS, type ConnectionFlow, type FlowLimits } from './flow.ts';
 

@@ -2,6 +2,7 @@
 // twice lands on the same ids (and is recognised), and every id passes the v1 schemas.
 import { createHash } from 'node:crypto';
 import { CharacterId, LIMITS, MessageId } from '../../shared/chat-format.ts';
+import { chatIdFromHash } from '../store/import-chat.ts';
 
 export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -9,9 +10,7 @@ export function sha256Hex(data: string | Buffer): string {
 
 /** A UUID v4-shaped chat id derived from the source's hash and the chat's place in it. */
 export function chatIdFor(sourceSha256: string, index: number): string {
-  const h = sha256Hex(`cardshark-import:${sourceSha256}:${index}`);
-  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return chatIdFromHash(sha256Hex(`cardshark-import:${sourceSha256}:${index}`));
 }
 
 /**

@@ -11,8 +11,8 @@ import type { CharacterTrash } from '../app-data/character-trash.ts';
 import { MAX_CARD_BYTES } from '../../shared/character-card.ts';
 import type { AppState } from '../app-data/app-state.ts';
 import { pickMostRecent, resolveActiveChat } from '../app-data/active-chat.ts';
-import { publicSettings, type SettingsStore } from '../app-data/settings.ts';
-import type { AppSettingsStore } from '../settings/settings.ts';
+import { publicSettings, type GenerationSettingsStore } from '../generation/generation-settings.ts';
+import type { AppSettingsStore } from '../app-settings/settings.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
 import type { Debouncer } from '../autosave/debouncer.ts';
 import type { Drafts } from '../drafts/drafts.ts';
@@ -26,7 +26,7 @@ export interface BindingDeps {
   characters: CharacterRegistry;
   characterTrash: CharacterTrash;
   appState: AppState;
-  settings: SettingsStore;
+  settings: GenerationSettingsStore;
   appSettings: AppSettingsStore;
   generation: GenerationManager;
   emit: Emit;
@@ -66,7 +66,12 @@ export function createHandlers(d: BindingDeps): Handlers {
   function flushDeferred() {
     d.autosave.flush().catch((e: unknown) => console.error('flush on a significant event failed (kept, retried):', e));
   }
-  /** Nothing may land between a user message and the reply being generated for it. */
+  /**
+   * Nothing may land between a user message and the reply being generated for it. Called
+   * synchronously just before the store call: no await may separate the check from the write.
+   * Before it, `await d.generation.settle(chatId)`: a reply that ended without reaching the disk
+   * (full) is stored first, or the write is refused with that error.
+   */
   function refuseWhileStreaming(chatId: string, messageId?: string) {
     if (messageId === undefined ? d.generation.busy(chatId) : d.generation.liveMessage(chatId) === messageId) {
       throw new StoreError('CONFLICT', 'a reply is being generated in this chat; wait for it or stop it first', { chatId, reason: 'streaming' });
@@ -109,6 +114,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     async deleteCharacter({ id }) {
       await requireCharacter(id);
       const chats = await d.store.listChats(id);
+      for (const c of chats) await d.generation.settle(c.chatId);
       for (const c of chats) refuseWhileStreaming(c.chatId);
       const { chatIds } = await d.characterTrash.trash(id);
       for (const chatId of chatIds) {
@@ -159,6 +165,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     validateChat: ({ chatId }) => d.store.validateChat(chatId),
     async repairChat({ chatId }) {
+      await d.generation.settle(chatId);
       refuseWhileStreaming(chatId);
       const r = await d.store.repairChat(chatId);
       await changed(chatId);
@@ -166,18 +173,20 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     listBackups: ({ chatId }) => d.store.listBackups(chatId),
     async restoreBackup({ chatId, backupId }) {
+      await d.generation.settle(chatId);
       refuseWhileStreaming(chatId);
       const r = await d.store.restoreBackup(chatId, backupId);
       await changed(chatId);
       return r;
     },
     listDeletedChats: () => d.store.listDeletedChats(),
-    async undeleteChat({ chatId }) {
-      const summary = await d.store.undeleteChat(chatId);
-      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });
+    async undeleteChat({ chatId, trashId }) {
+      const summary = await d.store.undeleteChat(chatId, trashId);
+      d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
     },
     async deleteChat({ chatId, expectedRevision }) {
+      await d.generation.settle(chatId);
       refuseWhileStreaming(chatId);
       const { characterId } = await d.store.getChat(chatId);
       await d.store.deleteChat(chatId, revisionOpts(expectedRevision));
@@ -199,6 +208,7 @@ export function createHandlers(d: BindingDeps): Handlers {
       return { ok: true as const };
     },
     async appendMessage({ chatId, message, expectedRevision }) {
+      await d.generation.settle(chatId);
       refuseWhileStreaming(chatId);
       // `streaming` is main's own: it marks a reply this session is generating.
       if (message.status === 'streaming') throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'message.status' });
@@ -208,6 +218,7 @@ export function createHandlers(d: BindingDeps): Handlers {
       return m;
     },
     async appendMessages({ chatId, messages, expectedRevision }) {
+      await d.generation.settle(chatId);
       refuseWhileStreaming(chatId);
       if (messages.some((m) => m.status === 'streaming')) throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'messages' });
       const ms = await d.store.appendMessages(chatId, messages, revisionOpts(expectedRevision));
@@ -215,6 +226,7 @@ export function createHandlers(d: BindingDeps): Handlers {
       return ms;
     },
     async updateMessage({ chatId, messageId, patch, expectedRevision }) {
+      await d.generation.settle(chatId);
       refuseWhileStreaming(chatId, messageId);
       if (patch.status === 'streaming') throw new StoreError('INVALID_INPUT', 'patch.status: streaming is set by the app only', { field: 'patch.status' });
       // An edit cannot empty a message (the UI offers delete, with undo, for that).
@@ -224,6 +236,7 @@ export function createHandlers(d: BindingDeps): Handlers {
       return m;
     },
     async deleteMessage({ chatId, messageId, expectedRevision }) {
+      await d.generation.settle(chatId);
       refuseWhileStreaming(chatId, messageId);
       await d.store.deleteMessage(chatId, messageId, revisionOpts(expectedRevision));
       await changed(chatId, { deletedIds: [messageId] });

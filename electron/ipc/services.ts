@@ -4,9 +4,9 @@ import type { ChatStore } from '../store/types.ts';
 import { openCharacterRegistry, type CharacterRegistry } from '../app-data/characters.ts';
 import { openAppState } from '../app-data/app-state.ts';
 import { openCharacterTrash } from '../app-data/character-trash.ts';
-import { generationSettings, type GenerationSettings } from '../app-data/settings.ts';
-import { openAppSettings, type AppSettingsStore } from '../settings/settings.ts';
-import { openConfBackend } from '../settings/conf-backend.ts';
+import { generationSettings, type GenerationSettings } from '../generation/generation-settings.ts';
+import { openAppSettings, type AppSettingsStore } from '../app-settings/settings.ts';
+import { openConfBackend } from '../app-settings/conf-backend.ts';
 import { createGenerationManager, type Emit, type GenerationManager } from '../generation/manager.ts';
 import type { Provider } from '../generation/provider.ts';
 import { activeAfterRemoval, createBinding, type Binding, type BindingLimits } from './binding.ts';
@@ -20,6 +20,7 @@ import { openDrafts } from '../drafts/drafts.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
 import type { LoadCard } from '../generation/prompt/card.ts';
 import type { ConnectionTestOptions } from '../generation/connection-test.ts';
+import type { StreamInfo } from '../../shared/ipc-contract.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
@@ -35,9 +36,11 @@ export interface Services<S> {
   /** The watcher of the chats folder (null when `watch: false`). */
   watcher: ChatWatcher | null;
   /**
-   * Stops streams (each stores its text with its final status), flushes every deferred write, then
-   * closes the store. If a write fails (disk full) it rejects with that typed error and leaves the
-   * store open with the state in memory, so calling it again retries.
+   * Stops streams (each stores its text with its final status); refuses new deferred writes
+   * (CLOSED) and writes every accepted one; then closes the watcher (it saw outside changes until
+   * the app's last writes), waits for conflict copies, and closes the store. If a write fails (disk
+   * full) it rejects with that typed error and leaves the store and the watcher open with the state
+   * in memory, so calling it again retries.
    */
   shutdown(): Promise<void>;
 }
@@ -88,6 +91,13 @@ export function createServices<S>(opts: {
     return c && { ...c.card, name: c.card.name || c.name };
   });
   const keeper = createConflictKeeper({ store, emit });
+  /** Conflict copies being made for replies refused by a changed file: quit waits for them (they hold the only copy of that text). */
+  const copies = new Set<Promise<unknown>>();
+  const keepCopy = (chatId: string, reply: StreamInfo) => {
+    const p = keeper.keep(chatId, reply);
+    copies.add(p);
+    void p.finally(() => copies.delete(p));
+  };
   const generation = createGenerationManager({
     store,
     settings,
@@ -96,7 +106,7 @@ export function createServices<S>(opts: {
     loadCard,
     ...(opts.provider ? { provider: opts.provider } : {}),
     // A reply's write refused because the file changed outside the app: the reply goes to a conflict copy.
-    onOutsideChange: (chatId, reply) => void keeper.keep(chatId, reply),
+    onOutsideChange: keepCopy,
   });
   const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   const watcher =
@@ -113,6 +123,11 @@ export function createServices<S>(opts: {
           ...(opts.watchSettleMs !== undefined ? { settleMs: opts.watchSettleMs } : {}),
         });
   const ready = Promise.all([healActiveChats(store, appState), watcher?.ready]).then(() => undefined);
+  // Paused past the lock's heartbeat and taken over: the store refuses every write now; every window says so.
+  void store.whenLockLost().then((e) => {
+    console.error(`CardShark: ${e.message}`);
+    emit('store:lock-lost', { message: e.message });
+  });
   let closing: Promise<void> | undefined;
   return {
     binding,
@@ -124,10 +139,15 @@ export function createServices<S>(opts: {
     autosave,
     shutdown: () =>
       (closing ??= (async () => {
-        await watcher?.close();
+        // No new reply starts; the running ones end and store their text (through the debouncer).
         await generation.stopAll();
-        await autosave.flush();
-        autosave.dispose();
+        // Every deferred write accepted so far is written; any later one is refused (CLOSED), so a
+        // draft typed during the quit is on disk at exit or refused, never answered "ok" and dropped.
+        await autosave.close();
+        // The watcher needs the store to act: it stays open through the app's last writes (and a
+        // retry dialog on a full disk), so outside changes made meanwhile are still seen.
+        await watcher?.close();
+        await Promise.all([...copies]);
         await store.close();
       })().catch((e: unknown) => {
         closing = undefined; // a failed flush (disk full) may be retried: the quit dialog offers it

@@ -10,6 +10,9 @@
 //   identity; anything else (a crash after a write, a file changed, replaced, added while the app
 //   was closed) is re-read. An entry whose file changed between our write and the flush is saved
 //   without an mtime, so it is re-read at the next start.
+// - The same file also keeps, under `writes`, the file state after the store's last own write of
+//   each chat (chats/own-states.ts): how the next start tells the store's own torn last line from
+//   another program's. Losing it costs nothing but that: such a line is then kept, not cut.
 import type { ChatSummary } from '../../shared/chat-format.ts';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../durable/durable.ts';
@@ -24,8 +27,14 @@ export interface FileIdentity {
   size: number;
   /** Inode, as a decimal string (bigint stat); unknown right after a rewrite until the next flush. */
   ino?: string;
-  /** Modification time in ns, as a decimal string; known only once a flush has stat'ed the file. */
+  /** Modification time in ns, as a decimal string: of the file as the store read or wrote it, or as a flush stat'ed it. */
   mtimeNs?: string;
+}
+
+/** What index.json holds: the entries, and the store's own last writes (`writes`, unchecked here). */
+export interface PersistedIndex {
+  entries: Map<string, IndexEntry>;
+  writes: unknown;
 }
 
 export interface IndexEntry {
@@ -78,16 +87,18 @@ export class ChatIndex {
   private readonly pathOf: (chatId: string) => string | undefined;
 
   private readonly delayMs: number;
+  private readonly writes: () => unknown;
 
-  constructor(fs: FsSeam, path: string, pathOf: (chatId: string) => string | undefined, delayMs = FLUSH_DELAY_MS) {
+  constructor(fs: FsSeam, path: string, pathOf: (chatId: string) => string | undefined, delayMs = FLUSH_DELAY_MS, writes: () => unknown = () => ({})) {
     this.delayMs = delayMs;
     this.fs = fs;
     this.path = path;
     this.pathOf = pathOf;
+    this.writes = writes;
   }
 
-  /** The persisted entries, or null if the file is missing or damaged (the caller rebuilds). */
-  static async read(fs: FsSeam, path: string): Promise<Map<string, IndexEntry> | null> {
+  /** The persisted entries and own writes, or null if the file is missing or damaged (the caller rebuilds). */
+  static async read(fs: FsSeam, path: string): Promise<PersistedIndex | null> {
     let text: string;
     try {
       text = (await fs.readFile(path, 'utf8')) as string;
@@ -99,7 +110,7 @@ export class ChatIndex {
       if (!isObj(doc) || doc.format !== INDEX_FORMAT || doc.version !== INDEX_VERSION || !Array.isArray(doc.chats)) return null;
       const out = new Map<string, IndexEntry>();
       for (const e of doc.chats) if (validEntry(e)) out.set(e.summary.chatId, e);
-      return out;
+      return { entries: out, writes: doc.writes };
     } catch {
       return null;
     }
@@ -170,19 +181,19 @@ export class ChatIndex {
     this.changed = false;
     try {
       // Record the identity of each changed chat's file as it is now; if the file no longer has the
-      // size (and inode) the entry describes, an outside change came in between: no mtime, so the
-      // next start-up re-reads it.
+      // size (and inode, and mtime when known) the entry describes, an outside change came in
+      // between: no mtime, so the next start-up re-reads it.
       await Promise.all(
         ids.map(async (id) => {
           const e = this.entries.get(id);
           const path = this.pathOf(id);
           if (!e || !path) return;
           const st = await this.fs.stat(path, { bigint: true }).catch(() => null);
-          const same = st !== null && Number(st.size) === e.file.size && (e.file.ino === undefined || e.file.ino === String(st.ino));
+          const same = st !== null && Number(st.size) === e.file.size && (e.file.ino === undefined || e.file.ino === String(st.ino)) && (e.file.mtimeNs === undefined || e.file.mtimeNs === String(st.mtimeNs));
           e.file = same ? { size: e.file.size, ino: String(st.ino), mtimeNs: String(st.mtimeNs) } : { size: e.file.size, ...(e.file.ino ? { ino: e.file.ino } : {}) };
         }),
       );
-      const doc = { format: INDEX_FORMAT, version: INDEX_VERSION, chats: [...this.entries.values()] };
+      const doc = { format: INDEX_FORMAT, version: INDEX_VERSION, chats: [...this.entries.values()], writes: this.writes() };
       await this.fs.writeFileAtomic(this.path, JSON.stringify(doc));
       await fsyncDir(dirname(this.path)); // not needed for a cache, but every rename in the data dir is made durable
     } catch (e) {

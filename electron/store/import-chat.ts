@@ -15,8 +15,10 @@ import {
   PREVIEW_CHARS,
   Title,
   type HeaderRecord,
+  type Message,
 } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
+import type { FullState } from './compaction.ts';
 import { serialize } from './records.ts';
 
 export const ImportChatInput = z.strictObject({
@@ -101,6 +103,31 @@ export function prepareImport(input: unknown): PreparedImport {
     messageCount: i + 1,
     preview: last ? last.content.slice(0, PREVIEW_CHARS) : null,
     updated: Math.max(created, lastTime),
+  };
+}
+
+/** A UUID v4-shaped chat id from a SHA-256 (hex): the same hash always gives the same id. */
+export function chatIdFromHash(sha256Hex: string): string {
+  const h = sha256Hex;
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * The import of a chat file found in a character folder that cannot be listed as it is (a sync
+ * tool's conflict copy, a copy whose id is taken): its messages as a new chat whose id is derived
+ * from the file's bytes (`sha256`), so the same bytes always land on the same id: a second import
+ * of them is a CONFLICT, and after a crash the chat itself says the bytes were imported.
+ */
+export function fileImportInput(state: FullState, o: { characterId: string; fileName: string; sha256: string; created: number }): ImportChatInput {
+  return {
+    chatId: chatIdFromHash(o.sha256),
+    characterId: o.characterId,
+    title: `${state.header.title} (from ${o.fileName})`.slice(0, LIMITS.titleChars),
+    metadata: { imported_from: o.fileName, imported_sha256: o.sha256 },
+    created: o.created,
+    // Nothing streams into a copy: a reply that was streaming in that file is interrupted here.
+    messages: state.messages.map((m): Message => (m.status === 'streaming' ? { ...m, status: 'interrupted' } : m)),
   };
 }
 

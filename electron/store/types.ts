@@ -1,13 +1,23 @@
 // The public shape of the chat store. Pure types: the binding and tests depend on this.
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput, WriteOptions } from '../../shared/chat-format.ts';
+import type { StoreError } from '../../shared/errors.ts';
 import type { IndexProgress } from './chat-index.ts';
 import type { FsSeam } from '../durable/fs-seam.ts';
 import type { SearchResult } from './search.ts';
-import type { DiscoveredChat } from './store.ts';
 import type { LockOptions } from './lock.ts';
 import type { OpLogSink } from './oplog-sink.ts';
 import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
 import type { ValidationReport } from './validate.ts';
+
+/** What the store made of a file that appeared under chats/<character>/ (discoverChat). */
+export type DiscoveredChat =
+  | { kind: 'listed'; summary: ChatSummary }
+  | { kind: 'imported'; summary: ChatSummary; from: string; sha256: string }
+  /** These bytes were imported before (that chat may since have been deleted): nothing was written. */
+  | { kind: 'imported_before'; sha256: string }
+  | { kind: 'known'; chatId: string }
+  | { kind: 'legacy'; path: string; reason: string }
+  | { kind: 'ignored'; reason: string };
 
 export interface ChatStoreOptions {
   /** Root of all store data; created if missing. */
@@ -88,8 +98,12 @@ export interface ChatStore {
   restoreBackup(chatId: string, backupId: string): Promise<{ undoBackupId: string | null }>;
   /** Chats in the trash, newest deletion first. */
   listDeletedChats(): Promise<TrashedChat[]>;
-  /** Moves the newest trashed copy of a chat back into place. */
-  undeleteChat(chatId: string): Promise<ChatSummary>;
+  /**
+   * Moves a trashed copy of a chat back into place: the one `trashId` names (TrashedChat.trashId), else
+   * the newest. Nothing is overwritten: without a trashId, CONFLICT while the chat exists; a copy named by
+   * its trashId while the chat id is live comes back as a new chat (the summary's chatId says which).
+   */
+  undeleteChat(chatId: string, trashId?: string): Promise<ChatSummary>;
   // ---- changes made outside the app (electron/watcher/ calls these) ----
   /** The chat whose file is at this path, if the store lists one. */
   chatIdForPath(path: string): string | null;
@@ -101,10 +115,21 @@ export interface ChatStore {
   appView(chatId: string): Promise<{ title: string; characterId: string; messages: Message[] } | null>;
   /** Whether the chat's file is gone; if so the chat leaves the list. */
   forgetIfGone(chatId: string): Promise<boolean>;
-  /** A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies, taken ids), or reported as legacy. Never modified. */
-  discoverChat(path: string): Promise<DiscoveredChat>;
+  /**
+   * A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies,
+   * taken ids: in one atomic write, under an id derived from the bytes' SHA-256, so the same bytes
+   * are imported at most once; `seen` tells it which bytes were imported before), or reported as
+   * legacy. Never modified.
+   */
+  discoverChat(path: string, options?: { seen?: (sha256: string) => Promise<boolean> }): Promise<DiscoveredChat>;
   /** Resolves when every queued write has reached the disk. */
   flush(): Promise<void>;
+  /**
+   * Resolves (never rejects) if this process finds it no longer holds the data-folder lock: it was
+   * paused or asleep past the lock's heartbeat and another process took the folder over, or the
+   * lock file was removed. From then on every write fails LOCK_LOST (reads go on): tell the user.
+   */
+  whenLockLost(): Promise<StoreError>;
   /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */
   close(): Promise<void>;
 }

@@ -7,14 +7,14 @@
 // delay; the check stats the file until its size stops changing and then decides from what is on
 // disk: the store's own last write (same dev, inode and size) is not an outside change — no time
 // window is involved, so a real edit made just after a save is never lost.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ChatStore } from '../store/types.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
 import type { ConflictKeeper } from './conflict-copy.ts';
 import { memoryImportedFiles, type ImportedFiles } from './imported-files.ts';
-import { errnoOf } from '../durable/durable.ts';
+import { errnoOf, sha256 } from '../durable/durable.ts';
 import { StoreError } from '../../shared/errors.ts';
 
 export interface ChatWatcherOptions {
@@ -59,7 +59,7 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
   const checks = new Map<string, Promise<void>>();
   let closed = false;
   let errorsReported = 0;
-  /** Files imported (conflict copies), by path: the same bytes are not imported twice. */
+  /** Contents imported (conflict copies), by hash, and the files they came from: the same bytes are not imported twice. */
   const imported = o.imported ?? memoryImportedFiles();
 
   const watcher: FSWatcher = watch(o.chatsDir, {
@@ -151,11 +151,7 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     const chatId = o.store.chatIdForPath(path);
     const characterId = basename(dirname(path));
     if (!chatId) {
-      if (!st) return;
-      const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-      const rel = relative(o.chatsDir, path);
-      if ((await imported.get(rel)) === key) return;
-      if (await discovered(path)) await imported.set(rel, key);
+      if (st) await discoverOnce(path, st);
       return;
     }
     // Our own write: the file is exactly what the store last wrote (checked again on the chat's queue,
@@ -190,9 +186,30 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     if (summary.status === 'read_only') o.emit('notice', { level: 'warning', message: `"${summary.title}" was changed by another program and its last line is incomplete; it is read-only until the file is complete. The file was left as it is.` });
   }
 
-  /** True when the file's content was imported into a new chat. */
-  async function discovered(path: string): Promise<boolean> {
-    const r = await o.store.discoverChat(path);
+  /**
+   * A file the store does not list: listed, or its content imported, but the same bytes at most once.
+   * The bytes' hash decides (the store derives the import's id from it, so even a crash between the
+   * import and the record cannot import them twice); an unchanged file (same stat) is not read again.
+   */
+  async function discoverOnce(path: string, st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): Promise<void> {
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    const rel = relative(o.chatsDir, path);
+    const known = await imported.file(rel);
+    if (known?.key === key) {
+      // Unchanged since. Recorded by an earlier version (no hash): these unchanged bytes are the ones it imported.
+      if (known.sha256 === null) {
+        const bytes = await readFile(path).catch(() => null);
+        if (bytes) await imported.set(rel, key, sha256(bytes));
+      }
+      return;
+    }
+    const sha = await discovered(path, (hash) => imported.hasContent(hash));
+    if (sha) await imported.set(rel, key, sha);
+  }
+
+  /** The hash of the file's bytes when they were imported, now or before; null when nothing was imported. */
+  async function discovered(path: string, seen: (sha256: string) => Promise<boolean>): Promise<string | null> {
+    const r = await o.store.discoverChat(path, { seen });
     switch (r.kind) {
       case 'listed':
       case 'imported':
@@ -200,14 +217,17 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
         if (r.kind === 'imported') {
           log(`${path} was imported as chat ${r.summary.chatId}`);
           o.emit('notice', { level: 'info', message: `${r.from} appeared in the chats folder; its messages are listed as "${r.summary.title}". The file itself was left as it is.` });
+          return r.sha256;
         }
-        return r.kind === 'imported';
+        return null;
+      case 'imported_before':
+        return r.sha256;
       case 'legacy':
         log(`${path} is not a CardShark chat file (${r.reason})`);
         o.emit('notice', { level: 'warning', message: `${basename(path)} appeared in the chats folder but is not a CardShark chat (${r.reason}). Import it from its original format to use it; the file was left as it is.` });
-        return false;
+        return null;
       default:
-        return false;
+        return null;
     }
   }
 

@@ -6,7 +6,7 @@ import type { Message } from '../../shared/chat-format.ts';
 import type { StreamInfo } from '../../shared/ipc-contract.ts';
 import { LIMITS } from '../../shared/chat-format.ts';
 import type { ChatStore } from '../store/types.ts';
-import { toInput } from '../store/store.ts';
+import { toInput } from '../store/chats/inputs.ts';
 import type { Emit } from '../generation/manager.ts';
 
 export interface ConflictKeeper {

@@ -1,31 +1,69 @@
-// Which outside files (sync conflict copies, files whose id was taken) were already imported, so a
-// start-up scan or a repeated event does not import the same bytes twice. Kept in
-// <data>/app/imported-files.json: chats-folder-relative path → the file's identity when imported.
+// Which outside files (sync conflict copies, files whose id was taken) were imported, so that a
+// start-up scan, a repeated event, a `touch` or a re-download never imports the same bytes twice.
+// Kept in <data>/app/imported-files.json:
+// - `contents`: the SHA-256 of every content imported → the path it was first imported from. The
+//   bytes decide: the same bytes at any path, with any inode or mtime, are not imported again.
+// - `files`: chats-folder-relative path → "dev:ino:size:mtimeNs sha256" of the file when it was
+//   imported or found imported: a fast path, so an unchanged file is not read and hashed at every
+//   start. Versions before the hash recorded "dev:ino:size:mtimeNs" alone; such an entry still
+//   counts for its unchanged file, and gets its hash the first time it is seen.
 import path from 'node:path';
 import { z } from 'zod';
 import { jsonFile } from '../app-data/json-file.ts';
 
-const FileSchema = z.object({ files: z.record(z.string(), z.string()) });
+const FileSchema = z.object({
+  files: z.record(z.string(), z.string()),
+  contents: z.record(z.string(), z.string()).default({}),
+});
+
+export interface ImportedFile {
+  /** "dev:ino:size:mtimeNs" of the file when recorded. */
+  key: string;
+  /** The SHA-256 of its bytes then; null in a record of an earlier version. */
+  sha256: string | null;
+}
 
 export interface ImportedFiles {
-  get(relPath: string): Promise<string | undefined>;
-  set(relPath: string, identity: string): Promise<void>;
+  /** What is recorded for this path. */
+  file(relPath: string): Promise<ImportedFile | undefined>;
+  /** Whether these bytes were imported, from any path. */
+  hasContent(sha256: string): Promise<boolean>;
+  /** Records the bytes at this path (with its stat key) as imported. */
+  set(relPath: string, key: string, sha256: string): Promise<void>;
+}
+
+type ImportRecord = z.output<typeof FileSchema>;
+
+function entryOf(value: string | undefined): ImportedFile | undefined {
+  if (value === undefined) return undefined;
+  const [key = '', sha256 = null] = value.split(' ');
+  return { key, sha256 };
+}
+
+function withImport(cur: ImportRecord, relPath: string, key: string, sha256: string): ImportRecord {
+  return {
+    files: { ...cur.files, [relPath]: `${key} ${sha256}` },
+    contents: Object.hasOwn(cur.contents, sha256) ? cur.contents : { ...cur.contents, [sha256]: relPath },
+  };
 }
 
 export function openImportedFiles(dataDir: string): ImportedFiles {
-  const file = jsonFile(path.join(dataDir, 'app', 'imported-files.json'), FileSchema, () => ({ files: {} }));
+  const file = jsonFile(path.join(dataDir, 'app', 'imported-files.json'), FileSchema, () => ({ files: {}, contents: {} }));
   return {
-    async get(relPath) {
-      return (await file.read()).files[relPath];
-    },
-    async set(relPath, identity) {
-      await file.update((cur) => ({ files: { ...cur.files, [relPath]: identity } }));
+    file: async (relPath) => entryOf((await file.read()).files[relPath]),
+    hasContent: async (sha256) => Object.hasOwn((await file.read()).contents, sha256),
+    async set(relPath, key, sha256) {
+      await file.update((cur) => withImport(cur, relPath, key, sha256));
     },
   };
 }
 
 /** In memory only (tests, a watcher without a data dir). */
 export function memoryImportedFiles(): ImportedFiles {
-  const m = new Map<string, string>();
-  return { get: async (p) => m.get(p), set: async (p, v) => void m.set(p, v) };
+  let cur: ImportRecord = { files: {}, contents: {} };
+  return {
+    file: async (relPath) => entryOf(cur.files[relPath]),
+    hasContent: async (sha256) => Object.hasOwn(cur.contents, sha256),
+    set: async (relPath, key, sha256) => void (cur = withImport(cur, relPath, key, sha256)),
+  };
 }

@@ -16,13 +16,15 @@ export function DeletedChats({ api, refreshKey, onRestored }: { api: CardsharkAp
   }, [open, load, refreshKey]);
 
   async function undelete(t: TrashedChatOut) {
-    const r = await api.undeleteChat({ chatId: t.chatId });
+    // This row's copy, by its own id: one chat can be in the trash more than once.
+    const r = await api.undeleteChat({ chatId: t.chatId, trashId: t.trashId });
     if (!r.ok) {
       pushNotice({ level: 'error', code: r.error.code, message: `Restoring the chat: [${r.error.code}] ${r.error.message}` });
       return;
     }
     load();
-    onRestored(t.chatId, t.characterId);
+    if (r.data.chatId !== t.chatId) pushNotice({ level: 'info', message: `"${r.data.title}" is in the chat list already; the copy deleted ${new Date(t.deletedAt).toLocaleString()} was restored beside it as a separate chat.` });
+    onRestored(r.data.chatId, r.data.characterId);
   }
 
   return (
@@ -33,7 +35,7 @@ export function DeletedChats({ api, refreshKey, onRestored }: { api: CardsharkAp
       ) : (
         <ul>
           {items.map((t) => (
-            <li key={`${t.chatId}:${t.deletedAt}`} data-testid="deleted-chat">
+            <li key={t.trashId} data-testid="deleted-chat">
               <span>{`${t.title ?? 'Unreadable chat'} · ${t.messageCount ?? '?'} message(s) · deleted ${new Date(t.deletedAt).toLocaleString()}`}</span>
               <button type="button" onClick={() => void undelete(t)}>
                 Undelete

@@ -1,7 +1,7 @@
 // The quit flow's decisions, apart from Electron: one flush however many ask, a failed or
 // hung flush asks the user (retry / quit anyway) and never quits silently.
 import { describe, expect, it } from 'vitest';
-import { createQuitFlow } from '../../electron/quit-flow.ts';
+import { createQuitFlow } from '../../electron/lifecycle/quit-flow.ts';
 
 function harness(flushes: (() => Promise<void>)[], answers: ('retry' | 'quit')[] = [], timeoutMs = 1_000) {
   const calls = { flush: 0, quit: 0, asked: [] as { timedOut: boolean; message: string }[] };

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Conf from 'conf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openAppSettings, DEFAULT_APP_SETTINGS } from '../../electron/settings/settings.ts';
-import { openConfBackend } from '../../electron/settings/conf-backend.ts';
+import { openAppSettings, DEFAULT_APP_SETTINGS } from '../../electron/app-settings/settings.ts';
+import { openConfBackend } from '../../electron/app-settings/conf-backend.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 

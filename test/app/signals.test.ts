@@ -81,7 +81,7 @@ describe('a flush that fails or hangs is never silent', () => {
     run(process.execPath, [
       '--input-type=module',
       '-e',
-      `import { flushOnSignals } from ${JSON.stringify(path.join(ROOT, 'electron/exit-signals.ts'))};
+      `import { flushOnSignals } from ${JSON.stringify(path.join(ROOT, 'electron/lifecycle/exit-signals.ts'))};
        flushOnSignals(() => ${flush}, { timeoutMs: () => ${timeoutMs}, doneMessage: 'flushed' });
        setInterval(() => {}, 1000); console.log('ready');`,
     ]);

@@ -9,7 +9,7 @@ import { openChatStore } from '../../electron/store/index.ts';
 import { tempDir } from '../store/helpers.ts';
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', '..', 'electron', 'cli.ts');
+const CLI = join(import.meta.dirname, '..', '..', 'electron', 'entry', 'cli.ts');
 
 async function cli(dir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -19,7 +19,7 @@ export async function buildElectronMain(outDir = path.join(ROOT, '.vite/build'))
       outDir,
       emptyOutDir: false,
       minify: false,
-      lib: { entry: path.join(ROOT, 'electron/main.ts'), formats: ['cjs'], fileName: () => 'main.cjs' },
+      lib: { entry: path.join(ROOT, 'electron/entry/main.ts'), formats: ['cjs'], fileName: () => 'main.cjs' },
       rollupOptions: { external },
     },
   });
@@ -34,7 +34,7 @@ export async function buildElectronApp(): Promise<void> {
       outDir: '.vite/build',
       emptyOutDir: false,
       minify: false,
-      rollupOptions: { external, input: path.join(ROOT, 'electron/preload.ts'), output: { format: 'cjs', entryFileNames: 'preload.cjs' } },
+      rollupOptions: { external, input: path.join(ROOT, 'electron/entry/preload.ts'), output: { format: 'cjs', entryFileNames: 'preload.cjs' } },
     },
   });
   await build({ configFile: path.join(ROOT, 'vite.renderer.config.ts'), logLevel: 'warn', build: { outDir: path.join(ROOT, '.vite/renderer/main_window'), emptyOutDir: true } });

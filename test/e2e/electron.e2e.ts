@@ -2,7 +2,7 @@
 // Electron binary exists; otherwise it is skipped and says why.
 import { _electron as electron, expect, test } from '@playwright/test';
 import path from 'node:path';
-import { findElectronBinary, NO_ELECTRON_HELP } from '../../electron/electron-binary.ts';
+import { findElectronBinary, NO_ELECTRON_HELP } from '../../electron/lifecycle/electron-binary.ts';
 import { buildElectronApp } from './build-electron.ts';
 import { ROOT, tempRoot } from './host.ts';
 import { addCharacter } from './ui.ts';

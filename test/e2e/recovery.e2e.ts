@@ -1,7 +1,7 @@
 // Issue 9 in the UI: restore a backup (behind a confirmation), undelete a chat, and a damaged
 // chat that says what happened, where the quarantined bytes are, disables sending, and repairs.
 import { expect, test } from '@playwright/test';
-import { appendFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openChatStore } from '../../electron/store/index.ts';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
@@ -65,6 +65,41 @@ test('undelete a chat from "Recently deleted"', async ({ page }) => {
   await expect(page.locator(`[data-chat-id="${s.deletedId}"]`)).toBeVisible();
   await expect(page.getByTestId('message-content')).toHaveText(['I was deleted']);
   await expect(page.getByTestId('deleted-chat')).toHaveCount(0);
+});
+
+test('two trashed copies of one chat: each row of "Recently deleted" restores its own copy', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const s = await seed(dataDir);
+  // The deleted chat's file comes back (a sync tool), one message longer, and is deleted again.
+  const store = await openChatStore({ dataDir });
+  const trash = path.join(dataDir, 'trash', s.characterId);
+  const [trashed] = await readdir(trash);
+  const back = path.join(dataDir, 'chats', s.characterId, `${s.deletedId}.jsonl`);
+  await writeFile(back, `${await readFile(path.join(trash, trashed!), 'utf8')}{"id":"d2","role":"user","content":"Deleted again","timestamp":2}\n`);
+  await store.refreshChat(s.deletedId, s.characterId);
+  await new Promise((r) => setTimeout(r, 5));
+  await store.deleteChat(s.deletedId);
+  await store.close();
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+  await expect(page.getByTestId('chat')).toHaveCount(2);
+  await page.getByText('Recently deleted').click();
+  const rows = page.getByTestId('deleted-chat');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toContainText('2 message(s)');
+  await expect(rows.nth(1)).toContainText('1 message(s)');
+  // The older row: the older copy comes back, under its id.
+  await rows.nth(1).getByRole('button', { name: 'Undelete' }).click();
+  await expect(page.getByTestId('chat')).toHaveCount(3);
+  await expect(page.locator(`[data-chat-id="${s.deletedId}"]`)).toBeVisible();
+  await expect(page.getByTestId('message-content')).toHaveText(['I was deleted']);
+  await expect(rows).toHaveCount(1);
+  // The other row while that id is live: restored beside it as a separate chat.
+  await rows.nth(0).getByRole('button', { name: 'Undelete' }).click();
+  await expect(page.getByTestId('chat')).toHaveCount(4);
+  await expect(page.getByTestId('message-content')).toHaveText(['I was deleted', 'Deleted again']);
+  await expect(page.getByText('was restored beside it as a separate chat')).toBeVisible();
+  await expect(rows).toHaveCount(0);
 });
 
 test('a damaged chat shows the notice with sending disabled, and Repair fixes it', async ({ page }) => {

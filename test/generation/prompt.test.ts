@@ -192,7 +192,7 @@ describe('card JSON', () => {
 
 describe('stop sequences in the settings panel', () => {
   it('round-trip through the one-per-line text, with \\n for a line break', async () => {
-    const { stopsToText, textToStops } = await import('../../renderer/components/stop-sequences.ts');
+    const { stopsToText, textToStops } = await import('../../renderer/settings/stop-sequences.ts');
     const stops = ['\nAnn:', '</s>', 'a\\nb'];
     expect(stopsToText(stops)).toBe('\\nAnn:\n</s>\na\\\\nb');
     expect(textToStops(stopsToText(stops))).toEqual(stops);

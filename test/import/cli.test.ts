@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonl, tempDir, treeHash, writeSource } from './helpers.ts';
 
-const CLI = join(import.meta.dirname, '..', '..', 'electron', 'cli.ts');
+const CLI = join(import.meta.dirname, '..', '..', 'electron', 'entry', 'cli.ts');
 const cli = (dataDir: string, ...args: string[]) => spawnSync(process.execPath, [CLI, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000 });
 
 const header = { user_name: 'You', character_name: 'Seraphina', create_date: '2024-10-18@20h52m30s', chat_metadata: {} };

@@ -3,7 +3,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { plainText, tokenize } from '../../renderer/rich-text/tokenize.ts';
-import { RichText } from '../../renderer/components/RichText.tsx';
+import { RichText } from '../../renderer/rich-text/RichText.tsx';
 
 const html = (text: string, highlight?: string) => renderToStaticMarkup(createElement(RichText, highlight ? { text, highlight } : { text }));
 

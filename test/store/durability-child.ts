@@ -3,8 +3,8 @@
 // path ACK-<step> that does not exist, so the acknowledgement shows up in the trace as an openat.
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openAppSettings } from '../../electron/settings/settings.ts';
-import { openConfBackend } from '../../electron/settings/conf-backend.ts';
+import { openAppSettings } from '../../electron/app-settings/settings.ts';
+import { openConfBackend } from '../../electron/app-settings/conf-backend.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 
 const [dataDir, markDir] = process.argv.slice(2) as [string, string];

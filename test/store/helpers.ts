@@ -1,6 +1,6 @@
 // Shared test helpers: real temp directories, and an fs seam that injects faults on demand.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -63,4 +63,14 @@ export function faultySeam() {
     },
   };
   return { seam, faults };
+}
+
+/** What a process taking the lock over leaves at the path: a new file (inode) with its own token; an old mtime, to see any touch. */
+export async function takeOverLock(dir: string): Promise<number> {
+  const path = join(dir, 'cardshark.lock');
+  await writeFile(`${path}.thief`, JSON.stringify({ pid: 4242, hostname: 'elsewhere.example', procStart: '1', token: 'thief', acquiredAt: Date.now() }));
+  const old = new Date(Date.now() - 3_600_000);
+  await utimes(`${path}.thief`, old, old);
+  await rename(`${path}.thief`, path);
+  return (await stat(path)).mtimeMs;
 }

@@ -1,7 +1,7 @@
 // The data-directory lock, across real processes.
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chown, mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,7 @@ describe('data directory lock', () => {
     for (const r of racers) if (r.first !== 'HELD') expect(JSON.parse(r.first)).toMatchObject({ code: 'LOCKED', details: { pid: held[0]!.child.pid } });
     held[0]!.child.stdin.write('release\n');
     await Promise.all(racers.map((r) => exited(r.child)));
-  });
+  }, 30_000); // six process starts: a bound for a loaded machine, not a timing figure
 });
 
 // ---- stale locks that used to need a hand-deleted lock file (issue 6, §3) ----
@@ -92,17 +92,32 @@ const sleepers: ChildProcess[] = [];
 afterEach(() => {
   for (const c of sleepers.splice(0)) c.kill('SIGKILL');
 });
-async function sleeper(): Promise<ChildProcess> {
-  const c = spawn('sleep', ['60'], { stdio: 'ignore' });
+async function sleeper(uid?: number): Promise<ChildProcess> {
+  const c = spawn('sleep', ['60'], { stdio: 'ignore', cwd: '/', ...(uid === undefined ? {} : { uid, gid: uid }) });
   sleepers.push(c);
   await new Promise((r) => c.once('spawn', r));
   return c;
 }
 
-/** Runs lock-holder.ts; resolves at its first line that is not a WAIT report. */
-function holder(dir: string, opts: { lock?: object; wait?: boolean; uid?: number } = {}): Promise<{ child: ChildProcessWithoutNullStreams; first: string; waits: { message: string; retryAfterMs: number }[] }> {
+/** setpriv drops a capability for the program it runs: root without CAP_KILL gets EPERM signalling another user's process. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+const DROP_KILL = ['--bounding-set', '-kill', '--inh-caps', '-kill'];
+
+/** What kill(pid, 0) gives in an opener started as `holder(…, { withoutKill: true })`: an errno, or "ok". */
+function killProbe(pid: number): Promise<string> {
+  const child = spawn(SETPRIV!, [...DROP_KILL, process.execPath, '-e', `try { process.kill(${pid}, 0); console.log('ok') } catch (e) { console.log(e.code) }`]);
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', () => resolve(out.trim()));
+  });
+}
+
+/** Runs lock-holder.ts (as root without CAP_KILL when `withoutKill`); resolves at its first line that is not a WAIT report. */
+function holder(dir: string, opts: { lock?: object; wait?: boolean; withoutKill?: boolean } = {}): Promise<{ child: ChildProcessWithoutNullStreams; first: string; waits: { message: string; retryAfterMs: number }[] }> {
   const args = [holderScript, dir, JSON.stringify(opts.lock ?? {}), ...(opts.wait ? ['wait'] : [])];
-  const child = spawn(process.execPath, args, opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.uid });
+  const child = opts.withoutKill ? spawn(SETPRIV!, [...DROP_KILL, process.execPath, ...args]) : spawn(process.execPath, args);
   const waits: { message: string; retryAfterMs: number }[] = [];
   let buf = '';
   return new Promise((resolve, reject) => {
@@ -123,23 +138,26 @@ const lockPath = (dir: string) => join(dir, 'cardshark.lock');
 const writeLock = (dir: string, info: object) => writeFile(lockPath(dir), JSON.stringify({ token: 'old-owner', acquiredAt: 0, ...info }));
 
 describe('stale locks never need a hand-deleted lock file', () => {
-  if (!isRoot) console.warn('skipping the EPERM lock test: it must run as root, to run the opener as another user (nobody)');
-  it.skipIf(!isRoot)('judges a pid owned by another user (kill → EPERM) by its start time', async () => {
-    // The opener runs as nobody, the process named in the lock as root: kill(pid, 0) gives EPERM.
+  if (!isRoot || !SETPRIV) console.warn('skipping the EPERM lock test: it must run as root with setpriv (util-linux), to run a process of another user (nobody) and an opener without CAP_KILL');
+  it.skipIf(!isRoot || !SETPRIV)('judges a pid owned by another user (kill → EPERM) by its start time', async () => {
+    // The process named in the lock runs as nobody; the opener runs as root without CAP_KILL, so
+    // kill(pid, 0) gives EPERM. The opener keeps root's read access, so this works wherever the
+    // clone lives (a clone under a 0700 folder cannot be run from as nobody), and nobody runs
+    // only /bin/sleep, which needs nothing from the clone.
     const dir = tempDir();
-    await chown(dir, NOBODY, NOBODY);
-    const other = await sleeper();
+    const other = await sleeper(NOBODY);
+    expect(await killProbe(other.pid!)).toBe('EPERM'); // the case under test, not a plain live pid
     const realStart = startTimeOf(other.pid!);
     await writeLock(dir, { pid: other.pid, hostname: hostname(), procStart: String(Number(realStart) + 1), bootId });
-    const stale = await holder(dir, { uid: NOBODY });
+    const stale = await holder(dir, { withoutKill: true });
     expect(stale.first).toBe('HELD'); // the pid was reused: the lock is taken over
     stale.child.stdin.write('release\n');
     await exited(stale.child);
 
     await writeLock(dir, { pid: other.pid, hostname: hostname(), procStart: realStart, bootId });
-    const live = await holder(dir, { uid: NOBODY });
+    const live = await holder(dir, { withoutKill: true });
     expect(JSON.parse(live.first)).toMatchObject({ code: 'LOCKED', details: { pid: other.pid } });
-  });
+  }, 30_000); // four process starts: a bound for a loaded machine, not a timing figure
 
   it.skipIf(bootId === null)('treats a lock from an earlier boot as stale, even when its pid and start time match a live process', async () => {
     const dir = tempDir();

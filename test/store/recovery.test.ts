@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { chatPath, faultySeam, tempDir } from './helpers.ts';
+import { startStoreProcess } from './store-process.ts';
 
 async function chatWith(n: number, dir = tempDir()) {
   const s = await openChatStore({ dataDir: dir });
@@ -15,21 +16,42 @@ async function chatWith(n: number, dir = tempDir()) {
 }
 
 describe('torn last line', () => {
-  it('keeps every earlier message, quarantines the bytes, and keeps working', async () => {
+  it("the store's own (a crash mid-append): keeps every earlier message, quarantines the bytes, cuts them off, and keeps working", async () => {
     const { dir, chatId, path } = await chatWith(5);
-    await appendFile(path, '{"id":"m5","role":"user","content":"half a mess');
+    const app = await startStoreProcess(dir);
+    try {
+      await app.call('tearNextAppend', 36);
+      expect(await app.call('appendMessage', chatId, { id: 'm5', role: 'user', content: 'half a message' })).toEqual({ torn: true });
+    } finally {
+      await app.kill();
+    }
     const s = await openChatStore({ dataDir: dir });
     const page = await s.loadChat(chatId);
     expect(page.messages.map((m) => m.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
     expect(page.warnings).toHaveLength(1);
     expect(page.warnings[0]).toMatchObject({ kind: 'torn_tail' });
     expect(page.warnings[0]!.quarantinePath).toMatch(/^quarantine\//);
-    expect(await readFile(join(dir, page.warnings[0]!.quarantinePath!), 'utf8')).toBe('{"id":"m5","role":"user","content":"half a mess');
+    expect(await readFile(join(dir, page.warnings[0]!.quarantinePath!), 'utf8')).toBe('{"id":"m5","role":"user","content":"');
     expect((await s.listChats('alice'))[0]).toMatchObject({ chatId, messageCount: 5, status: 'ok' });
     await s.appendMessage(chatId, { id: 'm6', role: 'user', content: 'after repair' });
     await s.close();
     const lines = (await readFile(path, 'utf8')).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l))).toHaveLength(7);
+  });
+
+  it("another program's (the store did not write it): kept in the file, reported, read-only until complete", async () => {
+    const { dir, chatId, path } = await chatWith(5);
+    await appendFile(path, '{"id":"m5","role":"user","content":"half a mess');
+    const size = (await readFile(path)).length;
+    const s = await openChatStore({ dataDir: dir });
+    const page = await s.loadChat(chatId);
+    expect(page.messages.map((m) => m.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(page.warnings.map((w) => w.kind)).toEqual(['torn_tail']);
+    expect(page.readOnly).toBe(true);
+    expect((await readFile(path)).length).toBe(size);
+    await appendFile(path, 'age","timestamp":5}\n');
+    expect(await s.refreshChat(chatId)).toMatchObject({ status: 'ok', messageCount: 6 });
+    await s.close();
   });
 
   it('keeps a complete last line that only lacks its newline', async () => {

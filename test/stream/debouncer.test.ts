@@ -86,4 +86,45 @@ describe('debouncer', () => {
     await Promise.all([f1, f2]);
     expect(seen).toEqual([1, 2]);
   });
+
+  it('close (quit): a change accepted before it is written, one after it is refused with CLOSED', async () => {
+    const clock = new FakeClock();
+    const d = createDebouncer({ clock, intervalMs: () => 1000 });
+    let release!: () => void;
+    const seen: number[] = [];
+    let v = 1;
+    const write = async () => {
+      const mine = v;
+      if (mine === 1) await new Promise<void>((r) => (release = r));
+      seen.push(mine);
+    };
+    d.set('k', write);
+    const flushing = d.flush('k'); // a significant event's flush, still writing when the quit begins
+    await new Promise((r) => setImmediate(r));
+    v = 2;
+    d.set('k', write); // accepted: it must reach the disk before close resolves
+    const closing = d.close();
+    expect(() => d.set('k', write)).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    expect(() => d.set('other', write)).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    release();
+    await Promise.all([flushing, closing]);
+    expect(seen).toEqual([1, 2]);
+    expect(d.dirtyKeys()).toEqual([]);
+  });
+
+  it('close on a full disk rejects, keeps the change and writes it when called again', async () => {
+    const clock = new FakeClock();
+    const d = createDebouncer({ clock, intervalMs: () => 1000 });
+    let full = true;
+    const written: string[] = [];
+    d.set('k', async () => {
+      if (full) throw new StoreError('DISK_FULL', 'the disk is full');
+      written.push('k');
+    });
+    await expect(d.close()).rejects.toMatchObject({ code: 'DISK_FULL' });
+    expect(d.dirtyKeys()).toEqual(['k']);
+    full = false;
+    await d.close();
+    expect(written).toEqual(['k']);
+  });
 });

@@ -1,0 +1,123 @@
+// The per-chat path every call takes: onto the chat's write queue (nothing else touches its file
+// meanwhile), with its log open and, for a read, revalidated against the file at the path. After
+// a write succeeds it is acknowledged here (the store records the file state as its own); after
+// a failure, what memory holds of the chat is dropped as far as the error requires.
+//
+// Every write is fenced by the data-directory lock (lock.ts): it is not started once this process
+// may have lost the lock, and it is acknowledged only if, after its data is durable, no other
+// process can have taken the lock over (free while the lock's lease runs). Otherwise LOCK_LOST.
+import { ChatId } from '../../../shared/chat-format.ts';
+import { StoreError } from '../../../shared/errors.ts';
+import { ioError } from '../../durable/durable.ts';
+import type { ChatLog } from '../log/chat-log.ts';
+import type { OpKind } from '../oplog-sink.ts';
+import type { StoreContext } from './context.ts';
+import { parse } from './inputs.ts';
+import type { OpenLogs } from './open-logs.ts';
+import type { OwnWrites } from './own-writes.ts';
+
+export class ChatTasks {
+  private readonly ctx: StoreContext;
+  private readonly logs: OpenLogs;
+  private readonly own: OwnWrites;
+
+  constructor(ctx: StoreContext, logs: OpenLogs, own: OwnWrites) {
+    this.ctx = ctx;
+    this.logs = logs;
+    this.own = own;
+  }
+
+  /**
+   * Runs `task` on the chat's write queue, once the store is open and the id valid; rejects, never
+   * throws. A `write` is fenced: started only while the lock is ours, and acknowledged after.
+   */
+  onQueue<T>(chatId: unknown, task: (id: string) => Promise<T>, write = false): Promise<T> {
+    if (this.ctx.closed) return Promise.reject(new StoreError('CLOSED', 'the chat store is closed'));
+    let id: string;
+    try {
+      id = parse(ChatId, chatId, 'chatId');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (!write) return this.ctx.queue.run(id, () => task(id));
+    return this.ctx.queue.run(id, async () => {
+      await this.ctx.lock.fence();
+      const result = await task(id);
+      await this.acknowledge(id);
+      return result;
+    });
+  }
+
+  /**
+   * Runs a task on a chat's queue. A read (`revalidate`) first checks that the open log still
+   * matches the file at the path, so a file replaced or changed outside the app is re-read rather
+   * than served from memory; a write checks the same itself, and refuses (log/append.ts).
+   */
+  onChat<T>(chatId: unknown, task: (log: ChatLog, chatId: string) => Promise<T>, revalidate = false, op?: OpKind): Promise<T> {
+    const { ctx, logs } = this;
+    return this.onQueue(chatId, async (id) => {
+      if (!revalidate) await ctx.lock.fence(); // a write: not started once the lock may be lost
+      const log = revalidate ? await this.revalidated(id) : await logs.log(id);
+      const t0 = op ? performance.now() : 0;
+      const size0 = log.size;
+      const warned = ctx.memos.get(id)?.warnings.length ?? 0;
+      try {
+        const r = await task(log, id);
+        if (!revalidate) await this.acknowledge(id);
+        if (op) ctx.oplog.record({ op, chatId: id, bytes: log.size - size0, durationMs: performance.now() - t0, outcome: 'ok' });
+        return r;
+      } catch (e) {
+        if (op) ctx.oplog.record({ op, chatId: id, durationMs: performance.now() - t0, outcome: 'error', code: e instanceof StoreError ? e.code : 'ERROR' });
+        if (log.stale) await this.own.changedOutside(id, log);
+        else this.own.noteFailedWrite(id, log);
+        // After a failed write the file may hold bytes we did not account for: re-read it next time.
+        const revisionConflict = e instanceof StoreError && e.details?.reason === 'revision';
+        if (log.stale || !(e instanceof StoreError) || (['IO_ERROR', 'DISK_FULL', 'CONFLICT', 'INTERNAL'].includes(e.code) && !revisionConflict)) await logs.forget(id);
+        // A chat that cannot be read now is listed as unreadable until it can be again.
+        if (e instanceof StoreError && e.code === 'IO_ERROR') ctx.index.delete(id);
+        if (log.stale) {
+          ctx.memos.get(id)?.quarantined.clear(); // offsets may now name other lines
+          await logs.dropIfGone(id);
+        }
+        throw ioError(e, `chat ${id}`);
+      } finally {
+        this.logQuarantines(id, warned);
+        await logs.evictIdle(id);
+      }
+    });
+  }
+
+  /**
+   * A write of the store succeeded (its bytes are durable). It is acknowledged only while this
+   * process still holds the data-directory lock (else LOCK_LOST: the caller hears of no success);
+   * then the file as it is now is the store's own.
+   */
+  async acknowledge(chatId: string): Promise<void> {
+    await this.ctx.lock.fence();
+    this.own.noteOwnWrite(chatId);
+  }
+
+  /** The chat's log, read anew if the file at the path is no longer the one the open log read. */
+  private async revalidated(chatId: string): Promise<ChatLog> {
+    const { ctx, logs } = this;
+    const open = logs.peek(chatId);
+    const state = open ? await open.pathState() : 'same';
+    if (open && state !== 'same') {
+      // Changed outside the app: drop what memory holds and read the file anew.
+      await this.own.changedOutside(chatId, open);
+      await logs.forget(chatId);
+      ctx.index.delete(chatId);
+      ctx.memos.get(chatId)?.quarantined.clear(); // offsets may now name other lines
+      if (state === 'gone' && (await logs.dropIfGone(chatId))) {
+        throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
+      }
+    }
+    return logs.log(chatId);
+  }
+
+  /** Quarantine copies made by the lazy reader show up as new warnings: one record each. */
+  private logQuarantines(chatId: string, from: number): void {
+    const ws = this.ctx.memos.get(chatId)?.warnings ?? [];
+    for (let i = from; i < ws.length; i++) if (ws[i]!.quarantinePath) this.ctx.oplog.record({ op: 'quarantine', chatId, durationMs: 0, outcome: 'ok', detail: { kind: ws[i]!.kind, offset: ws[i]!.offset ?? -1 } });
+  }
+}

@@ -1,0 +1,126 @@
+// Writes of a whole chat: create (an atomic write of its header), import (an atomic write of the
+// whole file), rename (a meta record), and delete (the file moves to the trash; nothing is destroyed).
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { CreateChatInput, FORMAT_NAME, FORMAT_VERSION, Title, type ChatSummary, type HeaderRecord, type WriteOptions } from '../../../shared/chat-format.ts';
+import { StoreError } from '../../../shared/errors.ts';
+import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
+import type { ImportChatInput } from '../import-chat.ts';
+import { logged } from '../oplog-sink.ts';
+import { serialize } from '../records.ts';
+import type { ChatTasks } from './chat-tasks.ts';
+import { assertOpen, type StoreContext } from './context.ts';
+import type { IndexKeeper } from './index-keeper.ts';
+import { assertRecordSize, checkRevision, parse, parseOpts } from './inputs.ts';
+import type { OpenLogs } from './open-logs.ts';
+
+export class ChatWrites {
+  private readonly ctx: StoreContext;
+  private readonly tasks: ChatTasks;
+  private readonly logs: OpenLogs;
+  private readonly keeper: IndexKeeper;
+
+  constructor(ctx: StoreContext, tasks: ChatTasks, logs: OpenLogs, keeper: IndexKeeper) {
+    this.ctx = ctx;
+    this.tasks = tasks;
+    this.logs = logs;
+    this.keeper = keeper;
+  }
+
+  async createChat(input: CreateChatInput): Promise<ChatSummary> {
+    const { ctx } = this;
+    assertOpen(ctx);
+    const { characterId, title, metadata } = parse(CreateChatInput, input, 'input');
+    const chatId = randomUUID();
+    const created = ctx.now();
+    const header: HeaderRecord = {
+      format: FORMAT_NAME,
+      version: FORMAT_VERSION,
+      chat_id: chatId,
+      character_id: characterId,
+      timestamp: created,
+      title: title ?? `Chat ${new Date(created).toISOString().slice(0, 16).replace('T', ' ')}`,
+      metadata: metadata ?? {},
+    };
+    assertRecordSize(header, 'the chat header');
+    const path = ctx.layout.chatFile(characterId, chatId);
+    return this.tasks.onQueue(chatId, async () => {
+      try {
+        await mkdirDurable(ctx.layout.characterDir(characterId), { fs: ctx.fs });
+        await logged(ctx.oplog, 'rewrite', chatId, () => atomicRewrite(ctx.fs, path, serialize(header)), () => Buffer.byteLength(serialize(header)));
+      } catch (e) {
+        throw ioError(e, 'creating the chat');
+      }
+      ctx.chats.set(chatId, { characterId, path });
+      return this.keeper.summaryOf(await this.logs.log(chatId)); // its log open: acknowledged as the store's own
+    }, true);
+  }
+
+  /**
+   * A whole new chat (header + every message) in one atomic, verified write: all or nothing.
+   * Every message is validated first (INVALID_INPUT names its index); a chosen chatId that
+   * exists already is a CONFLICT, so a re-import of the same source creates nothing.
+   */
+  async importChat(input: ImportChatInput): Promise<ChatSummary> {
+    const { ctx } = this;
+    assertOpen(ctx);
+    const { prepareImport } = await import('../import-chat.ts'); // loaded only by callers that import
+    const prepared = prepareImport(input);
+    const { chat_id: chatId, character_id: characterId } = prepared.header;
+    const path = ctx.layout.chatFile(characterId, chatId);
+    // onQueue checks `closed` again as it queues: a close() that began while the module loaded
+    // waits only for what is queued, so nothing is acknowledged after it resolved (issue 14).
+    return this.tasks.onQueue(chatId, async () => {
+      // Listed, or a file not listed yet (an import the app died before listing): never replaced.
+      if (ctx.chats.has(chatId) || (await ctx.fs.stat(path).then(() => true, () => false))) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId, reason: 'exists' });
+      try {
+        await mkdirDurable(ctx.layout.characterDir(characterId), { fs: ctx.fs });
+        await atomicRewrite(ctx.fs, path, prepared.data);
+      } catch (e) {
+        throw ioError(e, 'importing the chat');
+      }
+      ctx.chats.set(chatId, { characterId, path });
+      // Its index entry is computed when it is first listed (a summary of what was just written).
+      const { header, messageCount, preview, updated } = prepared;
+      // The revision rule of ChatLog: the bytes after the header line (a new file has no revision_base).
+      const revision = prepared.data.length - (prepared.data.indexOf(0x0a) + 1);
+      return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length, revision };
+    }, true);
+  }
+
+  async renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary> {
+    const t = parse(Title, title, 'title');
+    return this.tasks.onChat(chatId, async (log) => {
+      checkRevision(log, parseOpts(opts));
+      const before = this.keeper.currentEntry(log);
+      const timestamp = this.ctx.now();
+      await log.appendMeta({ op: 'meta', timestamp, title: t });
+      await this.keeper.noteWrite(log, before, { title: t, timestamp });
+      return this.keeper.summaryOf(log);
+    }, false, 'append');
+  }
+
+  async deleteChat(chatId: string, opts?: WriteOptions): Promise<void> {
+    const { ctx, logs } = this;
+    return this.tasks.onChat(chatId, async (log, id) => {
+      checkRevision(log, parseOpts(opts));
+      const trash = ctx.layout.trashDir(log.characterId);
+      const target = join(trash, `${id}.${ctx.now()}.jsonl`);
+      await logs.forget(id);
+      await mkdirDurable(trash, { fs: ctx.fs });
+      try {
+        await ctx.fs.rename(log.path, target);
+      } catch (e) {
+        if (errnoOf(e) !== 'ENOENT' || !(await logs.dropIfGone(id))) throw e;
+        throw new StoreError('NOT_FOUND', `chat ${id} was already deleted outside the app`, { chatId: id });
+      }
+      // The new entry first: a power cut between the two fsyncs leaves the chat in both places, never in neither.
+      await fsyncDir(trash);
+      await fsyncDir(ctx.layout.characterDir(log.characterId));
+      ctx.chats.delete(id);
+      ctx.memos.delete(id);
+      ctx.index.delete(id);
+      ctx.live.forgetChat(id);
+    }, false, 'rename');
+  }
+}

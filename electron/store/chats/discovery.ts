@@ -1,0 +1,104 @@
+// Finding chat files: every chat under chats/<character>/ at open (clearing what a crash left of
+// interrupted rewrites, backups and quarantine copies), the chat a path belongs to, and a file
+// that appeared while the app runs (the watcher): listed, imported into a new chat, or reported.
+import { basename, dirname, join } from 'node:path';
+import { CharacterId } from '../../../shared/chat-format.ts';
+import { StoreError } from '../../../shared/errors.ts';
+import { errnoOf, ioError, sha256 } from '../../durable/durable.ts';
+import type { FsSeam } from '../../durable/fs-seam.ts';
+import { readFullState } from '../compaction.ts';
+import { CHAT_FILE, REWRITE_TEMP, type Layout } from '../layout.ts';
+import type { ChatStore, DiscoveredChat } from '../types.ts';
+import { assertOpen, type ChatLocation, type StoreContext } from './context.ts';
+
+/** Backups and quarantine copies are written as `.partial` and renamed when durable: a crash leaves the partial. */
+export async function removePartialCopies(fs: FsSeam, layout: Layout): Promise<void> {
+  for (const root of [layout.backupsRoot, layout.quarantineRoot]) {
+    for (const sub of await fs.readdir(root).catch(() => [] as string[])) {
+      const names = await fs.readdir(join(root, sub)).catch(() => [] as string[]);
+      for (const name of names) if (name.endsWith('.partial')) await fs.unlink(join(root, sub, name)).catch(() => {});
+    }
+  }
+}
+
+/** Finds every chat file, and removes temp files left by rewrites a crash interrupted. */
+export async function discoverChats(fs: FsSeam, layout: Layout): Promise<Map<string, ChatLocation>> {
+  const chats = new Map<string, ChatLocation>();
+  for (const characterId of await fs.readdir(layout.chatsDir)) {
+    if (!CharacterId.safeParse(characterId).success) continue;
+    const dir = layout.characterDir(characterId);
+    const names = await fs.readdir(dir).catch((e) => {
+      if (errnoOf(e) === 'ENOTDIR') return [] as string[];
+      throw e;
+    });
+    for (const name of names) {
+      if (REWRITE_TEMP.test(name)) {
+        await fs.unlink(join(dir, name)).catch(() => {});
+        continue;
+      }
+      const m = CHAT_FILE.exec(name);
+      if (m) chats.set(m[1]!, { characterId, path: join(dir, name) });
+    }
+  }
+  return chats;
+}
+
+/** The chat whose file is at this path, if the store lists one. */
+export function chatIdForPath(ctx: StoreContext, path: string): string | null {
+  // A chat file is named by its id: one lookup (the watcher asks for every file at start-up).
+  const id = CHAT_FILE.exec(basename(path))?.[1];
+  return id !== undefined && ctx.chats.get(id)?.path === path ? id : null;
+}
+
+/** The public calls that list or import a discovered file: the same checks as for any other caller. */
+type ChatCalls = Pick<ChatStore, 'getChat' | 'importChat'>;
+
+/**
+ * A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies,
+ * taken ids), or reported as legacy. Never modified. `seen`: the caller's record of bytes imported
+ * (kept after the imported chat is deleted), by SHA-256.
+ */
+export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: string, options: { seen?: (sha256: string) => Promise<boolean> } = {}): Promise<DiscoveredChat> {
+  assertOpen(ctx);
+  const characterId = basename(dirname(path));
+  if (dirname(dirname(path)) !== ctx.layout.chatsDir || !CharacterId.safeParse(characterId).success) return { kind: 'ignored', reason: 'not in a character folder' };
+  const name = basename(path);
+  if (!name.endsWith('.jsonl') || REWRITE_TEMP.test(name)) return { kind: 'ignored', reason: 'not a chat file' };
+  const known = chatIdForPath(ctx, path);
+  if (known) return { kind: 'known', chatId: known };
+  let buf: Buffer;
+  try {
+    buf = await ctx.fs.readFile(path);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return { kind: 'ignored', reason: 'gone' };
+    throw ioError(e, `reading ${name}`);
+  }
+  const state = readFullState(buf);
+  if ('error' in state) return { kind: 'legacy', path, reason: state.error };
+  const m = CHAT_FILE.exec(name);
+  if (m && state.header.chat_id === m[1]) {
+    // On the chat's queue: a createChat of our own registers its path there, after its rename.
+    const chatId = m[1]!;
+    const listed = await ctx.queue.run(chatId, async () => {
+      if (ctx.chats.get(chatId)?.path === path) return 'known' as const;
+      if (ctx.chats.has(chatId)) return 'taken' as const;
+      ctx.chats.set(chatId, { characterId, path }); // a chat file copied in as it is: list it
+      return 'listed' as const;
+    });
+    if (listed === 'known') return { kind: 'known', chatId };
+    if (listed === 'listed') return { kind: 'listed', summary: await store.getChat(chatId) };
+  }
+  // A sync tool's conflict copy, or a copy whose id is taken: its content goes into a new chat in one
+  // atomic write (a crash leaves none or all of it), under an id derived from the bytes, so the same
+  // bytes are imported at most once, even when the caller's record of them was lost. The file stays as it is.
+  const sha = sha256(buf);
+  if (await options.seen?.(sha)) return { kind: 'imported_before', sha256: sha };
+  const { fileImportInput } = await import('../import-chat.ts'); // loaded only when a file is imported
+  const input = fileImportInput(state, { characterId, fileName: name, sha256: sha, created: ctx.now() });
+  try {
+    return { kind: 'imported', summary: await store.importChat(input), from: name, sha256: sha };
+  } catch (e) {
+    if (e instanceof StoreError && e.code === 'CONFLICT' && e.details?.reason === 'exists') return { kind: 'imported_before', sha256: sha };
+    throw e;
+  }
+}

@@ -1,0 +1,127 @@
+// The chat logs the store has open: opened on first use, at most MAX_OPEN_LOGS at once (the least
+// recently used idle ones are closed), and forgotten when a chat's file is rewritten, moved or gone.
+// Opening decides who wrote a torn last line (own-states.ts) and the chat's revision (a changed
+// file's never repeats one handed out before). A chat whose file was deleted outside the app
+// leaves the list of chats here (dropIfGone).
+import { StoreError } from '../../../shared/errors.ts';
+import { errnoOf } from '../../durable/durable.ts';
+import { sameStamp } from '../../durable/guarded-rewrite.ts';
+import { ChatLog } from '../log/chat-log.ts';
+import { newChatMemo, type ChatMemo } from '../log/chat-memo.ts';
+import type { FileState } from '../log/log-file.ts';
+import { logged } from '../oplog-sink.ts';
+import type { StoreContext } from './context.ts';
+
+const MAX_OPEN_LOGS = 64;
+
+export class OpenLogs {
+  private readonly ctx: StoreContext;
+  /** Map order is the LRU order: the least recently used first. */
+  private readonly logs = new Map<string, ChatLog>();
+
+  constructor(ctx: StoreContext) {
+    this.ctx = ctx;
+  }
+
+  /** The chat's log if it is open (its place in the LRU order unchanged). */
+  peek(chatId: string): ChatLog | undefined {
+    return this.logs.get(chatId);
+  }
+
+  /** Every open log, least recently used first (a copy: closing them is safe meanwhile). */
+  all(): [string, ChatLog][] {
+    return [...this.logs];
+  }
+
+  /** The chat's open log, or its file opened now (NOT_FOUND for a chat not listed, or deleted outside the app). */
+  async log(chatId: string): Promise<ChatLog> {
+    const open = this.logs.get(chatId);
+    if (open) {
+      this.logs.delete(chatId); // re-insert: Map order is the LRU order
+      this.logs.set(chatId, open);
+      return open;
+    }
+    const { ctx } = this;
+    const loc = ctx.chats.get(chatId);
+    if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} does not exist`, { chatId });
+    let memo = ctx.memos.get(chatId);
+    if (!memo) ctx.memos.set(chatId, (memo = newChatMemo()));
+    // Without the lock this process reads on, but never cuts a torn tail: the file is another's now.
+    if (!(await ctx.lock.holds())) memo.external = true;
+    const m = memo;
+    // A torn last line is cut off only if the store wrote it: never once another program changed the file.
+    const tornTailIsOwn = (file: FileState, tailStart: number) => !m.external && ctx.ownStates.tornTailIsOwn(chatId, file, tailStart);
+    const log = await logged(ctx.oplog, 'open', chatId, () => ChatLog.open(ctx.fs, chatId, loc.characterId, loc.path, ctx.layout.quarantineDir(chatId), m, tornTailIsOwn), (l) => l.size).catch(async (e: unknown) => {
+      // A chat that cannot be read now (EACCES, EIO) is listed as unreadable until it can be again.
+      if (e instanceof StoreError && e.code === 'IO_ERROR') ctx.index.delete(chatId);
+      // Deleted outside the app while no log was open: not an unreadable chat, a missing one.
+      if (e instanceof StoreError && e.details?.errno === 'ENOENT' && (await this.dropIfGone(chatId))) {
+        throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
+      }
+      throw e;
+    });
+    ctx.ownStates.opened(chatId);
+    if (log.tornTail === 'cut') ctx.ownStates.wrote(chatId, log.fileState()); // the cut was the store's write
+    if (log.tornTail === 'kept') {
+      m.external = true; // another program's line: that program wrote last
+      ctx.ownStates.notOurs(chatId);
+    }
+    log.revisionOffset = this.revisionOffset(chatId, log, m);
+    m.revision = { state: log.fileState(), value: log.revision, offset: log.revisionOffset };
+    this.logs.set(chatId, log);
+    return log;
+  }
+
+  /**
+   * The offset a chat's revision carries over the file's own (ChatLog.revision). The same file as
+   * last seen keeps its revision; a file changed since (by another program: an edit in place of
+   * the same size, a shorter file) gets one past every revision handed out before, so a stale
+   * `expectedRevision` never matches again. At the first open of a session the revision the chat
+   * index recorded for exactly this file is kept (it survives a restart).
+   */
+  private revisionOffset(chatId: string, log: ChatLog, memo: ChatMemo): number {
+    const natural = log.fileRevision;
+    const state = log.fileState();
+    const prev = memo.revision;
+    if (prev) {
+      if (sameStamp(prev.state, state)) return prev.offset;
+      return natural > prev.value ? 0 : prev.value + 1 - natural;
+    }
+    const e = this.ctx.index.get(chatId);
+    const same = e !== undefined && state.mtimeNs !== -1n && e.file.ino === String(state.ino) && e.file.size === state.size && e.file.mtimeNs === String(state.mtimeNs);
+    return same ? Math.max(0, e.summary.revision - natural) : 0;
+  }
+
+  /** Bounds open files and index memory: the least recently used idle chats are closed. */
+  async evictIdle(current: string): Promise<void> {
+    for (const id of this.logs.keys()) {
+      if (this.logs.size <= MAX_OPEN_LOGS) return;
+      if (id !== current && !this.ctx.queue.busy(id)) await this.forget(id);
+    }
+  }
+
+  /** Closes the chat's log: what memory held of its file is read anew next time. */
+  async forget(chatId: string): Promise<void> {
+    const log = this.logs.get(chatId);
+    this.logs.delete(chatId);
+    await log?.close();
+  }
+
+  /** A chat whose file was deleted outside the app leaves the store's list of chats. */
+  async dropIfGone(chatId: string): Promise<boolean> {
+    const { ctx } = this;
+    const loc = ctx.chats.get(chatId);
+    if (!loc) return true;
+    const gone = await ctx.fs.stat(loc.path).then(
+      () => false,
+      (e: unknown) => errnoOf(e) === 'ENOENT',
+    );
+    if (gone) {
+      await this.forget(chatId);
+      ctx.chats.delete(chatId);
+      ctx.memos.delete(chatId);
+      ctx.index.delete(chatId);
+    }
+    return gone;
+  }
+}

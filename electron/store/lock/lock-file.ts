@@ -1,0 +1,59 @@
+// The lock file on disk: read with its identity and heartbeat (mtime), created by a hard link of
+// a private temp file (never seen half-written), and the temp files of crashed attempts removed.
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { LockInfo } from './owner.ts';
+
+export interface LockFile {
+  info: LockInfo | null;
+  /** Identity of the file read, so a stealer removes exactly the stale file it judged. */
+  dev: number;
+  ino: number;
+  /** The holder's last heartbeat. */
+  mtimeMs: number;
+}
+
+/** Reads a lock (or steal marker) file; throws ENOENT when there is none. `info` is null when unreadable. */
+export async function readLock(path: string): Promise<LockFile> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    const { dev, ino, mtimeMs } = await fh.stat();
+    try {
+      const parsed = JSON.parse(await fh.readFile('utf8')) as Partial<LockInfo>;
+      const ok = typeof parsed.pid === 'number' && typeof parsed.token === 'string';
+      return { info: ok ? (parsed as LockInfo) : null, dev, ino, mtimeMs };
+    } catch {
+      return { info: null, dev, ino, mtimeMs };
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Temp files of lock attempts that crashed between writing and linking (a live one lasts milliseconds). */
+export async function removeDeadTemps(lockPath: string): Promise<void> {
+  const dir = dirname(lockPath);
+  const prefix = `${basename(lockPath)}.`;
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const age = await fsp.stat(join(dir, name)).then((st) => Date.now() - st.mtimeMs, () => 0);
+    if (age > 10_000) await fsp.unlink(join(dir, name)).catch(() => {});
+  }
+}
+
+/** Writes `info` to a private temp file and hard-links it to `path`: never seen half-written; EEXIST if taken. */
+export async function linkNew(path: string, info: LockInfo): Promise<fsp.FileHandle> {
+  const temp = `${path}.${info.token}.tmp`;
+  const fh = await fsp.open(temp, 'w');
+  try {
+    await fh.writeFile(JSON.stringify(info));
+    await fh.sync();
+    await fsp.link(temp, path);
+    return fh;
+  } catch (e) {
+    await fh.close();
+    throw e;
+  } finally {
+    await fsp.unlink(temp).catch(() => {});
+  }
+}

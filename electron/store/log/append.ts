@@ -1,0 +1,57 @@
+// The one way bytes are added to a chat file: whole lines in one write and one fdatasync, only
+// while the path still names the file that was read, and never leaving a partial line behind.
+import { StoreError } from '../../../shared/errors.ts';
+import { ioError } from '../../durable/durable.ts';
+import { serialize } from '../records.ts';
+import type { LogFile, Ref } from './log-file.ts';
+
+/** Several records in one write and one fdatasync: all of them land, or none is acknowledged. Returns where each line went. */
+export async function appendLines(file: LogFile, recs: { timestamp: number }[]): Promise<Ref[]> {
+  const texts = recs.map(serialize);
+  const text = texts.join('');
+  const buf = Buffer.from(file.endsWithNewline ? text : `\n${text}`);
+  const prev = file.size;
+  let writing = false;
+  file.failedWrite = null;
+  try {
+    await file.assertUnchanged();
+    if (!file.writer) {
+      const writer = await file.fs.open(file.path, 'a');
+      // The path could have been swapped between the stat and this open: check the handle too.
+      const st = await writer.stat({ bigint: true });
+      if (st.ino !== file.ino || st.dev !== file.dev) {
+        await writer.close();
+        await file.assertUnchanged();
+        file.stale = true;
+        throw new StoreError('CONFLICT', `chat ${file.chatId} was replaced outside the app; nothing was saved`, { chatId: file.chatId });
+      }
+      file.writer = writer;
+    }
+    writing = true;
+    let done = 0;
+    while (done < buf.length) done += (await file.writer.write(buf, done, buf.length - done)).bytesWritten;
+    await file.writer.datasync();
+  } catch (e) {
+    file.mtimeNs = -1n;
+    // Leave no partial line behind: cut back to the last acknowledged byte. The file is then
+    // still the store's own (with a new mtime); if the cut fails, its tail may be a partial line of ours.
+    if (writing) {
+      const w = file.writer!;
+      const cutBack = await w.truncate(prev).then(() => w.datasync()).then(() => true, () => false);
+      if (cutBack) file.mtimeNs = await w.stat({ bigint: true }).then((st) => st.mtimeNs, () => -1n);
+      file.failedWrite = { from: prev, cutBack };
+    }
+    throw ioError(e, `saving to chat ${file.chatId}`);
+  }
+  // What the file looks like after our write (the watcher compares it); the lines are durable, so a failed fstat only means "unknown".
+  file.mtimeNs = await file.writer.stat({ bigint: true }).then((st) => st.mtimeNs, () => -1n);
+  let off = prev + (file.endsWithNewline ? 0 : 1);
+  file.endsWithNewline = true;
+  file.size = file.fileSize = prev + buf.length;
+  return texts.map((t) => {
+    const len = Buffer.byteLength(t);
+    const ref = { off, len: len - 1 };
+    off += len;
+    return ref;
+  });
+}

@@ -1,0 +1,43 @@
+// The chat's keyboard shortcuts (keyboard/useChatKeys.ts) wired to the open chat: ←/→ swipe the
+// last reply, ↑ in an empty composer edits your last message.
+import { useState, type Dispatch, type SetStateAction } from 'react';
+import type { Message } from '../../shared/chat-format.ts';
+import { useChatKeys } from '../keyboard/useChatKeys.ts';
+import type { Stream } from '../streams/useStreams.ts';
+import type { MessageActions } from './MessageView.tsx';
+import type { Row } from './rows.ts';
+
+export interface ShortcutTarget {
+  enabled: boolean;
+  rows: Row[];
+  messages: Message[];
+  /** A message pending deletion (undo/): not yours to edit. */
+  hiddenId: string | undefined;
+  hasNewer: boolean;
+  stream: Stream | undefined;
+  actions: MessageActions;
+  setFocus: Dispatch<SetStateAction<{ id: string; tick: number }>>;
+}
+
+/** Returns the message the keyboard asked to edit, with a tick that changes on every request. */
+export function useChatShortcuts({ enabled, rows, messages, hiddenId, hasNewer, stream, actions, setFocus }: ShortcutTarget) {
+  const [editRequest, setEditRequest] = useState<{ id: string; tick: number } | null>(null);
+  const lastRow = rows.at(-1);
+  const lastReply = !hasNewer && lastRow?.kind === 'message' && lastRow.m.role === 'assistant' ? lastRow.m : undefined;
+  useChatKeys(
+    {
+      onSwipe: (delta) => {
+        if (lastReply && !stream) actions.swipe(lastReply, (lastReply.swipe_id ?? 0) + delta);
+      },
+      onEditLast: () => {
+        const mine = [...messages].reverse().find((m) => m.role === 'user' && m.id !== hiddenId);
+        if (mine) {
+          setEditRequest((r) => ({ id: mine.id, tick: (r?.tick ?? 0) + 1 }));
+          setFocus((f) => ({ id: mine.id, tick: f.tick + 1 }));
+        }
+      },
+    },
+    enabled,
+  );
+  return editRequest;
+}
