@@ -141,9 +141,13 @@ const appOp: fc.Arbitrary<AppOp> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ a: fc.constant('streamEnd' as const), k }) },
   { weight: 1, arbitrary: fc.record({ a: fc.constant('streamStop' as const), k }) },
 );
+// Concurrent with an app write: appends and replaces. A same-size in-place edit racing an app write
+// (between the store's stat and its write, or in the same timestamp tick) leaves a file whose
+// identity, size and mtime are exactly what the store's write left: no stat can tell it apart, only
+// reading the whole file could. That race is left out here (docs/DESIGN.md says so); a same-size
+// edit at any other moment is generated as an `ext` operation and must be seen.
 const bothExt: fc.Arbitrary<ExtOp> = fc.oneof(
   fc.record({ e: fc.constant('append' as const), k, odd: fc.constant(false) }),
-  fc.record({ e: fc.constant('inplace' as const), k, i }),
   fc.record({ e: fc.constant('replace' as const), k, stale: fc.constant(false) }),
 );
 const race: fc.Arbitrary<Race> = fc.record({ r: fc.constantFrom('append' as const, 'draft' as const, 'import' as const), k, delayMs: fc.constantFrom(0, 1, 3, 10, 30), sameTick: fc.boolean() });
@@ -763,10 +767,10 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
       const r = await call('getDraft', { chatId: c.id });
       if (!r.ok || r.data.text !== text) fail('draft-lost', `the draft ${text} of chat ${c.id.slice(0, 8)} was acknowledged, and after the restart it is ${JSON.stringify(r.ok ? r.data.text : r.error.code)}`);
     }
-    // A conflict copy exists only for a reply: one without it is half-made.
-    const replies = new Set(streams.map(streamMessageId));
+    // A conflict copy keeps the app's version as the app last saw it (which may include records
+    // another program wrote and later dropped: an extra copy loses nothing). An empty one is half-made.
     for (const cp of copies) {
-      if (cp.title.endsWith('(conflict copy)') && ![...cp.messages.keys()].some((id) => replies.has(id))) fail('copy-partial', `the conflict copy "${cp.title}" holds no reply (${cp.messages.size} messages)`);
+      if (cp.title.endsWith('(conflict copy)') && cp.messages.size === 0) fail('copy-partial', `the conflict copy "${cp.title}" is empty`);
     }
     for (const im of imports) {
       if (!copies.some((cp) => cp.messages.get(im.id) === im.token)) fail('app-write-lost', `the import of ${im.token} was acknowledged but no chat holds it`);
