@@ -24,7 +24,7 @@ export type WriterCommand =
   | { op: 'redownload'; path: string }
   | { op: 'reset' };
 
-/** A file as this process left it: its inode and bytes (base64), or null when it is gone. */
+/** A file as this process left it: its identity (inode and birth time) and bytes (base64), or null when it is gone. */
 export interface Snap {
   path: string;
   ino: string;
@@ -40,7 +40,9 @@ const open = new Map<string, number>();
 function snap(path: string): Snap {
   const bytes = readFileSync(path);
   seen.set(path, bytes);
-  return { path, ino: String(statSync(path, { bigint: true }).ino), bytes: bytes.toString('base64') };
+  // Inode and birth time: an inode number freed by a rename over the file can be reused by the next new file.
+  const st = statSync(path, { bigint: true });
+  return { path, ino: `${st.ino}:${st.birthtimeNs}`, bytes: bytes.toString('base64') };
 }
 
 function writeAll(fd: number, buf: Buffer, at?: number): void {

@@ -338,7 +338,7 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
   const checkShadows = async (when: string) => {
     for (const [p, s] of shadow) {
       const st = await stat(p, { bigint: true }).catch(() => null);
-      if (!st || String(st.ino) !== s.ino) continue; // replaced (by a compaction, or by the other program)
+      if (!st || `${st.ino}:${st.birthtimeNs}` !== s.ino) continue; // replaced (by a compaction, or by the other program)
       const now = await readFile(p).catch(() => null);
       if (now && !now.subarray(0, s.bytes.length).equals(s.bytes)) {
         fail('truncated', `${when}: ${path.relative(dataDir, p)} no longer starts with the ${s.bytes.length} bytes the other program left (now ${now.length} bytes)`);
