@@ -297,7 +297,8 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
   const streams: StreamM[] = [];
   const refused: { chat: ChatM; token: string; what: string }[] = [];
   /** Files the other program dropped in: their bytes must stay. */
-  const dropped: { path: string; bytes: Buffer; conflictCopy: boolean }[] = [];
+  /** Files the other program dropped in; `of`: a copy of that chat's file, same name, in another folder. */
+  const dropped: { path: string; bytes: Buffer; conflictCopy: boolean; of?: ChatM }[] = [];
   /** What the writer process last left in each chat file (the byte shadow). */
   const shadow = new Map<string, { ino: string; bytes: Buffer }>();
   const drafts = new Map<ChatM, string>();
@@ -515,7 +516,7 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
         const r = await send({ op: 'copy', path: c.path, to });
         if (!r.done) return;
         addSnaps(r.snaps);
-        dropped.push({ path: to, bytes: Buffer.from(r.snaps[0]!.bytes, 'base64'), conflictCopy: false });
+        dropped.push({ path: to, bytes: Buffer.from(r.snaps[0]!.bytes, 'base64'), conflictCopy: false, of: c });
         touch(to);
         return;
       }
@@ -726,9 +727,19 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
     const files = new Map<ChatM, Map<string, string>>();
     for (const c of chats) files.set(c, new Map((await fileState(c)).messages.map((m) => [m.id, m.content])));
 
+    // Once a chat's own file is deleted, a copy of it in another folder is the only file with its id:
+    // the store may take it as that chat moved there (as a user's move would be), and write into it.
+    const movedTo = new Map<ChatM, Map<string, string>>();
+    for (const d of dropped) {
+      if (!d.of || d.of.present) continue;
+      const bytes = await readFile(d.path).catch(() => null);
+      const state = bytes ? readFullState(bytes) : null;
+      if (state && !('error' in state)) movedTo.set(d.of, new Map(state.messages.map((m) => [m.id, m.content])));
+    }
     for (const o of obligations) {
       if (!o.live) continue;
       if (files.get(o.chat)!.get(o.id) === o.content) continue;
+      if (o.who === 'app' && movedTo.get(o.chat)?.get(o.id) === o.content) continue;
       if (o.who === 'app' && copies.some((cp) => cp.reported && cp.messages.get(o.id) === o.content)) continue;
       const inCopy = copies.find((cp) => cp.messages.get(o.id) === o.content);
       fail(o.who === 'app' ? 'app-write-lost' : 'outside-write-lost', `${o.what} (${o.content}) in chat ${o.chat.id.slice(0, 8)} is ${o.chat.present ? 'not in its file' : 'gone with its file'}${o.who === 'app' ? (inCopy ? `; it is only in an unreported chat "${inCopy.title}"` : ' nor in a reported copy') : ''} (the file has ${JSON.stringify(files.get(o.chat)!.get(o.id) ?? null)})`);
@@ -746,6 +757,7 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
       if (bytes?.includes(r.token)) fail('refused-landed', `${r.what} was refused but its text ${r.token} is in the file`);
     }
     for (const d of dropped) {
+      if (d.of && !d.of.present) continue; // taken as the chat moved there (above)
       const bytes = await readFile(d.path).catch(() => null);
       if (!bytes?.equals(d.bytes)) fail('outside-file-modified', `${path.relative(dataDir, d.path)} was dropped in by the other program and is now ${bytes ? `${bytes.length} different bytes` : 'gone'}`);
       const name = path.basename(d.path);
