@@ -118,10 +118,16 @@ export function createServices<S>(opts: {
           generation,
           keeper,
           emit,
-          onRemoved: (chatId, characterId) => activeAfterRemoval({ store, appState }, characterId, chatId),
           imported: openImportedFiles(dataDir),
           ...(opts.watchSettleMs !== undefined ? { settleMs: opts.watchSettleMs } : {}),
         });
+  // A chat whose file was deleted outside the app leaves every window's list, whichever call found it
+  // gone (the watcher, or a load that met the missing file first); the character's next chat becomes active.
+  const stopGone = store.onChatGone((chatId, characterId) => {
+    void activeAfterRemoval({ store, appState }, characterId, chatId)
+      .catch(() => null)
+      .then((nextChatId) => emit('chat:removed', { chatId, characterId, source: 'external', nextChatId }));
+  });
   const ready = Promise.all([healActiveChats(store, appState), watcher?.ready]).then(() => undefined);
   // Paused past the lock's heartbeat and taken over: the store refuses every write now; every window says so.
   void store.whenLockLost().then((e) => {
@@ -149,6 +155,7 @@ export function createServices<S>(opts: {
         await watcher?.close();
         await Promise.all([...copies]);
         await store.close();
+        stopGone();
       })().catch((e: unknown) => {
         closing = undefined; // a failed flush (disk full) may be retried: the quit dialog offers it
         throw e;

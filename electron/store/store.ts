@@ -216,6 +216,10 @@ class FileChatStore implements ChatStore {
   whenLockLost(): Promise<StoreError> {
     return this.ctx.lock.lost;
   }
+  onChatGone(listener: (chatId: string, characterId: string) => void): () => void {
+    this.ctx.goneListeners.add(listener);
+    return () => this.ctx.goneListeners.delete(listener);
+  }
   flush(): Promise<void> {
     return this.lifecycle.flush();
   }

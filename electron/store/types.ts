@@ -148,6 +148,11 @@ export interface ChatStore {
    * lock file was removed. From then on every write fails LOCK_LOST (reads go on): tell the user.
    */
   whenLockLost(): Promise<StoreError>;
+  /**
+   * Calls `listener` for each chat that leaves the list because its file was deleted outside the
+   * app: found by the watcher, or by a read or write that met the missing file first. Returns the unsubscribe.
+   */
+  onChatGone(listener: (chatId: string, characterId: string) => void): () => void;
   /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@
 // disk: the store's own last write (same dev, inode and size) is not an outside change — no time
 // window is involved, so a real edit made just after a save is never lost.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ChatStore } from '../store/types.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
@@ -24,8 +24,6 @@ export interface ChatWatcherOptions {
   generation: Pick<GenerationManager, 'busy' | 'abandon'>;
   keeper: ConflictKeeper;
   emit: Emit;
-  /** After an outside change was removed from the list (deleted): the character's next active chat. */
-  onRemoved?: (chatId: string, characterId: string) => Promise<string | null>;
   /** Files already imported (persisted by services, so a restart does not import them again). */
   imported?: ImportedFiles;
   /** Quiet time after the last event for a path before it is checked, and between size checks. Default 100 ms. */
@@ -153,7 +151,6 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     const st = await settled(path);
     if (closed) return;
     const chatId = o.store.chatIdForPath(path);
-    const characterId = basename(dirname(path));
     if (!chatId) {
       if (st) await discoverOnce(path, st);
       return;
@@ -168,24 +165,17 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     if (st || reply) await o.keeper.keep(chatId, reply);
     await o.keeper.pending(chatId);
     if (closed) return;
+    // A chat whose file is gone leaves the list; the store tells its onChatGone listeners (services.ts
+    // emits chat:removed), as it does when a read or write meets the missing file before this check.
     if (!st) {
-      if (await o.store.forgetIfGone(chatId)) {
-        const nextChatId = (await o.onRemoved?.(chatId, characterId).catch(() => null)) ?? null;
-        log(`chat ${chatId} was deleted outside the app`);
-        o.emit('chat:removed', { chatId, characterId, source: 'external', nextChatId });
-      }
+      if (await o.store.forgetIfGone(chatId)) log(`chat ${chatId} was deleted outside the app`);
       return;
     }
     const summary = await o.store.refreshChat(chatId).catch((e: unknown) => {
       if (e instanceof StoreError && e.code === 'NOT_FOUND') return undefined; // deleted by the app meanwhile
       throw e;
     });
-    if (summary === undefined) return;
-    if (!summary) {
-      const nextChatId = (await o.onRemoved?.(chatId, characterId).catch(() => null)) ?? null;
-      o.emit('chat:removed', { chatId, characterId, source: 'external', nextChatId });
-      return;
-    }
+    if (!summary) return; // deleted meanwhile (the store's onChatGone tells of it), or by the app itself
     o.emit('chat:changed', { chatId, characterId: summary.characterId, summary, source: 'external' });
     if (summary.status === 'read_only') o.emit('notice', { level: 'warning', message: `"${summary.title}" was changed by another program and its last line is incomplete; it is read-only until the file is complete. The file was left as it is.` });
   }

@@ -17,7 +17,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function setup(provider?: Provider) {
+async function setup(provider?: Provider, watchSettleMs?: number) {
   const dataDir = tempDir();
   const store = await openChatStore({ dataDir });
   const events: [string, any][] = [];
@@ -27,6 +27,7 @@ async function setup(provider?: Provider) {
     isTrustedSender: () => true,
     autosaveIntervalMs: () => 20,
     ...(provider ? { provider } : {}),
+    ...(watchSettleMs !== undefined ? { watchSettleMs } : {}),
   });
   cleanups.push(() => services.shutdown());
   await services.ready;
@@ -92,6 +93,24 @@ describe('chats-folder watcher', () => {
     const r = (await s.services.binding.handle(true, 'appendMessage', { chatId: s.chatId, message: { role: 'user', content: 'into the void' } })) as any;
     expect(r).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     await expect(stat(s.file)).rejects.toMatchObject({ code: 'ENOENT' }); // never recreated
+    expect((await s.ok('getActiveChat', { characterId: s.characterId })).chatId).toBe(other.chatId);
+  });
+
+  it('a chat deleted outside and read before the watcher looks: it still leaves every list, once, and the next chat is active', async () => {
+    const s = await setup(undefined, 1500); // the watcher's check comes long after the load below
+    const other = await s.ok('createChat', { characterId: s.characterId, title: 'Other' });
+    await s.ok('setActiveChat', { characterId: s.characterId, chatId: s.chatId });
+    await s.ok('appendMessage', { chatId: s.chatId, message: { role: 'user', content: 'soon gone' } });
+    await s.store.flush();
+    await external('delete', s.file);
+    const r = (await s.services.binding.handle(true, 'loadChat', { chatId: s.chatId })) as any;
+    expect(r).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    const [, ev] = await until(() => s.externalEvents().find(([n]) => n === 'chat:removed'), 1000, 'chat:removed from the load');
+    expect(ev).toMatchObject({ chatId: s.chatId, characterId: s.characterId, nextChatId: other.chatId });
+    await s.services.watcher!.idle();
+    await sleep(1700);
+    await s.services.watcher!.idle();
+    expect(s.externalEvents().filter(([n]) => n === 'chat:removed')).toHaveLength(1);
     expect((await s.ok('getActiveChat', { characterId: s.characterId })).chatId).toBe(other.chatId);
   });
 

@@ -42,6 +42,8 @@ export interface StoreContext {
   readonly retention: number;
   readonly compactRatio: number;
   readonly compactMinBytes: number;
+  /** Told of each chat that left the list because its file was deleted outside the app, whichever call found it gone. */
+  readonly goneListeners: Set<(chatId: string, characterId: string) => void>;
   /** Set when close() begins: later calls fail CLOSED. */
   closed: boolean;
 }
@@ -62,6 +64,7 @@ export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map
     retention: options.backupRetention ?? 5,
     compactRatio: options.compactRatio ?? 0.5,
     compactMinBytes: options.compactMinBytes ?? 64 * 1024,
+    goneListeners: new Set(),
     closed: false,
   };
 }

@@ -144,6 +144,13 @@ export class OpenLogs {
       ctx.chats.delete(chatId);
       ctx.memos.delete(chatId);
       ctx.index.delete(chatId);
+      for (const listener of ctx.goneListeners) {
+        try {
+          listener(chatId, loc.characterId);
+        } catch {
+          // a listener's failure is its own: the chat has left the list all the same
+        }
+      }
     }
     return gone;
   }
