@@ -5,7 +5,7 @@
 // any content change moves the revision.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -330,5 +330,49 @@ describe('fault 11: any content change makes a stale expectedRevision fail', () 
     const again = await open(dir);
     expect((await again.getChat(chatId)).revision).toBe(after);
     expect((await again.loadChat(chatId)).revision).toBe(after);
+  });
+});
+
+describe('a replace racing an app append: the append is kept before it is acknowledged', () => {
+  it('another program renames its copy (read before the append) over the chat between the append and its link: the append is in .own-versions at the ack, and after a quit', async () => {
+    const dir = tempDir();
+    let path = '';
+    let before: Buffer | null = null;
+    // The seam only times the other program's rename (a real process) into the window between the
+    // append reaching the disk and the link the store keeps of the file it wrote.
+    const fs = {
+      ...nodeFs,
+      link: async (src: Parameters<typeof nodeFs.link>[0], dst: Parameters<typeof nodeFs.link>[1]) => {
+        if (before && src === path) {
+          const theirs = before;
+          before = null;
+          await external('replace', path, theirs.toString('utf8'));
+        }
+        return nodeFs.link(src, dst);
+      },
+    };
+    const s = await open(dir, { fs });
+    // A chat another program made (a sync tool brought it): the app's first append is its first write
+    // into that file, so no link is kept of it yet.
+    const chatId = randomUUID();
+    path = chatPath(dir, 'c', chatId);
+    await mkdir(dirname(path), { recursive: true });
+    await external('replace', path, `${header(chatId, 'c')}${line('ext', 'theirs')}`);
+    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+    before = await readFile(path);
+    await s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'the racing append' });
+    expect(before).toBeNull(); // the race happened
+    expect(await readFile(path, 'utf8')).not.toContain('the racing append'); // the path names their copy
+    const kept = async () => {
+      const keptDir = join(dir, '.own-versions');
+      const names = await readdir(keptDir);
+      return (await Promise.all(names.map((n) => readFile(join(keptDir, n), 'utf8')))).filter((t) => t.includes('the racing append'));
+    };
+    expect(await kept()).toHaveLength(1); // durable at the acknowledgement: a crash now loses nothing
+    await s.close();
+    expect(await kept()).toHaveLength(1);
+    const again = await open(dir);
+    const versions = await again.appVersions(chatId);
+    expect(versions.some((v) => v.messages.some((m) => m.content === 'the racing append'))).toBe(true);
   });
 });

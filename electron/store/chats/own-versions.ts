@@ -15,7 +15,7 @@
 // that file is that version; the other kept files wait for the watcher's comparison. Like every entry in the data directory, each is made durable (its
 // directory fsynced) before the write that made it is acknowledged (ChatTasks.acknowledge waits).
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Message } from '../../../shared/chat-format.ts';
 import { fsyncDir, mkdirDurable } from '../../durable/durable.ts';
 import { readFullState } from '../compaction.ts';
@@ -103,8 +103,14 @@ export class OwnVersions implements LogEvents {
     return this.work.run(chatId, async () => this.isPending(chatId));
   }
 
-  /** The store wrote the chat: keep a link to the file it wrote; a kept earlier file of its own that the path still held was rewritten by the app itself. */
-  ownWrite(chatId: string): void {
+  /**
+   * The store wrote the chat through `log`: keep a link to the file it wrote; a kept earlier file of
+   * its own that the path still held was rewritten by the app itself. If the path names another file
+   * already (another program renamed one over it while the app wrote), the bytes are copied through
+   * the log's handle: durable before the write is acknowledged, so neither a quit nor a crash before
+   * the watcher's comparison loses them.
+   */
+  ownWrite(chatId: string, log: ChatLog): void {
     const w = this.lastWrite(chatId);
     if (!w) return;
     const fast = !this.work.busy(chatId) && this.linkTo(chatId, w);
@@ -121,7 +127,9 @@ export class OwnVersions implements LogEvents {
         link.rewritten = false; // written to again, not replaced (a rewrite that failed)
       }
       await this.remove(chatId, (this.kept.get(chatId) ?? []).filter((v) => !v.superseded && v !== link));
-      if (!link) await this.link(chatId, w, false).catch(() => {}); // else the open log holds it, and it is copied when the log closes
+      if (link || !this.ctx.chats.has(chatId)) return;
+      if (await this.link(chatId, w, false).catch(() => false)) return;
+      await this.keep(chatId, log, w, true).catch(() => {}); // a failed copy (disk full) is tried again as the log closes
     });
   }
 
@@ -146,7 +154,8 @@ export class OwnVersions implements LogEvents {
       }
       // If the log holds the app's last written version, that file stays readable after it closes.
       const w = log && this.heldBy(chatId, log);
-      if (w && !this.ctx.closed) await this.keep(chatId, log!, w, false);
+      // Also at close: the lock is held until this is done.
+      if (w) await this.keep(chatId, log!, w, false);
     });
   }
 
@@ -239,7 +248,10 @@ export class OwnVersions implements LogEvents {
     const file = await this.nextFile(chatId, 'copy');
     await this.ctx.fs.writeFileAtomic(file, bytes);
     await fsyncDir(this.ctx.layout.ownVersionsDir);
+    // The app only appends to a file it did not rewrite: an earlier copy of this file is a prefix of this one.
+    const older = (this.kept.get(chatId) ?? []).filter((v) => v.dev === w.dev && v.ino === w.ino && v.size < w.size && KEPT_FILE.exec(basename(v.file))?.[2] === 'copy');
     this.add(chatId, { dev: w.dev, ino: w.ino, size: w.size, file, superseded: true });
+    await this.remove(chatId, older);
   }
 
   /** A hard link to the chat's path, if it still names the file the app wrote (`w`). */

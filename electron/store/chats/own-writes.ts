@@ -34,7 +34,7 @@ export class OwnWrites {
     if (!log) return;
     const state = log.fileState();
     this.ctx.ownStates.wrote(chatId, state);
-    this.versions.ownWrite(chatId);
+    this.versions.ownWrite(chatId, log);
     const memo = this.ctx.memos.get(chatId);
     if (!memo) return;
     memo.external = false; // the app wrote last again
