@@ -95,11 +95,12 @@ export async function cmdRestore(store: ChatStore, chatId: string, backupId: str
 
 export async function cmdTrash(store: ChatStore): Promise<CommandResult> {
   const list = await store.listDeletedChats();
-  return { out: list, text: list.map((t) => `${t.chatId}  ${t.characterId}  deleted ${when(t.deletedAt)}  ${t.messageCount ?? '?'} msgs  ${t.title ?? '(unreadable)'}`).join('\n') || '(trash is empty)', exitCode: 0 };
+  return { out: list, text: list.map((t) => `${t.chatId}  ${t.trashId}  deleted ${when(t.deletedAt)}  ${t.messageCount ?? '?'} msgs  ${t.title ?? '(unreadable)'}`).join('\n') || '(trash is empty)', exitCode: 0 };
 }
 
-export async function cmdUndelete(store: ChatStore, chatId: string): Promise<CommandResult> {
-  const s = await store.undeleteChat(chatId);
+/** `trashId` (as `trash` lists it) picks one copy when the chat is in the trash more than once; without it, the newest. */
+export async function cmdUndelete(store: ChatStore, chatId: string, trashId?: string): Promise<CommandResult> {
+  const s = await store.undeleteChat(chatId, trashId);
   return { out: s, text: `restored ${chatId} from the trash: ${summaryLine(s)}`, exitCode: 0 };
 }
 

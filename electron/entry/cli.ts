@@ -21,7 +21,7 @@ const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR] [--json]
   backups <chatId>                   a chat's backups: id, time, size, message count
   restore <chatId> <backupId>        replace a chat with a backup (the current state is backed up first)
   trash                              recently deleted chats
-  undelete <chatId>                  move a deleted chat back
+  undelete <chatId> [trashId]        move a deleted chat back (the newest copy, or the one trash names)
   stats                              counts and sizes of the data folder
   show <chatId> [--limit N]          the newest messages of a chat
   create <characterId> [title]       a new chat; prints its summary (with chatId)
@@ -121,7 +121,7 @@ async function runMaintenance(cmd: string, args: string[]): Promise<CommandResul
     case 'trash':
       return cmdTrash(store);
     case 'undelete':
-      return cmdUndelete(store, need(0, 'chatId'));
+      return cmdUndelete(store, need(0, 'chatId'), args[1]);
     case 'stats':
       return cmdStats(store);
     // 'import' / 'export': engineer "import" adds them here.

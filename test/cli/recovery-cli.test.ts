@@ -1,12 +1,12 @@
 // The maintenance CLI as a user runs it (a child process on a real data folder): doctor's exit
 // code, repair, backups/restore, trash/undelete, stats, --json, and the lock.
 import { execFile } from 'node:child_process';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
-import { tempDir } from '../store/helpers.ts';
+import { chatPath, tempDir } from '../store/helpers.ts';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', '..', 'electron', 'entry', 'cli.ts');
@@ -67,5 +67,28 @@ describe('cardshark CLI: recovery commands', () => {
     expect(trash).toEqual([expect.objectContaining({ chatId: c.chatId, characterId: 'bob' })]);
     expect((await cli(dir, 'undelete', c.chatId)).code).toBe(0);
     expect(JSON.parse((await cli(dir, 'trash', '--json')).stdout)).toEqual([]);
+  }, 60_000);
+
+  it('undelete <chatId> <trashId> restores the copy trash names when one chat is in the trash twice', async () => {
+    const dir = tempDir();
+    const s = await openChatStore({ dataDir: dir });
+    const c = await s.createChat({ characterId: 'bob' });
+    await s.appendMessage(c.chatId, { role: 'user', content: 'first life' });
+    await s.deleteChat(c.chatId);
+    // The chat's file comes back (a sync tool), one message longer, and is deleted again.
+    const [trashed] = await readdir(join(dir, 'trash', 'bob'));
+    await writeFile(chatPath(dir, 'bob', c.chatId), `${await readFile(join(dir, 'trash', 'bob', trashed!), 'utf8')}{"id":"x2","role":"user","content":"second life","timestamp":2}\n`);
+    await s.refreshChat(c.chatId, 'bob');
+    await new Promise((r) => setTimeout(r, 5));
+    await s.deleteChat(c.chatId);
+    await s.close();
+    const trash = JSON.parse((await cli(dir, 'trash', '--json')).stdout) as { trashId: string; messageCount: number }[];
+    expect(trash.map((t) => t.messageCount).sort()).toEqual([1, 2]);
+    expect((await cli(dir, 'trash')).stdout).toContain(trash[0]!.trashId);
+    const older = trash.find((t) => t.messageCount === 1)!;
+    const r = await cli(dir, 'undelete', c.chatId, older.trashId, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ chatId: c.chatId, messageCount: 1 });
+    expect(JSON.parse((await cli(dir, 'trash', '--json')).stdout)).toEqual([expect.objectContaining({ messageCount: 2 })]);
   }, 60_000);
 });
