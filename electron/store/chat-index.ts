@@ -87,9 +87,15 @@ export class ChatIndex {
   private readonly pathOf: (chatId: string) => string | undefined;
 
   private readonly delayMs: number;
+  private readonly fence: () => Promise<void> | undefined;
   private readonly writes: () => unknown;
 
-  constructor(fs: FsSeam, path: string, pathOf: (chatId: string) => string | undefined, delayMs = FLUSH_DELAY_MS, writes: () => unknown = () => ({})) {
+  /**
+   * `fence`: resolves while this process holds the data-folder lock, throws once it may have lost it
+   * (DirLock.fence): a process paused past its lease never writes index.json over the new holder's.
+   */
+  constructor(fs: FsSeam, path: string, pathOf: (chatId: string) => string | undefined, delayMs = FLUSH_DELAY_MS, writes: () => unknown = () => ({}), fence: () => Promise<void> | undefined = () => undefined) {
+    this.fence = fence;
     this.delayMs = delayMs;
     this.fs = fs;
     this.path = path;
@@ -194,6 +200,7 @@ export class ChatIndex {
         }),
       );
       const doc = { format: INDEX_FORMAT, version: INDEX_VERSION, chats: [...this.entries.values()], writes: this.writes() };
+      await this.fence();
       await this.fs.writeFileAtomic(this.path, JSON.stringify(doc));
       await fsyncDir(dirname(this.path)); // not needed for a cache, but every rename in the data dir is made durable
     } catch (e) {

@@ -59,7 +59,7 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
     // The index remembers each chat's folder: a copy of a chat file in another folder does not take its id.
     const chats = await discoverChats(fs, layout, (id) => persisted?.entries.get(id)?.summary.characterId);
     const ownStates = OwnStates.load(persisted?.writes, endedCleanly);
-    const index = new ChatIndex(fs, layout.indexFile, (id) => chats.get(id)?.path, options.indexFlushDelayMs, () => ownStates.toJSON((id) => chats.has(id)));
+    const index = new ChatIndex(fs, layout.indexFile, (id) => chats.get(id)?.path, options.indexFlushDelayMs, () => ownStates.toJSON((id) => chats.has(id)), () => lock.fence());
     ownStates.onChange = () => index.markChanged();
     await adoptPersistedIndex(fs, chats, index, persisted?.entries ?? null);
     const store = new FileChatStore(newContext(fs, layout, lock, chats, index, ownStates, options), options);

@@ -109,7 +109,10 @@ describe('the holder checks its lock before it acknowledges (fault 2)', () => {
     const s = await openChatStore({ dataDir: dir, lock: { heartbeatMs: 20, staleAfterMs: 400 } });
     const { chatId } = await s.createChat({ characterId: 'alice' });
     await s.appendMessage(chatId, { role: 'user', content: 'before' });
+    await s.flush();
     const m0 = await takeOverLock(dir);
+    // The new holder's index.json: the old holder never writes over it (index.json is fenced too).
+    await writeFile(join(dir, 'index.json'), 'the new holder\'s index');
     // The heartbeat notices, without any write.
     expect(await within(s.whenLockLost(), 5000)).toMatchObject({ code: 'LOCK_LOST', details: { pid: 4242, hostname: 'elsewhere.example' } });
     await sleep(100);
@@ -121,6 +124,7 @@ describe('the holder checks its lock before it acknowledges (fault 2)', () => {
     expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['before']);
     await s.close();
     expect(JSON.parse(await readFile(join(dir, 'cardshark.lock'), 'utf8'))).toMatchObject({ token: 'thief' });
+    expect(await readFile(join(dir, 'index.json'), 'utf8')).toBe('the new holder\'s index');
     expect((await readFile(chatPath(dir, 'alice', chatId), 'utf8')).includes('"after"')).toBe(false);
   });
 
