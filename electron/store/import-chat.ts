@@ -41,6 +41,9 @@ export interface PreparedImport {
   messageCount: number;
   preview: string | null;
   updated: number;
+  /** The newest message's id and `edited ?? timestamp` (the chat index keeps them: IndexEntry). */
+  lastId: string | null;
+  lastStamp: number;
 }
 
 function invalid(field: string, message: string, index?: number): StoreError {
@@ -103,6 +106,8 @@ export function prepareImport(input: unknown): PreparedImport {
     messageCount: i + 1,
     preview: last ? last.content.slice(0, PREVIEW_CHARS) : null,
     updated: Math.max(created, lastTime),
+    lastId: last?.id ?? null,
+    lastStamp: lastTime,
   };
 }
 

@@ -26,6 +26,11 @@ describe('cli import / export', () => {
     expect(text.stdout).toMatch(/^ {2}not imported: Seraphina\/two\.jsonl:3: not valid JSON: the last line is cut off$/m);
     expect(text.stdout).toMatch(/2 chat\(s\) created, 0 already imported, 1 line\(s\) not imported, 0 source\(s\) failed/);
 
+    // The import left index.json current: the next start lists the chats without reading them again.
+    const index = JSON.parse(readFileSync(join(dataDir, 'index.json'), 'utf8')) as { chats: { summary: { title: string; messageCount: number; revision: number; sizeBytes: number }; file: { size: number; ino?: string; mtimeNs?: string } }[] };
+    expect(index.chats.map((e) => [e.summary.title, e.summary.messageCount]).sort()).toEqual([['one', 2], ['two', 1]]);
+    for (const e of index.chats) expect(e.file).toMatchObject({ size: e.summary.sizeBytes, ino: expect.any(String), mtimeNs: expect.any(String) });
+
     const again = cli(dataDir, 'import', src, '--json');
     expect(again.status, again.stderr).toBe(0);
     const report = JSON.parse(again.stdout) as { chats: { chatId: string; status: string; messageCount: number; characterId: string }[] };

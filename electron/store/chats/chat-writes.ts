@@ -80,11 +80,16 @@ export class ChatWrites {
         throw ioError(e, 'importing the chat');
       }
       ctx.chats.set(chatId, { characterId, path });
-      // Its index entry is computed when it is first listed (a summary of what was just written).
-      const { header, messageCount, preview, updated } = prepared;
+      const { header, messageCount, preview, updated, lastId, lastStamp } = prepared;
       // The revision rule of ChatLog: the bytes after the header line (a new file has no revision_base).
       const revision = prepared.data.length - (prepared.data.indexOf(0x0a) + 1);
-      return { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length, revision };
+      const summary: ChatSummary = { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length, revision };
+      // The index lists it at once (and index.json at the next flush: a CLI import leaves it current),
+      // for exactly the file just written.
+      const st = await ctx.fs.stat(path, { bigint: true }).catch(() => null);
+      const file = st && Number(st.size) === prepared.data.length ? { size: prepared.data.length, ino: String(st.ino), mtimeNs: String(st.mtimeNs) } : { size: prepared.data.length };
+      ctx.index.set({ summary: { ...summary }, lastId, lastStamp, file });
+      return summary;
     }, true);
   }
 
