@@ -52,7 +52,7 @@ export function App({ api }: { api: CardsharkApi }) {
   const characterName = character?.name ?? 'Character';
   // The character's small avatar (a data: URL from its card) beside its messages; initials without one.
   const avatarSrc = useCharacterAvatar(api, character) ?? undefined;
-  const editRequest = useChatShortcuts({ enabled: Boolean(chatId), rows, messages: chat.messages, hiddenId, hasNewer: chat.hasNewer, stream, actions, setFocus: chat.setFocus });
+  const editRequest = useChatShortcuts({ enabled: Boolean(chatId), rows, messages: chat.messages, hiddenId, hasNewer: chat.hasNewer, locked: sendBlocked, stream, actions, setFocus: chat.setFocus });
 
   return (
     <div className="app">

@@ -219,10 +219,20 @@ export interface ChatSummary {
   preview: string | null;
   /** ok, or why the chat cannot be written: a damaged header, an unknown format version. */
   status: 'ok' | 'corrupt' | 'read_only';
+  /** Set when status is read_only: why (the UI names it, and offers Repair only for a torn line). */
+  readOnlyReason?: ReadOnlyReason;
   sizeBytes: number;
   /** Increases with every write to the chat (FORMAT.md, *Revisions*); pass it back as `expectedRevision`. */
   revision: number;
 }
+
+/**
+ * Why a readable chat is read-only: its header states a newer format version (never written by
+ * this app), or its last line is incomplete and another program wrote it (it may still be writing:
+ * kept until it is complete, or until the user repairs the chat, which cuts it into quarantine).
+ */
+export const READ_ONLY_REASONS = ['newer_format', 'incomplete_last_line'] as const;
+export type ReadOnlyReason = (typeof READ_ONLY_REASONS)[number];
 
 export interface LoadWarning {
   kind: 'quarantined_line' | 'torn_tail' | 'repaired' | 'orphan_change';
@@ -240,6 +250,8 @@ export interface ChatPage {
   /** True when newer messages exist after this page (only `around` and `after` pages can say so). */
   hasNewer?: boolean;
   readOnly: boolean;
+  /** Set when readOnly: why. */
+  readOnlyReason?: ReadOnlyReason;
   warnings: LoadWarning[];
   /** The chat's revision when this page was read. */
   revision: number;

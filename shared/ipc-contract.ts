@@ -13,6 +13,7 @@ import {
   MessageId,
   MessagePatch,
   NewMessageInput,
+  READ_ONLY_REASONS,
   SearchLimit,
   SearchQuery,
   Title,
@@ -47,6 +48,7 @@ export const ChatSummaryOut: z.ZodType<ChatSummary> = z.object({
   updated: z.number(),
   preview: z.string().nullable(),
   status: z.enum(['ok', 'corrupt', 'read_only']),
+  readOnlyReason: z.enum(READ_ONLY_REASONS).optional(),
   sizeBytes: z.number(),
   revision: z.number(),
 });
@@ -57,6 +59,7 @@ export const ChatPageOut: z.ZodType<ChatPage> = z.object({
   hasMore: z.boolean(),
   hasNewer: z.boolean().optional(),
   readOnly: z.boolean(),
+  readOnlyReason: z.enum(READ_ONLY_REASONS).optional(),
   warnings: z.array(
     z.object({
       kind: z.enum(['quarantined_line', 'torn_tail', 'repaired', 'orphan_change']),

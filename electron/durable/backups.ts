@@ -4,7 +4,7 @@
 // day of the last 30 days. Text written between rewrites reaches a backup only in the next
 // rewrite's backup, and the first rewrite after a pause is exactly the one a burst would evict.
 import { join } from 'node:path';
-import { fsyncDir, ioError, mkdirDurable } from './durable.ts';
+import { errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 
 const BACKUP_NAME = /^(\d{13})-(\d{4})\.jsonl$/;
@@ -16,8 +16,12 @@ export interface BackupInfo {
   takenAt: number;
 }
 
+/** The backups in `dir`, newest first; none when it does not exist. A folder that cannot be read is an error, never "no backups". */
 export async function listBackups(fs: FsSeam, dir: string): Promise<BackupInfo[]> {
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const names = await fs.readdir(dir).catch((e: unknown) => {
+    if (errnoOf(e) === 'ENOENT') return [] as string[];
+    throw ioError(e, 'listing backups');
+  });
   return names
     .map((name) => ({ name, m: BACKUP_NAME.exec(name) }))
     .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)

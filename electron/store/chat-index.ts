@@ -13,7 +13,7 @@
 // - The same file also keeps, under `writes`, the file state after the store's last own write of
 //   each chat (chats/own-states.ts): how the next start tells the store's own torn last line from
 //   another program's. Losing it costs nothing but that: such a line is then kept, not cut.
-import type { ChatSummary } from '../../shared/chat-format.ts';
+import { READ_ONLY_REASONS, type ChatSummary } from '../../shared/chat-format.ts';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../durable/durable.ts';
 import type { FsSeam } from '../durable/fs-seam.ts';
@@ -68,6 +68,7 @@ function validEntry(x: unknown): x is IndexEntry {
   return (
     str(s.chatId) && str(s.characterId) && str(s.title) && num(s.messageCount) && num(s.created) && num(s.updated) &&
     (s.preview === null || str(s.preview)) && (s.status === 'ok' || s.status === 'corrupt' || s.status === 'read_only') &&
+    (s.readOnlyReason === undefined || (READ_ONLY_REASONS as readonly unknown[]).includes(s.readOnlyReason)) &&
     num(s.sizeBytes) && num(s.revision) && (x.lastId === null || str(x.lastId)) && num(x.lastStamp) &&
     num(f.size) && (f.ino === undefined || str(f.ino)) && (f.mtimeNs === undefined || str(f.mtimeNs))
   );

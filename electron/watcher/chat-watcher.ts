@@ -16,6 +16,7 @@ import type { ConflictKeeper } from './conflict-copy.ts';
 import { memoryImportedFiles, type ImportedFiles } from './imported-files.ts';
 import { errnoOf, sha256 } from '../durable/durable.ts';
 import { StoreError } from '../../shared/errors.ts';
+import type { ChatSummary } from '../../shared/chat-format.ts';
 
 export interface ChatWatcherOptions {
   /** The chats folder (store layout: `<dataDir>/chats`). */
@@ -177,7 +178,8 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     });
     if (!summary) return; // deleted meanwhile (the store's onChatGone tells of it), or by the app itself
     o.emit('chat:changed', { chatId, characterId: summary.characterId, summary, source: 'external' });
-    if (summary.status === 'read_only') o.emit('notice', { level: 'warning', message: `"${summary.title}" was changed by another program and its last line is incomplete; it is read-only until the file is complete. The file was left as it is.` });
+    const why = readOnlyNotice(summary);
+    if (why) o.emit('notice', { level: 'warning', message: why });
   }
 
   /**
@@ -242,4 +244,11 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
       await Promise.all([...checks.values()]);
     },
   };
+}
+
+/** What a user is told when another program's change left a chat read-only: the cause the store found, never a guess. */
+export function readOnlyNotice(summary: ChatSummary): string | null {
+  if (summary.status !== 'read_only') return null;
+  if (summary.readOnlyReason === 'newer_format') return `"${summary.title}" was changed by another program and is now saved in a newer format than this version of CardShark knows; it is read-only. The file was left as it is.`;
+  return `"${summary.title}" was changed by another program and its last line is incomplete (that program may still be writing it); it is read-only until the line is complete, or until you repair the chat. The file was left as it is.`;
 }

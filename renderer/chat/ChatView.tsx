@@ -5,7 +5,7 @@ import type { CardsharkApi } from '../../shared/ipc-contract.ts';
 import { FindBar } from '../find/FindBar.tsx';
 import type { useFind } from '../find/useFind.ts';
 import { BackupsPanel } from '../recovery/BackupsPanel.tsx';
-import { ChatHealthNotice } from '../recovery/ChatHealth.tsx';
+import { blocksSending, ChatHealthNotice } from '../recovery/ChatHealth.tsx';
 import type { SaveState } from '../save-state.ts';
 import type { Stream } from '../streams/useStreams.ts';
 import { UndoBar } from '../undo/UndoBar.tsx';
@@ -73,6 +73,7 @@ export function ChatView(props: {
         find={find}
         actions={props.actions}
         busy={Boolean(stream)}
+        locked={blocksSending(health)}
         editRequest={props.editRequest}
         composerRef={props.composerRef}
       />

@@ -20,10 +20,12 @@ export function MessageList(props: {
   actions: MessageActions;
   /** A reply is being generated in this chat. */
   busy: boolean;
+  /** The chat is read-only or damaged: no message action that writes is offered. */
+  locked: boolean;
   editRequest: { id: string; tick: number } | null;
   composerRef: RefObject<HTMLTextAreaElement | null>;
 }) {
-  const { chatId, characterId, characterName, avatarSrc, rows, chat, paging, find, actions, busy, editRequest, composerRef } = props;
+  const { chatId, characterId, characterName, avatarSrc, rows, chat, paging, find, actions, busy, locked, editRequest, composerRef } = props;
   const { hasMore, hasNewer, focus } = chat;
   const lastRow = rows.at(-1);
   const lastMessageId = lastRow?.kind === 'message' ? lastRow.m.id : undefined;
@@ -51,6 +53,7 @@ export function MessageList(props: {
                 m={row.m}
                 isLast={row.m.id === lastMessageId && !hasNewer}
                 busy={busy}
+                locked={locked}
                 actions={actions}
                 characterName={characterName}
                 avatarSrc={avatarSrc}

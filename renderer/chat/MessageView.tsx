@@ -22,6 +22,8 @@ export interface MessageViewProps {
   m: Message;
   isLast: boolean;
   busy: boolean;
+  /** The chat is read-only or damaged: actions that would write to it are not offered (they would fail). */
+  locked?: boolean;
   actions: MessageActions;
   characterName: string;
   /** The character's avatar (a data: URL), when it has one. */
@@ -39,7 +41,7 @@ function when(ts: number): string {
   return new Date(ts).toLocaleString();
 }
 
-export function MessageView({ m, isLast, busy, actions, characterName, avatarSrc, highlight, current, editRequest, onEditEnd }: MessageViewProps) {
+export function MessageView({ m, isLast, busy, locked = false, actions, characterName, avatarSrc, highlight, current, editRequest, onEditEnd }: MessageViewProps) {
   const [editing, setEditing] = useState<string | null>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
   const swipes = m.swipes?.length ?? 1;
@@ -48,7 +50,7 @@ export function MessageView({ m, isLast, busy, actions, characterName, avatarSrc
   const name = m.name ?? (m.role === 'user' ? 'You' : m.role === 'assistant' ? characterName : 'System');
 
   useEffect(() => {
-    if (editRequest) {
+    if (editRequest && !locked) {
       actions.beginEdit(m); // the revision this edit starts from
       setEditing(m.content);
     }
@@ -88,7 +90,7 @@ export function MessageView({ m, isLast, busy, actions, characterName, avatarSrc
           </time>
           {m.status && m.status !== 'complete' && <span className="msg-status">({m.status})</span>}
           <span className="msg-tools">
-            {editing === null && (
+            {editing === null && !locked && (
               <>
                 <button
                   title="Edit"
@@ -142,7 +144,7 @@ export function MessageView({ m, isLast, busy, actions, characterName, avatarSrc
                 }
               }}
             />
-            <button onClick={saveEdit} disabled={empty} title={empty ? 'A message cannot be empty: delete it instead' : 'Save edit (Ctrl+Enter)'}>
+            <button onClick={saveEdit} disabled={empty || locked} title={empty ? 'A message cannot be empty: delete it instead' : 'Save edit (Ctrl+Enter)'}>
               Save edit
             </button>
             <button onClick={end} title="Cancel (Esc)">Cancel</button>
@@ -151,13 +153,13 @@ export function MessageView({ m, isLast, busy, actions, characterName, avatarSrc
         )}
         {canSwipe && (
           <div className="msg-swipes">
-            <button aria-label="Previous swipe" title="Previous swipe (←)" disabled={swipeId <= 0 || busy} onClick={() => actions.swipe(m, swipeId - 1)}>
+            <button aria-label="Previous swipe" title="Previous swipe (←)" disabled={swipeId <= 0 || busy || locked} onClick={() => actions.swipe(m, swipeId - 1)}>
               ‹
             </button>
             <span data-testid="swipe-counter">
               {swipeId + 1}/{swipes}
             </span>
-            <button aria-label="Next swipe" title="Next swipe (→)" disabled={busy} onClick={() => actions.swipe(m, swipeId + 1)}>
+            <button aria-label="Next swipe" title="Next swipe (→)" disabled={busy || locked} onClick={() => actions.swipe(m, swipeId + 1)}>
               ›
             </button>
           </div>

@@ -14,22 +14,25 @@ export interface ShortcutTarget {
   /** A message pending deletion (undo/): not yours to edit. */
   hiddenId: string | undefined;
   hasNewer: boolean;
+  /** The chat is read-only or damaged: swiping and editing would be refused. */
+  locked: boolean;
   stream: Stream | undefined;
   actions: MessageActions;
   setFocus: Dispatch<SetStateAction<{ id: string; tick: number }>>;
 }
 
 /** Returns the message the keyboard asked to edit, with a tick that changes on every request. */
-export function useChatShortcuts({ enabled, rows, messages, hiddenId, hasNewer, stream, actions, setFocus }: ShortcutTarget) {
+export function useChatShortcuts({ enabled, rows, messages, hiddenId, hasNewer, locked, stream, actions, setFocus }: ShortcutTarget) {
   const [editRequest, setEditRequest] = useState<{ id: string; tick: number } | null>(null);
   const lastRow = rows.at(-1);
   const lastReply = !hasNewer && lastRow?.kind === 'message' && lastRow.m.role === 'assistant' ? lastRow.m : undefined;
   useChatKeys(
     {
       onSwipe: (delta) => {
-        if (lastReply && !stream) actions.swipe(lastReply, (lastReply.swipe_id ?? 0) + delta);
+        if (lastReply && !stream && !locked) actions.swipe(lastReply, (lastReply.swipe_id ?? 0) + delta);
       },
       onEditLast: () => {
+        if (locked) return;
         const mine = [...messages].reverse().find((m) => m.role === 'user' && m.id !== hiddenId);
         if (mine) {
           setEditRequest((r) => ({ id: mine.id, tick: (r?.tick ?? 0) + 1 }));

@@ -79,20 +79,28 @@ export function useOpenChat(api: CardsharkApi, save: SaveState, sel: Selection) 
   const openChatRef = useRef(openChat);
   openChatRef.current = openChat;
 
-  /** Reloads the newest page of the open chat (after a stream ended without its message, a reconnect). */
+  /**
+   * Reloads the newest page of the open chat (after a stream ended without its message, a reconnect,
+   * a change by another program) and what its health is now: a chat damaged, made read-only or
+   * mended while open shows so at once, with Repair when it can be repaired.
+   */
   const reloadOpenChat = useCallback(() => {
     const id = current.current.chatId;
     if (!id) return;
-    return api.loadChat({ chatId: id, options: { limit: PAGE } }).then((r) => {
-      if (!r.ok || current.current.chatId !== id) return;
-      setMessages(r.data.messages);
-      setHasMore(r.data.hasMore);
-      setHasNewer(false);
-      const last = r.data.messages.at(-1);
-      if (last) setFocus((f) => ({ id: last.id, tick: f.tick + 1 }));
-      revisionRef.current = r.data.revision;
+    return api.loadChat({ chatId: id, options: { limit: PAGE } }).then(async (r) => {
+      if (current.current.chatId !== id) return;
+      if (r.ok) {
+        setMessages(r.data.messages);
+        setHasMore(r.data.hasMore);
+        setHasNewer(false);
+        const last = r.data.messages.at(-1);
+        if (last) setFocus((f) => ({ id: last.id, tick: f.tick + 1 }));
+        revisionRef.current = r.data.revision;
+      }
+      const h = await healthOf(api, id, r, chatsRef.current.find((c) => c.chatId === id)?.status);
+      if (current.current.chatId === id) setHealth(h);
     });
-  }, [api, current]);
+  }, [api, current, chatsRef]);
   const reloadOpenChatRef = useRef(reloadOpenChat);
   reloadOpenChatRef.current = reloadOpenChat;
 

@@ -49,7 +49,7 @@ export function BackupsPanel({ api, chatId, onRestored, onClose }: { api: Cardsh
       {backups === null ? (
         <div>Loading…</div>
       ) : backups.length === 0 ? (
-        <div>No backups yet. One is taken before every rewrite (compaction, repair, restore).</div>
+        <div data-testid="no-backups">This chat has no backups: one is taken before every rewrite (compaction, repair, restore), and this chat has not been rewritten yet. A repair keeps the original file as its first backup.</div>
       ) : (
         <ul>
           {backups.map((b) => (

@@ -11,7 +11,7 @@ export async function healthOf(api: CardsharkApi, chatId: string, load: Result<C
   const v = await api.validateChat({ chatId });
   const report = v.ok ? v.data : undefined;
   const health: ChatHealth = {
-    readOnly: Boolean(page?.readOnly || report?.readOnly),
+    readOnly: readOnlyReasonOf(page, report),
     quarantined: page ? page.warnings.flatMap((w) => (w.quarantinePath ? [w.quarantinePath] : [])) : [],
     warnings: page ? page.warnings.map((w) => w.message) : [],
   };
@@ -21,4 +21,15 @@ export async function healthOf(api: CardsharkApi, chatId: string, load: Result<C
   // A torn tail cut at open leaves a clean file: nothing to show but the note of what was set aside.
   if (!health.error && !health.readOnly && report?.ok && !warned) return null;
   return health;
+}
+
+/**
+ * Why the chat is read-only, if it is. "Newer format" only when the header really says so: the
+ * validation of the file as it is now decides, else the reason the store gave with the page.
+ */
+function readOnlyReasonOf(page: ChatPage | null, report: ChatHealth['report']): ChatHealth['readOnly'] {
+  if (report?.readOnly) return 'newer_format';
+  if (!page?.readOnly) return undefined;
+  if (report) return report.problems.some((p) => p.kind === 'torn_tail') ? 'incomplete_last_line' : undefined;
+  return page.readOnlyReason;
 }

@@ -140,3 +140,52 @@ test('an unreadable header: never shown as empty, sending disabled, restore offe
   await expect(notice).toHaveCount(0);
   await expect(page.getByTestId('message-content')).toHaveText(['Survivor']);
 });
+
+test('a chat damaged by another program while it is open: the notice names the damage, Repair and the backups are there at once, and actions that would fail are not offered', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const s = await seed(dataDir);
+  const store = await openChatStore({ dataDir });
+  await store.appendMessage(s.chatId, { id: 'new2', role: 'assistant', content: 'The last reply' });
+  await store.close();
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+  await expect(page.getByTestId('message-content')).toHaveText(['Before the backup', 'After the backup', 'The last reply']);
+  await expect(page.getByTestId('message').first().getByRole('button', { name: 'Edit' })).toBeVisible();
+  await expect(page.getByLabel('Message')).toBeEnabled();
+
+  // Another program inserts a garbage line after the first message and cuts the last line short.
+  const file = path.join(dataDir, 'chats', s.characterId, `${s.chatId}.jsonl`);
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  expect(lines.at(-1)).toBe('');
+  const last = lines.at(-2)!;
+  const damaged = [lines[0], lines[1], 'garbage from another program', ...lines.slice(2, -2), last.slice(0, Math.floor(last.length / 2))].join('\n');
+  await writeFile(file, damaged);
+
+  const notice = page.getByTestId('chat-health');
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText('Line 3');
+  await expect(notice).toContainText('incomplete');
+  await expect(notice).toContainText('another program');
+  await expect(notice).not.toContainText('newer version');
+  // Repair is offered at once, no restart.
+  await expect(notice.getByRole('button', { name: 'Repair' })).toBeVisible();
+  // What is readable stays shown; nothing that would be refused is offered.
+  await expect(page.getByTestId('message-content')).toHaveText(['Before the backup', 'After the backup']);
+  await expect(page.getByLabel('Message')).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Send' })).toBeDisabled();
+  for (const name of ['Edit', 'Delete', 'Regenerate', 'Continue', 'Generate reply']) await expect(page.getByTestId('message').getByRole('button', { name, exact: true })).toHaveCount(0);
+  // Restore lists the backup that exists (taken by the compaction in seed).
+  await notice.getByRole('button', { name: 'Restore…' }).click();
+  await expect(page.getByTestId('backup')).toHaveCount(1);
+  await expect(page.getByTestId('backup')).toContainText('1 message(s)');
+  await page.getByTestId('backups-panel').getByRole('button', { name: 'Close' }).click();
+
+  await notice.getByRole('button', { name: 'Repair' }).click();
+  await expect(notice).toHaveCount(0);
+  await expect(page.getByTestId('message-content')).toHaveText(['Before the backup', 'After the backup']);
+  await expect(page.getByLabel('Message')).toBeEnabled();
+  await expect(page.getByTestId('message').first().getByRole('button', { name: 'Edit' })).toBeVisible();
+  const repaired = await readFile(file, 'utf8');
+  expect(repaired).not.toContain('garbage from another program');
+  expect(repaired.endsWith('\n')).toBe(true);
+});

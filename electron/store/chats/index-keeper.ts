@@ -71,7 +71,8 @@ export class IndexKeeper {
       return { ...base, title: `Unreadable chat (${log.chatId.slice(0, 8)})`, messageCount: 0, created: 0, updated: 0, preview: null, status: 'corrupt' };
     }
     const s = await log.stats();
-    return { ...base, title: log.title ?? log.header.title, messageCount: s.messageCount, created: log.header.timestamp, updated: s.updated, preview: s.preview, status: log.status };
+    const why = log.status === 'read_only' && log.readOnlyReason ? { readOnlyReason: log.readOnlyReason } : {};
+    return { ...base, title: log.title ?? log.header.title, messageCount: s.messageCount, created: log.header.timestamp, updated: s.updated, preview: s.preview, status: log.status, ...why };
   }
 
   /** The index entry, if it describes exactly the file this log has open. */

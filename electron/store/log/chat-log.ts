@@ -2,7 +2,7 @@
 // durable appends (append.ts). Nothing read is ever written back, except for a torn last line of
 // the store's own, which is quarantined before it is cut off (open-log.ts). The store keeps a
 // bounded number open.
-import { PREVIEW_CHARS, type HeaderRecord, type LoadWarning, type Message, type MessageOp } from '../../../shared/chat-format.ts';
+import { PREVIEW_CHARS, type HeaderRecord, type LoadWarning, type Message, type MessageOp, type ReadOnlyReason } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { ioError } from '../../durable/durable.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
@@ -20,6 +20,8 @@ export class ChatLog {
   header: HeaderRecord | null;
   status: ChatStatus;
   statusReason: string;
+  /** Why the chat is read-only, when status is read_only (open-log.ts). */
+  readonly readOnlyReason: ReadOnlyReason | undefined;
   /** A torn last line found at open: none, cut off (the store's own), or kept (another program's). */
   readonly tornTail: OpenedLog['tornTail'];
   /**
@@ -43,6 +45,7 @@ export class ChatLog {
     this.header = opened.header;
     this.status = opened.status;
     this.statusReason = opened.statusReason;
+    this.readOnlyReason = opened.status === 'read_only' ? opened.readOnlyReason : undefined;
     this.lastRecordTime = opened.lastRecordTime;
     this.tornTail = opened.tornTail;
     this.index = new TailIndex(file, memo, quarantineDir, opened.scanStart);

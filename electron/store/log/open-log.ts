@@ -3,7 +3,7 @@
 // quarantined, then cut off. But only if the store wrote it (the caller decides, see
 // chats/own-states.ts): a torn last line of another program, which may still be writing it, is
 // reported and kept, and the chat is read-only until the line is complete.
-import { FORMAT_VERSION, type HeaderRecord } from '../../../shared/chat-format.ts';
+import { FORMAT_VERSION, type HeaderRecord, type ReadOnlyReason } from '../../../shared/chat-format.ts';
 import { quarantineBytes } from '../quarantine.ts';
 import { parseHeader, parseRecord } from '../records.ts';
 import type { ChatMemo } from './chat-memo.ts';
@@ -22,6 +22,8 @@ export interface OpenedLog {
   header: HeaderRecord | null;
   status: ChatStatus;
   statusReason: string;
+  /** Why a read_only chat is read-only (the first cause found: a newer format outranks a torn line it keeps). */
+  readOnlyReason?: ReadOnlyReason;
   /** Where the backward index starts: the end of the complete records (0 for a corrupt file). */
   scanStart: number;
   /** Timestamp of the file's last record (its newest); 0 if it is unreadable. */
@@ -55,6 +57,7 @@ export async function openLogFile(file: LogFile, memo: ChatMemo, quarantineDir: 
   file.headerEnd = nl === -1 ? file.size : nl + 1;
   if (parsed.header.version > FORMAT_VERSION) {
     opened.status = 'read_only';
+    opened.readOnlyReason = 'newer_format';
     opened.statusReason = `format version ${parsed.header.version} is newer than this app knows (${FORMAT_VERSION}); opened read-only`;
   }
   await repairTornTail(file, opened, memo, quarantineDir, tornTailIsOwn);
@@ -114,6 +117,7 @@ async function repairTornTail(file: LogFile, opened: OpenedLog, memo: ChatMemo, 
   if (opened.status === 'ok' && !own) {
     // Not the store's own line: another program wrote it, and may still be writing. Keep its bytes, report, read what is complete.
     opened.status = 'read_only';
+    opened.readOnlyReason = 'incomplete_last_line';
     opened.statusReason = 'its last line is incomplete and was not written by this app (another program may still be writing it); the file was left as it is';
   }
   // A read-only chat keeps its torn tail: report it once, not at every reopening of the log.
