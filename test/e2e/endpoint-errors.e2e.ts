@@ -85,6 +85,7 @@ test('a reply that stalls shows an error at the idle timeout and keeps its text,
   const reply = page.locator('[data-testid=message][data-role=assistant]');
   await expect(reply).toHaveCount(1);
   await expect(reply.getByTestId('message-content')).toHaveText('The lighthouse keeper');
+  await expect(reply).toContainText('(interrupted)');
   await expect(reply.getByRole('button', { name: 'Continue' })).toBeVisible();
 });
 
