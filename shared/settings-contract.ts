@@ -14,6 +14,19 @@ export const MaxTokens = z.number().int().min(1).max(32_768);
 export const StopSequences = z.array(z.string().min(1).max(200)).max(16);
 /** The model's context window in tokens: the prompt gets this minus the reply's max tokens. */
 export const ContextTokens = z.number().int().min(512).max(1_048_576);
+/**
+ * The API key goes into an HTTP header: printable ASCII and Latin-1 only. A line break, NUL or
+ * other control character would make fetch refuse the header and quote it in its error.
+ */
+// eslint-disable-next-line no-control-regex
+export const HEADER_SAFE = /^[\x20-\x7e\xa0-\xff]*$/;
+export const ApiKey = z
+  .string()
+  .max(1_000)
+  .regex(HEADER_SAFE, 'the API key may hold only printable characters: no line breaks, tabs, NUL or other control characters, nothing beyond Latin-1');
+/** How long a generation request may wait for the endpoint's answer to start, and then for each next byte (ms). */
+export const ConnectTimeoutMs = z.number().int().min(1_000).max(600_000);
+export const IdleTimeoutMs = z.number().int().min(1_000).max(600_000);
 
 /** What the renderer may see of the generation settings: never the API key itself. */
 export const GenerationSettingsOut = z.object({
@@ -31,6 +44,8 @@ export const GenerationSettingsOut = z.object({
   maxTokens: z.number(),
   stopSequences: z.array(z.string()),
   contextTokens: z.number(),
+  connectTimeoutMs: z.number(),
+  idleTimeoutMs: z.number(),
 });
 export type GenerationSettingsOut = z.infer<typeof GenerationSettingsOut>;
 
@@ -39,7 +54,7 @@ export const GenerationSettingsPatch = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }).max(2_000).optional(),
   model: z.string().max(200).optional(),
   /** Write-only. An empty string clears the key. */
-  apiKey: z.string().max(1_000).optional(),
+  apiKey: ApiKey.optional(),
   paceMs: z.number().int().min(0).max(10_000).optional(),
   personaName: PersonaName.optional(),
   personaDescription: PersonaDescription.optional(),
@@ -49,6 +64,8 @@ export const GenerationSettingsPatch = z.strictObject({
   maxTokens: MaxTokens.optional(),
   stopSequences: StopSequences.optional(),
   contextTokens: ContextTokens.optional(),
+  connectTimeoutMs: ConnectTimeoutMs.optional(),
+  idleTimeoutMs: IdleTimeoutMs.optional(),
 });
 export type GenerationSettingsPatch = z.infer<typeof GenerationSettingsPatch>;
 

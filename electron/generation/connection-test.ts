@@ -1,16 +1,18 @@
 // "Test connection": one small request to the saved endpoint, under the same URL policy as
 // generation (checked literally and per resolved address, no redirects, the key only to the
 // saved origin). GET <base>/models first; a server without it (404/405) gets a 1-token
-// completion instead. The answer is ours: ok, or the status and the parsed error.message —
-// never the raw body.
+// completion instead. OK only for a well-formed answer (a model list, or a completion with
+// its `choices`). The answer is ours: ok, or the status and the parsed error.message — never
+// the raw body, never a network error's own text.
 import type { ConnectionTestOut } from '../../shared/ipc-contract.ts';
 import { toErrorInfo } from '../../shared/errors.ts';
 import type { GenerationSettings } from './generation-settings.ts';
-import { cleanText, errorMessageOf, readCapped } from './openai.ts';
+import { authorization, cleanText, errorMessageOf, networkFailure, readCapped, seconds } from './upstream.ts';
 import { checkRequestUrl, type LookupAll } from './url-policy.ts';
 
 const TIMEOUT_MS = 10_000;
-const BODY_READ_BYTES = 256 * 1024;
+/** Model lists of hosted APIs run to a few hundred KiB. */
+const BODY_READ_BYTES = 4 * 1024 * 1024;
 const MAX_MODELS = 50;
 
 export interface ConnectionTestOptions {
@@ -29,9 +31,14 @@ export async function testConnection(s: GenerationSettings, opts: ConnectionTest
   }
   const root = base.href.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? fetch;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (s.apiKey) headers.authorization = `Bearer ${s.apiKey}`;
-  const signal = AbortSignal.timeout(opts.timeoutMs ?? TIMEOUT_MS);
+  let headers: Record<string, string>;
+  try {
+    headers = { accept: 'application/json', ...authorization(s.apiKey) };
+  } catch (e) {
+    return { ok: false, message: `${toErrorInfo(e).message}.` };
+  }
+  const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
+  const signal = AbortSignal.timeout(timeoutMs);
 
   const request = async (path: string, init: RequestInit): Promise<{ status: number; body: string } | { error: string }> => {
     try {
@@ -39,9 +46,9 @@ export async function testConnection(s: GenerationSettings, opts: ConnectionTest
       const body = res.body ? await readCapped(res.body, BODY_READ_BYTES) : '';
       return { status: res.status, body };
     } catch (e) {
-      if (signal.aborted) return { error: `no answer within ${Math.round((opts.timeoutMs ?? TIMEOUT_MS) / 1000)} s` };
-      const cause = (e as { cause?: { code?: unknown } }).cause?.code;
-      return { error: `unreachable${typeof cause === 'string' ? ` (${cause})` : ''}` };
+      if (signal.aborted) return { error: `The endpoint did not answer within ${seconds(timeoutMs)}.` };
+      const why = networkFailure(e, 'connect').message.replace(/^the generation endpoint/, 'The endpoint');
+      return { error: /[.?]$/.test(why) ? why : `${why}.` };
     }
   };
 
@@ -55,7 +62,7 @@ export async function testConnection(s: GenerationSettings, opts: ConnectionTest
       body: JSON.stringify({ model: s.model || undefined, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1, stream: false }),
     });
   }
-  if ('error' in r) return { ok: false, message: `The endpoint is ${r.error}.` };
+  if ('error' in r) return { ok: false, message: r.error };
   const { status, body } = r;
   if (status >= 300 && status < 400) {
     return { ok: false, status, message: `The endpoint answered ${status} (a redirect); redirects are not followed: set the base URL to the address the server expects.` };
@@ -64,23 +71,41 @@ export async function testConnection(s: GenerationSettings, opts: ConnectionTest
     const why = errorMessageOf(body);
     return { ok: false, status, message: `The endpoint answered ${status}${why ? `: ${why}` : ''}.` };
   }
-  if (viaCompletion) return { ok: true, status, message: `Connected: a 1-token completion worked (${status}).` };
+  if (viaCompletion) {
+    if (!isCompletion(body)) return { ok: false, status, message: `The endpoint answered ${status}, but not with a chat completion (no "choices" list): is the base URL an OpenAI-compatible API?` };
+    return { ok: true, status, message: `Connected: a 1-token completion worked (${status}).` };
+  }
   const models = modelIds(body);
-  if (!models) return { ok: true, status, message: `Connected (${status}).` };
+  if (!models) {
+    return { ok: false, status, message: `The endpoint answered ${status}, but not with a model list ({"data": [{"id": …}, …]}): is the base URL an OpenAI-compatible API?` };
+  }
   const listed = models.length ? `${models.length} model${models.length === 1 ? '' : 's'} listed` : 'no models listed';
   const missing = s.model && models.length && !models.includes(s.model) ? `; "${cleanText(s.model)}" is not among them` : '';
   return { ok: true, status, message: `Connected (${status}): ${listed}${missing}.`, models: models.slice(0, MAX_MODELS) };
 }
 
-/** `{"data": [{"id": "…"}, …]}` (OpenAI, llama.cpp, Ollama, KoboldCPP): the ids, cleaned and capped. */
+/** `{"data": [{"id": "…"}, …]}` (OpenAI, llama.cpp, Ollama, KoboldCPP): the ids, cleaned; undefined unless every entry has a string id. */
 function modelIds(body: string): string[] | undefined {
+  const data = parsed<{ data?: unknown }>(body)?.data;
+  if (!Array.isArray(data)) return undefined;
+  const ids: string[] = [];
+  for (const m of data) {
+    const id = typeof m === 'object' && m !== null ? (m as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string' || !id) return undefined;
+    ids.push(cleanText(id));
+  }
+  return ids;
+}
+
+/** A non-streamed chat completion: `{"choices": [...]}`. */
+function isCompletion(body: string): boolean {
+  return Array.isArray(parsed<{ choices?: unknown }>(body)?.choices);
+}
+
+function parsed<T>(body: string): T | undefined {
   try {
-    const data = (JSON.parse(body) as { data?: unknown }).data;
-    if (!Array.isArray(data)) return undefined;
-    return data.flatMap((m) => {
-      const id = (m as { id?: unknown } | null)?.id;
-      return typeof id === 'string' && id ? [cleanText(id)] : [];
-    });
+    const json: unknown = JSON.parse(body);
+    return typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as T) : undefined;
   } catch {
     return undefined;
   }

@@ -4,7 +4,10 @@
 // keychain is out of scope).
 import { z } from 'zod';
 import {
+  ApiKey,
+  ConnectTimeoutMs,
   ContextTokens,
+  IdleTimeoutMs,
   MainPrompt,
   MaxTokens,
   PersonaDescription,
@@ -23,7 +26,8 @@ export const GenerationSettings = z.object({
   provider: ProviderKind,
   baseUrl: z.string(),
   model: z.string(),
-  apiKey: z.string(),
+  /** Header-safe (the contract's `ApiKey`): a key the file holds otherwise is dropped at load, with a notice. */
+  apiKey: ApiKey,
   paceMs: z.number().int().min(0),
   /** The user persona: `{{user}}` in cards and prompts, and a description sent with the card. */
   personaName: PersonaName,
@@ -37,6 +41,10 @@ export const GenerationSettings = z.object({
   stopSequences: StopSequences,
   /** The model's context window (tokens, estimated): the history is trimmed to fit it. */
   contextTokens: ContextTokens,
+  /** An OpenAI-compatible request ends with an error when its answer has not started within this (ms)… */
+  connectTimeoutMs: ConnectTimeoutMs,
+  /** …or when the answer then sends nothing for this long (ms); the reply so far is kept as interrupted. */
+  idleTimeoutMs: IdleTimeoutMs,
 });
 export type GenerationSettings = z.infer<typeof GenerationSettings>;
 
@@ -54,6 +62,8 @@ export const DEFAULT_GENERATION_SETTINGS: GenerationSettings = {
   maxTokens: 300,
   stopSequences: [],
   contextTokens: 8192,
+  connectTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
 };
 
 export interface GenerationSettingsStore {
@@ -85,6 +95,8 @@ export function publicSettings(s: GenerationSettings): GenerationSettingsOut {
     maxTokens: s.maxTokens,
     stopSequences: [...s.stopSequences],
     contextTokens: s.contextTokens,
+    connectTimeoutMs: s.connectTimeoutMs,
+    idleTimeoutMs: s.idleTimeoutMs,
   };
 }
 

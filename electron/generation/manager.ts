@@ -200,6 +200,7 @@ export function createGenerationManager(deps: {
       if (writer.done) paid(entry);
     };
     let failure: unknown;
+    let providerFailed = false; // the endpoint failed (not the store): the text so far is kept as interrupted
     let finished = false; // the provider ended on its own: a Stop pressed just then changes nothing
     let first = true;
     try {
@@ -223,9 +224,12 @@ export function createGenerationManager(deps: {
       finished = !signal.aborted && !failure;
     } catch (e) {
       failure = e;
+      providerFailed = true;
     }
     const status = failure ? 'error' : finished ? 'complete' : 'stopped';
-    const final: FinalStatus = status === 'complete' ? 'complete' : status === 'stopped' ? 'interrupted' : 'error';
+    // A timeout, a dropped connection or a malformed chunk cut the reply short: what arrived is
+    // good text, kept as interrupted (Continue picks it up), as a Stop keeps it.
+    const final: FinalStatus = status === 'complete' ? 'complete' : status === 'stopped' || providerFailed ? 'interrupted' : 'error';
     writer.finish(final);
     autosave.set(key, save);
     try {

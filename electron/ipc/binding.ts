@@ -302,7 +302,9 @@ export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S)
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-          return fail('INVALID_INPUT', `${channel}: ${where}${issue?.message ?? 'invalid payload'}`, { reason: 'payload' });
+          // `field` lets a form show the error at its input.
+          const field = issue?.path.length ? { field: issue.path.join('.') } : {};
+          return fail('INVALID_INPUT', `${channel}: ${where}${issue?.message ?? 'invalid payload'}`, { reason: 'payload', ...field });
         }
         const handler = handlers[channel] as (req: unknown) => Promise<unknown>;
         const data = await handler(parsed.data);

@@ -5,8 +5,23 @@ import type { CardsharkApi, GenerationSettingsOut } from '../../shared/ipc-contr
 import { useGenerationSettings } from './useSettings.ts';
 
 export function GenerationSettings({ api }: { api: CardsharkApi }) {
-  const { s, setS, apiKey, setApiKey, stops, setStops, test, save, testConnection } = useGenerationSettings(api);
+  const { s, setS, apiKey, setApiKey, stops, setStops, test, save, testConnection, fieldError } = useGenerationSettings(api);
   if (!s) return null;
+  const errorAt = (field: string) =>
+    fieldError?.field === field ? (
+      <small className="field-error" role="alert" data-testid={`field-error-${field}`}>
+        {fieldError.message}
+      </small>
+    ) : null;
+  /** Timeouts are stored in ms and shown in seconds. */
+  const seconds = (key: 'connectTimeoutMs' | 'idleTimeoutMs', label: string, hint: string) => (
+    <label>
+      {label}
+      <input type="number" min={1} max={600} step={1} value={s[key] / 1000} onChange={(e) => setS({ ...s, [key]: Math.round(Number(e.target.value) * 1000) })} />
+      <small>{hint}</small>
+      {errorAt(key)}
+    </label>
+  );
   const num = (key: 'temperature' | 'topP' | 'maxTokens' | 'contextTokens', label: string, min: number, max: number, step: number) => (
     <label>
       {label}
@@ -42,7 +57,10 @@ export function GenerationSettings({ api }: { api: CardsharkApi }) {
             <label>
               API key {s.hasApiKey ? '(set)' : '(none)'}
               <input type="password" value={apiKey} onChange={(e) => setApiKey(e.target.value)} autoComplete="off" />
+              {errorAt('apiKey')}
             </label>
+            {seconds('connectTimeoutMs', 'Connect timeout (s)', 'a reply that has not started by then ends with an error')}
+            {seconds('idleTimeoutMs', 'Idle timeout (s)', 'a reply that stalls this long ends with an error; its text so far is kept')}
           </>
         ) : (
           <label>

@@ -12,6 +12,8 @@ export function useGenerationSettings(api: CardsharkApi) {
   const [apiKey, setApiKey] = useState('');
   const [stops, setStops] = useState('');
   const [test, setTest] = useState<ConnectionTestOut | 'testing' | null>(null);
+  /** A refused save names the field (e.g. an API key with a line break): shown at its input. */
+  const [fieldError, setFieldError] = useState<{ field: string; message: string } | null>(null);
   useEffect(() => {
     void api.getGenerationSettings({}).then((r) => {
       if (!r.ok) return;
@@ -29,8 +31,13 @@ export function useGenerationSettings(api: CardsharkApi) {
       setStops(stopsToText(r.data.stopSequences));
       setApiKey('');
       setTest(null);
+      setFieldError(null);
       pushNotice({ level: 'info', message: 'Settings saved' });
-    } else pushNotice({ level: 'error', code: r.error.code, message: r.error.message });
+    } else {
+      const field = r.error.details?.field;
+      setFieldError(typeof field === 'string' ? { field, message: r.error.message.replace(/^setGenerationSettings: /, '') } : null);
+      pushNotice({ level: 'error', code: r.error.code, message: r.error.message });
+    }
   }
 
   async function testConnection() {
@@ -39,7 +46,7 @@ export function useGenerationSettings(api: CardsharkApi) {
     setTest(r.ok ? r.data : { ok: false, message: `[${r.error.code}] ${r.error.message}` });
   }
 
-  return { s, setS, apiKey, setApiKey, stops, setStops, test, save, testConnection };
+  return { s, setS, apiKey, setApiKey, stops, setStops, test, save, testConnection, fieldError };
 }
 
 export type StorageSettingsValues = Omit<AppSettingsOut, 'notices'>;
