@@ -130,7 +130,8 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
 
   /** What differs between character `id`'s card and picture and an incoming card; [] when it is the same card. */
   async function differences(current: CharacterCard, card: CardData, avatar: Buffer | null | undefined): Promise<string[]> {
-    const changed = changedCardFields(current.card, { ...card, character_uuid: current.id });
+    // The id is the character's either way (a legacy or edited card may not carry it).
+    const changed = changedCardFields({ ...current.card, character_uuid: current.id }, { ...card, character_uuid: current.id });
     if (avatar === null ? current.hasAvatar : avatar !== undefined && !(await samePicture(current, avatar))) changed.push('picture');
     return changed;
   }

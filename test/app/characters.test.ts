@@ -250,6 +250,9 @@ describe('characters over IPC', () => {
     const full = (await call('getCharacter', { id: 'bram-0a1b2c3d' })).data;
     expect(full).toMatchObject({ name: 'Bram', hasAvatar: false, card: { name: 'Bram', description: '', extensions: {} } });
     await call('updateCharacter', { id: 'bram-0a1b2c3d', card: { description: 'A sailor.' } });
+    // Its card, as another tool exports it: the same card (its id was never written into the card).
+    const same = { spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Bram', description: 'A sailor.', character_uuid: 'bram-0a1b2c3d' } };
+    expect((await call('importCharacter', { bytesBase64: b64(Buffer.from(JSON.stringify(same))), onConflict: 'ask' })).data).toMatchObject({ kind: 'unchanged', character: { id: 'bram-0a1b2c3d' } });
     expect((await call('listChats', { characterId: 'bram-0a1b2c3d' })).data.map((c: any) => c.chatId)).toEqual([chat.chatId]);
   });
 
