@@ -173,7 +173,7 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
         const changed = await differences((await get(existing.id))!, parsed.card, parsed.avatar);
         if (changed.length === 0) return { kind: 'unchanged', character: existing };
         const choice = opts.onConflict ?? 'new';
-        if (choice === 'ask') return { kind: 'conflict', existing, incoming: { name: parsed.card.name, hasAvatar: parsed.avatar !== undefined, changed } };
+        if (choice === 'ask') return { kind: 'conflict', existing, incoming: { name: parsed.card.name, hasAvatar: parsed.avatar !== undefined, changed: changed.slice(0, 100) } };
         if (choice === 'replace') return replace(existing, parsed.card, parsed.avatar);
         const character = await writeCard(characterIdFor(parsed.card.name), parsed.card, parsed.avatar, undefined);
         return { kind: 'imported', character, idTakenBy: existing };

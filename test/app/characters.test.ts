@@ -79,6 +79,7 @@ describe('characters over IPC', () => {
 
   it('a card whose id belongs to a character with other content never takes it over silently: ask writes nothing, the default imports it as new, replace keeps the chats and the previous card', async () => {
     const { call, dataDir, events } = await setup();
+    const appDir = path.join(dataDir, 'app'); // the characters' files (the store's own index is written on its own schedule)
     const id = '0b7c6f2e-1d2a-4c3b-9f00-5e6d7c8b9a01';
     const first = (await call('importCharacter', { bytesBase64: b64(v2Png({ character_uuid: id })) })).data;
     expect(first).toMatchObject({ kind: 'imported', character: { id } });
@@ -87,11 +88,11 @@ describe('characters over IPC', () => {
     const stranger = v2Png({ character_uuid: id, name: 'Mallory', personality: 'sly', first_mes: 'Gotcha.' });
 
     // ask: a typed answer naming what differs; not a byte written, no change event.
-    const before = await snapshot(dataDir);
+    const before = await snapshot(appDir);
     const eventsBefore = events.length;
     const asked = (await call('importCharacter', { fileName: 'stranger.png', bytesBase64: b64(stranger), onConflict: 'ask' })).data;
     expect(asked).toEqual({ kind: 'conflict', existing: expect.objectContaining({ id, name: 'Seraphina' }), incoming: { name: 'Mallory', hasAvatar: true, changed: ['name', 'personality', 'first_mes'] } });
-    expect(await snapshot(dataDir)).toEqual(before);
+    expect(await snapshot(appDir)).toEqual(before);
     expect(events.slice(eventsBefore).filter(([e]) => e === 'characters:changed')).toEqual([]);
 
     // No choice given (a caller that cannot ask): a new character beside ours, ours untouched.
@@ -127,16 +128,17 @@ describe('characters over IPC', () => {
 
   it('re-importing an exported card: the same card is a no-op ("already imported"); after an edit it asks, and a new character keeps the edit intact', async () => {
     const { call, dataDir } = await setup();
+    const appDir = path.join(dataDir, 'app'); // the characters' files (the store's own index is written on its own schedule)
     const { id } = (await call('importCharacter', { bytesBase64: b64(v3Png()) })).data.character;
     const exported = async (format: 'png' | 'json') => (await call('exportCharacter', { id, format })).data.bytesBase64 as string;
     const png = await exported('png');
     const json = await exported('json');
     for (const bytesBase64 of [png, json]) {
-      const before = await snapshot(dataDir);
+      const before = await snapshot(appDir);
       for (const onConflict of ['ask', 'replace', 'new', undefined]) {
         expect((await call('importCharacter', { bytesBase64, ...(onConflict ? { onConflict } : {}) })).data).toMatchObject({ kind: 'unchanged', character: { id } });
       }
-      expect(await snapshot(dataDir)).toEqual(before);
+      expect(await snapshot(appDir)).toEqual(before);
     }
     expect((await call('listCharacters')).data).toHaveLength(1);
 
@@ -182,6 +184,11 @@ describe('characters over IPC', () => {
     expect(kept).toHaveLength(10);
     expect(kept.map((p: any) => p.replacedAt)).toEqual([...kept.map((p: any) => p.replacedAt)].sort((a, b) => b - a));
 
+    // A card differing in a great many fields: the answer names the first 100 (and still fits the contract).
+    const many = { ...v1Json(), character_uuid: id, ...Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`x_${i}`, i])) };
+    const wide = (await call('importCharacter', { bytesBase64: b64(Buffer.from(JSON.stringify(many))), onConflict: 'ask' })).data;
+    expect(wide.kind).toBe('conflict');
+    expect(wide.incoming.changed).toHaveLength(100);
     expect((await call('importCharacter', { bytesBase64: b64(v2Png()), onConflict: 'overwrite' })).error.code).toBe('INVALID_INPUT');
     expect((await call('listPreviousCards', { id: 'nobody' })).error.code).toBe('NOT_FOUND');
     expect((await call('restorePreviousCard', { id, versionId: '../../x' })).error.code).toBe('INVALID_INPUT');
