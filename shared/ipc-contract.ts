@@ -147,6 +147,34 @@ export const DeletedCharacter = z.object({
   chatCount: z.number().int().min(0),
 });
 export type DeletedCharacter = z.infer<typeof DeletedCharacter>;
+/**
+ * An import whose card names the id of a character already here, with different content:
+ * `ask` answers `conflict` and writes nothing (the UI then asks the user); `replace` keeps the
+ * current card as a previous card (restorable) and takes the new one; `new` (the default, for
+ * callers that cannot ask) imports it as a new character beside the existing one.
+ */
+export const OnCardConflict = z.enum(['ask', 'replace', 'new']);
+export type OnCardConflict = z.infer<typeof OnCardConflict>;
+/** A card an import replaced (or a restore set aside): `<ms>-<seq>`. */
+export const PreviousCardId = z.string().regex(/^\d{13}-\d{4}$/, 'previous card id must be <ms>-<seq>');
+export const PreviousCard = z.object({ versionId: PreviousCardId, name: z.string(), replacedAt: EpochMs, hasAvatar: z.boolean() });
+export type PreviousCard = z.infer<typeof PreviousCard>;
+export const ImportCharacterResult = z.discriminatedUnion('kind', [
+  /** A character added. `idTakenBy`: the card's own id belongs to this different character, so the card got a new id. */
+  z.object({ kind: z.literal('imported'), character: Character, idTakenBy: Character.optional() }),
+  /** The character's card was replaced; `previous` is the card it had (listPreviousCards, restorePreviousCard). */
+  z.object({ kind: z.literal('replaced'), character: Character, previous: PreviousCard }),
+  /** The same card (text and picture) is already here: nothing was written. */
+  z.object({ kind: z.literal('unchanged'), character: Character }),
+  /** Only with onConflict 'ask': the card's id belongs to a character with other content; nothing was written. */
+  z.object({
+    kind: z.literal('conflict'),
+    existing: Character,
+    /** `changed`: the card fields that differ, and 'picture' when the picture does. */
+    incoming: z.object({ name: z.string(), hasAvatar: z.boolean(), changed: z.array(z.string()).max(100) }),
+  }),
+]);
+export type ImportCharacterResult = z.infer<typeof ImportCharacterResult>;
 const TrashId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.\d{1,16}$/).refine((s) => !s.includes('..'), 'bad trash id');
 
 // The settings channels' schemas live in settings-contract.ts; re-exported for one import path.
@@ -210,8 +238,15 @@ export const CHANNELS = {
   /** The full card (V2 field names). */
   getCharacter: channel(z.strictObject({ id: CharacterId }), CharacterCard),
   updateCharacter: channel(z.strictObject({ id: CharacterId, card: CardDataPatch }), CharacterCard),
-  /** A PNG (chara/ccv3 chunks) or JSON card file's bytes; a card whose own id is known updates that character. */
-  importCharacter: channel(z.strictObject({ fileName: z.string().max(500).optional(), bytesBase64: CardBytes }), z.object({ character: Character, replaced: z.boolean() })),
+  /** A PNG (chara/ccv3 chunks) or JSON card file's bytes. A card whose own id is here already: see OnCardConflict (default 'new'). */
+  importCharacter: channel(
+    z.strictObject({ fileName: z.string().max(500).optional(), bytesBase64: CardBytes, onConflict: OnCardConflict.optional() }),
+    ImportCharacterResult,
+  ),
+  /** The cards an import replaced (newest first), kept whole with their pictures. */
+  listPreviousCards: channel(z.strictObject({ id: CharacterId }), z.array(PreviousCard)),
+  /** Puts a previous card back; the current one becomes a previous card in turn ('replaced'), or nothing changes ('unchanged'). */
+  restorePreviousCard: channel(z.strictObject({ id: CharacterId, versionId: PreviousCardId }), ImportCharacterResult),
   exportCharacter: channel(
     z.strictObject({ id: CharacterId, format: z.enum(['png', 'json']) }),
     z.object({ fileName: z.string(), mime: z.enum(['image/png', 'application/json']), bytesBase64: z.string() }),

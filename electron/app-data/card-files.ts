@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CardData } from '../../shared/character-card.ts';
 import { CharacterId, EpochMs } from '../../shared/chat-format.ts';
-import { atomicRewrite, errnoOf, ioError, mkdirDurable } from '../durable/durable.ts';
+import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
 import { takeBackup } from '../durable/backups.ts';
 import { nodeFs, type FsSeam } from '../durable/fs-seam.ts';
 
@@ -22,6 +22,8 @@ export interface CardFiles {
   read(id: string, name: CardFileName): Promise<Buffer | undefined>;
   /** Durable, backed up first when the file exists. */
   write(id: string, name: CardFileName, data: string | Buffer): Promise<void>;
+  /** Backed up first, then removed; nothing to do when it does not exist. */
+  remove(id: string, name: CardFileName): Promise<void>;
 }
 
 export function openCardFiles(dataDir: string, opts: { fs?: FsSeam; retention?: () => number; now?: () => number } = {}): CardFiles {
@@ -62,6 +64,17 @@ export function openCardFiles(dataDir: string, opts: { fs?: FsSeam; retention?: 
         await atomicRewrite(fs, file, data);
       } catch (e) {
         throw ioError(e, `saving ${name} of character ${id}`);
+      }
+    },
+    async remove(id, name) {
+      const file = path.join(dir(id), name);
+      try {
+        if (!(await fs.stat(file).then(() => true, () => false))) return;
+        await takeBackup(fs, path.join(backups, id, name), file, opts.retention?.() ?? 5, (opts.now ?? Date.now)());
+        await fs.unlink(file);
+        await fsyncDir(dir(id));
+      } catch (e) {
+        throw ioError(e, `removing ${name} of character ${id}`);
       }
     },
   };

@@ -2,10 +2,13 @@
 // the list needs) and each character's card files (card-files.ts). `get(id)` is the main-side
 // accessor for the full card. Characters from before cards existed have no card file: they read
 // as a blank card with their name, and get one on their first edit.
+// A card names its own id: importing a card whose id is here already never silently takes the
+// character over. The same card is a no-op; another card is imported as a new character, or
+// (asked, or chosen) replaces it after the current card is kept whole as a previous card.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { Character } from '../../shared/ipc-contract.ts';
+import { Character, type ImportCharacterResult, type OnCardConflict, type PreviousCard } from '../../shared/ipc-contract.ts';
 import { blankCard, type CardData, type CardDataPatch, type CharacterCard } from '../../shared/character-card.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { jsonFile } from './json-file.ts';
@@ -13,6 +16,8 @@ import { openCardFiles, type CardFiles } from './card-files.ts';
 import { takeBackup } from '../durable/backups.ts';
 import { nodeFs } from '../durable/fs-seam.ts';
 import { cardToJson, cardToPng, parseCardFile } from '../cards/card-codec.ts';
+import { changedCardFields } from '../cards/card-diff.ts';
+import { openPreviousCards } from './previous-cards.ts';
 import { placeholderImage, thumbnail } from '../cards/thumbnail.ts';
 
 const FileSchema = z.object({ characters: z.array(Character) });
@@ -28,8 +33,16 @@ export interface CharacterRegistry {
   /** The full card (V2 field names) with id, name, times, avatar flag; undefined if unknown. */
   get(id: string): Promise<CharacterCard | undefined>;
   create(name: string): Promise<Character>;
-  /** A PNG or JSON card file. A card whose own id is already here replaces that character's card (its chats stay). */
-  importCard(bytes: Uint8Array): Promise<{ character: Character; replaced: boolean }>;
+  /**
+   * A PNG or JSON card file. A card whose own id is here already: the same card (text and picture)
+   * is 'unchanged'; another card follows `onConflict` (default 'new': a new character beside it;
+   * 'ask': 'conflict', nothing written; 'replace': its chats stay, the current card is kept as a previous card).
+   */
+  importCard(bytes: Uint8Array, opts?: { onConflict?: OnCardConflict }): Promise<ImportCharacterResult>;
+  /** The cards an import (or a restore) replaced, newest first. */
+  previousCards(id: string): Promise<PreviousCard[]>;
+  /** Puts a previous card back; the current one is kept as a previous card in turn. */
+  restorePreviousCard(id: string, versionId: string): Promise<ImportCharacterResult>;
   update(id: string, patch: CardDataPatch): Promise<CharacterCard>;
   exportCard(id: string, format: 'png' | 'json'): Promise<ExportedCard>;
   /** The small avatar as a data: URL, or null. */
@@ -69,6 +82,7 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
   const backupRegistry = (file: string) => takeBackup(nodeFs, path.join(dataDir, 'app', 'backups', 'characters.json'), file, retention(), now());
   const file = jsonFile(registryFile, FileSchema, () => ({ characters: [] }), salvage, backupRegistry);
   const files = openCardFiles(dataDir, { retention, now });
+  const previous = openPreviousCards(dataDir, retention);
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T,>(task: () => Promise<T>): Promise<T> => {
     const run = queue.then(task);
@@ -90,6 +104,51 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
     return { id, name: card.name.slice(0, 200), created, updated, hasAvatar, tags: card.tags.slice(0, 50) };
   }
 
+  /**
+   * Writes `card` as character `id`'s (a new one, or over `existing`). `avatar`: the new picture;
+   * undefined keeps the current one (a JSON card carries none); null removes it (a restore).
+   */
+  async function writeCard(id: string, incoming: CardData, avatar: Buffer | null | undefined, existing: Character | undefined): Promise<Character> {
+    const t = now();
+    const card: CardData = { ...incoming, character_uuid: id };
+    // Picture first, card next, registry last: a crash in between leaves files nobody lists yet.
+    if (avatar) {
+      await files.write(id, 'avatar.png', avatar);
+      const thumb = thumbnail(avatar);
+      if (thumb) await files.write(id, 'thumb.png', thumb);
+    } else if (avatar === null) {
+      await files.remove(id, 'avatar.png');
+      await files.remove(id, 'thumb.png');
+    }
+    const created = existing?.created ?? t;
+    await files.write(id, 'card.json', JSON.stringify({ id, created, updated: t, card }, null, 2) + '\n');
+    const hasAvatar = avatar === null ? false : Boolean(avatar) || existing?.hasAvatar === true;
+    const character = entryFor(id, card, created, t, hasAvatar);
+    await put(character);
+    return character;
+  }
+
+  /** What differs between character `id`'s card and picture and an incoming card; [] when it is the same card. */
+  async function differences(current: CharacterCard, card: CardData, avatar: Buffer | null | undefined): Promise<string[]> {
+    // The id is the character's either way (a legacy or edited card may not carry it).
+    const changed = changedCardFields({ ...current.card, character_uuid: current.id }, { ...card, character_uuid: current.id });
+    if (avatar === null ? current.hasAvatar : avatar !== undefined && !(await samePicture(current, avatar))) changed.push('picture');
+    return changed;
+  }
+  async function samePicture(current: CharacterCard, avatar: Buffer): Promise<boolean> {
+    const stored = current.hasAvatar ? await files.read(current.id, 'avatar.png') : undefined;
+    // A character without a picture exports with the placeholder: that file is still the same card.
+    return stored ? stored.equals(avatar) : avatar.equals(placeholderImage());
+  }
+
+  /** Card `card` (+ picture) for character `existing`, already different from its card: replaced, after the current one is kept. */
+  async function replace(existing: Character, card: CardData, avatar: Buffer | null | undefined): Promise<ImportCharacterResult> {
+    const current = (await get(existing.id))!;
+    const picture = current.hasAvatar ? await files.read(existing.id, 'avatar.png') : undefined;
+    const kept = await previous.keep(current, picture, now());
+    return { kind: 'replaced', character: await writeCard(existing.id, card, avatar, existing), previous: kept };
+  }
+
   return {
     files,
     serial,
@@ -103,24 +162,31 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
         await put(character);
         return character;
       }),
-    importCard: (bytes) =>
-      serial(async () => {
+    importCard: (bytes, opts = {}) =>
+      serial(async (): Promise<ImportCharacterResult> => {
         const parsed = parseCardFile(bytes); // throws INVALID_INPUT before anything is written
-        const id = parsed.ownId ?? characterIdFor(parsed.card.name);
-        const existing = await entry(id);
-        const t = now();
-        const card: CardData = { ...parsed.card, character_uuid: id };
-        // Picture first, card next, registry last: a crash in between leaves files nobody lists yet.
-        if (parsed.avatar) {
-          await files.write(id, 'avatar.png', parsed.avatar);
-          const thumb = thumbnail(parsed.avatar);
-          if (thumb) await files.write(id, 'thumb.png', thumb);
+        const existing = parsed.ownId === undefined ? undefined : await entry(parsed.ownId);
+        if (!existing) {
+          const id = parsed.ownId ?? characterIdFor(parsed.card.name);
+          return { kind: 'imported', character: await writeCard(id, parsed.card, parsed.avatar, undefined) };
         }
-        const created = existing?.created ?? t;
-        await files.write(id, 'card.json', JSON.stringify({ id, created, updated: t, card }, null, 2) + '\n');
-        const character = entryFor(id, card, created, t, Boolean(parsed.avatar) || existing?.hasAvatar === true);
-        await put(character);
-        return { character, replaced: existing !== undefined };
+        const changed = await differences((await get(existing.id))!, parsed.card, parsed.avatar);
+        if (changed.length === 0) return { kind: 'unchanged', character: existing };
+        const choice = opts.onConflict ?? 'new';
+        if (choice === 'ask') return { kind: 'conflict', existing, incoming: { name: parsed.card.name, hasAvatar: parsed.avatar !== undefined, changed: changed.slice(0, 100) } };
+        if (choice === 'replace') return replace(existing, parsed.card, parsed.avatar);
+        const character = await writeCard(characterIdFor(parsed.card.name), parsed.card, parsed.avatar, undefined);
+        return { kind: 'imported', character, idTakenBy: existing };
+      }),
+    previousCards: (id) => previous.list(id),
+    restorePreviousCard: (id, versionId) =>
+      serial(async (): Promise<ImportCharacterResult> => {
+        const existing = await entry(id);
+        if (!existing) throw new StoreError('NOT_FOUND', `no character with id ${id}`);
+        const { doc, avatar } = await previous.read(id, versionId);
+        const picture = avatar ?? null; // a card kept without a picture comes back without one
+        if ((await differences((await get(id))!, doc.card, picture)).length === 0) return { kind: 'unchanged', character: existing };
+        return replace(existing, doc.card, picture);
       }),
     update: (id, patch) =>
       serial(async () => {

@@ -99,11 +99,21 @@ export function createHandlers(d: BindingDeps): Handlers {
       d.emit('characters:changed', {});
       return c;
     },
-    async importCharacter({ bytesBase64 }) {
+    async importCharacter({ bytesBase64, onConflict }) {
       const bytes = Buffer.from(bytesBase64, 'base64');
       if (bytes.length > MAX_CARD_BYTES) throw new StoreError('TOO_LARGE', 'the card file is larger than 20 MiB', { reason: 'size' });
-      const r = await d.characters.importCard(bytes);
-      d.emit('characters:changed', {});
+      // A caller that does not say cannot ask its user: a card whose id is taken comes in as a new character.
+      const r = await d.characters.importCard(bytes, { onConflict: onConflict ?? 'new' });
+      if (r.kind === 'imported' || r.kind === 'replaced') d.emit('characters:changed', {});
+      return r;
+    },
+    listPreviousCards: async ({ id }) => {
+      await requireCharacter(id);
+      return d.characters.previousCards(id);
+    },
+    async restorePreviousCard({ id, versionId }) {
+      const r = await d.characters.restorePreviousCard(id, versionId);
+      if (r.kind === 'replaced') d.emit('characters:changed', {});
       return r;
     },
     async exportCharacter({ id, format }) {

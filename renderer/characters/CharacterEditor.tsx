@@ -1,4 +1,5 @@
-// Edit one character's card (the V2 fields), export it, or delete it to the trash.
+// Edit one character's card (the V2 fields), export it, restore a card an import replaced, or
+// delete it to the trash.
 // Extensions and unknown fields are not edited here; main keeps them whole on save.
 import { useEffect, useState } from 'react';
 import type { CardData, CardDataPatch, CharacterCard } from '../../shared/character-card.ts';
@@ -6,6 +7,7 @@ import type { CardsharkApi } from '../../shared/ipc-contract.ts';
 import { pushNotice } from '../notices.ts';
 import { downloadBase64 } from './card-files.ts';
 import { Avatar } from './CharacterPanel.tsx';
+import { PreviousCards } from './PreviousCards.tsx';
 
 const TEXT_FIELDS: [keyof CardData & keyof CardDataPatch, string, number][] = [
   ['description', 'Description', 5],
@@ -43,6 +45,7 @@ export function CharacterEditor({ api, id, onClose, onDeleted }: { api: Cardshar
   const [form, setForm] = useState<Form | null>(null);
   const [saving, setSaving] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [reloads, setReloads] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -59,7 +62,7 @@ export function CharacterEditor({ api, id, onClose, onDeleted }: { api: Cardshar
     return () => {
       live = false;
     };
-  }, [api, id, onClose]);
+  }, [api, id, onClose, reloads]);
 
   if (!loaded || !form) return null;
   const set = (patch: Partial<Form>) => setForm({ ...form, ...patch });
@@ -141,6 +144,7 @@ export function CharacterEditor({ api, id, onClose, onDeleted }: { api: Cardshar
           </label>
         </div>
         {extensionKeys.length > 0 && <p className="chat-meta">Kept as imported: extensions {extensionKeys.join(', ')}.</p>}
+        <PreviousCards api={api} id={id} version={loaded.updated} onRestored={() => setReloads((n) => n + 1)} />
         <footer className="row editor-actions">
           <button type="submit" disabled={saving || !form.name.trim()}>
             {saving ? 'Saving…' : 'Save'}

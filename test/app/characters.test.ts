@@ -10,6 +10,7 @@ import { openChatStore } from '../../electron/store/index.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import { demoProvider } from '../../electron/generation/demo.ts';
 import { parseCardFile } from '../../electron/cards/card-codec.ts';
+import { splitCardChunks, withCardChunks } from '../../electron/cards/png-card.ts';
 import { makePng, v1Json, v2Data, v2Png, v3Json, v3Png } from '../fixtures/cards.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -31,6 +32,11 @@ async function setup(dataDir?: string) {
 }
 
 const b64 = (b: Buffer) => b.toString('base64');
+/** The same card chunks in another picture. */
+function cardPngWithPicture(card: Buffer, picture: Buffer): Buffer {
+  const { texts } = splitCardChunks(card);
+  return withCardChunks(picture, { chara: texts.get('chara')!, ccv3: texts.get('ccv3')! });
+}
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   async function walk(d: string) {
@@ -49,8 +55,8 @@ describe('characters over IPC', () => {
     const { call, services, dataDir } = await setup();
     const imp = await call('importCharacter', { fileName: 'sera.png', bytesBase64: b64(v3Png()) });
     expect(imp.ok).toBe(true);
-    const { character, replaced } = imp.data;
-    expect(replaced).toBe(false);
+    const { character, kind } = imp.data;
+    expect(kind).toBe('imported');
     expect(character).toMatchObject({ name: 'Seraphina', hasAvatar: true, tags: ['fantasy', 'female'] });
     const full = (await call('getCharacter', { id: character.id })).data;
     expect(full.card).toEqual({ ...v3Json().data, character_uuid: character.id });
@@ -71,16 +77,123 @@ describe('characters over IPC', () => {
     }
   });
 
-  it('a card with its own id keeps it; importing it again (renamed) replaces the card and keeps the chats', async () => {
-    const { call } = await setup();
+  it('a card whose id belongs to a character with other content never takes it over silently: ask writes nothing, the default imports it as new, replace keeps the chats and the previous card', async () => {
+    const { call, dataDir, events } = await setup();
+    const appDir = path.join(dataDir, 'app'); // the characters' files (the store's own index is written on its own schedule)
     const id = '0b7c6f2e-1d2a-4c3b-9f00-5e6d7c8b9a01';
     const first = (await call('importCharacter', { bytesBase64: b64(v2Png({ character_uuid: id })) })).data;
-    expect(first.character.id).toBe(id);
+    expect(first).toMatchObject({ kind: 'imported', character: { id } });
     const chat = (await call('createChat', { characterId: id, title: 'Ours' })).data;
-    const second = (await call('importCharacter', { fileName: 'renamed.png', bytesBase64: b64(v2Png({ character_uuid: id, name: 'Sera II' })) })).data;
-    expect(second).toMatchObject({ replaced: true, character: { id, name: 'Sera II', created: first.character.created } });
-    expect((await call('listCharacters')).data).toHaveLength(1);
+    const ours = (await call('getCharacter', { id })).data;
+    const stranger = v2Png({ character_uuid: id, name: 'Mallory', personality: 'sly', first_mes: 'Gotcha.' });
+
+    // ask: a typed answer naming what differs; not a byte written, no change event.
+    const before = await snapshot(appDir);
+    const eventsBefore = events.length;
+    const asked = (await call('importCharacter', { fileName: 'stranger.png', bytesBase64: b64(stranger), onConflict: 'ask' })).data;
+    expect(asked).toEqual({ kind: 'conflict', existing: expect.objectContaining({ id, name: 'Seraphina' }), incoming: { name: 'Mallory', hasAvatar: true, changed: ['name', 'personality', 'first_mes'] } });
+    expect(await snapshot(appDir)).toEqual(before);
+    expect(events.slice(eventsBefore).filter(([e]) => e === 'characters:changed')).toEqual([]);
+
+    // No choice given (a caller that cannot ask): a new character beside ours, ours untouched.
+    const asNew = (await call('importCharacter', { bytesBase64: b64(stranger) })).data;
+    expect(asNew).toMatchObject({ kind: 'imported', character: { name: 'Mallory' }, idTakenBy: { id } });
+    expect(asNew.character.id).not.toBe(id);
+    expect((await call('getCharacter', { id: asNew.character.id })).data.card).toMatchObject({ personality: 'sly', character_uuid: asNew.character.id });
+    expect((await call('getCharacter', { id })).data).toEqual(ours);
     expect((await call('listChats', { characterId: id })).data.map((c: any) => c.chatId)).toEqual([chat.chatId]);
+
+    // replace (the user chose it): the card changes, the chats stay, the previous card is kept whole.
+    const replaced = (await call('importCharacter', { bytesBase64: b64(stranger), onConflict: 'replace' })).data;
+    expect(replaced).toMatchObject({ kind: 'replaced', character: { id, name: 'Mallory', created: first.character.created }, previous: { name: 'Seraphina', hasAvatar: true } });
+    expect((await call('getCharacter', { id })).data.card.personality).toBe('sly');
+    expect((await call('listChats', { characterId: id })).data.map((c: any) => c.chatId)).toEqual([chat.chatId]);
+    expect((await call('listCharacters')).data).toHaveLength(2);
+    const previous = (await call('listPreviousCards', { id })).data;
+    expect(previous).toEqual([replaced.previous]);
+
+    // Restore: our card and picture are back; the stranger's card is now the previous one.
+    const avatarOf = async () => (await call('getCharacterAvatar', { id })).data.dataUrl;
+    const strangerAvatar = await avatarOf();
+    const restored = (await call('restorePreviousCard', { id, versionId: previous[0].versionId })).data;
+    expect(restored).toMatchObject({ kind: 'replaced', character: { id, name: 'Seraphina' }, previous: { name: 'Mallory' } });
+    expect((await call('getCharacter', { id })).data.card).toEqual(ours.card);
+    expect(await readFile(path.join(dataDir, 'app', 'characters', id, 'avatar.png'))).toEqual(parseCardFile(v2Png()).avatar);
+    expect(await avatarOf()).toMatch(/^data:image\/png;base64,/);
+    expect((await call('listPreviousCards', { id })).data.map((p: any) => p.name)).toEqual(['Mallory', 'Seraphina']);
+    // Restoring the card that is already current changes nothing.
+    expect((await call('restorePreviousCard', { id, versionId: previous[0].versionId })).data).toMatchObject({ kind: 'unchanged' });
+    expect(strangerAvatar).toMatch(/^data:image\/png;base64,/);
+  });
+
+  it('re-importing an exported card: the same card is a no-op ("already imported"); after an edit it asks, and a new character keeps the edit intact', async () => {
+    const { call, dataDir } = await setup();
+    const appDir = path.join(dataDir, 'app'); // the characters' files (the store's own index is written on its own schedule)
+    const { id } = (await call('importCharacter', { bytesBase64: b64(v3Png()) })).data.character;
+    const exported = async (format: 'png' | 'json') => (await call('exportCharacter', { id, format })).data.bytesBase64 as string;
+    const png = await exported('png');
+    const json = await exported('json');
+    for (const bytesBase64 of [png, json]) {
+      const before = await snapshot(appDir);
+      for (const onConflict of ['ask', 'replace', 'new', undefined]) {
+        expect((await call('importCharacter', { bytesBase64, ...(onConflict ? { onConflict } : {}) })).data).toMatchObject({ kind: 'unchanged', character: { id } });
+      }
+      expect(await snapshot(appDir)).toEqual(before);
+    }
+    expect((await call('listCharacters')).data).toHaveLength(1);
+
+    // The new user's story: edit Personality, re-import the exported file.
+    await call('updateCharacter', { id, card: { personality: 'Edited since the export.' } });
+    const asked = (await call('importCharacter', { bytesBase64: png, onConflict: 'ask' })).data;
+    expect(asked).toMatchObject({ kind: 'conflict', existing: { id }, incoming: { changed: ['personality'] } });
+    expect((await call('getCharacter', { id })).data.card.personality).toBe('Edited since the export.');
+    const asNew = (await call('importCharacter', { bytesBase64: png, onConflict: 'new' })).data;
+    expect(asNew.kind).toBe('imported');
+    expect((await call('getCharacter', { id })).data.card.personality).toBe('Edited since the export.');
+    expect((await call('getCharacter', { id: asNew.character.id })).data.card.personality).toBe('warm, protective');
+    expect((await call('listPreviousCards', { id })).data).toEqual([]);
+    // The JSON export carries no picture: it differs in the text only, and replacing keeps the picture.
+    expect((await call('importCharacter', { bytesBase64: json, onConflict: 'ask' })).data.incoming.changed).toEqual(['personality']);
+    const r = (await call('importCharacter', { bytesBase64: json, onConflict: 'replace' })).data;
+    expect(r).toMatchObject({ kind: 'replaced', character: { id, hasAvatar: true }, previous: { hasAvatar: true } });
+    // A character without a picture: its PNG export (a placeholder picture) is the same card too.
+    const ada = (await call('importCharacter', { bytesBase64: b64(Buffer.from(JSON.stringify(v1Json()))) })).data.character;
+    const adaPng = (await call('exportCharacter', { id: ada.id, format: 'png' })).data.bytesBase64;
+    expect((await call('importCharacter', { bytesBase64: adaPng, onConflict: 'ask' })).data).toMatchObject({ kind: 'unchanged', character: { id: ada.id, hasAvatar: false } });
+    // A different picture alone is a difference.
+    const repainted = cardPngWithPicture(Buffer.from(adaPng, 'base64'), makePng(8, 8));
+    expect((await call('importCharacter', { bytesBase64: b64(repainted), onConflict: 'ask' })).data).toMatchObject({ kind: 'conflict', incoming: { changed: ['picture'] } });
+  });
+
+  it('a replaced card without a picture comes back without one; the kept versions are bounded; bad requests are typed errors', async () => {
+    const { call, dataDir } = await setup();
+    const id = 'ada-fixed-id';
+    await call('importCharacter', { bytesBase64: b64(Buffer.from(JSON.stringify({ ...v1Json(), character_uuid: id }))) });
+    const r = (await call('importCharacter', { bytesBase64: b64(v2Png({ character_uuid: id })), onConflict: 'replace' })).data;
+    expect(r).toMatchObject({ kind: 'replaced', character: { hasAvatar: true }, previous: { name: 'Ada', hasAvatar: false } });
+    const back = (await call('restorePreviousCard', { id, versionId: r.previous.versionId })).data;
+    expect(back).toMatchObject({ kind: 'replaced', character: { id, name: 'Ada', hasAvatar: false }, previous: { name: 'Seraphina', hasAvatar: true } });
+    expect((await call('getCharacterAvatar', { id })).data.dataUrl).toBeNull();
+    expect((await readdir(path.join(dataDir, 'app', 'characters', id))).sort()).toEqual(['card.json']);
+    // The PNG export of the restored card carries the placeholder, not the removed picture.
+    const png = (await call('exportCharacter', { id, format: 'png' })).data.bytesBase64;
+    expect(parseCardFile(Buffer.from(png, 'base64')).avatar).not.toEqual(parseCardFile(v2Png()).avatar);
+
+    for (let i = 0; i < 14; i++) await call('importCharacter', { bytesBase64: b64(Buffer.from(JSON.stringify({ ...v1Json(), character_uuid: id, personality: `v${i}` }))), onConflict: 'replace' });
+    const kept = (await call('listPreviousCards', { id })).data;
+    expect(kept).toHaveLength(10);
+    expect(kept.map((p: any) => p.replacedAt)).toEqual([...kept.map((p: any) => p.replacedAt)].sort((a, b) => b - a));
+
+    // A card differing in a great many fields: the answer names the first 100 (and still fits the contract).
+    const many = { ...v1Json(), character_uuid: id, ...Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`x_${i}`, i])) };
+    const wide = (await call('importCharacter', { bytesBase64: b64(Buffer.from(JSON.stringify(many))), onConflict: 'ask' })).data;
+    expect(wide.kind).toBe('conflict');
+    expect(wide.incoming.changed).toHaveLength(100);
+    expect((await call('importCharacter', { bytesBase64: b64(v2Png()), onConflict: 'overwrite' })).error.code).toBe('INVALID_INPUT');
+    expect((await call('listPreviousCards', { id: 'nobody' })).error.code).toBe('NOT_FOUND');
+    expect((await call('restorePreviousCard', { id, versionId: '../../x' })).error.code).toBe('INVALID_INPUT');
+    expect((await call('restorePreviousCard', { id, versionId: '0000000000001-0000' })).error.code).toBe('NOT_FOUND');
+    expect((await call('restorePreviousCard', { id: 'nobody', versionId: kept[0].versionId })).error.code).toBe('NOT_FOUND');
   });
 
   it('a card without an id gets one on first sight; the export carries it back', async () => {
@@ -91,7 +204,7 @@ describe('characters over IPC', () => {
     expect((await call('getCharacterAvatar', { id: a.id })).data.dataUrl).toBeNull();
     const png = (await call('exportCharacter', { id: a.id, format: 'png' })).data; // a placeholder picture
     const back = (await call('importCharacter', { bytesBase64: png.bytesBase64 })).data;
-    expect(back).toMatchObject({ replaced: true, character: { id: a.id } });
+    expect(back).toMatchObject({ kind: 'unchanged', character: { id: a.id } });
   });
 
   it('bad input gets a typed error and changes nothing on disk', async () => {
@@ -144,6 +257,9 @@ describe('characters over IPC', () => {
     const full = (await call('getCharacter', { id: 'bram-0a1b2c3d' })).data;
     expect(full).toMatchObject({ name: 'Bram', hasAvatar: false, card: { name: 'Bram', description: '', extensions: {} } });
     await call('updateCharacter', { id: 'bram-0a1b2c3d', card: { description: 'A sailor.' } });
+    // Its card, as another tool exports it: the same card (its id was never written into the card).
+    const same = { spec: 'chara_card_v2', spec_version: '2.0', data: { name: 'Bram', description: 'A sailor.', character_uuid: 'bram-0a1b2c3d' } };
+    expect((await call('importCharacter', { bytesBase64: b64(Buffer.from(JSON.stringify(same))), onConflict: 'ask' })).data).toMatchObject({ kind: 'unchanged', character: { id: 'bram-0a1b2c3d' } });
     expect((await call('listChats', { characterId: 'bram-0a1b2c3d' })).data.map((c: any) => c.chatId)).toEqual([chat.chatId]);
   });
 

@@ -1,5 +1,6 @@
 // Character cards in the real renderer (browser host): import by drag-and-drop and by the file
-// picker, chat with the character, edit it, delete it to the trash and restore it with its chats.
+// picker, chat with the character, edit it, delete it to the trash and restore it with its chats;
+// a re-imported card whose content differs asks before replacing, and the replaced card is restorable.
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { readFile, readdir } from 'node:fs/promises';
@@ -128,4 +129,84 @@ test('import by the file picker; 100 characters and 1,000 chats: the list, the f
   await expect(page.getByTestId('character')).toHaveCount(10);
   await page.getByLabel('Filter characters').fill('nobody at all');
   await expect(page.getByText('No character matches')).toBeVisible();
+});
+
+test('a re-imported card asks before replacing', async ({ page }) => {
+  test.setTimeout(120_000); // many steps, each a few seconds on a loaded 2-core machine
+  const dataDir = path.join(await tempRoot(), 'data');
+  const host = await startHost(dataDir);
+  hosts.push(host);
+  await page.goto(host.url);
+  await page.getByTestId('import-input').setInputFiles({ name: 'Seraphina.png', mimeType: 'image/png', buffer: v3Png() });
+  const sera = page.getByTestId('character').filter({ hasText: 'Seraphina' });
+  await expect(sera).toHaveAttribute('aria-current', 'true');
+  const id = (await sera.getAttribute('data-character-id'))!;
+  const rowOf = (characterId: string) => page.locator('li.character-row').filter({ has: page.locator(`[data-character-id="${characterId}"]`) });
+  const editor = page.getByRole('dialog', { name: 'Edit character' });
+  const personalityOnDisk = async (characterId: string) => JSON.parse(await readFile(path.join(dataDir, 'app', 'characters', characterId, 'card.json'), 'utf8')).card.personality;
+
+  // Export the card as a PNG (a real download), then edit Personality.
+  await rowOf(id).getByRole('button', { name: 'Edit' }).click();
+  const download = page.waitForEvent('download');
+  await editor.getByRole('button', { name: 'Export PNG' }).click();
+  const exported = await readFile((await (await download).path())!);
+  await editor.getByLabel('Personality').fill('Edited after the export.');
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('notice').filter({ hasText: 'Saved Seraphina' })).toHaveCount(1);
+  await editor.getByRole('button', { name: 'Close' }).click();
+
+  // Re-import the exported file: a dialog asks, naming what differs; nothing changed yet.
+  const reimport = () => page.getByTestId('import-input').setInputFiles({ name: 'Seraphina.png', mimeType: 'image/png', buffer: exported });
+  const ask = page.getByRole('dialog', { name: 'This character is already here' });
+  await reimport();
+  await expect(ask).toContainText('personality');
+  expect(await personalityOnDisk(id)).toBe('Edited after the export.');
+
+  // Import as new: a second Seraphina; the edited one is intact.
+  await ask.getByRole('button', { name: 'Import as a new character' }).click();
+  await expect(ask).toHaveCount(0);
+  await expect(page.getByTestId('character').filter({ hasText: 'Seraphina' })).toHaveCount(2);
+  await expect(page.getByTestId('notice').filter({ hasText: 'as a new character' })).toHaveCount(1);
+  const copyId = (await page.getByTestId('character').filter({ hasText: 'Seraphina' }).evaluateAll((els, keep) => els.map((e) => e.getAttribute('data-character-id')).filter((x) => x !== keep), id))[0]!;
+  expect(await personalityOnDisk(copyId)).toBe('warm, protective');
+  await rowOf(id).getByRole('button', { name: 'Edit' }).click();
+  await expect(editor.getByLabel('Personality')).toHaveValue('Edited after the export.');
+  await expect(editor.getByTestId('previous-cards')).toHaveCount(0);
+  await editor.getByRole('button', { name: 'Close' }).click();
+
+  // Again, and Replace: the exported card replaces it.
+  await reimport();
+  await ask.getByRole('button', { name: 'Replace the existing character' }).click();
+  await expect(ask).toHaveCount(0);
+  await expect(page.getByTestId('notice').filter({ hasText: 'Replaced the card of Seraphina' })).toHaveCount(1);
+  expect(await personalityOnDisk(id)).toBe('warm, protective');
+  await expect(page.getByTestId('character').filter({ hasText: 'Seraphina' })).toHaveCount(2);
+
+  // The same file once more (dropped this time): the same card, so nothing to ask and nothing changes.
+  await dropFile(page, 'Seraphina.png', 'image/png', exported);
+  await expect(page.getByTestId('notice').filter({ hasText: 'Seraphina is already imported' })).toHaveCount(1);
+  await expect(ask).toHaveCount(0);
+  await expect(page.getByTestId('character').filter({ hasText: 'Seraphina' })).toHaveCount(2);
+
+  // The previous card (with the edit) is restorable from the editor.
+  await rowOf(id).getByRole('button', { name: 'Edit' }).click();
+  await expect(editor.getByLabel('Personality')).toHaveValue('warm, protective');
+  await editor.getByTestId('previous-cards').locator('summary').click();
+  await expect(editor.getByTestId('previous-card')).toHaveCount(1);
+  await editor.getByTestId('previous-card').getByRole('button', { name: 'Restore' }).click();
+  await expect(editor.getByLabel('Personality')).toHaveValue('Edited after the export.');
+  expect(await personalityOnDisk(id)).toBe('Edited after the export.');
+  await expect(editor.getByTestId('previous-card')).toHaveCount(2); // the exported card, set aside in turn, and the edited one
+  await editor.getByRole('button', { name: 'Close' }).click();
+  await expect(sera.first().getByTestId('avatar')).toHaveAttribute('src', /^data:image\/png;base64,/);
+
+  // Several files dropped at once cannot ask: the differing card comes in as a new character.
+  await dropFiles(page, 'character-panel', [
+    { name: 'Seraphina.png', mime: 'image/png', bytes: exported },
+    { name: 'ada.json', mime: 'application/json', bytes: Buffer.from(JSON.stringify(v1Json())) },
+  ]);
+  await expect(page.getByTestId('character').filter({ hasText: 'Ada' })).toHaveCount(1);
+  await expect(page.getByTestId('character').filter({ hasText: 'Seraphina' })).toHaveCount(3);
+  await expect(ask).toHaveCount(0);
+  expect(await personalityOnDisk(id)).toBe('Edited after the export.');
 });

@@ -45,7 +45,9 @@ const KEYS: Record<string, string[]> = {
   testConnection: [],
   getCharacter: ['id'],
   updateCharacter: ['id', 'card'],
-  importCharacter: ['fileName', 'bytesBase64'],
+  importCharacter: ['fileName', 'bytesBase64', 'onConflict'],
+  listPreviousCards: ['id'],
+  restorePreviousCard: ['id', 'versionId'],
   exportCharacter: ['id', 'format'],
   getCharacterAvatar: ['id'],
   deleteCharacter: ['id'],
@@ -150,6 +152,8 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
       ),
     ),
     format: fc.constantFrom('png', 'json', 'gif'),
+    onConflict: fc.constantFrom('ask', 'replace', 'new', 'overwrite'),
+    versionId: mostly(fc.oneof(fc.stringMatching(/^\d{13}-\d{4}$/), fc.constant('0000000000001-0000'))),
     trashId: mostly(fc.oneof(fc.constant(`${ids.characterId}.1`), fc.stringMatching(/^[a-z0-9-]{1,10}\.\d{1,5}$/))),
   };
   field.id = field.characterId!;
