@@ -110,6 +110,30 @@ describe('connection caps', () => {
     expect(await connectApp(host.port, token)).toBeInstanceOf(WebSocket);
   });
 
+  it('places are given back however a connection ends: 60 app connections dropped at every stage, then the pool is whole', async () => {
+    const { host, token } = await setup();
+    for (let i = 0; i < 60; i++) {
+      const ws = new WebSocket(`ws://127.0.0.1:${host.port}/ws?token=${token}`, { origin: `http://127.0.0.1:${host.port}` });
+      ws.on('error', () => {});
+      const ended = new Promise((r) => ws.once('close', r));
+      if (i % 3 === 0) ws.terminate(); // during the handshake
+      else await new Promise((r) => ws.once('open', r));
+      if (i % 3 === 1) ws.terminate(); // an abrupt end
+      if (i % 3 === 2) ws.close(); // a clean close
+      await ended;
+    }
+    await sleep(300);
+    const a = await connectApp(host.port, token);
+    const b = await connectApp(host.port, token);
+    expect(a).toBeInstanceOf(WebSocket);
+    expect(b).toBeInstanceOf(WebSocket);
+    expect(await ping(a as WebSocket, 1)).toBe(true);
+    // And the HTTP pool: a source's full share still fits.
+    const held = await Promise.all([1, 2, 3, 4].map(() => rawSocket(host.port, '127.0.0.1')));
+    await sleep(200); // a socket over the cap would be closed by now (the headers timeout is 600 ms)
+    for (const h of held) expect(h.socket.destroyed).toBe(false);
+  });
+
   it('one source cannot take every HTTP place: another source is still served, its own next socket is closed at once', async () => {
     const { host, token } = await setup();
     const held = await Promise.all([1, 2, 3, 4].map(() => rawSocket(host.port, '127.0.0.2')));

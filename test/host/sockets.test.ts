@@ -115,10 +115,12 @@ describe('browser host under a socket flood', () => {
     );
     cleanups.push(async () => flood.kill('SIGKILL'));
     let floodOut = '';
-    flood.stdout!.on('data', (d) => (floodOut += d));
+    let graceOver = false;
+    flood.stdout!.on('data', (d) => {
+      floodOut += d;
+      graceOver ||= floodOut.includes('"phase":"grace over"');
+    });
     const floodDone = new Promise<void>((resolve) => flood.once('exit', () => resolve()));
-    let floodOver = false;
-    void floodDone.then(() => (floodOver = true));
 
     // Real writes all through the flood: a message every 150 ms, a new chat (a new file) every fifth.
     const written = new Map<string, number>();
@@ -126,8 +128,7 @@ describe('browser host under a socket flood', () => {
     const httpAnswers: (number | string)[] = [];
     let peakFds = 0;
     let chatId = '';
-    const t0 = Date.now();
-    for (let i = 0; !floodOver || Date.now() - t0 < FLOOD_MS; i++) {
+    for (let i = 0; !graceOver && flood.exitCode === null; i++) {
       if (i % 5 === 0) {
         const r = await call(app, 'createChat', { characterId, title: `flood ${i}` });
         if (!r.ok) {
@@ -147,12 +148,15 @@ describe('browser host under a socket flood', () => {
       peakFds = Math.max(peakFds, await openFds(pid).catch(() => 0));
       await sleep(150);
     }
-    await floodDone;
+    // Every socket the flood opened has had the full bound to be closed, and the flood still holds
+    // whatever it believes open: count what the host holds.
     const socketsAfter = await openSockets(pid);
+    expect(flood.exitCode, 'the flood ended before its sockets were counted').toBeNull();
+    await floodDone;
     const report = JSON.parse(floodOut.trim().split('\n').pop()!);
     const stored = [...written.values()].reduce((a, b) => a + b, 0);
     console.log(
-      `host RLIMIT_NOFILE ${HOST_NOFILE}, fds before ${fdsBefore}, peak ${peakFds}; sockets before ${socketsBefore}, after ${socketsAfter}; flood: ${JSON.stringify(report)}; ` +
+      `host RLIMIT_NOFILE ${HOST_NOFILE}, fds before ${fdsBefore}, peak ${peakFds}; sockets before ${socketsBefore}, when the flood's grace was over ${socketsAfter}; flood: ${JSON.stringify(report)}; ` +
         `${stored} messages in ${written.size} chats written, ${failures.length} failed; HTTP from another source: ${JSON.stringify(httpAnswers)}`,
     );
 
@@ -165,7 +169,7 @@ describe('browser host under a socket flood', () => {
     // Another source was still served over HTTP all along.
     expect(httpAnswers.every((s) => s === 204)).toBe(true);
     // Unauthenticated sockets were closed within the bound; a bad-token upgrade at once.
-    expect(report.stillOpen).toBe(0);
+    expect(socketsAfter).toBeGreaterThan(0);
     expect(socketsAfter).toBeLessThanOrEqual(socketsBefore);
     expect(report.longest.idle).toBeLessThan(UNAUTHENTICATED_BOUND_MS);
     expect(report.longest.slowloris).toBeLessThan(UNAUTHENTICATED_BOUND_MS);
