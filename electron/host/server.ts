@@ -1,7 +1,8 @@
 // The browser host: serves the built renderer and speaks the IPC contract over a
 // WebSocket on 127.0.0.1, through the same binding as Electron IPC.
 // Security: loopback only, a random token per start, Host + Origin checks
-// (DNS rebinding), a frame size limit, per-connection flow control (flow.ts), and a
+// (DNS rebinding), a frame size limit, per-connection flow control (flow.ts), bounded
+// connections with short timeouts for unauthenticated sockets (connections.ts), and a
 // strict CSP on every page.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -16,6 +17,7 @@ import { createServices } from '../ipc/services.ts';
 import type { AppSettingsStore } from '../app-settings/settings.ts';
 import { serveStatic } from './static.ts';
 import { connectionFlow, DEFAULT_FLOW_LIMITS, type ConnectionFlow, type FlowLimits } from './flow.ts';
+import { DEFAULT_CONNECTION_LIMITS, gateConnections, httpServerOptions, type ConnectionLimits } from './connections.ts';
 
 export interface HostOptions {
   store: ChatStore;
@@ -25,6 +27,8 @@ export interface HostOptions {
   provider?: Provider;
   /** Per-connection bounds on requests in flight and bytes waiting to be sent. */
   flowLimits?: FlowLimits;
+  /** Caps on sockets (HTTP, per source, app connections) and the timeouts of unauthenticated ones. */
+  connectionLimits?: ConnectionLimits;
   settings?: AppSettingsStore;
   /** The autosave interval getter (setting autosaveIntervalMs); default 1000 ms. */
   autosaveIntervalMs?: () => number;
@@ -74,7 +78,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       "form-action 'none'",
     ].join('; ');
 
-  const server = createServer((req, res) => {
+  const connectionLimits = opts.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
+  const server = createServer(httpServerOptions(connectionLimits), (req, res) => {
     const headers = {
       'content-security-policy': csp(),
       'x-content-type-options': 'nosniff',
@@ -96,6 +101,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       res.end();
     });
   });
+  const gate = gateConnections(server, connectionLimits);
 
   const tokenOk = (req: IncomingMessage) => {
     const given = Buffer.from(new URL(req.url ?? '', 'http://x').searchParams.get('token') ?? '');
@@ -107,11 +113,19 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     server,
     path: WS_PATH,
     maxPayload: MAX_FRAME_BYTES,
-    verifyClient: ({ req, origin }: { req: IncomingMessage; origin: string }) =>
-      allowedHosts().has(req.headers.host ?? '') && allowedOrigins().has(origin) && tokenOk(req),
+    // A refused upgrade is answered and its socket closed at once (by ws).
+    verifyClient: (
+      { req, origin }: { req: IncomingMessage; origin: string },
+      done: (ok: boolean, code?: number, message?: string) => void,
+    ) => {
+      if (!(allowedHosts().has(req.headers.host ?? '') && allowedOrigins().has(origin) && tokenOk(req))) return done(false, 401);
+      if (!gate.appRoom()) return done(false, 503, 'too many CardShark windows are connected to this host');
+      done(true);
+    },
   });
 
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
+    gate.promote(req.socket);
     const flow = connectionFlow(ws, (raw, isBinary) => answer(ws, flow, raw, isBinary), opts.flowLimits ?? DEFAULT_FLOW_LIMITS);
     authorized.set(ws, flow);
     ws.on('close', () => authorized.delete(ws));

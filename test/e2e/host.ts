@@ -20,8 +20,18 @@ export async function tempRoot(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'cardshark-e2e-'));
 }
 
-export async function startHost(dataDir: string, env: Record<string, string> = {}): Promise<RunningHost> {
-  const proc = spawn(process.execPath, [path.join(ROOT, 'electron/host/cli.ts'), '--data-dir', dataDir], {
+export interface HostProcessOptions {
+  /** Run the host under this RLIMIT_NOFILE (`ulimit -n` in a shell that then execs node). */
+  maxOpenFiles?: number;
+}
+
+export async function startHost(dataDir: string, env: Record<string, string> = {}, opts: HostProcessOptions = {}): Promise<RunningHost> {
+  const nodeArgs = [path.join(ROOT, 'electron/host/cli.ts'), '--data-dir', dataDir];
+  const [command, args] =
+    opts.maxOpenFiles === undefined
+      ? [process.execPath, nodeArgs]
+      : ['bash', ['-c', `ulimit -n ${opts.maxOpenFiles} && exec "$0" "$@"`, process.execPath, ...nodeArgs]];
+  const proc = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, CARDSHARK_DEMO_PACE_MS: '5', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
