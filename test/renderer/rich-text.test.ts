@@ -1,9 +1,19 @@
 // The rich-text tokenizer and its React rendering: roleplay conventions, and never raw HTML.
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { plainText, tokenize } from '../../renderer/rich-text/tokenize.ts';
 import { RichText } from '../../renderer/rich-text/RichText.tsx';
+import { hostileRichText, repeatedMarker } from '../fixtures/hostile-text.ts';
+import { referenceTokenize } from './tokenize-reference.ts';
+
+/** Wall-clock ms of `fn`, and its result. */
+function timed<T>(fn: () => T): { ms: number; value: T } {
+  const t = performance.now();
+  const value = fn();
+  return { ms: performance.now() - t, value };
+}
 
 const html = (text: string, highlight?: string) => renderToStaticMarkup(createElement(RichText, highlight ? { text, highlight } : { text }));
 
@@ -45,6 +55,87 @@ describe('tokenize', () => {
   });
 });
 
+// Issue 15 §2: the tokenizer searched from every opening `“` to the end of the text (30,000
+// characters took seconds), and built its output with `push(...nodes)`, which throws RangeError past
+// ~120,000 nodes. Today's tokenizer must give exactly the old output wherever the old one finished.
+describe('tokenize is linear and unchanged', () => {
+  // The markers, what decides whether they close (spaces, line breaks, a non-breaking space), and
+  // letters; a surrogate pair, since the tokenizer reads UTF-16 code units.
+  const unit = fc.constantFrom('*', '*', '`', '"', '“', '”', '\n', ' ', '\u00a0', 'a', 'b', '😀');
+  const piece = fc.constantFrom('**', '***', '```', '```js\n', '\n```', '*a*', '"a"', '“a”', '`a`', ' * ', '\t');
+  const text = (arb: fc.Arbitrary<string>, maxLength: number) => fc.array(arb, { maxLength }).map((a) => a.join(''));
+
+  it('gives the old tokenizer\'s output on random strings of markup characters and letters', () => {
+    fc.assert(
+      fc.property(text(unit, 40), (s) => {
+        expect(tokenize(s)).toEqual(referenceTokenize(s));
+      }),
+      { numRuns: 10_000 },
+    );
+  }, 120_000);
+
+  it('gives the old tokenizer\'s output on random mixes of whole markers, fences and spans', () => {
+    fc.assert(
+      fc.property(text(fc.oneof(unit, piece), 30), (s) => {
+        expect(tokenize(s)).toEqual(referenceTokenize(s));
+      }),
+      { numRuns: 5_000 },
+    );
+  }, 120_000);
+
+  it('gives the old output on a small hostile message and on long ordinary text', () => {
+    const small = hostileRichText(3_000);
+    expect(tokenize(small)).toEqual(referenceTokenize(small));
+    const prose = '*smiles* "Hello there," she says. **Listen.** `code` and “curly” words, 2 * 3 = 6.\n'.repeat(500);
+    expect(tokenize(prose)).toEqual(referenceTokenize(prose));
+  });
+
+  // The bounds are generous (2 shared cores, busy): the old tokenizer took 2-4 s on 30,000 such
+  // characters (~15 times that on 100,000) and would take hours on the million; the 100 ms goal
+  // is `npm run bench`'s richtext_1m_ms.
+  it('tokenizes 100,000 and then 1,000,000 hostile characters in linear time', () => {
+    for (const [length, boundMs] of [
+      [100_000, 2_000],
+      [1_000_000, 5_000],
+    ] as const) {
+      const s = hostileRichText(length);
+      const { ms, value } = timed(() => tokenize(s));
+      expect(ms, `${length} hostile characters took ${ms.toFixed(0)} ms`).toBeLessThan(boundMs);
+      // All of it inside the speech and bold that open and close it; every other marker unclosed.
+      expect(value).toHaveLength(1);
+      expect(value[0]!.t).toBe('speech');
+      expect(plainText(value)).toBe('“' + s.slice(3, -3) + '”');
+    }
+  }, 120_000);
+
+  it('tokenizes a million of one unclosed marker in linear time', () => {
+    for (const marker of ['“', '"', '*', '**', '`', '*a ', ' * ', '“ *', '```']) {
+      const s = repeatedMarker(marker, 1_000_000);
+      const { ms, value } = timed(() => tokenize(s));
+      expect(ms, `a million of ${JSON.stringify(marker)} took ${ms.toFixed(0)} ms`).toBeLessThan(5_000);
+      expect(value.length).toBeLessThanOrEqual(2);
+    }
+    expect(plainText(tokenize(repeatedMarker('“', 1_000_000)))).toBe(repeatedMarker('“', 1_000_000));
+  }, 120_000);
+
+  // The old tokenizer threw RangeError on these (`out.push(...nodes)` with too many arguments).
+  it('builds hundreds of thousands of short spans from a million characters without throwing', () => {
+    for (const [marker, nodes] of [
+      ['*a', 500_000],
+      ['***a', 249_999],
+      ['“a”', 333_334],
+      ['“**', 333_333],
+      ['"“*`', 250_000],
+      ['```\n', 125_000],
+    ] as const) {
+      const s = repeatedMarker(marker, 1_000_000);
+      const { ms, value } = timed(() => tokenize(s));
+      expect(ms, `a million of ${JSON.stringify(marker)} took ${ms.toFixed(0)} ms`).toBeLessThan(10_000);
+      expect(value, marker).toHaveLength(nodes);
+    }
+  }, 120_000);
+});
+
 describe('RichText', () => {
   it('renders <script> and other HTML as text, never as markup', () => {
     const out = html('<script>alert(1)</script> <img src=x onerror=alert(1)> *<b>hi</b>*');
@@ -63,4 +154,16 @@ describe('RichText', () => {
   it('highlights find matches inside the text', () => {
     expect(html('A Lantern and a lantern', 'lantern')).toBe('A <mark>Lantern</mark> and a <mark>lantern</mark>');
   });
+
+  it('renders a 1,000,000-character hostile message, with a find highlight, in linear time', () => {
+    const s = hostileRichText(1_000_000);
+    const plain = timed(() => html(s));
+    expect(plain.ms, `rendering took ${plain.ms.toFixed(0)} ms`).toBeLessThan(10_000);
+    expect(plain.value.startsWith('<span class="rt-speech">“<strong>')).toBe(true);
+    expect(plain.value.endsWith('</strong>”</span>')).toBe(true);
+    const marked = timed(() => html(s, 'bc'));
+    expect(marked.ms, `rendering with a highlight took ${marked.ms.toFixed(0)} ms`).toBeLessThan(10_000);
+    expect(marked.value.split('<mark>bc</mark>').length - 1).toBe(s.split('bc').length - 1);
+  }, 120_000);
 });
+
