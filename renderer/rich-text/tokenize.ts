@@ -5,7 +5,9 @@
 //
 // Linear in the text: a card greeting can be 200,000 characters, and a stranger chooses them. A
 // closing marker is never searched for twice over the same stretch (see `remembered`), nested spans
-// are index ranges into the one text (no copies), and nesting stops at MAX_DEPTH.
+// are index ranges into the one text (no copies), and nesting stops at MAX_DEPTH. Past
+// MAX_FORMATTED_SPANS spans the rest of a message is plain text: each span is an element to build and
+// lay out, and half a million of them (`*a*a*a…`) would freeze the window for seconds.
 
 export type RichNode =
   | { t: 'text'; v: string }
@@ -16,6 +18,8 @@ export type RichNode =
   | { t: 'speech'; children: RichNode[] };
 
 const MAX_DEPTH = 6;
+/** Far more than any real message uses (a long greeting has hundreds); ~20 ms of React work. */
+export const MAX_FORMATTED_SPANS = 20_000;
 const TICK = 0x60; // `
 const STAR = 0x2a; // *
 const STRAIGHT_QUOTE = 0x22; // "
@@ -27,13 +31,14 @@ export function tokenize(text: string): RichNode[] {
   const prose = new ProseScanner(text);
   const out: RichNode[] = [];
   let i = 0;
-  for (;;) {
+  while (prose.spans < MAX_FORMATTED_SPANS) {
     const open = text.indexOf('```', i);
     if (open === -1) break;
     const langEnd = text.indexOf('\n', open + 3);
     const close = langEnd === -1 ? -1 : text.indexOf('```', langEnd + 1);
     if (close === -1) break; // unclosed: the rest is prose
     prose.inline(i, open, 0, out);
+    prose.spans++;
     out.push({ t: 'codeblock', lang: text.slice(open + 3, langEnd).trim(), v: text.slice(langEnd + 1, close).replace(/\n$/, '') });
     i = close + 3;
     if (text[i] === '\n') i++;
@@ -62,6 +67,8 @@ function remembered(find: (from: number) => number): (from: number) => number {
 
 /** Tokenizes ranges of one text; the searches are shared by every range and depth. */
 class ProseScanner {
+  /** Spans made so far (code blocks included): past MAX_FORMATTED_SPANS, the rest is text. */
+  spans = 0;
   private readonly s: string;
   private readonly nextTick: (from: number) => number;
   private readonly nextStraightQuote: (from: number) => number;
@@ -80,7 +87,10 @@ class ProseScanner {
     this.nextOddStarRunEnd = remembered((from) => oddStarRunEnd(s, from));
   }
 
-  /** Appends the nodes of s[lo, hi) to `out`. Reads char codes: `s[i]` would allocate a string per character of a non-Latin-1 text. */
+  /**
+   * Appends the nodes of s[lo, hi) to `out`. Reads char codes: `s[i]` would allocate a string per
+   * character of a non-Latin-1 text.
+   */
   inline(lo: number, hi: number, depth: number, out: RichNode[]): void {
     const s = this.s;
     if (lo >= hi) return;
@@ -91,19 +101,21 @@ class ProseScanner {
     let textStart = lo; // the text since the last span, pushed as one node before the next
     let trailingRunStart = -1; // start of the run of `*` that ends this range, found once
     let i = lo;
-    while (i < hi) {
+    while (i < hi && this.spans < MAX_FORMATTED_SPANS) {
       const c = s.charCodeAt(i);
       let node: RichNode | undefined;
       let next = i;
       if (c === TICK) {
         const end = this.nextTick(i + 1);
         if (end > i + 1 && end < hi) {
+          this.spans++;
           node = { t: 'code', v: s.slice(i + 1, end) };
           next = end + 1;
         }
       } else if (c === STAR && i + 1 < hi && s.charCodeAt(i + 1) === STAR) {
         const end = this.nextDoubleStar(i + 2);
         if (end > i + 2 && end + 2 <= hi) {
+          this.spans++; // counted before its children, so nesting cannot go past the cap
           node = { t: 'bold', children: [] };
           this.inline(i + 2, end, depth + 1, node.children);
           next = end + 2;
@@ -122,6 +134,7 @@ class ProseScanner {
         }
         // `*action*`: not empty, and no space just inside the asterisks (so "2 * 3 * 4" stays text)
         if (end > i + 1 && !SPACE.test(s[i + 1]!) && !SPACE.test(s[end - 1]!)) {
+          this.spans++;
           node = { t: 'action', children: [] };
           this.inline(i + 1, end, depth + 1, node.children);
           next = end + 1;
@@ -130,6 +143,7 @@ class ProseScanner {
         const straight = c === STRAIGHT_QUOTE;
         const end = straight ? this.nextStraightQuote(i + 1) : this.nextCurlyClose(i + 1);
         if (end > i + 1 && end < hi) {
+          this.spans++;
           const children: RichNode[] = [{ t: 'text', v: straight ? '"' : '“' }];
           this.inline(i + 1, end, depth + 1, children);
           children.push({ t: 'text', v: straight ? '"' : '”' });

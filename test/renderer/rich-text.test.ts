@@ -3,7 +3,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { plainText, tokenize } from '../../renderer/rich-text/tokenize.ts';
+import { MAX_FORMATTED_SPANS, plainText, tokenize, type RichNode } from '../../renderer/rich-text/tokenize.ts';
 import { RichText } from '../../renderer/rich-text/RichText.tsx';
 import { hostileRichText, repeatedMarker } from '../fixtures/hostile-text.ts';
 import { referenceTokenize } from './tokenize-reference.ts';
@@ -118,21 +118,22 @@ describe('tokenize is linear and unchanged', () => {
     expect(plainText(tokenize(repeatedMarker('“', 1_000_000)))).toBe(repeatedMarker('“', 1_000_000));
   }, 120_000);
 
-  // The old tokenizer threw RangeError on these (`out.push(...nodes)` with too many arguments).
-  it('builds hundreds of thousands of short spans from a million characters without throwing', () => {
-    for (const [marker, nodes] of [
-      ['*a', 500_000],
-      ['***a', 249_999],
-      ['“a”', 333_334],
-      ['“**', 333_333],
-      ['"“*`', 250_000],
-      ['```\n', 125_000],
-    ] as const) {
+  // The old tokenizer threw RangeError on these (`out.push(...nodes)` with too many arguments) and
+  // React would build an element per span: past MAX_FORMATTED_SPANS the rest is plain text.
+  it('formats the first MAX_FORMATTED_SPANS of hundreds of thousands of short spans, then shows the rest as text', () => {
+    const spans = (nodes: RichNode[]): number => nodes.reduce((n, x) => n + (x.t === 'text' ? 0 : 1) + ('children' in x ? spans(x.children) : 0), 0);
+    for (const marker of ['*a', '***a', '“a”', '“**', '"“*`', '```\n', '*“a”* ']) {
       const s = repeatedMarker(marker, 1_000_000);
       const { ms, value } = timed(() => tokenize(s));
-      expect(ms, `a million of ${JSON.stringify(marker)} took ${ms.toFixed(0)} ms`).toBeLessThan(10_000);
-      expect(value, marker).toHaveLength(nodes);
+      expect(ms, `a million of ${JSON.stringify(marker)} took ${ms.toFixed(0)} ms`).toBeLessThan(5_000);
+      expect(spans(value), marker).toBe(MAX_FORMATTED_SPANS);
+      const rest = value.at(-1)!;
+      expect(rest.t, marker).toBe('text');
+      expect(s.endsWith((rest as { v: string }).v) && (rest as { v: string }).v.length > 800_000, marker).toBe(true);
     }
+    // Below the cap, nothing changes.
+    const under = repeatedMarker('*a', 2 * (MAX_FORMATTED_SPANS - 1));
+    expect(tokenize(under)).toEqual(referenceTokenize(under));
   }, 120_000);
 });
 
@@ -153,6 +154,10 @@ describe('RichText', () => {
 
   it('highlights find matches inside the text', () => {
     expect(html('A Lantern and a lantern', 'lantern')).toBe('A <mark>Lantern</mark> and a <mark>lantern</mark>');
+    // Across the spans of one message, up to 1,000 marks in all.
+    const many = html('*a* "a" '.repeat(600), 'a');
+    expect(many.split('<mark>a</mark>').length - 1).toBe(1_000);
+    expect(many.replaceAll('<mark>a</mark>', 'a')).toBe(html('*a* "a" '.repeat(600)));
   });
 
   it('renders a 1,000,000-character hostile message, with a find highlight, in linear time', () => {
@@ -163,7 +168,15 @@ describe('RichText', () => {
     expect(plain.value.endsWith('</strong>”</span>')).toBe(true);
     const marked = timed(() => html(s, 'bc'));
     expect(marked.ms, `rendering with a highlight took ${marked.ms.toFixed(0)} ms`).toBeLessThan(10_000);
-    expect(marked.value.split('<mark>bc</mark>').length - 1).toBe(s.split('bc').length - 1);
+    // Every match up to 1,000 per message is marked (each is an element); the text is all there.
+    expect(s.split('bc').length - 1).toBeGreaterThan(1_000);
+    expect(marked.value.split('<mark>bc</mark>').length - 1).toBe(1_000);
+    expect(marked.value.replaceAll('<mark>bc</mark>', 'bc')).toBe(plain.value);
+    // Half a million `*a*` actions: MAX_FORMATTED_SPANS elements, the rest as text.
+    const heavy = repeatedMarker('*a', 1_000_000);
+    const capped = timed(() => html(heavy));
+    expect(capped.ms, `rendering half a million actions took ${capped.ms.toFixed(0)} ms`).toBeLessThan(10_000);
+    expect(capped.value.split('<em class="rt-action">').length - 1).toBe(MAX_FORMATTED_SPANS);
   }, 120_000);
 });
 
