@@ -3,7 +3,19 @@
 import { Fragment, useMemo, type ReactNode } from 'react';
 import { tokenize, type RichNode } from './tokenize.ts';
 
-function render(nodes: RichNode[], highlight: string | undefined): ReactNode[] {
+/**
+ * Find matches wrapped in <mark> per message: each is an element, and a query of one letter in a
+ * 1,000,000-character message would be hundreds of thousands (the tokenizer caps its spans alike).
+ */
+const MAX_MARKS = 1_000;
+
+/** What a render may still wrap in <mark>. */
+interface Highlight {
+  q: string | undefined;
+  left: number;
+}
+
+function render(nodes: RichNode[], highlight: Highlight): ReactNode[] {
   return nodes.map((n, i) => {
     switch (n.t) {
       case 'text':
@@ -26,14 +38,16 @@ function render(nodes: RichNode[], highlight: string | undefined): ReactNode[] {
   });
 }
 
-/** Wraps case-insensitive occurrences of `q` in <mark> (find in chat). */
-function mark(text: string, q: string | undefined): ReactNode {
-  if (!q) return text;
+/** Wraps case-insensitive occurrences of the query in <mark> (find in chat), up to MAX_MARKS per message. */
+function mark(text: string, highlight: Highlight): ReactNode {
+  const q = highlight.q;
+  if (!q || highlight.left <= 0) return text;
   const lower = text.toLowerCase();
   const needle = q.toLowerCase();
   const parts: ReactNode[] = [];
   let from = 0;
-  for (let at = lower.indexOf(needle); at !== -1 && needle; at = lower.indexOf(needle, at + needle.length)) {
+  for (let at = lower.indexOf(needle); at !== -1 && highlight.left > 0; at = lower.indexOf(needle, at + needle.length)) {
+    highlight.left--;
     parts.push(text.slice(from, at), <mark key={at}>{text.slice(at, at + needle.length)}</mark>);
     from = at + needle.length;
   }
@@ -44,5 +58,5 @@ function mark(text: string, q: string | undefined): ReactNode {
 
 export function RichText({ text, highlight }: { text: string; highlight?: string }) {
   const nodes = useMemo(() => tokenize(text), [text]);
-  return <>{render(nodes, highlight)}</>;
+  return <>{render(nodes, { q: highlight, left: MAX_MARKS })}</>;
 }

@@ -21,6 +21,8 @@
 //                          loadChat(id, { around: a message 90,000 back })
 //   list_chats_10k_ms, list_all_10k_ms, list_big_chat_ms, startup_10k_ms, index_rebuild_10k_ms: see index-bench.ts
 //   external_edit_seen_p50_ms, external_edit_seen_max_ms: outside append → chat:changed (see watch-bench.ts)
+//   richtext_1m_ms         tokenize a 1,000,000-character hostile message; the old tokenizer and today's on
+//                          30,000 characters as the baseline (richtext-bench.ts)
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -41,6 +43,7 @@ import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
 import { measureImport } from './import-bench.ts';
 import { indexBench } from './index-bench.ts';
 import { externalEditSeen } from './watch-bench.ts';
+import { measureRichText } from './richtext-bench.ts';
 
 // ---- arguments ----
 
@@ -452,6 +455,8 @@ async function main(): Promise<void> {
     if (idx.problems.length) throw new Error(`index bench found problems: ${idx.problems.slice(0, 3).join('; ')}`);
     log('watcher: 20 outside appends to a chat file, each until its chat:changed (external)');
     const seen = await externalEditSeen(20);
+    log('rich text: a 1,000,000-character hostile message tokenized, 1 warm-up + 5 runs; the old tokenizer on 30,000 characters');
+    const rich = measureRichText(5);
 
     const finalBytes = (await fsp.stat(fixture.path)).size;
     const appendP50 = median(appends.append);
@@ -494,6 +499,7 @@ async function main(): Promise<void> {
       { metric: 'startup_10k_ms', value: ms(idx.startup_10k_ms), goal: '≤ 500', pass: idx.startup_10k_ms <= 500, note: `openChatStore with a valid index (lock, discovery, one stat per chat) until the chats watcher is ready, median of 3 (the store alone: ${ms(idx.startup_10k_store_ms)}); with no index.json: ${ms(idx.startup_10k_noindex_ms)} (then indexed in the background)` },
       { metric: 'index_rebuild_10k_ms', value: ms(idx.index_rebuild_10k_ms), goal: '', pass: null, note: `open with no index.json → onIndexProgress ready (8 chats at a time); index.json ${idx.index_json_mb.toFixed(1)} MB` },
       { metric: 'external_edit_seen_ms', value: `${seen.p50.toFixed(1)} ms`, goal: '≤ 2000', pass: seen.max <= 2000, note: `outside appendFile → chat:changed {source: 'external'} via chokidar, settle delay (100 ms) and re-read; n=${seen.samples.length}, max ${seen.max.toFixed(1)} ms` },
+      { metric: 'richtext_1m_ms', value: ms(rich.ms_1m), goal: '≤ 100', pass: rich.ms_1m <= 100, note: `tokenize a 1,000,000-character hostile message (unclosed quotes and asterisks), median of 5: ${rich.runs_1m.map((x) => x.toFixed(1)).join(', ')}; 30,000 such characters: old tokenizer ${ms(rich.old_30k_ms)}, today's ${ms(rich.new_30k_ms)} (${rich.speedup_30k.toFixed(0)}× faster)` },
       { metric: 'edit_coalesce_writes', value: String(coalesce), goal: '= 1', pass: coalesce === 1, note: 'drafts.json writes caused by 1,000 draft updates within one interval' },
     ];
     const importMs = median(imports.import_ms);
@@ -554,6 +560,10 @@ async function main(): Promise<void> {
       index_rebuild_10k_ms: round(idx.index_rebuild_10k_ms, 0),
       external_edit_seen_p50_ms: round(seen.p50, 1),
       external_edit_seen_max_ms: round(seen.max, 1),
+      richtext_1m_ms: round(rich.ms_1m, 1),
+      richtext_old_30k_ms: round(rich.old_30k_ms, 1),
+      richtext_new_30k_ms: round(rich.new_30k_ms, 2),
+      richtext_speedup_30k: round(rich.speedup_30k, 0),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));

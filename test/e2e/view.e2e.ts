@@ -8,6 +8,7 @@ import { openChatStore } from '../../electron/store/index.ts';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
 import { openAppState } from '../../electron/app-data/app-state.ts';
 import { buildBigChat } from './fixtures.ts';
+import { hostileRichText } from '../fixtures/hostile-text.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 
 let host: RunningHost | undefined;
@@ -63,6 +64,26 @@ test('rich text: actions, bold, speech and code render as elements; HTML stays t
   const b = (await page.getByTestId('message-list').boundingBox())!;
   const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
   expect(overlap, `notice ${JSON.stringify(a)} overlaps the message list ${JSON.stringify(b)}`).toBe(false);
+});
+
+// Issue 15 §2: the old tokenizer spent hours on a million characters of unclosed quotes, freezing
+// the page at every open of the chat. The bound is generous; the tight goal is richtext_1m_ms.
+test('rich text: a 1,000,000-character hostile message renders whole, and the page stays usable', async ({ page }) => {
+  const hostile = hostileRichText(1_000_000);
+  const { dataDir } = await seed([
+    { id: 'h1', role: 'assistant', content: hostile },
+    { id: 'h2', role: 'user', content: '*after* the flood' },
+  ]);
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+  await expect(msg(page, 'h2').locator('em.rt-action')).toHaveText('after', { timeout: 30_000 });
+  const h1 = msg(page, 'h1').getByTestId('message-content');
+  // One speech holding one bold, every other marker shown as it is: all of the text but the `**`s.
+  await expect(h1.locator('.rt-speech > strong')).toHaveCount(1);
+  expect(await h1.evaluate((el) => el.textContent?.length)).toBe(hostile.length - 4);
+  // The page still answers input: the composer takes text.
+  await page.getByLabel('Message').fill('still here');
+  await expect(page.getByLabel('Message')).toHaveValue('still here');
 });
 
 test('empty states: a character with no chats, then a new chat with no messages', async ({ page }) => {

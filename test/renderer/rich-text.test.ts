@@ -1,9 +1,19 @@
 // The rich-text tokenizer and its React rendering: roleplay conventions, and never raw HTML.
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { plainText, tokenize } from '../../renderer/rich-text/tokenize.ts';
+import { MAX_FORMATTED_SPANS, plainText, tokenize, type RichNode } from '../../renderer/rich-text/tokenize.ts';
 import { RichText } from '../../renderer/rich-text/RichText.tsx';
+import { hostileRichText, repeatedMarker } from '../fixtures/hostile-text.ts';
+import { referenceTokenize } from './tokenize-reference.ts';
+
+/** Wall-clock ms of `fn`, and its result. */
+function timed<T>(fn: () => T): { ms: number; value: T } {
+  const t = performance.now();
+  const value = fn();
+  return { ms: performance.now() - t, value };
+}
 
 const html = (text: string, highlight?: string) => renderToStaticMarkup(createElement(RichText, highlight ? { text, highlight } : { text }));
 
@@ -45,6 +55,88 @@ describe('tokenize', () => {
   });
 });
 
+// Issue 15 §2: the tokenizer searched from every opening `“` to the end of the text (30,000
+// characters took seconds), and built its output with `push(...nodes)`, which throws RangeError past
+// ~120,000 nodes. Today's tokenizer must give exactly the old output wherever the old one finished.
+describe('tokenize is linear and unchanged', () => {
+  // The markers, what decides whether they close (spaces, line breaks, a non-breaking space), and
+  // letters; a surrogate pair, since the tokenizer reads UTF-16 code units.
+  const unit = fc.constantFrom('*', '*', '`', '"', '“', '”', '\n', ' ', '\u00a0', 'a', 'b', '😀');
+  const piece = fc.constantFrom('**', '***', '```', '```js\n', '\n```', '*a*', '"a"', '“a”', '`a`', ' * ', '\t');
+  const text = (arb: fc.Arbitrary<string>, maxLength: number) => fc.array(arb, { maxLength }).map((a) => a.join(''));
+
+  it('gives the old tokenizer\'s output on random strings of markup characters and letters', () => {
+    fc.assert(
+      fc.property(text(unit, 40), (s) => {
+        expect(tokenize(s)).toEqual(referenceTokenize(s));
+      }),
+      { numRuns: 10_000 },
+    );
+  }, 120_000);
+
+  it('gives the old tokenizer\'s output on random mixes of whole markers, fences and spans', () => {
+    fc.assert(
+      fc.property(text(fc.oneof(unit, piece), 30), (s) => {
+        expect(tokenize(s)).toEqual(referenceTokenize(s));
+      }),
+      { numRuns: 5_000 },
+    );
+  }, 120_000);
+
+  it('gives the old output on a small hostile message and on long ordinary text', () => {
+    const small = hostileRichText(3_000);
+    expect(tokenize(small)).toEqual(referenceTokenize(small));
+    const prose = '*smiles* "Hello there," she says. **Listen.** `code` and “curly” words, 2 * 3 = 6.\n'.repeat(500);
+    expect(tokenize(prose)).toEqual(referenceTokenize(prose));
+  });
+
+  // The bounds are generous (2 shared cores, busy): the old tokenizer took 2-4 s on 30,000 such
+  // characters (~15 times that on 100,000) and would take hours on the million; the 100 ms goal
+  // is `npm run bench`'s richtext_1m_ms.
+  it('tokenizes 100,000 and then 1,000,000 hostile characters in linear time', () => {
+    for (const [length, boundMs] of [
+      [100_000, 2_000],
+      [1_000_000, 5_000],
+    ] as const) {
+      const s = hostileRichText(length);
+      const { ms, value } = timed(() => tokenize(s));
+      expect(ms, `${length} hostile characters took ${ms.toFixed(0)} ms`).toBeLessThan(boundMs);
+      // All of it inside the speech and bold that open and close it; every other marker unclosed.
+      expect(value).toHaveLength(1);
+      expect(value[0]!.t).toBe('speech');
+      expect(plainText(value)).toBe('“' + s.slice(3, -3) + '”');
+    }
+  }, 120_000);
+
+  it('tokenizes a million of one unclosed marker in linear time', () => {
+    for (const marker of ['“', '"', '*', '**', '`', '*a ', ' * ', '“ *', '```']) {
+      const s = repeatedMarker(marker, 1_000_000);
+      const { ms, value } = timed(() => tokenize(s));
+      expect(ms, `a million of ${JSON.stringify(marker)} took ${ms.toFixed(0)} ms`).toBeLessThan(5_000);
+      expect(value.length).toBeLessThanOrEqual(2);
+    }
+    expect(plainText(tokenize(repeatedMarker('“', 1_000_000)))).toBe(repeatedMarker('“', 1_000_000));
+  }, 120_000);
+
+  // The old tokenizer threw RangeError on these (`out.push(...nodes)` with too many arguments) and
+  // React would build an element per span: past MAX_FORMATTED_SPANS the rest is plain text.
+  it('formats the first MAX_FORMATTED_SPANS of hundreds of thousands of short spans, then shows the rest as text', () => {
+    const spans = (nodes: RichNode[]): number => nodes.reduce((n, x) => n + (x.t === 'text' ? 0 : 1) + ('children' in x ? spans(x.children) : 0), 0);
+    for (const marker of ['*a', '***a', '“a”', '“**', '"“*`', '```\n', '*“a”* ']) {
+      const s = repeatedMarker(marker, 1_000_000);
+      const { ms, value } = timed(() => tokenize(s));
+      expect(ms, `a million of ${JSON.stringify(marker)} took ${ms.toFixed(0)} ms`).toBeLessThan(5_000);
+      expect(spans(value), marker).toBe(MAX_FORMATTED_SPANS);
+      const rest = value.at(-1)!;
+      expect(rest.t, marker).toBe('text');
+      expect(s.endsWith((rest as { v: string }).v) && (rest as { v: string }).v.length > 800_000, marker).toBe(true);
+    }
+    // Below the cap, nothing changes.
+    const under = repeatedMarker('*a', 2 * (MAX_FORMATTED_SPANS - 1));
+    expect(tokenize(under)).toEqual(referenceTokenize(under));
+  }, 120_000);
+});
+
 describe('RichText', () => {
   it('renders <script> and other HTML as text, never as markup', () => {
     const out = html('<script>alert(1)</script> <img src=x onerror=alert(1)> *<b>hi</b>*');
@@ -62,5 +154,29 @@ describe('RichText', () => {
 
   it('highlights find matches inside the text', () => {
     expect(html('A Lantern and a lantern', 'lantern')).toBe('A <mark>Lantern</mark> and a <mark>lantern</mark>');
+    // Across the spans of one message, up to 1,000 marks in all.
+    const many = html('*a* "a" '.repeat(600), 'a');
+    expect(many.split('<mark>a</mark>').length - 1).toBe(1_000);
+    expect(many.replaceAll('<mark>a</mark>', 'a')).toBe(html('*a* "a" '.repeat(600)));
   });
+
+  it('renders a 1,000,000-character hostile message, with a find highlight, in linear time', () => {
+    const s = hostileRichText(1_000_000);
+    const plain = timed(() => html(s));
+    expect(plain.ms, `rendering took ${plain.ms.toFixed(0)} ms`).toBeLessThan(10_000);
+    expect(plain.value.startsWith('<span class="rt-speech">“<strong>')).toBe(true);
+    expect(plain.value.endsWith('</strong>”</span>')).toBe(true);
+    const marked = timed(() => html(s, 'bc'));
+    expect(marked.ms, `rendering with a highlight took ${marked.ms.toFixed(0)} ms`).toBeLessThan(10_000);
+    // Every match up to 1,000 per message is marked (each is an element); the text is all there.
+    expect(s.split('bc').length - 1).toBeGreaterThan(1_000);
+    expect(marked.value.split('<mark>bc</mark>').length - 1).toBe(1_000);
+    expect(marked.value.replaceAll('<mark>bc</mark>', 'bc')).toBe(plain.value);
+    // Half a million `*a*` actions: MAX_FORMATTED_SPANS elements, the rest as text.
+    const heavy = repeatedMarker('*a', 1_000_000);
+    const capped = timed(() => html(heavy));
+    expect(capped.ms, `rendering half a million actions took ${capped.ms.toFixed(0)} ms`).toBeLessThan(10_000);
+    expect(capped.value.split('<em class="rt-action">').length - 1).toBe(MAX_FORMATTED_SPANS);
+  }, 120_000);
 });
+
