@@ -207,8 +207,14 @@ export const CHANNELS = {
   /** The full card (V2 field names). */
   getCharacter: channel(z.strictObject({ id: CharacterId }), CharacterCard),
   updateCharacter: channel(z.strictObject({ id: CharacterId, card: CardDataPatch }), CharacterCard),
-  /** A PNG (chara/ccv3 chunks) or JSON card file's bytes; a card whose own id is known updates that character. */
-  importCharacter: channel(z.strictObject({ fileName: z.string().max(500).optional(), bytesBase64: CardBytes }), z.object({ character: Character, replaced: z.boolean() })),
+  /**
+   * A PNG (chara/ccv3 chunks) or JSON card file's bytes; a card whose own id is known updates that
+   * character. `warnings`: what the user should know (the picture was left out, or got no thumbnail).
+   */
+  importCharacter: channel(
+    z.strictObject({ fileName: z.string().max(500).optional(), bytesBase64: CardBytes }),
+    z.object({ character: Character, replaced: z.boolean(), warnings: z.array(z.string()) }),
+  ),
   exportCharacter: channel(
     z.strictObject({ id: CharacterId, format: z.enum(['png', 'json']) }),
     z.object({ fileName: z.string(), mime: z.enum(['image/png', 'application/json']), bytesBase64: z.string() }),

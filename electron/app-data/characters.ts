@@ -12,8 +12,9 @@ import { jsonFile } from './json-file.ts';
 import { openCardFiles, type CardFiles } from './card-files.ts';
 import { takeBackup } from '../durable/backups.ts';
 import { nodeFs } from '../durable/fs-seam.ts';
-import { cardToJson, cardToPng, parseCardFile } from '../cards/card-codec.ts';
-import { placeholderImage, thumbnail } from '../cards/thumbnail.ts';
+import { cardToJson, cardToPng } from '../cards/card-codec.ts';
+import { readCardFile } from '../cards/card-reader.ts';
+import { placeholderImage } from '../cards/thumbnail.ts';
 
 const FileSchema = z.object({ characters: z.array(Character) });
 
@@ -28,8 +29,12 @@ export interface CharacterRegistry {
   /** The full card (V2 field names) with id, name, times, avatar flag; undefined if unknown. */
   get(id: string): Promise<CharacterCard | undefined>;
   create(name: string): Promise<Character>;
-  /** A PNG or JSON card file. A card whose own id is already here replaces that character's card (its chats stay). */
-  importCard(bytes: Uint8Array): Promise<{ character: Character; replaced: boolean }>;
+  /**
+   * A PNG or JSON card file, read off the main thread (card-reader.ts). A card whose own id is
+   * already here replaces that character's card (its chats stay). `warnings`: the picture was
+   * left out or got no thumbnail, and why.
+   */
+  importCard(bytes: Uint8Array): Promise<{ character: Character; replaced: boolean; warnings: string[] }>;
   update(id: string, patch: CardDataPatch): Promise<CharacterCard>;
   exportCard(id: string, format: 'png' | 'json'): Promise<ExportedCard>;
   /** The small avatar as a data: URL, or null. */
@@ -56,6 +61,16 @@ export function characterIdFor(name: string): string {
 function fileNameFor(name: string, ext: string): string {
   const base = name.replace(/[^\p{L}\p{N} _.-]+/gu, '').trim().slice(0, 80) || 'character';
   return `${base}.${ext}`;
+}
+
+/**
+ * card.json for an imported card, from the worker's JSON of it (cardJsonBody): the same document
+ * as JSON.stringify({ id, created, updated, card }, null, 2), with `character_uuid` first.
+ */
+function cardDocBytes(id: string, created: number, updated: number, body: Buffer): Buffer {
+  const q = JSON.stringify(id);
+  const head = `{\n  "id": ${q},\n  "created": ${created},\n  "updated": ${updated},\n  "card": {\n    "character_uuid": ${q},`;
+  return Buffer.concat([Buffer.from(head, 'utf8'), body, Buffer.from('\n}\n', 'utf8')]);
 }
 
 export function openCharacterRegistry(dataDir: string, now: () => number = Date.now, retention: () => number = () => 5): CharacterRegistry {
@@ -86,7 +101,7 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
     return { id, name: card.name, created: e.created, updated: doc?.updated ?? e.updated ?? e.created, hasAvatar: e.hasAvatar === true, card };
   }
 
-  function entryFor(id: string, card: CardData, created: number, updated: number, hasAvatar: boolean): Character {
+  function entryFor(id: string, card: Pick<CardData, 'name' | 'tags'>, created: number, updated: number, hasAvatar: boolean): Character {
     return { id, name: card.name.slice(0, 200), created, updated, hasAvatar, tags: card.tags.slice(0, 50) };
   }
 
@@ -103,25 +118,25 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
         await put(character);
         return character;
       }),
-    importCard: (bytes) =>
-      serial(async () => {
-        const parsed = parseCardFile(bytes); // throws INVALID_INPUT before anything is written
-        const id = parsed.ownId ?? characterIdFor(parsed.card.name);
+    async importCard(bytes) {
+      // Read off the main thread; throws INVALID_INPUT or TOO_LARGE before anything is written.
+      const read = await readCardFile(bytes);
+      return serial(async () => {
+        const id = read.ownId ?? characterIdFor(read.name);
         const existing = await entry(id);
         const t = now();
-        const card: CardData = { ...parsed.card, character_uuid: id };
         // Picture first, card next, registry last: a crash in between leaves files nobody lists yet.
-        if (parsed.avatar) {
-          await files.write(id, 'avatar.png', parsed.avatar);
-          const thumb = thumbnail(parsed.avatar);
-          if (thumb) await files.write(id, 'thumb.png', thumb);
+        if (read.avatar) {
+          await files.write(id, 'avatar.png', read.avatar);
+          if (read.thumbnail) await files.write(id, 'thumb.png', read.thumbnail);
         }
         const created = existing?.created ?? t;
-        await files.write(id, 'card.json', JSON.stringify({ id, created, updated: t, card }, null, 2) + '\n');
-        const character = entryFor(id, card, created, t, Boolean(parsed.avatar) || existing?.hasAvatar === true);
+        await files.write(id, 'card.json', cardDocBytes(id, created, t, read.body));
+        const character = entryFor(id, read, created, t, Boolean(read.avatar) || existing?.hasAvatar === true);
         await put(character);
-        return { character, replaced: existing !== undefined };
-      }),
+        return { character, replaced: existing !== undefined, warnings: read.warnings };
+      });
+    },
     update: (id, patch) =>
       serial(async () => {
         const cur = await get(id);

@@ -65,6 +65,7 @@ export function CharacterPanel(props: {
           if (!r.ok) pushNotice({ level: 'error', code: r.error.code, message: `Importing ${file.name}: [${r.error.code}] ${r.error.message}` });
           else {
             pushNotice({ level: 'info', message: `${r.data.replaced ? 'Updated' : 'Imported'} ${r.data.character.name}` });
+            for (const warning of r.data.warnings) pushNotice({ level: 'warning', message: `${file.name}: ${warning}` });
             props.onImported(r.data.character);
           }
         } catch (e) {
