@@ -12,6 +12,9 @@ export const THUMB_SIZE = 96;
 // 16 Mpx is ~64 MB of RGBA and took 1.5 s to decode here (4000×4000, shared 2-core box); a
 // typical 800×1200 card picture took 0.15–0.2 s.
 export const MAX_PIXELS = 16_000_000;
+// The inflated image data (buffers, outside the worker's heap limit): 16 Mpx of 8-bit RGBA fits;
+// 16-bit samples at that size do not (pngjs holds several copies while it decodes).
+export const MAX_IMAGE_BYTES = 80_000_000;
 
 /** A thumbnail, or why there is none: the picture is damaged or hostile, or too large to decode. */
 export type ThumbnailResult = { thumb: Buffer } | { refused: 'damaged' | 'too-large'; reason: string };
@@ -73,6 +76,7 @@ function checkedPicture(png: Uint8Array): { clean: Buffer } | ThumbnailResult {
   const idat = Buffer.concat(chunks.filter((c) => c.name === 'IDAT').map((c) => c.data));
   if (!idat.length) return damaged('it has no image data');
   const expected = inflatedSize(h);
+  if (expected > MAX_IMAGE_BYTES) return { refused: 'too-large', reason: `its image data is ${Math.round(expected / 1e6)} MB (at most ${MAX_IMAGE_BYTES / 1e6} MB are decoded)` };
   let inflated: Buffer;
   try {
     inflated = inflateSync(idat, { maxOutputLength: expected });

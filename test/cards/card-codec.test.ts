@@ -147,6 +147,7 @@ describe('thumbnail', () => {
     const big = pngOf([chunk('IHDR', ihdrData(1, 1)), chunk('IHDR', ihdrData(3000, 3000)), chunk('IDAT', zerosZlib(3000 * (1 + 3000 * 4)))]);
     expect(makeThumbnail(big)).toEqual({ refused: 'damaged', reason: 'it has 2 IHDR chunks (a PNG has exactly one, first)' });
     expect(makeThumbnail(pngOf([chunk('IHDR', ihdrData(20_000, 20_000)), chunk('IDAT', zerosZlib(100))]))).toMatchObject({ refused: 'too-large' });
+    expect(makeThumbnail(pngOf([chunk('IHDR', ihdrData(4000, 4000, { depth: 16 })), chunk('IDAT', zerosZlib(100))]))).toMatchObject({ refused: 'too-large', reason: /128 MB/ });
   });
 });
 
