@@ -16,12 +16,17 @@ export type CardWorkerReply =
 const port = parentPort;
 if (port) {
   port.on('message', (bytes: Uint8Array) => {
-    const reply = (m: CardWorkerReply) => port.postMessage(m);
+    const reply = (m: CardWorkerReply, moved: ArrayBuffer[] = []) => port.postMessage(m, moved);
     let avatar: Uint8Array | undefined;
     try {
       const { card, ownId, avatar: picture } = parseCardFile(bytes);
       avatar = picture;
-      reply({ type: 'card', name: card.name, tags: card.tags, ownId, body: cardJsonBody(card), avatar });
+      // Moved, not cloned: main gets the bytes without copying them on its thread.
+      const body = new Uint8Array(cardJsonBody(card));
+      const image = avatar && new Uint8Array(avatar);
+      const moved: ArrayBuffer[] = [body.buffer];
+      if (image) moved.push(image.buffer);
+      reply({ type: 'card', name: card.name, tags: card.tags, ownId, body, avatar: image }, moved);
     } catch (e) {
       if (!isStoreError(e)) console.error('card worker:', e);
       reply({ type: 'error', error: toErrorInfo(e) });
