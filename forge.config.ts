@@ -13,6 +13,8 @@ const config: ForgeConfig = {
     new VitePlugin({
       build: [
         { entry: 'electron/entry/main.ts', config: 'vite.main.config.ts', target: 'main' },
+        // The card worker (worker_threads) beside main.cjs, as card-worker.cjs (electron/cards/card-reader.ts).
+        { entry: 'electron/cards/card-worker.ts', config: 'vite.main.config.ts', target: 'main' },
         { entry: 'electron/entry/preload.ts', config: 'vite.preload.config.ts', target: 'preload' },
       ],
       renderer: [{ name: 'main_window', config: 'vite.renderer.config.ts' }],

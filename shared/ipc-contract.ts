@@ -159,19 +159,22 @@ export type OnCardConflict = z.infer<typeof OnCardConflict>;
 export const PreviousCardId = z.string().regex(/^\d{13}-\d{4}$/, 'previous card id must be <ms>-<seq>');
 export const PreviousCard = z.object({ versionId: PreviousCardId, name: z.string(), replacedAt: EpochMs, hasAvatar: z.boolean() });
 export type PreviousCard = z.infer<typeof PreviousCard>;
+/** What the user should know about an import (the picture was left out, or got no thumbnail, and why). */
+const ImportWarnings = { warnings: z.array(z.string().max(1000)).max(20).optional() };
 export const ImportCharacterResult = z.discriminatedUnion('kind', [
   /** A character added. `idTakenBy`: the card's own id belongs to this different character, so the card got a new id. */
-  z.object({ kind: z.literal('imported'), character: Character, idTakenBy: Character.optional() }),
+  z.object({ kind: z.literal('imported'), character: Character, idTakenBy: Character.optional(), ...ImportWarnings }),
   /** The character's card was replaced; `previous` is the card it had (listPreviousCards, restorePreviousCard). */
-  z.object({ kind: z.literal('replaced'), character: Character, previous: PreviousCard }),
+  z.object({ kind: z.literal('replaced'), character: Character, previous: PreviousCard, ...ImportWarnings }),
   /** The same card (text and picture) is already here: nothing was written. */
-  z.object({ kind: z.literal('unchanged'), character: Character }),
+  z.object({ kind: z.literal('unchanged'), character: Character, ...ImportWarnings }),
   /** Only with onConflict 'ask': the card's id belongs to a character with other content; nothing was written. */
   z.object({
     kind: z.literal('conflict'),
     existing: Character,
     /** `changed`: the card fields that differ, and 'picture' when the picture does. */
     incoming: z.object({ name: z.string(), hasAvatar: z.boolean(), changed: z.array(z.string()).max(100) }),
+    ...ImportWarnings,
   }),
 ]);
 export type ImportCharacterResult = z.infer<typeof ImportCharacterResult>;

@@ -15,8 +15,9 @@ import { jsonFile } from './json-file.ts';
 import { openCardFiles, type CardFiles } from './card-files.ts';
 import { takeBackup } from '../durable/backups.ts';
 import { nodeFs } from '../durable/fs-seam.ts';
-import { cardToJson, cardToPng, parseCardFile } from '../cards/card-codec.ts';
+import { cardToJson, cardToPng } from '../cards/card-codec.ts';
 import { changedCardFields } from '../cards/card-diff.ts';
+import { readCardFile, type CardRead } from '../cards/card-reader.ts';
 import { openPreviousCards } from './previous-cards.ts';
 import { placeholderImage, thumbnail } from '../cards/thumbnail.ts';
 
@@ -34,7 +35,8 @@ export interface CharacterRegistry {
   get(id: string): Promise<CharacterCard | undefined>;
   create(name: string): Promise<Character>;
   /**
-   * A PNG or JSON card file. A card whose own id is here already: the same card (text and picture)
+   * A PNG or JSON card file, read off the main thread (card-reader.ts; `warnings` in the result: the
+   * picture was left out or got no thumbnail, and why). A card whose own id is here already: the same card (text and picture)
    * is 'unchanged'; another card follows `onConflict` (default 'new': a new character beside it;
    * 'ask': 'conflict', nothing written; 'replace': its chats stay, the current card is kept as a previous card).
    */
@@ -71,6 +73,21 @@ function fileNameFor(name: string, ext: string): string {
   return `${base}.${ext}`;
 }
 
+/**
+ * card.json for an imported card, from the worker's JSON of it (cardJsonBody): the same document
+ * as JSON.stringify({ id, created, updated, card }, null, 2), with `character_uuid` first.
+ */
+/** The card the worker read, as an object (its JSON bytes without the id: cardDocBytes). */
+function cardOf(read: CardRead): CardData {
+  return JSON.parse(`{${read.body.toString('utf8')}`) as CardData;
+}
+
+function cardDocBytes(id: string, created: number, updated: number, body: Buffer): Buffer {
+  const q = JSON.stringify(id);
+  const head = `{\n  "id": ${q},\n  "created": ${created},\n  "updated": ${updated},\n  "card": {\n    "character_uuid": ${q},`;
+  return Buffer.concat([Buffer.from(head, 'utf8'), body, Buffer.from('\n}\n', 'utf8')]);
+}
+
 export function openCharacterRegistry(dataDir: string, now: () => number = Date.now, retention: () => number = () => 5): CharacterRegistry {
   // One bad entry (a hand edit, a newer version's field) must not cost the user every other character.
   const salvage = (json: unknown) => {
@@ -100,7 +117,7 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
     return { id, name: card.name, created: e.created, updated: doc?.updated ?? e.updated ?? e.created, hasAvatar: e.hasAvatar === true, card };
   }
 
-  function entryFor(id: string, card: CardData, created: number, updated: number, hasAvatar: boolean): Character {
+  function entryFor(id: string, card: Pick<CardData, 'name' | 'tags'>, created: number, updated: number, hasAvatar: boolean): Character {
     return { id, name: card.name.slice(0, 200), created, updated, hasAvatar, tags: card.tags.slice(0, 50) };
   }
 
@@ -108,14 +125,14 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
    * Writes `card` as character `id`'s (a new one, or over `existing`). `avatar`: the new picture;
    * undefined keeps the current one (a JSON card carries none); null removes it (a restore).
    */
-  async function writeCard(id: string, incoming: CardData, avatar: Buffer | null | undefined, existing: Character | undefined): Promise<Character> {
+  async function writeCard(id: string, incoming: CardData, avatar: Buffer | null | undefined, existing: Character | undefined, thumb: Buffer | undefined = avatar ? thumbnail(avatar) : undefined): Promise<Character> {
     const t = now();
     const card: CardData = { ...incoming, character_uuid: id };
     // Picture first, card next, registry last: a crash in between leaves files nobody lists yet.
     if (avatar) {
       await files.write(id, 'avatar.png', avatar);
-      const thumb = thumbnail(avatar);
       if (thumb) await files.write(id, 'thumb.png', thumb);
+      else await files.remove(id, 'thumb.png'); // the old picture's thumbnail is not this one's
     } else if (avatar === null) {
       await files.remove(id, 'avatar.png');
       await files.remove(id, 'thumb.png');
@@ -124,6 +141,23 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
     await files.write(id, 'card.json', JSON.stringify({ id, created, updated: t, card }, null, 2) + '\n');
     const hasAvatar = avatar === null ? false : Boolean(avatar) || existing?.hasAvatar === true;
     const character = entryFor(id, card, created, t, hasAvatar);
+    await put(character);
+    return character;
+  }
+
+  /**
+   * A card as the card worker read it, written as character `id` (new): its JSON bytes go to
+   * card.json as they are, so a big card is never stringified on the main thread.
+   */
+  async function writeRead(id: string, read: CardRead, existing: Character | undefined): Promise<Character> {
+    const t = now();
+    if (read.avatar) {
+      await files.write(id, 'avatar.png', read.avatar);
+      if (read.thumbnail) await files.write(id, 'thumb.png', read.thumbnail);
+    }
+    const created = existing?.created ?? t;
+    await files.write(id, 'card.json', cardDocBytes(id, created, t, read.body));
+    const character = entryFor(id, read, created, t, Boolean(read.avatar) || existing?.hasAvatar === true);
     await put(character);
     return character;
   }
@@ -142,11 +176,13 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
   }
 
   /** Card `card` (+ picture) for character `existing`, already different from its card: replaced, after the current one is kept. */
-  async function replace(existing: Character, card: CardData, avatar: Buffer | null | undefined): Promise<ImportCharacterResult> {
+  /** `thumb`: the picture's thumbnail as the card worker made it (or could not); else it is made here. */
+  async function replace(existing: Character, card: CardData, avatar: Buffer | null | undefined, thumb?: { value: Buffer | undefined }): Promise<ImportCharacterResult> {
     const current = (await get(existing.id))!;
     const picture = current.hasAvatar ? await files.read(existing.id, 'avatar.png') : undefined;
     const kept = await previous.keep(current, picture, now());
-    return { kind: 'replaced', character: await writeCard(existing.id, card, avatar, existing), previous: kept };
+    const character = await (thumb ? writeCard(existing.id, card, avatar, existing, thumb.value) : writeCard(existing.id, card, avatar, existing));
+    return { kind: 'replaced', character, previous: kept };
   }
 
   return {
@@ -162,22 +198,26 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
         await put(character);
         return character;
       }),
-    importCard: (bytes, opts = {}) =>
-      serial(async (): Promise<ImportCharacterResult> => {
-        const parsed = parseCardFile(bytes); // throws INVALID_INPUT before anything is written
-        const existing = parsed.ownId === undefined ? undefined : await entry(parsed.ownId);
+    async importCard(bytes, opts = {}) {
+      // Read off the main thread; throws INVALID_INPUT or TOO_LARGE before anything is written.
+      const read = await readCardFile(bytes);
+      const told = read.warnings.length ? { warnings: read.warnings } : {};
+      return serial(async (): Promise<ImportCharacterResult> => {
+        const existing = read.ownId === undefined ? undefined : await entry(read.ownId);
         if (!existing) {
-          const id = parsed.ownId ?? characterIdFor(parsed.card.name);
-          return { kind: 'imported', character: await writeCard(id, parsed.card, parsed.avatar, undefined) };
+          const id = read.ownId ?? characterIdFor(read.name);
+          return { kind: 'imported', character: await writeRead(id, read, undefined), ...told };
         }
-        const changed = await differences((await get(existing.id))!, parsed.card, parsed.avatar);
-        if (changed.length === 0) return { kind: 'unchanged', character: existing };
+        // Only a card whose id is taken is compared, so only then is its JSON parsed here.
+        const card = cardOf(read);
+        const changed = await differences((await get(existing.id))!, card, read.avatar);
+        if (changed.length === 0) return { kind: 'unchanged', character: existing, ...told };
         const choice = opts.onConflict ?? 'new';
-        if (choice === 'ask') return { kind: 'conflict', existing, incoming: { name: parsed.card.name, hasAvatar: parsed.avatar !== undefined, changed: changed.slice(0, 100) } };
-        if (choice === 'replace') return replace(existing, parsed.card, parsed.avatar);
-        const character = await writeCard(characterIdFor(parsed.card.name), parsed.card, parsed.avatar, undefined);
-        return { kind: 'imported', character, idTakenBy: existing };
-      }),
+        if (choice === 'ask') return { kind: 'conflict', existing, incoming: { name: read.name, hasAvatar: read.avatar !== undefined, changed: changed.slice(0, 100) }, ...told };
+        if (choice === 'replace') return { ...(await replace(existing, card, read.avatar, { value: read.thumbnail })), ...told };
+        return { kind: 'imported', character: await writeRead(characterIdFor(read.name), read, undefined), idTakenBy: existing, ...told };
+      });
+    },
     previousCards: (id) => previous.list(id),
     restorePreviousCard: (id, versionId) =>
       serial(async (): Promise<ImportCharacterResult> => {

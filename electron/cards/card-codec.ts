@@ -1,7 +1,7 @@
 // Card file ⇄ card: V1 JSON, V2 (`chara_card_v2`), V3 (`chara_card_v3`), as JSON or inside a PNG.
 // Import is tolerant of missing fields (they become empty), strict about wrong types; a bad
 // card is a typed INVALID_INPUT naming the problem, never a partial import.
-import { CardData, blankCard } from '../../shared/character-card.ts';
+import { CardData, MAX_CARD_BYTES, blankCard } from '../../shared/character-card.ts';
 import { CharacterId } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { encodePng, isPng, splitCardChunks, withCardChunks } from './png-card.ts';
@@ -21,11 +21,26 @@ function bad(message: string): StoreError {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Real cards nest a few levels (lorebook entries, other apps' extensions); far deeper data would
+ * overflow the stack of every later JSON.stringify and structured clone of the card. */
+export const MAX_JSON_DEPTH = 100;
+
+/** Refuses JSON nested deeper than MAX_JSON_DEPTH; walked with a stack of its own, not recursion. */
+function checkDepth(value: unknown): void {
+  const todo: [unknown, number][] = [[value, 1]];
+  while (todo.length) {
+    const [v, depth] = todo.pop()!;
+    if (depth > MAX_JSON_DEPTH) throw bad(`the card's JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    for (const child of Array.isArray(v) ? v : Object.values(v as object)) if (typeof child === 'object' && child !== null) todo.push([child, depth + 1]);
+  }
+}
+
 const V1_KEYS = ['name', 'description', 'personality', 'scenario', 'first_mes', 'mes_example'] as const;
 
 /** A decoded card JSON object (any spec) → the card's data and spec. */
 export function cardFromJson(json: unknown): Omit<ParsedCard, 'avatar'> {
   if (!isObject(json)) throw bad('the card is not a JSON object');
+  checkDepth(json);
   let raw: Record<string, unknown>;
   let spec: ParsedCard['spec'];
   if (json.spec === 'chara_card_v3' || json.spec === 'chara_card_v2') {
@@ -72,6 +87,7 @@ function decodeBase64Json(text: string, keyword: string): unknown {
 /** Any card file's bytes → the card. The V3 chunk wins over V2 when both are present (V3 spec). */
 export function parseCardFile(bytes: Uint8Array): ParsedCard {
   if (bytes.length === 0) throw bad('the file is empty');
+  if (bytes.length > MAX_CARD_BYTES) throw new StoreError('TOO_LARGE', 'the card file is larger than 20 MiB', { reason: 'size' });
   if (isPng(bytes)) {
     const { texts, image } = splitCardChunks(bytes);
     const keyword = texts.has('ccv3') ? 'ccv3' : texts.has('chara') ? 'chara' : undefined;
@@ -88,6 +104,17 @@ export function parseCardFile(bytes: Uint8Array): ParsedCard {
     throw bad('the file is neither a PNG card nor JSON');
   }
   return { ...cardFromJson(json), avatar: undefined };
+}
+
+/**
+ * The card as JSON for a document that nests it one level deep (indent 2), without its
+ * `character_uuid` (the registry writes the id first): the text after the opening brace, as
+ * UTF-8. The card worker makes it, so an 8 MiB card is never stringified on the main thread.
+ */
+export function cardJsonBody(card: CardData): Buffer {
+  const { character_uuid: _, ...rest } = card as CardData & { character_uuid?: unknown };
+  const text = JSON.stringify(rest, null, 2).replaceAll('\n', '\n  ');
+  return Buffer.from(text.slice(1), 'utf8');
 }
 
 const spec = (v: 'v2' | 'v3', data: CardData) =>

@@ -80,6 +80,7 @@ export function CharacterPanel(props: {
               ? `Imported ${a.character.name} as a new character (${fileName} names the same character as ${a.idTakenBy.name}, which is kept as it is)`
               : `Imported ${a.character.name}`;
       pushNotice({ level: 'info', message });
+      for (const warning of a.warnings ?? []) pushNotice({ level: 'warning', message: `${fileName}: ${warning}` });
       props.onImported(a.character);
     },
     [api, props.onImported],

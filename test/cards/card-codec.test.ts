@@ -4,7 +4,11 @@ import extractChunks from 'png-chunks-extract';
 import * as pngText from 'png-chunk-text';
 import { PNG } from 'pngjs';
 import { cardToJson, cardToPng, parseCardFile } from '../../electron/cards/card-codec.ts';
-import { thumbnail } from '../../electron/cards/thumbnail.ts';
+import { makeThumbnail, thumbnail } from '../../electron/cards/thumbnail.ts';
+import { splitCardChunks } from '../../electron/cards/png-card.ts';
+import { chunk, ihdrData } from '../fixtures/cards.ts';
+import { interlacedScanlines, pngOf, rgba, scanlines, zerosZlib } from '../fixtures/hostile-cards.ts';
+import { deflateSync } from 'node:zlib';
 import { StoreError } from '../../shared/errors.ts';
 import { makePng, textChunk, v1Json, v2Data, v2Json, v2Png, v3Json, v3Png } from '../fixtures/cards.ts';
 
@@ -118,5 +122,43 @@ describe('thumbnail', () => {
     const t = PNG.sync.read(thumbnail(makePng(300, 450))!);
     expect([t.width, t.height]).toEqual([64, 96]);
     expect(thumbnail(Buffer.from('not a png'))).toBeUndefined();
+  });
+
+  it('decodes an interlaced picture to the same thumbnail as the same picture not interlaced', () => {
+    const plain = pngOf([chunk('IHDR', ihdrData(150, 97)), chunk('IDAT', deflateSync(scanlines(150, 97, 32, rgba)))]);
+    const adam7 = pngOf([chunk('IHDR', ihdrData(150, 97, { interlace: 1 })), chunk('IDAT', deflateSync(interlacedScanlines(150, 97, 32, rgba)))]);
+    expect(thumbnail(adam7)!.equals(thumbnail(plain)!)).toBe(true);
+  });
+
+  it('caps the inflated image data at the declared size, interlaced or not: a 300 MiB bomb is refused at once', () => {
+    const bomb = zerosZlib(300 * 1024 * 1024);
+    for (const interlace of [0, 1]) {
+      const rss0 = process.memoryUsage().rss;
+      const t0 = performance.now();
+      const r = makeThumbnail(pngOf([chunk('IHDR', ihdrData(1, 1, { interlace })), chunk('IDAT', bomb)]));
+      expect(r).toEqual({ refused: 'damaged', reason: 'its image data inflates to more than the 5 bytes its size needs' });
+      // pngjs inflated all 300 MiB of an interlaced bomb (+600 MB, seconds); the cap stops at 5 bytes.
+      expect(performance.now() - t0).toBeLessThan(1_000);
+      expect(process.memoryUsage().rss - rss0).toBeLessThan(100e6);
+    }
+  });
+
+  it('decodes only a PNG with exactly one IHDR, first: a second one (pngjs took it) is refused', () => {
+    const big = pngOf([chunk('IHDR', ihdrData(1, 1)), chunk('IHDR', ihdrData(3000, 3000)), chunk('IDAT', zerosZlib(3000 * (1 + 3000 * 4)))]);
+    expect(makeThumbnail(big)).toEqual({ refused: 'damaged', reason: 'it has 2 IHDR chunks (a PNG has exactly one, first)' });
+    expect(makeThumbnail(pngOf([chunk('IHDR', ihdrData(20_000, 20_000)), chunk('IDAT', zerosZlib(100))]))).toMatchObject({ refused: 'too-large' });
+    expect(makeThumbnail(pngOf([chunk('IHDR', ihdrData(4000, 4000, { depth: 16 })), chunk('IDAT', zerosZlib(100))]))).toMatchObject({ refused: 'too-large', reason: /128 MB/ });
+  });
+});
+
+describe('card text chunks', () => {
+  it('reads an 8 MiB tEXt chunk in one linear pass (png-chunk-text took seconds, a byte at a time)', () => {
+    const text = 'QUJD'.repeat(2 * 1024 * 1024);
+    const png = makePng(8, 8, [textChunk('chara', text)]);
+    const t0 = performance.now();
+    const { texts } = splitCardChunks(png);
+    const ms = performance.now() - t0;
+    expect(texts.get('chara')).toBe(text);
+    expect(ms).toBeLessThan(1_000);
   });
 });

@@ -10,19 +10,21 @@ const external = ['electron', ...builtinModules.flatMap((m) => [m, `node:${m}`])
 
 const common = { root: ROOT, configFile: false as const, logLevel: 'warn' as const, define: { MAIN_WINDOW_VITE_NAME: JSON.stringify('main_window') } };
 
-/** Only the main bundle (the fake-electron lifecycle test loads it in plain Node). */
+/** Only the main bundle and the card worker beside it (the fake-electron lifecycle test loads them in plain Node). */
 export async function buildElectronMain(outDir = path.join(ROOT, '.vite/build')): Promise<string> {
-  await build({
-    ...common,
-    resolve: { conditions: ['node'] },
-    build: {
-      outDir,
-      emptyOutDir: false,
-      minify: false,
-      lib: { entry: path.join(ROOT, 'electron/entry/main.ts'), formats: ['cjs'], fileName: () => 'main.cjs' },
-      rollupOptions: { external },
-    },
-  });
+  for (const [entry, fileName] of [['electron/entry/main.ts', 'main.cjs'], ['electron/cards/card-worker.ts', 'card-worker.cjs']] as const) {
+    await build({
+      ...common,
+      resolve: { conditions: ['node'] },
+      build: {
+        outDir,
+        emptyOutDir: false,
+        minify: false,
+        lib: { entry: path.join(ROOT, entry), formats: ['cjs'], fileName: () => fileName },
+        rollupOptions: { external },
+      },
+    });
+  }
   return path.join(outDir, 'main.cjs');
 }
 

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { readFile, readdir } from 'node:fs/promises';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 import { dropFiles } from './drop.ts';
-import { v1Json, v3Png } from '../fixtures/cards.ts';
+import { b64, chunk, ihdrData, textChunk, v1Json, v2Json, v3Png } from '../fixtures/cards.ts';
+import { pngOf, zerosZlib } from '../fixtures/hostile-cards.ts';
 
 let hosts: RunningHost[] = [];
 test.afterEach(async () => {
@@ -209,4 +210,19 @@ test('a re-imported card asks before replacing', async ({ page }) => {
   await expect(page.getByTestId('character').filter({ hasText: 'Seraphina' })).toHaveCount(3);
   await expect(ask).toHaveCount(0);
   expect(await personalityOnDisk(id)).toBe('Edited after the export.');
+});
+
+test('a card whose picture is a decompression bomb imports without it, and the UI says so', async ({ page }) => {
+  const dataDir = path.join(await tempRoot(), 'data');
+  const host = await startHost(dataDir);
+  hosts.push(host);
+  await page.goto(host.url);
+  await expect(page.getByTestId('characters-empty')).toBeVisible();
+  // A 1×1 interlaced picture whose ~300 KB of image data inflates to 300 MiB (issue 15).
+  const bomb = pngOf([chunk('IHDR', ihdrData(1, 1, { interlace: 1 })), chunk('IDAT', zerosZlib(300 * 1024 * 1024)), textChunk('chara', b64(v2Json()))]);
+  await dropFile(page, 'bomb.png', 'image/png', bomb);
+  await expect(page.getByTestId('notice').filter({ hasText: 'bomb.png: The picture could not be read' })).toContainText('imported without it');
+  const sera = page.getByTestId('character').filter({ hasText: 'Seraphina' });
+  await expect(sera).toHaveCount(1);
+  await expect(sera.locator('img[src^="data:image/png"]')).toHaveCount(0);
 });
