@@ -7,6 +7,7 @@ import { basename, dirname, extname } from 'node:path';
 import { CharacterId, type MessageRecord } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { prepareImport } from '../store/import-chat.ts';
+import type { ChatSummary } from '../../shared/chat-format.ts';
 import type { ChatStore } from '../store/types.ts';
 import { runSliced } from '../store/time-slices.ts';
 import { characterIdFrom, chatIdFor, sha256HexSteps } from './ids.ts';
@@ -18,6 +19,8 @@ export interface ImportOptions {
   /** Every chat goes to this character instead of the one derived from the source. */
   characterId?: string;
   onProgress?: (p: ImportProgress) => void;
+  /** Each chat written, with the store's summary of it (no need to read a big chat back to list it). */
+  onCreated?: (summary: ChatSummary) => void;
 }
 
 export async function importPath(store: ChatStore, path: string, options: ImportOptions = {}): Promise<ImportReport> {
@@ -98,6 +101,7 @@ async function importOne(store: ChatStore, entry: SourceEntry, chat: ParsedChat,
   }
   if (active) chat.metadata.import = { ...(chat.metadata.import as object), active: true };
   const summary = await writeChat(store, { chatId, characterId, title: chat.title, metadata: chat.metadata, created: chat.created, messages: chat.messages }, chat, entry.name);
+  options.onCreated?.(summary);
   const characterName = chat.characterName ?? chat.speaker;
   return { ...base, characterId, ...(characterName ? { characterName } : {}), title: summary.title, messageCount: summary.messageCount, status: 'created', ...(active ? { active } : {}) };
 }

@@ -4,6 +4,7 @@
 import { basename } from 'node:path';
 import { StoreError } from '../../shared/errors.ts';
 import { MAX_CARD_BYTES } from '../../shared/character-card.ts';
+import type { ChatSummary } from '../../shared/chat-format.ts';
 import type { ChatImportResult } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
@@ -27,13 +28,11 @@ export function chatFileHandlers(d: Deps) {
       if (characterId !== undefined && !(await d.characters.get(characterId))) throw new StoreError('NOT_FOUND', `no character with id ${characterId}`);
       // A name only: the renderer's file name never becomes a path here.
       const name = basename(fileName.replaceAll('\\', '/')) || 'chat.jsonl';
-      const report = await importBytes(d.store, { name, bytes, mtimeMs: Date.now() }, characterId !== undefined ? { characterId } : {});
+      // The summaries the import wrote: reading a 20 MiB chat back to list it would be seconds of work.
+      const created: ChatSummary[] = [];
+      const report = await importBytes(d.store, { name, bytes, mtimeMs: Date.now() }, { ...(characterId !== undefined ? { characterId } : {}), onCreated: (s) => created.push(s) });
       if ((await registerImportedCharacters(d.characters, report.chats)).length) d.emit('characters:changed', {});
-      for (const c of report.chats) {
-        if (c.status !== 'created') continue;
-        const summary = await d.store.getChat(c.chatId).catch(() => null);
-        if (summary) d.emit('chat:changed', { chatId: c.chatId, characterId: c.characterId, summary });
-      }
+      for (const summary of created) d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary });
       for (const c of report.chats) {
         for (const p of c.problems.slice(0, LOGGED_PROBLEMS)) console.error(`import ${name}: line ${p.line} not imported: ${p.reason}`);
         if (c.problems.length > LOGGED_PROBLEMS) console.error(`import ${name}: ${c.problems.length - LOGGED_PROBLEMS} more lines not imported`);
