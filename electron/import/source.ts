@@ -5,7 +5,7 @@
 import { basename, extname } from 'node:path';
 import { LIMITS, type MessageRecord } from '../../shared/chat-format.ts';
 import { fullStateSteps } from '../store/compaction.ts';
-import { runAtOnce, type Steps } from '../store/time-slices.ts';
+import type { Steps } from '../store/time-slices.ts';
 import { readHeader, type HeaderInfo } from './headers.ts';
 import { MessageIds } from './ids.ts';
 import { looksLikeMessage, mayBeHeader, parseLine, rawLines, type SourceLine } from './lines.ts';
@@ -47,14 +47,8 @@ interface Segment {
  * Two passes, so that a 100k-message chat never holds 100k parsed source objects at once: a scan
  * parses only the lines that are not messages (headers: where each chat starts), then each chat's
  * messages are parsed and mapped one by one while the store validates and encodes them.
- */
-export function parseSource(src: SourceFile): ParsedSource {
-  return runAtOnce(parseSourceSteps(src));
-}
-
-/**
- * parseSource as steps, one per line, so that an import runs it in slices (runSliced): a 20 MiB
- * file of tiny lines is a million lines. The chats' messages are parsed later, as they are read.
+ * Written as steps, one per line, so that an import runs it in slices (runSliced): a 20 MiB file
+ * of tiny lines is a million lines.
  */
 export function* parseSourceSteps(src: SourceFile): Steps<ParsedSource> {
   const v1 = yield* parseV1(src);
