@@ -7,9 +7,11 @@ import { basename, dirname, extname } from 'node:path';
 import { CharacterId, type MessageRecord } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { prepareImport } from '../store/import-chat.ts';
+import type { ChatSummary } from '../../shared/chat-format.ts';
 import type { ChatStore } from '../store/types.ts';
-import { characterIdFrom, chatIdFor, sha256Hex } from './ids.ts';
-import { parseSource } from './source.ts';
+import { runSliced } from '../store/time-slices.ts';
+import { characterIdFrom, chatIdFor, sha256HexSteps } from './ids.ts';
+import { parseSourceSteps } from './source.ts';
 import { characterFromFolder, collectSources, type CardSharkMaps, type SourceEntry } from './tree.ts';
 import type { ImportedChat, ImportProgress, ImportReport, LineProblem, ParsedChat } from './types.ts';
 
@@ -17,6 +19,8 @@ export interface ImportOptions {
   /** Every chat goes to this character instead of the one derived from the source. */
   characterId?: string;
   onProgress?: (p: ImportProgress) => void;
+  /** Each chat written, with the store's summary of it (no need to read a big chat back to list it). */
+  onCreated?: (summary: ChatSummary) => void;
 }
 
 export async function importPath(store: ChatStore, path: string, options: ImportOptions = {}): Promise<ImportReport> {
@@ -61,8 +65,10 @@ async function importFile(store: ChatStore, entry: SourceEntry, maps: CardSharkM
 }
 
 async function importSource(store: ChatStore, entry: SourceEntry, bytes: Buffer, mtimeMs: number, maps: CardSharkMaps, single: boolean, options: ImportOptions, failed: ImportReport['failed']): Promise<ImportedChat[]> {
-  const sha256 = sha256Hex(bytes);
-  const parsed = parseSource({ name: entry.name, bytes, sha256, mtimeMs });
+  // Hashing and the scan run in slices, and so does the store's validation of the messages (which
+  // parses them as it reads them): a big file never holds the event loop for more than a few ms.
+  const sha256 = await runSliced(sha256HexSteps(bytes));
+  const parsed = await runSliced(parseSourceSteps({ name: entry.name, bytes, sha256, mtimeMs }));
   if (parsed.chats.length === 0) {
     const lines = parsed.problems.length ? `: ${parsed.problems.map((p) => `line ${p.line} ${p.reason}`).slice(0, 5).join('; ')}` : '';
     throw new StoreError('INVALID_INPUT', `${entry.name} holds no readable chat${lines}`);
@@ -95,6 +101,7 @@ async function importOne(store: ChatStore, entry: SourceEntry, chat: ParsedChat,
   }
   if (active) chat.metadata.import = { ...(chat.metadata.import as object), active: true };
   const summary = await writeChat(store, { chatId, characterId, title: chat.title, metadata: chat.metadata, created: chat.created, messages: chat.messages }, chat, entry.name);
+  options.onCreated?.(summary);
   const characterName = chat.characterName ?? chat.speaker;
   return { ...base, characterId, ...(characterName ? { characterName } : {}), title: summary.title, messageCount: summary.messageCount, status: 'created', ...(active ? { active } : {}) };
 }
@@ -120,15 +127,22 @@ async function writeChat(store: ChatStore, input: ChatInput, chat: ParsedChat, f
   }
   const keep: MessageRecord[] = [];
   const refused: LineProblem[] = [];
-  [...chat.messages].forEach((m, i) => {
-    try {
-      prepareImport({ ...input, messages: [m] });
-      keep.push(m);
-    } catch (e) {
-      refused.push({ file, line: chat.lines[i] ?? 0, reason: (e as Error).message.replace(/^messages\[0\]\.?/, 'message ') });
-    }
-  });
-  chat.problems.push(...refused);
+  await runSliced(
+    (function* () {
+      let i = 0;
+      for (const m of chat.messages) {
+        try {
+          prepareImport({ ...input, messages: [m] });
+          keep.push(m);
+        } catch (e) {
+          refused.push({ file, line: chat.lines[i] ?? 0, reason: (e as Error).message.replace(/^messages\[0\]\.?/, 'message ') });
+        }
+        i++;
+        yield;
+      }
+    })(),
+  );
+  for (const p of refused) chat.problems.push(p);
   chat.problems.sort((a, b) => a.line - b.line);
   return store.importChat({ ...input, messages: keep });
 }

@@ -2,4 +2,5 @@
 export { importBytes, importPath, type ImportOptions } from './importer.ts';
 export { exportChat, exportChatText, type ExportFormat } from './export.ts';
 export { registerImportedCharacters } from './register.ts';
+export { decodeBase64Sliced } from './base64.ts';
 export type { ImportedChat, ImportReport, ImportProgress, LineProblem, SourceFormat } from './types.ts';

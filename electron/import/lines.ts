@@ -12,27 +12,32 @@ export type SourceLine =
   | { line: number; ok: true; value: Record<string, unknown> }
   | { line: number; ok: false; reason: string };
 
-/** UTF-8 text of a source, without its BOM. */
-export function decode(buf: Buffer): string {
-  const text = buf.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+/** Where a source's text starts: after its UTF-8 BOM, if any. */
+export function textStart(buf: Buffer): number {
+  return buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
 }
 
-/** Non-blank lines of text[from, to), numbered from firstLine, with the offsets of each line's start and of the end of its newline. */
-export function* rawLines(text: string, from = 0, to = text.length, firstLine = 1): Generator<RawLine & { start: number; end: number }> {
+/**
+ * Non-blank lines of buf[from, to), numbered from firstLine, with the byte offsets of each line's
+ * start and of the end of its newline. Each line is decoded on its own (a newline byte is never
+ * part of a multi-byte character): no text of the whole file is ever made, and a caller can stop
+ * between lines (an import reads a 20 MiB file in slices).
+ */
+export function* rawLines(buf: Buffer, from = textStart(buf), to = buf.length, firstLine = 1): Generator<RawLine & { start: number; end: number }> {
+  const endsWithNewline = buf.length > 0 && buf[buf.length - 1] === 0x0a;
   let start = from;
   let line = firstLine - 1;
-  while (start < to && start < text.length) {
+  while (start < to && start < buf.length) {
     line++;
-    const nl = text.indexOf('\n', start);
-    const stop = Math.min(nl === -1 ? text.length : nl, to, text.length);
-    let s = text.slice(start, stop);
+    const nl = buf.indexOf(0x0a, start);
+    const stop = Math.min(nl === -1 ? buf.length : nl, to, buf.length);
+    let s = buf.toString('utf8', start, stop);
     if (s.endsWith('\r')) s = s.slice(0, -1);
     const lineStart = start;
     start = stop + 1;
     // trim() copies the line: test the first character first (real lines start with "{").
     if (s.length === 0 || (s.charCodeAt(0) !== 0x7b && s.trim() === '')) continue;
-    yield { line, text: s, last: stop === text.length && !text.endsWith('\n'), start: lineStart, end: start };
+    yield { line, text: s, last: stop === buf.length && !endsWithNewline, start: lineStart, end: start };
   }
 }
 

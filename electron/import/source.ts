@@ -4,10 +4,11 @@
 // CardShark v1 files (our own export), which are read by the store's full reader.
 import { basename, extname } from 'node:path';
 import { LIMITS, type MessageRecord } from '../../shared/chat-format.ts';
-import { readFullState } from '../store/compaction.ts';
+import { fullStateSteps } from '../store/compaction.ts';
+import type { Steps } from '../store/time-slices.ts';
 import { readHeader, type HeaderInfo } from './headers.ts';
 import { MessageIds } from './ids.ts';
-import { decode, looksLikeMessage, mayBeHeader, parseLine, rawLines, type SourceLine } from './lines.ts';
+import { looksLikeMessage, mayBeHeader, parseLine, rawLines, type SourceLine } from './lines.ts';
 import { fromRoleMessage, fromStMessage, isHeaderLine, isStMessage } from './sillytavern.ts';
 import type { LineProblem, ParsedChat } from './types.ts';
 
@@ -32,7 +33,7 @@ interface Segment {
   header?: Record<string, unknown>;
   headerLine?: number;
   info?: HeaderInfo;
-  /** Text offsets and first line number of the segment's message lines (after its header). */
+  /** Byte offsets and first line number of the segment's message lines (after its header). */
   from: number;
   to: number;
   firstLine: number;
@@ -46,18 +47,21 @@ interface Segment {
  * Two passes, so that a 100k-message chat never holds 100k parsed source objects at once: a scan
  * parses only the lines that are not messages (headers: where each chat starts), then each chat's
  * messages are parsed and mapped one by one while the store validates and encodes them.
+ * Written as steps, one per line, so that an import runs it in slices (runSliced): a 20 MiB file
+ * of tiny lines is a million lines.
  */
-export function parseSource(src: SourceFile): ParsedSource {
-  const v1 = parseV1(src);
+export function* parseSourceSteps(src: SourceFile): Steps<ParsedSource> {
+  const v1 = yield* parseV1(src);
   if (v1) return v1;
-  const text = decode(src.bytes);
+  const bytes = src.bytes;
   const segments: Segment[] = [];
   const orphanProblems: LineProblem[] = [];
   let cur: Segment | undefined;
   let curHasMessages = false;
   const problem = (line: number, reason: string) => (cur?.problems ?? orphanProblems).push({ file: src.name, line, reason });
   let firstLine = true;
-  for (const raw of rawLines(text)) {
+  for (const raw of rawLines(bytes)) {
+    yield;
     const message = looksLikeMessage(raw.text);
     // Message-like lines are left for the import pass, unless they may be a header (an extension's
     // data in chat_metadata can hold a "role" key): those are parsed here to find where chats start.
@@ -86,7 +90,7 @@ export function parseSource(src: SourceFile): ParsedSource {
           orphanProblems.push({ file: src.name, line: raw.line, reason: first });
           continue;
         }
-        segments.push((cur = { from: raw.start, to: text.length, firstLine: raw.line, problems: [], first }));
+        segments.push((cur = { from: raw.start, to: bytes.length, firstLine: raw.line, problems: [], first }));
       } else if (!curHasMessages) {
         const first = readAhead(l ?? parseLine(raw), new MessageIds(), cur.info?.created ?? Math.floor(src.mtimeMs));
         if (typeof first !== 'string') cur.first = first;
@@ -99,9 +103,10 @@ export function parseSource(src: SourceFile): ParsedSource {
     problem(raw.line, l.ok ? 'not a message: no "mes" and no "role"/"content"' : l.reason);
   }
   // Problems before the first chat belong to it (a garbage first line, then messages).
-  if (segments[0]) segments[0].problems.unshift(...orphanProblems.splice(0));
+  // (Arrays are joined with concat, not spread into arguments: a hostile file has a million problems.)
+  if (segments[0]) segments[0].problems = orphanProblems.splice(0).concat(segments[0].problems);
   const stem = basename(src.name, extname(src.name));
-  const chats = segments.map((seg, index) => toChat(src, text, seg, index, segments.length > 1 ? `${stem} (${index + 1})` : stem));
+  const chats = segments.map((seg, index) => toChat(src, seg, index, segments.length > 1 ? `${stem} (${index + 1})` : stem));
   return { chats, problems: orphanProblems };
 }
 
@@ -117,15 +122,15 @@ function readAhead(l: SourceLine, ids: MessageIds, fallback: number): MessageRec
  * A segment's messages, parsed and mapped as they are iterated. Each pass starts afresh: the
  * problems it finds (with the scan's) and the source line of each message are rebuilt.
  */
-function lazyMessages(src: SourceFile, text: string, seg: Segment, chat: ParsedChat, created: number): Iterable<MessageRecord> {
+function lazyMessages(src: SourceFile, seg: Segment, chat: ParsedChat, created: number): Iterable<MessageRecord> {
   return {
     *[Symbol.iterator]() {
       chat.problems.length = 0;
-      chat.problems.push(...seg.problems);
+      for (const p of seg.problems) chat.problems.push(p);
       chat.lines.length = 0;
       const ids = new MessageIds();
       let previous = created;
-      for (const raw of rawLines(text, seg.from, seg.to, seg.firstLine)) {
+      for (const raw of rawLines(src.bytes, seg.from, seg.to, seg.firstLine)) {
         if (!looksLikeMessage(raw.text)) continue; // read by the scan, and reported there if bad
         const l = parseLine(raw);
         const rec = l.ok ? convert(l.value, l.line, ids, previous) : l.reason;
@@ -142,7 +147,7 @@ function lazyMessages(src: SourceFile, text: string, seg: Segment, chat: ParsedC
   };
 }
 
-function toChat(src: SourceFile, text: string, seg: Segment, index: number, fallbackTitle: string): ParsedChat {
+function toChat(src: SourceFile, seg: Segment, index: number, fallbackTitle: string): ParsedChat {
   const info = seg.info ?? { format: 'sillytavern' as const };
   const created = info.created ?? seg.first?.timestamp ?? Math.floor(src.mtimeMs);
   const metadata: Record<string, unknown> = { import: provenance(src, index, info.format, info.sourceChatId) };
@@ -157,7 +162,7 @@ function toChat(src: SourceFile, text: string, seg: Segment, index: number, fall
     lines: [],
     problems: [...seg.problems],
   };
-  chat.messages = lazyMessages(src, text, seg, chat, created);
+  chat.messages = lazyMessages(src, seg, chat, created);
   if (seg.first?.name && seg.first.role === 'assistant') chat.speaker = seg.first.name;
   if (info.characterId) chat.characterId = info.characterId;
   if (info.characterName) chat.characterName = info.characterName;
@@ -192,19 +197,25 @@ function fitHeader(header: Record<string, unknown>, seg: Segment, file: string):
 }
 
 /** A CardShark v1 file (format "cardshark-chat"): read by the store's own full reader, changes folded in. */
-function parseV1(src: SourceFile): ParsedSource | null {
+function* parseV1(src: SourceFile): Steps<ParsedSource | null> {
   const start = src.bytes[0] === 0xef && src.bytes[1] === 0xbb && src.bytes[2] === 0xbf ? 3 : 0;
   const buf = src.bytes.subarray(start);
   const probe = buf.subarray(0, 200).toString('utf8');
   if (!/^\{[^\n]*"format"\s*:\s*"cardshark-chat"/.test(probe) && !/^\{"format":"cardshark-chat"/.test(probe)) return null;
-  const state = readFullState(buf);
+  const state = yield* fullStateSteps(buf);
   if ('error' in state) return null; // an unreadable header: read line by line like any other source
-  const lineOf = (offset: number) => {
-    let n = 1;
-    for (let i = buf.indexOf(0x0a); i !== -1 && i < offset; i = buf.indexOf(0x0a, i + 1)) n++;
-    return n;
-  };
-  const problems = state.invalid.map((bad) => ({ file: src.name, line: lineOf(bad.offset), reason: bad.reason }));
+  // Line numbers of the invalid lines (in offset order) in one pass over the newlines.
+  const problems: LineProblem[] = [];
+  let line = 1;
+  let nl = buf.indexOf(0x0a);
+  for (const bad of state.invalid) {
+    while (nl !== -1 && nl < bad.offset) {
+      line++;
+      nl = buf.indexOf(0x0a, nl + 1);
+    }
+    problems.push({ file: src.name, line, reason: bad.reason });
+    yield;
+  }
   const { header } = state;
   const { import: previous, ...rest } = header.metadata;
   const metadata: Record<string, unknown> = { ...rest, import: { ...provenance(src, 0, 'cardshark-v1', header.chat_id), ...(previous !== undefined ? { previous } : {}) } };

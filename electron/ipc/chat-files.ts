@@ -4,11 +4,15 @@
 import { basename } from 'node:path';
 import { StoreError } from '../../shared/errors.ts';
 import { MAX_CARD_BYTES } from '../../shared/character-card.ts';
+import type { ChatSummary } from '../../shared/chat-format.ts';
 import type { ChatImportResult } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { Emit } from '../generation/manager.ts';
-import { exportChatText, importBytes, registerImportedCharacters, type ExportFormat } from '../import/index.ts';
+import { decodeBase64Sliced, exportChatText, importBytes, registerImportedCharacters, type ExportFormat } from '../import/index.ts';
+
+/** Lines not imported that are logged one by one (a hostile file can have a million). */
+const LOGGED_PROBLEMS = 20;
 
 interface Deps {
   store: ChatStore;
@@ -19,19 +23,20 @@ interface Deps {
 export function chatFileHandlers(d: Deps) {
   return {
     async importChatFile({ fileName, bytesBase64, characterId }: { fileName: string; bytesBase64: string; characterId?: string | undefined }): Promise<ChatImportResult> {
-      const bytes = Buffer.from(bytesBase64, 'base64');
+      const bytes = await decodeBase64Sliced(bytesBase64);
       if (bytes.length > MAX_CARD_BYTES) throw new StoreError('TOO_LARGE', 'the chat file is larger than 20 MiB; import it with the CLI (npm run cli -- import FILE)', { reason: 'size' });
       if (characterId !== undefined && !(await d.characters.get(characterId))) throw new StoreError('NOT_FOUND', `no character with id ${characterId}`);
       // A name only: the renderer's file name never becomes a path here.
       const name = basename(fileName.replaceAll('\\', '/')) || 'chat.jsonl';
-      const report = await importBytes(d.store, { name, bytes, mtimeMs: Date.now() }, characterId !== undefined ? { characterId } : {});
+      // The summaries the import wrote: reading a 20 MiB chat back to list it would be seconds of work.
+      const created: ChatSummary[] = [];
+      const report = await importBytes(d.store, { name, bytes, mtimeMs: Date.now() }, { ...(characterId !== undefined ? { characterId } : {}), onCreated: (s) => created.push(s) });
       if ((await registerImportedCharacters(d.characters, report.chats)).length) d.emit('characters:changed', {});
+      for (const summary of created) d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary });
       for (const c of report.chats) {
-        if (c.status !== 'created') continue;
-        const summary = await d.store.getChat(c.chatId).catch(() => null);
-        if (summary) d.emit('chat:changed', { chatId: c.chatId, characterId: c.characterId, summary });
+        for (const p of c.problems.slice(0, LOGGED_PROBLEMS)) console.error(`import ${name}: line ${p.line} not imported: ${p.reason}`);
+        if (c.problems.length > LOGGED_PROBLEMS) console.error(`import ${name}: ${c.problems.length - LOGGED_PROBLEMS} more lines not imported`);
       }
-      for (const c of report.chats) for (const p of c.problems) console.error(`import ${name}: line ${p.line} not imported: ${p.reason}`);
       return {
         chats: report.chats.map((c) => ({ chatId: c.chatId, characterId: c.characterId, title: c.title, messageCount: c.messageCount, status: c.status, linesNotImported: c.problems.length })),
         failed: report.failed.map((f) => `${f.source}: ${f.reason}`),

@@ -3,6 +3,7 @@
 // the lazy index.
 import type { HeaderRecord, Message } from '../../shared/chat-format.ts';
 import { applyOp, parseHeader, parseRecord, serialize, toMessage } from './records.ts';
+import { runAtOnce, type Steps } from './time-slices.ts';
 
 export interface FullState {
   header: HeaderRecord;
@@ -15,6 +16,11 @@ export interface FullState {
 }
 
 export function readFullState(buf: Buffer): FullState | { error: string } {
+  return runAtOnce(fullStateSteps(buf));
+}
+
+/** readFullState as steps, one per line: an import of a big file runs it in slices (runSliced). */
+export function* fullStateSteps(buf: Buffer): Steps<FullState | { error: string }> {
   let nl = buf.indexOf(0x0a);
   const headerEnd = nl === -1 ? buf.length : nl;
   const parsed = parseHeader(buf.toString('utf8', 0, headerEnd).replace(/\r$/, ''));
@@ -54,6 +60,7 @@ export function readFullState(buf: Buffer): FullState | { error: string } {
       }
     }
     off = end + 1;
+    yield;
   }
   // The time of the newest change survives compaction in the header (the chat list sorts by it).
   if (newest > header.timestamp) header.updated = newest;

@@ -20,6 +20,7 @@ import {
 import { StoreError } from '../../shared/errors.ts';
 import type { FullState } from './compaction.ts';
 import { serialize } from './records.ts';
+import { runAtOnce, runSliced, type Steps } from './time-slices.ts';
 
 export const ImportChatInput = z.strictObject({
   /** A chosen id (e.g. derived from the source's hash, so a re-import is recognised); else a fresh UUID v4. */
@@ -52,6 +53,19 @@ function invalid(field: string, message: string, index?: number): StoreError {
 
 /** Throws INVALID_INPUT (naming the message index and field) or TOO_LARGE; never touches the disk. */
 export function prepareImport(input: unknown): PreparedImport {
+  return runAtOnce(prepareSteps(input));
+}
+
+/**
+ * The same, handing the event loop back every few ms (a 20 MiB import is seconds of work):
+ * `check` runs between slices and may throw to stop it (the store closed).
+ */
+export function prepareImportSliced(input: unknown, check?: () => void): Promise<PreparedImport> {
+  return runSliced(prepareSteps(input), check ? { check } : {});
+}
+
+/** prepareImport as steps: one per message (the messages may be parsed lazily as they are read). */
+function* prepareSteps(input: unknown): Steps<PreparedImport> {
   const r = ImportChatInput.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -98,6 +112,7 @@ export function prepareImport(input: unknown): PreparedImport {
     }
     out.write(line);
     last = rec;
+    yield;
   }
   const lastTime = last ? (typeof last.edited === 'number' ? last.edited : last.timestamp) : 0;
   return {

@@ -16,6 +16,8 @@
 //   stream_writes, stream_bytes_ratio, stream_loss_ms_max, edit_coalesce_writes: see stream-bench.ts
 //   import_100k_ms         importPath of a generated SillyTavern chat of as many messages (import-bench.ts),
 //                          into a fresh data dir; import_ratio = import / (full_parse + rewrite), goal ≤ 2
+//   import_stall_max_ms    longest event-loop stall while a 20 MiB chat and an 8 MiB card are imported at once
+//                          over the binding (import-stall-bench.ts), goal ≤ 100
 //   find_100k_ms           store.searchChat for a phrase from a message near the chat's start (whole-file search)
 //   jump_100k_ms           fresh child process (the store bundled, as for open_tail): openChatStore() →
 //                          loadChat(id, { around: a message 90,000 back })
@@ -41,6 +43,7 @@ import { buildBigChat, prng, roleplayText } from '../fixtures/big-chat.ts';
 import { bundleChild } from './bundle-child.ts';
 import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
 import { measureImport } from './import-bench.ts';
+import { measureImportStall } from './import-stall-bench.ts';
 import { indexBench } from './index-bench.ts';
 import { externalEditSeen } from './watch-bench.ts';
 import { measureRichText } from './richtext-bench.ts';
@@ -449,6 +452,8 @@ async function main(): Promise<void> {
     if (kill.problems.length) throw new Error(`stream kill loop found problems: ${kill.problems.slice(0, 3).join('; ')}`);
     log(`import: a ${args.messages.toLocaleString('en-US')}-message SillyTavern chat, 1 warm-up + 3 runs`);
     const imports = await measureImport(root, args.messages, 3);
+    log('import stall: a 20 MiB chat file of tiny lines and an 8 MiB card imported at once over the binding');
+    const stall = await measureImportStall(root);
 
     log('chat index: a 10,000-chat library (100 characters × 100 chats), rebuilt, opened and listed; the big chat listed');
     const idx = await indexBench(root, { dataDir, characterId: fixture.characterId, messages: args.messages });
@@ -507,6 +512,7 @@ async function main(): Promise<void> {
     const importRows: Row[] = [
       { metric: 'import_100k_ms', value: ms(importMs), goal: '', pass: null, note: `importPath of a ${imports.source_mb.toFixed(1)} MB SillyTavern chat (${imports.messages.toLocaleString('en-US')} messages): read, hash, parse, map, zod-validate, one atomic verified write; fresh data dir each run, 1 warm-up, median of ${imports.import_ms.length}: ${imports.import_ms.map((x) => x.toFixed(0)).join(', ')}` },
       { metric: 'import_ratio', value: importRatio.toFixed(2), goal: '≤ 2', pass: importRatio <= 2, note: 'import_100k_ms / (full_parse_baseline_ms + rewrite_baseline_ms), same run' },
+      { metric: 'import_stall_max_ms', value: ms(stall.import_stall_max_ms), goal: '≤ 100', pass: stall.import_stall_max_ms <= 100, note: `longest event-loop stall (1 ms ticker / monitorEventLoopDelay) while a ${stall.chat_mb.toFixed(1)} MB chat of tiny lines and a ${stall.card_mb.toFixed(1)} MB card are imported at once over the binding (${ms(stall.import_stall_total_ms)} in all); most CPU in one turn ${ms(stall.import_turn_cpu_max_ms)}; peak RSS ${stall.rss_max_mb.toFixed(0)} MB` },
     ];
     console.log('');
     printTable(
@@ -544,6 +550,8 @@ async function main(): Promise<void> {
       edit_coalesce_writes: coalesce,
       import_100k_ms: round(importMs, 1),
       import_ratio: round(importRatio, 2),
+      import_stall_max_ms: round(stall.import_stall_max_ms, 1),
+      import_turn_cpu_max_ms: round(stall.import_turn_cpu_max_ms, 1),
       find_100k_ms: round(findMs, 1),
       find_100k_total: found.total,
       jump_100k_ms: round(jumpMs, 2),

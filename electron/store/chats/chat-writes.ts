@@ -64,8 +64,10 @@ export class ChatWrites {
   async importChat(input: ImportChatInput): Promise<ChatSummary> {
     const { ctx } = this;
     assertOpen(ctx);
-    const { prepareImport } = await import('../import-chat.ts'); // loaded only by callers that import
-    const prepared = prepareImport(input);
+    const { prepareImportSliced } = await import('../import-chat.ts'); // loaded only by callers that import
+    // In slices: validating and encoding a big import is seconds of work, and other chats' saves
+    // must go on meanwhile. A close() meanwhile stops it (CLOSED).
+    const prepared = await prepareImportSliced(input, () => assertOpen(ctx));
     const { chat_id: chatId, character_id: characterId } = prepared.header;
     const path = ctx.layout.chatFile(characterId, chatId);
     // onQueue checks `closed` again as it queues: a close() that began while the module loaded

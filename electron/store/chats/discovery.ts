@@ -7,7 +7,8 @@ import { CharacterId } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { errnoOf, ioError, sha256 } from '../../durable/durable.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
-import { readFullState } from '../compaction.ts';
+import { fullStateSteps } from '../compaction.ts';
+import { runSliced } from '../time-slices.ts';
 import { CHAT_FILE, REWRITE_TEMP, type Layout } from '../layout.ts';
 import { HEADER_MAX } from '../log/open-log.ts';
 import { parseHeader } from '../records.ts';
@@ -111,7 +112,11 @@ export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: st
     if (errnoOf(e) === 'ENOENT') return { kind: 'ignored', reason: 'gone' };
     throw ioError(e, `reading ${name}`);
   }
-  const state = readFullState(buf);
+  // Listed while it was read (the store's own write, e.g. an import, seen before it was registered).
+  const listedMeanwhile = chatIdForPath(ctx, path);
+  if (listedMeanwhile) return { kind: 'known', chatId: listedMeanwhile };
+  // In slices: a file dropped into the folder can be 20 MiB of tiny lines (seconds of parsing).
+  const state = await runSliced(fullStateSteps(buf), { check: () => assertOpen(ctx) });
   if ('error' in state) return { kind: 'legacy', path, reason: state.error };
   const m = CHAT_FILE.exec(name);
   if (m && state.header.chat_id === m[1]) {
