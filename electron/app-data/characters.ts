@@ -125,12 +125,14 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
    * Writes `card` as character `id`'s (a new one, or over `existing`). `avatar`: the new picture;
    * undefined keeps the current one (a JSON card carries none); null removes it (a restore).
    */
-  async function writeCard(id: string, incoming: CardData, avatar: Buffer | null | undefined, existing: Character | undefined, thumb: Buffer | undefined = avatar ? thumbnail(avatar) : undefined): Promise<Character> {
+  async function writeCard(id: string, incoming: CardData, avatar: Buffer | null | undefined, existing: Character | undefined, made?: { thumb: Buffer | undefined }): Promise<Character> {
     const t = now();
     const card: CardData = { ...incoming, character_uuid: id };
     // Picture first, card next, registry last: a crash in between leaves files nobody lists yet.
     if (avatar) {
       await files.write(id, 'avatar.png', avatar);
+      // `made`: the card worker's thumbnail, or none (it gave up): never decoded here then.
+      const thumb = made ? made.thumb : thumbnail(avatar);
       if (thumb) await files.write(id, 'thumb.png', thumb);
       else await files.remove(id, 'thumb.png'); // the old picture's thumbnail is not this one's
     } else if (avatar === null) {
@@ -151,10 +153,11 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
    */
   async function writeRead(id: string, read: CardRead, existing: Character | undefined): Promise<Character> {
     const t = now();
-    if (read.avatar) {
-      await files.write(id, 'avatar.png', read.avatar);
-      if (read.thumbnail) await files.write(id, 'thumb.png', read.thumbnail);
-    }
+    // A new id, but files a crash left under it (written before the registry listed them) must not show through.
+    if (read.avatar) await files.write(id, 'avatar.png', read.avatar);
+    else await files.remove(id, 'avatar.png');
+    if (read.thumbnail) await files.write(id, 'thumb.png', read.thumbnail);
+    else await files.remove(id, 'thumb.png');
     const created = existing?.created ?? t;
     await files.write(id, 'card.json', cardDocBytes(id, created, t, read.body));
     const character = entryFor(id, read, created, t, Boolean(read.avatar) || existing?.hasAvatar === true);
@@ -181,7 +184,7 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
     const current = (await get(existing.id))!;
     const picture = current.hasAvatar ? await files.read(existing.id, 'avatar.png') : undefined;
     const kept = await previous.keep(current, picture, now());
-    const character = await (thumb ? writeCard(existing.id, card, avatar, existing, thumb.value) : writeCard(existing.id, card, avatar, existing));
+    const character = await writeCard(existing.id, card, avatar, existing, thumb && { thumb: thumb.value });
     return { kind: 'replaced', character, previous: kept };
   }
 

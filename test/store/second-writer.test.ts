@@ -376,3 +376,47 @@ describe('a replace racing an app append: the append is kept before it is acknow
     expect(versions.some((v) => v.messages.some((m) => m.content === 'the racing append'))).toBe(true);
   });
 });
+
+describe('where no hard link can be made', () => {
+  it('a file system without hard links (EXDEV): writes copy nothing and leave nothing pending; the open log keeps the file', async () => {
+    const dir = tempDir();
+    const exdev = () => Promise.reject(Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' }));
+    const s = await open(dir, { fs: { ...nodeFs, link: exdev } });
+    const { chatId } = await s.createChat({ characterId: 'c', title: 't' });
+    for (let i = 0; i < 5; i++) await s.appendMessage(chatId, { id: `m${i}`, role: 'user', content: `message ${i}` });
+    const kept = await readdir(join(dir, '.own-versions')).catch(() => [] as string[]);
+    expect(kept).toEqual([]);
+    expect(await s.ownVersionPending(chatId)).toBe(false);
+  });
+
+  it('the copy of a write that raced a replace fails (disk full): the write is not acknowledged', async () => {
+    const dir = tempDir();
+    let path = '';
+    let before: Buffer | null = null;
+    const fs = {
+      ...nodeFs,
+      link: async (src: Parameters<typeof nodeFs.link>[0], dst: Parameters<typeof nodeFs.link>[1]) => {
+        if (before && src === path) {
+          const theirs = before;
+          before = null;
+          await external('replace', path, theirs.toString('utf8'));
+        }
+        return nodeFs.link(src, dst);
+      },
+      // ENOSPC only for the copy into .own-versions: the OS cannot fill the disk on demand.
+      writeFileAtomic: async (p: string, data: string | Buffer) => {
+        if (p.includes('.own-versions')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        return nodeFs.writeFileAtomic(p, data);
+      },
+    };
+    const s = await open(dir, { fs });
+    const chatId = randomUUID();
+    path = chatPath(dir, 'c', chatId);
+    await mkdir(dirname(path), { recursive: true });
+    await external('replace', path, `${header(chatId, 'c')}${line('ext', 'theirs')}`);
+    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+    before = await readFile(path);
+    await expect(s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'kept nowhere' })).rejects.toMatchObject({ code: 'DISK_FULL' });
+    expect(before).toBeNull(); // the race happened
+  });
+});

@@ -114,6 +114,16 @@ describe('chats-folder watcher', () => {
     expect((await s.ok('getActiveChat', { characterId: s.characterId })).chatId).toBe(other.chatId);
   });
 
+  it('a chat the app imports is its own write: no outside-change event for it', async () => {
+    const s = await setup();
+    const st = `${JSON.stringify({ user_name: 'You', character_name: 'Imp', create_date: '2024-10-18@20h52m30s', chat_metadata: {} })}\n${JSON.stringify({ name: 'You', is_user: true, is_system: false, send_date: '2024-10-18T20:52:30.000Z', mes: 'imported', extra: {} })}\n`;
+    const r = await s.ok('importChatFile', { fileName: 'imp.jsonl', bytesBase64: Buffer.from(st).toString('base64'), characterId: s.characterId });
+    const chatId = r.chats[0].chatId as string;
+    await sleep(600); // past the watcher's settle delay
+    await s.services.watcher!.idle();
+    expect(s.externalEvents().filter(([, p]) => p.chatId === chatId)).toEqual([]);
+  });
+
   it('100 own writes raise no outside-change event', async () => {
     const s = await setup();
     for (let i = 0; i < 100; i++) {

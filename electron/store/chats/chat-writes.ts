@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CreateChatInput, FORMAT_NAME, FORMAT_VERSION, Title, type ChatSummary, type HeaderRecord, type WriteOptions } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
+import { stampOf } from '../../durable/guarded-rewrite.ts';
 import type { ImportChatInput } from '../import-chat.ts';
 import { logged } from '../oplog-sink.ts';
 import { serialize } from '../records.ts';
@@ -89,8 +90,11 @@ export class ChatWrites {
       // The index lists it at once (and index.json at the next flush: a CLI import leaves it current),
       // for exactly the file just written.
       const st = await ctx.fs.stat(path, { bigint: true }).catch(() => null);
-      const file = st && Number(st.size) === prepared.data.length ? { size: prepared.data.length, ino: String(st.ino), mtimeNs: String(st.mtimeNs) } : { size: prepared.data.length };
+      const mine = st !== null && Number(st.size) === prepared.data.length;
+      const file = mine ? { size: prepared.data.length, ino: String(st.ino), mtimeNs: String(st.mtimeNs) } : { size: prepared.data.length };
       ctx.index.set({ summary: { ...summary }, lastId, lastStamp, file });
+      // The file is the store's own write: the watcher's event for it is not an outside change.
+      if (mine) ctx.ownStates.wrote(chatId, stampOf(st));
       return summary;
     }, true);
   }

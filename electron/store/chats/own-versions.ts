@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Message } from '../../../shared/chat-format.ts';
-import { fsyncDir, mkdirDurable } from '../../durable/durable.ts';
+import { fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
 import { readFullState } from '../compaction.ts';
 import type { ChatLog } from '../log/chat-log.ts';
 import type { FileState } from '../log/log-file.ts';
@@ -50,6 +50,8 @@ export class OwnVersions implements LogEvents {
   private readonly kept = new Map<string, KeptVersion[]>();
   /** Every change to a chat's kept versions runs here, in the order it was asked for. */
   private readonly work = new KeyedQueue();
+  /** A write's bytes that could not be kept (ownWrite): its acknowledgement fails. */
+  private readonly failed = new Map<string, unknown>();
   private dirMade = false;
 
   constructor(ctx: StoreContext, lastWrite: (chatId: string) => FileState | undefined) {
@@ -93,9 +95,17 @@ export class OwnVersions implements LogEvents {
     return [...this.kept.keys()].filter((id) => this.isPending(id)).flatMap((id) => this.ctx.chats.get(id)?.path ?? []);
   }
 
-  /** Resolves once what the store's last write of the chat asked here is done (its link made and durable). */
-  written(chatId: string): Promise<void> {
-    return this.work.busy(chatId) ? this.work.run(chatId, async () => {}) : Promise.resolve();
+  /**
+   * Resolves once what the store's last write of the chat asked here is done (its link made and
+   * durable); throws if the only copy of that write could not be kept (a full disk): the write is
+   * then not acknowledged.
+   */
+  async written(chatId: string): Promise<void> {
+    if (this.work.busy(chatId)) await this.work.run(chatId, async () => {});
+    const failed = this.failed.get(chatId);
+    if (failed === undefined) return;
+    this.failed.delete(chatId);
+    throw ioError(failed, `keeping what was written to chat ${chatId}`);
   }
 
   /** Whether a version the app wrote is kept that the chat's path may no longer hold: compare before calling the file the store's own. */
@@ -129,7 +139,13 @@ export class OwnVersions implements LogEvents {
       await this.remove(chatId, (this.kept.get(chatId) ?? []).filter((v) => !v.superseded && v !== link));
       if (link || !this.ctx.chats.has(chatId)) return;
       if (await this.link(chatId, w, false).catch(() => false)) return;
-      await this.keep(chatId, log, w, true).catch(() => {}); // a failed copy (disk full) is tried again as the log closes
+      // No link: if only because this file system has none (FAT, some shares), the open log still
+      // holds the file and it is kept as the log closes. If the path names another file already (a
+      // rename over it raced this write), the bytes are copied now, before the write is acknowledged.
+      if (!(await this.pathNamesOther(chatId, w))) return;
+      await this.keep(chatId, log, w, true).catch((e: unknown) => {
+        this.failed.set(chatId, e); // the write is not acknowledged (written() throws); the copy is tried again as the log closes
+      });
     });
   }
 
@@ -215,6 +231,14 @@ export class OwnVersions implements LogEvents {
 
   private isPending(chatId: string): boolean {
     return this.kept.get(chatId)?.some((v) => v.superseded) ?? false;
+  }
+
+  /** Whether the chat's path now names a file other than the one the app wrote (`w`), or none. */
+  private async pathNamesOther(chatId: string, w: FileState): Promise<boolean> {
+    const loc = this.ctx.chats.get(chatId);
+    if (!loc) return false;
+    const st = await this.ctx.fs.stat(loc.path, { bigint: true }).catch(() => null);
+    return st === null || st.dev !== w.dev || st.ino !== w.ino;
   }
 
   /** The app's last write of the chat, if it is the file this log has open. */
