@@ -16,7 +16,8 @@ export interface HeaderInfo {
 
 /**
  * CardShark's legacy variants, told apart by what each added:
- *   v0     SillyTavern's header plus chat_metadata.chat_id_hash (Python's per-run hash())
+ *   v0     SillyTavern's header plus chat_metadata.chat_id_hash (Python's per-run hash()), and
+ *          none of SillyTavern's own marks (sillyTavernMarks)
  *   Feb-24 adds a top-level character_id; chat_metadata.chat_id is "<charId>_<unixSecs>"
  *   "1.0"  adds version "1.0" and timestamp (ms); chat_metadata.title, created_timestamp
  *   "2.0"  version "2.0": uuid chat_id and character_id
@@ -27,8 +28,18 @@ export function headerFormat(h: Record<string, unknown>): SourceFormat {
   if (h.version === '2.0' || h.version === 2) return 'cardshark-2.0';
   if (h.version === '1.0') return 'cardshark-1.0';
   if (typeof h.character_id === 'string') return 'cardshark-feb24';
-  if (isObject(h.chat_metadata) && 'chat_id_hash' in h.chat_metadata) return 'cardshark-v0';
+  if (isObject(h.chat_metadata) && 'chat_id_hash' in h.chat_metadata && !sillyTavernMarks(h, h.chat_metadata)) return 'cardshark-v0';
   return 'sillytavern';
+}
+
+/**
+ * SillyTavern's own header marks, which CardShark's v0 (a copy of an older SillyTavern header) never
+ * had: SillyTavern also writes `chat_id_hash` (its {{chatId}} macros cache it), so that key alone
+ * does not make a file CardShark's.
+ */
+function sillyTavernMarks(h: Record<string, unknown>, meta: Record<string, unknown>): boolean {
+  if (h.user_name === 'unused' || h.character_name === 'unused') return true;
+  return ['integrity', 'main_chat', 'variables', 'lastInContextMessageId', 'note_prompt'].some((k) => k in meta);
 }
 
 export function readHeader(h: Record<string, unknown>): HeaderInfo {

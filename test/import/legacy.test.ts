@@ -24,6 +24,21 @@ describe('CardShark legacy import', () => {
     });
   });
 
+  it('a genuine SillyTavern file that holds chat_id_hash (its macros set it) is SillyTavern\'s, not v0', async () => {
+    const dir = tempDir();
+    const modern = { chat_metadata: { integrity: '0b6e1f7e-8b7a-4c1e-9f3e-1a2b3c4d5e6f', chat_id_hash: 4620371245862197, tainted: false }, user_name: 'unused', character_name: 'unused' };
+    const older = { user_name: 'You', character_name: 'Aria', create_date: '2024-10-18@20h52m30s', chat_metadata: { chat_id_hash: 123, main_chat: 'Aria - 2024-10-18@20h52m30s', note_prompt: '' } };
+    const a = writeSource(join(dir, 'Aria', 'modern.jsonl'), jsonl(modern, base('You', true, 'hi')));
+    const b = writeSource(join(dir, 'Aria', 'older.jsonl'), jsonl(older, base('You', true, 'hi')));
+    await withStore(async (store) => {
+      for (const src of [a, b]) {
+        const r = await importPath(store, src);
+        expect(r.chats[0]).toMatchObject({ format: 'sillytavern', messageCount: 1 });
+        expect((await store.loadChat(r.chats[0]!.chatId)).header.metadata.import).toMatchObject({ format: 'sillytavern' });
+      }
+    });
+  });
+
   it('Feb-24: top-level character_id names the character; ISO create_date; chat_metadata.chat_id kept', async () => {
     const dir = tempDir();
     const header = { user_name: 'User', character_name: 'Aria', character_id: 'Aria-1a2b3c4d', create_date: '2025-02-24T10:00:00.000Z', chat_metadata: { chat_id: 'Aria-1a2b3c4d_1740391200', lastUser: 'User' } };
