@@ -752,6 +752,7 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
       const mid = streamMessageId(s);
       if (!text || s.superseded) continue;
       if (files.get(s.chat)!.get(mid) === text) continue;
+      if (movedTo.get(s.chat)?.get(mid) === text) continue; // written into the chat where it moved (above)
       if (copies.some((cp) => cp.reported && cp.messages.get(mid) === text)) continue;
       fail('app-write-lost', `the streamed reply ${mid.slice(0, 8)} (${JSON.stringify(text)}) in chat ${s.chat.id.slice(0, 8)} is in neither its file (${JSON.stringify(files.get(s.chat)!.get(mid) ?? null)}) nor a reported copy`);
     }
