@@ -333,35 +333,43 @@ describe('fault 11: any content change makes a stale expectedRevision fail', () 
   });
 });
 
+/**
+ * A chat another program made (a sync tool brought it), discovered by a store whose `link` seam
+ * times that program's rename (a real process) of its copy, read before the app's next append, into
+ * the window between the append reaching the disk and the link the store keeps of the file it wrote.
+ * The app's first append is its first write into that file, so no link is kept of it yet.
+ * `raced()`: whether the rename happened.
+ */
+async function chatWithReplaceAtLink(dir: string, extra: Partial<typeof nodeFs> = {}) {
+  const chatId = randomUUID();
+  const path = chatPath(dir, 'c', chatId);
+  let before: Buffer | null = null;
+  const fs = {
+    ...nodeFs,
+    ...extra,
+    link: async (src: Parameters<typeof nodeFs.link>[0], dst: Parameters<typeof nodeFs.link>[1]) => {
+      if (before && src === path) {
+        const theirs = before;
+        before = null;
+        await external('replace', path, theirs.toString('utf8'));
+      }
+      return nodeFs.link(src, dst);
+    },
+  };
+  const s = await open(dir, { fs });
+  await mkdir(dirname(path), { recursive: true });
+  await external('replace', path, `${header(chatId, 'c')}${line('ext', 'theirs')}`);
+  expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+  before = await readFile(path);
+  return { s, chatId, path, raced: () => before === null };
+}
+
 describe('a replace racing an app append: the append is kept before it is acknowledged', () => {
   it('another program renames its copy (read before the append) over the chat between the append and its link: the append is in .own-versions at the ack, and after a quit', async () => {
     const dir = tempDir();
-    let path = '';
-    let before: Buffer | null = null;
-    // The seam only times the other program's rename (a real process) into the window between the
-    // append reaching the disk and the link the store keeps of the file it wrote.
-    const fs = {
-      ...nodeFs,
-      link: async (src: Parameters<typeof nodeFs.link>[0], dst: Parameters<typeof nodeFs.link>[1]) => {
-        if (before && src === path) {
-          const theirs = before;
-          before = null;
-          await external('replace', path, theirs.toString('utf8'));
-        }
-        return nodeFs.link(src, dst);
-      },
-    };
-    const s = await open(dir, { fs });
-    // A chat another program made (a sync tool brought it): the app's first append is its first write
-    // into that file, so no link is kept of it yet.
-    const chatId = randomUUID();
-    path = chatPath(dir, 'c', chatId);
-    await mkdir(dirname(path), { recursive: true });
-    await external('replace', path, `${header(chatId, 'c')}${line('ext', 'theirs')}`);
-    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
-    before = await readFile(path);
+    const { s, chatId, path, raced } = await chatWithReplaceAtLink(dir);
     await s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'the racing append' });
-    expect(before).toBeNull(); // the race happened
+    expect(raced()).toBe(true); // the race happened
     expect(await readFile(path, 'utf8')).not.toContain('the racing append'); // the path names their copy
     const kept = async () => {
       const keptDir = join(dir, '.own-versions');
@@ -391,32 +399,14 @@ describe('where no hard link can be made', () => {
 
   it('the copy of a write that raced a replace fails (disk full): the write is not acknowledged', async () => {
     const dir = tempDir();
-    let path = '';
-    let before: Buffer | null = null;
-    const fs = {
-      ...nodeFs,
-      link: async (src: Parameters<typeof nodeFs.link>[0], dst: Parameters<typeof nodeFs.link>[1]) => {
-        if (before && src === path) {
-          const theirs = before;
-          before = null;
-          await external('replace', path, theirs.toString('utf8'));
-        }
-        return nodeFs.link(src, dst);
-      },
+    const { s, chatId, raced } = await chatWithReplaceAtLink(dir, {
       // ENOSPC only for the copy into .own-versions: the OS cannot fill the disk on demand.
       writeFileAtomic: async (p: string, data: string | Buffer) => {
         if (p.includes('.own-versions')) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
         return nodeFs.writeFileAtomic(p, data);
       },
-    };
-    const s = await open(dir, { fs });
-    const chatId = randomUUID();
-    path = chatPath(dir, 'c', chatId);
-    await mkdir(dirname(path), { recursive: true });
-    await external('replace', path, `${header(chatId, 'c')}${line('ext', 'theirs')}`);
-    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
-    before = await readFile(path);
+    });
     await expect(s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'kept nowhere' })).rejects.toMatchObject({ code: 'DISK_FULL' });
-    expect(before).toBeNull(); // the race happened
+    expect(raced()).toBe(true); // the race happened
   });
 });
