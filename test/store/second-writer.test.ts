@@ -385,6 +385,80 @@ describe('a replace racing an app append: the append is kept before it is acknow
   });
 });
 
+describe('another program appends while the app appends', () => {
+  // The append's check (the path still names the file, unchanged) passes, then another program
+  // appends, then the app's O_APPEND write lands after its line. Timed through the seam's open of
+  // the append handle; the other program is a real process.
+  it('the write stands, the chat is read anew with both lines, and a later replace from a copy read before the app\'s line still finds the app\'s version', async () => {
+    const dir = tempDir();
+    const chatId = randomUUID();
+    const path = chatPath(dir, 'c', chatId);
+    let raced = false;
+    let before: Buffer | null = null;
+    const fs = {
+      ...nodeFs,
+      open: (async (p: string, flags?: string, mode?: number) => {
+        if (p === path && flags === 'a' && !raced) {
+          raced = true;
+          await external('append', path, line('ext', 'their line'));
+          before = await readFile(path); // what the other program last saw: the base of its later replace
+        }
+        return nodeFs.open(p, flags, mode);
+      }) as typeof nodeFs.open,
+    };
+    const s = await open(dir, { fs });
+    await mkdir(dirname(path), { recursive: true });
+    await external('replace', path, header(chatId, 'c'));
+    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+    await s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'the racing append' });
+    expect(raced).toBe(true);
+    const file = await readFile(path, 'utf8');
+    expect(file.indexOf('their line')).toBeLessThan(file.indexOf('the racing append')); // theirs first: the race happened
+    // The app shows what the file holds, not its own line at the other program's offset.
+    expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['their line', 'the racing append']);
+    // The other program renames a copy built on what it read before the app's line over the chat.
+    await external('replace', path, `${before!.toString('utf8')}${line('ext2', 'their second line')}`);
+    const versions = await s.appVersions(chatId);
+    const mine = versions.find((v) => v.messages.some((m) => m.content === 'the racing append'));
+    expect(mine?.inFile).toBe(false); // the watcher makes a conflict copy of it
+  });
+});
+
+describe('another program writes part of a line while the app appends', () => {
+  it('the app\'s line, which went inside theirs, is written again on a line of its own; all their bytes stay, and the broken line is reported', async () => {
+    const dir = tempDir();
+    const chatId = randomUUID();
+    const path = chatPath(dir, 'c', chatId);
+    const theirs = line('ext', 'their line');
+    const cut = Math.floor(theirs.length / 2);
+    let raced = false;
+    const fs = {
+      ...nodeFs,
+      open: (async (p: string, flags?: string, mode?: number) => {
+        if (p === path && flags === 'a' && !raced) {
+          raced = true;
+          await external('append', path, theirs.slice(0, cut)); // its first write; the rest comes later
+        }
+        return nodeFs.open(p, flags, mode);
+      }) as typeof nodeFs.open,
+    };
+    const s = await open(dir, { fs });
+    await mkdir(dirname(path), { recursive: true });
+    await external('replace', path, header(chatId, 'c'));
+    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+    await s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'the racing append' });
+    expect(raced).toBe(true);
+    await external('append', path, theirs.slice(cut)); // its second write
+    const file = await readFile(path, 'utf8');
+    const a = file.indexOf(theirs.slice(0, cut));
+    expect(a).toBeGreaterThan(0);
+    expect(file.indexOf(theirs.slice(cut), a + cut)).toBeGreaterThan(a); // every byte of theirs, in order
+    const page = await s.loadChat(chatId);
+    expect(page.messages.map((m) => m.content)).toEqual(['the racing append']);
+    expect(page.warnings.some((w) => w.kind === 'quarantined_line')).toBe(true);
+  });
+});
+
 describe('where no hard link can be made', () => {
   it('a file system without hard links (EXDEV): writes copy nothing and leave nothing pending; the open log keeps the file', async () => {
     const dir = tempDir();

@@ -96,6 +96,18 @@ export class ChatTasks {
     await this.ctx.lock.fence();
     this.own.noteOwnWrite(chatId);
     await this.own.versions.written(chatId);
+    // Another program appended while this write was made (log/append.ts): the app's version (the
+    // whole file, kept above) waits for the watcher's comparison, and the chat is read anew.
+    const log = this.logs.peek(chatId);
+    if (log?.stale) await this.forgetChanged(chatId, log);
+  }
+
+  /** The file at the chat's path is not what its open log holds: keep the app's version for the watcher's comparison, and read the file anew next time. */
+  private async forgetChanged(chatId: string, log: ChatLog): Promise<void> {
+    await this.own.changedOutside(chatId, log);
+    await this.logs.forget(chatId);
+    this.ctx.index.delete(chatId);
+    this.ctx.memos.get(chatId)?.quarantined.clear(); // offsets may now name other lines
   }
 
   /** The chat's log, read anew if the file at the path is no longer the one the open log read. */
@@ -105,10 +117,7 @@ export class ChatTasks {
     const state = open ? await open.pathState() : 'same';
     if (open && state !== 'same') {
       // Changed outside the app: drop what memory holds and read the file anew.
-      await this.own.changedOutside(chatId, open);
-      await logs.forget(chatId);
-      ctx.index.delete(chatId);
-      ctx.memos.get(chatId)?.quarantined.clear(); // offsets may now name other lines
+      await this.forgetChanged(chatId, open);
       if (state === 'gone' && (await logs.dropIfGone(chatId))) {
         throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
       }

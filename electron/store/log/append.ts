@@ -44,14 +44,51 @@ export async function appendLines(file: LogFile, recs: { timestamp: number }[]):
     throw ioError(e, `saving to chat ${file.chatId}`);
   }
   // What the file looks like after our write (the watcher compares it); the lines are durable, so a failed fstat only means "unknown".
-  file.mtimeNs = await file.writer.stat({ bigint: true }).then((st) => st.mtimeNs, () => -1n);
+  const after = await file.writer.stat({ bigint: true }).catch(() => null);
+  file.mtimeNs = after?.mtimeNs ?? -1n;
   let off = prev + (file.endsWithNewline ? 0 : 1);
   file.endsWithNewline = true;
   file.size = file.fileSize = prev + buf.length;
+  if (after && Number(after.size) !== file.fileSize) {
+    // Another program appended between the check above and this write, or right after it. Our lines
+    // are durable in the file (O_APPEND wrote them whole), so the write stands; but the file is no
+    // longer what this log holds, nor all ours: the app's version is the whole file as it is now, and
+    // the store reads it anew (ChatTasks.acknowledge).
+    file.stale = true;
+    let size = Number(after.size);
+    if (await landedInsideALine(file, prev, buf, size)) {
+      // That program had written part of a line: ours went into it and cannot be read there. Write
+      // them again on a line of their own (the leading newline ends whatever line the file ends in).
+      const again = Buffer.from(`\n${text}`);
+      let done = 0;
+      while (done < again.length) done += (await file.writer.write(again, done, again.length - done)).bytesWritten;
+      await file.writer.datasync();
+      const st = await file.writer.stat({ bigint: true }).catch(() => null);
+      file.mtimeNs = st?.mtimeNs ?? -1n;
+      size = st ? Number(st.size) : size + again.length;
+    }
+    file.size = file.fileSize = size;
+  }
   return texts.map((t) => {
     const len = Buffer.byteLength(t);
     const ref = { off, len: len - 1 };
     off += len;
     return ref;
   });
+}
+
+/** Bytes read back to find where a write went when another program appended at the same time. */
+const MAX_READ_BACK = 16 * 1024 * 1024;
+
+/**
+ * Whether our bytes (`buf`, written at the end of a file that was `prev` bytes long) landed right
+ * after a partial line another program had begun: the file is read back from `prev` to `size`.
+ */
+async function landedInsideALine(file: LogFile, prev: number, buf: Buffer, size: number): Promise<boolean> {
+  if (!file.reader || size - prev > MAX_READ_BACK) return false;
+  const region = await file.read(prev, size - prev).catch(() => null);
+  if (!region) return false;
+  const at = region.indexOf(buf);
+  if (at <= 0) return at < 0; // not found whole (split between writes): written again to be sure
+  return region[at - 1] !== 0x0a && buf[0] !== 0x0a;
 }
