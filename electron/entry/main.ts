@@ -128,7 +128,7 @@ async function start() {
   }
   // A renderer that floods calls without awaiting them is bounded per window, as the host bounds a connection.
   const bindingLimits = { maxInFlightPerSender: 32, senderKey: (e: IpcMainInvokeEvent) => e.sender };
-  services = createServices<IpcMainInvokeEvent>({ store, emit, isTrustedSender, settings, bindingLimits, settingsOverrides: settingsOverridesFromEnv() });
+  services = createServices<IpcMainInvokeEvent>({ store, emit, isTrustedSender, settings, bindingLimits, cliDoor: true, settingsOverrides: settingsOverridesFromEnv() });
   for (const name of CHANNEL_NAMES) {
     ipcMain.handle(IPC_PREFIX + name, (event, payload: unknown) => services!.binding.handle(event, name, payload));
   }

@@ -57,6 +57,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     store: opts.store,
     emit,
     isTrustedSender: (ws) => authorized.has(ws),
+    cliDoor: true,
     ...(opts.settingsOverrides ? { settingsOverrides: opts.settingsOverrides } : {}),
     ...(opts.provider ? { provider: opts.provider } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
@@ -161,6 +162,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  await services.cliDoorOpen; // from the moment the host says it runs, a CLI reaches it
 
   let closing: Promise<void> | undefined;
   return {

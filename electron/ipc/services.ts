@@ -10,6 +10,7 @@ import { openConfBackend } from '../app-settings/conf-backend.ts';
 import { createGenerationManager, type Emit, type GenerationManager } from '../generation/manager.ts';
 import type { Provider } from '../generation/provider.ts';
 import { activeAfterRemoval, createBinding, type Binding, type BindingLimits } from './binding.ts';
+import { openCliDoor } from './cli-bridge.ts';
 import { healActiveChats } from '../app-data/active-chat.ts';
 import { createConflictKeeper } from '../watcher/conflict-copy.ts';
 import { startChatWatcher, type ChatWatcher } from '../watcher/chat-watcher.ts';
@@ -35,6 +36,8 @@ export interface Services<S> {
   ready: Promise<void>;
   /** The watcher of the chats folder (null when `watch: false`). */
   watcher: ChatWatcher | null;
+  /** Resolves once `npm run cli` can hand this app its commands (at once without `cliDoor`). */
+  cliDoorOpen: Promise<void>;
   /**
    * Stops streams (each stores its text with its final status); refuses new deferred writes
    * (CLOSED) and writes every accepted one; then closes the watcher (it saw outside changes until
@@ -67,6 +70,8 @@ export function createServices<S>(opts: {
   watch?: boolean;
   /** Watcher settle delay (ms), for tests and benches. */
   watchSettleMs?: number;
+  /** Let `npm run cli` hand its commands to this app while it holds the data folder (the hosts turn it on). */
+  cliDoor?: boolean;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -128,7 +133,8 @@ export function createServices<S>(opts: {
       .catch(() => null)
       .then((nextChatId) => emit('chat:removed', { chatId, characterId, source: 'external', nextChatId }));
   });
-  const ready = Promise.all([healActiveChats(store, appState), watcher?.ready]).then(() => undefined);
+  const door = opts.cliDoor ? openCliDoor({ store, characters, appState, emit }) : Promise.resolve(null);
+  const ready = Promise.all([healActiveChats(store, appState), watcher?.ready, door]).then(() => undefined);
   // Paused past the lock's heartbeat and taken over: the store refuses every write now; every window says so.
   void store.whenLockLost().then((e) => {
     console.error(`CardShark: ${e.message}`);
@@ -141,10 +147,13 @@ export function createServices<S>(opts: {
     generation,
     ready,
     watcher,
+    cliDoorOpen: door.then(() => undefined),
     settings: appSettings,
     autosave,
     shutdown: () =>
       (closing ??= (async () => {
+        // CLIs are turned away from here on; a command under way finishes first.
+        await (await door)?.close();
         // No new reply starts; the running ones end and store their text (through the debouncer).
         await generation.stopAll();
         // Every deferred write accepted so far is written; any later one is refused (CLOSED), so a

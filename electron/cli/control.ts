@@ -1,0 +1,141 @@
+// The running app's door for the CLI: while the app holds the data folder (its lock), `npm run cli`
+// hands it the command line over a local socket and prints what comes back, instead of failing
+// with LOCKED.
+//
+// The app listens on a Unix socket in a private temporary folder (0700; a named pipe on Windows) and
+// writes where it is, with a random token, to `cardshark.control.json` in the data folder (0600). Only
+// the user who runs the app can read the token or reach the socket: a CLI run by another user cannot
+// connect. One request per connection: a JSON line {token, argv, cwd}, answered by one JSON line
+// {stdout, stderr, exitCode}. The file names this computer: a copy synced from another one is ignored.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { errnoOf } from '../durable/durable.ts';
+import type { CliOutput, CliRequest } from './commands.ts';
+
+export const CONTROL_FILE = 'cardshark.control.json';
+/** A request line is small (a command line); anything longer is refused. */
+const MAX_REQUEST_BYTES = 256 * 1024;
+/** Commands run at once for CLIs; more wait for a connection slot. */
+const MAX_CONNECTIONS = 8;
+
+const Descriptor = z.object({ socket: z.string().min(1).max(4096), token: z.string().regex(/^[0-9a-f]{64}$/), host: z.string(), pid: z.number().int() });
+type Descriptor = z.infer<typeof Descriptor>;
+const Request = z.object({ token: z.string().max(128), argv: z.array(z.string().max(1_000_000)).max(1000), cwd: z.string().max(4096) });
+const Output = z.object({ stdout: z.string(), stderr: z.string(), exitCode: z.number().int() });
+
+export interface ControlServer {
+  close(): Promise<void>;
+}
+
+/** Starts the door: `run` carries out each command (on the app's store). */
+export async function startControlServer(dataDir: string, run: (req: CliRequest) => Promise<CliOutput>): Promise<ControlServer> {
+  const token = randomBytes(32).toString('hex');
+  const dir = process.platform === 'win32' ? null : await mkdtemp(join(tmpdir(), 'cardshark-cli-')); // mode 0700
+  const socket = dir ? join(dir, 'cli.sock') : `\\\\.\\pipe\\cardshark-cli-${randomBytes(12).toString('hex')}`;
+  const want = Buffer.from(token);
+  const running = new Set<Promise<unknown>>();
+  const server: Server = createServer((conn) => {
+    const p = answer(conn, want, run).catch(() => conn.destroy());
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  });
+  server.maxConnections = MAX_CONNECTIONS;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => resolve());
+  });
+  const file = join(dataDir, CONTROL_FILE);
+  const descriptor: Descriptor = { socket, token, host: hostname(), pid: process.pid };
+  // Readable by the user alone from the moment it exists (the token is in it); renamed into place whole.
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(descriptor)}\n`, { mode: 0o600 });
+  await rename(tmp, file);
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await Promise.all([...running]); // a command under way ends before the store closes
+        // Only our own file: a later app instance may have written its own meanwhile.
+        const now = await readDescriptor(file);
+        if (now?.token === token) await unlink(file).catch(() => {});
+        if (dir) await rm(dir, { recursive: true, force: true });
+      })()),
+  };
+}
+
+async function answer(conn: Socket, want: Buffer, run: (req: CliRequest) => Promise<CliOutput>): Promise<void> {
+  const line = await readLine(conn);
+  const parsed = Request.safeParse(JSON.parse(line));
+  const given = parsed.success ? Buffer.from(parsed.data.token) : Buffer.alloc(0);
+  if (!parsed.success || given.length !== want.length || !timingSafeEqual(given, want)) {
+    conn.end(`${JSON.stringify({ stdout: '', stderr: 'UNAUTHORIZED: this app did not accept the request\n', exitCode: 1 })}\n`);
+    return;
+  }
+  const out = await run({ argv: parsed.data.argv, cwd: parsed.data.cwd });
+  await new Promise<void>((resolve) => conn.end(`${JSON.stringify(out)}\n`, () => resolve()));
+}
+
+/** One newline-terminated line (at most `max` bytes) from a socket. */
+function readLine(conn: Socket, max = MAX_REQUEST_BYTES): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (b: Buffer) => {
+      const nl = b.indexOf(0x0a);
+      chunks.push(nl === -1 ? b : b.subarray(0, nl));
+      size += b.length;
+      if (nl !== -1) {
+        conn.off('data', onData);
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      } else if (size > max) {
+        conn.off('data', onData);
+        reject(new Error('request too long'));
+      }
+    };
+    conn.on('data', onData);
+    conn.once('end', () => reject(new Error('closed before a whole line')));
+    conn.once('error', reject);
+  });
+}
+
+async function readDescriptor(file: string): Promise<Descriptor | null> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    const d = Descriptor.safeParse(JSON.parse(text));
+    return d.success ? d.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Hands a command line to the app running on this data folder, if one answers; null when none does
+ * (no door file, one from another computer, or nothing listening: a crashed app's leftover).
+ */
+export async function askRunningApp(dataDir: string, req: CliRequest): Promise<CliOutput | null> {
+  const d = await readDescriptor(join(dataDir, CONTROL_FILE));
+  if (!d || d.host !== hostname()) return null;
+  const conn = await new Promise<Socket | null>((resolve) => {
+    const c = createConnection(d.socket);
+    c.once('connect', () => resolve(c));
+    c.once('error', (e) => {
+      if (!['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ENOTSOCK'].includes(errnoOf(e) ?? '')) console.error(`the running app could not be reached: ${e.message}`);
+      resolve(null);
+    });
+  });
+  if (!conn) return null;
+  conn.write(`${JSON.stringify({ token: d.token, argv: req.argv, cwd: req.cwd })}\n`);
+  const line = await readLine(conn, 1024 * 1024 * 1024).catch((e: Error) => {
+    throw Object.assign(new Error(`the running app closed the connection before answering (${e.message})`), { code: 'IO_ERROR' });
+  });
+  conn.destroy();
+  const out = Output.safeParse(JSON.parse(line));
+  if (!out.success) throw Object.assign(new Error('the running app answered in an unknown form'), { code: 'IO_ERROR' });
+  return out.data;
+}
