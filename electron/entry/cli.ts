@@ -9,7 +9,7 @@ import { exitWithParent } from '../lifecycle/parent-watch.ts';
 import { openAppSettings, type AppSettingsStore } from '../app-settings/settings.ts';
 import { openConfBackend } from '../app-settings/conf-backend.ts';
 import { resolve } from 'node:path';
-import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ImportReport } from '../import/index.ts';
+import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ExportNames, type ImportReport } from '../import/index.ts';
 import { openCharacterRegistry } from '../app-data/characters.ts';
 import { openOpLog } from '../oplog/oplog.ts';
 import { cmdBackups, cmdDoctor, cmdList, cmdRepair, cmdRestore, cmdStats, cmdTrash, cmdUndelete, type CommandResult } from './cli-recovery.ts';
@@ -66,6 +66,13 @@ if (!command || command === 'help' || command === '--help') {
 const dataDir = dataDirFromArgs(process.argv.slice(2)) ?? defaultUserDataDir();
 // A lock held from another computer is waited for (bounded by its heartbeat), and we say why.
 const onWait = tellOnceWhileWaiting((line) => console.error(line));
+/** The persona's and the chat's character's names now, for the speakers a chat does not name. */
+async function exportNames(chatId: string | undefined): Promise<ExportNames> {
+  if (!chatId) return {};
+  const summary = await store.getChat(chatId).catch(() => undefined); // an unknown chat fails in exportChat, typed
+  const character = summary ? await openCharacterRegistry(dataDir).get(summary.characterId).catch(() => undefined) : undefined;
+  return { persona: settings.get().personaName, character: character?.name };
+}
 function fail(e: Error & { code?: string }): never {
   if (json) console.log(JSON.stringify({ ok: false, error: { code: e.code ?? 'ERROR', message: e.message } }));
   console.error(`${e.code ?? 'ERROR'}: ${e.message}`);
@@ -163,7 +170,7 @@ async function run(cmd: string, args: string[]): Promise<unknown> {
       return json ? report : importText(report);
     }
     case 'export':
-      return exportChat(store, a, format as ExportFormat, outFile ? resolve(process.env.INIT_CWD ?? '.', outFile) : '').then((r) => (json ? r : `wrote ${r.messages} messages (${r.bytes} bytes, ${r.format}) to ${r.out}`));
+      return exportNames(a).then((names) => exportChat(store, a, format as ExportFormat, outFile ? resolve(process.env.INIT_CWD ?? '.', outFile) : '', names)).then((r) => (json ? r : `wrote ${r.messages} messages (${r.bytes} bytes, ${r.format}) to ${r.out}`));
     default:
       throw Object.assign(new Error(`unknown command "${cmd}"\n${USAGE}`), { code: 'INVALID_INPUT' });
   }

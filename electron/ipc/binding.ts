@@ -222,7 +222,9 @@ export function createHandlers(d: BindingDeps): Handlers {
       refuseWhileStreaming(chatId);
       // `streaming` is main's own: it marks a reply this session is generating.
       if (message.status === 'streaming') throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'message.status' });
-      const m = await d.store.appendMessage(chatId, message, revisionOpts(expectedRevision));
+      // The user's message keeps the persona's name of its time (shown on it, and written by export).
+      const named = message.role === 'user' && message.name === undefined ? { ...message, name: (await d.settings.get()).personaName } : message;
+      const m = await d.store.appendMessage(chatId, named, revisionOpts(expectedRevision));
       flushDeferred();
       await changed(chatId, { messages: [m] });
       return m;
