@@ -37,6 +37,7 @@ export const MessageOut: z.ZodType<Message> = z.looseObject({
   status: z.enum(['complete', 'streaming', 'interrupted', 'error']).optional(),
   extra: z.record(z.string(), z.unknown()).optional(),
   edited: z.number().optional(),
+  hidden: z.boolean().optional(),
 });
 
 export const ChatSummaryOut: z.ZodType<ChatSummary> = z.object({

@@ -2,7 +2,7 @@
 import type { SaveStatus } from '../save-state.ts';
 import { dismissNotice, useNotices } from '../notices.ts';
 
-const LABEL: Record<SaveStatus, string> = { saved: 'Saved', saving: 'Saving…', unsaved: 'Unsaved', error: 'Error', offline: 'Offline: not saving' };
+const LABEL: Record<SaveStatus, string> = { saved: 'Saved', saving: 'Saving…', streaming: 'Saving reply…', error: 'Error', offline: 'Offline: not saving' };
 
 export function SaveIndicator({ status, onRetry, title }: { status: SaveStatus; onRetry?: () => void; title?: string }) {
   return (
