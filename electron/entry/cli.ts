@@ -130,7 +130,7 @@ async function runMaintenance(cmd: string, args: string[]): Promise<CommandResul
     case 'undelete':
       return cmdUndelete(store, need(0, 'chatId'), args[1]);
     case 'stats':
-      return cmdStats(store);
+      return cmdStats(store, (await openCharacterRegistry(dataDir).list()).map((c) => c.id));
     // 'import' / 'export': engineer "import" adds them here.
     default:
       return undefined;
