@@ -234,6 +234,12 @@ describe('speaker names (issue 18)', () => {
       const ms = await allMessages(store, imported.chatId);
       expect(ms.map((m) => isHidden(m))).toEqual([true, false]);
 
+      // And through a v1 file: `hidden` is the message's own field there.
+      const v1 = join(dir, 'hidden.v1.jsonl');
+      await exportChat(store, chatId, 'v1', v1);
+      const viaV1 = (await importPath(store, v1)).chats[0]!;
+      expect((await allMessages(store, viaV1.chatId)).map((m) => [m.id, m.hidden])).toEqual([['m1', true], ['m2', undefined]]);
+
       await store.updateMessage(imported.chatId, ms[0]!.id, { hidden: false });
       const out2 = join(dir, 'shown.jsonl');
       await exportChat(store, imported.chatId, 'st', out2);
