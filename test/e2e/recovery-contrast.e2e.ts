@@ -15,7 +15,7 @@ test.afterEach(async () => {
   host = undefined;
 });
 
-test('the damaged-chat notice, the backups panel and "Recently deleted" pass WCAG AA contrast', async ({ page }, info) => {
+test('the damaged-chat notice, the backups panel, "Recently deleted" and the wrong-token page pass WCAG AA contrast', async ({ page }, info) => {
   const dataDir = path.join(await tempRoot(), 'data');
   const character = await openCharacterRegistry(dataDir).create('Ada');
   const store = await openChatStore({ dataDir });
@@ -48,4 +48,13 @@ test('the damaged-chat notice, the backups panel and "Recently deleted" pass WCA
     expect(checked, `${name}: text elements checked`).toBeGreaterThan(0);
     expect(failures, `${name}: text below 4.5:1`).toEqual([]);
   }
+
+  // The wrong-token page, which tells the user how to get back in.
+  await page.goto('about:blank'); // a hash change alone would not load the page again
+  await page.goto(`${host.origin}/#token=${'0'.repeat(host.token.length)}`);
+  const tokenPage = page.getByTestId('token-error');
+  await expect(tokenPage).toContainText('npm start');
+  const { checked, failures } = await contrastFailures(tokenPage);
+  expect(checked).toBeGreaterThan(0);
+  expect(failures, 'token page: text below 4.5:1').toEqual([]);
 });
