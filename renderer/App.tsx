@@ -23,6 +23,7 @@ import { useFind } from './find/useFind.ts';
 import { LockLostBanner } from './lock-lost/LockLostBanner.tsx';
 import { blocksSending } from './recovery/ChatHealth.tsx';
 import { useSaveState } from './save-state.ts';
+import { usePersonaName } from './settings/usePersonaName.ts';
 import { Sidebar } from './sidebar/Sidebar.tsx';
 import { useCharacters } from './sidebar/useCharacters.ts';
 
@@ -52,7 +53,8 @@ export function App({ api }: { api: CardsharkApi }) {
   const characterName = character?.name ?? 'Character';
   // The character's small avatar (a data: URL from its card) beside its messages; initials without one.
   const avatarSrc = useCharacterAvatar(api, character) ?? undefined;
-  const editRequest = useChatShortcuts({ enabled: Boolean(chatId), rows, messages: chat.messages, hiddenId, hasNewer: chat.hasNewer, locked: sendBlocked, stream, actions, setFocus: chat.setFocus });
+  const personaName = usePersonaName(api, chatId);
+  const { editRequest, takeEditRequest } = useChatShortcuts({ enabled: Boolean(chatId), rows, messages: chat.messages, hiddenId, hasNewer: chat.hasNewer, locked: sendBlocked, stream, actions, setFocus: chat.setFocus });
 
   return (
     <div className="app">
@@ -69,6 +71,8 @@ export function App({ api }: { api: CardsharkApi }) {
         rows={rows}
         stream={stream}
         editRequest={editRequest}
+        onEditRequestTaken={takeEditRequest}
+        personaName={personaName}
         characterName={characterName}
         avatarSrc={avatarSrc}
         composerRef={composer}

@@ -9,7 +9,8 @@ import type { Result } from '../shared/ipc-contract.ts';
 import { pushNotice } from './notices.ts';
 import { useConnection } from './api/connection.ts';
 
-export type SaveStatus = 'saved' | 'saving' | 'unsaved' | 'error' | 'offline';
+/** `streaming`: a reply is being written (checkpointed each autosave interval); an ordinary state, not a warning. */
+export type SaveStatus = 'saved' | 'saving' | 'streaming' | 'error' | 'offline';
 
 export interface Failure {
   key: string;
@@ -75,8 +76,8 @@ export function useSaveState() {
   const retryable = list.filter((f) => f.retry);
   // Disconnected (browser host): nothing can be confirmed, so never "Saved".
   const connection = useConnection();
-  const status = (unsaved: boolean): SaveStatus =>
-    connection.state !== 'connected' ? 'offline' : pending > 0 ? 'saving' : list.length > 0 ? 'error' : unsaved ? 'unsaved' : 'saved';
+  const status = (streaming: boolean): SaveStatus =>
+    connection.state !== 'connected' ? 'offline' : pending > 0 ? 'saving' : list.length > 0 ? 'error' : streaming ? 'streaming' : 'saved';
   /** Retries every failed write that can be retried; each clears its own failure on success. */
   const retryAll = retryable.length > 0 ? () => retryable.forEach((f) => f.retry!()) : undefined;
   return { track, fail, succeed, dropWhere, status, failures: list, retryAll };

@@ -106,6 +106,8 @@ export const MessageRecord = z
     swipe_id: z.number().int().min(0).optional(),
     status: MessageStatus.optional(),
     extra: Extra.optional(),
+    /** Left out of the prompt (shown dimmed). Absent: see isHidden (an imported SillyTavern `is_system`). */
+    hidden: z.boolean().optional(),
   })
   .refine((m) => !('op' in m), 'a message record has no op')
   .superRefine(boundedRecord);
@@ -119,6 +121,7 @@ export const EditOp = z.looseObject({
   status: MessageStatus.optional(),
   name: z.string().max(LIMITS.titleChars).optional(),
   extra: Extra.optional(),
+  hidden: z.boolean().optional(),
 }).superRefine(boundedRecord);
 export const SwipeAddOp = z.looseObject({ op: z.literal('swipe_add'), ...opBase, content: Content, status: MessageStatus.optional() }).superRefine(boundedRecord);
 export const SwipeSelectOp = z.looseObject({ op: z.literal('swipe_select'), ...opBase, index: z.number().int().min(0) }).superRefine(boundedRecord);
@@ -150,6 +153,8 @@ export interface Message {
   extra?: Record<string, unknown>;
   /** Time of the newest change applied to this message, when it was changed after creation. */
   edited?: number;
+  /** Hidden from the prompt (Hide / Unhide); see isHidden for messages that never said. */
+  hidden?: boolean;
   [key: string]: unknown;
 }
 
@@ -184,6 +189,8 @@ export const MessagePatch = z
     name: z.string().max(LIMITS.titleChars).optional(),
     /** Shallow-merged into the message's extra. */
     extra: Extra.optional(),
+    /** Hides the message from the prompt (true) or shows it again (false). */
+    hidden: z.boolean().optional(),
     /** Adds a new swipe with this text and selects it. */
     addSwipe: Content.optional(),
     /** Selects an existing swipe by index. */
@@ -192,7 +199,7 @@ export const MessagePatch = z
   .refine((p) => Object.keys(p).length > 0, 'patch is empty')
   .refine(
     // `status` may come with addSwipe: a swipe being generated is stored as `streaming` in one write.
-    (p) => [p.content !== undefined || (p.status !== undefined && p.addSwipe === undefined) || p.name !== undefined || p.extra !== undefined, p.addSwipe !== undefined, p.selectSwipe !== undefined].filter(Boolean).length === 1,
+    (p) => [p.content !== undefined || (p.status !== undefined && p.addSwipe === undefined) || p.name !== undefined || p.extra !== undefined || p.hidden !== undefined, p.addSwipe !== undefined, p.selectSwipe !== undefined].filter(Boolean).length === 1,
     'a patch either edits fields, adds a swipe (with an optional status), or selects a swipe: one at a time',
   );
 export type MessagePatch = z.infer<typeof MessagePatch>;
@@ -263,6 +270,17 @@ export interface WriteOptions {
 }
 
 export const PREVIEW_CHARS = 120;
+
+/**
+ * Whether a message is left out of the prompt: its own `hidden` when set (Hide / Unhide), else
+ * whether it was a hidden SillyTavern message (`is_system: true`, kept in extra.sillytavern by
+ * the import), so chats imported before `hidden` existed stay hidden too.
+ */
+export function isHidden(m: Pick<Message, 'hidden' | 'extra'>): boolean {
+  if (typeof m.hidden === 'boolean') return m.hidden;
+  const st = m.extra?.sillytavern;
+  return typeof st === 'object' && st !== null && (st as Record<string, unknown>).is_system === true;
+}
 
 /** Find in chat: the text searched for, and how many matches (the newest) come back with ids. */
 export const SearchQuery = z.string().min(1).max(200);

@@ -37,6 +37,7 @@ export const MessageOut: z.ZodType<Message> = z.looseObject({
   status: z.enum(['complete', 'streaming', 'interrupted', 'error']).optional(),
   extra: z.record(z.string(), z.unknown()).optional(),
   edited: z.number().optional(),
+  hidden: z.boolean().optional(),
 });
 
 export const ChatSummaryOut: z.ZodType<ChatSummary> = z.object({
@@ -95,7 +96,7 @@ export const ValidationReportOut = z.object({
   plan: z.array(z.string()),
 });
 export type ValidationReportOut = z.infer<typeof ValidationReportOut>;
-export const BackupOut = z.object({ backupId: z.string(), takenAt: z.number(), sizeBytes: z.number(), messageCount: z.number().nullable() });
+export const BackupOut = z.object({ backupId: z.string(), takenAt: z.number(), sizeBytes: z.number(), messageCount: z.number().nullable(), label: z.string().nullable().optional() });
 export type BackupOut = z.infer<typeof BackupOut>;
 export const RepairResultOut = z.object({
   before: ValidationReportOut,

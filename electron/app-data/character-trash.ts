@@ -20,7 +20,8 @@ type Manifest = z.infer<typeof Manifest>;
 export interface CharacterTrash {
   trash(id: string): Promise<{ chatIds: string[] }>;
   list(): Promise<DeletedCharacter[]>;
-  restore(trashId: string): Promise<{ character: Character; chatIds: string[] }>;
+  /** `chats`: which of its chats come back with it (default: all that went with it). */
+  restore(trashId: string, opts?: { chats?: readonly string[] }): Promise<{ character: Character; chatIds: string[] }>;
 }
 
 export function openCharacterTrash(dataDir: string, characters: CharacterRegistry, store: ChatStore, now: () => number = Date.now): CharacterTrash {
@@ -73,7 +74,7 @@ export function openCharacterTrash(dataDir: string, characters: CharacterRegistr
       }
       return out.sort((a, b) => b.deletedAt - a.deletedAt);
     },
-    restore: (trashId) =>
+    restore: (trashId, opts) =>
       characters.serial(async () => {
         const dir = path.join(root, path.basename(trashId));
         const m = await readManifest(dir);
@@ -91,7 +92,7 @@ export function openCharacterTrash(dataDir: string, characters: CharacterRegistr
         }
         await characters.addEntry(m.entry);
         const restored: string[] = [];
-        for (const chatId of m.chats) {
+        for (const chatId of opts?.chats ?? m.chats) {
           // Already back (a restore interrupted after this chat) or gone: the rest still come back.
           const ok = await store.undeleteChat(chatId).then(() => true, (e: unknown) => {
             if (e instanceof StoreError && (e.code === 'NOT_FOUND' || e.code === 'CONFLICT')) return false;

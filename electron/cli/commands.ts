@@ -3,7 +3,7 @@
 // folder itself, and inside a running app when the CLI hands it a command (control.ts): same output.
 import { resolve } from 'node:path';
 import type { CharacterRegistry } from '../app-data/characters.ts';
-import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ImportReport } from '../import/index.ts';
+import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ExportNames, type ImportReport } from '../import/index.ts';
 import type { ChatStore } from '../store/index.ts';
 import { cmdBackups, cmdDoctor, cmdList, cmdRepair, cmdRestore, cmdStats, cmdTrash, cmdUndelete, type CommandResult } from './recovery.ts';
 
@@ -50,6 +50,8 @@ export interface CliDeps {
   store: ChatStore;
   /** The character list imports register new characters in (the app's own, when the app runs the command). */
   characters: () => CharacterRegistry;
+  /** The persona's name now: exports name the user's messages that do not name their speaker with it. */
+  personaName: () => string | undefined;
   /** Import progress, when a terminal shows it. */
   progress?: (line: string | null) => void;
 }
@@ -100,7 +102,7 @@ export function failure(e: unknown, json: boolean): CliOutput {
 export async function runCliCommand(deps: CliDeps, req: CliRequest): Promise<CliOutput> {
   const p = parseCli(req.argv);
   try {
-    const r = await runMaintenance(deps.store, p);
+    const r = await runMaintenance(deps, p);
     if (r) return { stdout: `${p.json ? JSON.stringify(r.out, null, 2) : r.text}\n`, stderr: '', exitCode: r.exitCode };
     const { out, exitCode } = await run(deps, p, req.cwd);
     const text = out === undefined ? '' : `${typeof out === 'string' && !p.json ? out : JSON.stringify(out, null, 2)}\n`;
@@ -111,7 +113,8 @@ export async function runCliCommand(deps: CliDeps, req: CliRequest): Promise<Cli
 }
 
 /** The maintenance commands (recovery.ts); undefined for the others. */
-async function runMaintenance(store: ChatStore, p: ParsedCli): Promise<CommandResult | undefined> {
+async function runMaintenance(deps: CliDeps, p: ParsedCli): Promise<CommandResult | undefined> {
+  const { store } = deps;
   const { command: cmd, args } = p;
   const need = (i: number, what: string) => {
     if (!args[i]) throw invalid(`${cmd}: ${what} is required\n${USAGE}`);
@@ -133,7 +136,7 @@ async function runMaintenance(store: ChatStore, p: ParsedCli): Promise<CommandRe
     case 'undelete':
       return cmdUndelete(store, need(0, 'chatId'), args[1]);
     case 'stats':
-      return cmdStats(store);
+      return cmdStats(store, (await deps.characters().list()).map((c) => c.id));
     default:
       return undefined;
   }
@@ -172,12 +175,20 @@ async function run(deps: CliDeps, p: ParsedCli, cwd: string): Promise<{ out: unk
       return { out: p.json ? report : importText(report), exitCode: report.failed.length > 0 ? 1 : 0 };
     }
     case 'export': {
-      const r = await exportChat(store, a, p.format as ExportFormat, p.outFile ? resolve(cwd, p.outFile) : '');
+      const r = await exportChat(store, a, p.format as ExportFormat, p.outFile ? resolve(cwd, p.outFile) : '', await exportNames(deps, a));
       return ok(p.json ? r : `wrote ${r.messages} messages (${r.bytes} bytes, ${r.format}) to ${r.out}`);
     }
     default:
       throw invalid(`unknown command "${p.command}"\n${USAGE}`);
   }
+}
+
+/** The persona's and the chat's character's names now, for the speakers a chat does not name. */
+async function exportNames(deps: CliDeps, chatId: string): Promise<ExportNames> {
+  if (!chatId) return {};
+  const summary = await deps.store.getChat(chatId).catch(() => undefined); // an unknown chat fails in exportChat, typed
+  const character = summary ? await deps.characters().get(summary.characterId).catch(() => undefined) : undefined;
+  return { persona: deps.personaName(), character: character?.name };
 }
 
 function importText(r: ImportReport): string {

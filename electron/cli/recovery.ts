@@ -85,7 +85,7 @@ export async function cmdRepair(store: ChatStore, chatId?: string): Promise<Comm
 
 export async function cmdBackups(store: ChatStore, chatId: string): Promise<CommandResult> {
   const list = await store.listBackups(chatId);
-  return { out: list, text: list.map((b) => `${b.backupId}  ${when(b.takenAt)}  ${kb(b.sizeBytes)}  ${b.messageCount ?? '?'} msgs`).join('\n') || '(no backups)', exitCode: 0 };
+  return { out: list, text: list.map((b) => `${b.backupId}  ${when(b.takenAt)}  ${kb(b.sizeBytes)}  ${b.messageCount ?? '?'} msgs${b.label ? `  (${b.label})` : ''}`).join('\n') || '(no backups)', exitCode: 0 };
 }
 
 export async function cmdRestore(store: ChatStore, chatId: string, backupId: string): Promise<CommandResult> {
@@ -121,13 +121,14 @@ async function du(path: string): Promise<{ files: number; bytes: number }> {
   return { files, bytes };
 }
 
-export async function cmdStats(store: ChatStore): Promise<CommandResult> {
+/** `characterIds`: the app's character registry; characters without a chat count too. */
+export async function cmdStats(store: ChatStore, characterIds: readonly string[] = []): Promise<CommandResult> {
   const chats = await allChats(store);
   const parts = ['chats', 'backups', 'quarantine', 'trash', 'logs', 'app'] as const;
   const sizes: Record<string, { files: number; bytes: number }> = {};
   for (const p of parts) sizes[p] = await du(join(store.dataDir, p));
   const out = {
-    characters: new Set(chats.map((c) => c.characterId)).size,
+    characters: new Set([...characterIds, ...chats.map((c) => c.characterId)]).size,
     chats: chats.length,
     messages: chats.reduce((n, c) => n + c.messageCount, 0),
     damaged: chats.filter((c) => c.status !== 'ok').length,

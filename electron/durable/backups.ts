@@ -7,13 +7,19 @@ import { join } from 'node:path';
 import { errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 
-const BACKUP_NAME = /^(\d{13})-(\d{4})\.jsonl$/;
+/** `<ms>-<seq>[.<reason>].jsonl`: the reason (why the rewrite was made) rides in the name, so a backup and its label are one atomic rename. */
+const BACKUP_NAME = /^(\d{13})-(\d{4})(?:\.([a-z][a-z-]{0,31}))?\.jsonl$/;
+/** Why a backup was taken; shown as "before <reason>". */
+export type BackupReason = 'repair' | 'restore' | 'compaction';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 export interface BackupInfo {
   path: string;
   takenAt: number;
+  /** `<ms>-<seq>`, the same with or without a reason. */
+  id?: string;
+  reason?: string;
 }
 
 /** The backups in `dir`, newest first; none when it does not exist. A folder that cannot be read is an error, never "no backups". */
@@ -25,9 +31,9 @@ export async function listBackups(fs: FsSeam, dir: string): Promise<BackupInfo[]
   return names
     .map((name) => ({ name, m: BACKUP_NAME.exec(name) }))
     .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
-    .map(({ name, m }) => ({ path: join(dir, name), takenAt: Number(m[1]), seq: Number(m[2]) }))
+    .map(({ name, m }) => ({ path: join(dir, name), takenAt: Number(m[1]), seq: Number(m[2]), id: `${m[1]}-${m[2]}`, reason: m[3] }))
     .sort((a, b) => b.takenAt - a.takenAt || b.seq - a.seq)
-    .map(({ path, takenAt }) => ({ path, takenAt }));
+    .map(({ path, takenAt, id, reason }) => (reason === undefined ? { path, takenAt, id } : { path, takenAt, id, reason }));
 }
 
 export const QUIET_GAP = 5 * 60_000;
@@ -56,14 +62,15 @@ export function backupsToKeep(backups: BackupInfo[], retention: number, now: num
 }
 
 /** Copies `source` into the chat's backup folder, durably, then rotates. Returns the backup path. */
-export async function takeBackup(fs: FsSeam, dir: string, source: string, retention: number, now: number): Promise<string> {
+export async function takeBackup(fs: FsSeam, dir: string, source: string, retention: number, now: number, reason?: BackupReason): Promise<string> {
   try {
     await mkdirDurable(dir, { fs });
     const existing = await listBackups(fs, dir);
     let seq = 0;
-    let target: string;
-    do target = join(dir, `${String(now).padStart(13, '0')}-${String(seq++).padStart(4, '0')}.jsonl`);
-    while (existing.some((b) => b.path === target));
+    let id: string;
+    do id = `${String(now).padStart(13, '0')}-${String(seq++).padStart(4, '0')}`;
+    while (existing.some((b) => b.id === id));
+    const target = join(dir, `${id}${reason ? `.${reason}` : ''}.jsonl`);
     const partial = `${target}.partial`;
     await fs.copyFile(source, partial);
     const fh = await fs.open(partial, 'r+');

@@ -58,7 +58,7 @@ async function runHere(): Promise<void> {
   try {
     print(
       await runCliCommand(
-        { store, characters: () => openCharacterRegistry(dataDir), ...(tty ? { progress: (line) => process.stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`) } : {}) },
+        { store, characters: () => openCharacterRegistry(dataDir), personaName: () => settings.get().personaName, ...(tty ? { progress: (line) => process.stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`) } : {}) },
         req,
       ),
     );

@@ -6,7 +6,7 @@
 // after it can land before it.
 import { randomUUID } from 'node:crypto';
 import { StoreError, toErrorInfo } from '../../shared/errors.ts';
-import type { Message } from '../../shared/chat-format.ts';
+import { LIMITS, type Message } from '../../shared/chat-format.ts';
 import type { EventName, EventPayload, GenerateRequest, StreamInfo } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { GenerationSettingsStore } from './generation-settings.ts';
@@ -132,7 +132,7 @@ export function createGenerationManager(deps: {
     const card = await cardOf(chatId);
     const continuing = req.mode === 'continue';
     const budget = historyBudget({ card, settings, continuing });
-    history = await extendHistory(deps.store, chatId, { history, hasMore: page.hasMore, oldestId: page.messages[0]?.id }, budget);
+    history = await extendHistory(deps.store, chatId, { history, hasMore: page.hasMore, oldestId: page.messages[0]?.id }, budget, continuing ? req.messageId : undefined);
     const prompt: PromptMessage[] = buildPrompt({ card, settings, history, continuing }).messages;
     const sampling: Sampling = { temperature: settings.temperature, topP: settings.topP, maxTokens: settings.maxTokens, stop: settings.stopSequences };
     const provider = await pickProvider();
@@ -145,7 +145,7 @@ export function createGenerationManager(deps: {
     const entry: Running = { info, controller, done: Promise.resolve() };
     running.set(streamId, entry);
     deps.emit('stream:start', { streamId, chatId, mode: req.mode, messageId, text: prefix });
-    entry.done = run(entry, provider, { messages: prompt, variant, prefix, sampling }).finally(() => {
+    entry.done = run(entry, provider, { messages: prompt, variant, prefix, sampling, name: card.name.slice(0, LIMITS.titleChars) }).finally(() => {
       if (!entry.owed) release(entry);
     });
     return { streamId };
@@ -189,10 +189,10 @@ export function createGenerationManager(deps: {
     return (await deps.loadCard?.(characterId)) ?? { name: 'Character' };
   }
 
-  async function run(entry: Running, provider: Provider, ctx: { messages: PromptMessage[]; variant: number; prefix: string; sampling: Sampling }) {
+  async function run(entry: Running, provider: Provider, ctx: { messages: PromptMessage[]; variant: number; prefix: string; sampling: Sampling; name: string }) {
     const { streamId, chatId, mode, messageId } = entry.info;
     const signal = entry.controller.signal;
-    const writer = new ReplyWriter(deps.store, chatId, { mode, messageId });
+    const writer = new ReplyWriter(deps.store, chatId, mode === 'new' ? { mode, messageId, name: ctx.name } : { mode, messageId });
     entry.writer = writer;
     const key = keyOf(entry);
     const save = async () => {

@@ -9,7 +9,8 @@ import { StoreError } from '../../shared/errors.ts';
 /** Errors a later attempt may not meet again: the text is kept for it. */
 const TRANSIENT = new Set(['IO_ERROR', 'DISK_FULL', 'CLOSED', 'INTERNAL']);
 
-export type ReplyTarget = { mode: 'new'; messageId: string } | { mode: 'swipe' | 'continue'; messageId: string };
+/** `name`: the character's name now, stored on a new reply (export names the speaker of its time). */
+export type ReplyTarget = { mode: 'new'; messageId: string; name?: string } | { mode: 'swipe' | 'continue'; messageId: string };
 export type FinalStatus = 'complete' | 'interrupted' | 'error';
 
 export class ReplyWriter {
@@ -95,7 +96,7 @@ export class ReplyWriter {
       }
       this.stored =
         this.target.mode === 'new'
-          ? await store.appendMessage(chatId, { id, role: 'assistant', content: text, status })
+          ? await store.appendMessage(chatId, { id, role: 'assistant', content: text, status, ...(this.target.name ? { name: this.target.name } : {}) })
           : await store.updateMessage(chatId, id, { addSwipe: text, status });
       this.started = true;
     } else if (text) {

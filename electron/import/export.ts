@@ -3,7 +3,7 @@
 // keeps messages, swipes, the selected swipe, flags (is_system) and every extra.
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { FORMAT_NAME, FORMAT_VERSION, type HeaderRecord, type Message } from '../../shared/chat-format.ts';
+import { FORMAT_NAME, FORMAT_VERSION, isHidden, type HeaderRecord, type Message } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import type { ChatStore } from '../store/types.ts';
 import { humanizedDate } from './dates.ts';
@@ -43,11 +43,12 @@ export function toStMessage(m: Message, defaultNames: { user: string; character:
   if (extra.id === undefined) extra.id = m.id;
   if (m.status !== undefined && extra.status === undefined) extra.status = m.status;
   if (m.role === 'system' && extra.type === undefined) extra.type = 'narrator'; // SillyTavern's narrator message
-  const { send_date, is_system, swipe_info, ...others } = st;
+  const { send_date, is_system: hiddenThen, swipe_info, ...others } = st;
   const out: Record<string, unknown> = {
     name: m.name ?? (m.role === 'user' ? defaultNames.user : defaultNames.character),
     is_user: m.role === 'user',
-    is_system: is_system ?? false,
+    // SillyTavern's hidden message is is_system: as hidden as the message is now (Hide / Unhide).
+    is_system: typeof m.hidden === 'boolean' || typeof hiddenThen === 'boolean' || hiddenThen === undefined ? isHidden(m) : hiddenThen,
     send_date: send_date ?? new Date(m.timestamp).toISOString(),
     mes: m.content,
     extra,
@@ -62,30 +63,43 @@ export function toStMessage(m: Message, defaultNames: { user: string; character:
   return out;
 }
 
-/** SillyTavern JSONL: a header line, then one line per message, joined by "\n" with no trailing newline. */
-export function toStText(header: HeaderRecord, messages: Message[]): string {
+/** Who speaks, as the app knows it now: the persona's name and the character's (the caller reads them). */
+export interface ExportNames {
+  persona?: string | undefined;
+  character?: string | undefined;
+}
+
+/** A name a SillyTavern header really states (CardShark v0 wrote "unused"). */
+const realName = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() && v !== 'unused' ? v : undefined);
+
+/**
+ * SillyTavern JSONL: a header line, then one line per message, joined by "\n" with no trailing newline.
+ * Names: a message's own (stored when it was written: the speaker's name at that time), else the
+ * persona's / character's name now, else the names the imported file's header stated.
+ */
+export function toStText(header: HeaderRecord, messages: Message[], given: ExportNames = {}): string {
   const source = isObject(header.metadata.source_header) ? header.metadata.source_header : undefined;
   const chatMetadata = isObject(source?.chat_metadata) ? source.chat_metadata : {};
-  const stHeader = { user_name: 'unused', character_name: 'unused', create_date: humanizedDate(header.timestamp), ...(source ?? {}), chat_metadata: chatMetadata };
   const names = {
-    user: typeof source?.user_name === 'string' && source.user_name !== 'unused' ? source.user_name : 'User',
-    character: typeof source?.character_name === 'string' && source.character_name !== 'unused' ? source.character_name : (messages.find((m) => m.role === 'assistant' && m.name)?.name ?? header.character_id),
+    user: realName(given.persona) ?? realName(source?.user_name) ?? 'User',
+    character: realName(given.character) ?? realName(source?.character_name) ?? messages.find((m) => m.role === 'assistant' && m.name)?.name ?? header.character_id,
   };
+  const stHeader = { create_date: humanizedDate(header.timestamp), ...(source ?? {}), user_name: names.user, character_name: names.character, chat_metadata: chatMetadata };
   return [JSON.stringify(stHeader), ...messages.map((m) => JSON.stringify(toStMessage(m, names)))].join('\n');
 }
 
 /** The exported file's text (the app's Export hands it to the renderer as a download). */
-export async function exportChatText(store: ChatStore, chatId: string, format: ExportFormat): Promise<{ text: string; title: string; messages: number }> {
+export async function exportChatText(store: ChatStore, chatId: string, format: ExportFormat, names: ExportNames = {}): Promise<{ text: string; title: string; messages: number }> {
   if (format !== 'st' && format !== 'v1') throw new StoreError('INVALID_INPUT', `--format must be st or v1, not ${JSON.stringify(format)}`, { field: 'format' });
   const { header, title, messages } = await loadAll(store, chatId);
-  const text = format === 'v1' ? toV1Text(header, title, messages) : toStText({ ...header, title }, messages);
+  const text = format === 'v1' ? toV1Text(header, title, messages) : toStText({ ...header, title }, messages, names);
   return { text, title, messages: messages.length };
 }
 
 /** Writes the export next to its final name, fsyncs, then renames: a crash leaves no half file. */
-export async function exportChat(store: ChatStore, chatId: string, format: ExportFormat, outPath: string): Promise<{ chatId: string; format: ExportFormat; out: string; messages: number; bytes: number }> {
+export async function exportChat(store: ChatStore, chatId: string, format: ExportFormat, outPath: string, names: ExportNames = {}): Promise<{ chatId: string; format: ExportFormat; out: string; messages: number; bytes: number }> {
   if (!outPath) throw new StoreError('INVALID_INPUT', '--out FILE is required', { field: 'out' });
-  const { text, messages } = await exportChatText(store, chatId, format);
+  const { text, messages } = await exportChatText(store, chatId, format, names);
   const out = resolve(outPath);
   const tmp = `${out}.${process.pid}.tmp`;
   try {

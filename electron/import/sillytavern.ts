@@ -155,7 +155,7 @@ function canonical(v: Record<string, unknown>, timestamp: number, isoMs: number,
 
 /** A v1-shaped line (`role` + `content`, CardShark's seed format) → a v1 record. */
 export function fromRoleMessage(v: Record<string, unknown>, line: number, ids: MessageIds, fallbackTime: number): MessageRecord | string {
-  const { id: srcId, role: srcRole, content, timestamp, name, swipes, swipe_id, status, extra, ...rest } = v;
+  const { id: srcId, role: srcRole, content, timestamp, name, swipes, swipe_id, status, extra, hidden, ...rest } = v;
   if (typeof content !== 'string') return '"content" is not text';
   const role = srcRole === 'user' || srcRole === 'system' ? srcRole : srcRole === 'assistant' || srcRole === 'character' || srcRole === 'bot' ? 'assistant' : null;
   if (!role) return `unknown role ${JSON.stringify(srcRole)}`;
@@ -176,6 +176,8 @@ export function fromRoleMessage(v: Record<string, unknown>, line: number, ids: M
   const st = MessageStatus.safeParse(status);
   if (st.success) rec.status = st.data;
   else if (status !== undefined) notes.status = status;
+  if (typeof hidden === 'boolean') rec.hidden = hidden; // Hide / Unhide (a v1 file's own field)
+  else if (hidden !== undefined) notes.hidden = hidden;
   const out: Record<string, unknown> = { ...(isObject(extra) ? extra : {}), ...rest };
   if (extra !== undefined && !isObject(extra)) notes.extra = extra;
   if (Object.keys(notes).length) out[NOTES_KEY] = notes;

@@ -20,6 +20,7 @@ import type { LoadCard } from '../generation/prompt/card.ts';
 import { createChatWithGreeting, greetingMessage } from '../generation/prompt/greeting.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
 import { chatFileHandlers } from './chat-files.ts';
+import { bringBackOwner } from './chat-owner.ts';
 
 export interface BindingDeps {
   store: ChatStore;
@@ -130,7 +131,9 @@ export function createHandlers(d: BindingDeps): Handlers {
       for (const chatId of chatIds) {
         await d.appState.forgetChat(chatId).catch((e: unknown) => console.error('forgetChat failed:', e));
         await d.drafts.forget(chatId).catch((e: unknown) => console.error('forgetting the draft failed:', e));
-        d.emit('chat:removed', { chatId, characterId: id });
+        // nextChatId null: every chat of the character goes, so a window opens none of them next
+        // (opening a sibling about to be trashed sprayed NOT_FOUND notices and a stuck Error badge).
+        d.emit('chat:removed', { chatId, characterId: id, nextChatId: null });
       }
       d.emit('characters:changed', {});
       return { ok: true as const };
@@ -191,6 +194,9 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     listDeletedChats: () => d.store.listDeletedChats(),
     async undeleteChat({ chatId, trashId }) {
+      // A chat of a deleted character comes back with it (chat-owner.ts), never orphaned.
+      const owner = await bringBackOwner(d, chatId, trashId);
+      if (owner === 'restored' || owner === 'listed') d.emit('characters:changed', {});
       const summary = await d.store.undeleteChat(chatId, trashId);
       d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
@@ -222,7 +228,9 @@ export function createHandlers(d: BindingDeps): Handlers {
       refuseWhileStreaming(chatId);
       // `streaming` is main's own: it marks a reply this session is generating.
       if (message.status === 'streaming') throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'message.status' });
-      const m = await d.store.appendMessage(chatId, message, revisionOpts(expectedRevision));
+      // The user's message keeps the persona's name of its time (shown on it, and written by export).
+      const named = message.role === 'user' && message.name === undefined ? { ...message, name: (await d.settings.get()).personaName } : message;
+      const m = await d.store.appendMessage(chatId, named, revisionOpts(expectedRevision));
       flushDeferred();
       await changed(chatId, { messages: [m] });
       return m;

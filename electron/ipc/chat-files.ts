@@ -18,6 +18,8 @@ interface Deps {
   store: ChatStore;
   characters: CharacterRegistry;
   emit: Emit;
+  /** The persona's name: export names the user's messages that do not name themselves. */
+  settings: { get(): Promise<{ personaName: string }> };
 }
 
 export function chatFileHandlers(d: Deps) {
@@ -43,7 +45,9 @@ export function chatFileHandlers(d: Deps) {
       };
     },
     async exportChat({ chatId, format }: { chatId: string; format: ExportFormat }) {
-      const { text, title } = await exportChatText(d.store, chatId, format);
+      const { characterId } = await d.store.getChat(chatId);
+      const names = { persona: (await d.settings.get()).personaName, character: (await d.characters.get(characterId))?.name };
+      const { text, title } = await exportChatText(d.store, chatId, format, names);
       const stem = title.replace(/[^\p{L}\p{N} _.-]+/gu, '_').trim().slice(0, 80) || chatId;
       return { fileName: `${stem}${format === 'v1' ? '.cardshark' : ''}.jsonl`, mime: 'application/jsonl' as const, bytesBase64: Buffer.from(text).toString('base64') };
     },

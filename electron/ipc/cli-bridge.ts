@@ -12,6 +12,7 @@ import { activeAfterRemoval } from './binding.ts';
 export interface CliBridgeDeps {
   store: ChatStore;
   characters: CharacterRegistry;
+  personaName: () => string | undefined;
   appState: Parameters<typeof activeAfterRemoval>[0]['appState'];
   emit: Emit;
 }
@@ -20,7 +21,7 @@ export interface CliBridgeDeps {
 export async function runForCli(d: CliBridgeDeps, req: CliRequest): Promise<CliOutput> {
   const before = await snapshot(d.store);
   const charactersBefore = (await d.characters.list()).length;
-  const out = await runCliCommand({ store: d.store, characters: () => d.characters }, req);
+  const out = await runCliCommand({ store: d.store, characters: () => d.characters, personaName: d.personaName }, req);
   const after = await snapshot(d.store);
   if ((await d.characters.list()).length !== charactersBefore) d.emit('characters:changed', {});
   for (const [chatId, s] of after) {

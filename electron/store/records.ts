@@ -67,6 +67,7 @@ export function applyOp(msg: Message, op: MessageOp): void {
       if (op.status !== undefined) msg.status = op.status;
       if (op.name !== undefined) msg.name = op.name;
       if (op.extra !== undefined) msg.extra = { ...msg.extra, ...op.extra };
+      if (op.hidden !== undefined) msg.hidden = op.hidden;
       break;
     case 'swipe_add':
       msg.swipes = [...(msg.swipes ?? [msg.content]), op.content];

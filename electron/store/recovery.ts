@@ -35,6 +35,8 @@ export interface BackupSummary {
   sizeBytes: number;
   /** Live messages in the backup; null if it cannot be read as a chat. */
   messageCount: number | null;
+  /** Why it was taken ("before repair", "before restore", "before compaction"); null for backups older than labels. */
+  label: string | null;
 }
 
 export interface TrashedChat {
@@ -79,9 +81,12 @@ function rel(layout: Layout, p: string): string {
   return p.startsWith(layout.dataDir) ? p.slice(layout.dataDir.length + 1) : p;
 }
 
+/** `<ms>-<seq>` of a backup file, whatever reason its name carries. */
 function backupIdOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1).replace(/\.jsonl$/, '');
+  return path.slice(path.lastIndexOf('/') + 1).replace(/\.jsonl$/, '').slice(0, 18);
 }
+
+const REASON_LABELS: Record<string, string> = { repair: 'before repair', restore: 'before restore', compaction: 'before compaction' };
 
 /** Reads a chat file; a read error is a typed error that names the chat, never an empty file. */
 async function readChatFile(d: RecoveryDeps, chatId: string, path: string): Promise<Buffer> {
@@ -145,7 +150,7 @@ export async function repairChatFile(d: RecoveryDeps, chatId: string, characterI
       const p = await logged(d.oplog, 'quarantine', chatId, () => quarantineBytes(d.fs, d.layout.quarantineDir(chatId), q.offset, q.bytes), () => q.bytes.length);
       quarantined.push(rel(d.layout, p));
     }
-    const backup = await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, d.retention, d.now()), () => buf.length);
+    const backup = await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, d.retention, d.now(), 'repair'), () => buf.length);
     const data = withRevision(Buffer.from(text), Math.max(revisionOf(buf), minRevision) + 1);
     await logged(d.oplog, 'rewrite', chatId, () => rewriteIfUnchanged(d.fs, path, stamp, data, `chat ${chatId}`).catch((e: unknown) => { throw ioError(e, `rewriting chat ${chatId}; the original is unchanged`); }), () => data.length);
     const nothing = report.problems.some((p) => p.kind === 'nothing_salvageable');
@@ -166,7 +171,7 @@ export async function listChatBackups(d: RecoveryDeps, chatId: string): Promise<
     } catch {
       // listed anyway: a backup that cannot be read now is still there
     }
-    out.push({ backupId: backupIdOf(b.path), takenAt: b.takenAt, sizeBytes, messageCount });
+    out.push({ backupId: backupIdOf(b.path), takenAt: b.takenAt, sizeBytes, messageCount, label: b.reason === undefined ? null : (REASON_LABELS[b.reason] ?? `before ${b.reason}`) });
   }
   return out;
 }
@@ -178,7 +183,9 @@ export async function listChatBackups(d: RecoveryDeps, chatId: string): Promise<
 export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: string, backupId: string, minRevision = 0): Promise<{ undoBackupId: string | null }> {
   if (typeof backupId !== 'string' || !BACKUP_ID.test(backupId)) throw new StoreError('INVALID_INPUT', 'backupId: expected <ms>-<seq>', { field: 'backupId' });
   return logged(d.oplog, 'restore', chatId, async () => {
-    const source = join(d.layout.backupDir(chatId), `${backupId}.jsonl`);
+    // Its file: `<id>.jsonl`, or `<id>.<reason>.jsonl` for a labelled one.
+    const listed = (await listBackupFiles(d.fs, d.layout.backupDir(chatId))).find((b) => b.id === backupId);
+    const source = listed?.path ?? join(d.layout.backupDir(chatId), `${backupId}.jsonl`);
     const bytes = await d.fs.readFile(source).catch((e: unknown) => {
       if (errnoOf(e) === 'ENOENT') throw new StoreError('NOT_FOUND', `backup ${backupId} of chat ${chatId} does not exist`, { chatId, backupId });
       throw ioError(e, `reading backup ${backupId}`);
@@ -192,7 +199,7 @@ export async function restoreChatBackup(d: RecoveryDeps, chatId: string, path: s
       if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
       throw e;
     });
-    if (current) undo = backupIdOf(await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, Math.max(d.retention, 2), d.now())));
+    if (current) undo = backupIdOf(await logged(d.oplog, 'backup', chatId, () => takeBackup(d.fs, d.layout.backupDir(chatId), path, Math.max(d.retention, 2), d.now(), 'restore')));
     else await mkdirDurable(join(path, '..'), { fs: d.fs });
     const data = withRevision(bytes, Math.max(current ? revisionOf(current.buf) : 0, revisionOf(bytes), minRevision) + 1);
     const replace = () => (current ? rewriteIfUnchanged(d.fs, path, current.stamp, data, `chat ${chatId}`) : atomicRewrite(d.fs, path, data));

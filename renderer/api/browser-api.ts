@@ -57,11 +57,11 @@ export function createBrowserApi(token: string | null): CardsharkApi {
       if (!token) {
         refused = true;
         setConnection({ state: 'unauthorized', reason: 'missing' });
-        reject(new Error('no access token: open the URL printed by `npm run web`'));
+        reject(new Error('no access token: open the URL printed by `npm start`'));
         return;
       }
       if (refused) {
-        reject(new Error('the access token was refused: open the URL printed by `npm run web`'));
+        reject(new Error('the access token was refused: open the URL printed by `npm start`'));
         return;
       }
       const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';

@@ -6,16 +6,19 @@ import { pushNotice } from '../notices.ts';
 import { downloadBase64, fileToBase64 } from '../characters/card-files.ts';
 import { useFileDrop } from '../files/useFileDrop.ts';
 
-function summary(name: string, r: ChatImportResult): string {
+/** `nameOf`: a character's name by id, so "already imported" says where the chat already is. */
+export function importSummary(name: string, r: ChatImportResult, nameOf: (characterId: string) => string | undefined): string {
   const created = r.chats.filter((c) => c.status === 'created');
   const skippedLines = r.chats.reduce((n, c) => n + c.linesNotImported, 0);
   const parts = [`${name}: ${created.length} chat(s) imported, ${created.reduce((n, c) => n + c.messageCount, 0)} messages`];
-  if (r.chats.length > created.length) parts.push(`${r.chats.length - created.length} already imported`);
+  const already = r.chats.filter((c) => c.status !== 'created');
+  const where = (c: ChatImportResult['chats'][number]) => `“${c.title}” of ${nameOf(c.characterId) ?? c.characterId}`;
+  if (already.length) parts.push(`already imported as ${already.slice(0, 3).map(where).join(', ')}${already.length > 3 ? ` and ${already.length - 3} more` : ''}`);
   if (skippedLines) parts.push(`${skippedLines} damaged line(s) not imported`);
   return parts.join('; ');
 }
 
-export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatId: string | null; onImported(chatId: string): void }) {
+export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatId: string | null; characterName(id: string): string | undefined; onImported(chatId: string): void }) {
   const { api } = props;
   const [progress, setProgress] = useState<{ done: number; total: number; name: string } | null>(null);
 
@@ -30,7 +33,7 @@ export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatI
           pushNotice({ level: 'error', code: r.error.code, message: `Importing ${file.name}: [${r.error.code}] ${r.error.message}` });
           continue;
         }
-        pushNotice({ level: r.data.failed.length ? 'warning' : 'info', message: [summary(file.name, r.data), ...r.data.failed].join('\n') });
+        pushNotice({ level: r.data.failed.length ? 'warning' : 'info', message: [importSummary(file.name, r.data, props.characterName), ...r.data.failed].join('\n') });
         const first = r.data.chats.find((c) => c.characterId === props.characterId);
         if (first && !opened) {
           opened = true;

@@ -30,7 +30,9 @@ export function ChatView(props: {
   rows: Row[];
   stream: Stream | undefined;
   editRequest: { id: string; tick: number } | null;
+  onEditRequestTaken: () => void;
   characterName: string;
+  personaName: string;
   avatarSrc: string | undefined;
   composerRef: RefObject<HTMLTextAreaElement | null>;
   children: ReactNode;
@@ -75,6 +77,8 @@ export function ChatView(props: {
         busy={Boolean(stream)}
         locked={blocksSending(health)}
         editRequest={props.editRequest}
+        onEditRequestTaken={props.onEditRequestTaken}
+        personaName={props.personaName}
         composerRef={props.composerRef}
       />
       <UndoBar pending={deletes.pending} onUndo={deletes.undo} />

@@ -23,6 +23,8 @@ export function MessageList(props: {
   /** The chat is read-only or damaged: no message action that writes is offered. */
   locked: boolean;
   editRequest: { id: string; tick: number } | null;
+  onEditRequestTaken: () => void;
+  personaName: string;
   composerRef: RefObject<HTMLTextAreaElement | null>;
 }) {
   const { chatId, characterId, characterName, avatarSrc, rows, chat, paging, find, actions, busy, locked, editRequest, composerRef } = props;
@@ -56,10 +58,12 @@ export function MessageList(props: {
                 locked={locked}
                 actions={actions}
                 characterName={characterName}
+                personaName={props.personaName}
                 avatarSrc={avatarSrc}
                 highlight={find.matchIds.has(row.m.id) ? find.result?.query : undefined}
                 current={find.current?.id === row.m.id}
                 editRequest={editRequest?.id === row.m.id ? editRequest.tick : undefined}
+                onEditRequestTaken={props.onEditRequestTaken}
                 onEditEnd={() => composerRef.current?.focus()}
               />
             ) : (

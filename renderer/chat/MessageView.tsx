@@ -1,6 +1,6 @@
-// One chat message with its actions: edit, delete, regenerate, swipe left/right.
+// One chat message with its actions: edit, delete, hide/unhide, regenerate, swipe left/right.
 import { useEffect, useRef, useState } from 'react';
-import type { Message } from '../../shared/chat-format.ts';
+import { isHidden, type Message } from '../../shared/chat-format.ts';
 import { Avatar } from '../components/Avatar.tsx';
 import { RichText } from '../rich-text/RichText.tsx';
 
@@ -10,6 +10,8 @@ export interface MessageActions {
   /** Saves an edit; false when it was refused as stale (the edit box stays open with its text). */
   edit(m: Message, content: string): Promise<boolean>;
   remove(m: Message): void;
+  /** Hides the message from the prompt (it stays in the chat, dimmed), or shows it again. */
+  setHidden(m: Message, hidden: boolean): void;
   regenerate(m: Message): void;
   swipe(m: Message, to: number): void;
   /** Continues an interrupted reply where it stopped. */
@@ -26,6 +28,8 @@ export interface MessageViewProps {
   locked?: boolean;
   actions: MessageActions;
   characterName: string;
+  /** Shown on the user's messages that carry no name of their own. */
+  personaName: string;
   /** The character's avatar (a data: URL), when it has one. */
   avatarSrc?: string | undefined;
   /** Find in chat: the text to mark, and whether this is the current match. */
@@ -33,6 +37,8 @@ export interface MessageViewProps {
   current?: boolean;
   /** Changes when the keyboard asks to edit this message (↑ in an empty composer). */
   editRequest?: number | undefined;
+  /** The edit request was acted on: it is spent, so a remount (undo, a chat switch) does not reopen the box. */
+  onEditRequestTaken?: () => void;
   /** Called when an edit ends (saved or cancelled), so focus can go back to the composer. */
   onEditEnd?: () => void;
 }
@@ -41,18 +47,20 @@ function when(ts: number): string {
   return new Date(ts).toLocaleString();
 }
 
-export function MessageView({ m, isLast, busy, locked = false, actions, characterName, avatarSrc, highlight, current, editRequest, onEditEnd }: MessageViewProps) {
+export function MessageView({ m, isLast, busy, locked = false, actions, characterName, personaName, avatarSrc, highlight, current, editRequest, onEditRequestTaken, onEditEnd }: MessageViewProps) {
   const [editing, setEditing] = useState<string | null>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
   const swipes = m.swipes?.length ?? 1;
   const swipeId = m.swipe_id ?? 0;
   const canSwipe = m.role === 'assistant' && isLast;
-  const name = m.name ?? (m.role === 'user' ? 'You' : m.role === 'assistant' ? characterName : 'System');
+  const name = m.name ?? (m.role === 'user' ? personaName : m.role === 'assistant' ? characterName : 'System');
+  const hidden = isHidden(m);
 
   useEffect(() => {
     if (editRequest && !locked) {
       actions.beginEdit(m); // the revision this edit starts from
       setEditing(m.content);
+      onEditRequestTaken?.();
     }
     // only a new request opens the editor
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -80,7 +88,7 @@ export function MessageView({ m, isLast, busy, locked = false, actions, characte
   };
 
   return (
-    <div className={`msg msg-${m.role}${current ? ' msg-current-match' : ''}`} data-testid="message" data-id={m.id} data-role={m.role}>
+    <div className={`msg msg-${m.role}${current ? ' msg-current-match' : ''}${hidden ? ' msg-hidden' : ''}`} data-testid="message" data-id={m.id} data-role={m.role} data-hidden={hidden}>
       <Avatar name={name} src={m.role === 'assistant' ? avatarSrc : undefined} />
       <div className="msg-body">
         <div className="msg-head">
@@ -89,6 +97,11 @@ export function MessageView({ m, isLast, busy, locked = false, actions, characte
             {when(m.timestamp)}
           </time>
           {m.status && m.status !== 'complete' && <span className="msg-status">({m.status})</span>}
+          {hidden && (
+            <span className="msg-hidden-label" title="Left out of the prompt: the model does not see this message">
+              hidden
+            </span>
+          )}
           <span className="msg-tools">
             {editing === null && !locked && (
               <>
@@ -102,6 +115,9 @@ export function MessageView({ m, isLast, busy, locked = false, actions, characte
                   Edit
                 </button>
                 <button title="Delete" onClick={() => actions.remove(m)}>Delete</button>
+                <button title={hidden ? 'Send this message to the model again' : 'Leave this message out of the prompt (it stays in the chat)'} onClick={() => actions.setHidden(m, !hidden)}>
+                  {hidden ? 'Unhide' : 'Hide'}
+                </button>
                 {canSwipe && (
                   <button title="Regenerate" disabled={busy} onClick={() => actions.regenerate(m)}>
                     Regenerate

@@ -1,6 +1,6 @@
 // The chat's keyboard shortcuts (keyboard/useChatKeys.ts) wired to the open chat: ←/→ swipe the
 // last reply, ↑ in an empty composer edits your last message.
-import { useState, type Dispatch, type SetStateAction } from 'react';
+import { useCallback, useState, type Dispatch, type SetStateAction } from 'react';
 import type { Message } from '../../shared/chat-format.ts';
 import { useChatKeys } from '../keyboard/useChatKeys.ts';
 import type { Stream } from '../streams/useStreams.ts';
@@ -21,7 +21,11 @@ export interface ShortcutTarget {
   setFocus: Dispatch<SetStateAction<{ id: string; tick: number }>>;
 }
 
-/** Returns the message the keyboard asked to edit, with a tick that changes on every request. */
+/**
+ * Returns the message the keyboard asked to edit, with a tick that changes on every request, and
+ * `takeEditRequest`, which spends it once the edit box opened: a request left standing reopened
+ * a cancelled box whenever the message was mounted again (undo of a delete, a chat switch).
+ */
 export function useChatShortcuts({ enabled, rows, messages, hiddenId, hasNewer, locked, stream, actions, setFocus }: ShortcutTarget) {
   const [editRequest, setEditRequest] = useState<{ id: string; tick: number } | null>(null);
   const lastRow = rows.at(-1);
@@ -42,5 +46,6 @@ export function useChatShortcuts({ enabled, rows, messages, hiddenId, hasNewer, 
     },
     enabled,
   );
-  return editRequest;
+  const takeEditRequest = useCallback(() => setEditRequest(null), []);
+  return { editRequest, takeEditRequest };
 }

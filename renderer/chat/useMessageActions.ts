@@ -59,6 +59,13 @@ export function useMessageActions(api: CardsharkApi, save: SaveState, sel: Selec
     remove: (m) => {
       if (chatId) deletes.remove({ chatId, m }); // hidden now, deleted when the undo window ends
     },
+    setHidden: (m, hidden) => {
+      if (!chatId) return;
+      const id = chatId;
+      void save.track(`hide:${id}:${m.id}`, hidden ? 'Hiding message' : 'Unhiding message', () => api.updateMessage({ chatId: id, messageId: m.id, patch: { hidden } }), (saved) => {
+        if (current.current.chatId === id) replace(saved);
+      });
+    },
     regenerate: (m) => {
       if (chatId) void read('Regenerating', api.generate({ mode: 'swipe', chatId, messageId: m.id }));
     },

@@ -13,7 +13,7 @@ export function ConnectionGate({ children }: { children: ReactNode }) {
       <p>To get the right address:</p>
       <ol>
         <li>
-          Find the terminal where CardShark runs (<code>npm run web</code>), or start it there.
+          Find the terminal where CardShark runs, or start it there with <code>npm start</code> (as the README says).
         </li>
         <li>
           Open the address it prints, all of it: <code>CardShark is running at http://127.0.0.1:…/#token=…</code>

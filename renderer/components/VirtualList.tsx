@@ -2,6 +2,7 @@
 // only rows near the viewport are in the DOM; heights are measured as rows render;
 // the first visible row stays put when rows are measured or older pages prepended.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { grewBelow, type Tail } from './newBelow.ts';
 
 const ESTIMATE = 80;
 const OVERSCAN_PX = 800;
@@ -30,6 +31,10 @@ export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, on
   const [viewport, setViewport] = useState(600);
   const stick = useRef(true);
   const anchor = useRef<{ key: string; delta: number } | null>(null);
+  /** Something new is below the view (a send, a reply streaming) and the view is not following: a button says so. */
+  const [newBelow, setNewBelow] = useState(false);
+  const tail = useRef<Tail | null>(null);
+  const wasPagingNewer = useRef(hasNewer ?? false);
 
   const keys = useMemo(() => items.map(keyOf), [items, keyOf]);
   const tops = useMemo(() => {
@@ -67,7 +72,23 @@ export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, on
     }
     if (target !== undefined && Math.abs(el.scrollTop - target) > 0.5) el.scrollTop = target;
     setScrollTop(el.scrollTop);
+    const now: Tail = { lastKey: keys.at(-1), lastHeight: keys.length ? total - tops[keys.length - 1]! : 0 };
+    const pagingNewer = wasPagingNewer.current || (hasNewer ?? false);
+    if (grewBelow(tail.current, now, stick.current, pagingNewer)) setNewBelow(true);
+    tail.current = now;
+    wasPagingNewer.current = hasNewer ?? false;
+    // hasNewer is read, not a trigger: only a layout change can bring something new
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [tops, total, keys]);
+
+  const toBottom = () => {
+    const el = scroller.current;
+    if (!el) return;
+    stick.current = true;
+    el.scrollTop = Math.max(0, total - el.clientHeight);
+    setScrollTop(el.scrollTop);
+    setNewBelow(false);
+  };
 
   // A jump (find in chat): put the row a third down the view, and keep it there while rows are measured.
   useLayoutEffect(() => {
@@ -96,6 +117,7 @@ export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, on
     if (!el) return;
     const y = el.scrollTop;
     stick.current = y + el.clientHeight >= total - 4;
+    if (stick.current) setNewBelow(false);
     const i = indexAt(y);
     const key = keys[i];
     anchor.current = key === undefined ? null : { key, delta: y - tops[i]! };
@@ -142,12 +164,19 @@ export function VirtualList<T>({ items, keyOf, render, hasMore, loadingOlder, on
   }
 
   return (
-    <div className="vlist" ref={scroller} onScroll={onScroll} data-testid="message-list">
-      {hasMore && <div className="vlist-loading">{loadingOlder ? 'Loading older messages…' : ' '}</div>}
-      <div className="vlist-inner" style={{ height: total }}>
-        {rows}
+    <>
+      <div className="vlist" ref={scroller} onScroll={onScroll} data-testid="message-list">
+        {hasMore && <div className="vlist-loading">{loadingOlder ? 'Loading older messages…' : ' '}</div>}
+        <div className="vlist-inner" style={{ height: total }}>
+          {rows}
+        </div>
       </div>
-    </div>
+      {newBelow && !hasNewer && (
+        <button className="new-below" data-testid="new-below" onClick={toBottom}>
+          new messages ↓
+        </button>
+      )}
+    </>
   );
 }
 

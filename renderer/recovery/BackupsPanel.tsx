@@ -55,6 +55,11 @@ export function BackupsPanel({ api, chatId, onRestored, onClose }: { api: Cardsh
           {backups.map((b) => (
             <li key={b.backupId} data-testid="backup">
               <span>{`${new Date(b.takenAt).toLocaleString()} · ${size(b.sizeBytes)} · ${b.messageCount ?? '?'} message(s)`}</span>
+              {b.label && (
+                <span className="backup-label" data-testid="backup-label">
+                  {b.label}
+                </span>
+              )}
               {confirming === b.backupId ? (
                 <>
                   <span> Replace the chat with this backup? The current state is backed up first. </span>

@@ -1,4 +1,5 @@
 // The chats of the selected character (the character list is renderer/characters/CharacterPanel.tsx).
+import { chatStatusText } from './chat-status.ts';
 import { useState } from 'react';
 import type { ChatSummary } from '../../shared/chat-format.ts';
 
@@ -50,7 +51,8 @@ export function ChatList(props: {
                 {c.chatId === props.active ? '● ' : ''}
                 <span className="chat-title">{c.title}</span>
                 <small className="chat-meta">
-                  {c.messageCount} msg{c.status !== 'ok' ? ` · ${c.status}` : ''}
+                  {c.messageCount} msg
+                  {chatStatusText(c) && <span data-testid="chat-status">{` · ${chatStatusText(c)}`}</span>}
                   {c.updated > 0 && (
                     <>
                       {' · '}

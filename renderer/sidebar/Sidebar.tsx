@@ -59,7 +59,7 @@ export function Sidebar(props: {
           }
         />
       )}
-      {characterId && <ChatFiles api={api} characterId={characterId} chatId={chatId} onImported={(id) => void openChat(id, characterId)} />}
+      {characterId && <ChatFiles api={api} characterId={characterId} chatId={chatId} characterName={(id) => characters.find((c) => c.id === id)?.name} onImported={(id) => void openChat(id, characterId)} />}
       <DeletedChats
         api={api}
         refreshKey={chats}

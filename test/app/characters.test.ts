@@ -339,6 +339,39 @@ describe('characters over IPC', () => {
     expect((await readdir(path.join(dataDir, 'trash', ch.id)))).toEqual([`${chat.chatId}.1.jsonl`]);
   });
 
+  it('deleting a character opens none of its chats next; undeleting one of its chats brings the character back with that chat only (issue 18 §4)', async () => {
+    const { call, events } = await setup();
+    const ch = (await call('createCharacter', { name: 'Doomed' })).data;
+    const a = (await call('createChat', { characterId: ch.id, title: 'A' })).data;
+    const b = (await call('createChat', { characterId: ch.id, title: 'B' })).data;
+    expect((await call('deleteCharacter', { id: ch.id })).ok).toBe(true);
+    const removed = events.filter(([e]) => e === 'chat:removed').map(([, p]) => p);
+    expect(removed.map((p) => [p.chatId, p.nextChatId]).sort()).toEqual([[a.chatId, null], [b.chatId, null]].sort());
+    expect((await call('listCharacters')).data.map((c: any) => c.id)).not.toContain(ch.id);
+
+    const copy = (await call('listDeletedChats')).data.find((t: any) => t.chatId === a.chatId);
+    const restored = await call('undeleteChat', { chatId: a.chatId, trashId: copy.trashId });
+    expect(restored).toMatchObject({ ok: true, data: { chatId: a.chatId, characterId: ch.id } });
+    expect((await call('listCharacters')).data.map((c: any) => [c.id, c.name])).toContainEqual([ch.id, 'Doomed']);
+    expect((await call('listChats', { characterId: ch.id })).data.map((c: any) => c.chatId)).toEqual([a.chatId]);
+    // Its other chat stays in the trash, restorable on its own; the character is no longer in the trash.
+    expect((await call('listDeletedChats')).data.map((t: any) => t.chatId)).toEqual([b.chatId]);
+    expect((await call('listDeletedCharacters')).data).toEqual([]);
+    expect((await call('undeleteChat', { chatId: b.chatId })).ok).toBe(true);
+    expect((await call('listChats', { characterId: ch.id })).data).toHaveLength(2);
+  });
+
+  it('undeleting a chat whose character is gone for good lists the character again under its id', async () => {
+    const { call, dataDir } = await setup();
+    const ch = (await call('createCharacter', { name: 'Gone' })).data;
+    const a = (await call('createChat', { characterId: ch.id, title: 'A' })).data;
+    await call('deleteCharacter', { id: ch.id });
+    await rm(path.join(dataDir, 'app', 'trash'), { recursive: true }); // the character's trash emptied by hand
+    expect((await call('undeleteChat', { chatId: a.chatId })).ok).toBe(true);
+    expect((await call('listCharacters')).data.map((c: any) => c.id)).toContain(ch.id);
+    expect((await call('listChats', { characterId: ch.id })).data.map((c: any) => c.chatId)).toEqual([a.chatId]);
+  });
+
   it('restore refuses when the id was taken again meanwhile, and changes nothing', async () => {
     const { call } = await setup();
     const id = 'sera-fixed-id';

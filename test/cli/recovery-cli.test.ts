@@ -45,12 +45,20 @@ describe('cardshark CLI: recovery commands', () => {
     expect(list).toEqual([expect.objectContaining({ chatId: c.chatId, messageCount: 2 })]);
     const backups = JSON.parse((await cli(dir, 'backups', c.chatId, '--json')).stdout);
     expect(backups).toHaveLength(1);
+    expect(backups[0].label).toBe('before repair');
     const restored = await cli(dir, 'restore', c.chatId, backups[0].backupId, '--json');
     expect(JSON.parse(restored.stdout)).toMatchObject({ chatId: c.chatId, undoBackupId: expect.any(String) });
     expect((await cli(dir, 'doctor')).code).toBe(1); // the damaged original is back, as asked
+    // Each backup says why it was taken, in --json and in the text listing.
+    const after = JSON.parse((await cli(dir, 'backups', c.chatId, '--json')).stdout);
+    expect(after.map((b: { label: string }) => b.label)).toEqual(['before restore', 'before repair']);
+    expect((await cli(dir, 'backups', c.chatId)).stdout).toContain('(before restore)');
 
+    // A character of the app's registry without any chat counts too.
+    const { openCharacterRegistry } = await import('../../electron/app-data/characters.ts');
+    await openCharacterRegistry(dir).create('Chatless');
     const stats = JSON.parse((await cli(dir, 'stats', '--json')).stdout);
-    expect(stats).toMatchObject({ chats: 1, characters: 1 });
+    expect(stats).toMatchObject({ chats: 1, characters: 2 });
     expect(stats.folders.backups.files).toBeGreaterThanOrEqual(2);
   }, 60_000);
 

@@ -61,7 +61,8 @@ test('SillyTavern chats dropped on the chat panel import with a progress bar, op
 
   // The same file again: nothing new.
   await dropFiles(page, 'chat-files', [{ name: 'copy.jsonl', mime: jsonl, bytes: stChat }]);
-  await expect(page.getByTestId('notice').filter({ hasText: 'copy.jsonl: 0 chat(s) imported, 0 messages; 1 already imported' })).toHaveCount(1);
+  // It says where the chat already is (issue 18): its title and character.
+  await expect(page.getByTestId('notice').filter({ hasText: /copy\.jsonl: 0 chat\(s\) imported, 0 messages; already imported as “[^”]+” of Seraphina/ })).toHaveCount(1);
   await expect(page.getByTestId('chat')).toHaveCount(3);
 
   // Export the open chat as SillyTavern JSONL: the messages and swipes come back.
@@ -71,4 +72,7 @@ test('SillyTavern chats dropped on the chat panel import with a progress bar, op
   const lines = (await readFile(file!, 'utf8')).split('\n').map((l) => JSON.parse(l));
   expect(lines.slice(1).map((m) => m.mes)).toEqual(['Where am I?', 'In my glade.']);
   expect(lines[2]).toMatchObject({ swipes: ['Safe.', 'In my glade.'], swipe_id: 1, is_user: false });
+  // Speakers keep the names the chat gave them; the header names the persona and the character (issue 18).
+  expect(lines.slice(1).map((m) => m.name)).toEqual(['You', 'Seraphina']);
+  expect(lines[0]).toMatchObject({ user_name: 'User', character_name: 'Seraphina' });
 });

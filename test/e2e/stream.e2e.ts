@@ -27,10 +27,10 @@ test('3: a streamed reply is stored once with its final text; stop keeps the par
   await page.getByLabel('Message').fill(prompt);
   await page.getByRole('button', { name: 'Send' }).click();
 
-  // While streaming: partial text is visible and the indicator says the reply is not on disk yet.
+  // While streaming: partial text is visible and the indicator says the reply is being saved (not a scary "Unsaved").
   const streaming = page.getByTestId('streaming');
   await expect(streaming).toBeVisible();
-  await expect(page.getByTestId('save-state')).toHaveText('Unsaved');
+  await expect(page.getByTestId('save-state')).toHaveText('Saving reply…');
   const partial = await streaming.locator('.msg-content').textContent();
   expect(expected.startsWith(partial ?? '')).toBe(true);
   await expect(streaming).toHaveCount(0, { timeout: 15_000 });

@@ -43,9 +43,9 @@ test('a double Enter stores the message once', async ({ page }) => {
   await box.evaluate((el) => {
     for (let i = 0; i < 2; i++) el.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
   });
-  // The reply is streaming and no write is pending any more ("Unsaved" = only the reply is not on disk).
+  // The reply is streaming and no write is pending any more ("Saving reply…" = only the reply is still being written).
   await expect(page.getByTestId('streaming')).toBeVisible();
-  await expect(saveState(page)).toHaveText('Unsaved');
+  await expect(saveState(page)).toHaveText('Saving reply…');
   await expect(page.locator('[data-testid=message][data-role=user]')).toHaveCount(1);
   await expect(box).toHaveValue('');
 

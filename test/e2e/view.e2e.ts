@@ -165,7 +165,7 @@ test('a wrong or missing token shows the error page, not an empty app', async ({
   await page.goto(`${host.origin}/#token=${'0'.repeat(48)}`);
   await expect(page.getByTestId('token-error')).toBeVisible();
   await expect(page.getByTestId('token-error')).toContainText('wrong or out of date');
-  await expect(page.getByTestId('token-error')).toContainText('npm run web');
+  await expect(page.getByTestId('token-error')).toContainText('npm start');
   await expect(page.getByTestId('character')).toHaveCount(0);
 
   const fresh = await browser.newPage(); // no token kept in this tab's session storage

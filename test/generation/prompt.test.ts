@@ -153,6 +153,7 @@ describe('greeting', () => {
       swipes: ['*Seraphina smiles at Ann.* Welcome.', 'Hello, Ann.', 'Seraphina waves.'],
       swipe_id: 0,
       status: 'complete',
+      name: 'Seraphina', // the character's name at the time (export names the speaker by it)
     });
   });
   it('no greeting without a first_mes', () => {

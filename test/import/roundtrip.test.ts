@@ -4,7 +4,7 @@ import { readFileSync, readdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportChat, importPath } from '../../electron/import/index.ts';
-import type { Message } from '../../shared/chat-format.ts';
+import { isHidden, type Message } from '../../shared/chat-format.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 import { faultySeam } from '../store/helpers.ts';
 import { allMessages, jsonl, tempDir, treeHash, withStore, writeSource } from './helpers.ts';
@@ -185,5 +185,65 @@ describe('a write that fails', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('speaker names (issue 18)', () => {
+  it('a chat written in the app exports the persona and character names, and a round trip keeps them', async () => {
+    const dir = tempDir();
+    await withStore(async (store) => {
+      const { chatId } = await store.createChat({ characterId: 'testy-4f7fbdd6', title: 'Names' });
+      // The first reply was written when the character was called Seraphina; the others name no one.
+      await store.appendMessages(chatId, [
+        { id: 'a1', role: 'assistant', content: 'Welcome.', name: 'Seraphina' },
+        { id: 'u1', role: 'user', content: 'Hello.' },
+        { id: 'a2', role: 'assistant', content: 'Rest here.' },
+        { id: 'u2', role: 'user', content: 'Thanks.', name: 'Old persona' },
+      ]);
+      const out = join(dir, 'names.jsonl');
+      await exportChat(store, chatId, 'st', out, { persona: 'Ann', character: 'Sera' });
+      const lines = readFileSync(out, 'utf8').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines[0]).toMatchObject({ user_name: 'Ann', character_name: 'Sera' });
+      expect(lines.slice(1).map((l) => l.name)).toEqual(['Seraphina', 'Ann', 'Sera', 'Old persona']);
+
+      const again = (await importPath(store, out)).chats[0]!;
+      expect(again.status).toBe('created');
+      expect((await allMessages(store, again.chatId)).map((m) => [m.role, m.name])).toEqual([
+        ['assistant', 'Seraphina'],
+        ['user', 'Ann'],
+        ['assistant', 'Sera'],
+        ['user', 'Old persona'],
+      ]);
+    });
+  });
+
+  it('hidden messages export as is_system and import hidden again; Unhide exports them shown', async () => {
+    const dir = tempDir();
+    await withStore(async (store) => {
+      const { chatId } = await store.createChat({ characterId: 'mira', title: 'Hidden' });
+      await store.appendMessages(chatId, [
+        { id: 'm1', role: 'user', content: 'a note to self' },
+        { id: 'm2', role: 'assistant', content: 'shown' },
+      ]);
+      await store.updateMessage(chatId, 'm1', { hidden: true });
+      const out = join(dir, 'hidden.jsonl');
+      await exportChat(store, chatId, 'st', out, { persona: 'Ann', character: 'Mira' });
+      const lines = readFileSync(out, 'utf8').split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.slice(1).map((l) => l.is_system)).toEqual([true, false]);
+      const imported = (await importPath(store, out)).chats[0]!;
+      const ms = await allMessages(store, imported.chatId);
+      expect(ms.map((m) => isHidden(m))).toEqual([true, false]);
+
+      // And through a v1 file: `hidden` is the message's own field there.
+      const v1 = join(dir, 'hidden.v1.jsonl');
+      await exportChat(store, chatId, 'v1', v1);
+      const viaV1 = (await importPath(store, v1)).chats[0]!;
+      expect((await allMessages(store, viaV1.chatId)).map((m) => [m.id, m.hidden])).toEqual([['m1', true], ['m2', undefined]]);
+
+      await store.updateMessage(imported.chatId, ms[0]!.id, { hidden: false });
+      const out2 = join(dir, 'shown.jsonl');
+      await exportChat(store, imported.chatId, 'st', out2);
+      expect(readFileSync(out2, 'utf8').split('\n').slice(1).map((l) => (JSON.parse(l) as { is_system: boolean }).is_system)).toEqual([false, false]);
+    });
   });
 });

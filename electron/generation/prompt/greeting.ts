@@ -10,7 +10,7 @@ export function greetingMessage(card: PromptCard | undefined, personaName: strin
   const v = { char: card.name, user: personaName };
   const alternates = (card.alternate_greetings ?? []).filter((g) => g.trim().length > 0);
   const swipes = [card.first_mes, ...alternates].slice(0, LIMITS.swipes).map((g) => replaceMacros(g, v));
-  return { role: 'assistant', content: swipes[0]!, swipes, swipe_id: 0, status: 'complete' };
+  return { role: 'assistant', content: swipes[0]!, swipes, swipe_id: 0, status: 'complete', name: card.name.slice(0, LIMITS.titleChars) };
 }
 
 /**

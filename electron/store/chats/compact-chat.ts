@@ -65,7 +65,7 @@ export class ChatCompaction {
       if (rec.kind === 'invalid') throw new StoreError('INTERNAL', `compaction of chat ${id} produced an invalid line (${rec.reason}); the file was left as it was`);
     }
     for (const bad of state.invalid) await quarantineBytes(ctx.fs, ctx.layout.quarantineDir(id), bad.offset, bad.bytes);
-    await logged(ctx.oplog, 'backup', id, () => takeBackup(ctx.fs, ctx.layout.backupDir(id), log.path, ctx.retention, ctx.now()), () => log.size);
+    await logged(ctx.oplog, 'backup', id, () => takeBackup(ctx.fs, ctx.layout.backupDir(id), log.path, ctx.retention, ctx.now(), 'compaction'), () => log.size);
     await ctx.lock.fence(); // a rewrite replaces the file: never once another process may own it (compaction on close too)
     await this.logs.forget(id, 'rewrite');
     try {

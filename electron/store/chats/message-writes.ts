@@ -179,6 +179,7 @@ export class MessageWrites {
         }
         if (p.status !== undefined) next.status = op.status = p.status;
         if (p.name !== undefined) next.name = op.name = p.name;
+        if (p.hidden !== undefined) next.hidden = op.hidden = p.hidden;
         if (p.extra !== undefined) {
           op.extra = p.extra;
           next.extra = { ...current.extra, ...p.extra };
