@@ -233,6 +233,16 @@ export const ChatImportResult = z.object({
 });
 export type ChatImportResult = z.infer<typeof ChatImportResult>;
 
+/** A chat file of any size crosses IPC in chunks of this many bytes (base64 on the wire), each acknowledged before the next. */
+export const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+/** The largest chat file the app takes in one upload (the import itself is streamed: memory stays bounded). */
+export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024 * 1024;
+const UploadId = z.string().regex(/^[0-9a-f]{32}$/);
+const UploadChunk = z
+  .string()
+  .max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4 + 4, 'a chunk is larger than 4 MiB')
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
+
 /** Method name → schemas. The wire channel name is `cs:<method>`. */
 export const CHANNELS = {
   listCharacters: channel(Empty, z.array(Character)),
@@ -275,6 +285,11 @@ export const CHANNELS = {
 
   /** A SillyTavern, legacy CardShark or v1 chat file; its chats go to `characterId` when given. Idempotent. */
   importChatFile: channel(z.strictObject({ fileName: z.string().min(1).max(500), bytesBase64: ChatFileBytes, characterId: CharacterId.optional() }), ChatImportResult),
+  /** A chat file of any size: start, send every chunk in order (each call answered before the next), finish (the import runs, with `import:progress`); Cancel at any time leaves nothing. */
+  importUploadStart: channel(z.strictObject({ fileName: z.string().min(1).max(500), size: z.number().int().min(0).max(MAX_UPLOAD_BYTES), characterId: CharacterId.optional() }), z.object({ uploadId: UploadId, chunkBytes: z.number().int() })),
+  importUploadChunk: channel(z.strictObject({ uploadId: UploadId, offset: z.number().int().min(0), bytesBase64: UploadChunk }), z.object({ received: z.number().int() })),
+  importUploadFinish: channel(z.strictObject({ uploadId: UploadId }), ChatImportResult),
+  importUploadCancel: channel(z.strictObject({ uploadId: UploadId }), Ok),
   exportChat: channel(z.strictObject({ chatId: ChatId, format: z.enum(['st', 'v1']) }), z.object({ fileName: z.string(), mime: z.literal('application/jsonl'), bytesBase64: z.string() })),
 
   appendMessage: channel(z.strictObject({ chatId: ChatId, message: NewMessageInput, expectedRevision: ExpectedRevision }), MessageOut),
@@ -358,6 +373,8 @@ export const EVENTS = {
   /** The chat index is being rebuilt in the background (a missing or stale index.json): chats indexed so far, of all. */
   'index:progress': z.object({ done: z.number(), total: z.number(), ready: z.boolean() }),
   'characters:changed': z.object({}),
+  /** An upload's progress: its bytes received ('upload'), then the import's reading and writing. */
+  'import:progress': z.object({ uploadId: z.string(), fileName: z.string(), phase: z.string(), bytesRead: z.number(), bytesTotal: z.number(), messagesWritten: z.number() }),
   notice: z.object({ level: z.enum(['info', 'warning', 'error']), code: z.string().optional(), message: z.string() }),
   /** This process lost the data-folder lock (another CardShark took the folder over): it saves nothing more until restarted. */
   'store:lock-lost': z.object({ message: z.string() }),

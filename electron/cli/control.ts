@@ -17,17 +17,20 @@ import { errnoOf } from '../durable/durable.ts';
 import type { CliOutput, CliRequest } from './commands.ts';
 
 export const CONTROL_FILE = 'cardshark.control.json';
-/** A request line is small (a command line); anything longer is refused. */
-const MAX_REQUEST_BYTES = 256 * 1024;
-/** Commands run at once for CLIs; more wait for a connection slot. */
-const MAX_CONNECTIONS = 8;
+/** A request line is a command line (an `append` may carry a long text); anything longer is refused. */
+const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+/** A connected CLI sends its command at once; one that does not is dropped. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** How long a CLI waits for the app to accept its connection (a frozen app: the CLI gives up). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 const Descriptor = z.object({ socket: z.string().min(1).max(4096), token: z.string().regex(/^[0-9a-f]{64}$/), host: z.string(), pid: z.number().int() });
 type Descriptor = z.infer<typeof Descriptor>;
-const Request = z.object({ token: z.string().max(128), argv: z.array(z.string().max(1_000_000)).max(1000), cwd: z.string().max(4096) });
+const Request = z.object({ token: z.string().max(128), argv: z.array(z.string().max(MAX_REQUEST_BYTES)).max(1000), cwd: z.string().max(4096) });
 const Output = z.object({ stdout: z.string(), stderr: z.string(), exitCode: z.number().int() });
 
 export interface ControlServer {
+  /** Stops taking commands at once; resolves when the commands under way have ended. */
   close(): Promise<void>;
 }
 
@@ -38,38 +41,57 @@ export async function startControlServer(dataDir: string, run: (req: CliRequest)
   const socket = dir ? join(dir, 'cli.sock') : `\\\\.\\pipe\\cardshark-cli-${randomBytes(12).toString('hex')}`;
   const want = Buffer.from(token);
   const running = new Set<Promise<unknown>>();
+  const waiting = new Set<Socket>(); // connected, command not yet received
   const server: Server = createServer((conn) => {
-    const p = answer(conn, want, run).catch(() => conn.destroy());
+    waiting.add(conn);
+    const p = answer(conn, want, run, () => waiting.delete(conn)).catch(() => conn.destroy());
     running.add(p);
-    void p.finally(() => running.delete(p));
+    void p.finally(() => {
+      waiting.delete(conn);
+      running.delete(p);
+    });
   });
-  server.maxConnections = MAX_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socket, () => resolve());
-  });
-  const file = join(dataDir, CONTROL_FILE);
-  const descriptor: Descriptor = { socket, token, host: hostname(), pid: process.pid };
-  // Readable by the user alone from the moment it exists (the token is in it); renamed into place whole.
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(descriptor)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
-  let closing: Promise<void> | undefined;
-  return {
-    close: () =>
-      (closing ??= (async () => {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all([...running]); // a command under way ends before the store closes
-        // Only our own file: a later app instance may have written its own meanwhile.
-        const now = await readDescriptor(file);
-        if (now?.token === token) await unlink(file).catch(() => {});
-        if (dir) await rm(dir, { recursive: true, force: true });
-      })()),
+  const cleanup = async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
   };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socket, () => resolve());
+    });
+    server.on('error', (e) => console.error(`CardShark: the CLI door failed: ${e.message}`)); // accept errors (EMFILE): the app runs on
+    const file = join(dataDir, CONTROL_FILE);
+    const descriptor: Descriptor = { socket, token, host: hostname(), pid: process.pid };
+    // Readable by the user alone from the moment it exists (the token is in it); renamed into place whole.
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(descriptor)}\n`, { mode: 0o600 });
+    await rename(tmp, file);
+    let closing: Promise<void> | undefined;
+    return {
+      close: () =>
+        (closing ??= (async () => {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          for (const conn of waiting) conn.destroy(); // an idle connection would hold the close
+          // Only our own file: a later app instance may have written its own meanwhile.
+          const now = await readDescriptor(file);
+          if (now?.token === token) await unlink(file).catch(() => {});
+          await Promise.all([...running]); // a command under way ends before the store closes
+          await closed;
+          await cleanup();
+        })()),
+    };
+  } catch (e) {
+    server.close();
+    await cleanup();
+    throw e;
+  }
 }
 
-async function answer(conn: Socket, want: Buffer, run: (req: CliRequest) => Promise<CliOutput>): Promise<void> {
+async function answer(conn: Socket, want: Buffer, run: (req: CliRequest) => Promise<CliOutput>, received: () => void): Promise<void> {
+  conn.setTimeout(REQUEST_TIMEOUT_MS, () => conn.destroy());
   const line = await readLine(conn);
+  conn.setTimeout(0);
+  received();
   const parsed = Request.safeParse(JSON.parse(line));
   const given = parsed.success ? Buffer.from(parsed.data.token) : Buffer.alloc(0);
   if (!parsed.success || given.length !== want.length || !timingSafeEqual(given, want)) {
@@ -123,14 +145,29 @@ export async function askRunningApp(dataDir: string, req: CliRequest): Promise<C
   if (!d || d.host !== hostname()) return null;
   const conn = await new Promise<Socket | null>((resolve) => {
     const c = createConnection(d.socket);
-    c.once('connect', () => resolve(c));
-    c.once('error', (e) => {
+    const timer = setTimeout(() => {
+      c.destroy();
+      resolve(null); // a frozen app: the CLI opens the folder itself (and finds it locked)
+    }, CONNECT_TIMEOUT_MS);
+    const failed = (e: Error) => {
+      clearTimeout(timer);
       if (!['ENOENT', 'ECONNREFUSED', 'EACCES', 'EPERM', 'ENOTSOCK'].includes(errnoOf(e) ?? '')) console.error(`the running app could not be reached: ${e.message}`);
       resolve(null);
+    };
+    c.once('error', failed);
+    c.once('connect', () => {
+      clearTimeout(timer);
+      c.off('error', failed);
+      resolve(c);
     });
   });
   if (!conn) return null;
-  conn.write(`${JSON.stringify({ token: d.token, argv: req.argv, cwd: req.cwd })}\n`);
+  const request = `${JSON.stringify({ token: d.token, argv: req.argv, cwd: req.cwd })}\n`;
+  if (Buffer.byteLength(request) > MAX_REQUEST_BYTES) {
+    conn.destroy();
+    throw Object.assign(new Error(`the command line is longer than ${MAX_REQUEST_BYTES / 1048576} MiB; the running app takes no more`), { code: 'TOO_LARGE' });
+  }
+  conn.write(request);
   const line = await readLine(conn, 1024 * 1024 * 1024).catch((e: Error) => {
     throw Object.assign(new Error(`the running app closed the connection before answering (${e.message})`), { code: 'IO_ERROR' });
   });

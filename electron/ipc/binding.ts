@@ -20,6 +20,7 @@ import type { LoadCard } from '../generation/prompt/card.ts';
 import { createChatWithGreeting, greetingMessage } from '../generation/prompt/greeting.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
 import { chatFileHandlers } from './chat-files.ts';
+import { chatUploadHandlers } from './chat-uploads.ts';
 import { bringBackOwner } from './chat-owner.ts';
 
 export interface BindingDeps {
@@ -84,6 +85,7 @@ export function createHandlers(d: BindingDeps): Handlers {
 
   return {
     ...chatFileHandlers(d),
+    ...chatUploadHandlers(d),
     listCharacters: () => d.characters.list(),
     async createCharacter({ name }) {
       const c = await d.characters.create(name);

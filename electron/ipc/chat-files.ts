@@ -9,7 +9,7 @@ import type { ChatImportResult } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { Emit } from '../generation/manager.ts';
-import { decodeBase64Sliced, exportChatText, importBytes, registerImportedCharacters, type ExportFormat } from '../import/index.ts';
+import { decodeBase64Sliced, exportChatText, importBytes, registerImportedCharacters, type ExportFormat, type ImportReport } from '../import/index.ts';
 
 /** Lines not imported that are logged one by one (a hostile file can have a million). */
 const LOGGED_PROBLEMS = 20;
@@ -20,6 +20,14 @@ interface Deps {
   emit: Emit;
   /** The persona's name: export names the user's messages that do not name themselves. */
   settings: { get(): Promise<{ personaName: string }> };
+}
+
+/** What the renderer hears of an import: per chat, and each source that failed. */
+export function importResult(report: ImportReport): ChatImportResult {
+  return {
+    chats: report.chats.map((c) => ({ chatId: c.chatId, characterId: c.characterId, title: c.title, messageCount: c.messageCount, status: c.status, linesNotImported: c.problems.length })),
+    failed: report.failed.map((f) => `${f.source}: ${f.reason}`),
+  };
 }
 
 export function chatFileHandlers(d: Deps) {
@@ -39,10 +47,7 @@ export function chatFileHandlers(d: Deps) {
         for (const p of c.problems.slice(0, LOGGED_PROBLEMS)) console.error(`import ${name}: line ${p.line} not imported: ${p.reason}`);
         if (c.problems.length > LOGGED_PROBLEMS) console.error(`import ${name}: ${c.problems.length - LOGGED_PROBLEMS} more lines not imported`);
       }
-      return {
-        chats: report.chats.map((c) => ({ chatId: c.chatId, characterId: c.characterId, title: c.title, messageCount: c.messageCount, status: c.status, linesNotImported: c.problems.length })),
-        failed: report.failed.map((f) => `${f.source}: ${f.reason}`),
-      };
+      return importResult(report);
     },
     async exportChat({ chatId, format }: { chatId: string; format: ExportFormat }) {
       const { characterId } = await d.store.getChat(chatId);

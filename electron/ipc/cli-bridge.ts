@@ -19,9 +19,15 @@ export interface CliBridgeDeps {
 
 /** Runs one command line for a CLI and tells the windows what it changed. */
 export async function runForCli(d: CliBridgeDeps, req: CliRequest): Promise<CliOutput> {
-  const before = await snapshot(d.store);
-  const charactersBefore = (await d.characters.list()).length;
+  const before = await snapshot(d.store).catch(() => null);
+  const charactersBefore = await d.characters.list().then((l) => l.length, () => null);
   const out = await runCliCommand({ store: d.store, characters: () => d.characters, personaName: d.personaName }, req);
+  // What the command did is done: telling the windows may fail (the app is quitting), the answer stands.
+  if (before) await announce(d, before, charactersBefore).catch((e: unknown) => console.error(`CardShark: the windows were not told of a CLI command's changes: ${String(e)}`));
+  return out;
+}
+
+async function announce(d: CliBridgeDeps, before: Map<string, ChatSummary>, charactersBefore: number | null): Promise<void> {
   const after = await snapshot(d.store);
   if ((await d.characters.list()).length !== charactersBefore) d.emit('characters:changed', {});
   for (const [chatId, s] of after) {
@@ -33,7 +39,6 @@ export async function runForCli(d: CliBridgeDeps, req: CliRequest): Promise<CliO
     const nextChatId = await activeAfterRemoval({ store: d.store, appState: d.appState }, s.characterId, chatId).catch(() => null);
     d.emit('chat:removed', { chatId, characterId: s.characterId, source: 'app', nextChatId });
   }
-  return out;
 }
 
 async function snapshot(store: ChatStore): Promise<Map<string, ChatSummary>> {

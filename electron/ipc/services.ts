@@ -11,6 +11,7 @@ import { createGenerationManager, type Emit, type GenerationManager } from '../g
 import type { Provider } from '../generation/provider.ts';
 import { activeAfterRemoval, createBinding, type Binding, type BindingLimits } from './binding.ts';
 import { openCliDoor } from './cli-bridge.ts';
+import { clearUploads } from './chat-uploads.ts';
 import { healActiveChats } from '../app-data/active-chat.ts';
 import { createConflictKeeper } from '../watcher/conflict-copy.ts';
 import { startChatWatcher, type ChatWatcher } from '../watcher/chat-watcher.ts';
@@ -75,6 +76,7 @@ export function createServices<S>(opts: {
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
+  clearUploads(dataDir);
   const appState = openAppState(dataDir);
   const appSettings = opts.settings ?? openAppSettings(dataDir, openConfBackend);
   const characters = openCharacterRegistry(dataDir, Date.now, () => appSettings.get().backupRetention);
@@ -152,8 +154,8 @@ export function createServices<S>(opts: {
     autosave,
     shutdown: () =>
       (closing ??= (async () => {
-        // CLIs are turned away from here on; a command under way finishes first.
-        await (await door)?.close();
+        // CLIs are turned away from here on; a command under way finishes before the store closes.
+        const doorClosed = door.then((d) => d?.close());
         // No new reply starts; the running ones end and store their text (through the debouncer).
         await generation.stopAll();
         // Every deferred write accepted so far is written; any later one is refused (CLOSED), so a
@@ -163,6 +165,7 @@ export function createServices<S>(opts: {
         // retry dialog on a full disk), so outside changes made meanwhile are still seen.
         await watcher?.close();
         await Promise.all([...copies]);
+        await doorClosed;
         await store.close();
         stopGone();
       })().catch((e: unknown) => {

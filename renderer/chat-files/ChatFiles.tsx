@@ -1,9 +1,10 @@
 // Import of chat files (SillyTavern, legacy CardShark, v1) by file picker or drag-and-drop, with a
 // progress bar across the files, into the selected character; export of the open chat.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { CardsharkApi, ChatImportResult } from '../../shared/ipc-contract.ts';
 import { pushNotice } from '../notices.ts';
-import { downloadBase64, fileToBase64 } from '../characters/card-files.ts';
+import { downloadBase64 } from '../characters/card-files.ts';
+import { UploadCancel, uploadChatFile, type UploadProgress } from './upload.ts';
 import { useFileDrop } from '../files/useFileDrop.ts';
 
 /** `nameOf`: a character's name by id, so "already imported" says where the chat already is. */
@@ -18,17 +19,34 @@ export function importSummary(name: string, r: ChatImportResult, nameOf: (charac
   return parts.join('; ');
 }
 
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+/** What the import of one file is doing, in words. */
+function describe(p: UploadProgress): string {
+  const bytes = `${mib(p.bytesRead)} of ${mib(p.bytesTotal)}`;
+  if (p.phase === 'upload') return `sending ${bytes}`;
+  return `${p.phase === 'write' || p.messagesWritten > 0 ? 'writing' : 'reading'} ${bytes}${p.messagesWritten ? `, ${p.messagesWritten.toLocaleString()} messages` : ''}`;
+}
+
 export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatId: string | null; characterName(id: string): string | undefined; onImported(chatId: string): void }) {
   const { api } = props;
   const [progress, setProgress] = useState<{ done: number; total: number; name: string } | null>(null);
+  const [within, setWithin] = useState<UploadProgress | null>(null);
+  const cancel = useRef<UploadCancel | null>(null);
 
   async function importFiles(files: File[]) {
     if (!files.length || progress) return;
     let opened = false;
     for (const [i, file] of files.entries()) {
       setProgress({ done: i, total: files.length, name: file.name });
+      setWithin(null);
+      const stop = (cancel.current = new UploadCancel());
       try {
-        const r = await api.importChatFile({ fileName: file.name.slice(0, 500) || 'chat.jsonl', bytesBase64: await fileToBase64(file), characterId: props.characterId });
+        const r = await uploadChatFile(api, file, props.characterId, setWithin, stop);
+        if ('cancelled' in r) {
+          pushNotice({ level: 'info', message: `Import of ${file.name} cancelled; nothing of it was kept.` });
+          break; // Cancel stops the whole batch
+        }
         if (!r.ok) {
           pushNotice({ level: 'error', code: r.error.code, message: `Importing ${file.name}: [${r.error.code}] ${r.error.message}` });
           continue;
@@ -43,6 +61,8 @@ export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatI
         pushNotice({ level: 'error', message: `Importing ${file.name}: ${(e as Error).message}` });
       }
     }
+    cancel.current = null;
+    setWithin(null);
     setProgress(null);
   }
 
@@ -93,6 +113,15 @@ export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatI
           <span>
             Importing {progress.done + 1} of {progress.total}: {progress.name}
           </span>
+          {within && (
+            <>
+              <progress data-testid="import-file-progress" value={within.bytesRead} max={Math.max(1, within.bytesTotal)} />
+              <span data-testid="import-file-status">{describe(within)}</span>
+            </>
+          )}
+          <button type="button" data-testid="import-cancel" onClick={() => cancel.current?.cancel()}>
+            Cancel
+          </button>
         </div>
       )}
       <p className="hint">Drop SillyTavern or CardShark .jsonl chats here.</p>

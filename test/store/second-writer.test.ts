@@ -457,6 +457,35 @@ describe('another program writes part of a line while the app appends', () => {
     expect(page.messages.map((m) => m.content)).toEqual(['the racing append']);
     expect(page.warnings.some((w) => w.kind === 'quarantined_line')).toBe(true);
   });
+
+  it('a batch whose first line went inside theirs: only that line is written again, no id twice', async () => {
+    const dir = tempDir();
+    const chatId = randomUUID();
+    const path = chatPath(dir, 'c', chatId);
+    let raced = false;
+    const fs = {
+      ...nodeFs,
+      open: (async (p: string, flags?: string, mode?: number) => {
+        if (p === path && flags === 'a' && !raced) {
+          raced = true;
+          await external('append', path, '{"id":"ext","role":"us'); // a line begun, never finished
+        }
+        return nodeFs.open(p, flags, mode);
+      }) as typeof nodeFs.open,
+    };
+    const s = await open(dir, { fs });
+    await mkdir(dirname(path), { recursive: true });
+    await external('replace', path, header(chatId, 'c'));
+    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+    await s.appendMessages(chatId, ['one', 'two', 'three'].map((content, i) => ({ id: `m${i}`, role: 'user' as const, content })));
+    expect(raced).toBe(true);
+    const ids = (await readFile(path, 'utf8'))
+      .split('\n')
+      .flatMap((l) => /^\{"id":"(m\d)"/.exec(l)?.[1] ?? []);
+    expect(ids.sort()).toEqual(['m0', 'm1', 'm2']);
+    expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['two', 'three', 'one']);
+    expect((await s.validateChat(chatId)).problems.filter((p) => p.kind === 'duplicate_id')).toEqual([]);
+  });
 });
 
 describe('where no hard link can be made', () => {

@@ -13,6 +13,8 @@ export async function appendLines(file: LogFile, recs: { timestamp: number }[]):
   const prev = file.size;
   let writing = false;
   file.failedWrite = null;
+  // Another program wrote with our last write: the log no longer knows where lines end (the store reads it anew first).
+  if (file.stale) throw new StoreError('CONFLICT', `chat ${file.chatId} was changed outside the app; nothing was saved. It has been re-read: try again`, { chatId: file.chatId });
   try {
     await file.assertUnchanged();
     if (!file.writer) {
@@ -56,10 +58,12 @@ export async function appendLines(file: LogFile, recs: { timestamp: number }[]):
     // the store reads it anew (ChatTasks.acknowledge).
     file.stale = true;
     let size = Number(after.size);
-    if (await landedInsideALine(file, prev, buf, size)) {
-      // That program had written part of a line: ours went into it and cannot be read there. Write
-      // them again on a line of their own (the leading newline ends whatever line the file ends in).
-      const again = Buffer.from(`\n${text}`);
+    const lost = await recordsInsideALine(file, prev, buf, size, texts);
+    if (lost.length) {
+      // That program had written part of a line: our first line went into it and cannot be read
+      // there (the others follow on lines of their own). Write it again on a line of its own (the
+      // leading newline ends whatever line the file ends in).
+      const again = Buffer.from(`\n${lost.join('')}`);
       let done = 0;
       while (done < again.length) done += (await file.writer.write(again, done, again.length - done)).bytesWritten;
       await file.writer.datasync();
@@ -81,14 +85,17 @@ export async function appendLines(file: LogFile, recs: { timestamp: number }[]):
 const MAX_READ_BACK = 16 * 1024 * 1024;
 
 /**
- * Whether our bytes (`buf`, written at the end of a file that was `prev` bytes long) landed right
- * after a partial line another program had begun: the file is read back from `prev` to `size`.
+ * Which of our lines (`texts`, written as `buf` at the end of a file that was `prev` bytes long)
+ * cannot be read where they landed: the first one, if it went right after a partial line another
+ * program had begun (anything but blanks since the last newline). The file is read back from `prev`.
  */
-async function landedInsideALine(file: LogFile, prev: number, buf: Buffer, size: number): Promise<boolean> {
-  if (!file.reader || size - prev > MAX_READ_BACK) return false;
+async function recordsInsideALine(file: LogFile, prev: number, buf: Buffer, size: number, texts: string[]): Promise<string[]> {
+  if (!file.reader || size - prev > MAX_READ_BACK) return [];
   const region = await file.read(prev, size - prev).catch(() => null);
-  if (!region) return false;
+  if (!region) return [];
   const at = region.indexOf(buf);
-  if (at <= 0) return at < 0; // not found whole (split between writes): written again to be sure
-  return region[at - 1] !== 0x0a && buf[0] !== 0x0a;
+  if (at < 0) return texts; // not found whole (our write was split): every line written again to be sure
+  if (at === 0 || buf[0] === 0x0a) return [];
+  const lineStart = region.lastIndexOf(0x0a, at - 1) + 1; // their line began at or after prev (ours ended in a newline)
+  return region.subarray(lineStart, at).toString('utf8').trim() === '' ? [] : texts.slice(0, 1);
 }
