@@ -2,17 +2,27 @@
 // cardshark CLI: inspect and maintain a data directory from the shell, through the same store.
 //   npm run cli -- <command> [args] [--data-dir DIR]
 // It takes the same data-dir lock as the app, so it refuses to run while the app is open.
-import { openChatStore, tellOnceWhileWaiting } from '../store/index.ts';
-import { dataDirFromArgs, defaultUserDataDir } from '../app-data/data-dir.ts';
-import { flushOnSignals } from '../lifecycle/exit-signals.ts';
-import { exitWithParent } from '../lifecycle/parent-watch.ts';
-import { openAppSettings, type AppSettingsStore } from '../app-settings/settings.ts';
-import { openConfBackend } from '../app-settings/conf-backend.ts';
+import { enableCompileCache } from 'node:module';
 import { resolve } from 'node:path';
-import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ImportReport } from '../import/index.ts';
-import { openCharacterRegistry } from '../app-data/characters.ts';
-import { openOpLog } from '../oplog/oplog.ts';
-import { cmdBackups, cmdDoctor, cmdList, cmdRepair, cmdRestore, cmdStats, cmdTrash, cmdUndelete, type CommandResult } from './cli-recovery.ts';
+import type { AppSettingsStore } from '../app-settings/settings.ts';
+import type { ExportFormat, ImportReport } from '../import/index.ts';
+import type { CommandResult } from './cli-recovery.ts';
+
+// Node's compile cache first, then the modules (hence imported dynamically, after it): they are
+// not type-stripped and compiled again at every run, which halves the start of every command
+// (~1.4 s of ~3 s on a busy 2-core machine).
+enableCompileCache?.();
+const { openChatStore, tellOnceWhileWaiting } = await import('../store/index.ts');
+const { dataDirFromArgs, defaultUserDataDir } = await import('../app-data/data-dir.ts');
+const { flushOnSignals } = await import('../lifecycle/exit-signals.ts');
+const { exitWithParent } = await import('../lifecycle/parent-watch.ts');
+const { keepYoungGenerationSmall } = await import('../lifecycle/young-generation.ts');
+const { openAppSettings } = await import('../app-settings/settings.ts');
+const { openConfBackend } = await import('../app-settings/conf-backend.ts');
+const { exportChat, importPath, registerImportedCharacters } = await import('../import/index.ts');
+const { openCharacterRegistry } = await import('../app-data/characters.ts');
+const { openOpLog } = await import('../oplog/oplog.ts');
+const { cmdBackups, cmdDoctor, cmdList, cmdRepair, cmdRestore, cmdStats, cmdTrash, cmdUndelete } = await import('./cli-recovery.ts');
 
 const USAGE = `usage: npm run cli -- <command> [args] [--data-dir DIR] [--json]
   list [characterId]                 chats (of one character, or all), newest first
@@ -63,6 +73,7 @@ if (!command || command === 'help' || command === '--help') {
   process.exit(command ? 0 : 2);
 }
 
+keepYoungGenerationSmall(); // a streamed import of any size stays in bounded memory
 const dataDir = dataDirFromArgs(process.argv.slice(2)) ?? defaultUserDataDir();
 // A lock held from another computer is waited for (bounded by its heartbeat), and we say why.
 const onWait = tellOnceWhileWaiting((line) => console.error(line));

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { CharacterId, LIMITS, MessageId } from '../../shared/chat-format.ts';
 import { chatIdFromHash } from '../store/import-chat.ts';
+import { NumberSet } from '../store/number-set.ts';
 
 export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -49,7 +50,7 @@ export class MessageIds {
   /** Source ids taken; usually none (SillyTavern has no ids), which keeps generated ids cheap. */
   private readonly taken = new Set<string>();
   /** Lines whose plain `imp-<line>` id was handed out, and the rare suffixed ids. */
-  private readonly lines = new Set<number>();
+  private readonly lines = new NumberSet();
   private readonly suffixed = new Set<string>();
 
   private used(id: string): boolean {

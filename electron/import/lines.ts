@@ -41,10 +41,11 @@ export function* rawLines(buf: Buffer, from = textStart(buf), to = buf.length, f
   }
 }
 
-export function parseLine(raw: RawLine): SourceLine {
+/** `text`: the line's text when the caller has it already (a block line decodes it at each read of `text`). */
+export function parseLine(raw: RawLine, text = raw.text): SourceLine {
   let value: unknown;
   try {
-    value = JSON.parse(raw.text);
+    value = JSON.parse(text);
   } catch {
     return { line: raw.line, ok: false, reason: raw.last ? 'not valid JSON: the last line is cut off' : 'not valid JSON' };
   }

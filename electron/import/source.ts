@@ -10,7 +10,7 @@ import { basename, extname } from 'node:path';
 import { LIMITS, type MessageRecord } from '../../shared/chat-format.ts';
 import { fullStateSteps } from '../store/compaction.ts';
 import { runSliced, type Steps, type TimeSlicer } from '../store/time-slices.ts';
-import { lineBatches, MAX_SOURCE_LINE_BYTES, type ByteSource } from './block-lines.ts';
+import { lineBatches, MAX_SOURCE_LINE_BYTES, type BlockLine, type ByteSource } from './block-lines.ts';
 import { readHeader, type HeaderInfo } from './headers.ts';
 import { MessageIds } from './ids.ts';
 import { looksLikeMessage, mayBeHeader, parseLine, type SourceLine } from './lines.ts';
@@ -88,12 +88,13 @@ export async function scanSource(file: SourceFile, ctx: ReadContext): Promise<Pa
         problem(raw.line, tooLongReason(raw.tooLong));
         continue;
       }
-      const message = looksLikeMessage(raw.text);
+      const text = raw.text;
+      const message = looksLikeMessage(text);
       // Message-like lines are left for the import pass, unless they may be a header (an extension's
       // data in chat_metadata can hold a "role" key): those are parsed here to find where chats start.
       let l: SourceLine | undefined;
-      if (!message || firstLine || mayBeHeader(raw.text)) {
-        l = parseLine(raw);
+      if (!message || firstLine || mayBeHeader(text)) {
+        l = parseLine(raw, text);
         if (l.ok && isHeaderLine(l.value)) {
           // A header after messages (or after another header) starts the next chat.
           if (!cur || cur.header || curHasMessages) segments.push((cur = { from: raw.end, to: raw.end, firstLine: raw.line + 1, problems: [] }));
@@ -111,21 +112,21 @@ export async function scanSource(file: SourceFile, ctx: ReadContext): Promise<Pa
       if (message) {
         if (!cur) {
           // Messages with no header before them: a chat starts at the first one that can be read.
-          const first = readAhead(l ?? parseLine(raw), new MessageIds(), Math.floor(file.mtimeMs));
+          const first = readAhead(l ?? parseLine(raw, text), new MessageIds(), Math.floor(file.mtimeMs));
           if (typeof first === 'string') {
             orphanProblems.push({ file: file.name, line: raw.line, reason: first });
             continue;
           }
           segments.push((cur = { from: raw.start, to: raw.end, firstLine: raw.line, problems: [], first }));
         } else if (!curHasMessages) {
-          const first = readAhead(l ?? parseLine(raw), new MessageIds(), cur.info?.created ?? Math.floor(file.mtimeMs));
+          const first = readAhead(l ?? parseLine(raw, text), new MessageIds(), cur.info?.created ?? Math.floor(file.mtimeMs));
           if (typeof first !== 'string') cur.first = first;
         }
         curHasMessages = true;
         cur.to = raw.end;
         continue;
       }
-      l ??= parseLine(raw);
+      l ??= parseLine(raw, text);
       problem(raw.line, l.ok ? 'not a message: no "mes" and no "role"/"content"' : l.reason);
     }
     ctx.onBytes?.('scan', batch.at(-1)!.end);
@@ -158,12 +159,14 @@ function messageBatches(src: Hashed, seg: Segment, chat: ParsedChat, created: nu
     for (const p of seg.problems) chat.problems.push(p);
     const ids = new MessageIds();
     let previous = created;
-    for await (const lines of lineBatches(src.source, { from: seg.from, to: seg.to, firstLine: seg.firstLine })) {
-      const out: MessageRecord[] = [];
+    // Each block's messages are made one by one as the store takes them (a generator, not an
+    // array): each record dies young, and the heap stays small.
+    function* messages(lines: BlockLine[]): Generator<MessageRecord> {
       for (const raw of lines) {
-        if (ctx.slicer.due()) await ctx.slicer.turn();
-        if (raw.tooLong !== undefined || !looksLikeMessage(raw.text)) continue; // read by the scan, and reported there
-        const l = parseLine(raw);
+        if (raw.tooLong !== undefined) continue; // reported by the scan
+        const text = raw.text;
+        if (!looksLikeMessage(text)) continue; // read by the scan, and reported there if bad
+        const l = parseLine(raw, text);
         const rec = l.ok ? convert(l.value, l.line, ids, previous) : l.reason;
         if (typeof rec === 'string') {
           chat.problems.push({ file: src.name, line: raw.line, reason: rec });
@@ -172,10 +175,12 @@ function messageBatches(src: Hashed, seg: Segment, chat: ParsedChat, created: nu
         previous = rec.timestamp;
         const refused = refuse?.(rec);
         if (refused) chat.problems.push({ file: src.name, line: raw.line, reason: refused });
-        else out.push(rec);
+        else yield rec;
       }
+    }
+    for await (const lines of lineBatches(src.source, { from: seg.from, to: seg.to, firstLine: seg.firstLine })) {
+      yield messages(lines);
       ctx.onBytes?.('write', lines.at(-1)!.end);
-      yield out;
     }
     chat.problems.sort((a, b) => a.line - b.line);
   };

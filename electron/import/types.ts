@@ -33,7 +33,7 @@ export interface ParsedChat {
    * The messages, read from the source (parsed and mapped) in batches as they are iterated; each
    * pass rebuilds `problems`. A message `refuse` gives a reason for is left out and reported by line.
    */
-  batches: (refuse?: (m: MessageRecord) => string | null) => AsyncIterable<MessageRecord[]>;
+  batches: (refuse?: (m: MessageRecord) => string | null) => AsyncIterable<Iterable<MessageRecord>>;
   /** A name the character speaks under (an assistant message's), when the scan saw one. */
   speaker?: string;
   problems: LineProblem[];

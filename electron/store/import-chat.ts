@@ -19,6 +19,7 @@ import {
 } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import type { FullState } from './compaction.ts';
+import { NumberSet } from './number-set.ts';
 import { serialize } from './records.ts';
 import { runAtOnce, runSliced, type Steps } from './time-slices.ts';
 
@@ -117,7 +118,7 @@ export class ImportEncoder {
   private readonly created: number;
   /** Ids seen. The importer's generated `imp-<line>` ids are kept as numbers (a 1M-message import holds 1M of them). */
   private readonly ids = new Set<string>();
-  private readonly lineIds = new Set<number>();
+  private readonly lineIds = new NumberSet();
   private last: MessageRecord | undefined;
   private i = -1;
 
@@ -177,10 +178,9 @@ export class ImportEncoder {
   /** False when the id was seen before. */
   private claim(id: string): boolean {
     const n = /^imp-[1-9]\d{0,14}$/.test(id) ? Number(id.slice(4)) : -1;
-    const seen = n >= 0 ? this.lineIds : this.ids;
-    const key = n >= 0 ? n : id;
-    if ((seen as Set<unknown>).has(key)) return false;
-    (seen as Set<unknown>).add(key);
+    if (n >= 0 ? this.lineIds.has(n) : this.ids.has(id)) return false;
+    if (n >= 0) this.lineIds.add(n);
+    else this.ids.add(id);
     return true;
   }
 

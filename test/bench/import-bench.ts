@@ -13,7 +13,24 @@ import { prng, roleplayText } from '../fixtures/big-chat.ts';
 export function writeStChat(path: string, messages: number, seed = 0x57a7): number {
   const rand = prng(seed);
   const start = Date.UTC(2024, 0, 1);
-  const lines: string[] = [JSON.stringify({ user_name: 'Wren', character_name: 'Séraphine', create_date: '2024-01-01@00h00m00s', chat_metadata: { integrity: '0b6a3f5e-8f7e-4f7e-9d1e-3c1c7a1a2b3c', note_prompt: '', note_interval: 1, tainted: false } })];
+  // Written as it is made, a few MiB at a time: a 1,000,000-message chat is ~575 MB, more than one string can hold.
+  const fd = fs.openSync(path, 'w');
+  let bytes = 0;
+  let pending: string[] = [];
+  let pendingChars = 0;
+  const flush = () => {
+    const buf = Buffer.from(pending.join(''));
+    fs.writeSync(fd, buf);
+    bytes += buf.length;
+    pending = [];
+    pendingChars = 0;
+  };
+  const put = (text: string) => {
+    pending.push(text);
+    pendingChars += text.length;
+    if (pendingChars > 4_000_000) flush();
+  };
+  put(JSON.stringify({ user_name: 'Wren', character_name: 'Séraphine', create_date: '2024-01-01@00h00m00s', chat_metadata: { integrity: '0b6a3f5e-8f7e-4f7e-9d1e-3c1c7a1a2b3c', note_prompt: '', note_interval: 1, tainted: false } }));
   let ts = start;
   for (let i = 0; i < messages; i++) {
     ts += 5_000 + Math.floor(rand() * 115_000);
@@ -32,11 +49,11 @@ export function writeStChat(path: string, messages: number, seed = 0x57a7): numb
       m.swipe_info = swipes.map(() => ({ send_date, gen_started: m.gen_started, gen_finished: send_date, extra: {} }));
       m.mes = swipes[m.swipe_id as number];
     } else m.mes = roleplayText(rand, len);
-    lines.push(JSON.stringify(m));
+    put(`\n${JSON.stringify(m)}`);
   }
-  const text = lines.join('\n');
-  fs.writeFileSync(path, text);
-  return Buffer.byteLength(text);
+  flush();
+  fs.closeSync(fd);
+  return bytes;
 }
 
 export interface ImportBenchResult {
