@@ -9,16 +9,6 @@ export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** sha256Hex of a big source as steps of 1 MiB (an import hashes 20 MiB in slices). */
-export function* sha256HexSteps(data: Buffer): Generator<void, string, undefined> {
-  const hash = createHash('sha256');
-  for (let at = 0; at < data.length; at += 1 << 20) {
-    hash.update(data.subarray(at, at + (1 << 20)));
-    yield;
-  }
-  return hash.digest('hex');
-}
-
 /** A UUID v4-shaped chat id derived from the source's hash and the chat's place in it. */
 export function chatIdFor(sourceSha256: string, index: number): string {
   return chatIdFromHash(sha256Hex(`cardshark-import:${sourceSha256}:${index}`));

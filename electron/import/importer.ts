@@ -83,7 +83,7 @@ async function importFile(store: ChatStore, entry: SourceEntry, maps: CardSharkM
 }
 
 /** The read's time slices (a close or a cancel stops it between them) and its progress, for one source. */
-function readContext(store: ChatStore, entry: SourceEntry, size: number, options: ImportOptions, at: { done: number; total: number }) {
+function readContext(entry: SourceEntry, size: number, options: ImportOptions, at: { done: number; total: number }) {
   const progress: ImportProgress = { ...at, source: entry.name, phase: 'scan', bytesRead: 0, bytesTotal: size, messagesWritten: 0 };
   let told = 0;
   const tell = (force = false) => {
@@ -113,7 +113,7 @@ function readContext(store: ChatStore, entry: SourceEntry, size: number, options
 async function importSource(store: ChatStore, entry: SourceEntry, source: ByteSource, mtimeMs: number, maps: CardSharkMaps, single: boolean, options: ImportOptions, failed: ImportReport['failed'], at: { done: number; total: number }): Promise<ImportedChat[]> {
   // Hashing, the scan and the conversion run in slices, and so does the store's validation and
   // writing: a big file never holds the event loop for more than a few ms.
-  const { ctx, onWritten, tell } = readContext(store, entry, source.size, options, at);
+  const { ctx, onWritten, tell } = readContext(entry, source.size, options, at);
   const parsed = await scanSource({ name: entry.name, source, mtimeMs }, ctx);
   tell(true);
   if (parsed.chats.length === 0) {
