@@ -5,7 +5,7 @@
 import { enableCompileCache } from 'node:module';
 import { resolve } from 'node:path';
 import type { AppSettingsStore } from '../app-settings/settings.ts';
-import type { ExportFormat, ImportReport } from '../import/index.ts';
+import type { ExportFormat, ImportProgress, ImportReport } from '../import/index.ts';
 import type { CommandResult } from './cli-recovery.ts';
 
 // Node's compile cache first, then the modules (hence imported dynamically, after it): they are
@@ -165,7 +165,7 @@ async function run(cmd: string, args: string[]): Promise<unknown> {
       // `npm run` changes the directory to the project: paths are the user's, from INIT_CWD.
       const report = await importPath(store, resolve(process.env.INIT_CWD ?? '.', a), {
         ...(character !== undefined ? { characterId: character } : {}),
-        onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Kimporting ${p.done}/${p.total} ${p.source}`) : undefined,
+        onProgress: tty ? (p) => process.stderr.write(`\r\x1b[Kimporting ${p.done}/${p.total} ${p.source}${importDetail(p)}`) : undefined,
       });
       if (tty) process.stderr.write('\r\x1b[K');
       // Characters the app does not know yet are listed, so their chats show up in it.
@@ -178,6 +178,13 @@ async function run(cmd: string, args: string[]): Promise<unknown> {
     default:
       throw Object.assign(new Error(`unknown command "${cmd}"\n${USAGE}`), { code: 'INVALID_INPUT' });
   }
+}
+
+/** Within a file: which pass, how far through the file, messages written. */
+function importDetail(p: ImportProgress): string {
+  if (!p.bytesTotal || p.bytesRead === undefined) return '';
+  const pct = Math.floor((100 * p.bytesRead) / p.bytesTotal);
+  return p.phase === 'write' ? `: writing, ${pct}% read, ${p.messagesWritten ?? 0} messages` : `: reading, ${pct}%`;
 }
 
 function importText(r: ImportReport): string {
