@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'DISK_FULL',
   'TOO_LARGE',
   'CLOSED',
+  /** The caller cancelled the operation (an import): nothing of it was kept. */
+  'CANCELLED',
   /** The caller is not allowed to make this call (an IPC sender we did not create). */
   'FORBIDDEN',
   'INTERNAL',

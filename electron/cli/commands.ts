@@ -3,7 +3,7 @@
 // folder itself, and inside a running app when the CLI hands it a command (control.ts): same output.
 import { resolve } from 'node:path';
 import type { CharacterRegistry } from '../app-data/characters.ts';
-import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ExportNames, type ImportReport } from '../import/index.ts';
+import { exportChat, importPath, registerImportedCharacters, type ExportFormat, type ExportNames, type ImportProgress, type ImportReport } from '../import/index.ts';
 import type { ChatStore } from '../store/index.ts';
 import { cmdBackups, cmdDoctor, cmdList, cmdRepair, cmdRestore, cmdStats, cmdTrash, cmdUndelete, type CommandResult } from './recovery.ts';
 
@@ -167,7 +167,7 @@ async function run(deps: CliDeps, p: ParsedCli, cwd: string): Promise<{ out: unk
       const show = p.json ? undefined : deps.progress;
       const report = await importPath(store, resolve(cwd, a), {
         ...(p.character !== undefined ? { characterId: p.character } : {}),
-        onProgress: show ? (x) => show(`importing ${x.done}/${x.total} ${x.source}`) : undefined,
+        onProgress: show ? (x) => show(`importing ${x.done}/${x.total} ${x.source}${importDetail(x)}`) : undefined,
       });
       show?.(null);
       // Characters the app does not know yet are listed, so their chats show up in it.
@@ -189,6 +189,13 @@ async function exportNames(deps: CliDeps, chatId: string): Promise<ExportNames> 
   const summary = await deps.store.getChat(chatId).catch(() => undefined); // an unknown chat fails in exportChat, typed
   const character = summary ? await deps.characters().get(summary.characterId).catch(() => undefined) : undefined;
   return { persona: deps.personaName(), character: character?.name };
+}
+
+/** Within a file: which pass, how far through the file, messages written. */
+function importDetail(p: ImportProgress): string {
+  if (!p.bytesTotal || p.bytesRead === undefined) return '';
+  const pct = Math.floor((100 * p.bytesRead) / p.bytesTotal);
+  return p.phase === 'write' ? `: writing, ${pct}% read, ${p.messagesWritten ?? 0} messages` : `: reading, ${pct}%`;
 }
 
 function importText(r: ImportReport): string {

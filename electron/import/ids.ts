@@ -3,19 +3,10 @@
 import { createHash } from 'node:crypto';
 import { CharacterId, LIMITS, MessageId } from '../../shared/chat-format.ts';
 import { chatIdFromHash } from '../store/import-chat.ts';
+import { NumberSet } from '../store/number-set.ts';
 
 export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** sha256Hex of a big source as steps of 1 MiB (an import hashes 20 MiB in slices). */
-export function* sha256HexSteps(data: Buffer): Generator<void, string, undefined> {
-  const hash = createHash('sha256');
-  for (let at = 0; at < data.length; at += 1 << 20) {
-    hash.update(data.subarray(at, at + (1 << 20)));
-    yield;
-  }
-  return hash.digest('hex');
 }
 
 /** A UUID v4-shaped chat id derived from the source's hash and the chat's place in it. */
@@ -49,7 +40,7 @@ export class MessageIds {
   /** Source ids taken; usually none (SillyTavern has no ids), which keeps generated ids cheap. */
   private readonly taken = new Set<string>();
   /** Lines whose plain `imp-<line>` id was handed out, and the rare suffixed ids. */
-  private readonly lines = new Set<number>();
+  private readonly lines = new NumberSet();
   private readonly suffixed = new Set<string>();
 
   private used(id: string): boolean {

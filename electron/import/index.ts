@@ -1,5 +1,5 @@
 // Public entry of the importer: foreign formats (SillyTavern, CardShark legacy, v1 files) ⇄ the store.
-export { importBytes, importPath, type ImportOptions } from './importer.ts';
+export { importBytes, importFileAs, importPath, type ImportOptions } from './importer.ts';
 export { exportChat, exportChatText, type ExportFormat, type ExportNames } from './export.ts';
 export { registerImportedCharacters } from './register.ts';
 export { decodeBase64Sliced } from './base64.ts';

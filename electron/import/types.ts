@@ -29,12 +29,13 @@ export interface ParsedChat {
   /** The chat id the source gave (legacy `chat_id`), to match active_chats.json. */
   sourceChatId?: string;
   metadata: Record<string, unknown>;
-  /** Read (parsed and mapped) as it is iterated; each pass rebuilds `lines` and `problems`. */
-  messages: Iterable<MessageRecord>;
+  /**
+   * The messages, read from the source (parsed and mapped) in batches as they are iterated; each
+   * pass rebuilds `problems`. A message `refuse` gives a reason for is left out and reported by line.
+   */
+  batches: (refuse?: (m: MessageRecord) => string | null) => AsyncIterable<Iterable<MessageRecord>>;
   /** A name the character speaks under (an assistant message's), when the scan saw one. */
   speaker?: string;
-  /** The source line of each message (same order), to report a message the store refuses. */
-  lines: number[];
   problems: LineProblem[];
 }
 
@@ -65,7 +66,13 @@ export interface ImportReport {
 }
 
 export interface ImportProgress {
+  /** Source files done, of `total`, and the one being read. */
   done: number;
   total: number;
   source: string;
+  /** Within that file: the pass (a first read finds the chats, a second writes them), bytes read of it, messages written. */
+  phase?: 'scan' | 'write';
+  bytesRead?: number;
+  bytesTotal?: number;
+  messagesWritten?: number;
 }

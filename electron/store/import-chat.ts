@@ -19,6 +19,7 @@ import {
 } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import type { FullState } from './compaction.ts';
+import { NumberSet } from './number-set.ts';
 import { serialize } from './records.ts';
 import { runAtOnce, runSliced, type Steps } from './time-slices.ts';
 
@@ -34,6 +35,19 @@ export const ImportChatInput = z.strictObject({
   messages: z.custom<Iterable<unknown>>((v) => typeof v === 'object' && v !== null && Symbol.iterator in v, 'messages must be an array or an iterable'),
 });
 export type ImportChatInput = z.input<typeof ImportChatInput>;
+
+/** An import written as it is read: the messages come in batches, from any async source. */
+export type ImportStreamInput = Omit<ImportChatInput, 'messages'> & {
+  /** Message first appearances (MessageRecord), in order, in batches (one per block of the source). */
+  messages: AsyncIterable<Iterable<unknown>>;
+};
+
+export interface ImportStreamOptions {
+  /** Stops the import (CANCELLED): no chat and no temp file are left. */
+  signal?: AbortSignal;
+  /** After each batch: messages and bytes written so far. */
+  onProgress?: (messagesWritten: number, bytesWritten: number) => void;
+}
 
 export interface PreparedImport {
   header: HeaderRecord;
@@ -67,29 +81,77 @@ export function prepareImportSliced(input: unknown, check?: () => void): Promise
 /** prepareImport as steps: one per message (the messages may be parsed lazily as they are read). */
 function* prepareSteps(input: unknown): Steps<PreparedImport> {
   const r = ImportChatInput.safeParse(input);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw invalid(issue?.path.length ? `input.${issue.path.join('.')}` : 'input', issue?.message ?? 'invalid');
-  }
-  const { chatId, characterId, title, metadata, created, messages } = r.data;
-  const header: HeaderRecord = {
-    format: FORMAT_NAME,
-    version: FORMAT_VERSION,
-    chat_id: chatId ?? randomUUID(),
-    character_id: characterId,
-    timestamp: created,
-    title,
-    metadata: metadata ?? {},
-  };
+  if (!r.success) throw inputIssue(r.error.issues[0]);
+  const enc = new ImportEncoder(r.data);
   // Lines are encoded as they are made, so each string dies young (a 100k-message import would
   // otherwise keep 100k strings alive until one big join).
   const out = new ChunkWriter();
-  out.write(serialize(header));
-  const ids = new Set<string>();
-  let last: MessageRecord | undefined;
-  let i = -1;
-  for (const raw of messages) {
-    i++;
+  out.write(enc.headerLine);
+  for (const raw of r.data.messages) {
+    out.write(enc.add(raw));
+    yield;
+  }
+  return { ...enc.finish(), header: enc.header, data: out.finish() };
+}
+
+function inputIssue(issue: z.core.$ZodIssue | undefined): StoreError {
+  return invalid(issue?.path.length ? `input.${issue.path.join('.')}` : 'input', issue?.message ?? 'invalid');
+}
+
+/** What an import leaves to know about the chat once every message is written (the summary's facts). */
+export interface ImportTotals {
+  messageCount: number;
+  preview: string | null;
+  updated: number;
+  lastId: string | null;
+  lastStamp: number;
+}
+
+/**
+ * The header of an imported chat, then each message checked (zod, ids unique, swipes consistent,
+ * size) and serialised to its line, one at a time: what prepareImport writes into memory and
+ * importChatStream into a temp file. Holds only the ids seen (to refuse a duplicate).
+ */
+export class ImportEncoder {
+  readonly header: HeaderRecord;
+  readonly headerLine: string;
+  private readonly created: number;
+  /** Ids seen. The importer's generated `imp-<line>` ids are kept as numbers (a 1M-message import holds 1M of them). */
+  private readonly ids = new Set<string>();
+  private readonly lineIds = new NumberSet();
+  private last: MessageRecord | undefined;
+  private i = -1;
+
+  constructor(input: Omit<z.output<typeof ImportChatInput>, 'messages'>) {
+    const { chatId, characterId, title, metadata, created } = input;
+    this.created = created;
+    this.header = {
+      format: FORMAT_NAME,
+      version: FORMAT_VERSION,
+      chat_id: chatId ?? randomUUID(),
+      character_id: characterId,
+      timestamp: created,
+      title,
+      metadata: metadata ?? {},
+    };
+    this.headerLine = serialize(this.header);
+  }
+
+  /** The header fields of an import (all but the messages), checked: INVALID_INPUT names the field. */
+  static of(input: object): ImportEncoder {
+    const { messages: _messages, ...fields } = input as Record<string, unknown>;
+    const r = ImportChatInput.omit({ messages: true }).safeParse(fields);
+    if (!r.success) throw inputIssue(r.error.issues[0]);
+    return new ImportEncoder(r.data);
+  }
+
+  get count(): number {
+    return this.i + 1;
+  }
+
+  /** The message's line (with its newline); INVALID_INPUT or TOO_LARGE naming its index. */
+  add(raw: unknown): string {
+    const i = ++this.i;
     const where = `messages[${i}]`;
     const m = MessageRecord.safeParse(raw);
     if (!m.success) {
@@ -97,8 +159,7 @@ function* prepareSteps(input: unknown): Steps<PreparedImport> {
       throw invalid(issue?.path.length ? `${where}.${issue.path.join('.')}` : where, issue?.message ?? 'invalid', i);
     }
     const rec = m.data;
-    if (ids.has(rec.id)) throw invalid(`${where}.id`, `duplicate message id ${rec.id}`, i);
-    ids.add(rec.id);
+    if (!this.claim(rec.id)) throw invalid(`${where}.id`, `duplicate message id ${rec.id}`, i);
     if (rec.swipes) {
       if (rec.swipe_id === undefined || rec.swipe_id >= rec.swipes.length) throw invalid(`${where}.swipe_id`, 'out of range', i);
       if (rec.swipes[rec.swipe_id] !== rec.content) throw invalid(`${where}.content`, 'must equal the selected swipe', i);
@@ -110,20 +171,30 @@ function* prepareSteps(input: unknown): Steps<PreparedImport> {
     if (line.length * 3 > LIMITS.recordBytes && Buffer.byteLength(line) - 1 > LIMITS.recordBytes) {
       throw new StoreError('TOO_LARGE', `${where} is larger than ${LIMITS.recordBytes / 1048576} MiB`, { field: where, index: i });
     }
-    out.write(line);
-    last = rec;
-    yield;
+    this.last = rec;
+    return line;
   }
-  const lastTime = last ? (typeof last.edited === 'number' ? last.edited : last.timestamp) : 0;
-  return {
-    header,
-    data: out.finish(),
-    messageCount: i + 1,
-    preview: last ? last.content.slice(0, PREVIEW_CHARS) : null,
-    updated: Math.max(created, lastTime),
-    lastId: last?.id ?? null,
-    lastStamp: lastTime,
-  };
+
+  /** False when the id was seen before. */
+  private claim(id: string): boolean {
+    const n = /^imp-[1-9]\d{0,14}$/.test(id) ? Number(id.slice(4)) : -1;
+    if (n >= 0 ? this.lineIds.has(n) : this.ids.has(id)) return false;
+    if (n >= 0) this.lineIds.add(n);
+    else this.ids.add(id);
+    return true;
+  }
+
+  finish(): ImportTotals {
+    const last = this.last;
+    const lastTime = last ? (typeof last.edited === 'number' ? last.edited : last.timestamp) : 0;
+    return {
+      messageCount: this.count,
+      preview: last ? last.content.slice(0, PREVIEW_CHARS) : null,
+      updated: Math.max(this.created, lastTime),
+      lastId: last?.id ?? null,
+      lastStamp: lastTime,
+    };
+  }
 }
 
 /** A UUID v4-shaped chat id from a SHA-256 (hex): the same hash always gives the same id. */

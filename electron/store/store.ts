@@ -28,7 +28,7 @@ import { OutsideChanges } from './chats/outside-changes.ts';
 import { OwnStates } from './chats/own-states.ts';
 import { OwnWrites } from './chats/own-writes.ts';
 import { RecoveryOps } from './chats/recovery-ops.ts';
-import type { ImportChatInput } from './import-chat.ts';
+import type { ImportChatInput, ImportStreamInput, ImportStreamOptions } from './import-chat.ts';
 import { Layout } from './layout.ts';
 import { DirLock } from './lock.ts';
 import { logged, nullOpLog } from './oplog-sink.ts';
@@ -141,6 +141,9 @@ class FileChatStore implements ChatStore {
   }
   importChat(input: ImportChatInput): Promise<ChatSummary> {
     return this.writes.importChat(input);
+  }
+  importChatStream(input: ImportStreamInput, opts?: ImportStreamOptions): Promise<ChatSummary> {
+    return this.writes.importChatStream(input, opts);
   }
   compactChat(chatId: string, opts?: WriteOptions): Promise<ChatSummary> {
     return this.compaction.compactChat(chatId, opts);

@@ -38,3 +38,35 @@ export async function runSliced<T>(steps: Steps<T>, opts: { sliceMs?: number; ch
     steps.return(undefined as never);
   }
 }
+
+/**
+ * runSliced for async work (an import that reads and writes files as it goes): the loop asks
+ * `due()` after each small step and, when its slice is used up, awaits `turn()`, which hands the
+ * event loop back and then runs `check` (which may throw to stop: the store closed, a cancel).
+ */
+export class TimeSlicer {
+  private readonly budget: number;
+  private readonly check: (() => void) | undefined;
+  private until: number;
+
+  constructor(opts: { sliceMs?: number; check?: () => void } = {}) {
+    this.budget = opts.sliceMs ?? SLICE_MS;
+    this.check = opts.check;
+    this.until = performance.now() + this.budget;
+  }
+
+  due(): boolean {
+    return performance.now() >= this.until;
+  }
+
+  async turn(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.check?.();
+    this.until = performance.now() + this.budget;
+  }
+
+  /** A turn only if the slice is used up. */
+  async maybeTurn(): Promise<void> {
+    if (this.due()) await this.turn();
+  }
+}

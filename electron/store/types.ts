@@ -95,6 +95,12 @@ export interface ChatStore {
   deleteChat(chatId: string, opts?: WriteOptions): Promise<void>;
   /** A whole new chat written at once (atomic, all or nothing); a chosen chatId that exists is a CONFLICT. */
   importChat(input: import('./import-chat.ts').ImportChatInput): Promise<ChatSummary>;
+  /**
+   * importChat for a chat of any size, in bounded memory: the messages come in batches and are
+   * written as they come into a temp file, renamed into place once fsync'd and read back. All or
+   * nothing: a failure or a cancel (opts.signal: CANCELLED) leaves no chat and no temp file.
+   */
+  importChatStream(input: import('./import-chat.ts').ImportStreamInput, opts?: import('./import-chat.ts').ImportStreamOptions): Promise<ChatSummary>;
   /** Rewrites a chat without superseded lines (atomic, backed up first); the revision still increases. */
   compactChat(chatId: string, opts?: WriteOptions): Promise<ChatSummary>;
   /** Full forward validation of the file: every problem with line, byte range, kind, and the repair plan. */

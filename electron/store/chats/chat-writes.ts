@@ -6,7 +6,9 @@ import { CreateChatInput, FORMAT_NAME, FORMAT_VERSION, Title, type ChatSummary, 
 import { StoreError } from '../../../shared/errors.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
 import { stampOf } from '../../durable/guarded-rewrite.ts';
-import type { ImportChatInput } from '../import-chat.ts';
+import type { ImportChatInput, ImportStreamInput, ImportStreamOptions, ImportTotals } from '../import-chat.ts';
+import { StreamedFile } from '../../durable/streamed-write.ts';
+import { TimeSlicer } from '../time-slices.ts';
 import { logged } from '../oplog-sink.ts';
 import { serialize } from '../records.ts';
 import type { ChatTasks } from './chat-tasks.ts';
@@ -82,21 +84,87 @@ export class ChatWrites {
       } catch (e) {
         throw ioError(e, 'importing the chat');
       }
-      ctx.chats.set(chatId, { characterId, path });
       const { header, messageCount, preview, updated, lastId, lastStamp } = prepared;
       // The revision rule of ChatLog: the bytes after the header line (a new file has no revision_base).
       const revision = prepared.data.length - (prepared.data.indexOf(0x0a) + 1);
-      const summary: ChatSummary = { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes: prepared.data.length, revision };
-      // The index lists it at once (and index.json at the next flush: a CLI import leaves it current),
-      // for exactly the file just written.
-      const st = await ctx.fs.stat(path, { bigint: true }).catch(() => null);
-      const mine = st !== null && Number(st.size) === prepared.data.length;
-      const file = mine ? { size: prepared.data.length, ino: String(st.ino), mtimeNs: String(st.mtimeNs) } : { size: prepared.data.length };
-      ctx.index.set({ summary: { ...summary }, lastId, lastStamp, file });
-      // The file is the store's own write: the watcher's event for it is not an outside change.
-      if (mine) ctx.ownStates.wrote(chatId, stampOf(st));
-      return summary;
+      return this.listImported(path, header, { messageCount, preview, updated, lastId, lastStamp }, prepared.data.length, revision);
     }, true);
+  }
+
+  /**
+   * importChat for a chat of any size: the messages are checked and written as they come, into a
+   * temp file beside the chat (StreamedFile; a small chat stays in memory), which is fsync'd, read
+   * back and renamed into place at the end: all or nothing still, in bounded memory. A failure, a close() or a cancel
+   * (opts.signal: CANCELLED) removes the temp file; a kill leaves it to the next open, which
+   * removes it (a rewrite's temp name).
+   */
+  async importChatStream(input: ImportStreamInput, opts: ImportStreamOptions = {}): Promise<ChatSummary> {
+    const { ctx } = this;
+    assertOpen(ctx);
+    const { ImportEncoder } = await import('../import-chat.ts');
+    const enc = ImportEncoder.of(input);
+    const { chat_id: chatId, character_id: characterId } = enc.header;
+    const path = ctx.layout.chatFile(characterId, chatId);
+    const check = () => {
+      assertOpen(ctx);
+      if (opts.signal?.aborted) throw new StoreError('CANCELLED', 'the import was cancelled; nothing was written');
+    };
+    check();
+    const exists = async () => ctx.chats.has(chatId) || (await ctx.fs.stat(path).then(() => true, () => false));
+    // Before the work, and again at the rename (on the chat's queue).
+    if (await exists()) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId, reason: 'exists' });
+    try {
+      await mkdirDurable(ctx.layout.characterDir(characterId), { fs: ctx.fs });
+    } catch (e) {
+      throw ioError(e, 'importing the chat');
+    }
+    const file = new StreamedFile(ctx.fs, path);
+    try {
+      const slicer = new TimeSlicer({ check });
+      file.write(enc.headerLine);
+      const headerBytes = file.size;
+      for await (const batch of input.messages) {
+        for (const m of batch) {
+          file.write(enc.add(m));
+          if (slicer.due()) await slicer.turn();
+        }
+        if (file.full) await file.drain().catch((e: unknown) => Promise.reject(ioError(e, 'importing the chat')));
+        opts.onProgress?.(enc.count, file.size);
+        check();
+      }
+      const size = file.size;
+      await file.finish(check).catch((e: unknown) => Promise.reject(ioError(e, 'importing the chat')));
+      return await this.tasks.onQueue(chatId, async () => {
+        if (await exists()) throw new StoreError('CONFLICT', `chat ${chatId} already exists`, { chatId, reason: 'exists' });
+        check();
+        try {
+          await file.renameIntoPlace();
+        } catch (e) {
+          throw ioError(e, 'importing the chat');
+        }
+        return this.listImported(path, enc.header, enc.finish(), size, size - headerBytes);
+      }, true);
+    } finally {
+      await file.discard(); // nothing once it was renamed
+    }
+  }
+
+  /** A chat file the store wrote whole: listed at once, in the index, and known as its own write. */
+  private async listImported(path: string, header: HeaderRecord, totals: ImportTotals, sizeBytes: number, revision: number): Promise<ChatSummary> {
+    const { ctx } = this;
+    const { chat_id: chatId, character_id: characterId } = header;
+    ctx.chats.set(chatId, { characterId, path });
+    const { messageCount, preview, updated, lastId, lastStamp } = totals;
+    const summary: ChatSummary = { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes, revision };
+    // The index lists it at once (and index.json at the next flush: a CLI import leaves it current),
+    // for exactly the file just written.
+    const st = await ctx.fs.stat(path, { bigint: true }).catch(() => null);
+    const mine = st !== null && Number(st.size) === sizeBytes;
+    const file = mine ? { size: sizeBytes, ino: String(st.ino), mtimeNs: String(st.mtimeNs) } : { size: sizeBytes };
+    ctx.index.set({ summary: { ...summary }, lastId, lastStamp, file });
+    // The file is the store's own write: the watcher's event for it is not an outside change.
+    if (mine) ctx.ownStates.wrote(chatId, stampOf(st));
+    return summary;
   }
 
   async renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary> {
