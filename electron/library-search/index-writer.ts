@@ -1,0 +1,202 @@
+// Writes chat contents into the search db: a whole chat (its live state read in full), or the
+// records appended to it since it was indexed (applied one by one, as a full read would apply
+// them: a delete is final, a change to an unknown id is an orphan). Each call is one transaction
+// (a big chat's full index a few), never open across an await.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Message } from '../../shared/chat-format.ts';
+import type { FullState } from '../store/compaction.ts';
+import { applyOp, parseRecord, toMessage } from '../store/records.ts';
+
+export interface ChatRow {
+  rowid: number;
+  chat_id: string;
+  character_id: string;
+  title: string;
+  character_name: string;
+  ino: string | null;
+  size: number;
+  mtime_ns: string | null;
+  tail: string;
+}
+
+/** Where the chat's file was indexed to: identity, end (-1: index it in full next time) and the bytes before the end. */
+export interface IndexedTo {
+  ino: string;
+  mtimeNs: string;
+  end: number;
+  tail: string;
+}
+
+/** Rows written per transaction when a big chat is indexed in full (searches and appends get turns in between). */
+export const ROWS_PER_TRANSACTION = 5_000;
+
+interface MsgRow {
+  rowid: number;
+  role: string;
+  ts: number;
+  content: string;
+  swipes: string | null;
+  swipe_id: number | null;
+}
+
+export class IndexWriter {
+  private readonly db: DatabaseSync;
+  private readonly s: Record<string, StatementSync>;
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      chat: p('SELECT * FROM chats WHERE chat_id = ?'),
+      allChats: p('SELECT rowid, chat_id FROM chats'),
+      insertChat: p('INSERT INTO chats(chat_id, character_id, title, character_name, size) VALUES (?, ?, ?, ?, -1) RETURNING rowid'),
+      setFile: p('UPDATE chats SET ino = ?, mtime_ns = ?, size = ?, tail = ? WHERE rowid = ?'),
+      setSize: p('UPDATE chats SET size = ? WHERE rowid = ?'),
+      setNames: p('UPDATE chats SET title = ?, character_name = ? WHERE rowid = ?'),
+      namesOf: p('SELECT rowid, title FROM chats WHERE character_id = ? AND character_name != ?'),
+      setCharacterName: p('UPDATE chats SET character_name = ? WHERE rowid = ?'),
+      deleteChatFts: p('DELETE FROM chat_fts WHERE rowid = ?'),
+      insertChatFts: p('INSERT INTO chat_fts(rowid, title, character) VALUES (?, ?, ?)'),
+      deleteChat: p('DELETE FROM chats WHERE rowid = ?'),
+      deleteMsgs: p('DELETE FROM msgs WHERE chat = ?'),
+      deleteTombs: p('DELETE FROM tombs WHERE chat = ?'),
+      msg: p('SELECT rowid, role, ts, content, swipes, swipe_id FROM msgs WHERE chat = ? AND id = ?'),
+      insertMsg: p('INSERT INTO msgs(chat, id, role, ts, content, swipes, swipe_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      updateMsg: p('UPDATE msgs SET content = ?, swipes = ?, swipe_id = ? WHERE rowid = ?'),
+      deleteMsg: p('DELETE FROM msgs WHERE chat = ? AND id = ?'),
+      isTomb: p('SELECT 1 FROM tombs WHERE chat = ? AND id = ?'),
+      insertTomb: p('INSERT OR IGNORE INTO tombs(chat, id) VALUES (?, ?)'),
+    };
+  }
+
+  chat(chatId: string): ChatRow | undefined {
+    return this.s.chat!.get(chatId) as ChatRow | undefined;
+  }
+
+  /** Every indexed chat's id. */
+  chatIds(): Map<string, number> {
+    return new Map((this.s.allChats!.all() as { rowid: number; chat_id: string }[]).map((r) => [r.chat_id, r.rowid]));
+  }
+
+  removeChat(rowid: number): void {
+    this.tx(() => {
+      this.s.deleteMsgs!.run(rowid);
+      this.s.deleteTombs!.run(rowid);
+      this.s.deleteChatFts!.run(rowid);
+      this.s.deleteChat!.run(rowid);
+    });
+  }
+
+  /** Title and character name, for the chat-level matches. */
+  setNames(row: ChatRow, title: string, characterName: string): void {
+    if (row.title === title && row.character_name === characterName) return;
+    this.tx(() => this.writeNames(row.rowid, title, characterName));
+    row.title = title;
+    row.character_name = characterName;
+  }
+
+  /** A character's new name on each of its chats. */
+  renameCharacter(characterId: string, name: string): void {
+    this.tx(() => {
+      for (const r of this.s.namesOf!.all(characterId, name) as { rowid: number; title: string }[]) this.writeNames(r.rowid, r.title, name);
+    });
+  }
+
+  private writeNames(rowid: number, title: string, characterName: string): void {
+    this.s.setNames!.run(title, characterName, rowid);
+    this.s.deleteChatFts!.run(rowid);
+    this.s.insertChatFts!.run(rowid, title, characterName);
+  }
+
+  /**
+   * Indexes a chat in full from its live state: its old rows go first, the new ones follow in
+   * transactions of ROWS_PER_TRANSACTION with `pause` between them; the chat's recorded end is -1
+   * until the last one, so a crash meanwhile leaves it to be indexed in full again.
+   */
+  async indexInFull(chatId: string, characterId: string, title: string, characterName: string, state: FullState | null, to: IndexedTo, pause: () => Promise<void>): Promise<void> {
+    let rowid = 0;
+    this.tx(() => {
+      const old = this.chat(chatId);
+      if (old) {
+        this.s.deleteMsgs!.run(old.rowid);
+        this.s.deleteTombs!.run(old.rowid);
+        this.s.deleteChatFts!.run(old.rowid);
+        this.s.deleteChat!.run(old.rowid);
+      }
+      rowid = Number((this.s.insertChat!.get(chatId, characterId, title, characterName) as { rowid: number }).rowid);
+      this.s.insertChatFts!.run(rowid, title, characterName);
+    });
+    const messages = state?.messages ?? [];
+    for (let i = 0; i < messages.length; i += ROWS_PER_TRANSACTION) {
+      if (i > 0) await pause();
+      this.tx(() => {
+        for (const m of messages.slice(i, i + ROWS_PER_TRANSACTION)) this.insert(rowid, m);
+      });
+    }
+    this.tx(() => {
+      for (const id of state?.deleted.keys() ?? []) this.s.insertTomb!.run(rowid, id);
+      this.s.setFile!.run(to.ino, to.mtimeNs, to.end, to.tail, rowid);
+    });
+  }
+
+  /** The records appended since the chat was indexed (complete lines), applied in one transaction. */
+  applyAppended(row: ChatRow, lines: Buffer, to: IndexedTo): void {
+    this.tx(() => {
+      let off = 0;
+      while (off < lines.length) {
+        let nl = lines.indexOf(0x0a, off);
+        if (nl === -1) nl = lines.length;
+        const text = lines.toString('utf8', off, nl).replace(/\r$/, '');
+        off = nl + 1;
+        if (text.length > 0) this.applyRecord(row.rowid, text);
+      }
+      this.s.setFile!.run(to.ino, to.mtimeNs, to.end, to.tail, row.rowid);
+    });
+    Object.assign(row, { ino: to.ino, mtime_ns: to.mtimeNs, size: to.end, tail: to.tail });
+  }
+
+  /** Only the file's identity changed (nothing new to index). */
+  touch(row: ChatRow, to: IndexedTo): void {
+    this.s.setFile!.run(to.ino, to.mtimeNs, to.end, to.tail, row.rowid);
+  }
+
+  private applyRecord(chat: number, text: string): void {
+    const rec = parseRecord(text);
+    if (rec.kind === 'message') {
+      // A second first appearance (a hand-merged file) replaces the message; a deleted id stays deleted.
+      if (this.s.isTomb!.get(chat, rec.rec.id)) return;
+      this.s.deleteMsg!.run(chat, rec.rec.id);
+      this.insert(chat, toMessage(rec.rec));
+    } else if (rec.kind === 'op') {
+      if (rec.rec.op === 'delete') {
+        this.s.deleteMsg!.run(chat, rec.rec.id);
+        this.s.insertTomb!.run(chat, rec.rec.id);
+        return;
+      }
+      const row = this.s.msg!.get(chat, rec.rec.id) as MsgRow | undefined;
+      if (!row) return; // a change before any first appearance: an orphan, as in a full read
+      const msg = { id: rec.rec.id, role: row.role, timestamp: row.ts, content: row.content, ...(row.swipes !== null ? { swipes: JSON.parse(row.swipes) as string[] } : {}), ...(row.swipe_id !== null ? { swipe_id: row.swipe_id } : {}) } as Message;
+      applyOp(msg, rec.rec);
+      const swipes = msg.swipes ? JSON.stringify(msg.swipes) : null;
+      if (msg.content !== row.content || swipes !== row.swipes || (msg.swipe_id ?? null) !== row.swipe_id) this.s.updateMsg!.run(msg.content, swipes, msg.swipe_id ?? null, row.rowid);
+    }
+    // meta (the title comes from the store's summary) and invalid lines: nothing to index
+  }
+
+  private insert(chat: number, m: Message): void {
+    // Swipes are kept only while a message has more than its one text: a later swipe_select needs them.
+    const swipes = m.swipes && m.swipes.length > 0 ? JSON.stringify(m.swipes) : null;
+    this.s.insertMsg!.run(chat, m.id, m.role, m.timestamp, m.content, swipes, m.swipe_id ?? null);
+  }
+
+  private tx(work: () => void): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      work();
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+}
