@@ -20,6 +20,7 @@ import type { LoadCard } from '../generation/prompt/card.ts';
 import { createChatWithGreeting, greetingMessage } from '../generation/prompt/greeting.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
 import { chatFileHandlers } from './chat-files.ts';
+import type { LibrarySearch } from '../library-search/index.ts';
 
 export interface BindingDeps {
   store: ChatStore;
@@ -36,6 +37,8 @@ export interface BindingDeps {
   loadCard: LoadCard;
   /** Injectable for tests (lookup, fetch); the real network otherwise. */
   connectionTest?: ConnectionTestOptions;
+  /** Search across the library (none: searchLibrary fails INTERNAL, saying so). */
+  library?: LibrarySearch;
 }
 
 type Handlers = {
@@ -168,6 +171,10 @@ export function createHandlers(d: BindingDeps): Handlers {
     getChat: ({ chatId }) => d.store.getChat(chatId),
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
     searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
+    async searchLibrary({ query, limit }) {
+      if (!d.library) throw new StoreError('INTERNAL', 'library search is not available in this process');
+      return d.library.search(query, limit === undefined ? undefined : { chats: limit });
+    },
     async renameChat({ chatId, title, expectedRevision }) {
       const summary = await d.store.renameChat(chatId, title, revisionOpts(expectedRevision));
       d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });

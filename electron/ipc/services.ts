@@ -21,6 +21,7 @@ import { toErrorInfo } from '../../shared/errors.ts';
 import type { LoadCard } from '../generation/prompt/card.ts';
 import type { ConnectionTestOptions } from '../generation/connection-test.ts';
 import type { StreamInfo } from '../../shared/ipc-contract.ts';
+import { openLibrarySearch, type LibrarySearch } from '../library-search/index.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
@@ -35,6 +36,8 @@ export interface Services<S> {
   ready: Promise<void>;
   /** The watcher of the chats folder (null when `watch: false`). */
   watcher: ChatWatcher | null;
+  /** Search across the library (null when `librarySearch: false`). */
+  library: LibrarySearch | null;
   /**
    * Stops streams (each stores its text with its final status); refuses new deferred writes
    * (CLOSED) and writes every accepted one; then closes the watcher (it saw outside changes until
@@ -67,6 +70,8 @@ export function createServices<S>(opts: {
   watch?: boolean;
   /** Watcher settle delay (ms), for tests and benches. */
   watchSettleMs?: number;
+  /** Keep the library search index (default true): it follows every write of the store from now on. */
+  librarySearch?: boolean;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -108,7 +113,9 @@ export function createServices<S>(opts: {
     // A reply's write refused because the file changed outside the app: the reply goes to a conflict copy.
     onOutsideChange: keepCopy,
   });
-  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
+  // A cache of every chat's text for searchLibrary: it follows the store's writes; its index file is rebuilt when missing or stale.
+  const library = opts.librarySearch === false ? null : openLibrarySearch({ store, characters: () => characters.list() });
+  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   const watcher =
     opts.watch === false
       ? null
@@ -141,6 +148,7 @@ export function createServices<S>(opts: {
     generation,
     ready,
     watcher,
+    library,
     settings: appSettings,
     autosave,
     shutdown: () =>
@@ -154,6 +162,7 @@ export function createServices<S>(opts: {
         // retry dialog on a full disk), so outside changes made meanwhile are still seen.
         await watcher?.close();
         await Promise.all([...copies]);
+        await library?.close(); // a cache: what it has not indexed yet is caught up at the next start
         await store.close();
         stopGone();
       })().catch((e: unknown) => {

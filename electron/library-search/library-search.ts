@@ -118,6 +118,7 @@ class LibraryIndex implements LibrarySearch {
           await this.indexChat(chatId);
         } catch (e) {
           if (isSqliteError(e)) throw e;
+          if (this.closed || (e instanceof StoreError && e.code === 'CLOSED')) return;
           console.error(`library search: chat ${chatId} not indexed:`, e); // unreadable now (EACCES, EIO): tried again at its next change
         }
         if (++n % 32 === 0) await pause();
