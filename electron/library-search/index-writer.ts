@@ -1,10 +1,9 @@
-// Writes chat contents into the search db: a whole chat (its live state read in full), or the
-// records appended to it since it was indexed (applied one by one, as a full read would apply
-// them: a delete is final, a change to an unknown id is an orphan). Each call is one transaction
-// (a big chat's full index a few), never open across an await.
+// Writes chat contents into the search db: the records of a chat file, applied one by one as a full
+// read of the file applies them (a later first appearance replaces a message, a delete is final
+// wherever it stands, a change to an unknown id is an orphan), from the first line or from where
+// the chat was indexed to. Each call is one transaction, never open across an await.
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Message } from '../../shared/chat-format.ts';
-import type { FullState } from '../store/compaction.ts';
 import { applyOp, parseRecord, toMessage } from '../store/records.ts';
 
 export interface ChatRow {
@@ -19,16 +18,13 @@ export interface ChatRow {
   tail: string;
 }
 
-/** Where the chat's file was indexed to: identity, end (-1: index it in full next time) and the bytes before the end. */
+/** Where the chat's file is indexed to: identity, end (-1: index it in full next time) and the bytes before the end. */
 export interface IndexedTo {
   ino: string;
   mtimeNs: string;
   end: number;
   tail: string;
 }
-
-/** Rows written per transaction when a big chat is indexed in full (searches and appends get turns in between). */
-export const ROWS_PER_TRANSACTION = 5_000;
 
 interface MsgRow {
   rowid: number;
@@ -79,12 +75,14 @@ export class IndexWriter {
   }
 
   removeChat(rowid: number): void {
-    this.tx(() => {
-      this.s.deleteMsgs!.run(rowid);
-      this.s.deleteTombs!.run(rowid);
-      this.s.deleteChatFts!.run(rowid);
-      this.s.deleteChat!.run(rowid);
-    });
+    this.tx(() => this.deleteRows(rowid));
+  }
+
+  private deleteRows(rowid: number): void {
+    this.s.deleteMsgs!.run(rowid);
+    this.s.deleteTombs!.run(rowid);
+    this.s.deleteChatFts!.run(rowid);
+    this.s.deleteChat!.run(rowid);
   }
 
   /** Title and character name, for the chat-level matches. */
@@ -108,39 +106,23 @@ export class IndexWriter {
     this.s.insertChatFts!.run(rowid, title, characterName);
   }
 
-  /**
-   * Indexes a chat in full from its live state: its old rows go first, the new ones follow in
-   * transactions of ROWS_PER_TRANSACTION with `pause` between them; the chat's recorded end is -1
-   * until the last one, so a crash meanwhile leaves it to be indexed in full again.
-   */
-  async indexInFull(chatId: string, characterId: string, title: string, characterName: string, state: FullState | null, to: IndexedTo, pause: () => Promise<void>): Promise<void> {
+  /** A chat to be indexed from its first line: its old rows go, a new row with nothing indexed yet (end 0) takes their place. */
+  startFull(chatId: string, characterId: string, title: string, characterName: string): ChatRow {
     let rowid = 0;
     this.tx(() => {
       const old = this.chat(chatId);
-      if (old) {
-        this.s.deleteMsgs!.run(old.rowid);
-        this.s.deleteTombs!.run(old.rowid);
-        this.s.deleteChatFts!.run(old.rowid);
-        this.s.deleteChat!.run(old.rowid);
-      }
+      if (old) this.deleteRows(old.rowid);
       rowid = Number((this.s.insertChat!.get(chatId, characterId, title, characterName) as { rowid: number }).rowid);
       this.s.insertChatFts!.run(rowid, title, characterName);
     });
-    const messages = state?.messages ?? [];
-    for (let i = 0; i < messages.length; i += ROWS_PER_TRANSACTION) {
-      if (i > 0) await pause();
-      this.tx(() => {
-        for (const m of messages.slice(i, i + ROWS_PER_TRANSACTION)) this.insert(rowid, m);
-      });
-    }
-    this.tx(() => {
-      for (const id of state?.deleted.keys() ?? []) this.s.insertTomb!.run(rowid, id);
-      this.s.setFile!.run(to.ino, to.mtimeNs, to.end, to.tail, rowid);
-    });
+    return { rowid, chat_id: chatId, character_id: characterId, title, character_name: characterName, ino: null, size: 0, mtime_ns: null, tail: '' };
   }
 
-  /** The records appended since the chat was indexed (complete lines), applied in one transaction. */
-  applyAppended(row: ChatRow, lines: Buffer, to: IndexedTo): void {
+  /**
+   * Complete lines of the chat's file, applied in one transaction together with where the file is
+   * now indexed to: a crash leaves both or neither, so the next catch-up starts where this one ended.
+   */
+  applyLines(row: ChatRow, lines: Buffer, to: IndexedTo): void {
     this.tx(() => {
       let off = 0;
       while (off < lines.length) {
@@ -155,9 +137,10 @@ export class IndexWriter {
     Object.assign(row, { ino: to.ino, mtime_ns: to.mtimeNs, size: to.end, tail: to.tail });
   }
 
-  /** Only the file's identity changed (nothing new to index). */
-  touch(row: ChatRow, to: IndexedTo): void {
+  /** Where the chat's file is indexed to, with nothing new to apply (-1: read it in full next time). */
+  setFile(row: ChatRow, to: IndexedTo): void {
     this.s.setFile!.run(to.ino, to.mtimeNs, to.end, to.tail, row.rowid);
+    Object.assign(row, { ino: to.ino, mtime_ns: to.mtimeNs, size: to.end, tail: to.tail });
   }
 
   private applyRecord(chat: number, text: string): void {

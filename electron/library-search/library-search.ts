@@ -6,19 +6,20 @@
 //   a moment later, off the write's path: an append is acknowledged without waiting for it.
 // - Each chat's row records the identity and size of its file as indexed, and its last bytes: a
 //   file that only grew (an append, a streamed reply) is caught up from there; anything else (a
-//   rewrite, compaction, repair, an outside edit) is re-read in full. At open every listed chat is
+//   rewrite, compaction, repair, an outside edit) is read again from its first line. Either way the
+//   file is read in blocks, each applied in one transaction with the offset it ends at (bounded
+//   memory; a crash mid-way resumes from the last block). At open every listed chat is
 //   checked that way in the background, so a stale index (a crash, writes by the CLI while the app
 //   was closed) is caught up and a missing or damaged one rebuilt.
 // - A failure of the index (a damaged file, a full disk) never fails a write: the index is dropped
 //   and rebuilt.
 import type { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../../shared/errors.ts';
-import { fullStateSteps } from '../store/compaction.ts';
 import { Layout } from '../store/layout.ts';
-import { runSliced } from '../store/time-slices.ts';
+import { parseHeader } from '../store/records.ts';
 import type { ChatStore } from '../store/types.ts';
-import { readChatFile, TAIL_BYTES } from './chat-file.ts';
-import { IndexWriter, type IndexedTo } from './index-writer.ts';
+import { ChatFile, tailAfter } from './chat-file.ts';
+import { IndexWriter, type ChatRow } from './index-writer.ts';
 import { librarySearchFile } from './location.ts';
 import { searchIndex, type LibrarySearchLimits, type LibrarySearchResult } from './library-query.ts';
 import { openSearchDb, removeDbFiles } from './search-db.ts';
@@ -29,6 +30,8 @@ export interface LibrarySearchOptions {
   file?: string;
   /** The characters' names (the registry): each chat is found by its character's name too. */
   characters?: () => Promise<{ id: string; name: string }[]>;
+  /** Bytes read (and applied in one transaction) at a time (default BLOCK_BYTES); tests make it small. */
+  blockBytes?: number;
 }
 
 export interface LibrarySearch {
@@ -54,6 +57,7 @@ class LibraryIndex implements LibrarySearch {
   private readonly file: string;
   private readonly layout: Layout;
   private readonly characters: (() => Promise<{ id: string; name: string }[]>) | undefined;
+  private readonly blockBytes: number | undefined;
   private db!: DatabaseSync;
   private writer!: IndexWriter;
   /** Chats to (re)index, in the order noted. */
@@ -73,6 +77,7 @@ class LibraryIndex implements LibrarySearch {
     this.file = opts.file ?? librarySearchFile(opts.store.dataDir);
     this.layout = new Layout(opts.store.dataDir);
     this.characters = opts.characters;
+    this.blockBytes = opts.blockBytes;
     this.openDb();
     this.stopListening = this.store.onChatChanged((chatId) => this.note(chatId));
     this.checking = this.checkAll();
@@ -148,7 +153,7 @@ class LibraryIndex implements LibrarySearch {
     this.checking = this.checkAll();
   }
 
-  /** One chat made true to its file: caught up when the file only grew, else indexed in full; dropped when gone. */
+  /** One chat made true to its file: caught up when the file only grew, else indexed from its first line; dropped when gone. */
   private async indexChat(chatId: string): Promise<void> {
     const summary = await this.store.getChat(chatId).catch((e: unknown) => {
       if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
@@ -161,33 +166,46 @@ class LibraryIndex implements LibrarySearch {
       row = undefined;
     }
     if (!summary) return;
-    const path = this.layout.chatFile(summary.characterId, chatId);
-    const characterName = this.names.get(summary.characterId) ?? '';
-    const read = await readChatFile(path, row && row.size >= 0 ? row.size : 0);
-    if (this.closed) return;
-    if (!read) {
+    const file = await ChatFile.open(this.layout.chatFile(summary.characterId, chatId));
+    if (this.closed) return void (await file?.close());
+    if (!file) {
       if (row) this.writer.removeChat(row.rowid);
       return;
     }
-    const appendedOnly = row !== undefined && row.size >= 0 && row.ino === read.ino && read.size >= row.size && read.before === row.tail;
-    if (row && appendedOnly) {
-      this.writer.setNames(row, summary.title, characterName);
-      const to = { ino: read.ino, mtimeNs: read.mtimeNs, end: read.end, tail: tailAfter(read.before, read.lines) };
-      if (read.end > row.size) return this.writer.applyAppended(row, read.lines, to);
-      if (read.mtimeNs === row.mtime_ns) return;
-      // Same bytes up to the indexed end but touched since: a torn line grew, or an edit in place; a full read decides.
+    try {
+      const characterName = this.names.get(summary.characterId) ?? '';
+      if (row && row.size >= 0 && row.ino === file.ino && file.size >= row.size && (await file.before(row.size)) === row.tail) {
+        this.writer.setNames(row, summary.title, characterName);
+        // Grown: the new lines (none yet while only a torn line grew). The same size but touched
+        // since (an edit in place, same length): read in full below.
+        if (file.size > row.size) return await this.apply(row, file, row.size);
+        if (file.mtimeNs === row.mtime_ns) return;
+      }
+      if (this.closed) return;
+      row = this.writer.startFull(chatId, summary.characterId, summary.title, characterName);
+      await this.apply(row, file, 0);
+    } finally {
+      await file.close();
     }
-    const whole = read.end - read.lines.length === 0 ? read : await readChatFile(path, 0);
-    if (this.closed || !whole) return;
-    const state = await runSliced(fullStateSteps(whole.lines), { check: () => this.checkOpen() });
-    if (this.closed) return;
-    const ok = !('error' in state);
-    // A chat whose header cannot be read is indexed without messages and re-read in full at its next change.
-    const to: IndexedTo = { ino: whole.ino, mtimeNs: whole.mtimeNs, end: ok ? whole.end : -1, tail: tailAfter('', whole.lines) };
-    await this.writer.indexInFull(chatId, summary.characterId, summary.title, characterName, ok ? state : null, to, async () => {
-      await pause();
-      this.checkOpen();
-    });
+  }
+
+  /** The file's lines from `from` into the chat's rows, a block per transaction, with turns for others in between. */
+  private async apply(row: ChatRow, file: ChatFile, from: number): Promise<void> {
+    let tail = from > 0 ? row.tail : '';
+    let first = from === 0;
+    for await (const { lines, end } of file.lines(from, this.blockBytes)) {
+      if (this.closed) return;
+      // A chat whose header cannot be read shows no messages (as the store lists it): indexed with none, read in full at its next change.
+      if (first && !parseHeader(lines.toString('utf8', 0, Math.max(0, lines.indexOf(0x0a))).replace(/\r$/, '')).ok) {
+        return this.writer.setFile(row, { ino: file.ino, mtimeNs: file.mtimeNs, end: -1, tail: '' });
+      }
+      first = false;
+      tail = tailAfter(tail, lines);
+      this.writer.applyLines(row, lines, { ino: file.ino, mtimeNs: file.mtimeNs, end, tail });
+      if (end < file.size) await pause();
+    }
+    // Nothing (more) complete: the identity is still recorded, so an unchanged file is not read again.
+    if (row.ino !== file.ino || row.mtime_ns !== file.mtimeNs) this.writer.setFile(row, { ino: file.ino, mtimeNs: file.mtimeNs, end: row.size, tail: row.tail });
   }
 
   private checkOpen(): void {
@@ -235,12 +253,6 @@ class LibraryIndex implements LibrarySearch {
     for (const w of this.idleWaiters.splice(0)) w();
     this.db.close();
   }
-}
-
-/** The TAIL_BYTES before the end of `lines`, which follow the bytes `before` (hex) in the file. */
-function tailAfter(before: string, lines: Buffer): string {
-  if (lines.length >= TAIL_BYTES) return lines.toString('hex', lines.length - TAIL_BYTES);
-  return (before + lines.toString('hex')).slice(-TAIL_BYTES * 2);
 }
 
 function isSqliteError(e: unknown): boolean {

@@ -2,7 +2,7 @@
 // imports, renames, chat deletions, changes by other programs (with the app open or closed) and
 // restarts (the index kept, deleted or damaged), it answers exactly what a full scan of the files
 // answers (brute-force.ts).
-import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openChatStore, readFullState } from '../../electron/store/index.ts';
@@ -32,6 +32,7 @@ type Cmd =
   | { kind: 'compact'; chat: number }
   | { kind: 'outsideAppend'; chat: number; text: string }
   | { kind: 'outsideRewrite'; chat: number; msg: number; text: string }
+  | { kind: 'outsideInPlace'; chat: number }
   | { kind: 'restart'; index: 'keep' | 'delete' | 'corrupt'; whileClosed: { chat: number; text: string } | null };
 
 const idx = fc.nat({ max: 50 });
@@ -47,6 +48,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('compact' as const), chat: idx }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('outsideAppend' as const), chat: idx, text }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('outsideRewrite' as const), chat: idx, msg: idx, text }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('outsideInPlace' as const), chat: idx }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -70,7 +72,8 @@ class World {
 
   async open(): Promise<void> {
     this.store = await openChatStore({ dataDir: this.dataDir, indexFlushDelayMs: 50 });
-    this.lib = openLibrarySearch({ store: this.store, characters: async () => [...NAMES].map(([id, name]) => ({ id, name })) });
+    // Blocks of 300 bytes: big chats' many blocks (and lines longer than a block) in small tests.
+    this.lib = openLibrarySearch({ store: this.store, characters: async () => [...NAMES].map(([id, name]) => ({ id, name })), blockBytes: 300 });
   }
   async close(): Promise<void> {
     await this.lib.close();
@@ -139,6 +142,16 @@ class World {
         appendFileSync(this.path(chat), foreignLine(c.text));
         await store.refreshChat(id);
         return;
+      case 'outsideInPlace': {
+        // Another program edits the file in place, same length (same inode, same size): "river" becomes "stone".
+        const at = readFileSync(this.path(chat)).indexOf('river');
+        if (at === -1) return;
+        const fd = openSync(this.path(chat), 'r+');
+        writeSync(fd, Buffer.from('stone'), 0, 5, at);
+        closeSync(fd);
+        await store.refreshChat(id);
+        return;
+      }
     }
     const m = await this.pickMessage(id, c.msg);
     if (!m) return;
