@@ -14,6 +14,7 @@
 // - A failure of the index (a damaged file, a full disk) never fails a write: the index is dropped
 //   and rebuilt.
 import type { DatabaseSync } from 'node:sqlite';
+import type { ChatSummary } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { Layout } from '../store/layout.ts';
 import { parseHeader } from '../store/records.ts';
@@ -47,6 +48,8 @@ export interface LibrarySearch {
 }
 
 const pause = () => new Promise<void>((r) => setImmediate(r));
+/** Indexing work is committed at least this often (a crash loses at most this much of it: redone at the next open). */
+const BATCH_MS = 500;
 
 export function openLibrarySearch(opts: LibrarySearchOptions): LibrarySearch {
   return new LibraryIndex(opts);
@@ -60,8 +63,8 @@ class LibraryIndex implements LibrarySearch {
   private readonly blockBytes: number | undefined;
   private db!: DatabaseSync;
   private writer!: IndexWriter;
-  /** Chats to (re)index, in the order noted. */
-  private readonly pending = new Set<string>();
+  /** Chats to (re)index, in the order noted, with their summary when the open's check listed them (else read when indexed). */
+  private readonly pending = new Map<string, ChatSummary | null>();
   private draining: Promise<void> | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly stopListening: () => void;
@@ -92,7 +95,7 @@ class LibraryIndex implements LibrarySearch {
   /** Called inside a store write: take note, nothing more. */
   private note(chatId: string): void {
     if (this.closed) return;
-    this.pending.add(chatId);
+    this.pending.set(chatId, null); // a summary listed before this change is stale now
     this.draining ??= this.drain();
   }
 
@@ -103,10 +106,12 @@ class LibraryIndex implements LibrarySearch {
       if (this.closed) return;
       const ids = new Set(listed.map((c) => c.chatId));
       for (const [chatId, rowid] of this.writer.chatIds()) if (!ids.has(chatId)) this.writer.removeChat(rowid);
-      for (const c of listed) this.pending.add(c.chatId);
+      for (const c of listed) if (!this.pending.has(c.chatId)) this.pending.set(c.chatId, c);
       this.draining ??= this.drain();
       await this.whenIdle();
       this.ready = !this.closed;
+      // The first build can leave a big WAL: folded into the index file now, off any write's path.
+      if (this.ready) this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     } catch (e) {
       if (!this.closed) this.failed(e);
     }
@@ -116,18 +121,26 @@ class LibraryIndex implements LibrarySearch {
     await pause(); // the write that noted the chat finishes first; changes noted meanwhile join this round
     try {
       let n = 0;
+      let batchStart = 0;
       while (!this.closed && this.pending.size > 0) {
-        const chatId = this.pending.values().next().value!;
+        const [chatId, listed] = this.pending.entries().next().value!;
         this.pending.delete(chatId);
+        // Many chats (the check at open, a burst of changes) go into one transaction, committed every BATCH_MS.
+        if (performance.now() - batchStart > BATCH_MS) {
+          this.writer.commitBatch();
+          this.writer.beginBatch();
+          batchStart = performance.now();
+        }
         try {
-          await this.indexChat(chatId);
+          await this.indexChat(chatId, listed);
         } catch (e) {
           if (isSqliteError(e)) throw e;
-          if (this.closed || (e instanceof StoreError && e.code === 'CLOSED')) return;
+          if (this.closed || (e instanceof StoreError && e.code === 'CLOSED')) break;
           console.error(`library search: chat ${chatId} not indexed:`, e); // unreadable now (EACCES, EIO): tried again at its next change
         }
         if (++n % 32 === 0) await pause();
       }
+      this.writer.commitBatch();
     } catch (e) {
       this.failed(e);
     } finally {
@@ -154,11 +167,13 @@ class LibraryIndex implements LibrarySearch {
   }
 
   /** One chat made true to its file: caught up when the file only grew, else indexed from its first line; dropped when gone. */
-  private async indexChat(chatId: string): Promise<void> {
-    const summary = await this.store.getChat(chatId).catch((e: unknown) => {
-      if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
-      throw e;
-    });
+  private async indexChat(chatId: string, listed: ChatSummary | null): Promise<void> {
+    const summary =
+      listed ??
+      (await this.store.getChat(chatId).catch((e: unknown) => {
+        if (e instanceof StoreError && e.code === 'NOT_FOUND') return null;
+        throw e;
+      }));
     if (this.closed) return;
     let row = this.writer.chat(chatId);
     if (row && (!summary || row.character_id !== summary.characterId)) {

@@ -47,13 +47,13 @@ function uuid(n: number): string {
 }
 
 /** Writes the library in the chat format (no fsync: a fixture). Texts from a seeded generator. */
-function buildLibrary(dataDir: string): { chats: number; messages: number; bytes: number } {
+function buildLibrary(dataDir: string, characters: number): { chats: number; messages: number; bytes: number } {
   const rand = prng(16);
   const t0 = Date.UTC(2025, 0, 1);
   let n = 0;
   let messages = 0;
   let bytes = 0;
-  for (let c = 0; c < CHARACTERS; c++) {
+  for (let c = 0; c < characters; c++) {
     const ch = `char-${String(c).padStart(3, '0')}`;
     const dir = join(dataDir, 'chats', ch);
     fs.mkdirSync(dir, { recursive: true });
@@ -99,12 +99,12 @@ function fileMb(path: string): number {
   return size / 1e6;
 }
 
-export async function searchBench(root: string, log: (s: string) => void = () => {}): Promise<SearchBenchResult> {
+export async function searchBench(root: string, log: (s: string) => void = () => {}, characters = CHARACTERS): Promise<SearchBenchResult> {
   const problems: string[] = [];
   const dataDir = join(root, 'search-library');
   fs.rmSync(dataDir, { recursive: true, force: true });
   let t = performance.now();
-  const lib = buildLibrary(dataDir);
+  const lib = buildLibrary(dataDir, characters);
   log(`  library: ${lib.chats.toLocaleString('en-US')} chats, ${lib.messages.toLocaleString('en-US')} messages, ${(lib.bytes / 1e6).toFixed(0)} MB, written in ${(performance.now() - t).toFixed(0)} ms`);
 
   const store = await openChatStore({ dataDir });
@@ -133,7 +133,7 @@ export async function searchBench(root: string, log: (s: string) => void = () =>
     if (scan.chats !== found) problems.push(`the scan found ${scan.chats} chats, the index ${found}`);
 
     // One append made searchable, and what following the store costs an append.
-    const chatId = uuid(4242);
+    const chatId = uuid(Math.floor(lib.chats / 2) + 42);
     const withSearch: number[] = [];
     const updates: number[] = [];
     for (let i = 0; i < 23; i++) {
@@ -188,6 +188,6 @@ export async function searchBench(root: string, log: (s: string) => void = () =>
 
 if (import.meta.main) {
   const root = process.argv[2] ?? fs.mkdtempSync(join((await import('node:os')).tmpdir(), 'cardshark-search-bench-'));
-  const r = await searchBench(root, console.log);
+  const r = await searchBench(root, console.log, Number(process.argv[3] ?? CHARACTERS));
   console.log(JSON.stringify(r));
 }

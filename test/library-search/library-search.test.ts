@@ -3,6 +3,7 @@
 // restarts (the index kept, deleted or damaged), it answers exactly what a full scan of the files
 // answers (brute-force.ts).
 import { appendFileSync, closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openChatStore, readFullState } from '../../electron/store/index.ts';
@@ -33,6 +34,7 @@ type Cmd =
   | { kind: 'outsideAppend'; chat: number; text: string }
   | { kind: 'outsideRewrite'; chat: number; msg: number; text: string }
   | { kind: 'outsideInPlace'; chat: number }
+  | { kind: 'outsideDuplicate'; chat: number; msg: number; text: string }
   | { kind: 'restart'; index: 'keep' | 'delete' | 'corrupt'; whileClosed: { chat: number; text: string } | null };
 
 const idx = fc.nat({ max: 50 });
@@ -49,6 +51,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('outsideAppend' as const), chat: idx, text }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('outsideRewrite' as const), chat: idx, msg: idx, text }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('outsideInPlace' as const), chat: idx }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('outsideDuplicate' as const), chat: idx, msg: idx, text }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -165,6 +168,11 @@ class World {
       case 'delete':
         await store.deleteMessage(id, m.id);
         return;
+      case 'outsideDuplicate':
+        // A hand-merged file: a second first appearance of an id replaces the message.
+        appendFileSync(this.path(chat), `${JSON.stringify({ id: m.id, role: 'assistant', content: c.text, timestamp: Date.now() })}\n`);
+        await store.refreshChat(id);
+        return;
       case 'outsideRewrite': {
         // Another program rewrites the file (a new inode): one message's text changed.
         const state = readFullState(readFileSync(this.path(chat)));
@@ -179,9 +187,15 @@ class World {
     }
   }
 
-  /** Every query answered by the index as a full scan answers it. */
+  /** Every query answered by the index as a full scan answers it; FTS5 finds its index true to the rows it indexes. */
   async check(): Promise<void> {
     await this.lib.whenReady();
+    const db = new DatabaseSync(librarySearchFile(this.dataDir));
+    try {
+      db.exec("INSERT INTO msg_fts(msg_fts, rank) VALUES ('integrity-check', 1); INSERT INTO chat_fts(chat_fts) VALUES ('integrity-check')");
+    } finally {
+      db.close();
+    }
     for (const q of QUERIES) {
       const want = await bruteForce(this.store, this.dataDir, NAMES, q);
       const got = await this.lib.search(q, { chats: 1_000, hitsPerChat: 1_000, scan: 100_000 });
