@@ -13,6 +13,7 @@
 //   was closed) is caught up and a missing or damaged one rebuilt.
 // - A failure of the index (a damaged file, a full disk) never fails a write: the index is dropped
 //   and rebuilt.
+import { stat } from 'node:fs/promises';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ChatSummary } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
@@ -50,6 +51,8 @@ export interface LibrarySearch {
 const pause = () => new Promise<void>((r) => setImmediate(r));
 /** Indexing work is committed at least this often (a crash loses at most this much of it: redone at the next open). */
 const BATCH_MS = 500;
+/** Chats stat'ed at once by the check at open. */
+const CHECK_AT_ONCE = 64;
 
 export function openLibrarySearch(opts: LibrarySearchOptions): LibrarySearch {
   return new LibraryIndex(opts);
@@ -106,7 +109,16 @@ class LibraryIndex implements LibrarySearch {
       if (this.closed) return;
       const ids = new Set(listed.map((c) => c.chatId));
       for (const [chatId, rowid] of this.writer.chatIds()) if (!ids.has(chatId)) this.writer.removeChat(rowid);
-      for (const c of listed) if (!this.pending.has(c.chatId)) this.pending.set(c.chatId, c);
+      // One stat per chat, many at once: a chat whose file is exactly as indexed (inode, size, mtime) and
+      // whose title is the same needs nothing more; the others are caught up or read again, one at a time.
+      for (let i = 0; i < listed.length; i += CHECK_AT_ONCE) {
+        const batch = listed.slice(i, i + CHECK_AT_ONCE);
+        const same = await Promise.all(batch.map((c) => this.unchanged(c)));
+        if (this.closed) return;
+        batch.forEach((c, k) => {
+          if (!same[k] && !this.pending.has(c.chatId)) this.pending.set(c.chatId, c);
+        });
+      }
       this.draining ??= this.drain();
       await this.whenIdle();
       this.ready = !this.closed;
@@ -148,6 +160,14 @@ class LibraryIndex implements LibrarySearch {
       if (this.pending.size > 0 && !this.closed) this.draining = this.drain();
       else for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /** Whether a listed chat's file and title are exactly as the index has them. */
+  private async unchanged(c: ChatSummary): Promise<boolean> {
+    const row = this.writer.chat(c.chatId);
+    if (!row || row.size < 0 || row.title !== c.title || row.character_id !== c.characterId) return false;
+    const st = await stat(this.layout.chatFile(c.characterId, c.chatId), { bigint: true }).catch(() => null);
+    return st !== null && String(st.ino) === row.ino && Number(st.size) === row.size && String(st.mtimeNs) === row.mtime_ns;
   }
 
   /** The index itself failed (damaged, disk full): dropped and rebuilt from the chat files (a few times at most). */
