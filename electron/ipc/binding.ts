@@ -37,7 +37,7 @@ export interface BindingDeps {
   loadCard: LoadCard;
   /** Injectable for tests (lookup, fetch); the real network otherwise. */
   connectionTest?: ConnectionTestOptions;
-  /** Search across the library (none: searchLibrary fails INTERNAL, saying so). */
+  /** Search across the library (none: searchLibrary fails IO_ERROR, reason 'unavailable'). */
   library?: LibrarySearch;
 }
 
@@ -172,7 +172,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
     searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
     async searchLibrary({ query, limit }) {
-      if (!d.library) throw new StoreError('INTERNAL', 'library search is not available in this process');
+      if (!d.library) throw new StoreError('IO_ERROR', 'Search across chats is unavailable: its index could not be opened (the app log says why).', { reason: 'unavailable' });
       return d.library.search(query, limit === undefined ? undefined : { chats: limit });
     },
     async renameChat({ chatId, title, expectedRevision }) {

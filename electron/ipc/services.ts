@@ -114,7 +114,7 @@ export function createServices<S>(opts: {
     onOutsideChange: keepCopy,
   });
   // A cache of every chat's text for searchLibrary: it follows the store's writes; its index file is rebuilt when missing or stale.
-  const library = opts.librarySearch === false ? null : openLibrarySearch({ store, characters: () => characters.list() });
+  const library = opts.librarySearch === false ? null : openLibrarySearchOrNull(store, characters);
   const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   const watcher =
     opts.watch === false
@@ -170,6 +170,16 @@ export function createServices<S>(opts: {
         throw e;
       })),
   };
+}
+
+/** The library search, or null (logged) when its index cannot be opened (an unwritable folder): the app runs without it. */
+function openLibrarySearchOrNull(store: ChatStore, characters: CharacterRegistry): LibrarySearch | null {
+  try {
+    return openLibrarySearch({ store, characters: () => characters.list() });
+  } catch (e) {
+    console.error('CardShark: search across chats is unavailable: its index could not be opened:', e);
+    return null;
+  }
 }
 
 /** Reads the env/CLI knobs that tune generation (tests use a fast demo pace). */
