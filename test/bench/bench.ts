@@ -521,7 +521,7 @@ async function main(): Promise<void> {
     ];
     const searchRows: Row[] = [
       { metric: 'search_library_ms', value: ms(lib.search_library_ms), goal: '≤ 50', pass: lib.search_library_ms <= 50, note: `library search for a word in ${lib.search_library_chats} of ${lib.chats.toLocaleString('en-US')} chats (${lib.messages.toLocaleString('en-US')} messages, ${lib.library_mb.toFixed(0)} MB), 3 snippets each, warm, median of 20; without the index (every file read and scanned): ${ms(lib.search_scan_baseline_ms)}, ${(lib.search_scan_baseline_ms / lib.search_library_ms).toFixed(0)}× slower` },
-      { metric: 'search_update_ms', value: ms(lib.search_update_ms), goal: '≤ 5', pass: lib.search_update_ms <= 5, note: `one append made searchable (ack → indexed), median of 40, max ${ms(lib.search_update_max_ms)}; the append itself ${ms(lib.search_append_ms)}, ${lib.search_append_overhead.toFixed(2)}× a bare fdatasync'd append interleaved with it` },
+      { metric: 'search_update_ms', value: ms(lib.search_update_ms), goal: '≤ 5', pass: lib.search_update_ms <= 5, note: `one append made searchable (ack → indexed), median of 40, max ${ms(lib.search_update_max_ms)}; the append itself ${ms(lib.search_append_ms)}: ${lib.search_append_overhead.toFixed(2)}× a bare fdatasync'd append interleaved with it, ${lib.search_append_overhead_closed.toFixed(2)}× with the index closed` },
       { metric: 'search_index_build_ms', value: ms(lib.search_index_build_ms), goal: '', pass: null, note: `the whole library indexed from nothing (the store's own index ready first); reopened unchanged: checked in ${ms(lib.search_startup_check_ms)}` },
       { metric: 'search_index_mb', value: `${lib.search_index_mb.toFixed(0)} MB`, goal: '', pass: null, note: `the index file after the build (text stored once, with the FTS5 index), for ${lib.library_mb.toFixed(0)} MB of chat files` },
     ];
@@ -588,6 +588,7 @@ async function main(): Promise<void> {
       search_update_ms: round(lib.search_update_ms, 2),
       search_update_max_ms: round(lib.search_update_max_ms, 1),
       search_append_overhead: round(lib.search_append_overhead, 2),
+      search_append_overhead_closed: round(lib.search_append_overhead_closed, 2),
       search_index_build_ms: round(lib.search_index_build_ms, 0),
       search_index_mb: round(lib.search_index_mb, 1),
       search_startup_check_ms: round(lib.search_startup_check_ms, 0),

@@ -9,7 +9,8 @@
 //                           scanned (what a search costs without the index)
 //   search_update_ms        one append made searchable: from the append's ack until the index holds it, median of 20
 //   search_append_overhead  append latency (to its ack) with the library search following the store / a bare
-//                           fdatasync'd append of the same line, interleaved (bench.ts's append_overhead has no index)
+//                           fdatasync'd append of the same line, interleaved; search_append_overhead_closed: the same
+//                           with the index closed, in the same run (the baseline)
 //   search_startup_check_ms reopening the index on the unchanged library until it has checked every chat
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +37,7 @@ export interface SearchBenchResult {
   search_update_max_ms: number;
   search_append_ms: number;
   search_append_overhead: number;
+  search_append_overhead_closed: number;
   search_startup_check_ms: number;
   problems: string[];
 }
@@ -73,6 +75,16 @@ function buildLibrary(dataDir: string, characters: number): { chats: number; mes
     }
   }
   return { chats: n, messages, bytes };
+}
+
+/** A bare append of a message line of the same text: open('a'), write, fdatasync, close (ms). */
+function bareAppend(file: string, content: string): number {
+  const s = performance.now();
+  const fd = fs.openSync(file, 'a');
+  fs.writeSync(fd, `${JSON.stringify({ id: 'f', role: 'user', content, timestamp: Date.now() })}\n`);
+  fs.fdatasyncSync(fd);
+  fs.closeSync(fd);
+  return performance.now() - s;
 }
 
 /** The search without an index: every chat file read, every message parsed and its text scanned. */
@@ -145,13 +157,8 @@ export async function searchBench(root: string, log: (s: string) => void = () =>
     for (let i = 0; i < 43; i++) {
       const word = `zephyrword${i}x`;
       const content = `A new line with ${word} in it.`;
-      let s = performance.now();
-      const fd = fs.openSync(floorFile, 'a');
-      fs.writeSync(fd, `${JSON.stringify({ id: `f${i}`, role: 'user', content, timestamp: Date.now() })}\n`);
-      fs.fdatasyncSync(fd);
-      fs.closeSync(fd);
-      const floor = performance.now() - s;
-      s = performance.now();
+      const floor = bareAppend(floorFile, content);
+      const s = performance.now();
       await store.appendMessage(chatId, { role: 'user', content });
       const acked = performance.now();
       await search.whenIdle();
@@ -164,15 +171,27 @@ export async function searchBench(root: string, log: (s: string) => void = () =>
       if ((await search.search(word)).chats[0]?.chatId !== chatId) problems.push(`appended ${word} not found`);
     }
     await search.close();
-    // Appends while the index is closed, caught up when it opens again (below).
-    for (let i = 0; i < 20; i++) await store.appendMessage(chatId, { role: 'user', content: `A new line with zephyrless${i} in it.` });
+    // The same without the index following (it is closed): the baseline of the run. These appends
+    // are caught up when it opens again (below).
+    const appendsClosed: number[] = [];
+    const floorsClosed: number[] = [];
+    for (let i = 0; i < 43; i++) {
+      const content = `A new line with zephyrless${i} in it.`;
+      const floor = bareAppend(floorFile, content);
+      const s = performance.now();
+      await store.appendMessage(chatId, { role: 'user', content });
+      if (i >= 3) {
+        floorsClosed.push(floor);
+        appendsClosed.push(performance.now() - s);
+      }
+    }
 
     // Reopened on the library as it is (the 20 appends above came while it was closed: caught up).
     t = performance.now();
     search = openLibrarySearch({ store });
     await search.whenReady();
     const startupMs = performance.now() - t;
-    if ((await search.search('zephyrless19')).chats.length !== 1) problems.push('an append made while the index was closed was not caught up');
+    if ((await search.search('zephyrless42')).chats.length !== 1) problems.push('an append made while the index was closed was not caught up');
     await search.close();
 
     return {
@@ -188,6 +207,7 @@ export async function searchBench(root: string, log: (s: string) => void = () =>
       search_update_max_ms: Math.max(...updates),
       search_append_ms: median(appends),
       search_append_overhead: median(appends) / median(floors),
+      search_append_overhead_closed: median(appendsClosed) / median(floorsClosed),
       search_startup_check_ms: startupMs,
       problems,
     };
