@@ -66,8 +66,11 @@ class LibraryIndex implements LibrarySearch {
   private readonly blockBytes: number | undefined;
   private db!: DatabaseSync;
   private writer!: IndexWriter;
-  /** Chats to (re)index, in the order noted, with their summary when the open's check listed them (else read when indexed). */
-  private readonly pending = new Map<string, ChatSummary | null>();
+  /**
+   * Chats to (re)index, in the order noted: their summary when the open's check listed them (else
+   * read when indexed), and whether another program changed the file (then it is read in full).
+   */
+  private readonly pending = new Map<string, { listed: ChatSummary | null; outside: boolean }>();
   private draining: Promise<void> | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly stopListening: () => void;
@@ -85,7 +88,7 @@ class LibraryIndex implements LibrarySearch {
     this.characters = opts.characters;
     this.blockBytes = opts.blockBytes;
     this.openDb();
-    this.stopListening = this.store.onChatChanged((chatId) => this.note(chatId));
+    this.stopListening = this.store.onChatChanged((chatId, change) => this.note(chatId, change.outside));
     this.checking = this.checkAll();
   }
 
@@ -96,9 +99,10 @@ class LibraryIndex implements LibrarySearch {
   }
 
   /** Called inside a store write: take note, nothing more. */
-  private note(chatId: string): void {
+  private note(chatId: string, outside: boolean): void {
     if (this.closed) return;
-    this.pending.set(chatId, null); // a summary listed before this change is stale now
+    // A summary listed before this change is stale now; an outside change stays noted until indexed.
+    this.pending.set(chatId, { listed: null, outside: outside || this.pending.get(chatId)?.outside === true });
     this.draining ??= this.drain();
   }
 
@@ -116,7 +120,7 @@ class LibraryIndex implements LibrarySearch {
         const same = await Promise.all(batch.map((c) => this.unchanged(c)));
         if (this.closed) return;
         batch.forEach((c, k) => {
-          if (!same[k] && !this.pending.has(c.chatId)) this.pending.set(c.chatId, c);
+          if (!same[k] && !this.pending.has(c.chatId)) this.pending.set(c.chatId, { listed: c, outside: false });
         });
       }
       this.draining ??= this.drain();
@@ -125,26 +129,34 @@ class LibraryIndex implements LibrarySearch {
       // The first build can leave a big WAL: folded into the index file now, off any write's path.
       if (this.ready) this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     } catch (e) {
-      if (!this.closed) this.failed(e);
+      if (this.closed) return;
+      if (isSqliteError(e)) this.failed(e);
+      // The store closed or could not list its chats: the index stays as it is (a cache), checked at the next open.
+      else if (!(e instanceof StoreError && e.code === 'CLOSED')) console.error('library search: the chats could not be checked:', e);
     }
+  }
+
+  /** Commits the open batch once it is BATCH_MS old and starts the next: between chats, and between blocks of a big one. */
+  private batchStart = 0;
+  private commitIfDue(): void {
+    if (performance.now() - this.batchStart <= BATCH_MS) return;
+    this.writer.commitBatch();
+    this.writer.beginBatch();
+    this.batchStart = performance.now();
   }
 
   private async drain(): Promise<void> {
     await pause(); // the write that noted the chat finishes first; changes noted meanwhile join this round
     try {
       let n = 0;
-      let batchStart = 0;
+      this.batchStart = 0;
       while (!this.closed && this.pending.size > 0) {
-        const [chatId, listed] = this.pending.entries().next().value!;
+        const [chatId, { listed, outside }] = this.pending.entries().next().value!;
         this.pending.delete(chatId);
         // Many chats (the check at open, a burst of changes) go into one transaction, committed every BATCH_MS.
-        if (performance.now() - batchStart > BATCH_MS) {
-          this.writer.commitBatch();
-          this.writer.beginBatch();
-          batchStart = performance.now();
-        }
+        this.commitIfDue();
         try {
-          await this.indexChat(chatId, listed);
+          await this.indexChat(chatId, listed, outside);
         } catch (e) {
           if (isSqliteError(e)) throw e;
           if (this.closed || (e instanceof StoreError && e.code === 'CLOSED')) break;
@@ -187,7 +199,7 @@ class LibraryIndex implements LibrarySearch {
   }
 
   /** One chat made true to its file: caught up when the file only grew, else indexed from its first line; dropped when gone. */
-  private async indexChat(chatId: string, listed: ChatSummary | null): Promise<void> {
+  private async indexChat(chatId: string, listed: ChatSummary | null, outside: boolean): Promise<void> {
     const summary =
       listed ??
       (await this.store.getChat(chatId).catch((e: unknown) => {
@@ -209,7 +221,8 @@ class LibraryIndex implements LibrarySearch {
     }
     try {
       const characterName = this.names.get(summary.characterId) ?? '';
-      if (row && row.size >= 0 && row.ino === file.ino && file.size >= row.size && (await file.before(row.size)) === row.tail) {
+      // Another program's change is read in full: it may have rewritten the file in place, same size, within one mtime tick.
+      if (!outside && row && row.size >= 0 && row.ino === file.ino && file.size >= row.size && (await file.before(row.size)) === row.tail) {
         this.writer.setNames(row, summary.title, characterName);
         // Grown: the new lines (none yet while only a torn line grew). The same size but touched
         // since (an edit in place, same length): read in full below.
@@ -237,7 +250,10 @@ class LibraryIndex implements LibrarySearch {
       first = false;
       tail = tailAfter(tail, lines);
       this.writer.applyLines(row, lines, { ino: file.ino, mtimeNs: file.mtimeNs, end, tail });
-      if (end < file.size) await pause();
+      if (end < file.size) {
+        this.commitIfDue();
+        await pause();
+      }
     }
     // Nothing (more) complete: the identity is still recorded, so an unchanged file is not read again.
     if (row.ino !== file.ino || row.mtime_ns !== file.mtimeNs) this.writer.setFile(row, { ino: file.ino, mtimeNs: file.mtimeNs, end: row.size, tail: row.tail });

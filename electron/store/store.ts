@@ -102,10 +102,10 @@ class FileChatStore implements ChatStore {
     this.lifecycle = new Lifecycle(ctx, logs, this.keeper, this.compaction);
     // Every change to a chat passes through its index entry: the listeners hear of it there. A
     // listener's failure never reaches the write that told it.
-    ctx.index.onChange = (chatId) => {
+    ctx.index.onChange = (chatId, outside) => {
       for (const listener of ctx.changeListeners) {
         try {
-          listener(chatId);
+          listener(chatId, { outside });
         } catch (e) {
           console.error('a chat change listener failed:', e);
         }
@@ -231,7 +231,7 @@ class FileChatStore implements ChatStore {
     this.ctx.goneListeners.add(listener);
     return () => this.ctx.goneListeners.delete(listener);
   }
-  onChatChanged(listener: (chatId: string) => void): () => void {
+  onChatChanged(listener: (chatId: string, change: { outside: boolean }) => void): () => void {
     this.ctx.changeListeners.add(listener);
     return () => this.ctx.changeListeners.delete(listener);
   }

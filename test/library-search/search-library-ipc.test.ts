@@ -1,11 +1,12 @@
 // searchLibrary through the binding: it finds text in every character's chats; whatever the query,
 // the answer is a result or a typed INVALID_INPUT, never an FTS5 syntax error.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { createServices, type Services } from '../../electron/ipc/services.ts';
+import { librarySearchFile } from '../../electron/library-search/index.ts';
 import type { LibrarySearchOut } from '../../shared/ipc-contract.ts';
 
 let open: { services: Services<boolean>; dataDir: string }[] = [];
@@ -16,8 +17,9 @@ afterEach(async () => {
   }
 });
 
-async function setup() {
+async function setup(before?: (dataDir: string) => Promise<void>) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-library-'));
+  await before?.(dataDir);
   const store = await openChatStore({ dataDir });
   const services = createServices<boolean>({ store, emit: () => {}, isTrustedSender: (t) => t, watch: false });
   open.push({ services, dataDir });
@@ -67,5 +69,14 @@ describe('searchLibrary', () => {
     expect(await call('searchLibrary', { query: 'x', limit: 0 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     const r = await data<LibrarySearchOut>('searchLibrary', { query: 'near( "quoted" AND' });
     expect(r.chats.map((x) => x.chatId)).toEqual([c.chatId]);
+  });
+
+  it('an index that cannot be opened costs the search, never a write', async () => {
+    // A folder where the index file should be: SQLite cannot open it, nor can it be removed as a file.
+    const { call, data } = await setup((dir) => mkdir(librarySearchFile(dir), { recursive: true }).then(() => {}));
+    const ch = await data<{ id: string }>('createCharacter', { name: 'Eve' });
+    const c = await data<{ chatId: string }>('createChat', { characterId: ch.id, title: 'T' });
+    expect(await call('appendMessage', { chatId: c.chatId, message: { role: 'user', content: 'still saved' } })).toMatchObject({ ok: true });
+    expect(await call('searchLibrary', { query: 'saved' })).toMatchObject({ ok: false, error: { code: 'IO_ERROR', details: { reason: 'unavailable' } } });
   });
 });

@@ -45,7 +45,7 @@ export interface StoreContext {
   /** Told of each chat that left the list because its file was deleted outside the app, whichever call found it gone. */
   readonly goneListeners: Set<(chatId: string, characterId: string) => void>;
   /** Told (synchronously, inside the write) of each chat whose file or listing changed: see ChatStore.onChatChanged. */
-  readonly changeListeners: Set<(chatId: string) => void>;
+  readonly changeListeners: Set<(chatId: string, change: { outside: boolean }) => void>;
   /** Set when close() begins: later calls fail CLOSED. */
   closed: boolean;
 }
