@@ -5,12 +5,12 @@
 //   synchronously, inside the write); it only notes the chat id there. The chats noted are indexed
 //   a moment later, off the write's path: an append is acknowledged without waiting for it.
 // - Each chat's row records the identity and size of its file as indexed, and its last bytes: a
-//   file that only grew (an append, a streamed reply) is caught up from there; anything else (a
-//   rewrite, compaction, repair, an outside edit) is read again from its first line. Either way the
-//   file is read in blocks, each applied in one transaction with the offset it ends at (bounded
-//   memory; a crash mid-way resumes from the last block). At open every listed chat is
-//   checked that way in the background, so a stale index (a crash, writes by the CLI while the app
-//   was closed) is caught up and a missing or damaged one rebuilt.
+//   file the app appended to (an append, a streamed reply) is caught up from there; anything else (a
+//   rewrite, compaction, repair, any change by another program) is read again from its first line.
+//   Either way the file is read in blocks, each applied atomically with the offset it ends at
+//   (bounded memory; a crash mid-way resumes from the last block). At open every listed chat is
+//   stat'ed in the background, so a stale index (a crash, writes by the CLI while the app was
+//   closed) is caught up and a missing or damaged one rebuilt.
 // - A failure of the index (a damaged file, a full disk) never fails a write: the index is dropped
 //   and rebuilt.
 import { stat } from 'node:fs/promises';

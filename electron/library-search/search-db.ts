@@ -21,7 +21,7 @@ CREATE TABLE chats(
   title TEXT NOT NULL,
   character_name TEXT NOT NULL DEFAULT '',
   ino TEXT,
-  -- Bytes of the file indexed (up to its last complete line); -1 while a full (re)index is under way.
+  -- Bytes of the file indexed (up to its last complete line); -1: read it in full at its next change (an unreadable header).
   size INTEGER NOT NULL,
   mtime_ns TEXT,
   -- The last bytes before size (hex): an append leaves them as they were, an outside rewrite rarely.
