@@ -5,7 +5,8 @@ export default defineConfig({
   build: {
     rollupOptions: {
       // Native-ish or fs-heavy deps stay in node_modules rather than the bundle.
-      external: ['write-file-atomic', 'chokidar', 'ws', 'electron-log', 'electron-log/node'],
+      // node:sqlite (the library search) is built into Node 24 and Electron's Node.
+      external: ['write-file-atomic', 'chokidar', 'ws', 'electron-log', 'electron-log/node', 'node:sqlite'],
     },
   },
 });

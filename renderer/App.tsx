@@ -43,6 +43,15 @@ export function App({ api }: { api: CardsharkApi }) {
   const { streams } = useChatStreams(api, save, sel, chat);
   useReloadOnReconnect(api, sel, chat);
   const { actions, deletes } = useMessageActions(api, save, sel, chat);
+  // Library search: another character's chat opens as if chosen in the sidebar, then jumps to the message.
+  const openAt = useCallback(
+    async (ch: string, id: string, messageId?: string) => {
+      if (sel.current.current.characterId !== ch) await selectCharacter(ch);
+      if (sel.current.current.chatId !== id) await chat.openChat(id, ch);
+      if (messageId && sel.current.current.chatId === id) await paging.showMessageById(messageId);
+    },
+    [sel.current, selectCharacter, chat.openChat, paging.showMessageById],
+  );
 
   const stream = chatId ? streams[chatId] : undefined;
   const sendBlocked = blocksSending(chat.health);
@@ -58,7 +67,7 @@ export function App({ api }: { api: CardsharkApi }) {
 
   return (
     <div className="app">
-      <Sidebar api={api} save={save} sel={sel} openChat={chat.openChat} selectCharacter={selectCharacter} onEdit={setEditing} />
+      <Sidebar api={api} save={save} sel={sel} openChat={chat.openChat} selectCharacter={selectCharacter} onEdit={setEditing} openAt={(ch, id, m) => void openAt(ch, id, m)} />
       <ChatView
         api={api}
         sel={sel}

@@ -125,6 +125,30 @@ export const SearchResultOut = z.object({
   total: z.number(),
 });
 export type SearchResultOut = z.infer<typeof SearchResultOut>;
+/** Plain text and the ranges (UTF-16 offsets) a match covers: the renderer marks them itself (no HTML crosses). */
+export const MarkedTextOut = z.object({ text: z.string(), highlights: z.array(z.object({ start: z.number().int().min(0), end: z.number().int().min(0) })) });
+export type MarkedTextOut = z.infer<typeof MarkedTextOut>;
+/** Search across the library: chats whose messages, title or character name match, with the matching messages. */
+export const LibrarySearchOut = z.object({
+  chats: z.array(
+    z.object({
+      chatId: z.string(),
+      characterId: z.string(),
+      title: MarkedTextOut,
+      characterName: MarkedTextOut,
+      /** Matching messages in this chat (among those looked at: see `truncated`). */
+      matchCount: z.number().int().min(0),
+      hits: z.array(z.object({ messageId: z.string(), role: z.string(), timestamp: z.number(), snippet: MarkedTextOut })),
+    }),
+  ),
+  /** More chats or matches exist than were returned or counted. */
+  truncated: z.boolean(),
+  /** The index is still catching up with the chat files (opening, a rebuild): some matches may be missing. */
+  indexing: z.boolean(),
+});
+export type LibrarySearchOut = z.infer<typeof LibrarySearchOut>;
+/** Chats returned by one library search. */
+export const LibrarySearchLimit = z.number().int().min(1).max(200);
 
 export const CharacterName = z.string().trim().min(1).max(LIMITS.titleChars);
 /** A character as listed: the registry entry (no card text; `get` in main has the full card). */
@@ -278,6 +302,8 @@ export const CHANNELS = {
   loadChat: channel(z.strictObject({ chatId: ChatId, options: LoadOptions.optional() }), ChatPageOut),
   /** Find in chat: searched by main over the whole file; the newest `limit` (≤500) matches with ids, and the total. */
   searchChat: channel(z.strictObject({ chatId: ChatId, query: SearchQuery, limit: SearchLimit.optional() }), SearchResultOut),
+  /** Every chat, title and character name: words, "a phrase", word* (a prefix); case and accents ignored. */
+  searchLibrary: channel(z.strictObject({ query: SearchQuery, limit: LibrarySearchLimit.optional() }), LibrarySearchOut),
   renameChat: channel(z.strictObject({ chatId: ChatId, title: Title, expectedRevision: ExpectedRevision }), ChatSummaryOut),
   deleteChat: channel(z.strictObject({ chatId: ChatId, expectedRevision: ExpectedRevision }), Ok),
   getActiveChat: channel(z.strictObject({ characterId: CharacterId }), z.object({ chatId: z.string().nullable() })),

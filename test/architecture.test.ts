@@ -124,11 +124,22 @@ describe('layering', () => {
     for (const f of sources('electron/store')) {
       expect(localImports(f).filter((i) => !i.startsWith('electron/store/') && !i.startsWith('electron/durable/') && !i.startsWith('shared/')), f).toEqual([]);
     }
-    const capabilities = ['electron/app-data', 'electron/generation', 'electron/autosave', 'electron/drafts', 'electron/app-settings', 'electron/cards', 'electron/import', 'electron/watcher', 'electron/oplog', 'electron/cli'];
+    const capabilities = ['electron/app-data', 'electron/generation', 'electron/autosave', 'electron/drafts', 'electron/app-settings', 'electron/cards', 'electron/import', 'electron/watcher', 'electron/oplog', 'electron/cli', 'electron/library-search'];
     for (const dir of capabilities) {
       expect(sources(dir).length, dir).toBeGreaterThan(0);
       for (const f of sources(dir)) expect(imports(f).filter((i) => /(^|\/)(ipc|host|entry)\//.test(i)), f).toEqual([]);
     }
+  });
+
+  it('the library search sits on the store: it imports only itself, the store, the durable layer and shared/; node:sqlite only there', () => {
+    const files = sources('electron/library-search');
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files) {
+      expect(localImports(f).filter((i) => !/^(electron\/(library-search|store|durable)|shared)\//.test(i)), f).toEqual([]);
+    }
+    expect(files.some((f) => imports(f).includes('node:sqlite'))).toBe(true);
+    const sqlite = [...sources('electron'), ...sources('shared'), ...sources('renderer')].filter((f) => imports(f).includes('node:sqlite'));
+    expect(sqlite.filter((f) => !f.startsWith('electron/library-search/'))).toEqual([]);
   });
 
   it('shared/ imports only zod and itself', () => {

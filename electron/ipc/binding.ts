@@ -22,6 +22,7 @@ import { testConnection, type ConnectionTestOptions } from '../generation/connec
 import { chatFileHandlers } from './chat-files.ts';
 import { chatUploadHandlers } from './chat-uploads.ts';
 import { bringBackOwner } from './chat-owner.ts';
+import type { LibrarySearch } from '../library-search/index.ts';
 
 export interface BindingDeps {
   store: ChatStore;
@@ -38,6 +39,8 @@ export interface BindingDeps {
   loadCard: LoadCard;
   /** Injectable for tests (lookup, fetch); the real network otherwise. */
   connectionTest?: ConnectionTestOptions;
+  /** Search across the library (none: searchLibrary fails IO_ERROR, reason 'unavailable'). */
+  library?: LibrarySearch;
 }
 
 type Handlers = {
@@ -173,6 +176,10 @@ export function createHandlers(d: BindingDeps): Handlers {
     getChat: ({ chatId }) => d.store.getChat(chatId),
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
     searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
+    async searchLibrary({ query, limit }) {
+      if (!d.library) throw new StoreError('IO_ERROR', 'Search across chats is unavailable: its index could not be opened (the app log says why).', { reason: 'unavailable' });
+      return d.library.search(query, limit === undefined ? undefined : { chats: limit });
+    },
     async renameChat({ chatId, title, expectedRevision }) {
       const summary = await d.store.renameChat(chatId, title, revisionOpts(expectedRevision));
       d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });

@@ -23,6 +23,7 @@ import { toErrorInfo } from '../../shared/errors.ts';
 import type { LoadCard } from '../generation/prompt/card.ts';
 import type { ConnectionTestOptions } from '../generation/connection-test.ts';
 import type { StreamInfo } from '../../shared/ipc-contract.ts';
+import { openLibrarySearch, type LibrarySearch } from '../library-search/index.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
@@ -39,6 +40,8 @@ export interface Services<S> {
   watcher: ChatWatcher | null;
   /** Resolves once `npm run cli` can hand this app its commands (at once without `cliDoor`). */
   cliDoorOpen: Promise<void>;
+  /** Search across the library (null when `librarySearch: false`). */
+  library: LibrarySearch | null;
   /**
    * Stops streams (each stores its text with its final status); refuses new deferred writes
    * (CLOSED) and writes every accepted one; then closes the watcher (it saw outside changes until
@@ -73,6 +76,8 @@ export function createServices<S>(opts: {
   watchSettleMs?: number;
   /** Let `npm run cli` hand its commands to this app while it holds the data folder (the hosts turn it on). */
   cliDoor?: boolean;
+  /** Keep the library search index (default true): it follows every write of the store from now on. */
+  librarySearch?: boolean;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -115,7 +120,9 @@ export function createServices<S>(opts: {
     // A reply's write refused because the file changed outside the app: the reply goes to a conflict copy.
     onOutsideChange: keepCopy,
   });
-  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
+  // A cache of every chat's text for searchLibrary: it follows the store's writes; its index file is rebuilt when missing or stale.
+  const library = opts.librarySearch === false ? null : openLibrarySearchOrNull(store, characters);
+  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   const watcher =
     opts.watch === false
       ? null
@@ -150,6 +157,7 @@ export function createServices<S>(opts: {
     ready,
     watcher,
     cliDoorOpen: door.then(() => undefined),
+    library,
     settings: appSettings,
     autosave,
     shutdown: () =>
@@ -166,6 +174,7 @@ export function createServices<S>(opts: {
         await watcher?.close();
         await Promise.all([...copies]);
         await doorClosed;
+        await library?.close(); // a cache: what it has not indexed yet is caught up at the next start
         await store.close();
         stopGone();
       })().catch((e: unknown) => {
@@ -173,6 +182,16 @@ export function createServices<S>(opts: {
         throw e;
       })),
   };
+}
+
+/** The library search, or null (logged) when its index cannot be opened (an unwritable folder): the app runs without it. */
+function openLibrarySearchOrNull(store: ChatStore, characters: CharacterRegistry): LibrarySearch | null {
+  try {
+    return openLibrarySearch({ store, characters: () => characters.list() });
+  } catch (e) {
+    console.error('CardShark: search across chats is unavailable: its index could not be opened:', e);
+    return null;
+  }
 }
 
 /** Reads the env/CLI knobs that tune generation (tests use a fast demo pace). */

@@ -90,6 +90,8 @@ export class ChatIndex {
   private readonly delayMs: number;
   private readonly fence: () => Promise<void> | undefined;
   private readonly writes: () => unknown;
+  /** Told of every chat whose entry was set or dropped (a write, an outside change, a deletion): see ChatStore.onChatChanged. */
+  onChange: (chatId: string, outside: boolean) => void = () => {};
 
   /**
    * `fence`: resolves while this process holds the data-folder lock, throws once it may have lost it
@@ -146,9 +148,13 @@ export class ChatIndex {
     this.entries.set(id, entry);
     this.dirty.add(id);
     this.schedule();
+    this.onChange(id, false);
   }
 
-  delete(chatId: string): void {
+  /** `outside`: the chat's file was changed by another program (see ChatStore.onChatChanged). */
+  delete(chatId: string, outside = false): void {
+    // Told even when there was no entry: the chat's file may still have changed (or gone).
+    this.onChange(chatId, outside);
     if (!this.entries.delete(chatId)) return;
     this.dirty.delete(chatId);
     this.changed = true;

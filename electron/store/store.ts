@@ -100,6 +100,17 @@ class FileChatStore implements ChatStore {
     this.recovery = new RecoveryOps(ctx, tasks, logs, this.keeper);
     this.outside = new OutsideChanges(ctx, logs, this.own, this.keeper);
     this.lifecycle = new Lifecycle(ctx, logs, this.keeper, this.compaction);
+    // Every change to a chat passes through its index entry: the listeners hear of it there. A
+    // listener's failure never reaches the write that told it.
+    ctx.index.onChange = (chatId, outside) => {
+      for (const listener of ctx.changeListeners) {
+        try {
+          listener(chatId, { outside });
+        } catch (e) {
+          console.error('a chat change listener failed:', e);
+        }
+      }
+    };
   }
 
   /** What an earlier run kept of the chats it wrote (see own-versions.ts). */
@@ -222,6 +233,10 @@ class FileChatStore implements ChatStore {
   onChatGone(listener: (chatId: string, characterId: string) => void): () => void {
     this.ctx.goneListeners.add(listener);
     return () => this.ctx.goneListeners.delete(listener);
+  }
+  onChatChanged(listener: (chatId: string, change: { outside: boolean }) => void): () => void {
+    this.ctx.changeListeners.add(listener);
+    return () => this.ctx.changeListeners.delete(listener);
   }
   flush(): Promise<void> {
     return this.lifecycle.flush();

@@ -159,6 +159,15 @@ export interface ChatStore {
    * app: found by the watcher, or by a read or write that met the missing file first. Returns the unsubscribe.
    */
   onChatGone(listener: (chatId: string, characterId: string) => void): () => void;
+  /**
+   * Calls `listener` (synchronously, so it must only take note and return) for each chat whose file
+   * or place in the list may have changed: any write, import, rename, deletion, restore, repair,
+   * compaction, or a change outside the app the store re-read. `outside`: another program changed
+   * the file (refreshChat), which may have rewritten any of it in place, keeping its inode and size
+   * (and, within the clock's tick, its mtime): a cache must read it again in full. Caches of chat
+   * contents (the library search) follow the store through it. Returns the unsubscribe.
+   */
+  onChatChanged(listener: (chatId: string, change: { outside: boolean }) => void): () => void;
   /** Flushes, compacts where worthwhile, closes files and releases the data-dir lock. */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import type { SaveState } from '../save-state.ts';
 import { GenerationSettings } from '../settings/GenerationSettings.tsx';
 import { StorageSettings } from '../settings/StorageSettings.tsx';
 import { ChatList } from './ChatList.tsx';
+import { LibrarySearch } from './LibrarySearch.tsx';
 
 export function Sidebar(props: {
   api: CardsharkApi;
@@ -19,12 +20,15 @@ export function Sidebar(props: {
   selectCharacter(id: string): Promise<void>;
   /** Opens the character editor. */
   onEdit(id: string): void;
+  /** Opens a chat of any character, at a message when given (library search). */
+  openAt(characterId: string, chatId: string, messageId?: string): void;
 }) {
   const { api, save, sel, openChat, selectCharacter } = props;
   const { characters, setCharacters, characterId, chats, setChats, chatId, current } = sel;
   return (
     <aside className="sidebar">
       <h1>CardShark</h1>
+      <LibrarySearch api={api} onOpen={props.openAt} />
       <CharacterPanel
         api={api}
         characters={characters}

@@ -29,6 +29,7 @@
 //                          loadChat(id, { around: a message 90,000 back })
 //   list_chats_10k_ms, list_all_10k_ms, list_big_chat_ms, startup_10k_ms, index_rebuild_10k_ms: see index-bench.ts
 //   external_edit_seen_p50_ms, external_edit_seen_max_ms: outside append → chat:changed (see watch-bench.ts)
+//   search_library_ms, search_update_ms, search_index_build_ms, search_index_mb: see search-bench.ts
 //   richtext_1m_ms         tokenize a 1,000,000-character hostile message; the old tokenizer and today's on
 //                          30,000 characters as the baseline (richtext-bench.ts)
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
@@ -53,6 +54,7 @@ import { measureImportStall } from './import-stall-bench.ts';
 import { indexBench } from './index-bench.ts';
 import { externalEditSeen } from './watch-bench.ts';
 import { measureRichText } from './richtext-bench.ts';
+import { searchBench } from './search-bench.ts';
 
 // ---- arguments ----
 
@@ -475,6 +477,9 @@ async function main(): Promise<void> {
     const seen = await externalEditSeen(20);
     log('rich text: a 1,000,000-character hostile message tokenized, 1 warm-up + 5 runs; the old tokenizer on 30,000 characters');
     const rich = measureRichText(5);
+    log('library search: a 10,000-chat, 1,000,000-message library indexed (SQLite FTS5), searched, appended to');
+    const lib = await searchBench(root, log);
+    if (lib.problems.length) throw new Error(`search bench found problems: ${lib.problems.slice(0, 3).join('; ')}`);
 
     const finalBytes = (await fsp.stat(fixture.path)).size;
     const appendP50 = median(appends.append);
@@ -536,12 +541,18 @@ async function main(): Promise<void> {
       { metric: 'import_cli_100k_ms', value: ms(cliMs), goal: `≤ ${ms(1.5 * importMs)}`, pass: cliRatio <= 1.5, note: `node electron/entry/cli.ts import (${imports.messages.toLocaleString('en-US')} messages, --character), process start to exit, fresh data dir, 1 warm-up (fills Node's compile cache) + median of ${cliImports.cli_ms.length}: ${cliImports.cli_ms.map((x) => x.toFixed(0)).join(', ')}; ${cliRatio.toFixed(2)}× import_100k_ms` },
       { metric: 'import_stall_max_ms', value: ms(stall.import_stall_max_ms), goal: '≤ 100', pass: stall.import_stall_max_ms <= 100, note: `longest event-loop stall (1 ms ticker / monitorEventLoopDelay) while a ${stall.chat_mb.toFixed(1)} MB chat of tiny lines and a ${stall.card_mb.toFixed(1)} MB card are imported at once over the binding (${ms(stall.import_stall_total_ms)} in all); most CPU in one turn ${ms(stall.import_turn_cpu_max_ms)}; peak RSS ${stall.rss_max_mb.toFixed(0)} MB` },
     ];
+    const searchRows: Row[] = [
+      { metric: 'search_library_ms', value: ms(lib.search_library_ms), goal: '≤ 50', pass: lib.search_library_ms <= 50, note: `library search for a word in ${lib.search_library_chats} of ${lib.chats.toLocaleString('en-US')} chats (${lib.messages.toLocaleString('en-US')} messages, ${lib.library_mb.toFixed(0)} MB), 3 snippets each, warm, median of 20; without the index (every file read and scanned): ${ms(lib.search_scan_baseline_ms)}, ${(lib.search_scan_baseline_ms / lib.search_library_ms).toFixed(0)}× slower` },
+      { metric: 'search_update_ms', value: ms(lib.search_update_ms), goal: '≤ 5', pass: lib.search_update_ms <= 5, note: `one append made searchable (ack → indexed), median of 40, max ${ms(lib.search_update_max_ms)}; the append itself ${ms(lib.search_append_ms)}: ${lib.search_append_overhead.toFixed(2)}× a bare fdatasync'd append interleaved with it, ${lib.search_append_overhead_closed.toFixed(2)}× with the index closed` },
+      { metric: 'search_index_build_ms', value: ms(lib.search_index_build_ms), goal: '', pass: null, note: `the whole library indexed from nothing (the store's own index ready first); reopened unchanged: checked in ${ms(lib.search_startup_check_ms)}` },
+      { metric: 'search_index_mb', value: `${lib.search_index_mb.toFixed(0)} MB`, goal: '', pass: null, note: `the index file after the build (text stored once, with the FTS5 index), for ${lib.library_mb.toFixed(0)} MB of chat files` },
+    ];
     console.log('');
     printTable(
       `CardShark store bench: ${args.messages.toLocaleString('en-US')} messages, ${fileMb.toFixed(1)} MB (built in ${buildMs.toFixed(0)} ms; ${(finalBytes / 1e6).toFixed(1)} MB after the run), node ${process.version}, ${root}`,
-      [...rows, ...importRows],
+      [...rows, ...importRows, ...searchRows],
     );
-    const failed = [...rows, ...importRows].filter((r) => r.pass === false).map((r) => r.metric);
+    const failed = [...rows, ...importRows, ...searchRows].filter((r) => r.pass === false).map((r) => r.metric);
     console.log(failed.length ? `goals missed: ${failed.join(', ')}` : 'all goals met');
     console.log('');
 
@@ -599,6 +610,15 @@ async function main(): Promise<void> {
       richtext_old_30k_ms: round(rich.old_30k_ms, 1),
       richtext_new_30k_ms: round(rich.new_30k_ms, 2),
       richtext_speedup_30k: round(rich.speedup_30k, 0),
+      search_library_ms: round(lib.search_library_ms, 2),
+      search_scan_baseline_ms: round(lib.search_scan_baseline_ms, 0),
+      search_update_ms: round(lib.search_update_ms, 2),
+      search_update_max_ms: round(lib.search_update_max_ms, 1),
+      search_append_overhead: round(lib.search_append_overhead, 2),
+      search_append_overhead_closed: round(lib.search_append_overhead_closed, 2),
+      search_index_build_ms: round(lib.search_index_build_ms, 0),
+      search_index_mb: round(lib.search_index_mb, 1),
+      search_startup_check_ms: round(lib.search_startup_check_ms, 0),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));

@@ -16,8 +16,9 @@ async function snapshot(dir: string): Promise<string> {
       const p = path.join(d, e.name);
       h.update(p);
       if (e.isDirectory()) await walk(p);
-      // index.json is a cache of summaries, rewritten on a timer: not data a call could corrupt.
-      else if (e.name !== 'cardshark.lock' && e.name !== 'index.json') h.update(await readFile(p));
+      // index.json is a cache of summaries, rewritten on a timer, and .cache/ holds the library search's
+      // index (written in the background): not data a call could corrupt.
+      else if (e.name !== 'cardshark.lock' && e.name !== 'index.json' && !p.includes(`${path.sep}.cache${path.sep}`)) h.update(await readFile(p));
     }
   };
   await walk(dir);

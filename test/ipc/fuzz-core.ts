@@ -27,6 +27,7 @@ const KEYS: Record<string, string[]> = {
   getChat: ['chatId'],
   loadChat: ['chatId', 'options'],
   searchChat: ['chatId', 'query', 'limit'],
+  searchLibrary: ['query', 'limit'],
   renameChat: ['chatId', 'title'],
   deleteChat: ['chatId'],
   getActiveChat: ['characterId'],
@@ -253,7 +254,7 @@ export async function runFuzz(opts: { runs: number; seed?: number; log?: (line: 
 export async function checkDataDir(dataDir: string): Promise<void> {
   const top = await readdir(dataDir);
   for (const entry of top) {
-    if (!/^(app|chats|cardshark\.lock|index\.json|backups|trash|quarantine|\.own-versions)$/.test(entry)) throw new Error(`unexpected entry in data dir: ${entry}`);
+    if (!/^(app|chats|cardshark\.lock|index\.json|backups|trash|quarantine|\.own-versions|\.cache)$/.test(entry)) throw new Error(`unexpected entry in data dir: ${entry}`);
   }
   const charDirs = await readdir(path.join(dataDir, 'chats')).catch(() => [] as string[]);
   let files = 0;

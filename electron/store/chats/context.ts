@@ -44,6 +44,8 @@ export interface StoreContext {
   readonly compactMinBytes: number;
   /** Told of each chat that left the list because its file was deleted outside the app, whichever call found it gone. */
   readonly goneListeners: Set<(chatId: string, characterId: string) => void>;
+  /** Told (synchronously, inside the write) of each chat whose file or listing changed: see ChatStore.onChatChanged. */
+  readonly changeListeners: Set<(chatId: string, change: { outside: boolean }) => void>;
   /** Set when close() begins: later calls fail CLOSED. */
   closed: boolean;
 }
@@ -65,6 +67,7 @@ export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map
     compactRatio: options.compactRatio ?? 0.5,
     compactMinBytes: options.compactMinBytes ?? 64 * 1024,
     goneListeners: new Set(),
+    changeListeners: new Set(),
     closed: false,
   };
 }

@@ -49,7 +49,7 @@ export class OutsideChanges {
       if (open && (await open.pathState().catch(() => 'gone' as const)) !== 'same') await own.changedOutside(id, open);
       // The watcher compared the app's versions with the file before this (ConflictKeeper).
       await logs.forget(id, 'compared');
-      ctx.index.delete(id);
+      ctx.index.delete(id, true);
       ctx.memos.get(id)?.quarantined.clear(); // offsets may now name other lines
       // refreshChat is called for a change the store did not make: never truncate that file's tail.
       own.markExternal(id);
