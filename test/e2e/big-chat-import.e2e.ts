@@ -42,7 +42,7 @@ test('a 60 MB chat imports from the UI with a progress bar, and a cancelled one 
   await expect(page.getByTestId('notice').filter({ hasText: 'keeper-big.jsonl: 1 chat(s) imported, 100000 messages' })).toHaveCount(1, { timeout: 180_000 });
   await expect(page.getByTestId('import-progress')).toHaveCount(0);
   await expect(page.getByTestId('chat')).toHaveCount(1);
-  await expect(page.getByTestId('message').last()).toContainText('line 99999');
+  await expect(page.getByTestId('message').last()).toContainText('line 99999', { timeout: 30_000 });
 
   // The same file again under another name, cancelled while it is sent: no second chat.
   const again = path.join(dir, 'keeper-again.jsonl');
