@@ -57,6 +57,8 @@ export interface ChatStoreOptions {
   onIndexProgress?: (p: IndexProgress) => void;
   /** Changes to the chat index are written to index.json at most this often (default 2000 ms) and on close. */
   indexFlushDelayMs?: number;
+  /** Position indexes (jumps to old messages, positions/) are saved at most this often (default 2000 ms) and on close. */
+  positionsFlushDelayMs?: number;
 }
 
 export interface ChatStore {
