@@ -16,6 +16,8 @@ const ID_PREFIX = Buffer.from('{"id":"');
 export type LinesOf = (first: number, n: number) => Promise<{ off: Float64Array; len: Int32Array; sup: Uint8Array }>;
 
 const CHUNK = 1024;
+/** Bytes of the chat read at once around a line. */
+const WINDOW = 32 * 1024;
 
 export class IndexedChat implements LineSource {
   readonly count: number;
@@ -26,6 +28,7 @@ export class IndexedChat implements LineSource {
   private readonly linesOf: LinesOf;
   private readonly chunks = new Map<number, Awaited<ReturnType<LinesOf>>>();
   private opsByHash: Map<number, number[]> | undefined;
+  private readonly windows: { from: number; buf: Buffer }[] = [];
   private readonly onClose: () => Promise<void>;
 
   constructor(fh: FileHandle, size: number, count: number, hash: Int32Array, ops: OpLines, linesOf: LinesOf, onClose: () => Promise<void> = async () => {}) {
@@ -49,18 +52,30 @@ export class IndexedChat implements LineSource {
     return { off: c.off[j]!, len: c.len[j]!, sup: c.sup[j]! };
   }
 
+  /** Reads the chat around `off` a window at a time: the lines of a page stand together. */
+  private async window(from: number, to: number): Promise<Buffer> {
+    for (const w of this.windows) if (w.from <= from && to <= w.from + w.buf.length) return w.buf.subarray(from - w.from, to - w.from);
+    const start = Math.max(0, Math.min(from, to - WINDOW / 2));
+    const end = Math.min(this.size + 1, Math.max(to, start + WINDOW));
+    const buf = Buffer.allocUnsafe(end - start);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await this.fh.read(buf, got, buf.length - got, start + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    const w = { from: start, buf: buf.subarray(0, got) };
+    this.windows.unshift(w);
+    if (this.windows.length > 4) this.windows.pop();
+    return w.buf.subarray(Math.min(from - start, got), Math.min(to - start, got));
+  }
+
   /** The bytes of a whole line at `off`: it must follow a newline and end at one (or at the end of the chat). */
   private async bytes(off: number, len: number): Promise<Buffer> {
     if (off < 1 || off + len > this.size) throw new StaleIndex('a line lies outside the chat');
     const want = Math.min(len + 2, this.size - off + 1);
-    const buf = Buffer.allocUnsafe(want);
-    let got = 0;
-    while (got < want) {
-      const { bytesRead } = await this.fh.read(buf, got, want - got, off - 1 + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    if (got !== want || buf[0] !== NL) throw new StaleIndex('a line is not where the index says');
+    const buf = await this.window(off - 1, off - 1 + want);
+    if (buf.length !== want || buf[0] !== NL) throw new StaleIndex('a line is not where the index says');
     if (want === len + 2 && buf[len + 1] !== NL && buf[len + 1] !== CR) throw new StaleIndex('a line does not end where the index says');
     return buf.subarray(1, len + 1);
   }
