@@ -167,7 +167,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     getChat: ({ chatId }) => d.store.getChat(chatId),
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
-    searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
+    searchChat: ({ chatId, query, limit, offset }) => d.store.searchChat(chatId, query, limit, offset),
     async renameChat({ chatId, title, expectedRevision }) {
       const summary = await d.store.renameChat(chatId, title, revisionOpts(expectedRevision));
       d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });

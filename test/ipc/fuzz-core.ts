@@ -26,7 +26,7 @@ const KEYS: Record<string, string[]> = {
   createChat: ['characterId', 'title', 'metadata'],
   getChat: ['chatId'],
   loadChat: ['chatId', 'options'],
-  searchChat: ['chatId', 'query', 'limit'],
+  searchChat: ['chatId', 'query', 'limit', 'offset'],
   renameChat: ['chatId', 'title'],
   deleteChat: ['chatId'],
   getActiveChat: ['characterId'],
@@ -114,6 +114,7 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
     ),
     query: mostly(text),
     limit: mostly(fc.integer({ min: -5, max: 600 })),
+    offset: mostly(fc.integer({ min: -5, max: 2000 })),
     mode: fc.constantFrom('new', 'swipe', 'continue', 'other'),
     text: mostly(fc.string({ maxLength: 200 })),
     flush: mostly(fc.boolean()),
@@ -253,7 +254,7 @@ export async function runFuzz(opts: { runs: number; seed?: number; log?: (line: 
 export async function checkDataDir(dataDir: string): Promise<void> {
   const top = await readdir(dataDir);
   for (const entry of top) {
-    if (!/^(app|chats|cardshark\.lock|index\.json|backups|trash|quarantine|\.own-versions)$/.test(entry)) throw new Error(`unexpected entry in data dir: ${entry}`);
+    if (!/^(app|chats|cardshark\.lock|index\.json|backups|trash|quarantine|\.own-versions|\.cache)$/.test(entry)) throw new Error(`unexpected entry in data dir: ${entry}`);
   }
   const charDirs = await readdir(path.join(dataDir, 'chats')).catch(() => [] as string[]);
   let files = 0;

@@ -1,7 +1,7 @@
 // The store's reads: listings (from the chat index, one stat per chat), a chat's summary, a page
 // of its messages, and a search. Each read of a chat revalidates its open log against the file.
 import { relative } from 'node:path';
-import { CharacterId, LoadOptions, SearchLimit, SearchQuery, type ChatPage, type ChatSummary } from '../../../shared/chat-format.ts';
+import { CharacterId, LoadOptions, SearchLimit, SearchOffset, SearchQuery, type ChatPage, type ChatSummary } from '../../../shared/chat-format.ts';
 import { isStoreError } from '../../../shared/errors.ts';
 import { ScannedChat } from '../line-scan.ts';
 import type { ChatLog } from '../log/chat-log.ts';
@@ -128,13 +128,16 @@ export class ChatReads {
     }
   }
 
-  async searchChat(chatId: string, query: string, limit?: number): Promise<SearchResult> {
+  async searchChat(chatId: string, query: string, limit?: number, offset?: number): Promise<SearchResult> {
     const q = parse(SearchQuery, query, 'query');
     const n = parse(SearchLimit.optional(), limit, 'limit');
-    // Revalidated like a load: a search must see what is in the file now.
+    const at = parse(SearchOffset.optional(), offset, 'offset');
+    // Revalidated like a load: a search must see what is in the file now. Its scan of the whole
+    // file becomes the position index, for the jumps to the matches that follow.
     return this.tasks.onChat(chatId, (log) => {
       log.assertReadable();
-      return searchChatFile(this.ctx.fs, log.path, log.size, q, n);
+      const view = this.viewOf(log);
+      return searchChatFile(this.ctx.fs, log.path, log.size, q, n, at, (table) => this.ctx.positions.remember(view, table).catch(() => {}));
     }, true);
   }
 }
