@@ -71,6 +71,8 @@ export function measureJumps(dataDir: string, chatId: string, messageId: string,
     if (!j.has_anchor || j.messages !== 50 || !j.has_newer) throw new Error(`jump child returned a wrong page: ${JSON.stringify(j)}`);
     return j;
   };
+  // A search before (find_100k) may have saved the index already: the cold jump is without one.
+  fs.rmSync(join(dataDir, '.cache', 'positions', `${chatId}.pos`), { force: true });
   const cold = check(jumpChild(dataDir, chatId, messageId, script));
   const runs = Array.from({ length: children }, () => check(jumpChild(dataDir, chatId, messageId, script)));
   const index = join(dataDir, '.cache', 'positions', `${chatId}.pos`);
