@@ -214,7 +214,15 @@ function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, cap: numb
  * appended to a file indexed before: line indexes and `pos` then count from `from.count`, and the
  * table holds only the new lines).
  */
-export async function scanLines(fh: FileHandle, size: number, hooks: { block?: BlockHook; candidate?: CandidateHook } = {}, from?: ScanFrom): Promise<LineTable> {
+/** What a scan calls back, and its block size (smaller blocks hold the event loop for less: a background scan). */
+export interface ScanHooks {
+  block?: BlockHook;
+  candidate?: CandidateHook;
+  blockBytes?: number;
+}
+
+export async function scanLines(fh: FileHandle, size: number, hooks: ScanHooks = {}, from?: ScanFrom): Promise<LineTable> {
+  const baseBlock = hooks.blockBytes ?? BLOCK;
   let cap = 1024;
   let off = new Float64Array(cap);
   let len = new Int32Array(cap);
@@ -263,9 +271,9 @@ export async function scanLines(fh: FileHandle, size: number, hooks: { block?: B
   let pos = from?.offset ?? 0;
   let headerDone = from !== undefined;
   let end = pos;
-  let blockSize = BLOCK;
+  let blockSize = baseBlock;
   // One buffer for every block (lines are handled before the next read): no 8 MiB garbage per block.
-  let scratch = Buffer.allocUnsafe(Math.min(BLOCK, size));
+  let scratch = Buffer.allocUnsafe(Math.min(baseBlock, size));
   while (pos < size) {
     const want = Math.min(blockSize, size - pos);
     if (want > scratch.length) scratch = Buffer.allocUnsafe(want);
@@ -349,7 +357,7 @@ export async function scanLines(fh: FileHandle, size: number, hooks: { block?: B
       continue;
     }
     pos += consumed;
-    blockSize = BLOCK;
+    blockSize = baseBlock;
   }
   const opLines: OpLines = { count: ops.count, hash: ops.hash.subarray(0, ops.count), off: ops.off.subarray(0, ops.count), len: ops.len.subarray(0, ops.count), pos: ops.pos.subarray(0, ops.count), del: ops.del.subarray(0, ops.count) };
   return { count, off: off.subarray(0, count), len: len.subarray(0, count), hash: hash.subarray(0, count), opsById, deleted, ops: opLines, end };

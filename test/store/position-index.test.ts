@@ -3,11 +3,14 @@
 // damaged, stale (the chat changed outside the app) or cut short by a SIGKILL, it never makes a
 // jump wrong: every page is compared with one computed from a full read of the file.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { appendFile, readFile, readdir, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeFs, openChatStore, readFullState, type ChatStore, type FsSeam } from '../../electron/store/index.ts';
 import { Layout } from '../../electron/store/layout.ts';
+import { PREPARE_MIN_BYTES } from '../../electron/store/positions/position-cache.ts';
+import { buildBigChat } from '../fixtures/big-chat.ts';
 import type { Message } from '../../shared/chat-format.ts';
 import { chatPath, tempDir } from './helpers.ts';
 
@@ -98,6 +101,11 @@ function countingSeam(suffix: string): { seam: FsSeam; bytes: () => number } {
   return { seam, bytes: () => bytes };
 }
 
+/** The id on line `n` of a chat file (0: the header). */
+function idOfLine(path: string, n: number): string {
+  return (JSON.parse(readFileSync(path, 'utf8').split('\n')[n]!) as { id: string }).id;
+}
+
 const indexFile = (dir: string, chatId: string) => join(new Layout(dir).positionsDir, `${chatId}.pos`);
 
 /** Opens a fresh store, runs `fn`, closes it (which saves a pending index). */
@@ -129,6 +137,29 @@ describe('position index', () => {
       expect(read, `bytes of the chat read by one jump (the file has ${size})`).toBeLessThan(128 * 1024);
     }, counter.seam);
     await withStore(dir, (s) => expectJumpsRight(s, chatId, path, sample(ids, 40, 7)));
+  }, 60_000);
+
+  it('a big chat opened without an index gets one in the background, so its first jump is quick too', async () => {
+    const dir = tempDir();
+    const big = buildBigChat({ dataDir: dir, messages: 10_000, fsync: false });
+    expect(big.bytes).toBeGreaterThan(PREPARE_MIN_BYTES);
+    const file = indexFile(dir, big.chatId);
+    const s = await openChatStore({ dataDir: dir, positionsFlushDelayMs: 20 });
+    try {
+      await s.loadChat(big.chatId, { limit: 20 }); // the newest page: no scan of the file
+      expect(await stat(file).then(() => true, () => false)).toBe(false);
+      await expect.poll(() => stat(file).then(() => true, () => false), { timeout: 20_000 }).toBe(true);
+    } finally {
+      await s.close();
+    }
+    const counter = countingSeam('.jsonl');
+    const ids = Array.from({ length: 5 }, (_, k) => idOfLine(big.path, 1 + k * 1999));
+    await withStore(dir, async (s2) => {
+      const before = counter.bytes();
+      await s2.loadChat(big.chatId, { around: ids[1]!, limit: 20 });
+      expect(counter.bytes() - before).toBeLessThan(128 * 1024);
+      await expectJumpsRight(s2, big.chatId, big.path, ids);
+    }, counter.seam);
   }, 60_000);
 
   it('jumps are right when the index is deleted, filled with random bytes, or cut short', async () => {

@@ -90,6 +90,7 @@ export class ChatReads {
       // Quarantine paths are given relative to the data directory: absolute paths stay in main.
       const warnings = log.warnings.map((w) => (w.quarantinePath ? { ...w, quarantinePath: relative(ctx.layout.dataDir, w.quarantinePath) } : { ...w }));
       for (const m of messages) ctx.live.present(log.chatId, m);
+      if (anchor === undefined) ctx.positions.prepare(this.viewOf(log)); // a big chat without an index gets one in the background, for jumps
       return { header: structuredClone(header), messages, hasMore, ...(hasNewer !== undefined ? { hasNewer } : {}), readOnly: log.status !== 'ok', ...(log.readOnlyReason ? { readOnlyReason: log.readOnlyReason } : {}), warnings, revision: log.revision };
     }, true);
   }

@@ -19,6 +19,10 @@ import { encodePositions, PositionFile, StaleIndex, type PositionStamp } from '.
 import { extendTable, tableFromScan, type PositionTable } from './position-table.ts';
 
 export const POSITIONS_FLUSH_DELAY_MS = 2_000;
+/** A chat opened with fewer bytes than this gets no index in the background: a jump scans it quickly enough. */
+export const PREPARE_MIN_BYTES = 4 * 1024 * 1024;
+/** How long after a chat is opened its index is built in the background (the page and its first reads go first). */
+const PREPARE_DELAY_MS = 1_000;
 /** Bytes before a table's end whose checksum tells an append from an edit of the last lines. */
 const TAIL_BYTES = 4096;
 
@@ -64,6 +68,11 @@ export class PositionCache {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
+  /** Background builds: the chats queued (by the view they were asked for) and the one running. */
+  private readonly toBuild = new Map<string, ChatFileView>();
+  private building: Promise<void> | undefined;
+  private buildTimer: NodeJS.Timeout | undefined;
+  private readonly prepared = new Map<string, string>();
 
   constructor(fs: FsSeam, dir: string, fence: () => Promise<void> | undefined, delayMs = POSITIONS_FLUSH_DELAY_MS) {
     this.fs = fs;
@@ -145,6 +154,68 @@ export class PositionCache {
     return this.inMemory(chat, view, table);
   }
 
+  /**
+   * A chat was opened: if it is big and has no usable index, one is built in the background
+   * (a scan of the file, outside the chat's queue: it reads only the bytes `view` names).
+   */
+  prepare(view: ChatFileView): void {
+    if (this.closed || view.size < PREPARE_MIN_BYTES || view.mtimeNs === -1n || this.pending.has(view.chatId) || this.toBuild.has(view.chatId)) return;
+    const seen = `${view.ino}:${view.size}:${view.mtimeNs}`;
+    if (this.prepared.get(view.chatId) === seen) return; // checked for this very file already
+    this.prepared.set(view.chatId, seen);
+    void this.usable(view).then((ok) => {
+      if (ok || this.closed) return;
+      this.toBuild.set(view.chatId, view);
+      if (this.building || this.buildTimer) return;
+      this.buildTimer = setTimeout(() => {
+        this.buildTimer = undefined;
+        this.building = this.buildQueued().finally(() => (this.building = undefined));
+      }, PREPARE_DELAY_MS);
+      this.buildTimer.unref();
+    });
+  }
+
+  /** Whether the saved index describes the chat, or it only grew (then a jump extends it). */
+  private async usable(view: ChatFileView): Promise<boolean> {
+    const fh = await this.fs.open(this.fileOf(view.chatId), 'r').catch(() => null);
+    if (!fh) return false;
+    try {
+      const m = (await PositionFile.open(fh)).meta;
+      return m.chatId === view.chatId && m.dev === String(view.dev) && m.ino === String(view.ino) && (m.size < view.size || (m.size === view.size && m.mtimeNs === String(view.mtimeNs)));
+    } catch {
+      return false;
+    } finally {
+      await fh.close().catch(() => {});
+    }
+  }
+
+  private async buildQueued(): Promise<void> {
+    for (const [chatId, view] of this.toBuild) {
+      this.toBuild.delete(chatId);
+      if (this.closed) return;
+      if (this.pending.has(chatId)) continue; // a jump or a find made one meanwhile
+      const chat = await this.fs.open(view.path, 'r').catch(() => null);
+      if (!chat) continue;
+      try {
+        const st = await chat.stat({ bigint: true });
+        if (st.dev !== view.dev || st.ino !== view.ino) continue;
+        const stop = (): number[] => {
+          if (this.closed) throw new StaleIndex('the store is closing');
+          return [];
+        };
+        const scan = await scanLines(chat, view.size, { block: stop, blockBytes: 1024 * 1024 });
+        if (scan.end === view.size && !this.pending.has(chatId)) {
+          let table: PositionTable | undefined;
+          this.schedule(view, await tailCrc(chat, scan.end), async () => (table ??= tableFromScan(scan)));
+        }
+      } catch {
+        // a cache: a failed build is tried again when the chat is next opened
+      } finally {
+        await chat.close().catch(() => {});
+      }
+    }
+  }
+
   /** A full scan of the chat as `view` describes it (read through `chat`): saved later as its index (the rebuild). */
   async remember(view: ChatFileView, scan: LineTable): Promise<void> {
     if (this.closed || scan.end !== view.size || view.mtimeNs === -1n) return; // an unterminated last line, or an unknown mtime: nothing to check it by later
@@ -201,9 +272,14 @@ export class PositionCache {
     }
   }
 
-  /** Saves what is pending; later tables are not saved. */
+  /** Stops a background build, saves what is pending; later tables are not saved. */
   async close(): Promise<void> {
-    await this.flush().catch(() => {});
+    this.closed = true;
+    if (this.buildTimer) clearTimeout(this.buildTimer);
+    this.buildTimer = undefined;
+    this.toBuild.clear();
+    await this.building;
+    await this.flush().catch(() => {}); // what is pending is still saved
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
