@@ -282,6 +282,8 @@ export function isHidden(m: Pick<Message, 'hidden' | 'extra'>): boolean {
   return typeof st === 'object' && st !== null && (st as Record<string, unknown>).is_system === true;
 }
 
-/** Find in chat: the text searched for, and how many matches (the newest) come back with ids. */
+/** Find in chat: the text searched for, and how many matches (a page of them, the newest by default) come back with ids. */
 export const SearchQuery = z.string().min(1).max(200);
 export const SearchLimit = z.number().int().min(1).max(500);
+/** Where a page of matches starts among all of them, in chat order (0: the oldest match). */
+export const SearchOffset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

@@ -15,6 +15,7 @@ import {
   NewMessageInput,
   READ_ONLY_REASONS,
   SearchLimit,
+  SearchOffset,
   SearchQuery,
   Title,
   type ChatPage,
@@ -123,6 +124,8 @@ export const ChatTrashId = z.string().max(300).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]
 export const SearchResultOut = z.object({
   matches: z.array(z.object({ id: z.string(), role: z.enum(['user', 'assistant', 'system']), timestamp: z.number(), snippet: z.string() })),
   total: z.number(),
+  /** Where this page starts among all `total` matches in chat order (0: the oldest). */
+  offset: z.number(),
 });
 export type SearchResultOut = z.infer<typeof SearchResultOut>;
 /** Plain text and the ranges (UTF-16 offsets) a match covers: the renderer marks them itself (no HTML crosses). */
@@ -300,8 +303,8 @@ export const CHANNELS = {
   createChat: channel(CreateChatInput, ChatSummaryOut),
   getChat: channel(z.strictObject({ chatId: ChatId }), ChatSummaryOut),
   loadChat: channel(z.strictObject({ chatId: ChatId, options: LoadOptions.optional() }), ChatPageOut),
-  /** Find in chat: searched by main over the whole file; the newest `limit` (≤500) matches with ids, and the total. */
-  searchChat: channel(z.strictObject({ chatId: ChatId, query: SearchQuery, limit: SearchLimit.optional() }), SearchResultOut),
+  /** Find in chat: searched by main over the whole file; the total, and a page of `limit` (≤500) matches with ids from `offset` in chat order (default: the newest). */
+  searchChat: channel(z.strictObject({ chatId: ChatId, query: SearchQuery, limit: SearchLimit.optional(), offset: SearchOffset.optional() }), SearchResultOut),
   /** Every chat, title and character name: words, "a phrase", word* (a prefix); case and accents ignored. */
   searchLibrary: channel(z.strictObject({ query: SearchQuery, limit: LibrarySearchLimit.optional() }), LibrarySearchOut),
   renameChat: channel(z.strictObject({ chatId: ChatId, title: Title, expectedRevision: ExpectedRevision }), ChatSummaryOut),

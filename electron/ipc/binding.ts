@@ -175,7 +175,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     getChat: ({ chatId }) => d.store.getChat(chatId),
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
-    searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
+    searchChat: ({ chatId, query, limit, offset }) => d.store.searchChat(chatId, query, limit, offset),
     async searchLibrary({ query, limit }) {
       if (!d.library) throw new StoreError('IO_ERROR', 'Search across chats is unavailable: its index could not be opened (the app log says why).', { reason: 'unavailable' });
       return d.library.search(query, limit === undefined ? undefined : { chats: limit });

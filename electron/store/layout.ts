@@ -18,6 +18,17 @@ export class Layout {
   get indexFile(): string {
     return join(this.dataDir, 'index.json');
   }
+  /**
+   * Caches of this device only (rebuilt from the chats when missing): the one place they live, so
+   * that they can later move out of a synced data folder together. Not watched, not backed up.
+   */
+  get deviceCacheDir(): string {
+    return join(this.dataDir, '.cache');
+  }
+  /** Per-chat position indexes (positions/position-cache.ts). */
+  get positionsDir(): string {
+    return join(this.deviceCacheDir, 'positions');
+  }
   get chatsDir(): string {
     return join(this.dataDir, 'chats');
   }

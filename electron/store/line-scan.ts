@@ -37,6 +37,25 @@ export interface LineTable {
   hash: Int32Array;
   opsById: Map<string, ScanOp[]>;
   deleted: Set<string>;
+  /** Where each change line is (for the position index, positions/): its id's hash, offset, length, `pos`, and whether it is a delete. */
+  ops: OpLines;
+  /** The offset just past the last newline scanned: the lines before it are complete. */
+  end: number;
+}
+
+export interface OpLines {
+  count: number;
+  hash: Int32Array;
+  off: Float64Array;
+  len: Int32Array;
+  pos: Int32Array;
+  del: Uint8Array;
+}
+
+/** Where a scan starts: after the header (a whole file), or at `offset`, after `count` message lines (the rest of a file indexed before). */
+export interface ScanFrom {
+  offset: number;
+  count: number;
 }
 
 /** Ids longer than this are hashed on their last HASH_TAIL characters and their length. */
@@ -71,8 +90,17 @@ async function readAt(fh: FileHandle, off: number, len: number, into?: Buffer): 
   return got === len ? buf : buf.subarray(0, got);
 }
 
+/** What a page around a message needs of a chat's lines: a full scan (ScannedChat) or the position index (positions/). */
+export interface LineSource {
+  /** Message lines (first appearances). */
+  readonly count: number;
+  lineOf(id: string): Promise<number>;
+  materialize(i: number): Promise<Message | null>;
+  close(): Promise<void>;
+}
+
 /** An open chat file plus its line table; close it when done. */
-export class ScannedChat {
+export class ScannedChat implements LineSource {
   readonly table: LineTable;
   private readonly fh: FileHandle;
   private lastByHashMap: { get(h: number): number | undefined } | undefined;
@@ -86,11 +114,15 @@ export class ScannedChat {
   static async open(fs: FsSeam, path: string, size: number, hooks: { block?: BlockHook; candidate?: CandidateHook } = {}): Promise<ScannedChat> {
     const fh = await fs.open(path, 'r');
     try {
-      return new ScannedChat(fh, await scan(fh, size, hooks));
+      return new ScannedChat(fh, await scanLines(fh, size, hooks));
     } catch (e) {
       await fh.close().catch(() => {});
       throw e;
     }
+  }
+
+  get count(): number {
+    return this.table.count;
   }
 
   async close(): Promise<void> {
@@ -170,12 +202,51 @@ export class ScannedChat {
   }
 }
 
-async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; candidate?: CandidateHook }): Promise<LineTable> {
+/** Grows a typed array to `cap` entries, keeping its contents. */
+function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Scans the lines of `fh` up to `size`: from the start (the header skipped), or from `from` (lines
+ * appended to a file indexed before: line indexes and `pos` then count from `from.count`, and the
+ * table holds only the new lines).
+ */
+/** What a scan calls back, and its block size (smaller blocks hold the event loop for less: a background scan). */
+export interface ScanHooks {
+  block?: BlockHook;
+  candidate?: CandidateHook;
+  blockBytes?: number;
+}
+
+export async function scanLines(fh: FileHandle, size: number, hooks: ScanHooks = {}, from?: ScanFrom): Promise<LineTable> {
+  const baseBlock = hooks.blockBytes ?? BLOCK;
   let cap = 1024;
   let off = new Float64Array(cap);
   let len = new Int32Array(cap);
   let hash = new Int32Array(cap);
+  const base = from?.count ?? 0;
   let count = 0;
+  let opCap = 64;
+  const ops: OpLines = { count: 0, hash: new Int32Array(opCap), off: new Float64Array(opCap), len: new Int32Array(opCap), pos: new Int32Array(opCap), del: new Uint8Array(opCap) };
+  const pushOp = (o: number, l: number, id: string, del: boolean) => {
+    if (ops.count === opCap) {
+      opCap *= 2;
+      ops.hash = grown(ops.hash, opCap);
+      ops.off = grown(ops.off, opCap);
+      ops.len = grown(ops.len, opCap);
+      ops.pos = grown(ops.pos, opCap);
+      ops.del = grown(ops.del, opCap);
+    }
+    const k = ops.count++;
+    ops.hash[k] = idHash(id);
+    ops.off[k] = o;
+    ops.len[k] = l;
+    ops.pos[k] = base + count;
+    ops.del[k] = del ? 1 : 0;
+  };
   const opsById = new Map<string, ScanOp[]>();
   const deleted = new Set<string>();
   const push = (o: number, l: number, h: number) => {
@@ -197,11 +268,12 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
     count++;
   };
 
-  let pos = 0;
-  let headerDone = false;
-  let blockSize = BLOCK;
+  let pos = from?.offset ?? 0;
+  let headerDone = from !== undefined;
+  let end = pos;
+  let blockSize = baseBlock;
   // One buffer for every block (lines are handled before the next read): no 8 MiB garbage per block.
-  let scratch = Buffer.allocUnsafe(Math.min(BLOCK, size));
+  let scratch = Buffer.allocUnsafe(Math.min(baseBlock, size));
   while (pos < size) {
     const want = Math.min(blockSize, size - pos);
     if (want > scratch.length) scratch = Buffer.allocUnsafe(want);
@@ -226,26 +298,27 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
     const hits = hooks.block ? hooks.block(b) : [];
     let hi = 0;
     let consumed = p;
+    if (p > 0) end = pos + p;
     while (p < b.length) {
       let nl = b.indexOf(NL, p);
       if (nl === -1) {
         if (!atEnd) break; // the line continues in the next block
         nl = b.length;
-      }
-      let end = nl;
-      if (end > p && b[end - 1] === 0x0d) end--;
+      } else end = pos + nl + 1;
+      let lineEnd = nl;
+      if (lineEnd > p && b[lineEnd - 1] === 0x0d) lineEnd--;
       while (hi < hits.length && hits[hi]! < p) hi++;
-      const hasOpKey = tokens.hasOpToken(p, end) || tokens.hasEscape(p, end);
-      const isCandidate = hi < hits.length && hits[hi]! < end;
-      if (end > p) {
+      const hasOpKey = tokens.hasOpToken(p, lineEnd) || tokens.hasEscape(p, lineEnd);
+      const isCandidate = hi < hits.length && hits[hi]! < lineEnd;
+      if (lineEnd > p) {
         let q = -1;
-        if (!hasOpKey && end - p > ID_PREFIX.length && idFirst(b, p)) {
+        if (!hasOpKey && lineEnd - p > ID_PREFIX.length && idFirst(b, p)) {
           // The id's closing quote, found in JS (ids are short; a Buffer.indexOf call per line costs more).
-          const from = p + ID_PREFIX.length;
-          for (let k = from; k < end; k++) {
+          const idStart = p + ID_PREFIX.length;
+          for (let k = idStart; k < lineEnd; k++) {
             const c = b[k]!;
             if (c === 0x22) {
-              if (k > from) q = k;
+              if (k > idStart) q = k;
               break;
             }
             if (c === 0x5c) break; // an escape changes what the id names: the full parse decides
@@ -254,22 +327,23 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
         // A second `"id"` key later in the line is the one JSON.parse keeps: the full parse decides.
         if (q !== -1) {
           const second = b.indexOf(ID_TOKEN, q + 1);
-          if (second !== -1 && second < end) q = -1;
+          if (second !== -1 && second < lineEnd) q = -1;
         }
         if (q !== -1) {
-          push(pos + p, end - p, bytesHash(b, p + ID_PREFIX.length, q));
-          if (isCandidate) hooks.candidate?.(count - 1, b.subarray(p, end));
+          push(pos + p, lineEnd - p, bytesHash(b, p + ID_PREFIX.length, q));
+          if (isCandidate) hooks.candidate?.(base + count - 1, b.subarray(p, lineEnd));
         } else {
-          const rec = parseRecord(b.toString('utf8', p, end));
+          const rec = parseRecord(b.toString('utf8', p, lineEnd));
           if (rec.kind === 'message') {
-            push(pos + p, end - p, idHash(rec.rec.id));
-            if (isCandidate) hooks.candidate?.(count - 1, b.subarray(p, end));
+            push(pos + p, lineEnd - p, idHash(rec.rec.id));
+            if (isCandidate) hooks.candidate?.(base + count - 1, b.subarray(p, lineEnd));
           } else if (rec.kind === 'op') {
+            pushOp(pos + p, lineEnd - p, rec.rec.id, rec.rec.op === 'delete');
             if (rec.rec.op === 'delete') deleted.add(rec.rec.id);
             else {
               let list = opsById.get(rec.rec.id);
               if (!list) opsById.set(rec.rec.id, (list = []));
-              list.push({ pos: count, rec: rec.rec });
+              list.push({ pos: base + count, rec: rec.rec });
             }
           }
           // meta records and unreadable lines hold no message text
@@ -283,7 +357,8 @@ async function scan(fh: FileHandle, size: number, hooks: { block?: BlockHook; ca
       continue;
     }
     pos += consumed;
-    blockSize = BLOCK;
+    blockSize = baseBlock;
   }
-  return { count, off: off.subarray(0, count), len: len.subarray(0, count), hash: hash.subarray(0, count), opsById, deleted };
+  const opLines: OpLines = { count: ops.count, hash: ops.hash.subarray(0, ops.count), off: ops.off.subarray(0, ops.count), len: ops.len.subarray(0, ops.count), pos: ops.pos.subarray(0, ops.count), del: ops.del.subarray(0, ops.count) };
+  return { count, off: off.subarray(0, count), len: len.subarray(0, count), hash: hash.subarray(0, count), opsById, deleted, ops: opLines, end };
 }

@@ -8,7 +8,7 @@
 // not their first line passed the prefilter; deleted and superseded messages never match.
 import type { Message } from '../../shared/chat-format.ts';
 import type { FsSeam } from '../durable/fs-seam.ts';
-import { ScannedChat } from './line-scan.ts';
+import { ScannedChat, type LineTable } from './line-scan.ts';
 
 export interface SearchMatch {
   id: string;
@@ -19,10 +19,12 @@ export interface SearchMatch {
 }
 
 export interface SearchResult {
-  /** In chat order (newest last): the newest `limit` matching messages. */
+  /** In chat order (newest last): one page of matching messages, by default the newest `limit`. */
   matches: SearchMatch[];
   /** Matching messages in the whole chat. */
   total: number;
+  /** Where the page starts among all `total` matches in chat order (0: the oldest match). */
+  offset: number;
 }
 
 export const SEARCH_LIMIT = 500;
@@ -54,7 +56,12 @@ function snippet(text: string, lowerQuery: string): string {
   return (start > 0 ? '…' : '') + s + (start + SNIPPET_CHARS < text.length ? '…' : '');
 }
 
-export async function searchChatFile(fs: FsSeam, path: string, size: number, query: string, limit = SEARCH_LIMIT): Promise<SearchResult> {
+/**
+ * Every match of `query` in the chat, counted; the page [offset, offset + limit) of them in chat
+ * order comes back with snippets (default: the newest `limit`). `onScan` gets the scan's line
+ * table (the caller saves it as the chat's position index, so jumps to the matches are quick).
+ */
+export async function searchChatFile(fs: FsSeam, path: string, size: number, query: string, limit = SEARCH_LIMIT, offset?: number, onScan?: (table: LineTable) => Promise<void>): Promise<SearchResult> {
   const q = query.toLowerCase();
   const re = prefilter(query);
   // Message lines whose first appearance holds the query (id and text from a cheap JSON.parse;
@@ -104,9 +111,10 @@ export async function searchChatFile(fs: FsSeam, path: string, size: number, que
     }
     const lines = [...found.keys()].sort((a, b) => a - b);
     let total = lines.length;
+    const from = Math.min(offset ?? Math.max(0, lines.length - limit), lines.length);
     const matches: SearchMatch[] = [];
-    // Newest first until the limit is met; a line that fails full validation is no match.
-    for (let k = lines.length - 1; k >= 0 && matches.length < limit; k--) {
+    // Only the page is read in full; a line that fails full validation is no match (the page is one shorter).
+    for (let k = from; k < lines.length && k < from + limit; k++) {
       const m = found.get(lines[k]!) ?? (await chat.materialize(lines[k]!));
       if (!m) {
         total--;
@@ -114,7 +122,8 @@ export async function searchChatFile(fs: FsSeam, path: string, size: number, que
       }
       matches.push({ id: m.id, role: m.role, timestamp: m.timestamp, snippet: snippet(m.content, q) });
     }
-    return { matches: matches.reverse(), total };
+    await onScan?.(chat.table);
+    return { matches, total, offset: from };
   } finally {
     await chat.close();
   }

@@ -141,8 +141,8 @@ class FileChatStore implements ChatStore {
   loadChat(chatId: string, options?: LoadOptions): Promise<ChatPage> {
     return this.reads.loadChat(chatId, options);
   }
-  searchChat(chatId: string, query: string, limit?: number): Promise<SearchResult> {
-    return this.reads.searchChat(chatId, query, limit);
+  searchChat(chatId: string, query: string, limit?: number, offset?: number): Promise<SearchResult> {
+    return this.reads.searchChat(chatId, query, limit, offset);
   }
   renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary> {
     return this.writes.renameChat(chatId, title, opts);

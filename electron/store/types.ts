@@ -57,6 +57,8 @@ export interface ChatStoreOptions {
   onIndexProgress?: (p: IndexProgress) => void;
   /** Changes to the chat index are written to index.json at most this often (default 2000 ms) and on close. */
   indexFlushDelayMs?: number;
+  /** Position indexes (jumps to old messages, positions/) are saved at most this often (default 2000 ms) and on close. */
+  positionsFlushDelayMs?: number;
 }
 
 export interface ChatStore {
@@ -79,8 +81,11 @@ export interface ChatStore {
   refreshChat(chatId: string, characterId?: string): Promise<ChatSummary | null>;
   getChat(chatId: string): Promise<ChatSummary>;
   loadChat(chatId: string, options?: LoadOptions): Promise<ChatPage>;
-  /** Case-insensitive search of every message's current text over the whole file (see search.ts). */
-  searchChat(chatId: string, query: string, limit?: number): Promise<SearchResult>;
+  /**
+   * Case-insensitive search of every message's current text over the whole file (see search.ts):
+   * the total, and one page of matches in chat order, [offset, offset + limit) (default: the newest `limit`, at most 500).
+   */
+  searchChat(chatId: string, query: string, limit?: number, offset?: number): Promise<SearchResult>;
   // Every mutation takes an optional `{ expectedRevision }`: if the chat is at another revision it
   // fails with CONFLICT (details.reason 'revision', details.revision: the current one) and nothing is written.
   appendMessage(chatId: string, message: NewMessageInput, opts?: WriteOptions): Promise<Message>;

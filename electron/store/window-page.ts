@@ -1,11 +1,11 @@
 // A page in the middle of a chat: the messages around one message (a jump to a search match), or
-// the messages just after one (paging newer from there). One lean forward pass over the file (see
-// line-scan.ts) instead of the store's backward index, so a jump 90,000 messages back in a freshly
-// opened chat reads the file once and parses only the lines it returns.
+// the messages just after one (paging newer from there). Served from the chat's position index
+// (positions/) when it has a usable one, which reads only the lines it returns; else from one
+// lean forward pass over the file (line-scan.ts), instead of the store's backward index. Either
+// way only the lines returned are parsed in full.
 import type { Message } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import type { FsSeam } from '../durable/fs-seam.ts';
-import { ScannedChat } from './line-scan.ts';
+import type { LineSource } from './line-scan.ts';
 
 export interface WindowPage {
   messages: Message[];
@@ -15,41 +15,53 @@ export interface WindowPage {
   hasNewer: boolean;
 }
 
-/** Live messages from line `from` stepping by `step`, at most `max` of them; `more` if the walk stopped early. */
-async function collect(chat: ScannedChat, from: number, step: 1 | -1, max: number): Promise<{ list: Message[]; more: boolean }> {
-  const list: Message[] = [];
-  for (let i = from; i >= 0 && i < chat.table.count; i += step) {
-    const m = await chat.materialize(i);
-    if (!m) continue;
-    if (list.length === max) return { list, more: true };
-    list.push(m);
+/** The live messages from line `from` stepping by `step`, materialized only as far as asked. */
+class Walk {
+  readonly list: Message[] = [];
+  private next: number;
+  private readonly chat: LineSource;
+  private readonly step: 1 | -1;
+
+  constructor(chat: LineSource, from: number, step: 1 | -1) {
+    this.chat = chat;
+    this.next = from;
+    this.step = step;
   }
-  return { list, more: false };
+
+  /** Walks on until `n` messages are found or the chat ends; returns how many were found (at most `n`). */
+  async fill(n: number): Promise<number> {
+    while (this.list.length < n && this.next >= 0 && this.next < this.chat.count) {
+      const m = await this.chat.materialize(this.next);
+      this.next += this.step;
+      if (m) this.list.push(m);
+    }
+    return Math.min(this.list.length, n);
+  }
 }
 
-export async function windowPage(fs: FsSeam, path: string, size: number, chatId: string, anchorId: string, limit: number, mode: 'around' | 'after'): Promise<WindowPage> {
-  const chat = await ScannedChat.open(fs, path, size);
-  try {
-    const line = await chat.lineOf(anchorId);
-    const notFound = () => new StoreError('NOT_FOUND', `message ${anchorId} does not exist in chat ${chatId}`, { chatId, messageId: anchorId });
-    if (line === -1) throw notFound();
-    if (mode === 'after') {
-      const newer = await collect(chat, line + 1, 1, limit);
-      const older = await collect(chat, line, -1, 0);
-      return { messages: newer.list, hasMore: older.more, hasNewer: newer.more };
-    }
-    const anchor = await chat.materialize(line);
-    if (!anchor) throw notFound(); // deleted
-    const rest = limit - 1;
-    const older = await collect(chat, line - 1, -1, rest);
-    const newer = await collect(chat, line + 1, 1, rest);
-    // Half before, half after; a short side gives its share to the other.
-    let nOld = Math.min(older.list.length, Math.floor(rest / 2));
-    const nNew = Math.min(newer.list.length, rest - nOld);
-    nOld = Math.min(older.list.length, rest - nNew);
-    const messages = [...older.list.slice(0, nOld).reverse(), anchor, ...newer.list.slice(0, nNew)];
-    return { messages, hasMore: older.list.length > nOld || older.more, hasNewer: newer.list.length > nNew || newer.more };
-  } finally {
-    await chat.close();
+/** The page from `chat`'s lines (the caller closes it). Each side is read only as far as the page needs (one line more tells whether there is more). */
+export async function windowPage(chat: LineSource, chatId: string, anchorId: string, limit: number, mode: 'around' | 'after'): Promise<WindowPage> {
+  const line = await chat.lineOf(anchorId);
+  const notFound = () => new StoreError('NOT_FOUND', `message ${anchorId} does not exist in chat ${chatId}`, { chatId, messageId: anchorId });
+  if (line === -1) throw notFound();
+  if (mode === 'after') {
+    const newer = new Walk(chat, line + 1, 1);
+    const found = await newer.fill(limit + 1);
+    const older = await new Walk(chat, line, -1).fill(1);
+    return { messages: newer.list.slice(0, limit), hasMore: older > 0, hasNewer: found > limit };
   }
+  const anchor = await chat.materialize(line);
+  if (!anchor) throw notFound(); // deleted
+  const rest = limit - 1;
+  const older = new Walk(chat, line - 1, -1);
+  const newer = new Walk(chat, line + 1, 1);
+  // Half before, half after; a short side gives its share to the other.
+  const half = Math.floor(rest / 2);
+  const nOld0 = Math.min(await older.fill(half + 1), half);
+  const nNewer = await newer.fill(rest - nOld0 + 1);
+  const nNew = Math.min(nNewer, rest - nOld0);
+  const nOlder = await older.fill(rest - nNew + 1);
+  const nOld = Math.min(nOlder, rest - nNew);
+  const messages = [...older.list.slice(0, nOld).reverse(), anchor, ...newer.list.slice(0, nNew)];
+  return { messages, hasMore: nOlder > nOld, hasNewer: nNewer > nNew };
 }

@@ -5,14 +5,14 @@ export function FindBar({ find }: { find: ReturnType<typeof useFind> }) {
   if (!find.open) return null;
   const r = find.result;
   const stale = r && r.query !== find.query;
-  const counter = find.searching
+  const counter = find.searching && !(r && !stale)
     ? 'Searching…'
     : find.error
       ? find.error
       : r && !stale
         ? r.total === 0
           ? 'No matches'
-          : `${find.index + 1} of ${r.matches.length}${r.total > r.matches.length ? ` (newest ${r.matches.length} of ${r.total})` : ''}`
+          : `${(find.index + 1).toLocaleString('en-US')} of ${r.total.toLocaleString('en-US')}`
         : '';
   return (
     <form
@@ -45,10 +45,10 @@ export function FindBar({ find }: { find: ReturnType<typeof useFind> }) {
       <span className="find-count" data-testid="find-count" aria-live="polite">
         {counter}
       </span>
-      <button type="button" aria-label="Previous match" title="Older match (Enter)" disabled={!r?.matches.length || Boolean(stale)} onClick={find.previous}>
+      <button type="button" aria-label="Previous match" title="Older match (Enter)" disabled={!r?.total || Boolean(stale)} onClick={find.previous}>
         ↑
       </button>
-      <button type="button" aria-label="Next match" title="Newer match (Shift+Enter)" disabled={!r?.matches.length || Boolean(stale)} onClick={find.next}>
+      <button type="button" aria-label="Next match" title="Newer match (Shift+Enter)" disabled={!r?.total || Boolean(stale)} onClick={find.next}>
         ↓
       </button>
       <button type="button" aria-label="Close find" onClick={find.close}>

@@ -25,8 +25,12 @@
 //   import_stall_max_ms    longest event-loop stall while a 20 MiB chat and an 8 MiB card are imported at once
 //                          over the binding (import-stall-bench.ts), goal ≤ 100
 //   find_100k_ms           store.searchChat for a phrase from a message near the chat's start (whole-file search)
+//   find_all_100k_ms       store.searchChat for a common word ("lantern", ≥ 20,000 matches at 100k): every
+//                          match counted, the first page (the newest 500) with snippets; goal ≤ full_parse
 //   jump_100k_ms           fresh child process (the store bundled, as for open_tail): openChatStore() →
-//                          loadChat(id, { around: a message 90,000 back })
+//                          loadChat(id, { around: a message 90,000 back }), through the chat's position index
+//                          (a first child, without one, builds it: jump_100k_cold_ms); see jump-bench.ts
+//   jump_1m_ms             the same on a 1,000,000-message chat (this one, or one built for it: ~20 s)
 //   list_chats_10k_ms, list_all_10k_ms, list_big_chat_ms, startup_10k_ms, index_rebuild_10k_ms: see index-bench.ts
 //   external_edit_seen_p50_ms, external_edit_seen_max_ms: outside append → chat:changed (see watch-bench.ts)
 //   search_library_ms, search_update_ms, search_index_build_ms, search_index_mb: see search-bench.ts
@@ -52,6 +56,7 @@ import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
 import { measureBigImport, measureCliImport, measureImport } from './import-bench.ts';
 import { measureImportStall } from './import-stall-bench.ts';
 import { indexBench } from './index-bench.ts';
+import { idOnLine, jumpBundle, measureJump1m, measureJumps } from './jump-bench.ts';
 import { externalEditSeen } from './watch-bench.ts';
 import { measureRichText } from './richtext-bench.ts';
 import { searchBench } from './search-bench.ts';
@@ -155,6 +160,7 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** The whole file read, then every line JSON.parse'd (what a naive loader does on open). */
 async function fullParse(path: string): Promise<{ ms: number; lines: number }> {
+  if ((await fsp.stat(path)).size > STRING_SAFE_BYTES) return fullParseInBlocks(path);
   let lines = 0;
   const ms = await time(async () => {
     const text = await fsp.readFile(path, 'utf8');
@@ -168,6 +174,34 @@ async function fullParse(path: string): Promise<{ ms: number; lines: number }> {
       }
       if (nl === -1) break;
       start = nl + 1;
+    }
+  });
+  return { ms, lines };
+}
+
+/** V8 caps a string at ~512 MB: a bigger file (1,000,000 messages) is read and decoded a block at a time. */
+const STRING_SAFE_BYTES = 256 * 1024 * 1024;
+
+async function fullParseInBlocks(path: string): Promise<{ ms: number; lines: number }> {
+  let lines = 0;
+  const ms = await time(async () => {
+    const data = await fsp.readFile(path);
+    for (let start = 0; start < data.length; ) {
+      let end = data.indexOf(0x0a, Math.min(data.length, start + 8 * 1024 * 1024));
+      if (end === -1) end = data.length;
+      const text = data.toString('utf8', start, end);
+      let from = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', from);
+        const stop = nl === -1 ? text.length : nl;
+        if (stop > from) {
+          JSON.parse(text.slice(from, stop));
+          lines++;
+        }
+        if (nl === -1) break;
+        from = nl + 1;
+      }
+      start = end + 1;
     }
   });
   return { ms, lines };
@@ -303,28 +337,15 @@ function openTailChild(dataDir: string, chatId: string, script = OPEN_TAIL_SOURC
   return JSON.parse(line) as ChildResult;
 }
 
-interface JumpResult {
-  jump_ms: number;
-  messages: number;
-  has_anchor: boolean;
-  has_more: boolean;
-  has_newer: boolean | null;
-  max_rss_mb: number;
-}
-
-const JUMP_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'jump-child.ts');
-
-function jumpChild(dataDir: string, chatId: string, messageId: string, script: string): JumpResult {
-  const r = spawnSync(process.execPath, [script, dataDir, chatId, messageId, '50'], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`jump child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as JumpResult;
-}
-
 /** The id of the message `back` messages before the fixture's newest, and a phrase from a message near the start. */
 function findTargets(path: string, count: number, back: number): { jumpId: string; phrase: string; phraseId: string } {
-  const lines = fs.readFileSync(path, 'utf8').split('\n');
-  const jumpId = (JSON.parse(lines[1 + count - back]!) as { id: string }).id;
-  const early = JSON.parse(lines[1 + 3]!) as { id: string; content: string };
+  // Line by line: a 1,000,000-message file is longer than a string may be.
+  const jumpId = idOnLine(path, 1 + count - back);
+  const head = Buffer.alloc(1024 * 1024);
+  const fd = fs.openSync(path, 'r');
+  const got = fs.readSync(fd, head, 0, head.length, 0);
+  fs.closeSync(fd);
+  const early = JSON.parse(head.subarray(0, got).toString('utf8').split('\n')[1 + 3]!) as { id: string; content: string };
   // Three plain words in a row, exactly as they stand in the text.
   const words = early.content.split(' ');
   let at = words.findIndex((_, i) => words.slice(i, i + 3).length === 3 && words.slice(i, i + 3).every((w) => /^\p{L}+$/u.test(w)));
@@ -332,6 +353,9 @@ function findTargets(path: string, count: number, back: number): { jumpId: strin
   const phrase = words.slice(at, at + 3).join(' ');
   return { jumpId, phrase, phraseId: early.id };
 }
+
+/** A common word of the fixture's vocabulary: in about a quarter of its messages. */
+const FIND_ALL_WORD = 'lantern';
 
 // ---- main ----
 
@@ -439,15 +463,27 @@ async function main(): Promise<void> {
       }
     }
     if (!found.matches.some((m) => m.id === targets.phraseId)) throw new Error(`search for "${targets.phrase}" did not find message ${targets.phraseId}`);
-    // Bundled like open_tail's child: the store as the app ships it.
-    const jumpBundle = await bundleChild(JUMP_SOURCE, join(dataDir, 'bench-bundle'));
-    jumpChild(dataDir, fixture.chatId, targets.jumpId, jumpBundle);
-    const jumps: JumpResult[] = [];
-    for (let i = 0; i < args.children; i++) {
-      const j = jumpChild(dataDir, fixture.chatId, targets.jumpId, jumpBundle);
-      if (!j.has_anchor || j.messages !== 50 || !j.has_newer) throw new Error(`jump child returned a wrong page: ${JSON.stringify(j)}`);
-      jumps.push(j);
+    log('find_all: every match of a common word, the first page; 1 warm-up + 3 runs');
+    const findAll: number[] = [];
+    let foundAll = { total: 0, matches: [] as { id: string }[], offset: 0 };
+    {
+      const s2 = await openChatStore({ dataDir });
+      try {
+        for (let i = 0; i < 4; i++) {
+          const t = await time(async () => (foundAll = await s2.searchChat(fixture.chatId, FIND_ALL_WORD)));
+          if (i > 0) findAll.push(t);
+        }
+      } finally {
+        await s2.close();
+      }
     }
+    if (foundAll.matches.length !== Math.min(500, foundAll.total) || foundAll.offset !== foundAll.total - foundAll.matches.length) throw new Error(`find_all returned a wrong page: ${foundAll.matches.length} matches at ${foundAll.offset} of ${foundAll.total}`);
+    // Bundled like open_tail's child: the store as the app ships it.
+    const jumpScript = await jumpBundle(join(dataDir, 'bench-bundle'));
+    const jumpRuns = measureJumps(dataDir, fixture.chatId, targets.jumpId, args.children, jumpScript);
+    const jumps = jumpRuns.runs;
+    log(args.messages >= 1_000_000 ? 'jump_1m: this chat' : 'jump_1m: building a 1,000,000-message chat (~20 s), then a cold jump + fresh child processes');
+    const jump1m = await measureJump1m(root, args.children, jumpScript, args.messages >= 1_000_000 ? { dataDir, chatId: fixture.chatId, path: fixture.path } : undefined);
 
     // Last, so its 50 MB writes and frees do not disturb the small-I/O measurements above.
     log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
@@ -496,6 +532,8 @@ async function main(): Promise<void> {
     const lineAvg = appends.lineBytes.reduce((a, b) => a + b, 0) / appends.lineBytes.length;
     const ms = (x: number) => `${x.toFixed(3)} ms`;
     const findMs = median(finds);
+    const findAllMs = median(findAll);
+    const jump1mMs = 'skipped' in jump1m ? null : median(jump1m.runs.map((j) => j.jump_ms));
     const jumpMs = median(jumps.map((j) => j.jump_ms));
 
     const rows: Row[] = [
@@ -512,7 +550,11 @@ async function main(): Promise<void> {
       { metric: 'open_tail_rss_mb', value: `${rss.toFixed(1)} MB`, goal: '≤ 100', pass: rss <= 100, note: `peak RSS of that process (VmHWM), median; max ${rssMax.toFixed(1)} MB; ${median(children.map((c) => c.rss_before_open_mb)).toFixed(1)} MB before opening; run from the .ts sources: ${fromSource.max_rss_mb.toFixed(1)} MB (${fromSource.rss_before_open_mb.toFixed(1)} before opening), ${fromSource.open_tail_ms.toFixed(1)} ms` },
       { metric: 'full_parse_baseline_ms', value: ms(fullParseMs), goal: '', pass: null, note: `readFile + JSON.parse of all ${parsedLines.toLocaleString('en-US')} lines, in-process, median of 3: ${parses.map((x) => x.toFixed(0)).join(', ')}` },
       { metric: 'find_100k_ms', value: ms(findMs), goal: `≤ ${fullParseMs.toFixed(0)}`, pass: findMs <= fullParseMs, note: `store.searchChat("${targets.phrase}") over the whole chat (${found.total} match(es)), in-process, median of 3: ${finds.map((x) => x.toFixed(0)).join(', ')}; goal: full_parse_baseline_ms of this run` },
-      { metric: 'jump_100k_ms', value: ms(jumpMs), goal: '≤ 100', pass: jumpMs <= 100, note: `fresh process, openChatStore → loadChat({ around: a message 90,000 back, limit 50 }), imports done first; median of ${jumps.length}: ${jumps.map((j) => j.jump_ms.toFixed(1)).join(', ')}; peak RSS ${median(jumps.map((j) => j.max_rss_mb)).toFixed(1)} MB` },
+      { metric: 'find_all_100k_ms', value: ms(findAllMs), goal: `≤ ${fullParseMs.toFixed(0)}`, pass: findAllMs <= fullParseMs && foundAll.total >= 20_000, note: `store.searchChat("${FIND_ALL_WORD}"): all ${foundAll.total.toLocaleString('en-US')} matches counted (goal ≥ 20,000), the newest page of ${foundAll.matches.length} with snippets, in-process, median of 3: ${findAll.map((x) => x.toFixed(0)).join(', ')}; goal: full_parse_baseline_ms of this run` },
+      { metric: 'jump_100k_ms', value: ms(jumpMs), goal: '≤ 20', pass: jumpMs <= 20, note: `fresh process, openChatStore → loadChat({ around: a message 90,000 back, limit 50 }) through the position index (${jumpRuns.index_mb.toFixed(1)} MB), imports done first; median of ${jumps.length}: ${jumps.map((j) => j.jump_ms.toFixed(1)).join(', ')} (open ${ms(median(jumps.map((j) => j.open_ms)))}, load ${ms(median(jumps.map((j) => j.load_ms)))}); peak RSS ${median(jumps.map((j) => j.max_rss_mb)).toFixed(1)} MB; the first jump, without an index (it scans the file and saves one): ${ms(jumpRuns.cold.jump_ms)}` },
+      'skipped' in jump1m
+        ? { metric: 'jump_1m_ms', value: 'null', goal: '≤ 20', pass: null, note: `not measured: ${jump1m.skipped}` }
+        : { metric: 'jump_1m_ms', value: ms(jump1mMs!), goal: '≤ 20', pass: jump1mMs! <= 20, note: `as jump_100k_ms, on a 1,000,000-message chat${args.messages >= 1_000_000 ? '' : ` built for it in ${(jump1m.build_ms / 1000).toFixed(1)} s`}, a message 900,000 back; index ${jump1m.index_mb.toFixed(1)} MB; median of ${jump1m.runs.length}: ${jump1m.runs.map((j) => j.jump_ms.toFixed(1)).join(', ')} (open ${ms(median(jump1m.runs.map((j) => j.open_ms)))}, load ${ms(median(jump1m.runs.map((j) => j.load_ms)))}); peak RSS ${median(jump1m.runs.map((j) => j.max_rss_mb)).toFixed(1)} MB; cold (no index): ${ms(jump1m.cold.jump_ms)}` },
       { metric: 'stream_writes', value: String(sim.writes), goal: '≤ 61', pass: sim.writes <= 61, note: 'durable writes of one simulated 60 s, 10,000-chunk reply at the default 1000 ms autosave interval (injected clock): first text, checkpoints, final status' },
       { metric: 'stream_bytes_ratio', value: sim.bytesRatio.toFixed(2), goal: '≤ 3', pass: sim.bytesRatio <= 3, note: `${sim.fileBytes} bytes added to the chat file for a ${sim.replyBytes}-byte reply (append_text writes only new text)` },
       { metric: 'stream_loss_ms_max', value: `${kill.worstMs.toFixed(1)} ms`, goal: '≤ 1000', pass: kill.worstMs <= 1000, note: `worst (kill time − emit time of the first chunk not on disk) over ${kill.rounds} real SIGKILLs of a streaming child at the default interval` },
@@ -594,6 +636,12 @@ async function main(): Promise<void> {
       find_100k_total: found.total,
       jump_100k_ms: round(jumpMs, 2),
       jump_100k_rss_mb: round(median(jumps.map((j) => j.max_rss_mb)), 1),
+      jump_100k_cold_ms: round(jumpRuns.cold.jump_ms, 1),
+      jump_1m_ms: jump1mMs === null ? null : round(jump1mMs, 2),
+      jump_1m_cold_ms: 'skipped' in jump1m ? null : round(jump1m.cold.jump_ms, 1),
+      jump_1m_skipped: 'skipped' in jump1m ? jump1m.skipped : null,
+      find_all_100k_ms: round(findAllMs, 1),
+      find_all_100k_total: foundAll.total,
       list_chats_10k_ms: round(idx.list_chats_10k_ms),
       list_chats_10k_noindex_ms: round(idx.list_chats_10k_noindex_ms, 1),
       list_all_10k_ms: round(idx.list_all_10k_ms),

@@ -23,8 +23,8 @@ export async function bundleChild(entry: string, outDir: string): Promise<string
       lib: { entry, formats: ['es'], fileName: () => `${name}.mjs` },
       rollupOptions: {
         external: builtinModules.flatMap((m) => [m, `node:${m}`]),
-        // Bundled CommonJS dependencies (write-file-atomic) call require() for builtins.
-        output: { banner: "import { createRequire as __cardsharkRequire } from 'node:module'; const require = __cardsharkRequire(import.meta.url);" },
+        // Bundled CommonJS dependencies (write-file-atomic) call require() for builtins, and name __filename (its temp names).
+        output: { banner: "import { createRequire as __cardsharkRequire } from 'node:module'; import { fileURLToPath as __cardsharkPath } from 'node:url'; const require = __cardsharkRequire(import.meta.url); const __filename = __cardsharkPath(import.meta.url);" },
       },
     },
   });

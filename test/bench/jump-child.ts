@@ -13,10 +13,11 @@ if (!dataDir || !chatId || !messageId) {
 const limit = Number(limitArg ?? 50);
 const t0 = performance.now();
 const store = await openChatStore({ dataDir });
+const tOpen = performance.now();
 const page = await store.loadChat(chatId, { around: messageId, limit });
 const t1 = performance.now();
 const maxRssMb = peakRssMb();
 await store.close();
 process.stdout.write(
-  `${JSON.stringify({ jump_ms: t1 - t0, messages: page.messages.length, has_anchor: page.messages.some((m) => m.id === messageId), has_more: page.hasMore, has_newer: page.hasNewer ?? null, max_rss_mb: maxRssMb })}\n`,
+  `${JSON.stringify({ jump_ms: t1 - t0, open_ms: tOpen - t0, load_ms: t1 - tOpen, messages: page.messages.length, has_anchor: page.messages.some((m) => m.id === messageId), has_more: page.hasMore, has_newer: page.hasNewer ?? null, max_rss_mb: maxRssMb })}\n`,
 );

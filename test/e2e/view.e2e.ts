@@ -104,8 +104,8 @@ test('empty states: a character with no chats, then a new chat with no messages'
   await expect(page.getByTestId('chat-preview')).not.toHaveText('No messages yet');
 });
 
-test('find in a 100k-message chat: a match on the first page, then one 90,000 messages back', async ({ page }) => {
-  test.setTimeout(120_000);
+test('find in a 100k-message chat: a match on the first page, one 90,000 messages back, and every match of a common word', async ({ page }) => {
+  test.setTimeout(240_000);
   const dataDir = path.join(await tempRoot(), 'data');
   const COUNT = 100_000;
   const { chatId } = await buildBigChat(dataDir, COUNT);
@@ -149,14 +149,33 @@ test('find in a 100k-message chat: a match on the first page, then one 90,000 me
   await page.getByTestId('jump-newest').click();
   await expect(msg(page, `m${COUNT - 1}`)).toBeVisible();
 
-  // A query with many matches: the newest come first, next/previous step through them.
+  // A query with many matches (every 7th message: 14,286): the newest come first, and next/previous
+  // step through ALL of them, main handing over a page of 500 at a time.
   await page.getByRole('button', { name: 'Open find' }).click();
   await box.fill('a little longer');
   await box.press('Enter');
-  await expect(page.getByTestId('find-count')).toHaveText(/^500 of 500 \(newest 500 of \d+\)$/);
+  const count = page.getByTestId('find-count');
+  const total = Math.floor((COUNT - 1) / 7) + 1;
+  const of = (k: number) => `${k.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}`;
+  await expect(count).toHaveText(of(total));
+  await expect(msg(page, `m${7 * (total - 1)}`)).toHaveClass(/msg-current-match/);
   await page.getByRole('button', { name: 'Previous match' }).click();
-  await expect(page.getByTestId('find-count')).toHaveText(/^499 of 500/);
-  await expect(page.locator('.msg-current-match')).toBeVisible();
+  await expect(count).toHaveText(of(total - 1));
+  await expect(msg(page, `m${7 * (total - 2)}`)).toHaveClass(/msg-current-match/);
+  // Newer twice: the newest, then round to the oldest match, ~100,000 messages back (another page).
+  await page.getByRole('button', { name: 'Next match' }).click();
+  await page.getByRole('button', { name: 'Next match' }).click();
+  await expect(count).toHaveText(of(1));
+  await expect(msg(page, 'm0')).toHaveClass(/msg-current-match/, { timeout: 10_000 });
+  // Step by step past the 500th match from the oldest: the 501st is on the next page.
+  for (let k = 0; k < 500; k++) await box.press('Shift+Enter');
+  await expect(count).toHaveText(of(501));
+  await expect(msg(page, `m${7 * 500}`)).toHaveClass(/msg-current-match/, { timeout: 10_000 });
+  await expect(msg(page, `m${7 * 500}`).locator('mark').first()).toHaveText('a little longer');
+  // And back across the boundary: older from the 501st is the 500th.
+  await box.press('Enter');
+  await expect(count).toHaveText(of(500));
+  await expect(msg(page, `m${7 * 499}`)).toHaveClass(/msg-current-match/, { timeout: 10_000 });
 });
 
 test('a wrong or missing token shows the error page, not an empty app', async ({ page, browser }) => {

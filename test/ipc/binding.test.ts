@@ -103,6 +103,7 @@ describe('binding', () => {
       ['updateMessage', { chatId, messageId: 'k1', patch: { content: ' \n\t' } }],
       ['searchChat', { chatId, query: '' }],
       ['searchChat', { chatId, query: 'x', limit: 501 }],
+      ['searchChat', { chatId, query: 'x', offset: -1 }],
       ['loadChat', { chatId, options: { around: 'k1', before: 'k1' } }],
     ] as [string, unknown][]) {
       const r = await call(ch, p);
@@ -111,7 +112,7 @@ describe('binding', () => {
     }
     expect(await snapshot(dataDir)).toBe(before);
     const found = await call('searchChat', { chatId, query: 'KEE' });
-    expect(found).toEqual({ ok: true, data: { matches: [expect.objectContaining({ id: 'k1', snippet: 'keep' })], total: 1 } });
+    expect(found).toEqual({ ok: true, data: { matches: [expect.objectContaining({ id: 'k1', snippet: 'keep' })], total: 1, offset: 0 } });
     const around = await call('loadChat', { chatId, options: { around: 'k1' } });
     expect(around).toMatchObject({ ok: true, data: { messages: [{ id: 'k1' }], hasMore: false, hasNewer: false } });
   });

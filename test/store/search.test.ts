@@ -59,6 +59,30 @@ describe('searchChat', () => {
       expect(ids(r)).toEqual(['m25', 'm26', 'm27', 'm28', 'm29']);
     }));
 
+  it('pages through every match: offsets in chat order, the total, the newest page by default', () =>
+    withChat(async (s, chatId) => {
+      await s.appendMessages(chatId, Array.from({ length: 1300 }, (_, i) => ({ id: `m${i}`, role: 'user' as const, content: i % 2 ? `odd word ${i}` : `even ${i}` })));
+      await s.deleteMessage(chatId, 'm3');
+      await s.updateMessage(chatId, 'm4', { content: 'a word now' });
+      const all = ['m1', 'm4', ...Array.from({ length: 648 }, (_, k) => `m${2 * k + 5}`)];
+      const first = await s.searchChat(chatId, 'WORD');
+      expect(first.total).toBe(all.length);
+      expect(first.offset).toBe(all.length - 500);
+      expect(ids(first)).toEqual(all.slice(-500));
+      const pages: string[] = [];
+      for (let at = 0; at < first.total; at += 200) {
+        const p = await s.searchChat(chatId, 'word', 200, at);
+        expect(p.offset).toBe(at);
+        expect(p.total).toBe(all.length);
+        pages.push(...ids(p));
+      }
+      expect(pages).toEqual(all); // every match, the oldest too, each once
+      const past = await s.searchChat(chatId, 'word', 10, 10_000);
+      expect(past).toMatchObject({ matches: [], total: all.length, offset: all.length });
+      await expect(s.searchChat(chatId, 'word', 10, -1)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(s.searchChat(chatId, 'word', 10, 1.5)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    }));
+
   it('matches JSON-escaped text, non-ASCII case, and `<script>` as plain text', () =>
     withChat(async (s, chatId) => {
       await s.appendMessages(chatId, [

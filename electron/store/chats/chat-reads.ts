@@ -1,9 +1,14 @@
 // The store's reads: listings (from the chat index, one stat per chat), a chat's summary, a page
 // of its messages, and a search. Each read of a chat revalidates its open log against the file.
 import { relative } from 'node:path';
-import { CharacterId, LoadOptions, SearchLimit, SearchQuery, type ChatPage, type ChatSummary } from '../../../shared/chat-format.ts';
+import { CharacterId, LoadOptions, SearchLimit, SearchOffset, SearchQuery, type ChatPage, type ChatSummary } from '../../../shared/chat-format.ts';
+import { isStoreError } from '../../../shared/errors.ts';
+import { ScannedChat } from '../line-scan.ts';
+import type { ChatLog } from '../log/chat-log.ts';
+import type { ChatFileView } from '../positions/position-cache.ts';
+import { StaleIndex } from '../positions/position-file.ts';
 import { searchChatFile, type SearchResult } from '../search.ts';
-import { windowPage } from '../window-page.ts';
+import { windowPage, type WindowPage } from '../window-page.ts';
 import type { ChatTasks } from './chat-tasks.ts';
 import { assertOpen, type StoreContext } from './context.ts';
 import type { IndexKeeper } from './index-keeper.ts';
@@ -80,22 +85,60 @@ export class ChatReads {
       const anchor = opts.around ?? opts.after;
       const { messages, hasMore, hasNewer } = anchor === undefined
         ? { ...(await log.page(opts.limit ?? 50, opts.before)), hasNewer: undefined }
-        : await windowPage(ctx.fs, log.path, log.size, log.chatId, anchor, opts.limit ?? 50, opts.around !== undefined ? 'around' : 'after');
+        : await this.pageAt(log, anchor, opts.limit ?? 50, opts.around !== undefined ? 'around' : 'after');
       // The header record as written at creation; the current title is in the summary (getChat).
       // Quarantine paths are given relative to the data directory: absolute paths stay in main.
       const warnings = log.warnings.map((w) => (w.quarantinePath ? { ...w, quarantinePath: relative(ctx.layout.dataDir, w.quarantinePath) } : { ...w }));
       for (const m of messages) ctx.live.present(log.chatId, m);
+      if (anchor === undefined) ctx.positions.prepare(this.viewOf(log)); // a big chat without an index gets one in the background, for jumps
       return { header: structuredClone(header), messages, hasMore, ...(hasNewer !== undefined ? { hasNewer } : {}), readOnly: log.status !== 'ok', ...(log.readOnlyReason ? { readOnlyReason: log.readOnlyReason } : {}), warnings, revision: log.revision };
     }, true);
   }
 
-  async searchChat(chatId: string, query: string, limit?: number): Promise<SearchResult> {
+  /** The chat file as `log` read it: what its position index must describe. */
+  private viewOf(log: ChatLog): ChatFileView {
+    const { dev, ino, mtimeNs } = log.fileState();
+    return { chatId: log.chatId, path: log.path, dev, ino, mtimeNs, size: log.size };
+  }
+
+  /**
+   * A page around (or after) a message: from the position index if it is usable, else from a
+   * scan of the file, which then becomes the index (saved in the background).
+   */
+  private async pageAt(log: ChatLog, anchor: string, limit: number, mode: 'around' | 'after'): Promise<WindowPage> {
+    const { ctx } = this;
+    const view = this.viewOf(log);
+    const indexed = await ctx.positions.open(view).catch(() => null);
+    if (indexed) {
+      try {
+        return await windowPage(indexed, log.chatId, anchor, limit, mode);
+      } catch (e) {
+        // A stale index, or an id it does not know: the scan below decides.
+        if (!(e instanceof StaleIndex) && !(isStoreError(e) && e.code === 'NOT_FOUND')) throw e;
+      } finally {
+        await indexed.close();
+      }
+    }
+    const chat = await ScannedChat.open(ctx.fs, log.path, log.size);
+    try {
+      const page = await windowPage(chat, log.chatId, anchor, limit, mode);
+      await ctx.positions.remember(view, chat.table).catch(() => {});
+      return page;
+    } finally {
+      await chat.close();
+    }
+  }
+
+  async searchChat(chatId: string, query: string, limit?: number, offset?: number): Promise<SearchResult> {
     const q = parse(SearchQuery, query, 'query');
     const n = parse(SearchLimit.optional(), limit, 'limit');
-    // Revalidated like a load: a search must see what is in the file now.
+    const at = parse(SearchOffset.optional(), offset, 'offset');
+    // Revalidated like a load: a search must see what is in the file now. Its scan of the whole
+    // file becomes the position index, for the jumps to the matches that follow.
     return this.tasks.onChat(chatId, (log) => {
       log.assertReadable();
-      return searchChatFile(this.ctx.fs, log.path, log.size, q, n);
+      const view = this.viewOf(log);
+      return searchChatFile(this.ctx.fs, log.path, log.size, q, n, at, (table) => this.ctx.positions.remember(view, table).catch(() => {}));
     }, true);
   }
 }

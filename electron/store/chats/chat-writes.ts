@@ -200,6 +200,7 @@ export class ChatWrites {
       ctx.memos.delete(id);
       ctx.index.delete(id);
       ctx.live.forgetChat(id);
+      await ctx.positions.forget(id); // a cache: an undeleted chat gets a new one at its first jump
     }, false, 'rename');
   }
 }

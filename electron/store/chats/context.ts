@@ -5,6 +5,7 @@
 import { StoreError } from '../../../shared/errors.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
 import type { ChatIndex } from '../chat-index.ts';
+import { PositionCache } from '../positions/position-cache.ts';
 import type { Layout } from '../layout.ts';
 import { LiveMessages } from '../live.ts';
 import type { DirLock } from '../lock.ts';
@@ -28,6 +29,8 @@ export interface StoreContext {
   readonly chats: Map<string, ChatLocation>;
   /** Every chat's summary (chat-index.ts); chats without an entry are being (re)indexed. */
   readonly index: ChatIndex;
+  /** Per-chat position indexes: where each message's line is (a cache, positions/). */
+  readonly positions: PositionCache;
   /** Serialises the work on each chat: bytes of concurrent calls never interleave. */
   readonly queue: KeyedQueue;
   /** Survives the eviction of a chat's log (see ChatMemo). */
@@ -57,6 +60,7 @@ export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map
     lock,
     chats,
     index,
+    positions: new PositionCache(fs, layout.positionsDir, () => lock.fence(), options.positionsFlushDelayMs),
     queue: new KeyedQueue(),
     memos: new Map(),
     ownStates,

@@ -49,6 +49,7 @@ export class Lifecycle {
       for (const [id] of logs.all()) await logs.forget(id);
       await logs.ownVersions?.idle(); // its links stay: the next open compares them with the chats' files
       await ctx.index.close();
+      await ctx.positions.close();
       await logged(ctx.oplog, 'unlock', undefined, () => ctx.lock.release());
     }
   }

@@ -46,7 +46,9 @@ export async function openLogFile(file: LogFile, memo: ChatMemo, quarantineDir: 
   file.ino = st.ino;
   file.mtimeNs = st.mtimeNs;
   file.size = file.fileSize = Number(st.size);
-  const head = await file.read(0, Math.min(file.size, HEADER_MAX));
+  // Most headers are short: read a little first, up to HEADER_MAX only for a long one.
+  let head = await file.read(0, Math.min(file.size, 16 * 1024));
+  if (head.indexOf(NL) === -1 && head.length < file.size) head = await file.read(0, Math.min(file.size, HEADER_MAX));
   const nl = head.indexOf(NL);
   const headerText = head.toString('utf8', 0, nl === -1 ? head.length : nl);
   if (nl === -1 && file.size > HEADER_MAX) return markCorrupt('the header line is longer than 1 MiB');

@@ -1,0 +1,150 @@
+// A chat's lines served from its position index: a page around a message reads only the lines it
+// returns (and their changes). Every line read is checked: it must stand between newlines and
+// parse to a record whose id has the hash the index gives; anything else throws StaleIndex and
+// the caller scans the file instead. The rules are those of line-scan.ts's ScannedChat.
+import type { FileHandle } from 'node:fs/promises';
+import type { Message } from '../../../shared/chat-format.ts';
+import { idHash, type LineSource, type OpLines } from '../line-scan.ts';
+import { applyOp, parseRecord, toMessage } from '../records.ts';
+import { StaleIndex } from './position-file.ts';
+
+const NL = 0x0a;
+const CR = 0x0d;
+const ID_PREFIX = Buffer.from('{"id":"');
+
+/** Offsets, lengths and superseded flags of message lines, all in memory or read a chunk at a time. */
+export type LinesOf = (first: number, n: number) => Promise<{ off: Float64Array; len: Int32Array; sup: Uint8Array }>;
+
+const CHUNK = 1024;
+/** Bytes of the chat read at once around a line. */
+const WINDOW = 32 * 1024;
+
+export class IndexedChat implements LineSource {
+  readonly count: number;
+  private readonly fh: FileHandle;
+  private readonly size: number;
+  private readonly hash: Int32Array;
+  private readonly ops: OpLines;
+  private readonly linesOf: LinesOf;
+  private readonly chunks = new Map<number, Awaited<ReturnType<LinesOf>>>();
+  private opsByHash: Map<number, number[]> | undefined;
+  private readonly windows: { from: number; buf: Buffer }[] = [];
+  private readonly onClose: () => Promise<void>;
+
+  constructor(fh: FileHandle, size: number, count: number, hash: Int32Array, ops: OpLines, linesOf: LinesOf, onClose: () => Promise<void> = async () => {}) {
+    this.fh = fh;
+    this.size = size;
+    this.count = count;
+    this.hash = hash;
+    this.ops = ops;
+    this.linesOf = linesOf;
+    this.onClose = onClose;
+  }
+
+  private async line(i: number): Promise<{ off: number; len: number; sup: number }> {
+    const k = Math.floor(i / CHUNK);
+    let c = this.chunks.get(k);
+    if (!c) {
+      c = await this.linesOf(k * CHUNK, Math.min(CHUNK, this.count - k * CHUNK));
+      this.chunks.set(k, c);
+    }
+    const j = i - k * CHUNK;
+    return { off: c.off[j]!, len: c.len[j]!, sup: c.sup[j]! };
+  }
+
+  /** Reads the chat around `off` a window at a time: the lines of a page stand together. */
+  private async window(from: number, to: number): Promise<Buffer> {
+    for (const w of this.windows) if (w.from <= from && to <= w.from + w.buf.length) return w.buf.subarray(from - w.from, to - w.from);
+    const start = Math.max(0, Math.min(from, to - WINDOW / 2));
+    const end = Math.min(this.size + 1, Math.max(to, start + WINDOW));
+    const buf = Buffer.allocUnsafe(end - start);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await this.fh.read(buf, got, buf.length - got, start + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    const w = { from: start, buf: buf.subarray(0, got) };
+    this.windows.unshift(w);
+    if (this.windows.length > 4) this.windows.pop();
+    return w.buf.subarray(Math.min(from - start, got), Math.min(to - start, got));
+  }
+
+  /** The bytes of a whole line at `off`: it must follow a newline and end at one (or at the end of the chat). */
+  private async bytes(off: number, len: number): Promise<Buffer> {
+    if (off < 1 || off + len > this.size) throw new StaleIndex('a line lies outside the chat');
+    const want = Math.min(len + 2, this.size - off + 1);
+    const buf = await this.window(off - 1, off - 1 + want);
+    if (buf.length !== want || buf[0] !== NL) throw new StaleIndex('a line is not where the index says');
+    if (want === len + 2 && buf[len + 1] !== NL && buf[len + 1] !== CR) throw new StaleIndex('a line does not end where the index says');
+    return buf.subarray(1, len + 1);
+  }
+
+  /**
+   * The message of line `i`, or null if the line is the one the index saw but fails validation
+   * (the scan takes our writer's lines by their first bytes; ScannedChat skips such a line too).
+   */
+  private async parsedMessage(i: number): Promise<Message | null> {
+    const { off, len } = await this.line(i);
+    const bytes = await this.bytes(off, len);
+    const rec = parseRecord(bytes.toString('utf8'));
+    if (rec.kind === 'message' && idHash(rec.rec.id) === this.hash[i]) return toMessage(rec.rec);
+    if (rec.kind === 'invalid' && bytes.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
+      const q = bytes.indexOf(0x22, ID_PREFIX.length);
+      if (q > ID_PREFIX.length && idHash(bytes.toString('latin1', ID_PREFIX.length, q)) === this.hash[i]) return null;
+    }
+    throw new StaleIndex('a message line is not what the index says');
+  }
+
+  private async parsedOp(k: number) {
+    const rec = parseRecord((await this.bytes(this.ops.off[k]!, this.ops.len[k]!)).toString('utf8'));
+    if (rec.kind !== 'op' || idHash(rec.rec.id) !== this.ops.hash[k]) throw new StaleIndex('a change line is not what the index says');
+    return rec.rec;
+  }
+
+  /** Change lines naming an id with hash `h`, in file order. */
+  private opsOf(h: number): number[] {
+    if (!this.opsByHash) {
+      this.opsByHash = new Map();
+      for (let k = 0; k < this.ops.count; k++) {
+        const key = this.ops.hash[k]!;
+        const list = this.opsByHash.get(key);
+        if (list) list.push(k);
+        else this.opsByHash.set(key, [k]);
+      }
+    }
+    return this.opsByHash.get(h) ?? [];
+  }
+
+  async lineOf(id: string): Promise<number> {
+    const h = idHash(id);
+    for (let i = this.count - 1; i >= 0; i--) if (this.hash[i] === h && (await this.parsedMessage(i))?.id === id) return i;
+    return -1;
+  }
+
+  private async isCurrent(i: number, id: string): Promise<boolean> {
+    if (!(await this.line(i)).sup) return true;
+    const h = this.hash[i]!;
+    for (let j = i + 1; j < this.count; j++) if (this.hash[j] === h && (await this.parsedMessage(j))?.id === id) return false;
+    return true;
+  }
+
+  async materialize(i: number): Promise<Message | null> {
+    const msg = await this.parsedMessage(i);
+    if (!msg) return null;
+    const changes = this.opsOf(this.hash[i]!);
+    for (const k of changes) if (this.ops.del[k] && (await this.parsedOp(k)).id === msg.id) return null; // a delete is final wherever it stands
+    if (!(await this.isCurrent(i, msg.id))) return null;
+    for (const k of changes) {
+      if (this.ops.del[k] || this.ops.pos[k]! <= i) continue;
+      const op = await this.parsedOp(k);
+      if (op.id === msg.id) applyOp(msg, op);
+    }
+    return msg;
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close().catch(() => {});
+    await this.onClose();
+  }
+}
