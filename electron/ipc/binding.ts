@@ -18,6 +18,9 @@ import type { Debouncer } from '../autosave/debouncer.ts';
 import type { Drafts } from '../drafts/drafts.ts';
 import type { LoadCard } from '../generation/prompt/card.ts';
 import { createChatWithGreeting, greetingMessage } from '../generation/prompt/greeting.ts';
+import { assemblePrompt } from '../generation/prompt/assemble.ts';
+import { AUTHORS_NOTE_KEY, authorsNoteOf } from '../generation/prompt/authors-note.ts';
+import { messageTokens } from '../generation/prompt/tokens.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
 import { chatFileHandlers } from './chat-files.ts';
 import { bringBackOwner } from './chat-owner.ts';
@@ -171,6 +174,31 @@ export function createHandlers(d: BindingDeps): Handlers {
     getChat: ({ chatId }) => d.store.getChat(chatId),
     loadChat: ({ chatId, options }) => d.store.loadChat(chatId, options),
     searchChat: ({ chatId, query, limit }) => d.store.searchChat(chatId, query, limit),
+    async getAuthorsNote({ chatId }) {
+      return authorsNoteOf(await d.store.getChatMetadata(chatId));
+    },
+    async setAuthorsNote({ chatId, note, expectedRevision }) {
+      const summary = await d.store.updateChatMetadata(chatId, { [AUTHORS_NOTE_KEY]: note }, revisionOpts(expectedRevision));
+      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });
+      return summary;
+    },
+    async previewPrompt({ chatId }) {
+      const { built, hiddenLeftOut } = await assemblePrompt({ store: d.store, settings: d.settings, loadCard: d.loadCard }, { chatId, mode: 'new' });
+      const messages = built.messages.map((m) => ({ ...m, tokens: messageTokens(m) }));
+      return {
+        messages,
+        parts: built.parts,
+        budget: built.budget,
+        totalTokens: messages.reduce((n, m) => n + m.tokens, 0),
+        systemTokens: built.systemTokens,
+        historyTokens: built.historyTokens,
+        historyKept: built.historyKept,
+        historyDropped: built.historyDropped,
+        hiddenLeftOut,
+        lore: built.lore,
+        tokenCounter: 'estimate' as const,
+      };
+    },
     async renameChat({ chatId, title, expectedRevision }) {
       const summary = await d.store.renameChat(chatId, title, revisionOpts(expectedRevision));
       d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });
