@@ -132,4 +132,35 @@ describe('lorebook and author\'s note in the request', () => {
     }
     expect(await app.call('getAuthorsNote', { chatId: chat.chatId })).toEqual({ text: '', depth: 4, role: 'system' });
   });
+
+  it('lorebook entries edited in the character editor are saved, exported with the card, and used by the prompt', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-lore-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const app = await open(dataDir);
+    cleanups.push(() => app.services.shutdown());
+    const { character } = await app.call('importCharacter', { fileName: 'sera.json', bytesBase64: Buffer.from(JSON.stringify(CARD)).toString('base64') });
+    const loaded = await app.call('getCharacter', { id: character.id });
+    const book = loaded.card.character_book;
+    // as the editor saves it: the book whole, one entry's keys and text changed, one entry added
+    const entries = [{ ...book.entries[0], keys: ['Eldoria', 'the realm'], content: 'EDITED: Eldoria lore.' }, book.entries[1], { keys: ['Glade'], content: 'NEW: the glade is warm.', enabled: true, constant: false, insertion_order: 101, extensions: {} }];
+    const saved = await app.call('updateCharacter', { id: character.id, card: { character_book: { ...book, entries } } });
+    expect(saved.card.character_book.entries).toHaveLength(3);
+    expect(saved.card.character_book.entries[0]).toMatchObject({ id: 0, name: 'Eldoria', keys: ['Eldoria', 'the realm'], content: 'EDITED: Eldoria lore.' });
+    expect(saved.card.character_book.token_budget).toBe(500);
+
+    const exported = await app.call('exportCharacter', { id: character.id, format: 'json' });
+    const json = JSON.parse(Buffer.from(exported.bytesBase64, 'base64').toString('utf8'));
+    expect(json.data.character_book.entries.map((e: any) => e.content)).toEqual(['EDITED: Eldoria lore.', 'NEVER: disabled entry', 'NEW: the glade is warm.']);
+
+    const chat = await app.call('createChat', { characterId: character.id, title: 'x' });
+    await app.call('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'The realm and the glade.' } });
+    const preview = await app.call('previewPrompt', { chatId: chat.chatId });
+    expect(preview.lore.map((l: any) => l.name)).toEqual(['Eldoria', 'Entry 3']);
+
+    for (const bad of [{ entries: 'x' }, { entries: [{ keys: 'x', content: 'y', enabled: true, insertion_order: 1 }] }, { entries: [{ keys: [], content: 'y', enabled: 'yes', insertion_order: 1 }] }]) {
+      const r = (await app.services.binding.handle(true, 'updateCharacter', { id: character.id, card: { character_book: bad } })) as any;
+      expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    }
+    expect((await app.call('getCharacter', { id: character.id })).card.character_book.entries).toHaveLength(3);
+  });
 });

@@ -53,6 +53,9 @@ const KEYS: Record<string, string[]> = {
   deleteCharacter: ['id'],
   listDeletedCharacters: [],
   restoreCharacter: ['trashId'],
+  getAuthorsNote: ['chatId'],
+  setAuthorsNote: ['chatId', 'note'],
+  previewPrompt: ['chatId'],
 };
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
