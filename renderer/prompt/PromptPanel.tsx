@@ -123,7 +123,7 @@ function PromptView({ preview }: { preview: PromptPreview }) {
                 parts.map((p, j) => (
                   <details key={j} data-kind={p.kind}>
                     <summary>
-                      {KIND_LABELS[p.kind]}: {p.label} · {p.tokens} tokens
+                      {p.label} · {p.tokens} tokens
                     </summary>
                     <pre>{p.content}</pre>
                   </details>
