@@ -28,7 +28,11 @@ export const PromptPreviewOut = z.object({
   /** Hidden messages met in the history read, left out of the prompt. */
   hiddenLeftOut: z.number(),
   lore: z.array(z.object({ name: z.string(), index: z.number(), position: z.string(), tokens: z.number() })),
-  /** How the counts were made: 'estimate' is the app's own (about four characters a token). */
-  tokenCounter: z.literal('estimate'),
+  /**
+   * Who counted the messages' tokens: the endpoint's tokenizer (llama.cpp's /tokenize, KoboldCPP's
+   * /api/extra/tokencount; plus the app's per-message framing), else the app's estimate (about four
+   * characters a token). Parts are always estimated.
+   */
+  tokenCounter: z.enum(['estimate', 'llama.cpp', 'koboldcpp']),
 });
 export type PromptPreview = z.infer<typeof PromptPreviewOut>;

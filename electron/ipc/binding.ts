@@ -20,7 +20,8 @@ import type { LoadCard } from '../generation/prompt/card.ts';
 import { createChatWithGreeting, greetingMessage } from '../generation/prompt/greeting.ts';
 import { assemblePrompt } from '../generation/prompt/assemble.ts';
 import { AUTHORS_NOTE_KEY, authorsNoteOf } from '../generation/prompt/authors-note.ts';
-import { messageTokens } from '../generation/prompt/tokens.ts';
+import { MESSAGE_OVERHEAD_TOKENS, messageTokens } from '../generation/prompt/tokens.ts';
+import { countWithEndpoint, type EndpointTokenOptions } from '../generation/endpoint-tokens.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
 import { chatFileHandlers } from './chat-files.ts';
 import { bringBackOwner } from './chat-owner.ts';
@@ -40,6 +41,8 @@ export interface BindingDeps {
   loadCard: LoadCard;
   /** Injectable for tests (lookup, fetch); the real network otherwise. */
   connectionTest?: ConnectionTestOptions;
+  /** The prompt viewer's token counts by the endpoint (tests: fetch, DNS lookup). */
+  endpointTokens?: EndpointTokenOptions;
 }
 
 type Handlers = {
@@ -183,8 +186,9 @@ export function createHandlers(d: BindingDeps): Handlers {
       return summary;
     },
     async previewPrompt({ chatId }) {
-      const { built, hiddenLeftOut } = await assemblePrompt({ store: d.store, settings: d.settings, loadCard: d.loadCard }, { chatId, mode: 'new' });
-      const messages = built.messages.map((m) => ({ ...m, tokens: messageTokens(m) }));
+      const { built, hiddenLeftOut, settings } = await assemblePrompt({ store: d.store, settings: d.settings, loadCard: d.loadCard }, { chatId, mode: 'new' });
+      const counted = await countWithEndpoint(settings, built.messages.map((m) => m.content), d.endpointTokens);
+      const messages = built.messages.map((m, i) => ({ ...m, tokens: counted ? counted.counts[i]! + MESSAGE_OVERHEAD_TOKENS : messageTokens(m) }));
       return {
         messages,
         parts: built.parts,
@@ -196,7 +200,7 @@ export function createHandlers(d: BindingDeps): Handlers {
         historyDropped: built.historyDropped,
         hiddenLeftOut,
         lore: built.lore,
-        tokenCounter: 'estimate' as const,
+        tokenCounter: counted?.tokenizer ?? ('estimate' as const),
       };
     },
     async renameChat({ chatId, title, expectedRevision }) {

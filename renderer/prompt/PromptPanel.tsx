@@ -103,11 +103,15 @@ function PromptView({ preview }: { preview: PromptPreview }) {
   return (
     <div className="prompt-view" data-testid="prompt-view">
       <p className={over ? 'prompt-total over' : 'prompt-total'} data-testid="prompt-total">
-        {preview.totalTokens.toLocaleString()} of {preview.budget.toLocaleString()} tokens (estimate) · {preview.messages.length} messages · history {preview.historyKept} sent
+        {preview.totalTokens.toLocaleString()} of {preview.budget.toLocaleString()} tokens ({preview.tokenCounter === 'estimate' ? 'estimate' : `counted by ${preview.tokenCounter}`}) · {preview.messages.length} messages · history {preview.historyKept} sent
         {preview.historyDropped ? `, ${preview.historyDropped} older left out for the budget` : ''}
         {preview.hiddenLeftOut ? ` · ${preview.hiddenLeftOut} hidden left out` : ''} · lorebook {preview.lore.length ? preview.lore.map((l) => l.name).join(', ') : 'none active'}
       </p>
-      <p className="chat-meta">Counts are CardShark's estimate (about four characters a token); the model's own tokenizer may count differently.</p>
+      <p className="chat-meta">
+        {preview.tokenCounter === 'estimate'
+          ? "Counts are CardShark's estimate (about four characters a token); the model's own tokenizer may count differently."
+          : `Message counts come from the endpoint's tokenizer (${preview.tokenCounter}), plus ${4} tokens of framing each; the parts' counts are CardShark's estimate.`}
+      </p>
       <ol className="prompt-messages">
         {preview.messages.map((m, i) => {
           const parts = preview.parts.filter((p) => p.message === i);

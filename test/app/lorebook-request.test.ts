@@ -23,6 +23,12 @@ async function endpoint() {
     req.setEncoding('utf8');
     req.on('data', (d) => (body += d));
     req.on('end', () => {
+      if (req.url !== '/v1/chat/completions') {
+        // No tokenizer API here (the prompt viewer asks for one): the counts stay estimates.
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{}');
+        return;
+      }
       bodies.push(JSON.parse(body));
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: 'ok' } }] })}\n\ndata: [DONE]\n\n`);
@@ -162,5 +168,44 @@ describe('lorebook and author\'s note in the request', () => {
       expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     }
     expect((await app.call('getCharacter', { id: character.id })).card.character_book.entries).toHaveLength(3);
+  });
+
+  it("the prompt viewer counts with the endpoint's tokenizer when it has one (llama.cpp, KoboldCPP), else labels the estimate", async () => {
+    const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+    const servers: Record<string, (path: string, body: any) => unknown> = {
+      'llama.cpp': (p, b) => (p === '/tokenize' ? { tokens: Array.from({ length: words(b.content) }, (_, i) => i) } : undefined),
+      koboldcpp: (p, b) => (p === '/api/extra/tokencount' ? { value: words(b.prompt) * 2 } : undefined),
+      estimate: () => undefined,
+    };
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-lore-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const app = await open(dataDir);
+    cleanups.push(() => app.services.shutdown());
+    const character = await app.call('createCharacter', { name: 'S' });
+    const chat = await app.call('createChat', { characterId: character.id, title: 'x' });
+    await app.call('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'one two three four five' } });
+    for (const [kind, answer] of Object.entries(servers)) {
+      const seen: string[] = [];
+      const server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          seen.push(req.url!);
+          const out = answer(req.url!, JSON.parse(body || '{}'));
+          res.writeHead(out ? 200 : 404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(out ?? { error: 'no' }));
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      cleanups.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
+      await app.call('setGenerationSettings', { provider: 'openai', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, model: 'm' });
+      const preview = await app.call('previewPrompt', { chatId: chat.chatId });
+      expect(preview.tokenCounter).toBe(kind);
+      const last = preview.messages.at(-1);
+      expect(last.content).toBe('one two three four five');
+      expect(last.tokens).toBe(kind === 'llama.cpp' ? 5 + 4 : kind === 'koboldcpp' ? 10 + 4 : 6 + 4); // estimate: 23 characters / 4, rounded up
+      expect(preview.totalTokens).toBe(preview.messages.reduce((n: number, m: any) => n + m.tokens, 0));
+      if (kind === 'estimate') expect(seen).toEqual(['/tokenize', '/api/extra/tokencount']);
+    }
   });
 });
