@@ -3,6 +3,7 @@
 // Pure TypeScript + zod: main and the renderer both import it.
 import { z } from 'zod';
 import { CharacterId, EpochMs } from './chat-format.ts';
+import { plainDataIssue } from './plain-data.ts';
 
 /** Long text fields: a card's description or example dialogue can be large, but not unbounded. */
 const Text = z.string().max(200_000);
@@ -32,6 +33,38 @@ export const CardData = z.looseObject({
 });
 export type CardData = z.infer<typeof CardData>;
 
+/**
+ * A lorebook as the editor saves it (V2 spec `character_book`): each entry's known fields checked,
+ * every other field (SillyTavern's extensions, ids, comments) carried through as plain data.
+ */
+export const CharacterBookEntry = z.looseObject({
+  keys: z.array(Short).max(1_000),
+  content: Text,
+  enabled: z.boolean(),
+  insertion_order: z.number().finite(),
+  constant: z.boolean().optional(),
+  selective: z.boolean().optional(),
+  secondary_keys: z.array(Short).max(1_000).optional(),
+  case_sensitive: z.boolean().optional(),
+  name: Short.optional(),
+  extensions: z.record(z.string(), z.unknown()).optional(),
+});
+export type CharacterBookEntry = z.infer<typeof CharacterBookEntry>;
+export const CharacterBook = z
+  .looseObject({
+    name: Short.optional(),
+    scan_depth: z.number().int().min(0).max(1_000).optional(),
+    token_budget: z.number().int().min(0).max(10_000_000).optional(),
+    recursive_scanning: z.boolean().optional(),
+    extensions: z.record(z.string(), z.unknown()).optional(),
+    entries: z.array(CharacterBookEntry).max(10_000),
+  })
+  .superRefine((book, ctx) => {
+    const issue = plainDataIssue(book);
+    if (issue) ctx.addIssue({ code: 'custom', message: `the lorebook must be plain JSON data: ${issue}` });
+  });
+export type CharacterBook = z.infer<typeof CharacterBook>;
+
 /** What the editor may change; unknown keys are refused here (the renderer edits known fields only). */
 export const CardDataPatch = z.strictObject({
   name: CardData.shape.name.optional(),
@@ -47,6 +80,7 @@ export const CardDataPatch = z.strictObject({
   tags: z.array(Short).max(1_000).optional(),
   creator: Short.optional(),
   character_version: Short.optional(),
+  character_book: CharacterBook.optional(),
 });
 export type CardDataPatch = z.infer<typeof CardDataPatch>;
 

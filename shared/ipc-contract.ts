@@ -211,6 +211,8 @@ const TrashId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.\d{1,16}$/)
 // The settings channels' schemas live in settings-contract.ts; re-exported for one import path.
 export * from './settings-contract.ts';
 import { AppSettingsOut, AppSettingsPatch, ConnectionTestOut, GenerationSettingsOut, GenerationSettingsPatch } from './settings-contract.ts';
+export * from './prompt-contract.ts';
+import { AuthorsNoteSchema, PromptPreviewOut } from './prompt-contract.ts';
 
 /** regenerate / swipe add a new swipe to `messageId`; new appends a new assistant reply; continue appends to the last message. */
 export const GenerateRequest = z.discriminatedUnion('mode', [
@@ -339,6 +341,12 @@ export const CHANNELS = {
   setGenerationSettings: channel(GenerationSettingsPatch, GenerationSettingsOut),
   /** A small request (GET <base>/models) to the saved endpoint, under the same URL policy as generation. */
   testConnection: channel(Empty, ConnectionTestOut),
+  /** The chat's author's note (empty text when it has none). */
+  getAuthorsNote: channel(z.strictObject({ chatId: ChatId }), AuthorsNoteSchema),
+  /** Stored with the chat (a meta record): it has the store's guarantees. */
+  setAuthorsNote: channel(z.strictObject({ chatId: ChatId, note: AuthorsNoteSchema, expectedRevision: ExpectedRevision }), ChatSummaryOut),
+  /** What the next reply's request would send (the prompt viewer). */
+  previewPrompt: channel(z.strictObject({ chatId: ChatId }), PromptPreviewOut),
   getAppSettings: channel(Empty, AppSettingsOut),
 
   /** Full validation of a chat file: problems with line, byte range and kind, and the repair plan. */

@@ -6,7 +6,7 @@
 // after it can land before it.
 import { randomUUID } from 'node:crypto';
 import { StoreError, toErrorInfo } from '../../shared/errors.ts';
-import { LIMITS, type Message } from '../../shared/chat-format.ts';
+import { LIMITS } from '../../shared/chat-format.ts';
 import type { EventName, EventPayload, GenerateRequest, StreamInfo } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { GenerationSettingsStore } from './generation-settings.ts';
@@ -14,9 +14,8 @@ import { createDebouncer, type Debouncer } from '../autosave/debouncer.ts';
 import { demoProvider } from './demo.ts';
 import { openAiProvider } from './openai.ts';
 import type { PromptMessage, Provider, Sampling } from './provider.ts';
-import type { LoadCard, PromptCard } from './prompt/card.ts';
-import { buildPrompt, historyBudget } from './prompt/builder.ts';
-import { extendHistory } from './prompt/history.ts';
+import type { LoadCard } from './prompt/card.ts';
+import { assemblePrompt } from './prompt/assemble.ts';
 import { ReplyWriter, type FinalStatus } from './reply-writer.ts';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
@@ -56,8 +55,6 @@ interface Running {
   /** The stream ended but its reply is not on disk yet: the chat stays bound until it is. */
   owed?: boolean;
 }
-
-const CONTEXT_MESSAGES = 50;
 
 export function createGenerationManager(deps: {
   store: ChatStore;
@@ -107,33 +104,8 @@ export function createGenerationManager(deps: {
 
   async function begin(req: GenerateRequest): Promise<{ streamId: string }> {
     const { chatId } = req;
-    const page = await deps.store.loadChat(chatId, { limit: CONTEXT_MESSAGES });
-    if (page.readOnly) throw new StoreError('READ_ONLY', 'this chat is read-only');
-    let history: Message[] = page.messages;
-    let variant = 0;
-    let prefix = '';
-    if (req.mode !== 'new') {
-      const idx = history.findIndex((m) => m.id === req.messageId);
-      const target = history[idx];
-      if (!target) throw new StoreError('NOT_FOUND', 'only one of the newest messages can get a new swipe or be continued');
-      if (target.role !== 'assistant') throw new StoreError('INVALID_INPUT', 'only assistant messages can be regenerated or continued');
-      if (req.mode === 'swipe') {
-        history = history.slice(0, idx);
-        variant = target.swipes?.length ?? 1;
-      } else {
-        if (idx !== history.length - 1) throw new StoreError('INVALID_INPUT', 'only the last message can be continued');
-        prefix = target.content;
-        variant = target.swipe_id ?? 0;
-        history = history.slice(0, idx + 1);
-      }
-    }
-    // The card, the persona and the newest history that fits the context budget.
-    const settings = await deps.settings.get();
-    const card = await cardOf(chatId);
-    const continuing = req.mode === 'continue';
-    const budget = historyBudget({ card, settings, continuing });
-    history = await extendHistory(deps.store, chatId, { history, hasMore: page.hasMore, oldestId: page.messages[0]?.id }, budget, continuing ? req.messageId : undefined);
-    const prompt: PromptMessage[] = buildPrompt({ card, settings, history, continuing }).messages;
+    const { built, card, settings, variant, prefix } = await assemblePrompt(deps, req);
+    const prompt: PromptMessage[] = built.messages;
     const sampling: Sampling = { temperature: settings.temperature, topP: settings.topP, maxTokens: settings.maxTokens, stop: settings.stopSequences };
     const provider = await pickProvider();
     if (closed) throw new StoreError('CLOSED', 'the app is quitting; no new replies are started');
@@ -182,11 +154,6 @@ export function createGenerationManager(deps: {
       (summary) => deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision, messages: [message] }),
       () => {},
     );
-  }
-
-  async function cardOf(chatId: string): Promise<PromptCard> {
-    const { characterId } = await deps.store.getChat(chatId);
-    return (await deps.loadCard?.(characterId)) ?? { name: 'Character' };
   }
 
   async function run(entry: Running, provider: Provider, ctx: { messages: PromptMessage[]; variant: number; prefix: string; sampling: Sampling; name: string }) {

@@ -18,6 +18,10 @@ import type { Debouncer } from '../autosave/debouncer.ts';
 import type { Drafts } from '../drafts/drafts.ts';
 import type { LoadCard } from '../generation/prompt/card.ts';
 import { createChatWithGreeting, greetingMessage } from '../generation/prompt/greeting.ts';
+import { assemblePrompt } from '../generation/prompt/assemble.ts';
+import { AUTHORS_NOTE_KEY, authorsNoteOf } from '../generation/prompt/authors-note.ts';
+import { MESSAGE_OVERHEAD_TOKENS, messageTokens } from '../generation/prompt/tokens.ts';
+import { countWithEndpoint, type EndpointTokenOptions } from '../generation/endpoint-tokens.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
 import { chatFileHandlers } from './chat-files.ts';
 import { chatUploadHandlers } from './chat-uploads.ts';
@@ -41,6 +45,8 @@ export interface BindingDeps {
   connectionTest?: ConnectionTestOptions;
   /** Search across the library (none: searchLibrary fails IO_ERROR, reason 'unavailable'). */
   library?: LibrarySearch;
+  /** The prompt viewer's token counts by the endpoint (tests: fetch, DNS lookup). */
+  endpointTokens?: EndpointTokenOptions;
 }
 
 type Handlers = {
@@ -179,6 +185,32 @@ export function createHandlers(d: BindingDeps): Handlers {
     async searchLibrary({ query, limit }) {
       if (!d.library) throw new StoreError('IO_ERROR', 'Search across chats is unavailable: its index could not be opened (the app log says why).', { reason: 'unavailable' });
       return d.library.search(query, limit === undefined ? undefined : { chats: limit });
+    },
+    async getAuthorsNote({ chatId }) {
+      return authorsNoteOf(await d.store.getChatMetadata(chatId));
+    },
+    async setAuthorsNote({ chatId, note, expectedRevision }) {
+      const summary = await d.store.updateChatMetadata(chatId, { [AUTHORS_NOTE_KEY]: note }, revisionOpts(expectedRevision));
+      d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });
+      return summary;
+    },
+    async previewPrompt({ chatId }) {
+      const { built, hiddenLeftOut, settings } = await assemblePrompt({ store: d.store, settings: d.settings, loadCard: d.loadCard }, { chatId, mode: 'new' });
+      const counted = await countWithEndpoint(settings, built.messages.map((m) => m.content), d.endpointTokens);
+      const messages = built.messages.map((m, i) => ({ ...m, tokens: counted ? counted.counts[i]! + MESSAGE_OVERHEAD_TOKENS : messageTokens(m) }));
+      return {
+        messages,
+        parts: built.parts,
+        budget: built.budget,
+        totalTokens: messages.reduce((n, m) => n + m.tokens, 0),
+        systemTokens: built.systemTokens,
+        historyTokens: built.historyTokens,
+        historyKept: built.historyKept,
+        historyDropped: built.historyDropped,
+        hiddenLeftOut,
+        lore: built.lore,
+        tokenCounter: counted?.tokenizer ?? ('estimate' as const),
+      };
     },
     async renameChat({ chatId, title, expectedRevision }) {
       const summary = await d.store.renameChat(chatId, title, revisionOpts(expectedRevision));

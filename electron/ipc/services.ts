@@ -68,7 +68,7 @@ export function createServices<S>(opts: {
   clock?: Clock;
   /** A character's card for prompts and greetings; today a stop-gap over the {id, name} registry. */
   loadCard?: LoadCard;
-  /** "Test connection" without the network (tests, the fuzzer): its fetch and DNS lookup. */
+  /** "Test connection" (and the prompt viewer's endpoint token counts) without the network (tests, the fuzzer): its fetch and DNS lookup. */
   connectionTest?: ConnectionTestOptions;
   /** Watch the chats folder for changes made by other programs (default true). */
   watch?: boolean;
@@ -122,7 +122,7 @@ export function createServices<S>(opts: {
   });
   // A cache of every chat's text for searchLibrary: it follows the store's writes; its index file is rebuilt when missing or stale.
   const library = opts.librarySearch === false ? null : openLibrarySearchOrNull(store, characters);
-  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
+  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest, endpointTokens: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   const watcher =
     opts.watch === false
       ? null

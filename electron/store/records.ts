@@ -102,7 +102,7 @@ export function applyOp(msg: Message, op: MessageOp): void {
 export type Sniffed =
   | { kind: 'message'; id: string }
   | { kind: 'op'; op: MessageOp['op']; id: string }
-  | { kind: 'meta'; title?: string }
+  | { kind: 'meta'; title?: string; metadata?: Record<string, unknown> }
   | { kind: 'blank' }
   | { kind: 'invalid'; reason: string };
 
@@ -159,7 +159,7 @@ export function classify(parsed: ParsedRecord): Exclude<Sniffed, { kind: 'blank'
     case 'op':
       return { kind: 'op', op: parsed.rec.op, id: parsed.rec.id };
     case 'meta':
-      return parsed.rec.title !== undefined ? { kind: 'meta', title: parsed.rec.title } : { kind: 'meta' };
+      return { kind: 'meta', ...(parsed.rec.title !== undefined ? { title: parsed.rec.title } : {}), ...(parsed.rec.metadata ? { metadata: parsed.rec.metadata } : {}) };
     case 'invalid':
       return parsed;
   }

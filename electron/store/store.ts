@@ -147,6 +147,12 @@ class FileChatStore implements ChatStore {
   renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary> {
     return this.writes.renameChat(chatId, title, opts);
   }
+  updateChatMetadata(chatId: string, patch: Record<string, unknown>, opts?: WriteOptions): Promise<ChatSummary> {
+    return this.writes.updateChatMetadata(chatId, patch, opts);
+  }
+  getChatMetadata(chatId: string): Promise<Record<string, unknown>> {
+    return this.reads.getChatMetadata(chatId);
+  }
   deleteChat(chatId: string, opts?: WriteOptions): Promise<void> {
     return this.writes.deleteChat(chatId, opts);
   }

@@ -96,6 +96,10 @@ export interface ChatStore {
   updateMessage(chatId: string, messageId: string, patch: MessagePatch, opts?: WriteOptions): Promise<Message>;
   deleteMessage(chatId: string, messageId: string, opts?: WriteOptions): Promise<void>;
   renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary>;
+  /** Sets keys of the chat's metadata (one meta record; other keys kept). A bad or empty patch: INVALID_INPUT. */
+  updateChatMetadata(chatId: string, patch: Record<string, unknown>, opts?: WriteOptions): Promise<ChatSummary>;
+  /** The chat's metadata now: the header's with every meta record's keys applied, newest last. */
+  getChatMetadata(chatId: string): Promise<Record<string, unknown>>;
   /** Moves the chat file to the trash folder; nothing is destroyed. */
   deleteChat(chatId: string, opts?: WriteOptions): Promise<void>;
   /** A whole new chat written at once (atomic, all or nothing); a chosen chatId that exists is a CONFLICT. */

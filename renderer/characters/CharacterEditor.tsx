@@ -2,12 +2,20 @@
 // delete it to the trash.
 // Extensions and unknown fields are not edited here; main keeps them whole on save.
 import { useEffect, useState } from 'react';
-import type { CardData, CardDataPatch, CharacterCard } from '../../shared/character-card.ts';
+import { CharacterBook, type CardData, type CardDataPatch, type CharacterCard } from '../../shared/character-card.ts';
 import type { CardsharkApi } from '../../shared/ipc-contract.ts';
 import { pushNotice } from '../notices.ts';
 import { downloadBase64 } from './card-files.ts';
 import { Avatar } from './CharacterPanel.tsx';
 import { PreviousCards } from './PreviousCards.tsx';
+import { editedOf, entriesOf, LorebookEditor, type EditedEntry } from './LorebookEditor.tsx';
+
+/** The card's lorebook if it reads as one the editor can save back; else null (then it is kept as it is, not edited). */
+function bookOf(card: CardData): CharacterBook | null {
+  if (card.character_book === undefined || card.character_book === null) return { extensions: {}, entries: [] };
+  const r = CharacterBook.safeParse(card.character_book);
+  return r.success ? r.data : null;
+}
 
 const TEXT_FIELDS: [keyof CardData & keyof CardDataPatch, string, number][] = [
   ['description', 'Description', 5],
@@ -46,6 +54,7 @@ export function CharacterEditor({ api, id, onClose, onDeleted }: { api: Cardshar
   const [saving, setSaving] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [reloads, setReloads] = useState(0);
+  const [lore, setLore] = useState<EditedEntry[]>([]);
 
   useEffect(() => {
     let live = true;
@@ -58,6 +67,7 @@ export function CharacterEditor({ api, id, onClose, onDeleted }: { api: Cardshar
       }
       setLoaded(r.data);
       setForm(formOf(r.data.card));
+      setLore(editedOf(bookOf(r.data.card)?.entries ?? []));
     });
     return () => {
       live = false;
@@ -67,12 +77,16 @@ export function CharacterEditor({ api, id, onClose, onDeleted }: { api: Cardshar
   if (!loaded || !form) return null;
   const set = (patch: Partial<Form>) => setForm({ ...form, ...patch });
   const extensionKeys = Object.keys(loaded.card.extensions);
+  const book = bookOf(loaded.card);
 
   async function save() {
     if (!form) return;
     setSaving(true);
     const { tags, ...rest } = form;
     const card: CardDataPatch = { ...rest, alternate_greetings: rest.alternate_greetings.filter((g) => g.trim()), tags: tags.split(',').map((t) => t.trim()).filter(Boolean) };
+    // The book is saved whole: its own settings and each entry's other fields as loaded, the edited fields changed.
+    const entries = entriesOf(lore);
+    if (book && (loaded?.card.character_book != null || entries.length)) card.character_book = { ...book, entries };
     const r = await api.updateCharacter({ id, card });
     setSaving(false);
     if (!r.ok) {
@@ -81,6 +95,7 @@ export function CharacterEditor({ api, id, onClose, onDeleted }: { api: Cardshar
     }
     setLoaded(r.data);
     setForm(formOf(r.data.card));
+    setLore(editedOf(bookOf(r.data.card)?.entries ?? []));
     pushNotice({ level: 'info', message: `Saved ${r.data.name}` });
   }
 
@@ -143,6 +158,7 @@ export function CharacterEditor({ api, id, onClose, onDeleted }: { api: Cardshar
             <input aria-label="Version" value={form.character_version} maxLength={1000} onChange={(e) => set({ character_version: e.target.value })} />
           </label>
         </div>
+        {book ? <LorebookEditor entries={lore} onChange={setLore} /> : <p className="chat-meta">This card's lorebook is kept as imported (it is not in a form the editor can save back).</p>}
         {extensionKeys.length > 0 && <p className="chat-meta">Kept as imported: extensions {extensionKeys.join(', ')}.</p>}
         <PreviousCards api={api} id={id} version={loaded.updated} onRestored={() => setReloads((n) => n + 1)} />
         <footer className="row editor-actions">

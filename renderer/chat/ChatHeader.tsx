@@ -10,6 +10,8 @@ export function ChatHeader(props: {
   busy: boolean;
   onToggleBackups(): void;
   onFind(): void;
+  /** Opens the prompt viewer (and the chat's author's note). */
+  onPrompt(): void;
 }) {
   const { title, chatId, save, busy } = props;
   return (
@@ -20,6 +22,11 @@ export function ChatHeader(props: {
       {chatId && (
         <button type="button" className="backups-button" onClick={props.onToggleBackups}>
           Backups
+        </button>
+      )}
+      {chatId && (
+        <button type="button" className="prompt-button" title="What the next reply's request sends" onClick={props.onPrompt}>
+          Prompt
         </button>
       )}
       <button className="find-open" title="Find in chat (Ctrl+F)" aria-label="Open find" disabled={!chatId} onClick={props.onFind}>

@@ -1,6 +1,6 @@
 // The right-hand side: the open chat with its header, recovery notice and backups, find bar,
 // messages and undo offer; the composer comes in as children.
-import type { ReactNode, RefObject } from 'react';
+import { useState, type ReactNode, type RefObject } from 'react';
 import type { CardsharkApi } from '../../shared/ipc-contract.ts';
 import { FindBar } from '../find/FindBar.tsx';
 import type { useFind } from '../find/useFind.ts';
@@ -11,6 +11,7 @@ import type { Stream } from '../streams/useStreams.ts';
 import { UndoBar } from '../undo/UndoBar.tsx';
 import type { usePendingDeletes } from '../undo/usePendingDeletes.ts';
 import { ChatHeader } from './ChatHeader.tsx';
+import { PromptPanel } from '../prompt/PromptPanel.tsx';
 import { MessageList } from './MessageList.tsx';
 import type { MessageActions } from './MessageView.tsx';
 import type { Row } from './rows.ts';
@@ -41,6 +42,7 @@ export function ChatView(props: {
   const { characterId, chatId } = sel;
   const { health, showBackups, setShowBackups } = chat;
   const currentChat = sel.chats.find((c) => c.chatId === chatId);
+  const [showPrompt, setShowPrompt] = useState(false);
   return (
     <main className="chat">
       <ChatHeader
@@ -50,7 +52,9 @@ export function ChatView(props: {
         busy={Boolean(stream)}
         onToggleBackups={() => setShowBackups((v) => !v)}
         onFind={() => find.setOpen(true)}
+        onPrompt={() => setShowPrompt(true)}
       />
+      {chatId && showPrompt && <PromptPanel api={api} chatId={chatId} onClose={() => setShowPrompt(false)} />}
       {chatId && health && <ChatHealthNotice health={health} busy={chat.repairing} onRepair={() => void chat.repair()} onRestore={() => setShowBackups(true)} />}
       {chatId && showBackups && (
         <BackupsPanel

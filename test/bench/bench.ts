@@ -36,6 +36,8 @@
 //   search_library_ms, search_update_ms, search_index_build_ms, search_index_mb: see search-bench.ts
 //   richtext_1m_ms         tokenize a 1,000,000-character hostile message; the old tokenizer and today's on
 //                          30,000 characters as the baseline (richtext-bench.ts)
+//   prompt_build_100k_ms   the next reply's request for the big chat with a 200-entry lorebook, as generation
+//                          builds it; the same without a lorebook as the baseline (prompt-bench.ts)
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -60,6 +62,7 @@ import { idOnLine, jumpBundle, measureJump1m, measureJumps } from './jump-bench.
 import { externalEditSeen } from './watch-bench.ts';
 import { measureRichText } from './richtext-bench.ts';
 import { searchBench } from './search-bench.ts';
+import { measurePromptBuild } from './prompt-bench.ts';
 
 // ---- arguments ----
 
@@ -485,6 +488,9 @@ async function main(): Promise<void> {
     log(args.messages >= 1_000_000 ? 'jump_1m: this chat' : 'jump_1m: building a 1,000,000-message chat (~20 s), then a cold jump + fresh child processes');
     const jump1m = await measureJump1m(root, args.children, jumpScript, args.messages >= 1_000_000 ? { dataDir, chatId: fixture.chatId, path: fixture.path } : undefined);
 
+    log('prompt build: the next request with a 200-entry lorebook, 1 warm-up + 9 runs, each beside one without a lorebook');
+    const promptBuild = await measurePromptBuild(dataDir, fixture.chatId, 9);
+
     // Last, so its 50 MB writes and frees do not disturb the small-I/O measurements above.
     log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
     const rewrites = await measureRewrites(fixture.path, args.rewrites);
@@ -565,6 +571,7 @@ async function main(): Promise<void> {
       { metric: 'index_rebuild_10k_ms', value: ms(idx.index_rebuild_10k_ms), goal: '', pass: null, note: `open with no index.json → onIndexProgress ready (8 chats at a time); index.json ${idx.index_json_mb.toFixed(1)} MB` },
       { metric: 'external_edit_seen_ms', value: `${seen.p50.toFixed(1)} ms`, goal: '≤ 2000', pass: seen.max <= 2000, note: `outside appendFile → chat:changed {source: 'external'} via chokidar, settle delay (100 ms) and re-read; n=${seen.samples.length}, max ${seen.max.toFixed(1)} ms` },
       { metric: 'richtext_1m_ms', value: ms(rich.ms_1m), goal: '≤ 100', pass: rich.ms_1m <= 100, note: `tokenize a 1,000,000-character hostile message (unclosed quotes and asterisks), median of 5: ${rich.runs_1m.map((x) => x.toFixed(1)).join(', ')}; 30,000 such characters: old tokenizer ${ms(rich.old_30k_ms)}, today's ${ms(rich.new_30k_ms)} (${rich.speedup_30k.toFixed(0)}× faster)` },
+      { metric: 'prompt_build_100k_ms', value: ms(promptBuild.ms), goal: '≤ 50', pass: promptBuild.ms <= 50, note: `the next request (assemblePrompt: pages read back to fill ${promptBuild.context_tokens.toLocaleString('en-US')} context tokens, ${promptBuild.history_sent} messages sent, ${promptBuild.lore_sent} of 200 lorebook entries active), median of 9; without a lorebook ${ms(promptBuild.baseline_ms)} (ratio ${(promptBuild.ms / promptBuild.baseline_ms).toFixed(2)})` },
       { metric: 'edit_coalesce_writes', value: String(coalesce), goal: '= 1', pass: coalesce === 1, note: 'drafts.json writes caused by 1,000 draft updates within one interval' },
     ];
     const importMs = median(imports.import_ms);
@@ -667,6 +674,9 @@ async function main(): Promise<void> {
       search_index_build_ms: round(lib.search_index_build_ms, 0),
       search_index_mb: round(lib.search_index_mb, 1),
       search_startup_check_ms: round(lib.search_startup_check_ms, 0),
+      prompt_build_100k_ms: round(promptBuild.ms, 1),
+      prompt_build_baseline_ms: round(promptBuild.baseline_ms, 1),
+      prompt_build_ratio: round(promptBuild.ms / promptBuild.baseline_ms, 2),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));

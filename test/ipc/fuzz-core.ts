@@ -54,6 +54,9 @@ const KEYS: Record<string, string[]> = {
   deleteCharacter: ['id'],
   listDeletedCharacters: [],
   restoreCharacter: ['trashId'],
+  getAuthorsNote: ['chatId'],
+  setAuthorsNote: ['chatId', 'note'],
+  previewPrompt: ['chatId'],
 };
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -153,6 +156,7 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
         fc.base64String({ maxLength: 40 }),
       ),
     ),
+    note: mostly(fc.record({ text: mostly(fc.string({ maxLength: 200 })), depth: mostly(fc.integer({ min: -2, max: 20 })), role: fc.constantFrom('system', 'user', 'assistant', 'narrator') }, { requiredKeys: [] })),
     format: fc.constantFrom('png', 'json', 'gif'),
     onConflict: fc.constantFrom('ask', 'replace', 'new', 'overwrite'),
     versionId: mostly(fc.oneof(fc.stringMatching(/^\d{13}-\d{4}$/), fc.constant('0000000000001-0000'))),

@@ -13,6 +13,10 @@ export interface PromptCard {
   mes_example?: string;
   system_prompt?: string;
   post_history_instructions?: string;
+  /** Other apps' settings; `depth_prompt` ({prompt, depth, role}) is read. */
+  extensions?: Record<string, unknown>;
+  /** The V2/V3 lorebook, as the card holds it (lorebook.ts reads it tolerantly). */
+  character_book?: unknown;
 }
 
 /** The card of a character, or undefined when there is no such character. */
@@ -31,6 +35,8 @@ const Fields = z.object({
   mes_example: Text.optional().catch(undefined),
   system_prompt: Text.optional().catch(undefined),
   post_history_instructions: Text.optional().catch(undefined),
+  extensions: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  character_book: z.unknown().optional(),
 });
 
 /** `{spec: 'chara_card_v2' | 'chara_card_v3', data: {...}}` or a flat (V1-style) object. */

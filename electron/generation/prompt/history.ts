@@ -20,8 +20,10 @@ export async function extendHistory(
   start: { history: Message[]; hasMore: boolean; oldestId: string | undefined },
   budgetTokens: number,
   keepId?: string,
+  /** Sees every page read (hidden messages included), e.g. to count what was left out. */
+  onRead?: (messages: Message[]) => void,
 ): Promise<Message[]> {
-  const visible = (ms: Message[]) => ms.filter((m) => m.id === keepId || !isHidden(m));
+  const visible = (ms: Message[]) => (onRead?.(ms), ms.filter((m) => m.id === keepId || !isHidden(m)));
   let history = visible(start.history);
   let { hasMore, oldestId } = start;
   let tokens = totalTokens(history);

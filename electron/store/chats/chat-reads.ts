@@ -77,6 +77,14 @@ export class ChatReads {
     return this.tasks.onChat(chatId, (log) => this.keeper.summaryOf(log), true);
   }
 
+  /** The chat's metadata as it is now (the header's, with later meta records applied). */
+  async getChatMetadata(chatId: string): Promise<Record<string, unknown>> {
+    return this.tasks.onChat(chatId, async (log) => {
+      log.assertReadable();
+      return log.metadata();
+    }, true);
+  }
+
   async loadChat(chatId: string, options: LoadOptions = {}): Promise<ChatPage> {
     const { ctx } = this;
     const opts = parse(LoadOptions, options, 'options');

@@ -2,7 +2,7 @@
 // whole file), rename (a meta record), and delete (the file moves to the trash; nothing is destroyed).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { CreateChatInput, FORMAT_NAME, FORMAT_VERSION, Title, type ChatSummary, type HeaderRecord, type WriteOptions } from '../../../shared/chat-format.ts';
+import { ChatMetadata, CreateChatInput, FORMAT_NAME, FORMAT_VERSION, Title, type ChatSummary, type HeaderRecord, type WriteOptions } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
 import { stampOf } from '../../durable/guarded-rewrite.ts';
@@ -175,6 +175,23 @@ export class ChatWrites {
       const timestamp = this.ctx.now();
       await log.appendMeta({ op: 'meta', timestamp, title: t });
       await this.keeper.noteWrite(log, before, { title: t, timestamp });
+      return this.keeper.summaryOf(log);
+    }, false, 'append');
+  }
+
+  /**
+   * Sets keys of the chat's metadata (a meta record, like a rename): other keys stay as they are.
+   * Small settings only (an author's note): the patch is bounded like a header's metadata.
+   */
+  async updateChatMetadata(chatId: string, patch: Record<string, unknown>, opts?: WriteOptions): Promise<ChatSummary> {
+    const metadata = parse(ChatMetadata, patch, 'metadata');
+    if (!Object.keys(metadata).length) throw new StoreError('INVALID_INPUT', 'the metadata patch is empty', { reason: 'empty' });
+    return this.tasks.onChat(chatId, async (log) => {
+      checkRevision(log, parseOpts(opts));
+      const before = this.keeper.currentEntry(log);
+      const timestamp = this.ctx.now();
+      await log.appendMeta({ op: 'meta', timestamp, metadata });
+      await this.keeper.noteWrite(log, before, { timestamp });
       return this.keeper.summaryOf(log);
     }, false, 'append');
   }

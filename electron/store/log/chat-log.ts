@@ -213,6 +213,13 @@ export class ChatLog {
   async appendMeta(rec: { op: 'meta'; timestamp: number; title?: string; metadata?: Record<string, unknown> }): Promise<void> {
     await this.append([rec]);
     if (rec.title !== undefined) this.index.title = rec.title;
+    if (rec.metadata) Object.assign(this.index.metadata, structuredClone(rec.metadata));
+  }
+
+  /** The chat's metadata now: the header's, with every meta record's keys applied in order (compaction folds them the same way). */
+  async metadata(): Promise<Record<string, unknown>> {
+    await this.index.counts(); // indexes the whole file once: every meta record seen
+    return structuredClone({ ...(this.header?.metadata ?? {}), ...this.index.metadata });
   }
 
   // ---- summaries ----

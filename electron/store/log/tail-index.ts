@@ -29,6 +29,8 @@ export interface Entry {
 export class TailIndex {
   /** Newest title from a meta record, once one has been seen. */
   title: string | undefined;
+  /** Chat metadata keys set by meta records, the newest value of each (over the header's). */
+  readonly metadata: Record<string, unknown> = {};
   /** Records in the file (indexed so far, and appended since). */
   recordCount = 0;
   private readonly file: LogFile;
@@ -151,6 +153,8 @@ export class TailIndex {
         return;
       case 'meta':
         if (s.title !== undefined && this.title === undefined) this.title = s.title;
+        // Scanning backwards: a key already seen was set by a newer record (or an append since).
+        for (const [k, v] of Object.entries(s.metadata ?? {})) if (!Object.hasOwn(this.metadata, k)) this.metadata[k] = v;
         return;
       case 'op': {
         const e = this.entry(s.id);

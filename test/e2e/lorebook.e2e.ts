@@ -1,0 +1,133 @@
+// Issue 18 in the UI: a card's lorebook ("Eldoria", as on SillyTavern's Seraphina) and the chat's
+// author's note reach a fake OpenAI-compatible server on 127.0.0.1 (started here): the entry only
+// when a message mentions Eldoria, the note at its depth. The prompt viewer shows the request part
+// by part; a lorebook entry edited in the character editor is what the next request sends.
+import { expect, test } from '@playwright/test';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
+import { startHost, tempRoot, type RunningHost } from './host.ts';
+
+let host: RunningHost | undefined;
+let server: Server | undefined;
+test.afterEach(async () => {
+  await host?.stop();
+  host = undefined;
+  await new Promise((r) => (server ? (server.closeAllConnections(), server.close(r)) : r(undefined)));
+  server = undefined;
+});
+
+async function fakeEndpoint(reply: string) {
+  const bodies: { messages: { role: string; content: string }[] }[] = [];
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/v1/chat/completions') {
+        bodies.push(JSON.parse(body));
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: reply } }] })}\n\ndata: [DONE]\n\n`);
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{}');
+      }
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies };
+}
+
+const ELDORIA = 'Eldoria is the ancient forest realm Seraphina protects.';
+const CARD = {
+  spec: 'chara_card_v2',
+  spec_version: '2.0',
+  data: {
+    name: 'Seraphina',
+    description: '{{char}} is the guardian of an enchanted forest.',
+    personality: 'caring',
+    scenario: '',
+    first_mes: 'Rest now, {{user}}.',
+    mes_example: '',
+    creator_notes: '',
+    system_prompt: '',
+    post_history_instructions: '',
+    alternate_greetings: [],
+    tags: [],
+    extensions: {},
+    character_book: { name: 'Seraphina lore', scan_depth: 2, extensions: {}, entries: [{ id: 0, keys: ['Eldoria'], content: ELDORIA, extensions: {}, enabled: true, insertion_order: 100, name: 'Eldoria' }] },
+  },
+};
+
+test('the Eldoria entry reaches the model only when Eldoria is mentioned; the author\'s note sits at its depth; the prompt viewer shows it', async ({ page }, info) => {
+  const ep = await fakeEndpoint('The forest listens.');
+  const dataDir = path.join(await tempRoot(), 'data');
+  await openCharacterRegistry(dataDir).importCard(Buffer.from(JSON.stringify(CARD)));
+  host = await startHost(dataDir);
+  await page.goto(host.url);
+
+  await page.locator('summary', { hasText: 'Generation settings' }).click();
+  await page.getByLabel('Provider').selectOption('openai');
+  await page.getByLabel('Base URL').fill(ep.base);
+  await page.getByLabel('Model', { exact: true }).fill('fake-model');
+  await page.getByLabel('Your name').fill('Ann');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByTestId('notice').filter({ hasText: 'Settings saved' })).toHaveCount(1);
+
+  await page.getByTestId('character').filter({ hasText: 'Seraphina' }).click();
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await expect(page.locator('[data-testid=message][data-role=assistant]')).toHaveCount(1);
+
+  // The author's note, saved with the chat from the prompt panel.
+  await page.getByRole('button', { name: 'Prompt' }).click();
+  const panel = page.getByRole('dialog', { name: 'Prompt' });
+  await panel.getByLabel("Author's note", { exact: true }).fill('NOTE: rain falls on {{user}}.');
+  await panel.getByLabel("Author's note depth").fill('1');
+  await panel.getByRole('button', { name: 'Save note' }).click();
+  await expect(panel.getByTestId('prompt-message').filter({ hasText: 'NOTE: rain falls on Ann.' })).toHaveCount(1);
+  await expect(panel.getByTestId('prompt-total')).toContainText('lorebook none active');
+  await panel.getByRole('button', { name: 'Close' }).click();
+
+  const send = async (text: string, n: number) => {
+    await page.getByLabel('Message').fill(text);
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect(page.locator('[data-testid=message][data-role=assistant]')).toHaveCount(n + 1, { timeout: 15_000 });
+    await expect.poll(() => ep.bodies.length).toBe(n);
+    return ep.bodies[n - 1]!.messages;
+  };
+  const first = await send('Where am I?', 1);
+  expect(JSON.stringify(first)).not.toContain(ELDORIA);
+  const at = first.findIndex((m) => m.content === 'Where am I?');
+  expect(first[at - 1]).toEqual({ role: 'system', content: 'NOTE: rain falls on Ann.' });
+
+  const second = await send('Tell me about Eldoria.', 2);
+  expect(second[0]!.content).toContain(ELDORIA);
+  const at2 = second.findIndex((m) => m.content === 'Tell me about Eldoria.');
+  expect(second[at2 - 1]).toEqual({ role: 'system', content: 'NOTE: rain falls on Ann.' });
+
+  // The viewer: the entry, the note, the history, with token counts labelled as an estimate.
+  await page.getByRole('button', { name: 'Prompt' }).click();
+  await expect(panel.getByTestId('prompt-total')).toContainText('lorebook Eldoria');
+  await expect(panel.getByTestId('prompt-total')).toContainText('(estimate)');
+  await expect(panel.locator('details[data-kind=lorebook] summary')).toContainText('Lorebook: Eldoria');
+  await page.screenshot({ path: info.outputPath('prompt-viewer.png'), fullPage: true });
+  await panel.getByRole('button', { name: 'Close' }).click();
+
+  // Edit the entry in the character editor: the next request sends the new text.
+  await page.getByRole('button', { name: 'Edit Seraphina' }).click();
+  const editor = page.getByRole('dialog', { name: 'Edit character' });
+  await expect(editor.getByTestId('lore-entry')).toHaveCount(1);
+  await editor.getByLabel('Entry 1 content').fill('EDITED: Eldoria has silver trees.');
+  await editor.getByLabel('Entry 1 keys').fill('Eldoria, silver');
+  await editor.getByRole('button', { name: 'Add entry' }).click();
+  await editor.getByLabel('Entry 2 keys').fill('moon');
+  await editor.getByLabel('Entry 2 content').fill('NEVER: the moon entry, not mentioned.');
+  await page.screenshot({ path: info.outputPath('lorebook-editor.png'), fullPage: true });
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('notice').filter({ hasText: 'Saved Seraphina' })).toHaveCount(1);
+  await editor.getByRole('button', { name: 'Close' }).click();
+  const third = await send('Is it silver?', 3);
+  expect(third[0]!.content).toContain('EDITED: Eldoria has silver trees.');
+  expect(JSON.stringify(third)).not.toContain('NEVER');
+});
