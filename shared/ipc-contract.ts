@@ -52,6 +52,7 @@ export const ChatSummaryOut: z.ZodType<ChatSummary> = z.object({
   readOnlyReason: z.enum(READ_ONLY_REASONS).optional(),
   sizeBytes: z.number(),
   revision: z.number(),
+  branchOf: z.object({ chatId: z.string(), messageId: z.string(), title: z.string() }).optional(),
 });
 
 export const ChatPageOut: z.ZodType<ChatPage> = z.object({
@@ -270,6 +271,8 @@ export const CHANNELS = {
   searchChat: channel(z.strictObject({ chatId: ChatId, query: SearchQuery, limit: SearchLimit.optional() }), SearchResultOut),
   renameChat: channel(z.strictObject({ chatId: ChatId, title: Title, expectedRevision: ExpectedRevision }), ChatSummaryOut),
   deleteChat: channel(z.strictObject({ chatId: ChatId, expectedRevision: ExpectedRevision }), Ok),
+  /** "Branch from here": a new chat with the history up to `messageId` (inclusive), linked to its parent (summary.branchOf). */
+  branchChat: channel(z.strictObject({ chatId: ChatId, messageId: MessageId, title: Title.optional() }), ChatSummaryOut),
   getActiveChat: channel(z.strictObject({ characterId: CharacterId }), z.object({ chatId: z.string().nullable() })),
   setActiveChat: channel(z.strictObject({ characterId: CharacterId, chatId: ChatId }), Ok),
 

@@ -95,6 +95,12 @@ export interface ChatStore {
   deleteChat(chatId: string, opts?: WriteOptions): Promise<void>;
   /** A whole new chat written at once (atomic, all or nothing); a chosen chatId that exists is a CONFLICT. */
   importChat(input: import('./import-chat.ts').ImportChatInput): Promise<ChatSummary>;
+  /**
+   * A new chat holding the history of `chatId` up to `messageId` (inclusive), titled "<title> (branch)"
+   * unless a title is given, linked to its parent (header metadata `branch_of`; ChatSummary.branchOf).
+   * One atomic write: all or nothing; the parent is only read. NOT_FOUND for an unknown or deleted message.
+   */
+  branchChat(chatId: string, messageId: string, options?: { title?: string }): Promise<ChatSummary>;
   /** Rewrites a chat without superseded lines (atomic, backed up first); the revision still increases. */
   compactChat(chatId: string, opts?: WriteOptions): Promise<ChatSummary>;
   /** Full forward validation of the file: every problem with line, byte range, kind, and the repair plan. */

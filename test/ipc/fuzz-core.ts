@@ -29,6 +29,7 @@ const KEYS: Record<string, string[]> = {
   searchChat: ['chatId', 'query', 'limit'],
   renameChat: ['chatId', 'title'],
   deleteChat: ['chatId'],
+  branchChat: ['chatId', 'messageId', 'title'],
   getActiveChat: ['characterId'],
   setActiveChat: ['characterId', 'chatId'],
   appendMessage: ['chatId', 'message'],
