@@ -119,7 +119,9 @@ export function buildPrompt(input: BuildInput): BuiltPrompt {
   const budget = promptBudget(input.settings);
   const systemTokens = totalTokens(before) + totalTokens(after);
   const kept = fitHistory(input.history, budget - systemTokens);
-  const history: PromptMessage[] = kept.map((m) => ({ role: m.role, content: m.content }));
+  // The user's own text may say {{char}}/{{user}} (as in SillyTavern): replaced in what is sent; the stored text keeps them.
+  const v = values(input.card, input.settings);
+  const history: PromptMessage[] = kept.map((m) => ({ role: m.role, content: m.role === 'user' ? replaceMacros(m.content, v) : m.content }));
   const messages =
     input.continuing && history.length
       ? [...before, ...history.slice(0, -1), ...after, history[history.length - 1]!]
