@@ -287,6 +287,8 @@ export const CHANNELS = {
   deleteMessage: channel(z.strictObject({ chatId: ChatId, messageId: MessageId, expectedRevision: ExpectedRevision }), Ok),
 
   generate: channel(GenerateRequest, z.object({ streamId: z.string() })),
+  /** Writes the user's next message into the composer (impersonate:chunk / impersonate:end); nothing is stored in the chat. Stop with stopGeneration. */
+  impersonate: channel(z.strictObject({ chatId: ChatId }), z.object({ streamId: z.string() })),
   stopGeneration: channel(z.strictObject({ streamId: StreamId }), z.object({ stopped: z.boolean() })),
   /** Streams running now (after a reload or reconnect the UI shows them again, with Stop). */
   listStreams: channel(Empty, z.array(StreamInfo)),
@@ -367,6 +369,9 @@ export const EVENTS = {
   /** A stream is bound to its chat at birth; the chat id never changes afterwards. */
   'stream:start': z.object({ streamId: z.string(), chatId: z.string(), mode: StreamMode, messageId: z.string().optional(), text: z.string().optional() }),
   'stream:chunk': z.object({ streamId: z.string(), chatId: z.string(), delta: z.string() }),
+  /** Impersonate: text for the composer of `chatId` (never written to the chat file). */
+  'impersonate:chunk': z.object({ streamId: z.string(), chatId: z.string(), delta: z.string() }),
+  'impersonate:end': z.object({ streamId: z.string(), chatId: z.string(), status: z.enum(['complete', 'stopped', 'error']), text: z.string(), error: ErrorInfoSchema.optional() }),
   'stream:end': z.object({
     streamId: z.string(),
     chatId: z.string(),

@@ -268,6 +268,7 @@ export function createHandlers(d: BindingDeps): Handlers {
       return { ok: true as const };
     },
     generate: (req) => d.generation.start(req),
+    impersonate: ({ chatId }) => d.generation.impersonate(chatId),
     stopGeneration: async ({ streamId }) => ({ stopped: d.generation.stop(streamId) }),
     listStreams: async () => d.generation.list(),
     getDraft: async ({ chatId }) => ({ text: await d.drafts.get(chatId) }),

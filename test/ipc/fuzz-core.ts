@@ -40,6 +40,7 @@ const KEYS: Record<string, string[]> = {
   updateMessage: ['chatId', 'messageId', 'patch'],
   deleteMessage: ['chatId', 'messageId'],
   generate: ['mode', 'chatId', 'messageId'],
+  impersonate: ['chatId'],
   stopGeneration: ['streamId'],
   getGenerationSettings: [],
   setGenerationSettings: ['provider', 'baseUrl', 'model', 'apiKey', 'paceMs', 'personaName', 'personaDescription', 'mainPrompt', 'temperature', 'topP', 'maxTokens', 'stopSequences', 'contextTokens'],
