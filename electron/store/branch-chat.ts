@@ -50,6 +50,8 @@ export interface BranchInput {
   drop: ReadonlySet<string>;
   /** The message branched from: the branch's newest. */
   at: Message;
+  /** Live messages of the parent now (its summary): the branch holds this many less `drop`. */
+  parentCount: number;
   title?: string;
   now: number;
 }
@@ -57,14 +59,14 @@ export interface BranchInput {
 /** The whole branch file and its summary facts, in the shape an import writes (ChatWrites.writeWholeChat). */
 export function branchText(input: BranchInput): PreparedImport {
   const { bytes, parent, drop, at, now } = input;
+  // Nothing to leave out (a branch at the newest message): message lines need not even be read.
+  const keepAllMessages = drop.size === 0;
   const headerEnd = bytes.indexOf(NL);
   let title = parent.title;
   const metadata: Record<string, unknown> = { ...parent.metadata };
   // Kept byte ranges of the parent (subarrays: no copy until the one final concat).
   const parts: Buffer[] = [];
   let runStart = -1;
-  const live = new Set<string>();
-  const deleted = new Set<string>();
   let off = headerEnd === -1 ? bytes.length : headerEnd + 1;
   const flush = (end: number) => {
     if (runStart !== -1 && end > runStart) parts.push(bytes.subarray(runStart, end));
@@ -73,13 +75,15 @@ export function branchText(input: BranchInput): PreparedImport {
   while (off < bytes.length) {
     let nl = bytes.indexOf(NL, off);
     if (nl === -1) nl = bytes.length;
-    const id = lineId(bytes, off, nl, (meta) => {
-      if (meta.title !== undefined) title = meta.title;
-      if (meta.metadata) Object.assign(metadata, meta.metadata);
-    });
-    if (id !== null && !drop.has(id.id)) {
-      if (id.kind === 'message') live.add(id.id);
-      else if (id.kind === 'delete') deleted.add(id.id);
+    let keep = keepAllMessages && startsWith(bytes, off, ID_FIRST);
+    if (!keep) {
+      const id = lineId(bytes, off, nl, (meta) => {
+        if (meta.title !== undefined) title = meta.title;
+        if (meta.metadata) Object.assign(metadata, meta.metadata);
+      });
+      keep = id !== null && !drop.has(id);
+    }
+    if (keep) {
       if (runStart === -1) runStart = off;
     } else flush(off);
     off = nl + 1;
@@ -99,33 +103,29 @@ export function branchText(input: BranchInput): PreparedImport {
     metadata,
   };
   const data = Buffer.concat([Buffer.from(serialize(header)), ...body]);
-  let messageCount = 0;
-  for (const id of live) if (!deleted.has(id)) messageCount++;
+  const messageCount = input.parentCount - drop.size;
   const lastStamp = at.edited ?? at.timestamp;
   return { header, data, messageCount, preview: at.content.slice(0, PREVIEW_CHARS), updated: Math.max(now, lastStamp), lastId: at.id, lastStamp };
 }
-
-type LineId = { kind: 'message' | 'change' | 'delete'; id: string };
 
 /**
  * What a line is about: a message line or a change names its id (from its first bytes when our
  * writer made it, else parsed in full); a meta record is folded (`onMeta`) and not carried; an
  * empty or invalid line is not carried (null).
  */
-function lineId(bytes: Buffer, start: number, end: number, onMeta: (m: { title?: string; metadata?: Record<string, unknown> }) => void): LineId | null {
+function lineId(bytes: Buffer, start: number, end: number, onMeta: (m: { title?: string; metadata?: Record<string, unknown> }) => void): string | null {
   if (startsWith(bytes, start, ID_FIRST)) {
     const close = bytes.indexOf(0x22, start + ID_FIRST.length);
-    if (close !== -1 && close < end) return { kind: 'message', id: bytes.toString('latin1', start + ID_FIRST.length, close) };
+    if (close !== -1 && close < end) return bytes.toString('latin1', start + ID_FIRST.length, close);
   }
   if (bytes[start] === 0x7b && bytes[start + 1] === 0x22 && bytes[start + 2] === 0x6f) {
     const m = OP_PREFIX.exec(bytes.toString('latin1', start, Math.min(end, start + 256)));
-    if (m) return { kind: bytes[start + 7] === 0x64 /* "delete" */ ? 'delete' : 'change', id: m[1]! };
+    if (m) return m[1]!;
   }
   const text = bytes.toString('utf8', start, end).replace(/\r$/, '');
   if (text.length === 0) return null;
   const rec = parseRecord(text);
-  if (rec.kind === 'message') return { kind: 'message', id: rec.rec.id };
-  if (rec.kind === 'op') return { kind: rec.rec.op === 'delete' ? 'delete' : 'change', id: rec.rec.id };
+  if (rec.kind === 'message' || rec.kind === 'op') return rec.rec.id;
   if (rec.kind === 'meta') onMeta(rec.rec);
   return null;
 }

@@ -98,9 +98,10 @@ export class ChatWrites {
         if (!found && (!page.hasMore || page.messages.length === 0)) throw new StoreError('NOT_FOUND', `message ${mid} is not in chat ${chatId}`, { chatId, messageId: mid });
         before = page.messages[0]?.id;
       }
+      const parentCount = (await this.keeper.summaryOf(log)).messageCount;
       const bytes = await log.ownBytes(log.size);
       // Renames are meta records the scan folds in; the summary's title is the current one either way.
-      return branchText({ bytes, parent: { ...parent, title: log.title ?? parent.title }, drop, at, now: this.ctx.now(), ...(title !== undefined ? { title } : {}) });
+      return branchText({ bytes, parent: { ...parent, title: log.title ?? parent.title }, drop, at, parentCount, now: this.ctx.now(), ...(title !== undefined ? { title } : {}) });
     }, true);
     return this.writeWholeChat(prepared, 'branching the chat');
   }
