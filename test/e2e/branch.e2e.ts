@@ -1,7 +1,8 @@
 // Issue 18, "Branch from here" in the browser: a message's Branch button makes a new chat holding
 // the history up to it, opens it, and the chat list shows its link to the parent; the parent keeps
 // every message; after a restart of the app the branch still holds its prefix and its link.
-// Copy puts a message's text on the clipboard.
+// Copy puts a message's text on the clipboard; Impersonate writes the user's next message into the
+// composer and sends nothing.
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { addCharacter, newChat } from './ui.ts';
@@ -71,4 +72,22 @@ test('Branch from here: a new linked chat with the history up to the message; th
   await expect(page.locator('[data-testid=message][data-role=user]').filter({ hasText: 'a different path' })).toHaveCount(1);
   expect((await contents(page)).slice(0, cut + 2)).toEqual([...parentTexts.slice(0, cut + 1), 'a different path']);
   await page.screenshot({ path: info.outputPath('branch-after-restart.png') });
+});
+
+test('Impersonate: the next message of the user appears in the composer, after what was typed; nothing is sent or stored', async ({ page }) => {
+  host = await startHost(path.join(await tempRoot(), 'data'));
+  await page.goto(host.url);
+  await addCharacter(page, 'Mimic');
+  await newChat(page);
+  await send(page, 'hello');
+  const count = await page.getByTestId('message').count();
+  await page.getByLabel('Message').fill('I think');
+  await page.getByRole('button', { name: 'Impersonate' }).click();
+  await expect.poll(() => page.getByLabel('Message').inputValue(), { timeout: 20_000 }).toMatch(/^I think\n[^]{10,}/);
+  await expect(page.getByRole('button', { name: 'Stop impersonating' })).toHaveCount(0, { timeout: 20_000 });
+  await expect(page.getByRole('button', { name: 'Impersonate' })).toBeEnabled();
+  await expect(page.getByTestId('message')).toHaveCount(count);
+  // Sent only when the user sends it.
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.locator('[data-testid=message][data-role=user]')).toHaveCount(2);
 });
