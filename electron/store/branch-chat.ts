@@ -19,7 +19,7 @@ export interface BranchLink {
 }
 
 /** Metadata keys of an import that a branch must not inherit (the branch is not that import). */
-const NOT_INHERITED = ['imported_from', 'imported_sha256'];
+const NOT_INHERITED = ['imported_from', 'imported_sha256', 'import'];
 
 /** The branch link a chat's header metadata states, if any (a hand-edited one that is malformed is ignored). */
 export function branchLinkOf(metadata: Record<string, unknown> | undefined): BranchLink | undefined {

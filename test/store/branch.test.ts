@@ -82,6 +82,42 @@ describe('branchChat', () => {
     await third.close();
   });
 
+  it('a file another program wrote (other key order, CRLF, a blank line, metadata changes): the branch reads as the parent did', async () => {
+    const dataDir = tempDir();
+    let store = await openChatStore({ dataDir });
+    const chat = await store.createChat({ characterId: 'seraphina', title: 'Hand' });
+    await store.close();
+    const file = chatPath(dataDir, 'seraphina', chat.chatId);
+    const lines = [
+      { role: 'user', content: 'one', timestamp: 5, id: 'h1' },
+      { timestamp: 6, id: 'h2', role: 'assistant', content: 'two' },
+      { id: 'h1', timestamp: 7, op: 'edit', content: 'one, edited' },
+      { op: 'meta', timestamp: 8, title: 'Hand, renamed', metadata: { mood: 'calm' } },
+      { id: 'h3', role: 'user', content: 'three', timestamp: 9 },
+      { timestamp: 10, op: 'edit', id: 'h3', content: 'three, edited' },
+    ];
+    await writeFile(file, (await readFile(file, 'utf8')) + lines.map((l) => JSON.stringify(l)).join('\r\n') + '\n\n');
+    store = await openChatStore({ dataDir });
+    const parent = await all(store, chat.chatId);
+    const b = await store.branchChat(chat.chatId, 'h2');
+    expect(b).toMatchObject({ title: 'Hand, renamed (branch)', messageCount: 2 });
+    expect(await all(store, b.chatId)).toEqual(parent.slice(0, 2));
+    expect((await store.loadChat(b.chatId)).header.metadata).toMatchObject({ mood: 'calm' });
+    expect((await store.loadChat(b.chatId)).warnings).toEqual([]);
+    await store.close();
+  });
+
+  it('an imported chat: its branch does not claim to be that import', async () => {
+    const dataDir = tempDir();
+    const store = await openChatStore({ dataDir });
+    const imported = await store.importChat({ characterId: 'seraphina', title: 'From ST', created: 1, metadata: { import: { format: 'st', sha256: 'ab' }, imported_sha256: 'ab', source_header: { user_name: 'Ann' }, note: 'kept' }, messages: [{ id: 'a', role: 'user', content: 'hi', timestamp: 2 }] });
+    const b = await store.branchChat(imported.chatId, 'a');
+    const full = readFullState(await readFile(chatPath(dataDir, 'seraphina', b.chatId)));
+    if ('error' in full) throw new Error(full.error);
+    expect(full.header.metadata).toEqual({ source_header: { user_name: 'Ann' }, note: 'kept', branch_of: { chat_id: imported.chatId, message_id: 'a', title: 'From ST' } });
+    await store.close();
+  });
+
   it('at the newest message: the whole history; a given title; an unknown or deleted message is NOT_FOUND and writes nothing', async () => {
     const dataDir = tempDir();
     const store = await openChatStore({ dataDir });

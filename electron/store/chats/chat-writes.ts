@@ -101,7 +101,9 @@ export class ChatWrites {
       const parentCount = (await this.keeper.summaryOf(log)).messageCount;
       const bytes = await log.ownBytes(log.size);
       // Renames are meta records the scan folds in; the summary's title is the current one either way.
-      return branchText({ bytes, parent: { ...parent, title: log.title ?? parent.title }, drop, at, parentCount, now: this.ctx.now(), ...(title !== undefined ? { title } : {}) });
+      const branch = branchText({ bytes, parent: { ...parent, title: log.title ?? parent.title }, drop, at, parentCount, now: this.ctx.now(), ...(title !== undefined ? { title } : {}) });
+      assertRecordSize(branch.header, 'the branch header'); // the parent's metadata, merged: still one header line
+      return branch;
     }, true);
     return this.writeWholeChat(prepared, 'branching the chat');
   }
