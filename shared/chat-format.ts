@@ -231,6 +231,8 @@ export interface ChatSummary {
   sizeBytes: number;
   /** Increases with every write to the chat (FORMAT.md, *Revisions*); pass it back as `expectedRevision`. */
   revision: number;
+  /** Set for a branch ("Branch from here"): the chat and message it was made from, and that chat's title then. */
+  branchOf?: { chatId: string; messageId: string; title: string };
 }
 
 /**

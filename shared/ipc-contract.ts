@@ -53,6 +53,7 @@ export const ChatSummaryOut: z.ZodType<ChatSummary> = z.object({
   readOnlyReason: z.enum(READ_ONLY_REASONS).optional(),
   sizeBytes: z.number(),
   revision: z.number(),
+  branchOf: z.object({ chatId: z.string(), messageId: z.string(), title: z.string() }).optional(),
 });
 
 export const ChatPageOut: z.ZodType<ChatPage> = z.object({
@@ -311,6 +312,8 @@ export const CHANNELS = {
   searchLibrary: channel(z.strictObject({ query: SearchQuery, limit: LibrarySearchLimit.optional() }), LibrarySearchOut),
   renameChat: channel(z.strictObject({ chatId: ChatId, title: Title, expectedRevision: ExpectedRevision }), ChatSummaryOut),
   deleteChat: channel(z.strictObject({ chatId: ChatId, expectedRevision: ExpectedRevision }), Ok),
+  /** "Branch from here": a new chat with the history up to `messageId` (inclusive), linked to its parent (summary.branchOf). */
+  branchChat: channel(z.strictObject({ chatId: ChatId, messageId: MessageId, title: Title.optional() }), ChatSummaryOut),
   getActiveChat: channel(z.strictObject({ characterId: CharacterId }), z.object({ chatId: z.string().nullable() })),
   setActiveChat: channel(z.strictObject({ characterId: CharacterId, chatId: ChatId }), Ok),
 
@@ -330,6 +333,8 @@ export const CHANNELS = {
   deleteMessage: channel(z.strictObject({ chatId: ChatId, messageId: MessageId, expectedRevision: ExpectedRevision }), Ok),
 
   generate: channel(GenerateRequest, z.object({ streamId: z.string() })),
+  /** Writes the user's next message into the composer (impersonate:chunk / impersonate:end); nothing is stored in the chat. Stop with stopGeneration. */
+  impersonate: channel(z.strictObject({ chatId: ChatId }), z.object({ streamId: z.string() })),
   stopGeneration: channel(z.strictObject({ streamId: StreamId }), z.object({ stopped: z.boolean() })),
   /** Streams running now (after a reload or reconnect the UI shows them again, with Stop). */
   listStreams: channel(Empty, z.array(StreamInfo)),
@@ -418,6 +423,9 @@ export const EVENTS = {
   /** A stream is bound to its chat at birth; the chat id never changes afterwards. */
   'stream:start': z.object({ streamId: z.string(), chatId: z.string(), mode: StreamMode, messageId: z.string().optional(), text: z.string().optional() }),
   'stream:chunk': z.object({ streamId: z.string(), chatId: z.string(), delta: z.string() }),
+  /** Impersonate: text for the composer of `chatId` (never written to the chat file). */
+  'impersonate:chunk': z.object({ streamId: z.string(), chatId: z.string(), delta: z.string() }),
+  'impersonate:end': z.object({ streamId: z.string(), chatId: z.string(), status: z.enum(['complete', 'stopped', 'error']), text: z.string(), error: ErrorInfoSchema.optional() }),
   'stream:end': z.object({
     streamId: z.string(),
     chatId: z.string(),

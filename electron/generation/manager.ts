@@ -16,12 +16,19 @@ import { openAiProvider } from './openai.ts';
 import type { PromptMessage, Provider, Sampling } from './provider.ts';
 import type { LoadCard } from './prompt/card.ts';
 import { assemblePrompt } from './prompt/assemble.ts';
+import { impersonationPrompt } from './prompt/impersonate.ts';
 import { ReplyWriter, type FinalStatus } from './reply-writer.ts';
 
 export type Emit = <E extends EventName>(event: E, payload: EventPayload<E>) => void;
 
 export interface GenerationManager {
   start(req: GenerateRequest): Promise<{ streamId: string }>;
+  /**
+   * Impersonate: the user's next message, generated from the chat so far and streamed to the
+   * renderer's composer (impersonate:chunk, impersonate:end); nothing is written to the chat.
+   * The chat is busy meanwhile (no reply starts); stop() stops it.
+   */
+  impersonate(chatId: string): Promise<{ streamId: string }>;
   stop(streamId: string): boolean;
   /** Aborts every stream and waits until their partial replies are stored with their final status. */
   stopAll(): Promise<void>;
@@ -77,6 +84,8 @@ export function createGenerationManager(deps: {
   const owed = new Map<string, Running>();
   /** Starts still awaiting their context: stopAll waits for them too. */
   const starting = new Set<Promise<unknown>>();
+  /** Impersonations running (they write nothing: no writer, nothing owed), by stream id. */
+  const impersonating = new Map<string, { chatId: string; controller: AbortController; done: Promise<void> }>();
   let closed = false;
 
   async function pickProvider(): Promise<Provider> {
@@ -227,10 +236,52 @@ export function createGenerationManager(deps: {
     }
   }
 
+  function impersonate(chatId: string): Promise<{ streamId: string }> {
+    if (closed) return Promise.reject(new StoreError('CLOSED', 'the app is quitting; no new replies are started'));
+    if (reserved.has(chatId) || owed.has(chatId)) return Promise.reject(new StoreError('CONFLICT', 'a reply is being generated in this chat'));
+    reserved.add(chatId);
+    const p = (async () => {
+      // The request a reply would send (card, lorebook, author's note, history), then the instruction to write the user's turn.
+      const { built, card, settings } = await assemblePrompt(deps, { chatId, mode: 'new' });
+      const messages = impersonationPrompt(built.messages, card.name, settings.personaName);
+      const sampling: Sampling = { temperature: settings.temperature, topP: settings.topP, maxTokens: settings.maxTokens, stop: settings.stopSequences };
+      const provider = await pickProvider();
+      if (closed) throw new StoreError('CLOSED', 'the app is quitting; no new replies are started');
+      const streamId = randomUUID();
+      const controller = new AbortController();
+      const entry = { chatId, controller, done: Promise.resolve() };
+      impersonating.set(streamId, entry);
+      entry.done = (async () => {
+        let text = '';
+        let error: unknown;
+        try {
+          for await (const delta of provider({ messages, signal: controller.signal, variant: 0, sampling })) {
+            if (!delta) continue;
+            text += delta;
+            deps.emit('impersonate:chunk', { streamId, chatId, delta });
+            if (controller.signal.aborted) break;
+          }
+        } catch (e) {
+          error = e;
+        } finally {
+          impersonating.delete(streamId);
+          reserved.delete(chatId);
+        }
+        const status = error ? 'error' : controller.signal.aborted ? 'stopped' : 'complete';
+        deps.emit('impersonate:end', { streamId, chatId, status, text, ...(error ? { error: toErrorInfo(error) } : {}) });
+      })();
+      return { streamId };
+    })();
+    starting.add(p);
+    void p.catch(() => reserved.delete(chatId)).finally(() => starting.delete(p));
+    return p;
+  }
+
   return {
     start,
+    impersonate,
     stop(streamId) {
-      const r = running.get(streamId);
+      const r = running.get(streamId) ?? impersonating.get(streamId);
       if (!r) return false;
       r.controller.abort();
       return true;
@@ -238,7 +289,7 @@ export function createGenerationManager(deps: {
     async stopAll() {
       closed = true;
       await Promise.allSettled([...starting]);
-      const all = [...running.values()];
+      const all = [...running.values(), ...impersonating.values()];
       for (const r of all) r.controller.abort();
       await Promise.all(all.map((r) => r.done));
     },

@@ -217,6 +217,13 @@ export function createHandlers(d: BindingDeps): Handlers {
       d.emit('chat:changed', { chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
     },
+    async branchChat({ chatId, messageId, title }) {
+      // A reply still streaming into the parent is settled first: the branch copies what is on disk.
+      await d.generation.settle(chatId);
+      const summary = await d.store.branchChat(chatId, messageId, title === undefined ? {} : { title });
+      d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary, revision: summary.revision });
+      return summary;
+    },
     validateChat: ({ chatId }) => d.store.validateChat(chatId),
     async repairChat({ chatId }) {
       await d.generation.settle(chatId);
@@ -302,6 +309,7 @@ export function createHandlers(d: BindingDeps): Handlers {
       return { ok: true as const };
     },
     generate: (req) => d.generation.start(req),
+    impersonate: ({ chatId }) => d.generation.impersonate(chatId),
     stopGeneration: async ({ streamId }) => ({ stopped: d.generation.stop(streamId) }),
     listStreams: async () => d.generation.list(),
     getDraft: async ({ chatId }) => ({ text: await d.drafts.get(chatId) }),

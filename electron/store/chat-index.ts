@@ -69,7 +69,7 @@ function validEntry(x: unknown): x is IndexEntry {
     str(s.chatId) && str(s.characterId) && str(s.title) && num(s.messageCount) && num(s.created) && num(s.updated) &&
     (s.preview === null || str(s.preview)) && (s.status === 'ok' || s.status === 'corrupt' || s.status === 'read_only') &&
     (s.readOnlyReason === undefined || (READ_ONLY_REASONS as readonly unknown[]).includes(s.readOnlyReason)) &&
-    num(s.sizeBytes) && num(s.revision) && (x.lastId === null || str(x.lastId)) && num(x.lastStamp) &&
+    num(s.sizeBytes) && num(s.revision) && (s.branchOf === undefined || (isObj(s.branchOf) && str(s.branchOf.chatId) && str(s.branchOf.messageId) && str(s.branchOf.title))) && (x.lastId === null || str(x.lastId)) && num(x.lastStamp) &&
     num(f.size) && (f.ino === undefined || str(f.ino)) && (f.mtimeNs === undefined || str(f.mtimeNs))
   );
 }

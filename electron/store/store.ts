@@ -156,6 +156,10 @@ class FileChatStore implements ChatStore {
   deleteChat(chatId: string, opts?: WriteOptions): Promise<void> {
     return this.writes.deleteChat(chatId, opts);
   }
+  branchChat(chatId: string, messageId: string, options?: { title?: string }): Promise<ChatSummary> {
+    return this.writes.branchChat(chatId, messageId, options);
+  }
+
   importChat(input: ImportChatInput): Promise<ChatSummary> {
     return this.writes.importChat(input);
   }

@@ -110,6 +110,12 @@ export interface ChatStore {
    * nothing: a failure or a cancel (opts.signal: CANCELLED) leaves no chat and no temp file.
    */
   importChatStream(input: import('./import-chat.ts').ImportStreamInput, opts?: import('./import-chat.ts').ImportStreamOptions): Promise<ChatSummary>;
+  /**
+   * A new chat holding the history of `chatId` up to `messageId` (inclusive), titled "<title> (branch)"
+   * unless a title is given, linked to its parent (header metadata `branch_of`; ChatSummary.branchOf).
+   * One atomic write: all or nothing; the parent is only read. NOT_FOUND for an unknown or deleted message.
+   */
+  branchChat(chatId: string, messageId: string, options?: { title?: string }): Promise<ChatSummary>;
   /** Rewrites a chat without superseded lines (atomic, backed up first); the revision still increases. */
   compactChat(chatId: string, opts?: WriteOptions): Promise<ChatSummary>;
   /** Full forward validation of the file: every problem with line, byte range, kind, and the repair plan. */

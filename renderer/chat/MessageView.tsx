@@ -1,4 +1,4 @@
-// One chat message with its actions: edit, delete, hide/unhide, regenerate, swipe left/right.
+// One chat message with its actions: edit, delete, hide/unhide, copy, branch, regenerate, swipe left/right.
 import { useEffect, useRef, useState } from 'react';
 import { isHidden, type Message } from '../../shared/chat-format.ts';
 import { Avatar } from '../components/Avatar.tsx';
@@ -18,6 +18,10 @@ export interface MessageActions {
   continue(m: Message): void;
   /** Generates the reply to a trailing user message (after a failed, crashed or deleted reply). */
   reply(): void;
+  /** "Branch from here": a new chat with the history up to this message, opened; this chat stays as it is. */
+  branch(m: Message): void;
+  /** Copies the message's text to the clipboard. */
+  copy(m: Message): void;
 }
 
 export interface MessageViewProps {
@@ -103,6 +107,16 @@ export function MessageView({ m, isLast, busy, locked = false, actions, characte
             </span>
           )}
           <span className="msg-tools">
+            {editing === null && (
+              <button title="Copy the text of this message" onClick={() => actions.copy(m)}>
+                Copy
+              </button>
+            )}
+            {editing === null && m.status !== 'streaming' && (
+              <button title="Branch from here: a new chat with the history up to this message (this chat stays as it is)" onClick={() => actions.branch(m)}>
+                Branch
+              </button>
+            )}
             {editing === null && !locked && (
               <>
                 <button

@@ -1,5 +1,5 @@
 // What a message's buttons do: edit (refused as a conflict when the chat changed since the edit
-// began), delete with undo (undo/), regenerate, continue, reply, swipe.
+// began), delete with undo (undo/), regenerate, continue, reply, swipe, copy, branch from here.
 import { useEffect } from 'react';
 import type { Message } from '../../shared/chat-format.ts';
 import type { CardsharkApi, Result } from '../../shared/ipc-contract.ts';
@@ -13,7 +13,7 @@ import type { Selection } from './useSelection.ts';
 
 export function useMessageActions(api: CardsharkApi, save: SaveState, sel: Selection, chat: OpenChat) {
   const { chatId, current } = sel;
-  const { setMessages, revisionRef, editBase, reloadOpenChat } = chat;
+  const { setMessages, revisionRef, editBase, reloadOpenChat, openChat } = chat;
 
   const deletes = usePendingDeletes(({ chatId: cid, m }) => {
     void save.track(`delete-message:${cid}:${m.id}`, 'Deleting message', () => api.deleteMessage({ chatId: cid, messageId: m.id }), () => {
@@ -74,6 +74,25 @@ export function useMessageActions(api: CardsharkApi, save: SaveState, sel: Selec
     },
     reply: () => {
       if (chatId) void read('Generating', api.generate({ mode: 'new', chatId }));
+    },
+    branch: (m) => {
+      if (!chatId) return;
+      const id = chatId;
+      void save.track(`branch:${id}:${m.id}`, 'Branching the chat', () => api.branchChat({ chatId: id, messageId: m.id }), (s) => {
+        // The branch opens at once; the chat list shows it (with its link) on top.
+        if (current.current.characterId === s.characterId) {
+          sel.setChats((cs) => [s, ...cs.filter((c) => c.chatId !== s.chatId)]);
+          void openChat(s.chatId, s.characterId);
+        }
+        pushNotice({ level: 'info', message: `Branched: "${s.title}" holds the chat up to that message. The original chat is unchanged.` });
+      });
+    },
+    copy: (m) => {
+      // The renderer's own clipboard (a secure context: the app, or the browser host on 127.0.0.1).
+      navigator.clipboard.writeText(m.content).then(
+        () => pushNotice({ level: 'info', message: 'Message copied.' }),
+        (e: unknown) => pushNotice({ level: 'error', message: `The message could not be copied: ${e instanceof Error ? e.message : String(e)}` }),
+      );
     },
     swipe: (m, to) => {
       if (!chatId || to < 0) return;

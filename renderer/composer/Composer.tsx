@@ -1,10 +1,12 @@
-// The message box under the chat: Enter sends, Shift+Enter breaks the line; Stop while a reply is live.
+// The message box under the chat: Enter sends, Shift+Enter breaks the line; Stop while a reply is live;
+// Impersonate writes the user's next message into it (not sent).
 import type { RefObject } from 'react';
 import type { CardsharkApi } from '../../shared/ipc-contract.ts';
 import { read } from '../api/read.ts';
 import type { useDraft } from '../drafts/useDraft.ts';
 import { COMPOSER_ATTR } from '../keyboard/useChatKeys.ts';
 import type { Stream } from '../streams/useStreams.ts';
+import { useImpersonate } from './useImpersonate.ts';
 
 export function Composer(props: {
   api: CardsharkApi;
@@ -19,6 +21,7 @@ export function Composer(props: {
   onSend(): void;
 }) {
   const { api, inputRef, chatId, draft, stream, sending, sendBlocked, onSend } = props;
+  const impersonate = useImpersonate(api, chatId, draft);
   return (
     <form
       className="composer"
@@ -42,12 +45,21 @@ export function Composer(props: {
           }
         }}
       />
+      {impersonate.streamId ? (
+        <button type="button" className="stop" title="Stop writing your message" onClick={impersonate.stop}>
+          Stop impersonating
+        </button>
+      ) : (
+        <button type="button" title="Impersonate: the model writes your next message here (it is not sent)" disabled={!chatId || !!stream || sending || sendBlocked} onClick={() => void impersonate.start()}>
+          Impersonate
+        </button>
+      )}
       {stream ? (
         <button type="button" className="stop" onClick={() => void read('Stopping', api.stopGeneration({ streamId: stream.streamId }))}>
           Stop
         </button>
       ) : (
-        <button type="submit" disabled={!chatId || !draft.text.trim() || sending || sendBlocked}>
+        <button type="submit" disabled={!chatId || !draft.text.trim() || sending || sendBlocked || !!impersonate.streamId}>
           Send
         </button>
       )}

@@ -50,6 +50,11 @@ export function ChatList(props: {
               <button className={c.chatId === props.active ? 'item active' : 'item'} aria-current={c.chatId === props.active} onClick={() => props.onOpen(c.chatId)}>
                 {c.chatId === props.active ? '● ' : ''}
                 <span className="chat-title">{c.title}</span>
+                {c.branchOf && (
+                  <small className="chat-branch" data-testid="chat-branch-of" title="Made with “Branch from here”: the history up to a message of that chat">
+                    {`↳ branch of ${props.chats.find((p) => p.chatId === c.branchOf!.chatId)?.title ?? c.branchOf.title}`}
+                  </small>
+                )}
                 <small className="chat-meta">
                   {c.messageCount} msg
                   {chatStatusText(c) && <span data-testid="chat-status">{` · ${chatStatusText(c)}`}</span>}

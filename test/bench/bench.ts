@@ -7,6 +7,7 @@
 //   append_p50_ms          store.appendMessage (resolves after fdatasync) on the big chat
 //   fsync_floor_ms         raw appendFile equivalent: open('a') + write + fdatasync + close, same line size
 //   rewrite_baseline_ms    write-file-atomic (fsync) of the whole chat + directory fsync (SillyTavern-style save)
+//   branch_100k_ms         store.branchChat at the newest message of the big chat (branch-bench.ts), goal ≤ rewrite_baseline_ms
 //   edit_last_p50_ms       updateMessage of the last message, alternating a content edit and addSwipe
 //   open_tail_ms           fresh child process: openChatStore() → loadChat(id, { limit: 50 }), startup excluded;
 //                          the child runs the store bundled by Vite, as the app ships it
@@ -63,6 +64,7 @@ import { externalEditSeen } from './watch-bench.ts';
 import { measureRichText } from './richtext-bench.ts';
 import { searchBench } from './search-bench.ts';
 import { measurePromptBuild } from './prompt-bench.ts';
+import { measureBranch } from './branch-bench.ts';
 
 // ---- arguments ----
 
@@ -494,6 +496,8 @@ async function main(): Promise<void> {
     // Last, so its 50 MB writes and frees do not disturb the small-I/O measurements above.
     log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
     const rewrites = await measureRewrites(fixture.path, args.rewrites);
+    log(`branch: Branch from here at the newest message, 1 warm-up + ${args.rewrites} runs`);
+    const branches = await measureBranch({ dataDir, chatId: fixture.chatId, characterId: fixture.characterId, runs: args.rewrites });
 
     log('stream: a simulated 60 s stream of 10,000 chunks, 1,000 draft updates, then real SIGKILLs mid-stream');
     const sim = await simulatedStream();
@@ -528,6 +532,7 @@ async function main(): Promise<void> {
     const floorP50 = median(appends.floor);
     const keepP50 = median(appends.floorKeepOpen);
     const rewriteMs = median(rewrites.ms);
+    const branchMs = median(branches.ms);
     const rewriteIoMs = median(rewrites.ioMs);
     const editAll = [...edits.edit, ...edits.swipe];
     const editP50 = median(editAll);
@@ -549,6 +554,7 @@ async function main(): Promise<void> {
       { metric: 'append_overhead', value: (appendP50 / floorP50).toFixed(2), goal: '≤ 1.5', pass: appendP50 / floorP50 <= 1.5, note: `append_p50 / fsync_floor, with the operations log on; vs keep-open floor: ${(appendP50 / keepP50).toFixed(2)}` },
       { metric: 'doctor_100k_ms', value: ms(median(doctorRuns)), goal: '', pass: null, note: `store.validateChat of the whole ${args.messages.toLocaleString('en-US')}-message chat (read, UTF-8 check, zod per line, duplicate/orphan checks), median of 3: ${doctorRuns.map((x) => x.toFixed(0)).join(', ')}` },
       { metric: 'rewrite_baseline_ms', value: ms(rewriteMs), goal: '', pass: null, note: `serialise the in-memory chat + write-file-atomic {fsync:true} + dir fsync of the whole ${(rewrites.bytes / 1e6).toFixed(1)} MB chat, 1 warm-up, median of ${rewrites.ms.length}: ${rewrites.ms.map((x) => x.toFixed(0)).join(', ')}` },
+      { metric: 'branch_100k_ms', value: ms(branchMs), goal: `≤ ${rewriteMs.toFixed(0)}`, pass: branchMs <= rewriteMs, note: `store.branchChat at the newest message (${branches.messages.toLocaleString('en-US')} messages copied: read, scan, one atomic verified write), warm store, 1 warm-up, median of ${branches.ms.length}: ${branches.ms.map((x) => x.toFixed(0)).join(', ')}; goal: rewrite_baseline_ms of this run` },
       { metric: 'rewrite_io_only_ms', value: ms(rewriteIoMs), goal: '', pass: null, note: `the I/O part of the same rewrites (no serialising): ${rewrites.ioMs.map((x) => x.toFixed(0)).join(', ')}; ratio to append_p50: ${(rewriteIoMs / appendP50).toFixed(0)}×` },
       { metric: 'append_speedup', value: `${(rewriteMs / appendP50).toFixed(0)}×`, goal: '≥ 500', pass: rewriteMs / appendP50 >= 500, note: 'rewrite_baseline / append_p50' },
       { metric: 'edit_last_p50_ms', value: ms(editP50), goal: '≤ 5', pass: editP50 <= 5, note: `updateMessage of the last message, alternating content edit / addSwipe; n=${editAll.length}; edit p50 ${ms(median(edits.edit))}, swipe p50 ${ms(median(edits.swipe))}, p95 ${ms(quantile(editAll, 0.95))}` },
@@ -613,6 +619,7 @@ async function main(): Promise<void> {
       append_p95_ms: round(quantile(appends.append, 0.95)),
       rewrite_baseline_ms: round(rewriteMs, 2),
       rewrite_io_only_ms: round(rewriteIoMs, 2),
+      branch_100k_ms: round(branchMs, 1),
       append_speedup: round(rewriteMs / appendP50, 1),
       fsync_floor_ms: round(floorP50),
       fsync_floor_p95_ms: round(quantile(appends.floor, 0.95)),

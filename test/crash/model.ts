@@ -17,7 +17,16 @@ export type Op =
   | { t: 'swipe'; chat: string; id: string; content: string }
   | { t: 'delete'; chat: string; id: string }
   | { t: 'rename'; chat: string; title: string }
-  | { t: 'compact'; chat: string };
+  | { t: 'compact'; chat: string }
+  /** branchChat: a new chat (its id reported once acknowledged) holding `chat` up to `at`; the parent unchanged. */
+  | { t: 'branch'; chat: string; at: string; title: string; chatId?: string };
+
+/** What a branch of `parent` at message `at` holds. */
+export function branchOf(parent: ChatSnap, at: string, title: string): ChatSnap {
+  const i = parent.messages.findIndex((m) => m[0] === at);
+  if (i === -1) throw new Error(`model: branch at unknown message ${at}`);
+  return { title, messages: structuredClone(parent.messages.slice(0, i + 1)) };
+}
 
 /** Applies an acknowledged (or possibly applied) op to a copy of the snapshot. */
 export function applyOp(snap: Snapshot, op: Op): Snapshot {
@@ -30,6 +39,9 @@ export function applyOp(snap: Snapshot, op: Op): Snapshot {
   if (!chat) throw new Error(`model: op on unknown chat ${op.chat}`);
   const i = 'id' in op ? chat.messages.findIndex((m) => m[0] === op.id) : -1;
   switch (op.t) {
+    case 'branch':
+      if (op.chatId) next[op.chatId] = branchOf(chat, op.at, op.title);
+      break;
     case 'batch':
       for (const id of op.ids) chat.messages.push([id, op.content, 1]);
       break;

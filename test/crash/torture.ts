@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openChatStore } from '../../electron/store/index.ts';
-import { applyOp, type Op, type Snapshot } from './model.ts';
+import { applyOp, branchOf, type Op, type Snapshot } from './model.ts';
 import { snapshotStore } from './snapshot.ts';
 
 const args = process.argv.slice(2);
@@ -102,15 +102,19 @@ try {
     const problems: string[] = [];
     for (const chatId of Object.keys(expected)) {
       const got = actual[chatId];
+      // A branch in flight leaves its parent unchanged (applyOp without the new id changes nothing).
       const op = inflight.find((o) => o.t !== 'create' && o.chat === chatId);
       const ok = [expected, ...(op ? [applyOp(expected, op)] : [])].some((c) => JSON.stringify(c[chatId]) === JSON.stringify(got));
       if (!ok) problems.push(`chat ${chatId}\n   in flight: ${JSON.stringify(op ?? null)}\n   expected:  ${JSON.stringify(expected[chatId])}\n   actual:    ${JSON.stringify(got ?? 'missing')}`);
     }
     // A chat whose creation was in flight may exist (empty, with that title): its id was never reported.
-    const creates = inflight.filter((o) => o.t === 'create').map((o) => JSON.stringify({ title: o.title, messages: [] }));
+    // So may a branch in flight, and then whole: exactly its parent's messages up to the branch point.
+    const creates = inflight.flatMap((o) =>
+      o.t === 'create' ? [JSON.stringify({ title: o.title, messages: [] })] : o.t === 'branch' ? [JSON.stringify(branchOf(expected[o.chat]!, o.at, o.title))] : [],
+    );
     for (const chatId of Object.keys(actual).filter((id) => !(id in expected))) {
       const i = creates.indexOf(JSON.stringify(actual[chatId]));
-      if (i === -1) problems.push(`chat ${chatId} exists but was never created: ${JSON.stringify(actual[chatId])}`);
+      if (i === -1) problems.push(`chat ${chatId} exists but was never created (or is a partial branch): ${JSON.stringify(actual[chatId])}`);
       else creates.splice(i, 1);
     }
     if (problems.length) throw new Error(`round ${k}: the store does not hold what was acknowledged:\n ${problems.join('\n ')}`);

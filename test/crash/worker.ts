@@ -41,7 +41,8 @@ async function lane(laneId: number): Promise<never> {
       else if (r < 0.7) op = { t: 'appendText', chat, id: pick(ids), content: text() };
       else if (r < 0.8) op = { t: 'swipe', chat, id: pick(ids), content: text() };
       else if (r < 0.9) op = { t: 'delete', chat, id: pick(ids) };
-      else if (r < 0.95) op = { t: 'rename', chat, title: `title ${k}` };
+      else if (r < 0.93) op = { t: 'rename', chat, title: `title ${k}` };
+      else if (r < 0.965 && chats.size < 40) op = { t: 'branch', chat, at: pick(ids), title: `branch ${k}` };
       else op = { t: 'compact', chat };
     }
     if ('chat' in op) busy.add(op.chat);
@@ -87,6 +88,13 @@ async function perform(op: Op, k: number): Promise<void> {
     case 'compact':
       await store.compactChat(op.chat);
       break;
+    case 'branch': {
+      const s = await store.branchChat(op.chat, op.at, { title: op.title });
+      op.chatId = s.chatId;
+      const ids = chats.get(op.chat)!;
+      chats.set(s.chatId, ids.slice(0, ids.indexOf(op.at) + 1));
+      break;
+    }
   }
 }
 

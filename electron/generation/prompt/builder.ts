@@ -228,6 +228,7 @@ export function buildPrompt(input: BuildInput): BuiltPrompt {
   const depthed = depthBlocks(card, settings, input.authorsNote, lore);
   const systemTokens = totalTokens([...before, ...after, ...depthed.map((d) => d.block)].map(toMessage));
   const kept = fitHistory(input.history, budget - systemTokens);
+  const macroValues = values(input.card, input.settings);
 
   // The history with the depth blocks placed: depth N goes before the Nth newest message; a reply
   // being continued stays last (nothing is placed after it).
@@ -252,8 +253,10 @@ export function buildPrompt(input: BuildInput): BuiltPrompt {
   for (const item of items) {
     const index = messages.length;
     if ('history' in item) {
-      messages.push({ role: item.history.role, content: item.history.content });
-      parts.push({ kind: 'history', label: item.history.role, message: index, content: item.history.content, tokens: estimateTokens(item.history.content) });
+      // The user's own text may say {{char}}/{{user}} (as in SillyTavern): replaced in what is sent; the stored text keeps them.
+      const content = item.history.role === 'user' ? replaceMacros(item.history.content, macroValues) : item.history.content;
+      messages.push({ role: item.history.role, content });
+      parts.push({ kind: 'history', label: item.history.role, message: index, content, tokens: estimateTokens(content) });
     } else {
       messages.push(toMessage(item.block));
       for (const p of item.block.pieces) parts.push({ ...p, message: index, tokens: estimateTokens(p.content) });

@@ -2,11 +2,12 @@
 // whole file), rename (a meta record), and delete (the file moves to the trash; nothing is destroyed).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { ChatMetadata, CreateChatInput, FORMAT_NAME, FORMAT_VERSION, Title, type ChatSummary, type HeaderRecord, type WriteOptions } from '../../../shared/chat-format.ts';
+import { ChatMetadata, CreateChatInput, FORMAT_NAME, FORMAT_VERSION, MessageId, Title, type ChatSummary, type HeaderRecord, type WriteOptions } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { atomicRewrite, errnoOf, fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
 import { stampOf } from '../../durable/guarded-rewrite.ts';
-import type { ImportChatInput, ImportStreamInput, ImportStreamOptions, ImportTotals } from '../import-chat.ts';
+import { branchLinkOf, branchText } from '../branch-chat.ts';
+import type { ImportChatInput, ImportStreamInput, ImportStreamOptions, ImportTotals, PreparedImport } from '../import-chat.ts';
 import { StreamedFile } from '../../durable/streamed-write.ts';
 import { TimeSlicer } from '../time-slices.ts';
 import { logged } from '../oplog-sink.ts';
@@ -71,6 +72,47 @@ export class ChatWrites {
     // In slices: validating and encoding a big import is seconds of work, and other chats' saves
     // must go on meanwhile. A close() meanwhile stops it (CLOSED).
     const prepared = await prepareImportSliced(input, () => assertOpen(ctx));
+    return this.writeWholeChat(prepared, 'importing the chat');
+  }
+
+  /**
+   * A new chat holding `chatId`'s history up to `messageId` (inclusive), linked to it (header
+   * metadata `branch_of`): one read of the parent on its queue (the parent is never written), then
+   * one atomic, verified write of the new file (branch-chat.ts): all or nothing.
+   */
+  async branchChat(chatId: string, messageId: string, options: { title?: string } = {}): Promise<ChatSummary> {
+    const mid = parse(MessageId, messageId, 'messageId');
+    const title = options.title === undefined ? undefined : parse(Title, options.title, 'title');
+    const prepared = await this.tasks.onChat(chatId, async (log) => {
+      const parent = log.assertReadable();
+      if (log.readOnlyReason === 'newer_format') throw new StoreError('READ_ONLY', `chat ${chatId} is in a newer format: it cannot be branched by this version`, { chatId });
+      const at = await log.message(mid); // NOT_FOUND for an unknown or deleted message
+      // The live messages after it, newest pages first (none when branching at the newest).
+      const drop = new Set<string>();
+      let before: string | undefined;
+      for (let found = false; !found; ) {
+        const page = await log.page(200, before);
+        for (let i = page.messages.length - 1; i >= 0 && !found; i--) {
+          const m = page.messages[i]!;
+          if (m.id === mid) found = true;
+          else drop.add(m.id);
+        }
+        if (!found && (!page.hasMore || page.messages.length === 0)) throw new StoreError('NOT_FOUND', `message ${mid} is not in chat ${chatId}`, { chatId, messageId: mid });
+        before = page.messages[0]?.id;
+      }
+      const parentCount = (await this.keeper.summaryOf(log)).messageCount;
+      const bytes = await log.ownBytes(log.size);
+      // Renames are meta records the scan folds in; the summary's title is the current one either way.
+      const branch = branchText({ bytes, parent: { ...parent, title: log.title ?? parent.title }, drop, at, parentCount, now: this.ctx.now(), ...(title !== undefined ? { title } : {}) });
+      assertRecordSize(branch.header, 'the branch header'); // the parent's metadata, merged: still one header line
+      return branch;
+    }, true);
+    return this.writeWholeChat(prepared, 'branching the chat');
+  }
+
+  /** Writes a new chat's whole file at once (import, branch): a chat id that exists is a CONFLICT. */
+  private writeWholeChat(prepared: PreparedImport, what: string): Promise<ChatSummary> {
+    const { ctx } = this;
     const { chat_id: chatId, character_id: characterId } = prepared.header;
     const path = ctx.layout.chatFile(characterId, chatId);
     // onQueue checks `closed` again as it queues: a close() that began while the module loaded
@@ -82,7 +124,7 @@ export class ChatWrites {
         await mkdirDurable(ctx.layout.characterDir(characterId), { fs: ctx.fs });
         await atomicRewrite(ctx.fs, path, prepared.data);
       } catch (e) {
-        throw ioError(e, 'importing the chat');
+        throw ioError(e, what);
       }
       const { header, messageCount, preview, updated, lastId, lastStamp } = prepared;
       // The revision rule of ChatLog: the bytes after the header line (a new file has no revision_base).
@@ -155,7 +197,8 @@ export class ChatWrites {
     const { chat_id: chatId, character_id: characterId } = header;
     ctx.chats.set(chatId, { characterId, path });
     const { messageCount, preview, updated, lastId, lastStamp } = totals;
-    const summary: ChatSummary = { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes, revision };
+    const branchOf = branchLinkOf(header.metadata);
+    const summary: ChatSummary = { chatId, characterId, title: header.title, messageCount, created: header.timestamp, updated, preview, status: 'ok', sizeBytes, revision, ...(branchOf ? { branchOf } : {}) };
     // The index lists it at once (and index.json at the next flush: a CLI import leaves it current),
     // for exactly the file just written.
     const st = await ctx.fs.stat(path, { bigint: true }).catch(() => null);

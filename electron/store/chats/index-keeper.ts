@@ -6,6 +6,7 @@ import { PREVIEW_CHARS, type ChatSummary, type Message } from '../../../shared/c
 import { StoreError } from '../../../shared/errors.ts';
 import type { FsSeam } from '../../durable/fs-seam.ts';
 import type { ChatIndex, IndexEntry, IndexProgress } from '../chat-index.ts';
+import { branchLinkOf } from '../branch-chat.ts';
 import type { ChatLog } from '../log/chat-log.ts';
 import type { ChatTasks } from './chat-tasks.ts';
 import type { ChatLocation, StoreContext } from './context.ts';
@@ -72,7 +73,8 @@ export class IndexKeeper {
     }
     const s = await log.stats();
     const why = log.status === 'read_only' && log.readOnlyReason ? { readOnlyReason: log.readOnlyReason } : {};
-    return { ...base, title: log.title ?? log.header.title, messageCount: s.messageCount, created: log.header.timestamp, updated: s.updated, preview: s.preview, status: log.status, ...why };
+    const branchOf = branchLinkOf(log.header.metadata);
+    return { ...base, title: log.title ?? log.header.title, messageCount: s.messageCount, created: log.header.timestamp, updated: s.updated, preview: s.preview, status: log.status, ...why, ...(branchOf ? { branchOf } : {}) };
   }
 
   /** The index entry, if it describes exactly the file this log has open. */
