@@ -94,3 +94,21 @@ describe('a chat file copied into another character folder', () => {
     expect((await app.store.listChats('ca')).map((c) => c.chatId)).toEqual([chatId]);
   }, 20_000);
 });
+
+describe('two new files with one chat id, seen in either order', () => {
+  it('the file in the folder its header names is the chat, even when its copy in another folder is discovered first', async () => {
+    const dataDir = tempDir();
+    const s = await openChatStore({ dataDir });
+    cleanups.push(() => s.close());
+    const chatId = '6d98b848-0000-4000-8000-000000000001';
+    const header = `${JSON.stringify({ format: 'cardshark-chat', version: 1, chat_id: chatId, character_id: 'ada', timestamp: 1_700_000_000_000, title: 'Outside', metadata: {} })}\n`;
+    const text = `${header}${JSON.stringify({ id: 'e-1', role: 'user', content: 'hello', timestamp: 1_700_000_000_001 })}\n`;
+    for (const folder of ['ada', 'bo']) await mkdir(path.join(dataDir, 'chats', folder), { recursive: true });
+    // Another program writes the chat, and a copy of it into another character's folder.
+    await run('sh', ['-c', `printf '%s' "$0" > "$1" && cp "$1" "$2"`, text, path.join(dataDir, 'chats', 'ada', `${chatId}.jsonl`), path.join(dataDir, 'chats', 'bo', `${chatId}.jsonl`)]);
+    const copy = await s.discoverChat(path.join(dataDir, 'chats', 'bo', `${chatId}.jsonl`));
+    expect(copy.kind).toBe('imported'); // the copy's messages go into a new chat
+    const own = await s.discoverChat(path.join(dataDir, 'chats', 'ada', `${chatId}.jsonl`));
+    expect(own).toMatchObject({ kind: 'listed', summary: { chatId, characterId: 'ada' } });
+  });
+});

@@ -122,9 +122,13 @@ export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: st
   if (m && state.header.chat_id === m[1]) {
     // On the chat's queue: a createChat of our own registers its path there, after its rename.
     const chatId = m[1]!;
+    // A copy in another folder of a chat whose header names a folder that holds its file too: that
+    // file is the chat (as at open, ownFolder), whichever of the two the watcher sees first.
+    const named = state.header.character_id;
+    const ownElsewhere = named !== characterId && CharacterId.safeParse(named).success && (await ctx.fs.stat(ctx.layout.chatFile(named, chatId)).then(() => true, () => false));
     const listed = await ctx.queue.run(chatId, async () => {
       if (ctx.chats.get(chatId)?.path === path) return 'known' as const;
-      if (ctx.chats.has(chatId)) return 'taken' as const;
+      if (ctx.chats.has(chatId) || ownElsewhere) return 'taken' as const;
       ctx.chats.set(chatId, { characterId, path }); // a chat file copied in as it is: list it
       return 'listed' as const;
     });
