@@ -385,33 +385,44 @@ describe('a replace racing an app append: the append is kept before it is acknow
   });
 });
 
+/**
+ * A chat another program wrote, listed by the store, whose first app append is raced: `between`
+ * (a real child process's write) runs after the append's check and before its O_APPEND write,
+ * timed through the seam's open of the append handle.
+ */
+async function chatWithWriteBeforeAppend(dir: string, between: (path: string) => Promise<void>) {
+  const chatId = randomUUID();
+  const path = chatPath(dir, 'c', chatId);
+  let raced = false;
+  const fs = {
+    ...nodeFs,
+    open: (async (p: string, flags?: string, mode?: number) => {
+      if (p === path && flags === 'a' && !raced) {
+        raced = true;
+        await between(path);
+      }
+      return nodeFs.open(p, flags, mode);
+    }) as typeof nodeFs.open,
+  };
+  const s = await open(dir, { fs });
+  await mkdir(dirname(path), { recursive: true });
+  await external('replace', path, header(chatId, 'c'));
+  expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+  return { s, chatId, path, raced: () => raced };
+}
+
 describe('another program appends while the app appends', () => {
   // The append's check (the path still names the file, unchanged) passes, then another program
   // appends, then the app's O_APPEND write lands after its line. Timed through the seam's open of
   // the append handle; the other program is a real process.
   it('the write stands, the chat is read anew with both lines, and a later replace from a copy read before the app\'s line still finds the app\'s version', async () => {
-    const dir = tempDir();
-    const chatId = randomUUID();
-    const path = chatPath(dir, 'c', chatId);
-    let raced = false;
     let before: Buffer | null = null;
-    const fs = {
-      ...nodeFs,
-      open: (async (p: string, flags?: string, mode?: number) => {
-        if (p === path && flags === 'a' && !raced) {
-          raced = true;
-          await external('append', path, line('ext', 'their line'));
-          before = await readFile(path); // what the other program last saw: the base of its later replace
-        }
-        return nodeFs.open(p, flags, mode);
-      }) as typeof nodeFs.open,
-    };
-    const s = await open(dir, { fs });
-    await mkdir(dirname(path), { recursive: true });
-    await external('replace', path, header(chatId, 'c'));
-    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+    const { s, chatId, path, raced } = await chatWithWriteBeforeAppend(tempDir(), async (path) => {
+      await external('append', path, line('ext', 'their line'));
+      before = await readFile(path); // what the other program last saw: the base of its later replace
+    });
     await s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'the racing append' });
-    expect(raced).toBe(true);
+    expect(raced()).toBe(true);
     const file = await readFile(path, 'utf8');
     expect(file.indexOf('their line')).toBeLessThan(file.indexOf('the racing append')); // theirs first: the race happened
     // The app shows what the file holds, not its own line at the other program's offset.
@@ -426,28 +437,11 @@ describe('another program appends while the app appends', () => {
 
 describe('another program writes part of a line while the app appends', () => {
   it('the app\'s line, which went inside theirs, is written again on a line of its own; all their bytes stay, and the broken line is reported', async () => {
-    const dir = tempDir();
-    const chatId = randomUUID();
-    const path = chatPath(dir, 'c', chatId);
     const theirs = line('ext', 'their line');
     const cut = Math.floor(theirs.length / 2);
-    let raced = false;
-    const fs = {
-      ...nodeFs,
-      open: (async (p: string, flags?: string, mode?: number) => {
-        if (p === path && flags === 'a' && !raced) {
-          raced = true;
-          await external('append', path, theirs.slice(0, cut)); // its first write; the rest comes later
-        }
-        return nodeFs.open(p, flags, mode);
-      }) as typeof nodeFs.open,
-    };
-    const s = await open(dir, { fs });
-    await mkdir(dirname(path), { recursive: true });
-    await external('replace', path, header(chatId, 'c'));
-    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+    const { s, chatId, path, raced } = await chatWithWriteBeforeAppend(tempDir(), (path) => external('append', path, theirs.slice(0, cut))); // its first write; the rest comes later
     await s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'the racing append' });
-    expect(raced).toBe(true);
+    expect(raced()).toBe(true);
     await external('append', path, theirs.slice(cut)); // its second write
     const file = await readFile(path, 'utf8');
     const a = file.indexOf(theirs.slice(0, cut));
@@ -459,26 +453,9 @@ describe('another program writes part of a line while the app appends', () => {
   });
 
   it('a batch whose first line went inside theirs: only that line is written again, no id twice', async () => {
-    const dir = tempDir();
-    const chatId = randomUUID();
-    const path = chatPath(dir, 'c', chatId);
-    let raced = false;
-    const fs = {
-      ...nodeFs,
-      open: (async (p: string, flags?: string, mode?: number) => {
-        if (p === path && flags === 'a' && !raced) {
-          raced = true;
-          await external('append', path, '{"id":"ext","role":"us'); // a line begun, never finished
-        }
-        return nodeFs.open(p, flags, mode);
-      }) as typeof nodeFs.open,
-    };
-    const s = await open(dir, { fs });
-    await mkdir(dirname(path), { recursive: true });
-    await external('replace', path, header(chatId, 'c'));
-    expect(await s.discoverChat(path)).toMatchObject({ kind: 'listed' });
+    const { s, chatId, path, raced } = await chatWithWriteBeforeAppend(tempDir(), (path) => external('append', path, '{"id":"ext","role":"us')); // a line begun, never finished
     await s.appendMessages(chatId, ['one', 'two', 'three'].map((content, i) => ({ id: `m${i}`, role: 'user' as const, content })));
-    expect(raced).toBe(true);
+    expect(raced()).toBe(true);
     const ids = (await readFile(path, 'utf8'))
       .split('\n')
       .flatMap((l) => /^\{"id":"(m\d)"/.exec(l)?.[1] ?? []);
