@@ -5,8 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 /** Bytes kept from before the indexed end of a file: the same bytes there mean the file was only appended to. */
 export const TAIL_BYTES = 64;
-/** Lines are read in blocks of about this size (a longer line is read whole). */
-// A block is indexed in one go (parse and insert): 1 MiB keeps the app's other work from waiting long behind it.
+/** Lines are read in blocks of about this size (a longer line is read whole); each is indexed in one go, so 1 MiB keeps the app's other work from waiting long behind it. */
 export const BLOCK_BYTES = 1024 * 1024;
 
 export class ChatFile {
