@@ -331,6 +331,19 @@ describe('fault 11: any content change makes a stale expectedRevision fail', () 
     expect((await again.getChat(chatId)).revision).toBe(after);
     expect((await again.loadChat(chatId)).revision).toBe(after);
   });
+
+  it('a revision handed out before a restart is CONFLICT after an in-place edit of the same size made once the app started again', async () => {
+    const dir = tempDir();
+    const { s, chatId, path } = await chatWith(dir, ['the colour red']);
+    const seen = (await s.loadChat(chatId)).revision;
+    await s.close();
+    const again = await open(dir);
+    stores.push(again);
+    await external('patch', path, 'colour=>color_');
+    await expect(again.updateMessage(chatId, 'm0', { content: 'stale view' }, { expectedRevision: seen })).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'revision' } });
+    expect(await readFile(path, 'utf8')).toContain('color_');
+    expect(await readFile(path, 'utf8')).not.toContain('stale view');
+  });
 });
 
 /**

@@ -99,7 +99,8 @@ export class OpenLogs {
    * last seen keeps its revision; a file changed since (by another program: an edit in place of
    * the same size, a shorter file) gets one past every revision handed out before, so a stale
    * `expectedRevision` never matches again. At the first open of a session the revision the chat
-   * index recorded for exactly this file is kept (it survives a restart).
+   * index recorded for exactly this file is kept (it survives a restart), and a file changed
+   * since gets one past it.
    */
   private revisionOffset(chatId: string, log: ChatLog, memo: ChatMemo): number {
     const natural = log.fileRevision;
@@ -110,8 +111,12 @@ export class OpenLogs {
       return natural > prev.value ? 0 : prev.value + 1 - natural;
     }
     const e = this.ctx.index.get(chatId);
-    const same = e !== undefined && state.mtimeNs !== -1n && e.file.ino === String(state.ino) && e.file.size === state.size && e.file.mtimeNs === String(state.mtimeNs);
-    return same ? Math.max(0, e.summary.revision - natural) : 0;
+    if (!e) return 0;
+    const same = state.mtimeNs !== -1n && e.file.ino === String(state.ino) && e.file.size === state.size && e.file.mtimeNs === String(state.mtimeNs);
+    if (same) return Math.max(0, e.summary.revision - natural);
+    // Changed since the index recorded it (an edit in place while the app was closed or before
+    // this first open): past the recorded revision, which a window may still hold from before.
+    return natural > e.summary.revision ? 0 : e.summary.revision + 1 - natural;
   }
 
   /** Bounds open files and index memory: the least recently used idle chats are closed. */
