@@ -3,13 +3,10 @@
 // messages carry the persona's name and a reply the character's. The endpoint is a real HTTP
 // server on 127.0.0.1.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openChatStore } from '../../electron/store/index.ts';
-import { createServices } from '../../electron/ipc/services.ts';
+import { openServices, recordingEndpoint } from './services-under-test.ts';
 import { isHidden } from '../../shared/chat-format.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -17,43 +14,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** An OpenAI-compatible endpoint that records request bodies and replies "ok". */
-async function endpoint() {
-  const bodies: any[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      bodies.push(JSON.parse(body));
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: 'ok' } }] })}\n\ndata: [DONE]\n\n`);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies };
-}
 
-async function open(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: (s) => s });
-  const call = async (ch: string, p: unknown = {}) => {
-    const r = (await services.binding.handle(true, ch, p)) as any;
-    if (!r.ok) throw new Error(`${ch}: ${r.error.code} ${r.error.message}`);
-    return r.data;
-  };
-  const generate = async (chatId: string) => {
-    const { streamId } = await call('generate', { mode: 'new', chatId });
-    for (let i = 0; i < 500; i++) {
-      const end = events.find(([e, p]) => e === 'stream:end' && p.streamId === streamId);
-      if (end) return end[1];
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('no stream:end');
-  };
-  return { services, call, generate };
-}
 
 const stChat = [
   { user_name: 'Ann', character_name: 'Seraphina', create_date: '2024-10-18@20h52m30s', chat_metadata: {} },
@@ -66,8 +27,8 @@ describe('hidden messages', () => {
   it('an imported is_system message and a message hidden in the app are left out of the prompt, also after a restart', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-hidden-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const ep = await endpoint();
-    let app = await open(dataDir);
+    const ep = await recordingEndpoint(cleanups);
+    let app = await openServices(dataDir);
     await app.call('setGenerationSettings', { provider: 'openai', baseUrl: ep.base, personaName: 'Ann' });
     const imported = await app.call('importChatFile', { fileName: 'Seraphina.jsonl', bytesBase64: Buffer.from(stChat).toString('base64') });
     const chatId = imported.chats[0].chatId;
@@ -83,7 +44,7 @@ describe('hidden messages', () => {
     const greeting = page.messages[0];
     expect(await app.call('updateMessage', { chatId, messageId: greeting.id, patch: { hidden: true } })).toMatchObject({ hidden: true });
     await app.services.shutdown();
-    app = await open(dataDir);
+    app = await openServices(dataDir);
     page = await app.call('loadChat', { chatId });
     expect(page.messages.slice(0, 3).map(isHidden)).toEqual([true, true, false]);
     await app.generate(chatId);
@@ -100,8 +61,8 @@ describe('hidden messages', () => {
   it('the user\'s message is stored with the persona name and the reply with the character\'s', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-names-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const ep = await endpoint();
-    const app = await open(dataDir);
+    const ep = await recordingEndpoint(cleanups);
+    const app = await openServices(dataDir);
     await app.call('setGenerationSettings', { provider: 'openai', baseUrl: ep.base, personaName: 'Ann' });
     const character = await app.call('createCharacter', { name: 'Mira' });
     const chat = await app.call('createChat', { characterId: character.id, title: 't' });

@@ -7,8 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openChatStore } from '../../electron/store/index.ts';
-import { createServices } from '../../electron/ipc/services.ts';
+import { openServices, recordingEndpoint } from './services-under-test.ts';
 import { v2Json } from '../fixtures/cards.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -16,28 +15,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function endpoint() {
-  const bodies: any[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      if (req.url !== '/v1/chat/completions') {
-        // No tokenizer API here (the prompt viewer asks for one): the counts stay estimates.
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end('{}');
-        return;
-      }
-      bodies.push(JSON.parse(body));
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: 'ok' } }] })}\n\ndata: [DONE]\n\n`);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies };
-}
 
 const ELDORIA = 'Eldoria is the ancient forest realm Seraphina protects; its heart is the Glade.';
 const CARD = v2Json({
@@ -54,33 +31,13 @@ const CARD = v2Json({
   },
 });
 
-async function open(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: (s) => s, watch: false });
-  const call = async (ch: string, p: unknown = {}) => {
-    const r = (await services.binding.handle(true, ch, p)) as any;
-    if (!r.ok) throw new Error(`${ch}: ${r.error.code} ${r.error.message}`);
-    return r.data;
-  };
-  const generate = async (chatId: string) => {
-    const { streamId } = await call('generate', { mode: 'new', chatId });
-    for (let i = 0; i < 500; i++) {
-      const end = events.find(([e, p]) => e === 'stream:end' && p.streamId === streamId);
-      if (end) return end[1];
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('no stream:end');
-  };
-  return { services, call, generate };
-}
 
 describe('lorebook and author\'s note in the request', () => {
   it('the Eldoria entry is sent when a message mentions Eldoria and not otherwise; the note sits at its depth and survives a restart', async () => {
-    const ep = await endpoint();
+    const ep = await recordingEndpoint(cleanups);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-lore-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    let app = await open(dataDir);
+    let app = await openServices(dataDir, { watch: false });
     cleanups.push(() => app.services.shutdown());
     await app.call('setGenerationSettings', { provider: 'openai', baseUrl: ep.base, model: 'm', personaName: 'Ann', contextTokens: 8192, maxTokens: 100 });
     const { character } = await app.call('importCharacter', { fileName: 'sera.json', bytesBase64: Buffer.from(JSON.stringify(CARD)).toString('base64') });
@@ -114,7 +71,7 @@ describe('lorebook and author\'s note in the request', () => {
 
     // The note is the chat's: it is there after a restart, and it is sent again.
     await app.services.shutdown();
-    app = await open(dataDir);
+    app = await openServices(dataDir, { watch: false });
     expect(await app.call('getAuthorsNote', { chatId: chat.chatId })).toEqual({ text: 'NOTE: it is raining on {{user}}.', depth: 1, role: 'system' });
     await app.call('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'And the moon?' } });
     await app.generate(chat.chatId);
@@ -128,7 +85,7 @@ describe('lorebook and author\'s note in the request', () => {
   it('a bad author\'s note is a typed error and changes nothing', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-lore-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const app = await open(dataDir);
+    const app = await openServices(dataDir, { watch: false });
     cleanups.push(() => app.services.shutdown());
     const character = await app.call('createCharacter', { name: 'S' });
     const chat = await app.call('createChat', { characterId: character.id, title: 'x' });
@@ -142,7 +99,7 @@ describe('lorebook and author\'s note in the request', () => {
   it('lorebook entries edited in the character editor are saved, exported with the card, and used by the prompt', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-lore-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const app = await open(dataDir);
+    const app = await openServices(dataDir, { watch: false });
     cleanups.push(() => app.services.shutdown());
     const { character } = await app.call('importCharacter', { fileName: 'sera.json', bytesBase64: Buffer.from(JSON.stringify(CARD)).toString('base64') });
     const loaded = await app.call('getCharacter', { id: character.id });
@@ -179,7 +136,7 @@ describe('lorebook and author\'s note in the request', () => {
     };
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-lore-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    const app = await open(dataDir);
+    const app = await openServices(dataDir, { watch: false });
     cleanups.push(() => app.services.shutdown());
     const character = await app.call('createCharacter', { name: 'S' });
     const chat = await app.call('createChat', { characterId: character.id, title: 'x' });
