@@ -68,7 +68,10 @@ export interface ParsedCli {
 
 export function parseCli(argv: readonly string[]): ParsedCli {
   const rest = [...argv];
+  /** `--name value` or `--name=value`. */
   const option = (name: string): string | undefined => {
+    const joined = rest.findIndex((a) => a.startsWith(`${name}=`));
+    if (joined !== -1) return rest.splice(joined, 1)[0]!.slice(name.length + 1);
     const i = rest.indexOf(name);
     if (i === -1) return undefined;
     const [, value] = rest.splice(i, 2);

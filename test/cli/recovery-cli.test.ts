@@ -99,4 +99,13 @@ describe('cardshark CLI: recovery commands', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ chatId: c.chatId, messageCount: 1 });
     expect(JSON.parse((await cli(dir, 'trash', '--json')).stdout)).toEqual([expect.objectContaining({ messageCount: 2 })]);
   }, 60_000);
+
+  it('--data-dir=DIR (one argument) names the data folder as --data-dir DIR does', async () => {
+    const dir = tempDir();
+    const s = await openChatStore({ dataDir: dir });
+    const c = await s.createChat({ characterId: 'alice', title: 'T' });
+    await s.close();
+    const r = await run(process.execPath, [CLI, `--data-dir=${dir}`, 'list', '--json'], { env: { ...process.env, CARDSHARK_DATA_DIR: '' } });
+    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ chatId: c.chatId })]);
+  }, 60_000);
 });
