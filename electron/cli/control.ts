@@ -8,10 +8,10 @@
 // connect. One request per connection: a JSON line {token, argv, cwd}, answered by one JSON line
 // {stdout, stderr, exitCode}. The file names this computer: a copy synced from another one is ignored.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { errnoOf } from '../durable/durable.ts';
 import type { CliOutput, CliRequest } from './commands.ts';
@@ -61,6 +61,7 @@ export async function startControlServer(dataDir: string, run: (req: CliRequest)
     });
     server.on('error', (e) => console.error(`CardShark: the CLI door failed: ${e.message}`)); // accept errors (EMFILE): the app runs on
     const file = join(dataDir, CONTROL_FILE);
+    await removeCrashedDoor(await readDescriptor(file));
     const descriptor: Descriptor = { socket, token, host: hostname(), pid: process.pid };
     // Readable by the user alone from the moment it exists (the token is in it); renamed into place whole.
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
@@ -85,6 +86,20 @@ export async function startControlServer(dataDir: string, run: (req: CliRequest)
     await cleanup();
     throw e;
   }
+}
+
+/**
+ * The private folder of the door a crashed app left (its process gone, its descriptor still here):
+ * removed when the app starts again. Called while this app holds the data folder's lock, so no app of
+ * this computer is using that door. Only a `cardshark-cli-*` folder of our own in the temp folder.
+ */
+async function removeCrashedDoor(d: Descriptor | null): Promise<void> {
+  if (!d || d.host !== hostname() || d.pid === process.pid) return;
+  const dir = dirname(d.socket);
+  if (dirname(dir) !== tmpdir() || !/^cardshark-cli-[A-Za-z0-9]{6}$/.test(basename(dir)) || basename(d.socket) !== 'cli.sock') return;
+  const st = await lstat(dir).catch(() => null);
+  if (!st?.isDirectory() || st.uid !== process.getuid?.()) return;
+  await rm(dir, { recursive: true, force: true }).catch(() => {});
 }
 
 async function answer(conn: Socket, want: Buffer, run: (req: CliRequest) => Promise<CliOutput>, received: () => void): Promise<void> {

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -94,6 +94,18 @@ describe('the CLI while the app runs', () => {
     const listed = await cli(dir, ['list', '--json']);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout).map((c: { title: string }) => c.title)).toContain('made here');
+  });
+
+  it('the door folder of an app killed with SIGKILL is removed when the app starts again', { timeout: 60_000 }, async () => {
+    const { dir, h } = await host();
+    const crashed = JSON.parse(await readFile(join(dir, CONTROL_FILE), 'utf8')) as { socket: string };
+    h.proc.kill('SIGKILL');
+    await new Promise((r) => h.proc.once('exit', r));
+    expect(existsSync(crashed.socket)).toBe(true);
+    const again = await startHost(dir);
+    cleanups.push(() => again.stop());
+    expect(existsSync(dirname(crashed.socket))).toBe(false);
+    expect((await cli(dir, ['list', '--json'])).code).toBe(0);
   });
 
   // As root only (to run a process as another user), with a node that user may run: the project's
