@@ -44,6 +44,8 @@ export interface CliOutput {
 export interface CliRequest {
   argv: string[];
   cwd: string;
+  /** Aborted when the CLI that asked goes away (interrupted): a long import stops, all-or-nothing. */
+  signal?: AbortSignal;
 }
 
 export interface CliDeps {
@@ -107,7 +109,7 @@ export async function runCliCommand(deps: CliDeps, req: CliRequest): Promise<Cli
   try {
     const r = await runMaintenance(deps, p);
     if (r) return { stdout: `${p.json ? JSON.stringify(r.out, null, 2) : r.text}\n`, stderr: '', exitCode: r.exitCode };
-    const { out, exitCode } = await run(deps, p, req.cwd);
+    const { out, exitCode } = await run(deps, p, req.cwd, req.signal);
     const text = out === undefined ? '' : `${typeof out === 'string' && !p.json ? out : JSON.stringify(out, null, 2)}\n`;
     return { stdout: text, stderr: '', exitCode };
   } catch (e) {
@@ -145,7 +147,7 @@ async function runMaintenance(deps: CliDeps, p: ParsedCli): Promise<CommandResul
   }
 }
 
-async function run(deps: CliDeps, p: ParsedCli, cwd: string): Promise<{ out: unknown; exitCode: number }> {
+async function run(deps: CliDeps, p: ParsedCli, cwd: string, signal: AbortSignal | undefined): Promise<{ out: unknown; exitCode: number }> {
   const { store } = deps;
   const [a = '', b = '', c = ''] = p.args;
   const ok = (out: unknown) => ({ out, exitCode: 0 });
@@ -170,6 +172,7 @@ async function run(deps: CliDeps, p: ParsedCli, cwd: string): Promise<{ out: unk
       const show = p.json ? undefined : deps.progress;
       const report = await importPath(store, resolve(cwd, a), {
         ...(p.character !== undefined ? { characterId: p.character } : {}),
+        ...(signal ? { signal } : {}),
         onProgress: show ? (x) => show(`importing ${x.done}/${x.total} ${x.source}${importDetail(x)}`) : undefined,
       });
       show?.(null);

@@ -5,13 +5,15 @@
 // The app listens on a Unix socket in a private temporary folder (0700; a named pipe on Windows) and
 // writes where it is, with a random token, to `cardshark.control.json` in the data folder (0600). Only
 // the user who runs the app can read the token or reach the socket: a CLI run by another user cannot
-// connect. One request per connection: a JSON line {token, argv, cwd}, answered by one JSON line
-// {stdout, stderr, exitCode}. The file names this computer: a copy synced from another one is ignored.
+// connect. One request per connection: a JSON line {token, argv, cwd, progress?}, answered by one
+// JSON line {stdout, stderr, exitCode}, after lines {progress} when asked for. A CLI that goes away
+// (interrupted) cancels its command where the command can stop (an import). The file names this computer: a copy synced from another one is ignored.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { lstat, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { errnoOf } from '../durable/durable.ts';
 import type { CliOutput, CliRequest } from './commands.ts';
@@ -26,7 +28,8 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 const Descriptor = z.object({ socket: z.string().min(1).max(4096), token: z.string().regex(/^[0-9a-f]{64}$/), host: z.string(), pid: z.number().int() });
 type Descriptor = z.infer<typeof Descriptor>;
-const Request = z.object({ token: z.string().max(128), argv: z.array(z.string().max(MAX_REQUEST_BYTES)).max(1000), cwd: z.string().max(4096) });
+const Request = z.object({ token: z.string().max(128), argv: z.array(z.string().max(MAX_REQUEST_BYTES)).max(1000), cwd: z.string().max(4096), progress: z.boolean().optional() });
+const Progress = z.object({ progress: z.string().max(4096).nullable() });
 const Output = z.object({ stdout: z.string(), stderr: z.string(), exitCode: z.number().int() });
 
 export interface ControlServer {
@@ -34,8 +37,12 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** A command's progress lines (null: clear the line), for a CLI that asked for them. */
+export type ShowProgress = (line: string | null) => void;
+export type RunCommand = (req: CliRequest, progress?: ShowProgress) => Promise<CliOutput>;
+
 /** Starts the door: `run` carries out each command (on the app's store). */
-export async function startControlServer(dataDir: string, run: (req: CliRequest) => Promise<CliOutput>): Promise<ControlServer> {
+export async function startControlServer(dataDir: string, run: RunCommand): Promise<ControlServer> {
   const token = randomBytes(32).toString('hex');
   const dir = process.platform === 'win32' ? null : await mkdtemp(join(tmpdir(), 'cardshark-cli-')); // mode 0700
   const socket = dir ? join(dir, 'cli.sock') : `\\\\.\\pipe\\cardshark-cli-${randomBytes(12).toString('hex')}`;
@@ -102,7 +109,7 @@ async function removeCrashedDoor(d: Descriptor | null): Promise<void> {
   await rm(dir, { recursive: true, force: true }).catch(() => {});
 }
 
-async function answer(conn: Socket, want: Buffer, run: (req: CliRequest) => Promise<CliOutput>, received: () => void): Promise<void> {
+async function answer(conn: Socket, want: Buffer, run: RunCommand, received: () => void): Promise<void> {
   conn.setTimeout(REQUEST_TIMEOUT_MS, () => conn.destroy());
   const line = await readLine(conn);
   conn.setTimeout(0);
@@ -113,7 +120,13 @@ async function answer(conn: Socket, want: Buffer, run: (req: CliRequest) => Prom
     conn.end(`${JSON.stringify({ stdout: '', stderr: 'UNAUTHORIZED: this app did not accept the request\n', exitCode: 1 })}\n`);
     return;
   }
-  const out = await run({ argv: parsed.data.argv, cwd: parsed.data.cwd });
+  conn.on('error', () => {}); // a CLI gone mid-answer: its command is cancelled below, nothing to report
+  const gone = new AbortController();
+  const onClose = () => gone.abort();
+  conn.once('close', onClose);
+  const progress: ShowProgress | undefined = parsed.data.progress ? (line) => void conn.write(`${JSON.stringify({ progress: line })}\n`) : undefined;
+  const out = await run({ argv: parsed.data.argv, cwd: parsed.data.cwd, signal: gone.signal }, progress);
+  conn.off('close', onClose);
   await new Promise<void>((resolve) => conn.end(`${JSON.stringify(out)}\n`, () => resolve()));
 }
 
@@ -155,7 +168,7 @@ async function readDescriptor(file: string): Promise<Descriptor | null> {
  * Hands a command line to the app running on this data folder, if one answers; null when none does
  * (no door file, one from another computer, or nothing listening: a crashed app's leftover).
  */
-export async function askRunningApp(dataDir: string, req: CliRequest): Promise<CliOutput | null> {
+export async function askRunningApp(dataDir: string, req: CliRequest, progress?: ShowProgress): Promise<CliOutput | null> {
   const d = await readDescriptor(join(dataDir, CONTROL_FILE));
   if (!d || d.host !== hostname()) return null;
   const conn = await new Promise<Socket | null>((resolve) => {
@@ -177,17 +190,29 @@ export async function askRunningApp(dataDir: string, req: CliRequest): Promise<C
     });
   });
   if (!conn) return null;
-  const request = `${JSON.stringify({ token: d.token, argv: req.argv, cwd: req.cwd })}\n`;
+  const request = `${JSON.stringify({ token: d.token, argv: req.argv, cwd: req.cwd, ...(progress ? { progress: true } : {}) })}\n`;
   if (Buffer.byteLength(request) > MAX_REQUEST_BYTES) {
     conn.destroy();
     throw Object.assign(new Error(`the command line is longer than ${MAX_REQUEST_BYTES / 1048576} MiB; the running app takes no more`), { code: 'TOO_LARGE' });
   }
   conn.write(request);
-  const line = await readLine(conn, 1024 * 1024 * 1024).catch((e: Error) => {
-    throw Object.assign(new Error(`the running app closed the connection before answering (${e.message})`), { code: 'IO_ERROR' });
-  });
-  conn.destroy();
-  const out = Output.safeParse(JSON.parse(line));
-  if (!out.success) throw Object.assign(new Error('the running app answered in an unknown form'), { code: 'IO_ERROR' });
-  return out.data;
+  try {
+    for await (const line of createInterface({ input: conn, crlfDelay: Infinity })) {
+      const json: unknown = JSON.parse(line);
+      const shown = Progress.safeParse(json);
+      if (shown.success) {
+        progress?.(shown.data.progress);
+        continue;
+      }
+      const out = Output.safeParse(json);
+      if (!out.success) throw Object.assign(new Error('the running app answered in an unknown form'), { code: 'IO_ERROR' });
+      return out.data;
+    }
+  } catch (e) {
+    if ((e as { code?: string }).code === 'IO_ERROR') throw e;
+    throw Object.assign(new Error(`the running app closed the connection before answering (${(e as Error).message})`), { code: 'IO_ERROR' });
+  } finally {
+    conn.destroy();
+  }
+  throw Object.assign(new Error('the running app closed the connection before answering'), { code: 'IO_ERROR' });
 }

@@ -34,7 +34,9 @@ function print(out: CliOutput): void {
   process.exitCode = out.exitCode;
 }
 
-const viaApp = await askRunningApp(dataDir, req).catch((e: unknown) => failure(e, json));
+// Progress on a terminal, as a command run here shows it.
+const showProgress = process.stderr.isTTY ? (line: string | null) => void process.stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`) : undefined;
+const viaApp = await askRunningApp(dataDir, req, showProgress).catch((e: unknown) => failure(e, json));
 if (viaApp) print(viaApp);
 else await runHere();
 
@@ -66,11 +68,10 @@ async function runHere(): Promise<void> {
   // A signal mid-command lets the queued write finish and releases the lock before exiting.
   flushOnSignals(() => store.close(), { timeoutMs: () => settings.get().quitFlushTimeoutMs });
   exitWithParent();
-  const tty = process.stderr.isTTY;
   try {
     print(
       await runCliCommand(
-        { store, characters: () => openCharacterRegistry(dataDir), personaName: () => settings.get().personaName, ...(tty ? { progress: (line) => process.stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line}`) } : {}) },
+        { store, characters: () => openCharacterRegistry(dataDir), personaName: () => settings.get().personaName, ...(showProgress ? { progress: showProgress } : {}) },
         req,
       ),
     );

@@ -4,7 +4,7 @@
 import type { ChatSummary } from '../../shared/chat-format.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import { runCliCommand, type CliOutput, type CliRequest } from '../cli/commands.ts';
-import { startControlServer, type ControlServer } from '../cli/control.ts';
+import { startControlServer, type ControlServer, type ShowProgress } from '../cli/control.ts';
 import type { Emit } from '../generation/manager.ts';
 import type { ChatStore } from '../store/types.ts';
 import { activeAfterRemoval } from './binding.ts';
@@ -18,10 +18,10 @@ export interface CliBridgeDeps {
 }
 
 /** Runs one command line for a CLI and tells the windows what it changed. */
-export async function runForCli(d: CliBridgeDeps, req: CliRequest): Promise<CliOutput> {
+export async function runForCli(d: CliBridgeDeps, req: CliRequest, progress?: ShowProgress): Promise<CliOutput> {
   const before = await snapshot(d.store).catch(() => null);
   const charactersBefore = await d.characters.list().then((l) => l.length, () => null);
-  const out = await runCliCommand({ store: d.store, characters: () => d.characters, personaName: d.personaName }, req);
+  const out = await runCliCommand({ store: d.store, characters: () => d.characters, personaName: d.personaName, ...(progress ? { progress } : {}) }, req);
   // What the command did is done: telling the windows may fail (the app is quitting), the answer stands.
   if (before) await announce(d, before, charactersBefore).catch((e: unknown) => console.error(`CardShark: the windows were not told of a CLI command's changes: ${String(e)}`));
   return out;
@@ -47,7 +47,7 @@ async function snapshot(store: ChatStore): Promise<Map<string, ChatSummary>> {
 
 /** Opens the door for CLIs on this data folder; a failure only means CLIs open the folder themselves (and find it locked). */
 export async function openCliDoor(d: CliBridgeDeps): Promise<ControlServer | null> {
-  return startControlServer(d.store.dataDir, (req) => runForCli(d, req)).catch((e: unknown) => {
+  return startControlServer(d.store.dataDir, (req, progress) => runForCli(d, req, progress)).catch((e: unknown) => {
     console.error(`CardShark: the CLI cannot reach this app (${String((e as Error)?.message ?? e)})`);
     return null;
   });
