@@ -146,7 +146,7 @@ export function createServices<S>(opts: {
       .catch(() => null)
       .then((nextChatId) => emit('chat:removed', { chatId, characterId, source: 'external', nextChatId }));
   });
-  const door = opts.cliDoor ? openCliDoor({ store, characters, appState, emit, personaName: () => appSettings.get().personaName }) : Promise.resolve(null);
+  const door = opts.cliDoor ? openCliDoor({ store, characters, appState, emit, personaName: async (chatId) => (await personaForChat({ personas, settings }, chatId)).name }) : Promise.resolve(null);
   const ready = Promise.all([healActiveChats(store, appState), watcher?.ready, door]).then(() => undefined);
   // Paused past the lock's heartbeat and taken over: the store refuses every write now; every window says so.
   void store.whenLockLost().then((e) => {
