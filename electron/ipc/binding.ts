@@ -26,7 +26,7 @@ import { testConnection, type ConnectionTestOptions } from '../generation/connec
 import { chatFileHandlers } from './chat-files.ts';
 import { chatUploadHandlers } from './chat-uploads.ts';
 import { bringBackOwner } from './chat-owner.ts';
-import { personaForChat, personaHandlers } from './personas.ts';
+import { inheritPersona, personaForChat, personaHandlers } from './personas.ts';
 import type { Personas } from '../app-data/personas.ts';
 import type { LibrarySearch } from '../library-search/index.ts';
 
@@ -226,6 +226,8 @@ export function createHandlers(d: BindingDeps): Handlers {
       // A reply still streaming into the parent is settled first: the branch copies what is on disk.
       await d.generation.settle(chatId);
       const summary = await d.store.branchChat(chatId, messageId, title === undefined ? {} : { title });
+      // The branch speaks as its parent did (advisory: the branch itself is made already).
+      await inheritPersona(d.personas, chatId, summary.chatId).catch((e: unknown) => console.error('the branch did not get its parent\'s persona:', e));
       d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
     },

@@ -40,6 +40,12 @@ export async function personaForChat(d: Pick<Deps, 'personas' | 'settings'>, cha
   return { id: null, name: s.personaName, description: s.personaDescription, avatar: null };
 }
 
+/** A new chat made from another (a branch) keeps the persona its parent chose. */
+export async function inheritPersona(personas: Personas, fromChatId: string, toChatId: string): Promise<void> {
+  const chosen = await personas.chosen(fromChatId);
+  if (chosen) await personas.choose(toChatId, chosen);
+}
+
 export function personaHandlers(d: Deps) {
   async function chatPersona(chatId: string): Promise<ChatPersonaOut> {
     return { chosenId: await d.personas.chosen(chatId), persona: await personaForChat(d, chatId) };

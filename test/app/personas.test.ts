@@ -152,6 +152,10 @@ describe('personas', () => {
     expect((await call('loadChat', { chatId: chat.chatId })).data.messages[0].content).toBe('Welcome, Second.');
     await call('setChatPersona', { chatId: chat.chatId, personaId: p1.id });
     expect((await call('getChatPersona', { chatId: chat.chatId })).data.persona.name).toBe('One');
+    // A branch speaks as its parent chose.
+    const greeting = (await call('loadChat', { chatId: chat.chatId })).data.messages[0];
+    const branch = (await call('branchChat', { chatId: chat.chatId, messageId: greeting.id })).data;
+    expect((await call('getChatPersona', { chatId: branch.chatId })).data).toMatchObject({ chosenId: p1.id, persona: { name: 'One' } });
     await call('setChatPersona', { chatId: chat.chatId, personaId: null });
     expect((await call('getChatPersona', { chatId: chat.chatId })).data).toMatchObject({ chosenId: null, persona: { name: 'Second' } });
   });
