@@ -49,7 +49,9 @@ export function PersonasPanel({ api }: { api: CardsharkApi }) {
             {list.personas.map((p) => (
               <li key={p.id} data-testid="persona" data-id={p.id}>
                 <Avatar name={p.name} src={p.avatar ?? undefined} size={28} />
-                <span className="persona-name">{p.name}</span>
+                <span className="persona-name" title={p.name}>
+                  {p.name}
+                </span>
                 {list.defaultId === p.id ? (
                   <span className="persona-default">default</span>
                 ) : (
