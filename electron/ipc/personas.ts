@@ -32,9 +32,15 @@ export function personaAvatar(base64: string): string | null {
   return `data:image/png;base64,${r.thumb.toString('base64')}`;
 }
 
-/** Who the user is in `chatId` (undefined: in a new chat). */
+/**
+ * Who the user is in `chatId` (undefined: in a new chat). A personas file that cannot be read (EIO,
+ * EACCES) must not stop a send or a reply: the settings' persona is used, and the failure logged.
+ */
 export async function personaForChat(d: Pick<Deps, 'personas' | 'settings'>, chatId: string | undefined): Promise<EffectivePersonaOut> {
-  const p = await d.personas.forChat(chatId);
+  const p = await d.personas.forChat(chatId).catch((e: unknown) => {
+    console.error('the personas could not be read; the settings\' persona is used:', e);
+    return undefined;
+  });
   if (p) return { id: p.id, name: p.name, description: p.description, avatar: p.avatar };
   const s = await d.settings.get();
   return { id: null, name: s.personaName, description: s.personaDescription, avatar: null };

@@ -180,6 +180,20 @@ describe('personas', () => {
     expect(await readFile(personasFile(dir), 'utf8')).toBe(before);
   });
 
+  it('a personas file that cannot be read does not stop a send or a reply: the settings name the user', async () => {
+    const dir = await dataDir();
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(personasFile(dir), { recursive: true }); // a folder where the file should be: EISDIR on every read
+    const { call, generate } = await open(dir);
+    await call('setGenerationSettings', { personaName: 'Fallback Fay' });
+    const character = (await call('createCharacter', { name: 'Sera' })).data;
+    const chat = (await call('createChat', { characterId: character.id, title: 't' })).data;
+    const sent = await call('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'hi' } });
+    expect(sent).toMatchObject({ ok: true, data: { name: 'Fallback Fay' } });
+    expect((await generate(chat.chatId)).status).toBe('complete');
+    expect((await call('listPersonas')).error).toMatchObject({ code: 'IO_ERROR', details: { errno: 'EISDIR' } });
+  });
+
   it('a damaged personas file is kept aside and its valid personas are salvaged', async () => {
     const dir = await dataDir();
     let app = await open(dir);
