@@ -23,7 +23,8 @@ import { useFind } from './find/useFind.ts';
 import { LockLostBanner } from './lock-lost/LockLostBanner.tsx';
 import { blocksSending } from './recovery/ChatHealth.tsx';
 import { useSaveState } from './save-state.ts';
-import { usePersonaName } from './settings/usePersonaName.ts';
+import { ChatPersonaPicker } from './personas/PersonasPanel.tsx';
+import { useChatPersona, usePersonas } from './personas/usePersonas.ts';
 import { Sidebar } from './sidebar/Sidebar.tsx';
 import { useCharacters } from './sidebar/useCharacters.ts';
 
@@ -62,7 +63,11 @@ export function App({ api }: { api: CardsharkApi }) {
   const characterName = character?.name ?? 'Character';
   // The character's small avatar (a data: URL from its card) beside its messages; initials without one.
   const avatarSrc = useCharacterAvatar(api, character) ?? undefined;
-  const personaName = usePersonaName(api, chatId);
+  // Who the user is in this chat (its persona): the name and avatar on the user's messages.
+  const chatPersona = useChatPersona(api, chatId);
+  const personaName = chatPersona?.persona.name ?? 'User';
+  const personas = usePersonas(api).list?.personas;
+  const userAvatarFor = useCallback((name: string) => personas?.find((p) => p.name === name)?.avatar ?? undefined, [personas]);
   const { editRequest, takeEditRequest } = useChatShortcuts({ enabled: Boolean(chatId), rows, messages: chat.messages, hiddenId, hasNewer: chat.hasNewer, locked: sendBlocked, stream, actions, setFocus: chat.setFocus });
 
   return (
@@ -82,6 +87,8 @@ export function App({ api }: { api: CardsharkApi }) {
         editRequest={editRequest}
         onEditRequestTaken={takeEditRequest}
         personaName={personaName}
+        userAvatarFor={userAvatarFor}
+        personaPicker={chatId ? <ChatPersonaPicker api={api} chatId={chatId} chosenId={chatPersona?.chosenId ?? null} /> : null}
         characterName={characterName}
         avatarSrc={avatarSrc}
         composerRef={composer}

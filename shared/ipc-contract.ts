@@ -214,6 +214,8 @@ export * from './settings-contract.ts';
 import { AppSettingsOut, AppSettingsPatch, ConnectionTestOut, GenerationSettingsOut, GenerationSettingsPatch } from './settings-contract.ts';
 export * from './prompt-contract.ts';
 import { AuthorsNoteSchema, PromptPreviewOut } from './prompt-contract.ts';
+export * from './persona-contract.ts';
+import { PERSONA_CHANNELS } from './persona-contract.ts';
 
 /** regenerate / swipe add a new swipe to `messageId`; new appends a new assistant reply; continue appends to the last message. */
 export const GenerateRequest = z.discriminatedUnion('mode', [
@@ -365,6 +367,7 @@ export const CHANNELS = {
   /** The copy `trashId` names, else the newest. A copy named while its chat id is live comes back under a new id (the summary's). */
   undeleteChat: channel(z.strictObject({ chatId: ChatId, trashId: ChatTrashId.optional() }), ChatSummaryOut),
   setAppSettings: channel(AppSettingsPatch, AppSettingsOut),
+  ...PERSONA_CHANNELS,
 } as const;
 
 export type Channels = typeof CHANNELS;
@@ -415,6 +418,8 @@ export const EVENTS = {
   /** The chat index is being rebuilt in the background (a missing or stale index.json): chats indexed so far, of all. */
   'index:progress': z.object({ done: z.number(), total: z.number(), ready: z.boolean() }),
   'characters:changed': z.object({}),
+  /** A persona was added, changed or removed, the default or a chat's choice changed. */
+  'personas:changed': z.object({ chatId: z.string().optional() }),
   /** An upload's progress: its bytes received ('upload'), then the import's reading and writing. */
   'import:progress': z.object({ uploadId: z.string(), fileName: z.string(), phase: z.string(), bytesRead: z.number(), bytesTotal: z.number(), messagesWritten: z.number() }),
   notice: z.object({ level: z.enum(['info', 'warning', 'error']), code: z.string().optional(), message: z.string() }),

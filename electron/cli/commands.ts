@@ -52,8 +52,8 @@ export interface CliDeps {
   store: ChatStore;
   /** The character list imports register new characters in (the app's own, when the app runs the command). */
   characters: () => CharacterRegistry;
-  /** The persona's name now: exports name the user's messages that do not name their speaker with it. */
-  personaName: () => string | undefined;
+  /** The chat's persona's name now: exports name the user's messages that do not name their speaker with it. */
+  personaName: (chatId: string) => Promise<string | undefined> | string | undefined;
   /** Import progress, when a terminal shows it. */
   progress?: (line: string | null) => void;
 }
@@ -194,7 +194,7 @@ async function exportNames(deps: CliDeps, chatId: string): Promise<ExportNames> 
   if (!chatId) return {};
   const summary = await deps.store.getChat(chatId).catch(() => undefined); // an unknown chat fails in exportChat, typed
   const character = summary ? await deps.characters().get(summary.characterId).catch(() => undefined) : undefined;
-  return { persona: deps.personaName(), character: character?.name };
+  return { persona: await deps.personaName(chatId), character: character?.name };
 }
 
 /** Within a file: which pass, how far through the file, messages written. */

@@ -49,6 +49,7 @@ async function runHere(): Promise<void> {
   const { openAppSettings } = await import('../app-settings/settings.ts');
   const { openConfBackend } = await import('../app-settings/conf-backend.ts');
   const { openCharacterRegistry } = await import('../app-data/characters.ts');
+  const { openPersonas } = await import('../app-data/personas.ts');
   const { openOpLog } = await import('../oplog/oplog.ts');
   keepYoungGenerationSmall(); // a streamed import of any size stays in bounded memory
   let settings: AppSettingsStore;
@@ -71,7 +72,7 @@ async function runHere(): Promise<void> {
   try {
     print(
       await runCliCommand(
-        { store, characters: () => openCharacterRegistry(dataDir), personaName: () => settings.get().personaName, ...(showProgress ? { progress: showProgress } : {}) },
+        { store, characters: () => openCharacterRegistry(dataDir), personaName: async (chatId) => (await openPersonas(dataDir).forChat(chatId))?.name ?? settings.get().personaName, ...(showProgress ? { progress: showProgress } : {}) },
         req,
       ),
     );

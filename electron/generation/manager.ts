@@ -15,7 +15,7 @@ import { demoProvider } from './demo.ts';
 import { openAiProvider } from './openai.ts';
 import type { PromptMessage, Provider, Sampling } from './provider.ts';
 import type { LoadCard } from './prompt/card.ts';
-import { assemblePrompt } from './prompt/assemble.ts';
+import { assemblePrompt, type ChatPersona } from './prompt/assemble.ts';
 import { impersonationPrompt } from './prompt/impersonate.ts';
 import { ReplyWriter, type FinalStatus } from './reply-writer.ts';
 
@@ -73,6 +73,8 @@ export function createGenerationManager(deps: {
   autosave?: Debouncer;
   /** The chat's character card (by the chat summary's characterId); a card with just a name when absent. */
   loadCard?: LoadCard;
+  /** The chat's persona (its name is `{{user}}`); the settings' persona when absent. */
+  persona?: ChatPersona;
   /** A reply's write was refused because its chat's file changed or vanished outside the app: the reply so far, to keep elsewhere. */
   onOutsideChange?: (chatId: string, reply: StreamInfo) => void;
 }): GenerationManager {

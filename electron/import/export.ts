@@ -8,6 +8,7 @@ import { StoreError } from '../../shared/errors.ts';
 import type { ChatStore } from '../store/types.ts';
 import { humanizedDate } from './dates.ts';
 import { ST_KEY } from './sillytavern.ts';
+import { AUTHORS_NOTE_KEY, authorsNoteOf } from '../generation/prompt/authors-note.ts';
 
 export type ExportFormat = 'st' | 'v1';
 
@@ -69,6 +70,19 @@ export interface ExportNames {
   character?: string | undefined;
 }
 
+const ST_NOTE_ROLES = ['system', 'user', 'assistant'] as const;
+
+/**
+ * The chat's own author's note as SillyTavern keeps it in chat_metadata (note_prompt, note_depth,
+ * note_role as 0/1/2; note_position 1 = in chat at depth, note_interval 1 = every turn, unless the
+ * imported header said otherwise). None of our own: the source's chat_metadata as it was.
+ */
+function stAuthorsNote(metadata: Record<string, unknown>, chatMetadata: Record<string, unknown>): Record<string, unknown> {
+  if (!isObject(metadata[AUTHORS_NOTE_KEY])) return chatMetadata;
+  const note = authorsNoteOf(metadata);
+  return { note_position: 1, note_interval: 1, ...chatMetadata, note_prompt: note.text, note_depth: note.depth, note_role: ST_NOTE_ROLES.indexOf(note.role) };
+}
+
 /** A name a SillyTavern header really states (CardShark v0 wrote "unused"). */
 const realName = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() && v !== 'unused' ? v : undefined);
 
@@ -79,7 +93,7 @@ const realName = (v: unknown): string | undefined => (typeof v === 'string' && v
  */
 export function toStText(header: HeaderRecord, messages: Message[], given: ExportNames = {}): string {
   const source = isObject(header.metadata.source_header) ? header.metadata.source_header : undefined;
-  const chatMetadata = isObject(source?.chat_metadata) ? source.chat_metadata : {};
+  const chatMetadata = stAuthorsNote(header.metadata, isObject(source?.chat_metadata) ? source.chat_metadata : {});
   const names = {
     user: realName(given.persona) ?? realName(source?.user_name) ?? 'User',
     character: realName(given.character) ?? realName(source?.character_name) ?? messages.find((m) => m.role === 'assistant' && m.name)?.name ?? header.character_id,
@@ -91,7 +105,10 @@ export function toStText(header: HeaderRecord, messages: Message[], given: Expor
 /** The exported file's text (the app's Export hands it to the renderer as a download). */
 export async function exportChatText(store: ChatStore, chatId: string, format: ExportFormat, names: ExportNames = {}): Promise<{ text: string; title: string; messages: number }> {
   if (format !== 'st' && format !== 'v1') throw new StoreError('INVALID_INPUT', `--format must be st or v1, not ${JSON.stringify(format)}`, { field: 'format' });
-  const { header, title, messages } = await loadAll(store, chatId);
+  const loaded = await loadAll(store, chatId);
+  const { title, messages } = loaded;
+  // The metadata now (the header's with every meta record applied: the author's note, a branch link).
+  const header = { ...loaded.header, metadata: await store.getChatMetadata(chatId) };
   const text = format === 'v1' ? toV1Text(header, title, messages) : toStText({ ...header, title }, messages, names);
   return { text, title, messages: messages.length };
 }

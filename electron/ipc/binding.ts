@@ -26,6 +26,8 @@ import { testConnection, type ConnectionTestOptions } from '../generation/connec
 import { chatFileHandlers } from './chat-files.ts';
 import { chatUploadHandlers } from './chat-uploads.ts';
 import { bringBackOwner } from './chat-owner.ts';
+import { inheritPersona, personaForChat, personaHandlers } from './personas.ts';
+import type { Personas } from '../app-data/personas.ts';
 import type { LibrarySearch } from '../library-search/index.ts';
 
 export interface BindingDeps {
@@ -39,6 +41,8 @@ export interface BindingDeps {
   emit: Emit;
   autosave: Debouncer;
   drafts: Drafts;
+  /** The user's personas: who speaks in each chat. */
+  personas: Personas;
   /** A character's card: a new chat opens with its greeting. */
   loadCard: LoadCard;
   /** Injectable for tests (lookup, fetch); the real network otherwise. */
@@ -95,6 +99,7 @@ export function createHandlers(d: BindingDeps): Handlers {
   return {
     ...chatFileHandlers(d),
     ...chatUploadHandlers(d),
+    ...personaHandlers(d),
     listCharacters: () => d.characters.list(),
     async createCharacter({ name }) {
       const c = await d.characters.create(name);
@@ -171,7 +176,7 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     async createChat(input) {
       await requireCharacter(input.characterId);
-      const greeting = async () => greetingMessage(await d.loadCard(input.characterId), (await d.settings.get()).personaName);
+      const greeting = async () => greetingMessage(await d.loadCard(input.characterId), (await personaForChat(d, undefined)).name);
       const summary = await createChatWithGreeting(d.store, input, greeting, (e) => {
         console.error('the greeting was not stored:', e);
         d.emit('notice', { level: 'error', code: toErrorInfo(e).code, message: `The chat was created, but its greeting could not be stored: ${toErrorInfo(e).message}` });
@@ -195,7 +200,7 @@ export function createHandlers(d: BindingDeps): Handlers {
       return summary;
     },
     async previewPrompt({ chatId }) {
-      const { built, hiddenLeftOut, settings } = await assemblePrompt({ store: d.store, settings: d.settings, loadCard: d.loadCard }, { chatId, mode: 'new' });
+      const { built, hiddenLeftOut, settings } = await assemblePrompt({ store: d.store, settings: d.settings, loadCard: d.loadCard, persona: (id) => personaForChat(d, id) }, { chatId, mode: 'new' });
       const counted = await countWithEndpoint(settings, built.messages.map((m) => m.content), d.endpointTokens);
       const messages = built.messages.map((m, i) => ({ ...m, tokens: counted ? counted.counts[i]! + MESSAGE_OVERHEAD_TOKENS : messageTokens(m) }));
       return {
@@ -221,6 +226,8 @@ export function createHandlers(d: BindingDeps): Handlers {
       // A reply still streaming into the parent is settled first: the branch copies what is on disk.
       await d.generation.settle(chatId);
       const summary = await d.store.branchChat(chatId, messageId, title === undefined ? {} : { title });
+      // The branch speaks as its parent did (advisory: the branch itself is made already).
+      await inheritPersona(d.personas, chatId, summary.chatId).catch((e: unknown) => console.error('the branch did not get its parent\'s persona:', e));
       d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary, revision: summary.revision });
       return summary;
     },
@@ -276,8 +283,8 @@ export function createHandlers(d: BindingDeps): Handlers {
       refuseWhileStreaming(chatId);
       // `streaming` is main's own: it marks a reply this session is generating.
       if (message.status === 'streaming') throw new StoreError('INVALID_INPUT', 'message.status: streaming is set by the app only', { field: 'message.status' });
-      // The user's message keeps the persona's name of its time (shown on it, and written by export).
-      const named = message.role === 'user' && message.name === undefined ? { ...message, name: (await d.settings.get()).personaName } : message;
+      // The user's message keeps the name of the chat's persona at its time (shown on it, and written by export).
+      const named = message.role === 'user' && message.name === undefined ? { ...message, name: (await personaForChat(d, chatId)).name } : message;
       const m = await d.store.appendMessage(chatId, named, revisionOpts(expectedRevision));
       flushDeferred();
       await changed(chatId, { messages: [m] });

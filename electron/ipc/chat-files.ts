@@ -9,6 +9,8 @@ import type { ChatImportResult } from '../../shared/ipc-contract.ts';
 import type { ChatStore } from '../store/types.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { Emit } from '../generation/manager.ts';
+import type { Personas } from '../app-data/personas.ts';
+import { personaForChat } from './personas.ts';
 import { decodeBase64Sliced, exportChatText, importBytes, registerImportedCharacters, type ExportFormat, type ImportReport } from '../import/index.ts';
 
 /** Lines not imported that are logged one by one (a hostile file can have a million). */
@@ -18,8 +20,9 @@ interface Deps {
   store: ChatStore;
   characters: CharacterRegistry;
   emit: Emit;
-  /** The persona's name: export names the user's messages that do not name themselves. */
-  settings: { get(): Promise<{ personaName: string }> };
+  /** The chat's persona: export names the user's messages that do not name themselves. */
+  settings: { get(): Promise<{ personaName: string; personaDescription: string }> };
+  personas: Personas;
 }
 
 /** What the renderer hears of an import: per chat, and each source that failed. */
@@ -51,7 +54,7 @@ export function chatFileHandlers(d: Deps) {
     },
     async exportChat({ chatId, format }: { chatId: string; format: ExportFormat }) {
       const { characterId } = await d.store.getChat(chatId);
-      const names = { persona: (await d.settings.get()).personaName, character: (await d.characters.get(characterId))?.name };
+      const names = { persona: (await personaForChat(d, chatId)).name, character: (await d.characters.get(characterId))?.name };
       const { text, title } = await exportChatText(d.store, chatId, format, names);
       const stem = title.replace(/[^\p{L}\p{N} _.-]+/gu, '_').trim().slice(0, 80) || chatId;
       return { fileName: `${stem}${format === 'v1' ? '.cardshark' : ''}.jsonl`, mime: 'application/jsonl' as const, bytesBase64: Buffer.from(text).toString('base64') };

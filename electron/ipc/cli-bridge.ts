@@ -12,7 +12,7 @@ import { activeAfterRemoval } from './binding.ts';
 export interface CliBridgeDeps {
   store: ChatStore;
   characters: CharacterRegistry;
-  personaName: () => string | undefined;
+  personaName: (chatId: string) => Promise<string | undefined> | string | undefined;
   appState: Parameters<typeof activeAfterRemoval>[0]['appState'];
   emit: Emit;
 }

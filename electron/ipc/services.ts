@@ -4,6 +4,8 @@ import type { ChatStore } from '../store/types.ts';
 import { openCharacterRegistry, type CharacterRegistry } from '../app-data/characters.ts';
 import { openAppState } from '../app-data/app-state.ts';
 import { openCharacterTrash } from '../app-data/character-trash.ts';
+import { openPersonas } from '../app-data/personas.ts';
+import { personaForChat } from './personas.ts';
 import { generationSettings, type GenerationSettings } from '../generation/generation-settings.ts';
 import { openAppSettings, type AppSettingsStore } from '../app-settings/settings.ts';
 import { openConfBackend } from '../app-settings/conf-backend.ts';
@@ -87,6 +89,7 @@ export function createServices<S>(opts: {
   const characters = openCharacterRegistry(dataDir, Date.now, () => appSettings.get().backupRetention);
   const characterTrash = openCharacterTrash(dataDir, characters, store);
   const settings = generationSettings(appSettings, opts.settingsOverrides);
+  const personas = openPersonas(dataDir);
   const autosave = createDebouncer({
     // The setting unless a caller (tests, the host) passes its own getter.
     intervalMs: opts.autosaveIntervalMs ?? (() => appSettings.get().autosaveIntervalMs),
@@ -116,13 +119,14 @@ export function createServices<S>(opts: {
     emit,
     autosave,
     loadCard,
+    persona: (chatId) => personaForChat({ personas, settings }, chatId),
     ...(opts.provider ? { provider: opts.provider } : {}),
     // A reply's write refused because the file changed outside the app: the reply goes to a conflict copy.
     onOutsideChange: keepCopy,
   });
   // A cache of every chat's text for searchLibrary: it follows the store's writes; its index file is rebuilt when missing or stale.
   const library = opts.librarySearch === false ? null : openLibrarySearchOrNull(store, characters);
-  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest, endpointTokens: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
+  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, personas, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest, endpointTokens: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   const watcher =
     opts.watch === false
       ? null
@@ -142,7 +146,7 @@ export function createServices<S>(opts: {
       .catch(() => null)
       .then((nextChatId) => emit('chat:removed', { chatId, characterId, source: 'external', nextChatId }));
   });
-  const door = opts.cliDoor ? openCliDoor({ store, characters, appState, emit, personaName: () => appSettings.get().personaName }) : Promise.resolve(null);
+  const door = opts.cliDoor ? openCliDoor({ store, characters, appState, emit, personaName: async (chatId) => (await personaForChat({ personas, settings }, chatId)).name }) : Promise.resolve(null);
   const ready = Promise.all([healActiveChats(store, appState), watcher?.ready, door]).then(() => undefined);
   // Paused past the lock's heartbeat and taken over: the store refuses every write now; every window says so.
   void store.whenLockLost().then((e) => {

@@ -1,4 +1,5 @@
 // The bar above the chat: its title, the backups and find buttons, and the save state.
+import type { ReactNode } from 'react';
 import { SaveIndicator } from '../components/StatusBits.tsx';
 import type { SaveState } from '../save-state.ts';
 
@@ -12,6 +13,8 @@ export function ChatHeader(props: {
   onFind(): void;
   /** Opens the prompt viewer (and the chat's author's note). */
   onPrompt(): void;
+  /** More controls for the open chat (its persona). */
+  extra?: ReactNode;
 }) {
   const { title, chatId, save, busy } = props;
   return (
@@ -29,6 +32,7 @@ export function ChatHeader(props: {
           Prompt
         </button>
       )}
+      {chatId && props.extra}
       <button className="find-open" title="Find in chat (Ctrl+F)" aria-label="Open find" disabled={!chatId} onClick={props.onFind}>
         Find
       </button>

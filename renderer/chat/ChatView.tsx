@@ -34,6 +34,9 @@ export function ChatView(props: {
   onEditRequestTaken: () => void;
   characterName: string;
   personaName: string;
+  userAvatarFor?: ((name: string) => string | undefined) | undefined;
+  /** The chat's persona choice, shown in the header. */
+  personaPicker?: ReactNode;
   avatarSrc: string | undefined;
   composerRef: RefObject<HTMLTextAreaElement | null>;
   children: ReactNode;
@@ -53,6 +56,7 @@ export function ChatView(props: {
         onToggleBackups={() => setShowBackups((v) => !v)}
         onFind={() => find.setOpen(true)}
         onPrompt={() => setShowPrompt(true)}
+        extra={props.personaPicker}
       />
       {chatId && showPrompt && <PromptPanel api={api} chatId={chatId} onClose={() => setShowPrompt(false)} />}
       {chatId && health && <ChatHealthNotice health={health} busy={chat.repairing} onRepair={() => void chat.repair()} onRestore={() => setShowBackups(true)} />}
@@ -83,6 +87,7 @@ export function ChatView(props: {
         editRequest={props.editRequest}
         onEditRequestTaken={props.onEditRequestTaken}
         personaName={props.personaName}
+        userAvatarFor={props.userAvatarFor}
         composerRef={props.composerRef}
       />
       <UndoBar pending={deletes.pending} onUndo={deletes.undo} />

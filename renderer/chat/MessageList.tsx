@@ -25,6 +25,7 @@ export function MessageList(props: {
   editRequest: { id: string; tick: number } | null;
   onEditRequestTaken: () => void;
   personaName: string;
+  userAvatarFor?: ((name: string) => string | undefined) | undefined;
   composerRef: RefObject<HTMLTextAreaElement | null>;
 }) {
   const { chatId, characterId, characterName, avatarSrc, rows, chat, paging, find, actions, busy, locked, editRequest, composerRef } = props;
@@ -59,6 +60,7 @@ export function MessageList(props: {
                 actions={actions}
                 characterName={characterName}
                 personaName={props.personaName}
+                userAvatarFor={props.userAvatarFor}
                 avatarSrc={avatarSrc}
                 highlight={find.matchIds.has(row.m.id) ? find.result?.query : undefined}
                 current={find.current?.id === row.m.id}

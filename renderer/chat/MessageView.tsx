@@ -34,6 +34,8 @@ export interface MessageViewProps {
   characterName: string;
   /** Shown on the user's messages that carry no name of their own. */
   personaName: string;
+  /** The avatar of the persona of this name (the user's messages), if it has one. */
+  userAvatarFor?: ((name: string) => string | undefined) | undefined;
   /** The character's avatar (a data: URL), when it has one. */
   avatarSrc?: string | undefined;
   /** Find in chat: the text to mark, and whether this is the current match. */
@@ -51,7 +53,7 @@ function when(ts: number): string {
   return new Date(ts).toLocaleString();
 }
 
-export function MessageView({ m, isLast, busy, locked = false, actions, characterName, personaName, avatarSrc, highlight, current, editRequest, onEditRequestTaken, onEditEnd }: MessageViewProps) {
+export function MessageView({ m, isLast, busy, locked = false, actions, characterName, personaName, userAvatarFor, avatarSrc, highlight, current, editRequest, onEditRequestTaken, onEditEnd }: MessageViewProps) {
   const [editing, setEditing] = useState<string | null>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
   const swipes = m.swipes?.length ?? 1;
@@ -93,7 +95,7 @@ export function MessageView({ m, isLast, busy, locked = false, actions, characte
 
   return (
     <div className={`msg msg-${m.role}${current ? ' msg-current-match' : ''}${hidden ? ' msg-hidden' : ''}`} data-testid="message" data-id={m.id} data-role={m.role} data-hidden={hidden}>
-      <Avatar name={name} src={m.role === 'assistant' ? avatarSrc : undefined} />
+      <Avatar name={name} src={m.role === 'assistant' ? avatarSrc : m.role === 'user' ? userAvatarFor?.(name) : undefined} />
       <div className="msg-body">
         <div className="msg-head">
           <span className="msg-name">{name}</span>

@@ -69,7 +69,7 @@ export function GenerationSettings({ api }: { api: CardsharkApi }) {
           </label>
         )}
         <fieldset>
-          <legend>Persona</legend>
+          <legend>Persona (while no persona is made in Personas)</legend>
           <label>
             Your name
             <input value={s.personaName} maxLength={100} onChange={(e) => setS({ ...s, personaName: e.target.value })} />

@@ -8,6 +8,7 @@ import type { Selection } from '../chat/useSelection.ts';
 import { DeletedChats } from '../recovery/DeletedChats.tsx';
 import type { SaveState } from '../save-state.ts';
 import { GenerationSettings } from '../settings/GenerationSettings.tsx';
+import { PersonasPanel } from '../personas/PersonasPanel.tsx';
 import { StorageSettings } from '../settings/StorageSettings.tsx';
 import { ChatList } from './ChatList.tsx';
 import { LibrarySearch } from './LibrarySearch.tsx';
@@ -72,6 +73,7 @@ export function Sidebar(props: {
           else void selectCharacter(ch);
         }}
       />
+      <PersonasPanel api={api} />
       <GenerationSettings api={api} />
       <StorageSettings api={api} />
     </aside>

@@ -39,6 +39,9 @@
 //                          30,000 characters as the baseline (richtext-bench.ts)
 //   prompt_build_100k_ms   the next reply's request for the big chat with a 200-entry lorebook, as generation
 //                          builds it; the same without a lorebook as the baseline (prompt-bench.ts)
+//   send_to_first_token_ms Send (appendMessage, then generate) → the first stream:chunk, through the browser host
+//                          (its own process, demo provider at pace 0) over its WebSocket; median of 20, with
+//                          ws_roundtrip_ms, a call that does nothing, for scale (first-token-bench.ts); reported
 // Append and floor samples are interleaved, so drift in the disk's latency hits both alike.
 // Prints a human table, then, as the very last line of stdout, one JSON object.
 import { spawnSync } from 'node:child_process';
@@ -65,6 +68,7 @@ import { measureRichText } from './richtext-bench.ts';
 import { searchBench } from './search-bench.ts';
 import { measurePromptBuild } from './prompt-bench.ts';
 import { measureBranch } from './branch-bench.ts';
+import { measureFirstToken, summarize as summarizeFirstToken } from './first-token-bench.ts';
 
 // ---- arguments ----
 
@@ -492,6 +496,9 @@ async function main(): Promise<void> {
 
     log('prompt build: the next request with a 200-entry lorebook, 1 warm-up + 9 runs, each beside one without a lorebook');
     const promptBuild = await measurePromptBuild(dataDir, fixture.chatId, 9);
+    log('send to first token: the browser host as a process, demo provider at pace 0, 3 warm-ups + 20 sends');
+    const firstTokenRuns = await measureFirstToken(20, 3);
+    const firstToken = summarizeFirstToken(firstTokenRuns);
 
     // Last, so its 50 MB writes and frees do not disturb the small-I/O measurements above.
     log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
@@ -578,6 +585,7 @@ async function main(): Promise<void> {
       { metric: 'external_edit_seen_ms', value: `${seen.p50.toFixed(1)} ms`, goal: '≤ 2000', pass: seen.max <= 2000, note: `outside appendFile → chat:changed {source: 'external'} via chokidar, settle delay (100 ms) and re-read; n=${seen.samples.length}, max ${seen.max.toFixed(1)} ms` },
       { metric: 'richtext_1m_ms', value: ms(rich.ms_1m), goal: '≤ 100', pass: rich.ms_1m <= 100, note: `tokenize a 1,000,000-character hostile message (unclosed quotes and asterisks), median of 5: ${rich.runs_1m.map((x) => x.toFixed(1)).join(', ')}; 30,000 such characters: old tokenizer ${ms(rich.old_30k_ms)}, today's ${ms(rich.new_30k_ms)} (${rich.speedup_30k.toFixed(0)}× faster)` },
       { metric: 'prompt_build_100k_ms', value: ms(promptBuild.ms), goal: '≤ 50', pass: promptBuild.ms <= 50, note: `the next request (assemblePrompt: pages read back to fill ${promptBuild.context_tokens.toLocaleString('en-US')} context tokens, ${promptBuild.history_sent} messages sent, ${promptBuild.lore_sent} of 200 lorebook entries active), median of 9; without a lorebook ${ms(promptBuild.baseline_ms)} (ratio ${(promptBuild.ms / promptBuild.baseline_ms).toFixed(2)})` },
+      { metric: 'send_to_first_token_ms', value: ms(firstToken.send_to_first_token_ms), goal: '', pass: null, note: `Send → first stream:chunk through the browser host (own process, demo provider at pace 0, WebSocket client doing what the composer does), median of ${firstTokenRuns.ms.length}, max ${ms(firstToken.send_to_first_token_max_ms)}; a do-nothing call's round trip: ${ms(firstToken.ws_roundtrip_ms)}` },
       { metric: 'edit_coalesce_writes', value: String(coalesce), goal: '= 1', pass: coalesce === 1, note: 'drafts.json writes caused by 1,000 draft updates within one interval' },
     ];
     const importMs = median(imports.import_ms);
@@ -684,6 +692,7 @@ async function main(): Promise<void> {
       prompt_build_100k_ms: round(promptBuild.ms, 1),
       prompt_build_baseline_ms: round(promptBuild.baseline_ms, 1),
       prompt_build_ratio: round(promptBuild.ms / promptBuild.baseline_ms, 2),
+      ...firstToken,
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));

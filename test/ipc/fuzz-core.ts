@@ -59,6 +59,13 @@ const KEYS: Record<string, string[]> = {
   getAuthorsNote: ['chatId'],
   setAuthorsNote: ['chatId', 'note'],
   previewPrompt: ['chatId'],
+  listPersonas: [],
+  createPersona: ['name', 'description', 'avatarPngBase64'],
+  updatePersona: ['id', 'name', 'description', 'avatarPngBase64'],
+  deletePersona: ['id'],
+  setDefaultPersona: ['id'],
+  getChatPersona: ['chatId'],
+  setChatPersona: ['chatId', 'personaId'],
 };
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -66,7 +73,7 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const CARD_BYTES = [v2Png(), v3Png(), Buffer.from(JSON.stringify(v2Json())), Buffer.from(JSON.stringify(v3Json({ name: 'Fuzzed' })))];
 
 /** Payloads for one channel: mostly well-shaped with real ids, mixed with hostile values. */
-function payloadsFor(channel: string, ids: { characterId: string; chatId: string; messageId: string }): fc.Arbitrary<unknown> {
+function payloadsFor(channel: string, ids: { characterId: string; chatId: string; messageId: string; personaId: string }): fc.Arbitrary<unknown> {
   const hostile = fc.oneof(
     fc.string(),
     fc.constantFrom('', '..', '../../etc', '/etc/passwd', 'C:\\Windows', '\u0000', 'con', 'a'.repeat(300), '__proto__'),
@@ -165,6 +172,12 @@ function payloadsFor(channel: string, ids: { characterId: string; chatId: string
     trashId: mostly(fc.oneof(fc.constant(`${ids.characterId}.1`), fc.stringMatching(/^[a-z0-9-]{1,10}\.\d{1,5}$/))),
   };
   field.id = field.characterId!;
+  // Personas: a real persona's id or a random UUID; pictures real, damaged, random or empty (removes one).
+  const personaId = mostly(fc.oneof({ weight: 3, arbitrary: fc.constant(ids.personaId) }, fc.uuid({ version: 4 })));
+  if (channel.endsWith('Persona')) field.id = personaId;
+  field.personaId = mostly(fc.oneof(personaId, fc.constant(null)));
+  field.description = mostly(fc.string({ maxLength: 200 }));
+  field.avatarPngBase64 = fc.oneof(field.bytesBase64!, fc.constant(''), fc.constant(b64(v2Png())));
   // A batch: built from the single-message arbitrary (hostile values included).
   field.messages = mostly(fc.array(field.message!, { minLength: 0, maxLength: 4 }));
   if (channel === 'generate') {
@@ -217,11 +230,13 @@ export async function runFuzz(opts: { runs: number; seed?: number; log?: (line: 
   const chatId = (chat.data as { chatId: string }).chatId;
   const msg = await call('appendMessage', { chatId, message: { role: 'assistant', content: 'seed' } });
   if (!msg.ok) throw new Error('setup failed');
-  const ids = { characterId, chatId, messageId: (msg.data as { id: string }).id };
+  const persona = await call('createPersona', { name: 'Fuzz persona' });
+  if (!persona.ok) throw new Error('setup failed');
+  const ids = { characterId, chatId, messageId: (msg.data as { id: string }).id, personaId: (persona.data as { id: string }).id };
 
   const report: FuzzReport = { dataDir, calls: {} };
   // Destructive channels last, so the others keep hitting a live chat.
-  const last = ['deleteMessage', 'deleteChat', 'deleteCharacter', 'listDeletedCharacters', 'restoreCharacter'];
+  const last = ['deletePersona', 'deleteMessage', 'deleteChat', 'deleteCharacter', 'listDeletedCharacters', 'restoreCharacter'];
   const channels: string[] = [...CHANNEL_NAMES.filter((c) => !last.includes(c)), ...last, 'unknown:channel'];
   for (const name of channels) {
     const stats = (report.calls[name] = { runs: 0, ok: 0, errors: {} as Record<string, number>, sample: {} as Record<string, number> });

@@ -27,8 +27,11 @@ export interface AssembledPrompt {
   hiddenLeftOut: number;
 }
 
+/** Who the user is in a chat (its persona): `{{user}}` and the persona part of the prompt. */
+export type ChatPersona = (chatId: string) => Promise<{ name: string; description: string }>;
+
 export async function assemblePrompt(
-  deps: { store: Pick<ChatStore, 'loadChat' | 'getChat' | 'getChatMetadata'>; settings: { get(): Promise<GenerationSettings> }; loadCard?: LoadCard | undefined },
+  deps: { store: Pick<ChatStore, 'loadChat' | 'getChat' | 'getChatMetadata'>; settings: { get(): Promise<GenerationSettings> }; loadCard?: LoadCard | undefined; persona?: ChatPersona | undefined },
   req: AssembleRequest,
 ): Promise<AssembledPrompt> {
   const { chatId } = req;
@@ -53,7 +56,8 @@ export async function assemblePrompt(
     }
   }
   // The card, the persona, the author's note and the newest history that fits the context budget.
-  const [settings, summary, metadata] = await Promise.all([deps.settings.get(), deps.store.getChat(chatId), deps.store.getChatMetadata(chatId)]);
+  const [base, summary, metadata, persona] = await Promise.all([deps.settings.get(), deps.store.getChat(chatId), deps.store.getChatMetadata(chatId), deps.persona?.(chatId)]);
+  const settings = persona ? { ...base, personaName: persona.name, personaDescription: persona.description } : base;
   const card = (await deps.loadCard?.(summary.characterId)) ?? { name: 'Character' };
   const authorsNote = authorsNoteOf(metadata);
   const continuing = req.mode === 'continue';
