@@ -33,6 +33,6 @@ export const PromptPreviewOut = z.object({
    * /api/extra/tokencount; plus the app's per-message framing), else the app's estimate (about four
    * characters a token). Parts are always estimated.
    */
-  tokenCounter: z.enum(['estimate', 'llama.cpp', 'koboldcpp']),
+  tokenCounter: z.enum(['estimate', 'gpt-tokenizer', 'llama.cpp', 'koboldcpp']),
 });
 export type PromptPreview = z.infer<typeof PromptPreviewOut>;

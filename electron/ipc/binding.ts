@@ -21,6 +21,7 @@ import { createChatWithGreeting, greetingMessage } from '../generation/prompt/gr
 import { assemblePrompt } from '../generation/prompt/assemble.ts';
 import { AUTHORS_NOTE_KEY, authorsNoteOf } from '../generation/prompt/authors-note.ts';
 import { MESSAGE_OVERHEAD_TOKENS, messageTokens } from '../generation/prompt/tokens.ts';
+import { countWithLibrary } from '../generation/prompt/library-tokens.ts';
 import { countWithEndpoint, type EndpointTokenOptions } from '../generation/endpoint-tokens.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
 import { chatFileHandlers } from './chat-files.ts';
@@ -201,7 +202,8 @@ export function createHandlers(d: BindingDeps): Handlers {
     },
     async previewPrompt({ chatId }) {
       const { built, hiddenLeftOut, settings } = await assemblePrompt({ store: d.store, settings: d.settings, loadCard: d.loadCard, persona: (id) => personaForChat(d, id) }, { chatId, mode: 'new' });
-      const counted = await countWithEndpoint(settings, built.messages.map((m) => m.content), d.endpointTokens);
+      const texts = built.messages.map((m) => m.content);
+      const counted = (await countWithEndpoint(settings, texts, d.endpointTokens)) ?? (await countWithLibrary(texts).then((counts) => (counts ? { counts, tokenizer: 'gpt-tokenizer' as const } : undefined)));
       const messages = built.messages.map((m, i) => ({ ...m, tokens: counted ? counted.counts[i]! + MESSAGE_OVERHEAD_TOKENS : messageTokens(m) }));
       return {
         messages,

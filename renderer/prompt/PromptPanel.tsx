@@ -103,14 +103,16 @@ function PromptView({ preview }: { preview: PromptPreview }) {
   return (
     <div className="prompt-view" data-testid="prompt-view">
       <p className={over ? 'prompt-total over' : 'prompt-total'} data-testid="prompt-total">
-        {preview.totalTokens.toLocaleString()} of {preview.budget.toLocaleString()} tokens ({preview.tokenCounter === 'estimate' ? 'estimate' : `counted by ${preview.tokenCounter}`}) · {preview.messages.length} messages · history {preview.historyKept} sent
+        {preview.totalTokens.toLocaleString()} of {preview.budget.toLocaleString()} tokens ({preview.tokenCounter === 'estimate' ? 'estimate' : preview.tokenCounter === 'gpt-tokenizer' ? 'estimate by gpt-tokenizer' : `counted by ${preview.tokenCounter}`}) · {preview.messages.length} messages · history {preview.historyKept} sent
         {preview.historyDropped ? `, ${preview.historyDropped} older left out for the budget` : ''}
         {preview.hiddenLeftOut ? ` · ${preview.hiddenLeftOut} hidden left out` : ''} · lorebook {preview.lore.length ? preview.lore.map((l) => l.name).join(', ') : 'none active'}
       </p>
       <p className="chat-meta">
         {preview.tokenCounter === 'estimate'
           ? "Counts are CardShark's estimate (about four characters a token); the model's own tokenizer may count differently."
-          : `Message counts come from the endpoint's tokenizer (${preview.tokenCounter}), plus ${4} tokens of framing each; the parts' counts are CardShark's estimate.`}
+          : preview.tokenCounter === 'gpt-tokenizer'
+            ? `Message counts are gpt-tokenizer's (OpenAI's o200k encoding; the endpoint has no tokenizer API), plus ${4} tokens of framing each: exact for OpenAI's models, an estimate for others. The parts' counts are CardShark's estimate.`
+            : `Message counts come from the endpoint's tokenizer (${preview.tokenCounter}), plus ${4} tokens of framing each; the parts' counts are CardShark's estimate.`}
       </p>
       <ol className="prompt-messages">
         {preview.messages.map((m, i) => {

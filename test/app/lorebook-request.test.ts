@@ -57,7 +57,7 @@ describe('lorebook and author\'s note in the request', () => {
     expect(first[last + 1]).toEqual({ role: 'system', content: 'DEPTH: Seraphina is gentle.' });
     // the prompt viewer showed exactly this request, part by part
     expect(preview.messages.map((m: any) => ({ role: m.role, content: m.content }))).toEqual(first);
-    expect(preview.tokenCounter).toBe('estimate');
+    expect(preview.tokenCounter).toBe('gpt-tokenizer'); // the endpoint has no tokenizer API
     expect(preview.parts.map((p: any) => p.kind)).toEqual(expect.arrayContaining(['main_prompt', 'card', 'authors_note', 'depth_prompt', 'history']));
     expect(preview.totalTokens).toBeGreaterThan(0);
 
@@ -127,12 +127,12 @@ describe('lorebook and author\'s note in the request', () => {
     expect((await app.call('getCharacter', { id: character.id })).card.character_book.entries).toHaveLength(3);
   });
 
-  it("the prompt viewer counts with the endpoint's tokenizer when it has one (llama.cpp, KoboldCPP), else labels the estimate", async () => {
+  it("the prompt viewer counts with the endpoint's tokenizer when it has one (llama.cpp, KoboldCPP), else counts with gpt-tokenizer, labelled as an estimate", async () => {
     const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
     const servers: Record<string, (path: string, body: any) => unknown> = {
       'llama.cpp': (p, b) => (p === '/tokenize' ? { tokens: Array.from({ length: words(b.content) }, (_, i) => i) } : undefined),
       koboldcpp: (p, b) => (p === '/api/extra/tokencount' ? { value: words(b.prompt) * 2 } : undefined),
-      estimate: () => undefined,
+      'gpt-tokenizer': () => undefined,
     };
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-lore-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -160,9 +160,10 @@ describe('lorebook and author\'s note in the request', () => {
       expect(preview.tokenCounter).toBe(kind);
       const last = preview.messages.at(-1);
       expect(last.content).toBe('one two three four five');
-      expect(last.tokens).toBe(kind === 'llama.cpp' ? 5 + 4 : kind === 'koboldcpp' ? 10 + 4 : 6 + 4); // estimate: 23 characters / 4, rounded up
+      // gpt-tokenizer (o200k_base) counts 5 tokens where the old estimate (23 characters / 4, rounded up) said 6
+      expect(last.tokens).toBe(kind === 'llama.cpp' ? 5 + 4 : kind === 'koboldcpp' ? 10 + 4 : 5 + 4);
       expect(preview.totalTokens).toBe(preview.messages.reduce((n: number, m: any) => n + m.tokens, 0));
-      if (kind === 'estimate') expect(seen).toEqual(['/tokenize', '/api/extra/tokencount']);
+      if (kind === 'gpt-tokenizer') expect(seen).toEqual(['/tokenize', '/api/extra/tokencount']);
     }
   });
 });

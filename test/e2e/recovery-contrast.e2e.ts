@@ -1,6 +1,8 @@
 // Issue 18 §6: the recovery screens (a damaged chat's notice, the backups list, "Recently deleted")
-// pass WCAG AA contrast (4.5:1 for text), checked on the computed colours (contrast.ts).
-import { expect, test } from '@playwright/test';
+// pass WCAG AA contrast (4.5:1 for text): checked by axe-core's color-contrast rule
+// (@axe-core/playwright) and on the computed colours (contrast.ts).
+import { AxeBuilder } from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openChatStore } from '../../electron/store/index.ts';
@@ -14,6 +16,14 @@ test.afterEach(async () => {
   await host?.stop();
   host = undefined;
 });
+
+/** axe-core's WCAG AA colour-contrast findings inside the given parts of the page. */
+async function axeContrast(page: Page, selectors: string[]) {
+  let axe = new AxeBuilder({ page }).withRules(['color-contrast']);
+  for (const s of selectors) axe = axe.include(s);
+  const r = await axe.analyze();
+  return { passed: r.passes.flatMap((p) => p.nodes).length, violations: r.violations.flatMap((v) => v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`)) };
+}
 
 test('the damaged-chat notice, the backups panel, "Recently deleted" and the wrong-token page pass WCAG AA contrast', async ({ page }, info) => {
   const dataDir = path.join(await tempRoot(), 'data');
@@ -49,6 +59,10 @@ test('the damaged-chat notice, the backups panel, "Recently deleted" and the wro
     expect(failures, `${name}: text below 4.5:1`).toEqual([]);
   }
 
+  const axe = await axeContrast(page, ['[data-testid="chat-health"]', '[data-testid="backups-panel"]', '.deleted-chats']);
+  expect(axe.passed, 'axe: elements checked').toBeGreaterThan(0);
+  expect(axe.violations, 'axe: color-contrast').toEqual([]);
+
   // The wrong-token page, which tells the user how to get back in.
   await page.goto('about:blank'); // a hash change alone would not load the page again
   await page.goto(`${host.origin}/#token=${'0'.repeat(host.token.length)}`);
@@ -57,4 +71,7 @@ test('the damaged-chat notice, the backups panel, "Recently deleted" and the wro
   const { checked, failures } = await contrastFailures(tokenPage);
   expect(checked).toBeGreaterThan(0);
   expect(failures, 'token page: text below 4.5:1').toEqual([]);
+  const tokenAxe = await axeContrast(page, ['[data-testid="token-error"]']);
+  expect(tokenAxe.passed).toBeGreaterThan(0);
+  expect(tokenAxe.violations, 'axe: token page color-contrast').toEqual([]);
 });
