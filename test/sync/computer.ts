@@ -156,8 +156,10 @@ export async function startComputer(name: string, dataDir: string, opts: StartOp
       clearTimeout(killer);
     },
     async kill() {
+      // The process first: a request already sent stays in the dying app, as in a power cut.
+      const dead = killNow();
       ws.terminate();
-      await killNow();
+      await dead;
     },
   };
 }

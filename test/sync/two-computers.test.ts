@@ -50,11 +50,11 @@ describe.skipIf(!!why)(`two computers, one library synced by Syncthing${why ? ` 
     const onB = await makeChat(p.b.app!, 'Made on B', 'from B');
     await journal.send(p.a.app!, 'A', onA.chatId, 'A-1');
     await journal.send(p.b.app!, 'B', onB.chatId, 'B-1');
-    const first = await settle(p, journal.acked, [onA.chatId, onB.chatId], { timeoutMs: 12_000 });
+    const first = await settle(p, journal.acked, [onA.chatId, onB.chatId], { timeoutMs: 15_000 });
     expect(verdict(first.problems, journal, p), 'after both apps started at once and each made a chat').toEqual([]);
     await p.b.app!.stop();
     await p.startApps([p.b]);
-    const again = await settle(p, journal.acked, [onA.chatId, onB.chatId], { timeoutMs: 12_000 });
+    const again = await settle(p, journal.acked, [onA.chatId, onB.chatId], { timeoutMs: 15_000 });
     expect(verdict(again.problems, journal, p), 'after B restarted').toEqual([]);
   });
 
@@ -63,7 +63,7 @@ describe.skipIf(!!why)(`two computers, one library synced by Syncthing${why ? ` 
     const journal = new Journal();
     const { chatId } = await makeChat(p.a.app!, 'Lantern Keeper', 'made on A');
     await journal.sendMany(p.a.app!, 'A', chatId, 3);
-    const end = await settle(p, journal.acked, [chatId], { timeoutMs: 12_000 });
+    const end = await settle(p, journal.acked, [chatId], { timeoutMs: 15_000 });
     expect(verdict(end.problems, journal, p)).toEqual([]);
     expect(end.b.chats.map((c) => c.title)).toEqual(['made on A']);
   });
@@ -131,6 +131,7 @@ describe.skipIf(!!why)(`two computers, one library synced by Syncthing${why ? ` 
     await journal.sendMany(p.a.app!, 'A', chatId, 15);
     const inFlight = 'A-in-flight';
     const pending = journal.send(p.a.app!, 'A', chatId, inFlight);
+    await sleep(Math.random() * 4); // somewhere inside the append: before, during or after its write
     await p.a.app!.kill();
     await pending;
     const cut = journal.refused.findIndex((r) => r.includes(inFlight));
