@@ -61,7 +61,7 @@ export async function startComputer(name: string, dataDir: string, opts: StartOp
   const unshare = spawn(
     'unshare',
     ['--uts', '--pid', '--fork', '--mount-proc', '--kill-child=SIGKILL', 'sh', '-c', 'hostname "$0" && exec "$@"', name, process.execPath, HOST_CLI, '--data-dir', dataDir],
-    { cwd: ROOT, env: { ...process.env, CARDSHARK_DATA_DIR: '', CARDSHARK_DEMO_PACE_MS: '5' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   trackProcess(unshare.pid!);
   let out = '';
@@ -162,6 +162,13 @@ export async function startComputer(name: string, dataDir: string, opts: StartOp
       await dead;
     },
   };
+}
+
+/** The host's environment: its device must follow from its hostname, so no override is passed on. */
+function hostEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CARDSHARK_DATA_DIR: '', CARDSHARK_DEMO_PACE_MS: '5' };
+  delete env.CARDSHARK_DEVICE_ID;
+  return env;
 }
 
 /** The forked child of `unshare` (the host, after `sh` execs it), by its pid in our namespace. */
