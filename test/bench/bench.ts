@@ -37,6 +37,8 @@
 //   search_library_ms, search_update_ms, search_index_build_ms, search_index_mb: see search-bench.ts
 //   richtext_1m_ms         tokenize a 1,000,000-character hostile message; the old tokenizer and today's on
 //                          30,000 characters as the baseline (richtext-bench.ts)
+//   sync_converge_ms       two computers (app hosts in own UTS namespaces, real Syncthing on loopback): an append
+//                          acknowledged on A → shown by B's app, p50/max of 20, and Syncthing's share (sync-bench.ts)
 //   prompt_build_100k_ms   the next reply's request for the big chat with a 200-entry lorebook, as generation
 //                          builds it; the same without a lorebook as the baseline (prompt-bench.ts)
 //   send_to_first_token_ms Send (appendMessage, then generate) → the first stream:chunk, through the browser host
@@ -69,6 +71,7 @@ import { searchBench } from './search-bench.ts';
 import { measurePromptBuild } from './prompt-bench.ts';
 import { measureBranch } from './branch-bench.ts';
 import { measureFirstToken, summarize as summarizeFirstToken } from './first-token-bench.ts';
+import { measureSyncConverge, syncConvergeKeys, syncConvergeRow } from './sync-bench.ts';
 
 // ---- arguments ----
 
@@ -533,6 +536,8 @@ async function main(): Promise<void> {
     log('library search: a 10,000-chat, 1,000,000-message library indexed (SQLite FTS5), searched, appended to');
     const lib = await searchBench(root, log);
     if (lib.problems.length) throw new Error(`search bench found problems: ${lib.problems.slice(0, 3).join('; ')}`);
+    log('sync: two computers over two Syncthing instances on loopback, 20 appends on A until B shows each');
+    const converge = await measureSyncConverge(20);
 
     const finalBytes = (await fsp.stat(fixture.path)).size;
     const appendP50 = median(appends.append);
@@ -613,7 +618,7 @@ async function main(): Promise<void> {
     console.log('');
     printTable(
       `CardShark store bench: ${args.messages.toLocaleString('en-US')} messages, ${fileMb.toFixed(1)} MB (built in ${buildMs.toFixed(0)} ms; ${(finalBytes / 1e6).toFixed(1)} MB after the run), node ${process.version}, ${root}`,
-      [...rows, ...importRows, ...searchRows],
+      [...rows, ...importRows, ...searchRows, syncConvergeRow(converge)],
     );
     const failed = [...rows, ...importRows, ...searchRows].filter((r) => r.pass === false).map((r) => r.metric);
     console.log(failed.length ? `goals missed: ${failed.join(', ')}` : 'all goals met');
@@ -693,6 +698,7 @@ async function main(): Promise<void> {
       prompt_build_baseline_ms: round(promptBuild.baseline_ms, 1),
       prompt_build_ratio: round(promptBuild.ms / promptBuild.baseline_ms, 2),
       ...firstToken,
+      ...syncConvergeKeys(converge),
       goals_met: failed.length === 0,
     };
     console.log(JSON.stringify(result));
