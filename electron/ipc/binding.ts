@@ -29,7 +29,7 @@ import { chatUploadHandlers } from './chat-uploads.ts';
 import { bringBackOwner } from './chat-owner.ts';
 import { inheritPersona, personaForChat, personaHandlers } from './personas.ts';
 import type { Personas } from '../app-data/personas.ts';
-import type { LibrarySearch } from '../library-search/index.ts';
+import type { LibrarySearch, RequestGate } from '../library-search/index.ts';
 
 export interface BindingDeps {
   store: ChatStore;
@@ -50,6 +50,8 @@ export interface BindingDeps {
   connectionTest?: ConnectionTestOptions;
   /** Search across the library (none: searchLibrary fails IO_ERROR, reason 'unavailable'). */
   library?: LibrarySearch;
+  /** Told of every request, so background indexing gives way to them (request-gate.ts). */
+  requests?: RequestGate;
   /** The prompt viewer's token counts by the endpoint (tests: fetch, DNS lookup). */
   endpointTokens?: EndpointTokenOptions;
 }
@@ -370,6 +372,7 @@ export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S)
   const inFlight = new WeakMap<object, number>();
   const binding: Binding<S> = {
     async handle(sender, channel, payload) {
+      const ended = deps.requests?.begin();
       try {
         if (!isTrustedSender(sender)) return fail('FORBIDDEN', 'call refused: untrusted sender', { reason: 'sender' });
         if (!isChannelName(channel)) return fail('INVALID_INPUT', 'unknown channel', { reason: 'channel' });
@@ -392,6 +395,8 @@ export function createBinding<S>(deps: BindingDeps, isTrustedSender: (sender: S)
         // The renderer gets a sanitised message; the full story goes to the main-side log.
         if (info.code === 'INTERNAL' || info.code === 'IO_ERROR' || info.code === 'DISK_FULL') console.error(`${String(channel)} failed:`, e);
         return { ok: false, error: { ...info, message: info.message.slice(0, MAX_ERROR_MESSAGE) } };
+      } finally {
+        ended?.();
       }
     },
   };

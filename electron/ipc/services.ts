@@ -25,7 +25,7 @@ import { toErrorInfo } from '../../shared/errors.ts';
 import type { LoadCard } from '../generation/prompt/card.ts';
 import type { ConnectionTestOptions } from '../generation/connection-test.ts';
 import type { StreamInfo } from '../../shared/ipc-contract.ts';
-import { openLibrarySearch, type LibrarySearch } from '../library-search/index.ts';
+import { createRequestGate, openLibrarySearch, type LibrarySearch, type RequestGate } from '../library-search/index.ts';
 
 export interface Services<S> {
   binding: Binding<S>;
@@ -80,6 +80,8 @@ export function createServices<S>(opts: {
   cliDoor?: boolean;
   /** Keep the library search index (default true): it follows every write of the store from now on. */
   librarySearch?: boolean;
+  /** How long after start the library search checks every chat (default LIBRARY_START_DELAY_MS): the first window loads first. */
+  librarySearchStartDelayMs?: number;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -125,8 +127,10 @@ export function createServices<S>(opts: {
     onOutsideChange: keepCopy,
   });
   // A cache of every chat's text for searchLibrary: it follows the store's writes; its index file is rebuilt when missing or stale.
-  const library = opts.librarySearch === false ? null : openLibrarySearchOrNull(store, characters);
-  const binding = createBinding<S>({ store, characters, characterTrash, appState, settings, personas, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest, endpointTokens: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
+  // The windows' requests go first: the library search's background work waits between its slices while one is under way.
+  const requests = createRequestGate();
+  const library = opts.librarySearch === false ? null : openLibrarySearchOrNull(store, characters, requests, opts.librarySearchStartDelayMs ?? LIBRARY_START_DELAY_MS);
+  const binding = createBinding<S>({ requests, store, characters, characterTrash, appState, settings, personas, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest, endpointTokens: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   const watcher =
     opts.watch === false
       ? null
@@ -188,10 +192,16 @@ export function createServices<S>(opts: {
   };
 }
 
+/**
+ * The library search's check of every chat (and the build of a missing index) starts this long
+ * after start-up: the first window loads and opens its chat without sharing the main thread.
+ */
+export const LIBRARY_START_DELAY_MS = 1_500;
+
 /** The library search, or null (logged) when its index cannot be opened (an unwritable folder): the app runs without it. */
-function openLibrarySearchOrNull(store: ChatStore, characters: CharacterRegistry): LibrarySearch | null {
+function openLibrarySearchOrNull(store: ChatStore, characters: CharacterRegistry, requests: RequestGate, startDelayMs: number): LibrarySearch | null {
   try {
-    return openLibrarySearch({ store, characters: () => characters.list() });
+    return openLibrarySearch({ store, characters: () => characters.list(), quiet: () => requests.quiet(), startDelayMs });
   } catch (e) {
     console.error('CardShark: search across chats is unavailable: its index could not be opened:', e);
     return null;

@@ -5,8 +5,12 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 /** Bytes kept from before the indexed end of a file: the same bytes there mean the file was only appended to. */
 export const TAIL_BYTES = 64;
-/** Lines are read in blocks of about this size (a longer line is read whole); each is indexed in one go, so 1 MiB keeps the app's other work from waiting long behind it. */
-export const BLOCK_BYTES = 1024 * 1024;
+/**
+ * Lines are read in blocks of about this size (a longer line is read whole); each is indexed in
+ * one go on the main thread (~tens of ms for 256 KiB of text on a busy machine), so a window's
+ * request waits at most that long behind it (see request-gate.ts).
+ */
+export const BLOCK_BYTES = 256 * 1024;
 
 export class ChatFile {
   readonly ino: string;

@@ -5,3 +5,4 @@ export type { LibrarySearchResult, LibraryChatResult, LibraryHit, MarkedText, Hi
 export { DEFAULT_LIMITS } from './library-query.ts';
 export { librarySearchFile } from './location.ts';
 export { parseQuery, toMatchExpression, MAX_QUERY_CHARS } from './query.ts';
+export { createRequestGate, type RequestGate } from './request-gate.ts';

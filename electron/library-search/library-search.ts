@@ -34,6 +34,13 @@ export interface LibrarySearchOptions {
   characters?: () => Promise<{ id: string; name: string }[]>;
   /** Bytes read (and applied in one transaction) at a time (default BLOCK_BYTES); tests make it small. */
   blockBytes?: number;
+  /**
+   * The check of every chat starts this long after open (default 0): the app's first window loads
+   * and opens its chat first.
+   */
+  startDelayMs?: number;
+  /** Awaited before each slice of background work (a chat, a block): the app's requests go first (request-gate.ts). */
+  quiet?: () => Promise<void>;
 }
 
 export interface LibrarySearch {
@@ -80,6 +87,9 @@ class LibraryIndex implements LibrarySearch {
   /** Character names as last written into the index. */
   private names = new Map<string, string>();
   ready = false;
+  private readonly quiet: () => Promise<void>;
+  /** The delayed start of the check (startDelayMs): cancelled by close, which then resolves it. */
+  private startTimer: { timer: NodeJS.Timeout; cancel: () => void } | undefined;
 
   constructor(opts: LibrarySearchOptions) {
     this.store = opts.store;
@@ -87,9 +97,22 @@ class LibraryIndex implements LibrarySearch {
     this.layout = new Layout(opts.store.dataDir);
     this.characters = opts.characters;
     this.blockBytes = opts.blockBytes;
+    const quiet = opts.quiet;
+    // A turn for the event loop in any case, then (in the app) until the windows' requests are answered.
+    this.quiet = quiet ? async () => (await pause(), await quiet()) : pause;
     this.openDb();
     this.stopListening = this.store.onChatChanged((chatId, change) => this.note(chatId, change.outside));
-    this.checking = this.checkAll();
+    const delay = opts.startDelayMs ?? 0;
+    this.checking =
+      delay > 0
+        ? new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              this.startTimer = undefined;
+              resolve(this.checkAll());
+            }, delay);
+            this.startTimer = { timer, cancel: resolve };
+          })
+        : this.checkAll();
   }
 
   private openDb(): void {
@@ -116,6 +139,8 @@ class LibraryIndex implements LibrarySearch {
       // One stat per chat, many at once: a chat whose file is exactly as indexed (inode, size, mtime) and
       // whose title is the same needs nothing more; the others are caught up or read again, one at a time.
       for (let i = 0; i < listed.length; i += CHECK_AT_ONCE) {
+        await this.quiet();
+        if (this.closed) return;
         const batch = listed.slice(i, i + CHECK_AT_ONCE);
         const same = await Promise.all(batch.map((c) => this.unchanged(c)));
         if (this.closed) return;
@@ -148,7 +173,6 @@ class LibraryIndex implements LibrarySearch {
   private async drain(): Promise<void> {
     await pause(); // the write that noted the chat finishes first; changes noted meanwhile join this round
     try {
-      let n = 0;
       this.batchStart = 0;
       while (!this.closed && this.pending.size > 0) {
         const [chatId, { listed, outside }] = this.pending.entries().next().value!;
@@ -162,7 +186,8 @@ class LibraryIndex implements LibrarySearch {
           if (this.closed || (e instanceof StoreError && e.code === 'CLOSED')) break;
           console.error(`library search: chat ${chatId} not indexed:`, e); // unreadable now (EACCES, EIO): tried again at its next change
         }
-        if (++n % 32 === 0) await pause();
+        // The batch stays open across the wait: committed when due, by time (a crash redoes its chats at the next open).
+        await this.quiet();
       }
       this.writer.commitBatch();
     } catch (e) {
@@ -252,7 +277,7 @@ class LibraryIndex implements LibrarySearch {
       this.writer.applyLines(row, lines, { ino: file.ino, mtimeNs: file.mtimeNs, end, tail });
       if (end < file.size) {
         this.commitIfDue();
-        await pause();
+        await this.quiet();
       }
     }
     // Nothing (more) complete: the identity is still recorded, so an unchanged file is not read again.
@@ -299,6 +324,11 @@ class LibraryIndex implements LibrarySearch {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.startTimer) {
+      clearTimeout(this.startTimer.timer);
+      this.startTimer.cancel();
+      this.startTimer = undefined;
+    }
     this.stopListening();
     await this.draining?.catch(() => {});
     for (const w of this.idleWaiters.splice(0)) w();

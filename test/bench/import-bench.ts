@@ -90,7 +90,7 @@ export async function measureImport(root: string, messages: number, runs: number
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(HERE, 'import-child.ts');
-const CLI = join(HERE, '..', '..', 'electron', 'entry', 'cli.ts');
+const CLI = join(HERE, '..', '..', 'electron', 'entry', 'cli.mjs'); // what `npm run cli` runs
 
 export type BigImportResult = { import_ms: number; max_rss_mb: number; rss_before_mb: number; source_mb: number; gen_ms: number } | { error: string };
 
@@ -124,7 +124,7 @@ export async function measureBigImport(root: string, messages: number, timeoutMs
 }
 
 /**
- * The CLI's import as a user runs it: `node electron/entry/cli.ts import FILE --character ID
+ * The CLI's import as a user runs it (`npm run cli`): `node electron/entry/cli.mjs import FILE --character ID
  * --data-dir DIR`, process start to exit, into a fresh data dir each time; 1 warm-up run (it fills
  * Node's compile cache, as any earlier command of the user's has) + `runs`.
  */

@@ -28,10 +28,10 @@ test('5: a 100k-message chat opens instantly and pages older messages on scroll-
   await expect(newest).toBeVisible({ timeout: 5_000 });
   const openedMs = Date.now() - started;
   console.log(`[big-chat] newest of ${COUNT} messages visible ${openedMs} ms after the click`);
-  // A sanity bound; the bench holds the tight goal. Known regression (issue 16, open): the first open of
-  // a big chat right after the host starts competes with the background indexing (library search,
-  // positions); CI saw 2.3 s and more.
-  expect(openedMs, `newest message visible after ${openedMs} ms`).toBeLessThan(15_000);
+  // A full read of the chat takes several seconds; the bench holds the tight goal. Right after the
+  // host starts: the library search's background build waits for the windows' requests (request-gate.ts).
+  // 3 s, not 2: with the other e2e worker busy on 2 cores it took up to 3.3 s once (alone: 0.9-1.9 s).
+  expect(openedMs, `newest message visible after ${openedMs} ms`).toBeLessThan(3_000);
   await expect(newest.getByTestId('message-content')).toHaveText(fixtureText(COUNT - 1).trim());
 
   const list = page.getByTestId('message-list');

@@ -162,6 +162,25 @@ describe('position index', () => {
     }, counter.seam);
   }, 60_000);
 
+  it('a jump reads the head of the position index and the few blocks it needs, not the whole index', async () => {
+    const dir = tempDir();
+    const big = buildBigChat({ dataDir: dir, messages: 60_000, fsync: false });
+    const ids = Array.from({ length: 4 }, (_, k) => idOfLine(big.path, 1 + k * 17_003));
+    await withStore(dir, (s) => s.loadChat(big.chatId, { around: ids[1]!, limit: 50 }).then(() => {})); // scans the chat, saves the index
+    const indexBytes = (await stat(indexFile(dir, big.chatId))).size;
+    expect(indexBytes).toBeGreaterThan(1_000_000);
+    for (const id of ids) {
+      const counter = countingSeam('.pos');
+      await withStore(dir, async (s) => {
+        const page = await s.loadChat(big.chatId, { around: id, limit: 50 });
+        expect(page.messages.some((m) => m.id === id)).toBe(true);
+        // The head and a handful of 16 KiB blocks (the id's hash bucket, the page's rows), whatever the chat's size.
+        expect(counter.bytes(), `bytes of the position index (${indexBytes}) read by one jump`).toBeLessThan(256 * 1024);
+      }, counter.seam);
+    }
+    await withStore(dir, (s) => expectJumpsRight(s, big.chatId, big.path, [ids[0]!, ids[3]!]));
+  }, 60_000);
+
   it('jumps are right when the index is deleted, filled with random bytes, or cut short', async () => {
     const dir = tempDir();
     const { chatId, path, ids } = await buildChat(dir, 2000, 2);

@@ -4,18 +4,16 @@
 // the caller scans the file instead. The rules are those of line-scan.ts's ScannedChat.
 import type { FileHandle } from 'node:fs/promises';
 import type { Message } from '../../../shared/chat-format.ts';
-import { idHash, type LineSource, type OpLines } from '../line-scan.ts';
+import { idHash, type LineSource } from '../line-scan.ts';
 import { applyOp, parseRecord, toMessage } from '../records.ts';
-import { StaleIndex } from './position-file.ts';
+import { StaleIndex, type LineRows, type OpRows, type PositionAccess } from './position-file.ts';
 
 const NL = 0x0a;
 const CR = 0x0d;
 const ID_PREFIX = Buffer.from('{"id":"');
 
-/** Offsets, lengths and superseded flags of message lines, all in memory or read a chunk at a time. */
-export type LinesOf = (first: number, n: number) => Promise<{ off: Float64Array; len: Int32Array; sup: Uint8Array }>;
-
-const CHUNK = 1024;
+/** Rows of the index read at once (a page's lines stand together). */
+const CHUNK = 512;
 /** Bytes of the chat read at once around a line. */
 const WINDOW = 32 * 1024;
 
@@ -23,33 +21,46 @@ export class IndexedChat implements LineSource {
   readonly count: number;
   private readonly fh: FileHandle;
   private readonly size: number;
-  private readonly hash: Int32Array;
-  private readonly ops: OpLines;
-  private readonly linesOf: LinesOf;
-  private readonly chunks = new Map<number, Awaited<ReturnType<LinesOf>>>();
-  private opsByHash: Map<number, number[]> | undefined;
+  private readonly index: PositionAccess;
+  private readonly lineChunks = new Map<number, LineRows>();
+  private readonly opChunks = new Map<number, OpRows>();
+  private readonly byHash = new Map<number, number[]>();
   private readonly windows: { from: number; buf: Buffer }[] = [];
-  private readonly onClose: () => Promise<void>;
 
-  constructor(fh: FileHandle, size: number, count: number, hash: Int32Array, ops: OpLines, linesOf: LinesOf, onClose: () => Promise<void> = async () => {}) {
+  constructor(fh: FileHandle, size: number, index: PositionAccess) {
     this.fh = fh;
     this.size = size;
-    this.count = count;
-    this.hash = hash;
-    this.ops = ops;
-    this.linesOf = linesOf;
-    this.onClose = onClose;
+    this.index = index;
+    this.count = index.count;
   }
 
-  private async line(i: number): Promise<{ off: number; len: number; sup: number }> {
+  private async line(i: number): Promise<{ hash: number; off: number; len: number; sup: number }> {
     const k = Math.floor(i / CHUNK);
-    let c = this.chunks.get(k);
+    let c = this.lineChunks.get(k);
     if (!c) {
-      c = await this.linesOf(k * CHUNK, Math.min(CHUNK, this.count - k * CHUNK));
-      this.chunks.set(k, c);
+      c = await this.index.lines(k * CHUNK, Math.min(CHUNK, this.count - k * CHUNK));
+      this.lineChunks.set(k, c);
     }
     const j = i - k * CHUNK;
-    return { off: c.off[j]!, len: c.len[j]!, sup: c.sup[j]! };
+    return { hash: c.hash[j]!, off: c.off[j]!, len: c.len[j]!, sup: c.sup[j]! };
+  }
+
+  private async op(i: number): Promise<{ hash: number; del: number; pos: number; off: number; len: number }> {
+    const k = Math.floor(i / CHUNK);
+    let c = this.opChunks.get(k);
+    if (!c) {
+      c = await this.index.ops(k * CHUNK, Math.min(CHUNK, this.index.opCount - k * CHUNK));
+      this.opChunks.set(k, c);
+    }
+    const j = i - k * CHUNK;
+    return { hash: c.hash[j]!, del: c.del[j]!, pos: c.pos[j]!, off: c.off[j]!, len: c.len[j]! };
+  }
+
+  /** Message lines whose id hash is `h`, in file order. */
+  private async linesWithHash(h: number): Promise<number[]> {
+    let list = this.byHash.get(h);
+    if (!list) this.byHash.set(h, (list = await this.index.linesWithHash(h)));
+    return list;
   }
 
   /** Reads the chat around `off` a window at a time: the lines of a page stand together. */
@@ -85,58 +96,46 @@ export class IndexedChat implements LineSource {
    * (the scan takes our writer's lines by their first bytes; ScannedChat skips such a line too).
    */
   private async parsedMessage(i: number): Promise<Message | null> {
-    const { off, len } = await this.line(i);
+    const { hash, off, len } = await this.line(i);
     const bytes = await this.bytes(off, len);
     const rec = parseRecord(bytes.toString('utf8'));
-    if (rec.kind === 'message' && idHash(rec.rec.id) === this.hash[i]) return toMessage(rec.rec);
+    if (rec.kind === 'message' && idHash(rec.rec.id) === hash) return toMessage(rec.rec);
     if (rec.kind === 'invalid' && bytes.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
       const q = bytes.indexOf(0x22, ID_PREFIX.length);
-      if (q > ID_PREFIX.length && idHash(bytes.toString('latin1', ID_PREFIX.length, q)) === this.hash[i]) return null;
+      if (q > ID_PREFIX.length && idHash(bytes.toString('latin1', ID_PREFIX.length, q)) === hash) return null;
     }
     throw new StaleIndex('a message line is not what the index says');
   }
 
   private async parsedOp(k: number) {
-    const rec = parseRecord((await this.bytes(this.ops.off[k]!, this.ops.len[k]!)).toString('utf8'));
-    if (rec.kind !== 'op' || idHash(rec.rec.id) !== this.ops.hash[k]) throw new StaleIndex('a change line is not what the index says');
+    const { hash, off, len } = await this.op(k);
+    const rec = parseRecord((await this.bytes(off, len)).toString('utf8'));
+    if (rec.kind !== 'op' || idHash(rec.rec.id) !== hash) throw new StaleIndex('a change line is not what the index says');
     return rec.rec;
   }
 
-  /** Change lines naming an id with hash `h`, in file order. */
-  private opsOf(h: number): number[] {
-    if (!this.opsByHash) {
-      this.opsByHash = new Map();
-      for (let k = 0; k < this.ops.count; k++) {
-        const key = this.ops.hash[k]!;
-        const list = this.opsByHash.get(key);
-        if (list) list.push(k);
-        else this.opsByHash.set(key, [k]);
-      }
-    }
-    return this.opsByHash.get(h) ?? [];
-  }
-
   async lineOf(id: string): Promise<number> {
-    const h = idHash(id);
-    for (let i = this.count - 1; i >= 0; i--) if (this.hash[i] === h && (await this.parsedMessage(i))?.id === id) return i;
+    const lines = await this.linesWithHash(idHash(id));
+    for (let j = lines.length - 1; j >= 0; j--) if ((await this.parsedMessage(lines[j]!))?.id === id) return lines[j]!;
     return -1;
   }
 
-  private async isCurrent(i: number, id: string): Promise<boolean> {
+  private async isCurrent(i: number, hash: number, id: string): Promise<boolean> {
     if (!(await this.line(i)).sup) return true;
-    const h = this.hash[i]!;
-    for (let j = i + 1; j < this.count; j++) if (this.hash[j] === h && (await this.parsedMessage(j))?.id === id) return false;
+    for (const j of await this.linesWithHash(hash)) if (j > i && (await this.parsedMessage(j))?.id === id) return false;
     return true;
   }
 
   async materialize(i: number): Promise<Message | null> {
     const msg = await this.parsedMessage(i);
     if (!msg) return null;
-    const changes = this.opsOf(this.hash[i]!);
-    for (const k of changes) if (this.ops.del[k] && (await this.parsedOp(k)).id === msg.id) return null; // a delete is final wherever it stands
-    if (!(await this.isCurrent(i, msg.id))) return null;
+    const { hash } = await this.line(i);
+    const changes = this.index.opCount === 0 ? [] : await this.index.opsWithHash(hash);
+    for (const k of changes) if ((await this.op(k)).del && (await this.parsedOp(k)).id === msg.id) return null; // a delete is final wherever it stands
+    if (!(await this.isCurrent(i, hash, msg.id))) return null;
     for (const k of changes) {
-      if (this.ops.del[k] || this.ops.pos[k]! <= i) continue;
+      const o = await this.op(k);
+      if (o.del || o.pos <= i) continue;
       const op = await this.parsedOp(k);
       if (op.id === msg.id) applyOp(msg, op);
     }
@@ -145,6 +144,6 @@ export class IndexedChat implements LineSource {
 
   async close(): Promise<void> {
     await this.fh.close().catch(() => {});
-    await this.onClose();
+    await this.index.close();
   }
 }
