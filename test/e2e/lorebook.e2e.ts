@@ -3,41 +3,19 @@
 // when a message mentions Eldoria, the note at its depth. The prompt viewer shows the request part
 // by part; a lorebook entry edited in the character editor is what the next request sends.
 import { expect, test } from '@playwright/test';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
+import { fakeEndpoint, type FakeEndpoint } from './fake-endpoint.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 
 let host: RunningHost | undefined;
-let server: Server | undefined;
+let endpoint: FakeEndpoint | undefined;
 test.afterEach(async () => {
   await host?.stop();
   host = undefined;
-  await new Promise((r) => (server ? (server.closeAllConnections(), server.close(r)) : r(undefined)));
-  server = undefined;
+  await endpoint?.close();
+  endpoint = undefined;
 });
-
-async function fakeEndpoint(reply: string) {
-  const bodies: { messages: { role: string; content: string }[] }[] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/v1/chat/completions') {
-        bodies.push(JSON.parse(body));
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: reply } }] })}\n\ndata: [DONE]\n\n`);
-      } else {
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end('{}');
-      }
-    });
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies };
-}
 
 const ELDORIA = 'Eldoria is the ancient forest realm Seraphina protects.';
 const CARD = {
@@ -61,7 +39,7 @@ const CARD = {
 };
 
 test('the Eldoria entry reaches the model only when Eldoria is mentioned; the author\'s note sits at its depth; the prompt viewer shows it', async ({ page }, info) => {
-  const ep = await fakeEndpoint('The forest listens.');
+  const ep = (endpoint = await fakeEndpoint('The forest listens.'));
   const dataDir = path.join(await tempRoot(), 'data');
   await openCharacterRegistry(dataDir).importCard(Buffer.from(JSON.stringify(CARD)));
   host = await startHost(dataDir);

@@ -3,42 +3,20 @@
 // server on 127.0.0.1 carries the chat's persona ({{user}}, its description), the user's messages
 // show its name and avatar, and the choice is remembered after a restart of the app.
 import { expect, test, type Page } from '@playwright/test';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
 import { makePng } from '../fixtures/cards.ts';
+import { fakeEndpoint, type FakeEndpoint } from './fake-endpoint.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 
 let host: RunningHost | undefined;
-let server: Server | undefined;
+let endpoint: FakeEndpoint | undefined;
 test.afterEach(async () => {
   await host?.stop();
   host = undefined;
-  await new Promise((r) => (server ? (server.closeAllConnections(), server.close(r)) : r(undefined)));
-  server = undefined;
+  await endpoint?.close();
+  endpoint = undefined;
 });
-
-async function fakeEndpoint() {
-  const bodies: { messages: { role: string; content: string }[] }[] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/v1/chat/completions') {
-        bodies.push(JSON.parse(body));
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: 'The forest listens.' } }] })}\n\ndata: [DONE]\n\n`);
-      } else {
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end('{}');
-      }
-    });
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies };
-}
 
 const CARD = {
   spec: 'chara_card_v2',
@@ -57,7 +35,7 @@ async function addPersona(page: Page, name: string, description: string, picture
 }
 
 test('personas: made in the sidebar, one chosen per chat and remembered; the request carries the chat persona; its name and avatar on the user messages', async ({ page }, info) => {
-  const ep = await fakeEndpoint();
+  const ep = (endpoint = await fakeEndpoint('The forest listens.'));
   const dataDir = path.join(await tempRoot(), 'data');
   await openCharacterRegistry(dataDir).importCard(Buffer.from(JSON.stringify(CARD)));
   host = await startHost(dataDir);

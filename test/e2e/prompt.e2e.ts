@@ -5,53 +5,19 @@
 // the samplers.
 import { expect, test } from '@playwright/test';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
+import { fakeEndpoint, type FakeEndpoint } from './fake-endpoint.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 
-interface Hit {
-  method: string;
-  url: string;
-  authorization: string | undefined;
-  body: string;
-}
-
 let host: RunningHost | undefined;
-let server: Server | undefined;
+let endpoint: FakeEndpoint | undefined;
 test.afterEach(async () => {
   await host?.stop();
   host = undefined;
-  await new Promise((r) => (server ? (server.closeAllConnections(), server.close(r)) : r(undefined)));
-  server = undefined;
+  await endpoint?.close();
+  endpoint = undefined;
 });
-
-/** A fake OpenAI-compatible endpoint: GET /v1/models, streaming POST /v1/chat/completions; records every request. */
-async function fakeEndpoint(reply: string) {
-  const hits: Hit[] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      hits.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
-      if (req.method === 'GET' && req.url === '/v1/models') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model' }] }));
-      } else if (req.method === 'POST' && req.url === '/v1/chat/completions') {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (const word of reply.split(/(?<= )/)) res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: word } }] })}\n\n`);
-        res.end('data: [DONE]\n\n');
-      } else {
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'no such route' } }));
-      }
-    });
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, hits };
-}
 
 const CARD = {
   spec: 'chara_card_v2',
@@ -74,7 +40,7 @@ const CARD = {
 
 test('persona, samplers and the card reach the endpoint; the greeting has its swipes; Test connection is ok', async ({ page }) => {
   const reply = 'The forest is quiet tonight. ';
-  const ep = await fakeEndpoint(reply);
+  const ep = (endpoint = await fakeEndpoint(reply));
   const dataDir = path.join(await tempRoot(), 'data');
   // The character is a card imported into the registry, as the app's Import does.
   await openCharacterRegistry(dataDir).importCard(Buffer.from(JSON.stringify(CARD)));
