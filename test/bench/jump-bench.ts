@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { openChatStore } from '../../electron/store/index.ts';
 import { buildBigChat } from '../fixtures/big-chat.ts';
 import { bundleChild } from './bundle-child.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 export interface JumpResult {
   jump_ms: number;
@@ -76,10 +77,10 @@ export function measureJumps(dataDir: string, chatId: string, messageId: string,
     return j;
   };
   // A search before (find_100k) may have saved the index already: the cold jump is without one.
-  fs.rmSync(join(dataDir, '.cache', 'positions', `${chatId}.pos`), { force: true });
+  fs.rmSync(join(new Layout(dataDir).positionsDir, `${chatId}.pos`), { force: true });
   const cold = check(jumpChild(dataDir, chatId, messageId, script));
   const runs = Array.from({ length: children }, () => check(jumpChild(dataDir, chatId, messageId, script)));
-  const index = join(dataDir, '.cache', 'positions', `${chatId}.pos`);
+  const index = join(new Layout(dataDir).positionsDir, `${chatId}.pos`);
   return { cold, runs, index_mb: fs.existsSync(index) ? fs.statSync(index).size / 1e6 : 0 };
 }
 
