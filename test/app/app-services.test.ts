@@ -48,7 +48,7 @@ describe('generation settings', () => {
 describe('app documents', () => {
   it('a failed read is retried, and errors reach the renderer without paths', async () => {
     const { call, dataDir } = await setup();
-    await rm(path.join(dataDir, 'app'), { recursive: true }); // the settings file opened it already
+    await rm(path.join(dataDir, 'app'), { recursive: true, force: true }); // made already, or not (the settings live in this device's folder)
     await writeFile(path.join(dataDir, 'app'), 'a file where a folder belongs');
     const during = await call('listCharacters');
     expect(during).toMatchObject({ ok: false, error: { code: 'IO_ERROR' } });
