@@ -10,7 +10,13 @@ import { StoreError } from '../../shared/errors.ts';
 export const DEVICE_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
 
+let cachedMachineId: string | undefined; // read once per process: Layouts are made often
+
 function machineId(): string {
+  return (cachedMachineId ??= readMachineId());
+}
+
+function readMachineId(): string {
   for (const f of MACHINE_ID_FILES) {
     try {
       const id = readFileSync(f, 'utf8').trim();
