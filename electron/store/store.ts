@@ -33,6 +33,7 @@ import type { ImportChatInput, ImportStreamInput, ImportStreamOptions } from './
 import { Layout, LEGACY_OWN_VERSIONS } from './layout.ts';
 import { writeStignoreIfAbsent } from './stignore.ts';
 import { DirLock } from './lock.ts';
+import { refuseLegacyHolder } from './lock/legacy-lock.ts';
 import { logged, nullOpLog } from './oplog-sink.ts';
 import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
 import type { SearchResult } from './search.ts';
@@ -75,6 +76,7 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   // A lock left behind means the previous run did not end cleanly: it may have written past
   // what it persisted (see chats/own-states.ts).
   const endedCleanly = await fs.stat(layout.lockFile).then(() => false, () => true);
+  await refuseLegacyHolder(layout.dataDir); // an older version still running here: it would write beside us
   const lock = await logged(oplog, 'lock', undefined, () => DirLock.acquire(layout.lockFile, options.lock));
   try {
     await removePartialCopies(fs, layout);

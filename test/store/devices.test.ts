@@ -3,8 +3,9 @@
 // computer (one device id) still exclude each other by the lock.
 import { spawn } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -105,11 +106,36 @@ describe('two devices on one data folder', () => {
     await s.close();
     const text = await readFile(join(dir, STIGNORE), 'utf8');
     expect(text.split('\n')).toContain('/devices');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dir, STIGNORE), '/devices\n// mine\n');
     const again = await openChatStore({ dataDir: dir });
     await again.close();
     expect(await readFile(join(dir, STIGNORE), 'utf8')).toBe('/devices\n// mine\n');
+  });
+});
+
+/** Kernel start time of `pid` (field 22 of /proc/<pid>/stat), as the lock records it. */
+function startTimeOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
+
+describe.skipIf(process.platform !== 'linux')('the lock of an earlier version (<data>/cardshark.lock)', () => {
+  it('held by a live process on this computer: refused (LOCKED), nothing opened; from another computer or a dead process: ignored', async () => {
+    const dir = tempDir();
+    const old = spawn('sleep', ['60']);
+    try {
+      const legacy = join(dir, 'cardshark.lock');
+      await writeFile(legacy, JSON.stringify({ pid: old.pid, hostname: hostname(), procStart: startTimeOf(old.pid!), token: 'old-version', acquiredAt: Date.now() }));
+      await expect(openChatStore({ dataDir: dir })).rejects.toMatchObject({ code: 'LOCKED', details: { pid: old.pid, legacy: true } });
+      expect(existsSync(new Layout(dir).lockFile)).toBe(false);
+      await writeFile(legacy, JSON.stringify({ pid: old.pid, hostname: 'laptop.example', procStart: '1', token: 'old-version', acquiredAt: Date.now() }));
+      await (await openChatStore({ dataDir: dir })).close();
+    } finally {
+      old.kill('SIGKILL');
+    }
+    await new Promise((r) => old.once('exit', r));
+    await writeFile(join(dir, 'cardshark.lock'), JSON.stringify({ pid: old.pid, hostname: hostname(), procStart: '1', token: 'old-version', acquiredAt: Date.now() }));
+    await (await openChatStore({ dataDir: dir })).close();
   });
 });
 
