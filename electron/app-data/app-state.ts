@@ -1,7 +1,7 @@
 // UI state that must survive a restart: the active chat of each character.
-import path from 'node:path';
 import { z } from 'zod';
 import { CharacterId, ChatId } from '../../shared/chat-format.ts';
+import { deviceFile } from './device-files.ts';
 import { jsonFile } from './json-file.ts';
 
 const FileSchema = z.object({
@@ -21,7 +21,7 @@ export interface AppState {
 }
 
 export function openAppState(dataDir: string): AppState {
-  const file = jsonFile(path.join(dataDir, 'app', 'state.json'), FileSchema, () => ({ activeChat: {}, activeCharacter: null }));
+  const file = jsonFile(deviceFile(dataDir, 'state'), FileSchema, () => ({ activeChat: {}, activeCharacter: null }));
   return {
     async getActiveCharacter() {
       return (await file.read()).activeCharacter;

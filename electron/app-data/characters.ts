@@ -1,5 +1,8 @@
-// The character registry (<dataDir>/app/characters.json: id, name, times, avatar flag, tags: what
-// the list needs) and each character's card files (card-files.ts). `get(id)` is the main-side
+// The character registry and each character's card files (card-files.ts). The list is derived
+// from the card folders (character-folders.ts: a folder synced from another computer is listed,
+// one trashed there is not); <dataDir>/app/characters.json (id, name, times, avatar flag, tags) is
+// still written, and still lists characters from before cards (no folder) and keeps the exact entry
+// of a character whose card file is not newer than it. `get(id)` is the main-side
 // accessor for the full card. Characters from before cards existed have no card file: they read
 // as a blank card with their name, and get one on their first edit.
 // A card names its own id: importing a card whose id is here already never silently takes the
@@ -12,13 +15,16 @@ import { Character, type ImportCharacterResult, type OnCardConflict, type Previo
 import { blankCard, type CardData, type CardDataPatch, type CharacterCard } from '../../shared/character-card.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { jsonFile } from './json-file.ts';
-import { openCardFiles, type CardFiles } from './card-files.ts';
+import { CardDoc, openCardFiles, type CardFiles } from './card-files.ts';
 import { takeBackup } from '../durable/backups.ts';
 import { nodeFs } from '../durable/fs-seam.ts';
 import { cardToJson, cardToPng } from '../cards/card-codec.ts';
 import { changedCardFields } from '../cards/card-diff.ts';
 import { readCardFile, type CardRead } from '../cards/card-reader.ts';
 import { openPreviousCards } from './previous-cards.ts';
+import { entryFromDoc, openCharacterFolders } from './character-folders.ts';
+import { readFile, stat, unlink } from 'node:fs/promises';
+import { errnoOf, fsyncDir } from '../durable/durable.ts';
 import { placeholderImage, thumbnail } from '../cards/thumbnail.ts';
 
 const FileSchema = z.object({ characters: z.array(Character) });
@@ -53,6 +59,12 @@ export interface CharacterRegistry {
   removeEntry(id: string): Promise<void>;
   addEntry(c: Character): Promise<void>;
   readonly files: CardFiles;
+  /**
+   * Sync tools' conflict copies of card files (two computers edited one card): each other version
+   * is kept as a previous card of its character (restorable), then the copy is removed. A copy that
+   * is not a card of ours is left alone and named in `left`.
+   */
+  resolveConflictCopies(): Promise<{ kept: number; left: string[] }>;
   /** Runs `task` after every earlier registry change, before any later one. */
   serial<T>(task: () => Promise<T>): Promise<T>;
 }
@@ -106,7 +118,32 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
     queue = run.catch(() => undefined);
     return run;
   };
-  const entry = async (id: string) => (await file.read()).characters.find((c) => c.id === id);
+  const trashRoot = path.join(dataDir, 'app', 'trash');
+  const folders = openCharacterFolders(files.root, trashRoot, (f) => readFile(f).catch(() => undefined));
+  const liveFolder = (id: string) => stat(files.dir(id)).then((s) => s.isDirectory(), () => false);
+
+  /** Registry entries (in their order) and then characters known only by their folder. */
+  async function listAll(): Promise<Character[]> {
+    const registry = (await file.read()).characters;
+    const found = await folders.scan();
+    const out: Character[] = [];
+    let trashed: Set<string> | undefined;
+    for (const e of registry) {
+      const f = found.get(e.id);
+      if (f) {
+        // Edited on another computer (its card file is newer than our entry): the card's own entry.
+        out.push(f.doc.updated > (e.updated ?? e.created) ? entryFromDoc(f.doc, f.hasAvatar) : e);
+        continue;
+      }
+      // No card file: a character from before cards, unless its folder went to the trash (here or on another computer).
+      trashed ??= await folders.trashedIds();
+      if (!trashed.has(e.id) || (await liveFolder(e.id))) out.push(e);
+    }
+    const listed = new Set(registry.map((e) => e.id));
+    for (const [id, f] of found) if (!listed.has(id)) out.push(entryFromDoc(f.doc, f.hasAvatar));
+    return out;
+  }
+  const entry = async (id: string) => (await listAll()).find((c) => c.id === id);
   const put = (c: Character) => file.update((cur) => ({ characters: cur.characters.some((x) => x.id === c.id) ? cur.characters.map((x) => (x.id === c.id ? c : x)) : [...cur.characters, c] }));
 
   async function get(id: string): Promise<CharacterCard | undefined> {
@@ -191,13 +228,49 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
   return {
     files,
     serial,
-    async list() {
-      return (await file.read()).characters;
-    },
+    list: listAll,
+    resolveConflictCopies: () =>
+      serial(async () => {
+        let kept = 0;
+        const left: string[] = [];
+        for (const c of await listAll()) {
+          for (const copy of await folders.conflictCopies(c.id)) {
+            const at = path.join(files.dir(c.id), copy.name);
+            const cur = await get(c.id);
+            if (!cur) break;
+            if (copy.of === 'card') {
+              let doc: CardDoc | undefined;
+              try {
+                const r = CardDoc.safeParse(JSON.parse((await readFile(at)).toString('utf8')));
+                doc = r.success && r.data.id === c.id ? r.data : undefined;
+              } catch {
+                doc = undefined;
+              }
+              if (!doc) {
+                left.push(path.join(c.id, copy.name));
+                continue;
+              }
+              const picture = cur.hasAvatar ? await files.read(c.id, 'avatar.png') : undefined;
+              await previous.keep({ ...cur, name: doc.card.name, created: doc.created, updated: doc.updated, card: doc.card }, picture, now());
+            } else if (copy.of === 'avatar') {
+              await previous.keep(cur, await readFile(at), now()); // this card with the other picture
+            } // a thumbnail is made from the picture: nothing to keep
+            await unlink(at).catch((e: unknown) => {
+              if (errnoOf(e) !== 'ENOENT') throw e;
+            });
+            await fsyncDir(files.dir(c.id));
+            kept += copy.of === 'thumb' ? 0 : 1;
+          }
+        }
+        return { kept, left };
+      }),
     get,
     create: (name) =>
       serial(async () => {
         const character: Character = { id: characterIdFor(name), name: name.trim(), created: now() };
+        // Its card file first: the folder is what another computer's app lists (character-folders.ts).
+        const doc: CardDoc = { id: character.id, created: character.created, updated: character.created, card: blankCard(character.name) };
+        await files.write(character.id, 'card.json', JSON.stringify(doc, null, 2) + '\n');
         await put(character);
         return character;
       }),

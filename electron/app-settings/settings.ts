@@ -1,11 +1,12 @@
-// App settings: one file, <dataDir>/app/config.json, behind one small interface.
+// App settings: one file per device, <dataDir>/devices/<id>/app/config.json, behind one small interface.
 // Before the library (conf / electron-store) sees the file we validate it ourselves:
 // a damaged file is kept as config.json.damaged-<ms>, every valid key is salvaged,
 // and start-up goes on with a notice instead of a crash or a silent reset.
 // The first open also migrates the old app/settings.json (generation settings) once.
 import { chmodSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { fsyncDirSync as fsyncDir, mkdirDurableSync } from '../durable/durable.ts';
+import { fsyncDirSync as fsyncDir } from '../durable/durable.ts';
+import { deviceFile } from '../app-data/device-files.ts';
 import { AppSettings, salvageSettings } from './schema.ts';
 import type { OpenSettingsBackend, SettingsBackend } from './backend.ts';
 
@@ -56,10 +57,10 @@ function keepAside(file: string, suffix: string): string {
 }
 
 export function openAppSettings(dataDir: string, openBackend: OpenSettingsBackend): AppSettingsStore {
-  const dir = path.join(dataDir, 'app');
-  const file = path.join(dir, `${SETTINGS_NAME}.json`);
-  const legacy = path.join(dir, LEGACY_NAME);
-  mkdirDurableSync(dir, { mode: 0o700 }); // the file holds the API key
+  // This device's own file (made owner-only: it holds the API key), moved from app/ at the first start.
+  const file = deviceFile(dataDir, 'settings');
+  const dir = path.dirname(file);
+  const legacy = deviceFile(dataDir, 'oldSettings');
   const notices: string[] = [];
   let initial: AppSettings | undefined; // values to write once the backend is open
   let migrateFrom: string | undefined;

@@ -9,16 +9,18 @@
 // JSON line {stdout, stderr, exitCode}, after lines {progress} when asked for. A CLI that goes away
 // (interrupted) cancels its command where the command can stop (an import). The file names this computer: a copy synced from another one is ignored.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { lstat, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { errnoOf } from '../durable/durable.ts';
+import { Layout } from '../store/layout.ts';
 import type { CliOutput, CliRequest } from './commands.ts';
 
-export const CONTROL_FILE = 'cardshark.control.json';
+/** The door file's name, in this device's folder (Layout.controlFile). */
+export { CONTROL_FILE } from '../store/layout.ts';
 /** A request line is a command line (an `append` may carry a long text); anything longer is refused. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 /** A connected CLI sends its command at once; one that does not is dropped. */
@@ -67,7 +69,8 @@ export async function startControlServer(dataDir: string, run: RunCommand): Prom
       server.listen(socket, () => resolve());
     });
     server.on('error', (e) => console.error(`CardShark: the CLI door failed: ${e.message}`)); // accept errors (EMFILE): the app runs on
-    const file = join(dataDir, CONTROL_FILE);
+    const file = new Layout(dataDir).controlFile;
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await removeCrashedDoor(await readDescriptor(file));
     const descriptor: Descriptor = { socket, token, host: hostname(), pid: process.pid };
     // Readable by the user alone from the moment it exists (the token is in it); renamed into place whole.
@@ -169,7 +172,7 @@ async function readDescriptor(file: string): Promise<Descriptor | null> {
  * (no door file, one from another computer, or nothing listening: a crashed app's leftover).
  */
 export async function askRunningApp(dataDir: string, req: CliRequest, progress?: ShowProgress): Promise<CliOutput | null> {
-  const d = await readDescriptor(join(dataDir, CONTROL_FILE));
+  const d = await readDescriptor(new Layout(dataDir).controlFile);
   if (!d || d.host !== hostname()) return null;
   const conn = await new Promise<Socket | null>((resolve) => {
     const c = createConnection(d.socket);

@@ -124,7 +124,8 @@ async function du(path: string): Promise<{ files: number; bytes: number }> {
 /** `characterIds`: the app's character registry; characters without a chat count too. */
 export async function cmdStats(store: ChatStore, characterIds: readonly string[] = []): Promise<CommandResult> {
   const chats = await allChats(store);
-  const parts = ['chats', 'backups', 'quarantine', 'trash', 'logs', 'app'] as const;
+  // devices: every computer's own state (this one's lock, index, caches, logs, settings; others' when synced).
+  const parts = ['chats', 'backups', 'quarantine', 'trash', 'devices', 'app'] as const;
   const sizes: Record<string, { files: number; bytes: number }> = {};
   for (const p of parts) sizes[p] = await du(join(store.dataDir, p));
   const out = {

@@ -1,9 +1,9 @@
-// Composer drafts, one per chat, kept main-side in <dataDir>/app/drafts.json. An update is held
+// Composer drafts, one per chat, kept main-side in this device's app/drafts.json (app-data/device-files.ts). An update is held
 // in memory at once and written through the shared debouncer (one write per interval however many
 // keystrokes), or at once when flushed (chat switch, page hidden, quit).
-import path from 'node:path';
 import { z } from 'zod';
 import { ChatId } from '../../shared/chat-format.ts';
+import { deviceFile } from '../app-data/device-files.ts';
 import { jsonFile } from '../app-data/json-file.ts';
 import type { Debouncer } from '../autosave/debouncer.ts';
 
@@ -18,7 +18,7 @@ export interface Drafts {
 }
 
 export function openDrafts(dataDir: string, autosave: Debouncer): Drafts {
-  const file = jsonFile(path.join(dataDir, 'app', 'drafts.json'), FileSchema, () => ({ drafts: {} }), (json) => {
+  const file = jsonFile(deviceFile(dataDir, 'drafts'), FileSchema, () => ({ drafts: {} }), (json) => {
     // Salvage the valid entries of a damaged file.
     const raw = (json as { drafts?: unknown })?.drafts;
     if (typeof raw !== 'object' || raw === null) return undefined;

@@ -13,6 +13,7 @@ import { UPLOAD_CHUNK_BYTES, type ChatImportResult } from '../../shared/ipc-cont
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { Emit } from '../generation/manager.ts';
 import { decodeBase64Sliced, importFileAs, registerImportedCharacters } from '../import/index.ts';
+import { Layout } from '../store/layout.ts';
 import type { ChatStore } from '../store/types.ts';
 import { importResult } from './chat-files.ts';
 
@@ -43,7 +44,7 @@ interface Deps {
 }
 
 export function uploadsDir(dataDir: string): string {
-  return join(dataDir, '.uploads');
+  return new Layout(dataDir).uploadsDir;
 }
 
 /** Removes what a crashed run left in the uploads folder (at start, before any upload of this run). */

@@ -17,6 +17,7 @@ import { clearUploads } from './chat-uploads.ts';
 import { healActiveChats } from '../app-data/active-chat.ts';
 import { createConflictKeeper } from '../watcher/conflict-copy.ts';
 import { startChatWatcher, type ChatWatcher } from '../watcher/chat-watcher.ts';
+import { startCharacterWatcher } from '../watcher/character-watcher.ts';
 import { openImportedFiles } from '../watcher/imported-files.ts';
 import path from 'node:path';
 import { createDebouncer, type Clock, type Debouncer } from '../autosave/debouncer.ts';
@@ -143,6 +144,15 @@ export function createServices<S>(opts: {
           imported: openImportedFiles(dataDir),
           ...(opts.watchSettleMs !== undefined ? { settleMs: opts.watchSettleMs } : {}),
         });
+  // Character folders arriving, leaving or edited by a sync tool (another computer): every window lists them again.
+  const characterWatcher =
+    opts.watch === false
+      ? null
+      : startCharacterWatcher({
+          characters,
+          onChange: () => emit('characters:changed', {}),
+          ...(opts.watchSettleMs !== undefined ? { settleMs: opts.watchSettleMs } : {}),
+        });
   // A chat whose file was deleted outside the app leaves every window's list, whichever call found it
   // gone (the watcher, or a load that met the missing file first); the character's next chat becomes active.
   const stopGone = store.onChatGone((chatId, characterId) => {
@@ -151,7 +161,7 @@ export function createServices<S>(opts: {
       .then((nextChatId) => emit('chat:removed', { chatId, characterId, source: 'external', nextChatId }));
   });
   const door = opts.cliDoor ? openCliDoor({ store, characters, appState, emit, personaName: async (chatId) => (await personaForChat({ personas, settings }, chatId)).name }) : Promise.resolve(null);
-  const ready = Promise.all([healActiveChats(store, appState), watcher?.ready, door]).then(() => undefined);
+  const ready = Promise.all([healActiveChats(store, appState), watcher?.ready, characterWatcher?.ready, door]).then(() => undefined);
   // Paused past the lock's heartbeat and taken over: the store refuses every write now; every window says so.
   void store.whenLockLost().then((e) => {
     console.error(`CardShark: ${e.message}`);
@@ -180,6 +190,7 @@ export function createServices<S>(opts: {
         // The watcher needs the store to act: it stays open through the app's last writes (and a
         // retry dialog on a full disk), so outside changes made meanwhile are still seen.
         await watcher?.close();
+        await characterWatcher?.close();
         await Promise.all([...copies]);
         await doorClosed;
         await library?.close(); // a cache: what it has not indexed yet is caught up at the next start

@@ -1,11 +1,12 @@
 // The operations log: one JSON line per file operation, written by electron-log's file transport
 // (its `electron-log/node` entry serves plain Node and the Electron main process alike) to
-// `<dataDir>/logs/operations.log`, rotated by size (the full file moves to operations.old.log).
+// this device's `<dataDir>/devices/<id>/logs/operations.log`, rotated by size (the full file moves to operations.old.log).
 //
 // Off the append path: `record` only pushes onto an array; the batch goes to electron-log on the
 // next macrotask, and electron-log writes asynchronously (sync: false), never with an fsync.
 // Records hold ids, byte counts, durations and outcomes: never message text.
 import { join } from 'node:path';
+import { Layout } from '../store/layout.ts';
 import electronLog from 'electron-log/node';
 import { mkdirDurable } from '../durable/durable.ts';
 import type { OpLogSink, OpRecord } from '../store/oplog-sink.ts';
@@ -26,7 +27,7 @@ export interface OpLogOptions {
 let seq = 0;
 
 export async function openOpLog(dataDir: string, options: OpLogOptions = {}): Promise<OpLog> {
-  const dir = join(dataDir, 'logs');
+  const dir = new Layout(dataDir).logsDir;
   await mkdirDurable(dir);
   const path = join(dir, 'operations.log');
   const logger = electronLog.create({ logId: `cardshark-oplog-${process.pid}-${seq++}` });

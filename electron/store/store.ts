@@ -11,8 +11,9 @@
 // discovery.ts, and lifecycle.ts (close).
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput, WriteOptions } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
-import { ioError, mkdirDurable } from '../durable/durable.ts';
-import { nodeFs } from '../durable/fs-seam.ts';
+import { join } from 'node:path';
+import { errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
+import { nodeFs, type FsSeam } from '../durable/fs-seam.ts';
 import { ChatIndex } from './chat-index.ts';
 import { ChatCompaction } from './chats/compact-chat.ts';
 import { ChatReads } from './chats/chat-reads.ts';
@@ -29,13 +30,34 @@ import { OwnStates } from './chats/own-states.ts';
 import { OwnWrites } from './chats/own-writes.ts';
 import { RecoveryOps } from './chats/recovery-ops.ts';
 import type { ImportChatInput, ImportStreamInput, ImportStreamOptions } from './import-chat.ts';
-import { Layout } from './layout.ts';
+import { Layout, LEGACY_OWN_VERSIONS } from './layout.ts';
+import { writeStignoreIfAbsent } from './stignore.ts';
 import { DirLock } from './lock.ts';
+import { refuseLegacyHolder } from './lock/legacy-lock.ts';
 import { logged, nullOpLog } from './oplog-sink.ts';
 import type { BackupSummary, RepairResult, TrashedChat } from './recovery.ts';
 import type { SearchResult } from './search.ts';
 import type { AppVersion, ChatStore, ChatStoreOptions, DiscoveredChat } from './types.ts';
 import type { ValidationReport } from './validate.ts';
+
+/**
+ * Before per-device folders the app kept its own versions of outside-changed chats in
+ * `<data>/.own-versions`: the first device to open the folder after the upgrade takes them over
+ * (a rename, under its lock; never over a folder of its own). The old index and caches are rebuilt.
+ */
+async function adoptLegacyOwnVersions(fs: FsSeam, layout: Layout): Promise<void> {
+  const legacy = join(layout.dataDir, LEGACY_OWN_VERSIONS);
+  if (!(await fs.stat(legacy).then((s) => s.isDirectory(), () => false))) return;
+  if (await fs.stat(layout.ownVersionsDir).then(() => true, () => false)) return;
+  try {
+    await fs.rename(legacy, layout.ownVersionsDir);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return; // taken by another device meanwhile
+    throw ioError(e, 'moving the app versions kept by an earlier version');
+  }
+  await fsyncDir(layout.deviceDir);
+  await fsyncDir(layout.dataDir);
+}
 
 export async function openChatStore(options: ChatStoreOptions): Promise<ChatStore> {
   if (typeof options?.dataDir !== 'string' || options.dataDir.length === 0) throw new StoreError('INVALID_INPUT', 'dataDir is required');
@@ -45,6 +67,8 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
     // Private to the user (0700) when we create it; an existing folder keeps its mode.
     await mkdirDurable(layout.dataDir, { mode: 0o700, fs });
     await mkdirDurable(layout.chatsDir, { fs });
+    await mkdirDurable(layout.deviceDir, { mode: 0o700, fs }); // the lock and this device's caches
+    writeStignoreIfAbsent(layout.dataDir);
   } catch (e) {
     throw ioError(e, `creating the data directory ${options.dataDir}`);
   }
@@ -52,9 +76,11 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   // A lock left behind means the previous run did not end cleanly: it may have written past
   // what it persisted (see chats/own-states.ts).
   const endedCleanly = await fs.stat(layout.lockFile).then(() => false, () => true);
+  await refuseLegacyHolder(layout.dataDir); // an older version still running here: it would write beside us
   const lock = await logged(oplog, 'lock', undefined, () => DirLock.acquire(layout.lockFile, options.lock));
   try {
     await removePartialCopies(fs, layout);
+    await adoptLegacyOwnVersions(fs, layout);
     const persisted = await ChatIndex.read(fs, layout.indexFile);
     // The index remembers each chat's folder: a copy of a chat file in another folder does not take its id.
     const chats = await discoverChats(fs, layout, (id) => persisted?.entries.get(id)?.summary.characterId);

@@ -1,14 +1,14 @@
 // Which outside files (sync conflict copies, files whose id was taken) were imported, so that a
 // start-up scan, a repeated event, a `touch` or a re-download never imports the same bytes twice.
-// Kept in <data>/app/imported-files.json:
+// Kept per device, in devices/<id>/app/imported-files.json (each device imports on its own):
 // - `contents`: the SHA-256 of every content imported → the path it was first imported from. The
 //   bytes decide: the same bytes at any path, with any inode or mtime, are not imported again.
 // - `files`: chats-folder-relative path → "dev:ino:size:mtimeNs sha256" of the file when it was
 //   imported or found imported: a fast path, so an unchanged file is not read and hashed at every
 //   start. Versions before the hash recorded "dev:ino:size:mtimeNs" alone; such an entry still
 //   counts for its unchanged file, and gets its hash the first time it is seen.
-import path from 'node:path';
 import { z } from 'zod';
+import { deviceFile } from '../app-data/device-files.ts';
 import { jsonFile } from '../app-data/json-file.ts';
 
 const FileSchema = z.object({
@@ -48,7 +48,7 @@ function withImport(cur: ImportRecord, relPath: string, key: string, sha256: str
 }
 
 export function openImportedFiles(dataDir: string): ImportedFiles {
-  const file = jsonFile(path.join(dataDir, 'app', 'imported-files.json'), FileSchema, () => ({ files: {}, contents: {} }));
+  const file = jsonFile(deviceFile(dataDir, 'importedFiles'), FileSchema, () => ({ files: {}, contents: {} }));
   return {
     file: async (relPath) => entryOf((await file.read()).files[relPath]),
     hasContent: async (sha256) => Object.hasOwn((await file.read()).contents, sha256),

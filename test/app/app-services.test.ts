@@ -8,6 +8,7 @@ import { openChatStore, type ChatStore } from '../../electron/store/index.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import { demoProvider } from '../../electron/generation/demo.ts';
 import type { Provider } from '../../electron/generation/provider.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -39,7 +40,7 @@ describe('generation settings', () => {
     expect((await call('setGenerationSettings', { baseUrl: 'https://api.openai.com/v2' })).data.hasApiKey).toBe(true);
     const moved = await call('setGenerationSettings', { baseUrl: 'http://attacker.example/v1' });
     expect(moved.data.hasApiKey).toBe(false);
-    expect(await readFile(path.join(dataDir, 'app', 'config.json'), 'utf8')).not.toContain('sk-secret');
+    expect(await readFile(path.join(new Layout(dataDir).deviceAppDir, 'config.json'), 'utf8')).not.toContain('sk-secret');
     expect((await call('setGenerationSettings', { baseUrl: 'http://other.example/v1', apiKey: 'sk-new' })).data.hasApiKey).toBe(true);
   });
 });
@@ -47,7 +48,7 @@ describe('generation settings', () => {
 describe('app documents', () => {
   it('a failed read is retried, and errors reach the renderer without paths', async () => {
     const { call, dataDir } = await setup();
-    await rm(path.join(dataDir, 'app'), { recursive: true }); // the settings file opened it already
+    await rm(path.join(dataDir, 'app'), { recursive: true, force: true }); // made already, or not (the settings live in this device's folder)
     await writeFile(path.join(dataDir, 'app'), 'a file where a folder belongs');
     const during = await call('listCharacters');
     expect(during).toMatchObject({ ok: false, error: { code: 'IO_ERROR' } });

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import { openAiProvider } from '../../electron/generation/openai.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -50,8 +51,8 @@ const sse = (res: ServerResponse, text: string) => {
 async function setup(seed?: Record<string, unknown>) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-outbound-'));
   if (seed) {
-    await mkdir(path.join(dataDir, 'app'), { recursive: true });
-    await writeFile(path.join(dataDir, 'app', 'config.json'), JSON.stringify(seed));
+    await mkdir(new Layout(dataDir).deviceAppDir, { recursive: true });
+    await writeFile(path.join(new Layout(dataDir).deviceAppDir, 'config.json'), JSON.stringify(seed));
   }
   const store = await openChatStore({ dataDir });
   const events: [string, any][] = [];
@@ -231,6 +232,6 @@ describe('settings file', () => {
     const { call, dataDir } = await setup();
     await call('setGenerationSettings', { provider: 'openai', baseUrl: 'http://127.0.0.1:5001/v1' });
     await call('setGenerationSettings', { baseUrl: 'http://169.254.169.254/v1' });
-    expect(await readFile(path.join(dataDir, 'app', 'config.json'), 'utf8')).not.toContain('169.254');
+    expect(await readFile(path.join(new Layout(dataDir).deviceAppDir, 'config.json'), 'utf8')).not.toContain('169.254');
   });
 });

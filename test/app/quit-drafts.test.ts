@@ -6,6 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../store/helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const CHILD = path.join(import.meta.dirname, 'quit-child.ts');
 const procs: ChildProcess[] = [];
@@ -86,7 +87,7 @@ describe('a draft typed during quit', () => {
     }
     expect(await app.exited, app.out()).toBe(0);
     expect(lastAcked).toBeDefined();
-    const onDisk = JSON.parse(readFileSync(path.join(dataDir, 'app', 'drafts.json'), 'utf8')).drafts[chatId];
+    const onDisk = JSON.parse(readFileSync(path.join(new Layout(dataDir).deviceAppDir, 'drafts.json'), 'utf8')).drafts[chatId];
     expect(onDisk, `acknowledged "${lastAcked}", drafts.json holds "${onDisk}"`).toBe(lastAcked);
     // The quit window was exercised: drafts came in while it ran and were refused, typed.
     expect(refused.length).toBeGreaterThan(0);

@@ -9,6 +9,7 @@ import { openAppSettings, DEFAULT_APP_SETTINGS } from '../../electron/app-settin
 import { openConfBackend } from '../../electron/app-settings/conf-backend.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 import { createServices } from '../../electron/ipc/services.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -17,18 +18,18 @@ afterEach(() => {
 function dataDir(files: Record<string, string> = {}) {
   const d = mkdtempSync(path.join(os.tmpdir(), 'cardshark-settings-'));
   dirs.push(d);
-  mkdirSync(path.join(d, 'app'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(d, 'app', name), text);
+  mkdirSync(new Layout(d).deviceAppDir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(new Layout(d).deviceAppDir, name), text);
   return d;
 }
-const appFiles = (d: string) => readdirSync(path.join(d, 'app')).sort();
-const onDisk = (d: string) => JSON.parse(readFileSync(path.join(d, 'app', 'config.json'), 'utf8'));
+const appFiles = (d: string) => readdirSync(new Layout(d).deviceAppDir).sort();
+const onDisk = (d: string) => JSON.parse(readFileSync(path.join(new Layout(d).deviceAppDir, 'config.json'), 'utf8'));
 const posix = process.platform !== 'win32';
 
 describe('app settings file', () => {
   it('bare conf throws on a damaged file (the trap this module exists for)', () => {
     const d = dataDir({ 'config.json': '{"apiKey": "sk-1",' });
-    expect(() => new Conf({ cwd: path.join(d, 'app'), configName: 'config' })).toThrow();
+    expect(() => new Conf({ cwd: new Layout(d).deviceAppDir, configName: 'config' })).toThrow();
   });
 
   it('starts from defaults and writes an owner-only file', () => {
@@ -38,7 +39,7 @@ describe('app settings file', () => {
     expect(s.notices).toEqual([]);
     s.update({ autosaveIntervalMs: 250, apiKey: 'sk-x' });
     expect(onDisk(d)).toMatchObject({ autosaveIntervalMs: 250, apiKey: 'sk-x' });
-    if (posix) expect(statSync(path.join(d, 'app', 'config.json')).mode & 0o777).toBe(0o600);
+    if (posix) expect(statSync(path.join(new Layout(d).deviceAppDir, 'config.json')).mode & 0o777).toBe(0o600);
     expect(openAppSettings(d, openConfBackend).get().autosaveIntervalMs).toBe(250);
     expect(() => s.update({ autosaveIntervalMs: 50 })).toThrow();
     expect(s.get().autosaveIntervalMs).toBe(250);
@@ -51,8 +52,8 @@ describe('app settings file', () => {
     expect(s.get()).toEqual(DEFAULT_APP_SETTINGS);
     expect(s.notices.join(' ')).toMatch(/damaged.*config\.json\.damaged-\d+/);
     const kept = appFiles(d).find((n) => n.startsWith('config.json.damaged-'))!;
-    expect(readFileSync(path.join(d, 'app', kept), 'utf8')).toBe(bad);
-    if (posix) expect(statSync(path.join(d, 'app', kept)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(new Layout(d).deviceAppDir, kept), 'utf8')).toBe(bad);
+    if (posix) expect(statSync(path.join(new Layout(d).deviceAppDir, kept)).mode & 0o777).toBe(0o600);
   });
 
   it('one bad field: every valid key (the API key above all) is salvaged, the original kept', () => {
@@ -64,7 +65,7 @@ describe('app settings file', () => {
     expect(onDisk(d)).toMatchObject({ apiKey: 'sk-keep', model: 'm1', autosaveIntervalMs: 1000 });
     const kept = appFiles(d).filter((n) => n.startsWith('config.json.damaged-'));
     expect(kept).toHaveLength(1);
-    expect(readFileSync(path.join(d, 'app', kept[0]!), 'utf8')).toBe(original);
+    expect(readFileSync(path.join(new Layout(d).deviceAppDir, kept[0]!), 'utf8')).toBe(original);
     // Reopening finds a valid file: no second copy, no notice.
     expect(openAppSettings(d, openConfBackend).notices).toEqual([]);
     expect(appFiles(d).filter((n) => n.startsWith('config.json.damaged-'))).toHaveLength(1);
@@ -77,11 +78,11 @@ describe('app settings file', () => {
     expect(s.get()).toEqual({ ...DEFAULT_APP_SETTINGS, provider: 'openai', baseUrl: 'https://api.example/v1', model: 'gpt', apiKey: 'sk-old', paceMs: 7 });
     expect(s.notices.join(' ')).toMatch(/settings\.json\.migrated-\d+/);
     const kept = appFiles(d).find((n) => n.startsWith('settings.json.migrated-'))!;
-    expect(readFileSync(path.join(d, 'app', kept), 'utf8')).toBe(legacy);
+    expect(readFileSync(path.join(new Layout(d).deviceAppDir, kept), 'utf8')).toBe(legacy);
     expect(appFiles(d)).not.toContain('settings.json');
     // Once: a settings.json that appears later (an old build) is not migrated over newer values.
     s.update({ model: 'newer' });
-    writeFileSync(path.join(d, 'app', 'settings.json'), JSON.stringify({ model: 'stale' }));
+    writeFileSync(path.join(new Layout(d).deviceAppDir, 'settings.json'), JSON.stringify({ model: 'stale' }));
     expect(openAppSettings(d, openConfBackend).get().model).toBe('newer');
   });
 });
@@ -102,7 +103,7 @@ describe('settings channels', () => {
       expect(JSON.stringify(await call('getAppSettings'))).not.toContain('sk-secret');
       expect(services.settings.get().autosaveIntervalMs).toBe(100);
       expect(onDisk(d)).toMatchObject({ apiKey: 'sk-secret', autosaveIntervalMs: 100, backupRetention: 2, quitFlushTimeoutMs: 20_000 });
-      if (posix) expect(statSync(path.join(d, 'app', 'config.json')).mode & 0o777).toBe(0o600);
+      if (posix) expect(statSync(path.join(new Layout(d).deviceAppDir, 'config.json')).mode & 0o777).toBe(0o600);
     } finally {
       await services.shutdown();
     }

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Layout } from '../../electron/store/layout.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -60,7 +61,7 @@ describe.skipIf(process.platform === 'win32')('a SIGTERM to npm reaches the serv
       const dataDir = tmp();
       const npm = run('npm', [...script, '--', '--data-dir', dataDir, '--port', '0']);
       await npm.waitFor(/CardShark is running at http/);
-      const lock = path.join(dataDir, 'cardshark.lock');
+      const lock = new Layout(dataDir).lockFile;
       const serverPid = (JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid;
       expect(serverPid).not.toBe(npm.proc.pid);
       orphans.push(serverPid);

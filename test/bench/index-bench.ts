@@ -17,6 +17,7 @@ import { openChatStore } from '../../electron/store/index.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { startChatWatcher } from '../../electron/watcher/chat-watcher.ts';
 import type { ConflictKeeper } from '../../electron/watcher/conflict-copy.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const CHARACTERS = 100;
 const CHATS_PER_CHARACTER = 100;
@@ -79,7 +80,7 @@ export async function indexBench(root: string, big: { dataDir: string; character
   const problems: string[] = [];
   const dataDir = join(root, 'library');
   const { characters, chats } = buildLibrary(dataDir);
-  const indexFile = join(dataDir, 'index.json');
+  const indexFile = new Layout(dataDir).indexFile;
   const probe = characters[CHARACTERS / 2]!;
 
   // Baselines without an index: the store opens, and a listing computes summaries from the files.

@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
 import { runCliCommand, type CliOutput } from '../../electron/cli/commands.ts';
-import { askRunningApp, CONTROL_FILE, startControlServer } from '../../electron/cli/control.ts';
+import { askRunningApp, startControlServer } from '../../electron/cli/control.ts';
+import { Layout } from '../../electron/store/layout.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 import { tempDir } from '../store/helpers.ts';
 
@@ -56,7 +57,7 @@ describe('the CLI door', () => {
     const file = join(dataDir, '..', `${Date.now()}-big.jsonl`);
     await writeFile(file, stChat(200_000));
     cleanups.push(() => import('node:fs/promises').then((f) => f.rm(file, { force: true })));
-    const d = JSON.parse(await readFile(join(dataDir, CONTROL_FILE), 'utf8')) as { socket: string; token: string };
+    const d = JSON.parse(await readFile(new Layout(dataDir).controlFile, 'utf8')) as { socket: string; token: string };
     const conn = createConnection(d.socket);
     conn.write(`${JSON.stringify({ token: d.token, argv: ['import', file], cwd: '/', progress: true })}\n`);
     for await (const line of createInterface({ input: conn })) {

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CONTROL_FILE } from '../../electron/cli/control.ts';
+import { Layout } from '../../electron/store/layout.ts';
 import { startHost, tempRoot, type RunningHost } from '../e2e/host.ts';
 
 const exec = promisify(execFile);
@@ -87,7 +87,7 @@ describe('the CLI while the app runs', () => {
 
   it('once the app has quit, the CLI opens the folder itself; while it runs, its door file is readable by the user alone', { timeout: 60_000 }, async () => {
     const { dir, h } = await host();
-    const door = await stat(join(dir, CONTROL_FILE));
+    const door = await stat(new Layout(dir).controlFile);
     expect(door.mode & 0o077).toBe(0);
     expect((await cli(dir, ['create', 'someone', 'made here', '--json'])).code).toBe(0);
     await h.stop();
@@ -98,7 +98,7 @@ describe('the CLI while the app runs', () => {
 
   it('the door folder of an app killed with SIGKILL is removed when the app starts again', { timeout: 60_000 }, async () => {
     const { dir, h } = await host();
-    const crashed = JSON.parse(await readFile(join(dir, CONTROL_FILE), 'utf8')) as { socket: string };
+    const crashed = JSON.parse(await readFile(new Layout(dir).controlFile, 'utf8')) as { socket: string };
     h.proc.kill('SIGKILL');
     await new Promise((r) => h.proc.once('exit', r));
     expect(existsSync(crashed.socket)).toBe(true);
@@ -113,11 +113,12 @@ describe('the CLI while the app runs', () => {
   const SYSTEM_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p));
   it.skipIf(process.getuid?.() !== 0 || !SYSTEM_NODE)('another user can neither read the door file nor connect to the socket, even with the data folder open to all', { timeout: 60_000 }, async () => {
     const { dir, events } = await host();
-    await chmod(dir, 0o755); // the folder itself does not protect the door
-    const door = JSON.parse(await readFile(join(dir, CONTROL_FILE), 'utf8')) as { socket: string; token: string };
+    // The folders themselves do not protect the door (the data folder, and this device's folder in it).
+    for (const d of [dir, join(dir, 'devices'), new Layout(dir).deviceDir]) await chmod(d, 0o755);
+    const door = JSON.parse(await readFile(new Layout(dir).controlFile, 'utf8')) as { socket: string; token: string };
     const probe = `
       const fs = require('node:fs'), net = require('node:net');
-      let read; try { fs.readFileSync(${JSON.stringify(join(dir, CONTROL_FILE))}); read = 'read'; } catch (e) { read = e.code; }
+      let read; try { fs.readFileSync(${JSON.stringify(new Layout(dir).controlFile)}); read = 'read'; } catch (e) { read = e.code; }
       const c = net.createConnection(${JSON.stringify(door.socket)});
       c.on('connect', () => { c.write(JSON.stringify({ token: ${JSON.stringify(door.token)}, argv: ['create', 'someone', 'intruder'], cwd: '/' }) + '\\n'); c.on('data', () => {}); c.on('end', () => { console.log(read + ' connected'); }); });
       c.on('error', (e) => console.log(read + ' ' + e.code));`;

@@ -5,6 +5,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 import { addCharacter, newChat } from './ui.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 let hosts: RunningHost[] = [];
 test.afterEach(async () => {
@@ -22,7 +23,7 @@ test('the data-folder lock taken over: a banner that stays says writing stopped'
   await expect(page.getByTestId('lock-lost')).toHaveCount(0);
 
   // What a takeover leaves at the path: a new lock file, another owner's.
-  const lock = path.join(dataDir, 'cardshark.lock');
+  const lock = new Layout(dataDir).lockFile;
   await writeFile(`${lock}.other`, JSON.stringify({ pid: 4242, hostname: 'elsewhere.example', procStart: '1', token: 'other', acquiredAt: Date.now() }));
   await rename(`${lock}.other`, lock);
   // The host's next heartbeat (every 10 s) finds it.

@@ -9,6 +9,8 @@ const path = require('node:path');
 
 const LOG = process.env.FAKE_ELECTRON_LOG;
 const DATA = process.env.FAKE_DATA_DIR;
+/** This device's own folder in DATA (the lock, drafts): Layout.deviceDir, from the test. */
+const DEVICE = process.env.FAKE_DEVICE_DIR;
 const TRIGGER = process.env.FAKE_TRIGGER || 'before-quit';
 const record = (type, data = {}) => fs.appendFileSync(LOG, JSON.stringify({ type, t: Date.now(), ...data }) + '\n');
 const dialogAnswers = (process.env.FAKE_DIALOG_ANSWERS || '').split(',').filter(Boolean).map(Number);
@@ -16,7 +18,7 @@ const mkEvent = () => ({ defaultPrevented: false, preventDefault() { this.defaul
 
 /** What is on disk at this moment: is the lock still held, is the pending message saved? */
 function diskState() {
-  const lockHeld = fs.existsSync(path.join(DATA, 'cardshark.lock'));
+  const lockHeld = fs.existsSync(path.join(DEVICE, 'cardshark.lock'));
   let saved = false;
   const walk = (d) => {
     for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
@@ -27,7 +29,7 @@ function diskState() {
   };
   walk(path.join(DATA, 'chats'));
   // A deferred write (the composer's draft, debounced for a minute): only a flush puts it on disk.
-  const drafts = path.join(DATA, 'app', 'drafts.json');
+  const drafts = path.join(DEVICE, 'app', 'drafts.json');
   const draftSaved = fs.existsSync(drafts) && fs.readFileSync(drafts, 'utf8').includes('pending-draft-7');
   return { lockHeld, saved, draftSaved };
 }

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Layout } from '../../electron/store/layout.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const FAKE = path.join(import.meta.dirname, 'fake-electron.cjs');
@@ -34,7 +35,7 @@ async function runMain(trigger: string, env: Record<string, string> = {}) {
   writeFileSync(log, '');
   const child = spawn(process.execPath, ['--require', FAKE, bundle, '--data-dir', dataDir], {
     cwd: ROOT,
-    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), FAKE_ELECTRON_LOG: log, FAKE_DATA_DIR: dataDir, FAKE_TRIGGER: trigger, CARDSHARK_DEMO_PACE_MS: '0', ...env },
+    env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules'), FAKE_ELECTRON_LOG: log, FAKE_DATA_DIR: dataDir, FAKE_DEVICE_DIR: new Layout(dataDir).deviceDir, FAKE_TRIGGER: trigger, CARDSHARK_DEMO_PACE_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -93,7 +94,7 @@ describe('Electron main, loaded from its bundle against a fake electron', () => 
     const r = await runMain('before-quit');
     expect(r.of('ipc')[0], r.out).toEqual({ type: 'ipc', t: expect.any(Number), trusted: [true, true, true, true], untrusted: Array(6).fill('FORBIDDEN') });
     // Settings went through electron-store (the fake's ipcMain/app satisfy it) into the shared data folder, owner-only.
-    const settingsFile = path.join(r.dataDir, 'app', 'config.json');
+    const settingsFile = path.join(new Layout(r.dataDir).deviceAppDir, 'config.json');
     expect(JSON.parse(readFileSync(settingsFile, 'utf8'))).toMatchObject({ autosaveIntervalMs: 60_000 });
     if (process.platform !== 'win32') expect(statSync(settingsFile).mode & 0o777).toBe(0o600);
     expect(r.of('registerSchemesAsPrivileged')[0]).toMatchObject({ beforeReady: true, list: [{ scheme: 'app', privileges: { standard: true, secure: true } }] });

@@ -8,6 +8,7 @@ import { openAiProvider } from '../../electron/generation/openai.ts';
 import { testConnection } from '../../electron/generation/connection-test.ts';
 import { DEFAULT_GENERATION_SETTINGS } from '../../electron/generation/generation-settings.ts';
 import { chunk, endpoint, setup, type Cleanup } from './endpoint.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const cleanups: Cleanup[] = [];
 afterEach(async () => {
@@ -36,7 +37,7 @@ describe('saving an API key', () => {
       expect(JSON.stringify(r)).not.toContain(SECRET);
     }
     const { readFile } = await import('node:fs/promises');
-    const file = await readFile(`${dataDir}/app/config.json`, 'utf8');
+    const file = await readFile(`${new Layout(dataDir).deviceAppDir}/config.json`, 'utf8');
     expect(JSON.parse(file).apiKey).toBe('sk-good');
     // Printable ASCII and Latin-1 are header-safe.
     expect((await call('setGenerationSettings', { apiKey: 'sk-ok_~ !"#$%&\'()*+,-./09:;<=>?@AZ[\\]^`az{|}éÿ' })).ok).toBe(true);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { createServices } from '../../electron/ipc/services.ts';
 import { openChatStore } from '../../electron/store/index.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 export type Cleanup = () => Promise<unknown>;
 
@@ -49,8 +50,8 @@ export const chunk = (text: string) => `data: ${JSON.stringify({ choices: [{ del
 export async function setup(cleanups: Cleanup[], seed?: Record<string, unknown>) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-endpoint-'));
   if (seed) {
-    await mkdir(path.join(dataDir, 'app'), { recursive: true });
-    await writeFile(path.join(dataDir, 'app', 'config.json'), JSON.stringify(seed));
+    await mkdir(new Layout(dataDir).deviceAppDir, { recursive: true });
+    await writeFile(path.join(new Layout(dataDir).deviceAppDir, 'config.json'), JSON.stringify(seed));
   }
   const store = await openChatStore({ dataDir });
   const events: [string, any][] = [];

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonl, tempDir, treeHash, writeSource } from './helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'electron', 'entry', 'cli.ts');
 const cli = (dataDir: string, ...args: string[]) => spawnSync(process.execPath, [CLI, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000 });
@@ -27,7 +28,7 @@ describe('cli import / export', () => {
     expect(text.stdout).toMatch(/2 chat\(s\) created, 0 already imported, 1 line\(s\) not imported, 0 source\(s\) failed/);
 
     // The import left index.json current: the next start lists the chats without reading them again.
-    const index = JSON.parse(readFileSync(join(dataDir, 'index.json'), 'utf8')) as { chats: { summary: { title: string; messageCount: number; revision: number; sizeBytes: number }; file: { size: number; ino?: string; mtimeNs?: string } }[] };
+    const index = JSON.parse(readFileSync(new Layout(dataDir).indexFile, 'utf8')) as { chats: { summary: { title: string; messageCount: number; revision: number; sizeBytes: number }; file: { size: number; ino?: string; mtimeNs?: string } }[] };
     expect(index.chats.map((e) => [e.summary.title, e.summary.messageCount]).sort()).toEqual([['one', 2], ['two', 1]]);
     for (const e of index.chats) expect(e.file).toMatchObject({ size: e.summary.sizeBytes, ino: expect.any(String), mtimeNs: expect.any(String) });
 

@@ -10,6 +10,7 @@ import { createServices } from '../../electron/ipc/services.ts';
 import { demoProvider } from '../../electron/generation/demo.ts';
 import { v2Json, v2Png, v3Json, v3Png } from '../fixtures/cards.ts';
 import { CHANNELS, CHANNEL_NAMES, ResultEnvelope, type ChannelName } from '../../shared/ipc-contract.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 export interface FuzzReport {
   dataDir: string;
@@ -276,7 +277,8 @@ export async function runFuzz(opts: { runs: number; seed?: number; log?: (line: 
 export async function checkDataDir(dataDir: string): Promise<void> {
   const top = await readdir(dataDir);
   for (const entry of top) {
-    if (!/^(app|chats|cardshark\.lock|index\.json|backups|trash|quarantine|\.own-versions|\.cache)$/.test(entry)) throw new Error(`unexpected entry in data dir: ${entry}`);
+    // devices/: this device's own state (lock, index, caches, settings, drafts); .stignore: for Syncthing.
+    if (!/^(app|chats|devices|\.stignore|backups|trash|quarantine)$/.test(entry)) throw new Error(`unexpected entry in data dir: ${entry}`);
   }
   const charDirs = await readdir(path.join(dataDir, 'chats')).catch(() => [] as string[]);
   let files = 0;
@@ -289,7 +291,7 @@ export async function checkDataDir(dataDir: string): Promise<void> {
       files++;
     }
   }
-  for (const f of ['characters.json', 'state.json']) JSON.parse(await readFile(path.join(dataDir, 'app', f), 'utf8').catch(() => '{}'));
+  for (const f of [path.join(dataDir, 'app', 'characters.json'), new Layout(dataDir).appStateFile]) JSON.parse(await readFile(f, 'utf8').catch(() => '{}'));
   const store = await openChatStore({ dataDir });
   try {
     let listed = 0;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { openOpLog } from '../../electron/oplog/oplog.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 import { tempDir } from '../store/helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 /** The log's records once it holds `atLeast` lines (and, when given, a record of op `until`): it is written asynchronously. */
 async function linesOf(path: string, atLeast: number, until?: string): Promise<Record<string, unknown>[]> {
@@ -65,7 +66,7 @@ describe('operations log', () => {
       }
     }
     await new Promise((r) => setTimeout(r, 100));
-    const names = await readdir(join(dir, 'logs'));
+    const names = await readdir(new Layout(dir).logsDir);
     expect(names).toContain('operations.old.log');
   });
 });

@@ -8,6 +8,7 @@ import type { ChatStore } from '../../electron/store/types.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import { demoProvider } from '../../electron/generation/demo.ts';
 import { chatPath, tempDir } from './helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const all = async (store: ChatStore, chatId: string) => (await store.loadChat(chatId, { limit: 500 })).messages;
 
@@ -76,7 +77,7 @@ describe('branchChat', () => {
     expect((await all(again, branch.chatId)).slice(0, 3)).toEqual(parentBefore.slice(0, 3));
     await again.close();
     // Without index.json, the link comes from the file itself.
-    await writeFile(`${dataDir}/index.json`, 'not json');
+    await writeFile(new Layout(dataDir).indexFile, 'not json');
     const third = await openChatStore({ dataDir });
     expect((await third.getChat(branch.chatId)).branchOf).toEqual({ chatId: id, messageId: m[2]!.id, title: 'Forest glade' });
     await third.close();

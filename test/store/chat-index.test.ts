@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { openChatStore, readFullState, type ChatStore, type IndexProgress } from '../../electron/store/index.ts';
 import { PREVIEW_CHARS, type ChatSummary } from '../../shared/chat-format.ts';
 import { chatPath, tempDir } from './helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHAT_FILE = /^([0-9a-f-]{36})\.jsonl$/;
@@ -101,7 +102,7 @@ describe('the chat index', () => {
   it('is written on close and serves the next listing without re-reading any chat', async () => {
     const dir = tempDir();
     await library(dir);
-    expect(existsSync(join(dir, 'index.json'))).toBe(true);
+    expect(existsSync(new Layout(dir).indexFile)).toBe(true);
     const { progress } = await reopenAndCheck(dir);
     expect(progress[0]).toEqual({ done: 6, total: 6, ready: true });
   });
@@ -126,11 +127,11 @@ describe('the chat index', () => {
   it('deleted: rebuilt from the files, with progress events, nothing lost', async () => {
     const dir = tempDir();
     await library(dir);
-    await rm(join(dir, 'index.json'));
+    await rm(new Layout(dir).indexFile);
     const { progress } = await reopenAndCheck(dir);
     expect(progress[0]).toEqual({ done: 0, total: 6, ready: false });
     expect(progress.map((p) => p.done)).toEqual([...progress.map((p) => p.done)].sort((x, y) => x - y));
-    expect(existsSync(join(dir, 'index.json'))).toBe(true); // and written again
+    expect(existsSync(new Layout(dir).indexFile)).toBe(true); // and written again
   });
 
   it.each([
@@ -141,7 +142,7 @@ describe('the chat index', () => {
   ])('corrupt (%s): rebuilt, listing right', async (_what, text) => {
     const dir = tempDir();
     await library(dir);
-    await writeFile(join(dir, 'index.json'), text);
+    await writeFile(new Layout(dir).indexFile, text);
     const { progress } = await reopenAndCheck(dir);
     expect(progress[0]!.done).toBe(0);
   });
@@ -149,12 +150,12 @@ describe('the chat index', () => {
   it('lying (an entry whose numbers are wrong but whose file identity is stale): the file wins', async () => {
     const dir = tempDir();
     await library(dir);
-    const doc = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+    const doc = JSON.parse(await readFile(new Layout(dir).indexFile, 'utf8'));
     for (const e of doc.chats) {
       e.summary.messageCount = 999;
       e.file.size += 1;
     }
-    await writeFile(join(dir, 'index.json'), JSON.stringify(doc));
+    await writeFile(new Layout(dir).indexFile, JSON.stringify(doc));
     await reopenAndCheck(dir);
   });
 
@@ -210,7 +211,7 @@ describe('the chat index', () => {
       await new Promise((r) => setTimeout(r, 300 + round * 250)); // several index flushes (every 20 ms) and ~hundreds of writes
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      expect(existsSync(join(dir, 'index.json'))).toBe(true); // it was flushed while writing
+      expect(existsSync(new Layout(dir).indexFile)).toBe(true); // it was flushed while writing
       await reopenAndCheck(dir);
       await reopenAndCheck(dir); // and the corrected index is right too
     }
@@ -235,7 +236,7 @@ describe('revisions', () => {
     revs.push((await s.loadChat(c.chatId)).revision);
     for (let i = 1; i < revs.length; i++) expect(revs[i]).toBeGreaterThan(revs[i - 1]!);
     await s.close();
-    await rm(join(dir, 'index.json')); // from the file alone
+    await rm(new Layout(dir).indexFile); // from the file alone
     s = await openChatStore({ dataDir: dir });
     expect((await s.getChat(c.chatId)).revision).toBe(revs.at(-1));
     expect((await s.listChats('alice'))[0]!.revision).toBe(revs.at(-1));

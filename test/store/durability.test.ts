@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
+import { Layout } from '../../electron/store/layout.ts';
 import { tempDir } from './helpers.ts';
 
 const STRACE = '/usr/bin/strace';
@@ -83,7 +84,8 @@ describe('durable directory entries', () => {
     expect(events.filter((e) => e.kind === 'ack').map((e) => (e as { step: string }).step)).toEqual(['open', 'createChat', 'append1', 'append2', 'compact', 'close', 'reopen', 'load', 'deleteChat', 'settings', 'end']);
     // The trace really covers every kind of new entry: nested data dir, chat, backup, quarantine, trash, app document.
     const created = events.filter((e) => e.kind === 'create').map((e) => (e as { path: string }).path.slice(root.length));
-    for (const expected of ['/nested', '/nested/deeper', '/nested/deeper/data', '/nested/deeper/data/chats/alice', '/nested/deeper/data/backups', '/nested/deeper/data/quarantine', '/nested/deeper/data/trash/alice', '/nested/deeper/data/app', '/nested/deeper/data/app/config.json', '/nested/deeper/data/cardshark.lock']) {
+    const device = new Layout(dataDir).deviceDir.slice(root.length); // this device's own folder: the lock, the settings
+    for (const expected of ['/nested', '/nested/deeper', '/nested/deeper/data', '/nested/deeper/data/chats/alice', '/nested/deeper/data/backups', '/nested/deeper/data/quarantine', '/nested/deeper/data/trash/alice', '/nested/deeper/data/devices', device, `${device}/app`, `${device}/app/config.json`, `${device}/cardshark.lock`]) {
       expect(created).toContain(expected);
     }
     expect(created.some((p) => p.startsWith('/nested/deeper/data/backups/') && p.endsWith('.jsonl'))).toBe(true);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { nodeFs, type FsSeam } from '../../electron/store/index.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -67,7 +68,7 @@ export function faultySeam() {
 
 /** What a process taking the lock over leaves at the path: a new file (inode) with its own token; an old mtime, to see any touch. */
 export async function takeOverLock(dir: string): Promise<number> {
-  const path = join(dir, 'cardshark.lock');
+  const path = new Layout(dir).lockFile;
   await writeFile(`${path}.thief`, JSON.stringify({ pid: 4242, hostname: 'elsewhere.example', procStart: '1', token: 'thief', acquiredAt: Date.now() }));
   const old = new Date(Date.now() - 3_600_000);
   await utimes(`${path}.thief`, old, old);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openChatStore, readFullState } from '../../electron/store/index.ts';
 import { chatPath, takeOverLock, tempDir } from './helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const writerScript = fileURLToPath(new URL('./fence-writer.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,7 +52,7 @@ describe('a holder that may have lost the lock acknowledges no write (fault 2)',
       // Make the lock look written on another machine (as any lock looks on macOS or Windows, which
       // have no process start time): only its heartbeat can tell the holder is alive. In place: the
       // same file, inode and token the holder created.
-      const lockFile = join(dir, 'cardshark.lock');
+      const lockFile = new Layout(dir).lockFile;
       const info = JSON.parse(await readFile(lockFile, 'utf8'));
       await writeFile(lockFile, JSON.stringify({ ...info, hostname: 'elsewhere.example' }));
       const n = acks(a.lines).length;
@@ -112,19 +113,19 @@ describe('the holder checks its lock before it acknowledges (fault 2)', () => {
     await s.flush();
     const m0 = await takeOverLock(dir);
     // The new holder's index.json: the old holder never writes over it (index.json is fenced too).
-    await writeFile(join(dir, 'index.json'), 'the new holder\'s index');
+    await writeFile(new Layout(dir).indexFile, 'the new holder\'s index');
     // The heartbeat notices, without any write.
     expect(await within(s.whenLockLost(), 5000)).toMatchObject({ code: 'LOCK_LOST', details: { pid: 4242, hostname: 'elsewhere.example' } });
     await sleep(100);
-    expect((await stat(join(dir, 'cardshark.lock'))).mtimeMs).toBe(m0); // the new owner's lock is not kept alive by us
+    expect((await stat(new Layout(dir).lockFile)).mtimeMs).toBe(m0); // the new owner's lock is not kept alive by us
     await expect(s.appendMessage(chatId, { role: 'user', content: 'after' })).rejects.toMatchObject({ code: 'LOCK_LOST' });
     await expect(s.createChat({ characterId: 'alice' })).rejects.toMatchObject({ code: 'LOCK_LOST' });
     await expect(s.importChat({ characterId: 'alice', title: 't', created: 1, messages: [] })).rejects.toMatchObject({ code: 'LOCK_LOST' });
     await expect(s.compactChat(chatId)).rejects.toMatchObject({ code: 'LOCK_LOST' });
     expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['before']);
     await s.close();
-    expect(JSON.parse(await readFile(join(dir, 'cardshark.lock'), 'utf8'))).toMatchObject({ token: 'thief' });
-    expect(await readFile(join(dir, 'index.json'), 'utf8')).toBe('the new holder\'s index');
+    expect(JSON.parse(await readFile(new Layout(dir).lockFile, 'utf8'))).toMatchObject({ token: 'thief' });
+    expect(await readFile(new Layout(dir).indexFile, 'utf8')).toBe('the new holder\'s index');
     expect((await readFile(chatPath(dir, 'alice', chatId), 'utf8')).includes('"after"')).toBe(false);
   });
 

@@ -1,6 +1,6 @@
 // The data-directory lock, across real processes.
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { tempDir } from './helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
+
+/** This device's lock file in `dir` (its folder made, for tests that plant a lock before any open). */
+function lockPath(dir: string): string {
+  const layout = new Layout(dir);
+  mkdirSync(layout.deviceDir, { recursive: true });
+  return layout.lockFile;
+}
 
 const holderScript = fileURLToPath(new URL('./lock-holder.ts', import.meta.url));
 
@@ -51,23 +59,23 @@ describe('data directory lock', () => {
     const { child } = await startHolder(dir);
     child.kill('SIGKILL');
     await exited(child);
-    expect(JSON.parse(await readFile(join(dir, 'cardshark.lock'), 'utf8'))).toMatchObject({ pid: child.pid });
+    expect(JSON.parse(await readFile(lockPath(dir), 'utf8'))).toMatchObject({ pid: child.pid });
     const s = await openChatStore({ dataDir: dir });
-    expect(JSON.parse(await readFile(join(dir, 'cardshark.lock'), 'utf8'))).toMatchObject({ pid: process.pid });
+    expect(JSON.parse(await readFile(lockPath(dir), 'utf8'))).toMatchObject({ pid: process.pid });
     await s.close();
   });
 
   it('treats a lock whose pid now belongs to another process (pid reuse) as stale', async () => {
     const dir = tempDir();
     // pid 1 is alive, but its start time is not the one recorded.
-    await writeFile(join(dir, 'cardshark.lock'), JSON.stringify({ pid: 1, hostname: hostname(), procStart: '1', token: 't', acquiredAt: 0 }));
+    await writeFile(lockPath(dir), JSON.stringify({ pid: 1, hostname: hostname(), procStart: '1', token: 't', acquiredAt: 0 }));
     const s = await openChatStore({ dataDir: dir });
     await s.close();
   });
 
   it('of many processes racing for a stale lock, exactly one wins', async () => {
     const dir = tempDir();
-    await writeFile(join(dir, 'cardshark.lock'), JSON.stringify({ pid: 2 ** 22 + 7, hostname: hostname(), procStart: null, token: 'dead', acquiredAt: 0 }));
+    await writeFile(lockPath(dir), JSON.stringify({ pid: 2 ** 22 + 7, hostname: hostname(), procStart: null, token: 'dead', acquiredAt: 0 }));
     const racers = await Promise.all(Array.from({ length: 6 }, () => startHolder(dir)));
     const held = racers.filter((r) => r.first === 'HELD');
     expect(held).toHaveLength(1);
@@ -134,7 +142,6 @@ function holder(dir: string, opts: { lock?: object; wait?: boolean; withoutKill?
     child.once('exit', (code) => resolve({ child, first: `exit ${code}`, waits }));
   });
 }
-const lockPath = (dir: string) => join(dir, 'cardshark.lock');
 const writeLock = (dir: string, info: object) => writeFile(lockPath(dir), JSON.stringify({ token: 'old-owner', acquiredAt: 0, ...info }));
 
 describe('stale locks never need a hand-deleted lock file', () => {
@@ -267,7 +274,7 @@ describe('stale locks never need a hand-deleted lock file', () => {
     await new Promise((r) => dead.once('exit', r));
     // A stale lock (dead owner), and the marker its killed stealer left behind.
     await writeLock(dir, { pid: dead.pid, hostname: hostname(), procStart: deadStart, bootId });
-    await writeFile(join(dir, 'cardshark.lock.steal'), JSON.stringify({ pid: dead.pid, hostname: hostname(), procStart: deadStart, bootId, token: 'stealer', acquiredAt: Date.now() }));
+    await writeFile(`${lockPath(dir)}.steal`, JSON.stringify({ pid: dead.pid, hostname: hostname(), procStart: deadStart, bootId, token: 'stealer', acquiredAt: Date.now() }));
     const t0 = Date.now();
     const s = await openChatStore({ dataDir: dir });
     expect(Date.now() - t0).toBeLessThan(1000);
@@ -277,7 +284,7 @@ describe('stale locks never need a hand-deleted lock file', () => {
   it('still clears an old steal-marker directory an earlier version left', async () => {
     const dir = tempDir();
     await writeLock(dir, { pid: 2 ** 22 + 7, hostname: hostname(), procStart: null });
-    const marker = join(dir, 'cardshark.lock.steal');
+    const marker = `${lockPath(dir)}.steal`;
     await mkdir(marker);
     const old = new Date(Date.now() - 20_000);
     await utimes(marker, old, old);
@@ -289,7 +296,7 @@ describe('stale locks never need a hand-deleted lock file', () => {
     const dir = tempDir();
     const live = await sleeper();
     await writeLock(dir, { pid: 2 ** 22 + 7, hostname: hostname(), procStart: null, bootId });
-    const marker = join(dir, 'cardshark.lock.steal');
+    const marker = `${lockPath(dir)}.steal`;
     await writeFile(marker, JSON.stringify({ pid: live.pid, hostname: hostname(), procStart: startTimeOf(live.pid!), bootId, token: 'stealer', acquiredAt: Date.now() }));
     await expect(openChatStore({ dataDir: dir })).rejects.toMatchObject({ code: 'LOCKED' });
     expect(existsSync(marker)).toBe(true);

@@ -300,7 +300,7 @@ describe('position index', () => {
       await new Promise((r) => setTimeout(r, 5 + round * 17));
       child.kill('SIGKILL');
       await exited;
-      await rm(join(dir, 'cardshark.lock'), { force: true });
+      await rm(new Layout(dir).lockFile, { force: true });
       if (await stat(indexFile(dir, chatId)).then(() => true, () => false)) withIndex++;
       await withStore(dir, (s) => expectJumpsRight(s, chatId, path, [...sample(ids, 10, round), `r${round}k0`, `r${round}k1`, `r${round}k3`]));
     }

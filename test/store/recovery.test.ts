@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { chatPath, faultySeam, tempDir } from './helpers.ts';
 import { startStoreProcess } from './store-process.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 async function chatWith(n: number, dir = tempDir()) {
   const s = await openChatStore({ dataDir: dir });
@@ -191,7 +192,7 @@ describe('start-up removes what interrupted writes left behind', () => {
     await writeFile(join(dir, 'backups', chatId, '1700000000000-0000.jsonl.partial'), 'half');
     await writeFile(join(dir, 'backups', chatId, '1700000000000-0001.jsonl'), 'a kept backup');
     await writeFile(join(dir, 'quarantine', chatId, '000000000001-abc.bin.partial'), 'half');
-    const oldTemp = join(dir, 'cardshark.lock.dead-token.tmp');
+    const oldTemp = `${new Layout(dir).lockFile}.dead-token.tmp`;
     await writeFile(oldTemp, '{}');
     await utimes(oldTemp, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     const s = await openChatStore({ dataDir: dir });

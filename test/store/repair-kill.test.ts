@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openChatStore, planRepair } from '../../electron/store/index.ts';
 import { chatPath, tempDir } from './helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const CHILD = join(import.meta.dirname, 'repair-child.ts');
 
@@ -38,7 +39,7 @@ describe('SIGKILL during a repair', () => {
       const dir = tempDir();
       await rm(dir, { recursive: true, force: true });
       await cp(seedDir, dir, { recursive: true });
-      await rm(join(dir, 'cardshark.lock'), { force: true });
+      await rm(new Layout(dir).lockFile, { force: true });
       const child = spawn(process.execPath, [CHILD, dir, c.chatId], { stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise((r) => child.once('exit', r)); // before the kill: the child may finish first
       await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('open') && resolve()));

@@ -13,6 +13,7 @@ import { nodeFs, openChatStore, type ChatStore } from '../../electron/store/inde
 import { external } from '../watcher/helpers.ts';
 import { chatPath, tempDir } from './helpers.ts';
 import { startStoreProcess, stdoutLines, type StoreProcess } from './store-process.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const SLOW_WRITER = fileURLToPath(new URL('./slow-writer-child.ts', import.meta.url));
 
@@ -114,7 +115,7 @@ describe('fault 1: a file another program is still writing is never truncated', 
     const size = await sizeOf(path);
     expect(await app.call('getChat', chatId)).toMatchObject({ ok: { status: 'read_only', messageCount: 3 } });
     // Killed once its chat index (flushed every 20 ms) no longer counts the file as the app's own write.
-    const ownWrites = async () => (JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')).writes ?? {}) as Record<string, unknown>;
+    const ownWrites = async () => (JSON.parse(await readFile(new Layout(dir).indexFile, 'utf8')).writes ?? {}) as Record<string, unknown>;
     for (let i = 0; chatId in (await ownWrites()); i++) {
       if (i > 500) throw new Error('the store process never flushed its chat index');
       await new Promise((r) => setTimeout(r, 10));
@@ -385,7 +386,7 @@ describe('a replace racing an app append: the append is kept before it is acknow
     expect(raced()).toBe(true); // the race happened
     expect(await readFile(path, 'utf8')).not.toContain('the racing append'); // the path names their copy
     const kept = async () => {
-      const keptDir = join(dir, '.own-versions');
+      const keptDir = new Layout(dir).ownVersionsDir;
       const names = await readdir(keptDir);
       return (await Promise.all(names.map((n) => readFile(join(keptDir, n), 'utf8')))).filter((t) => t.includes('the racing append'));
     };
@@ -485,7 +486,7 @@ describe('where no hard link can be made', () => {
     const s = await open(dir, { fs: { ...nodeFs, link: exdev } });
     const { chatId } = await s.createChat({ characterId: 'c', title: 't' });
     for (let i = 0; i < 5; i++) await s.appendMessage(chatId, { id: `m${i}`, role: 'user', content: `message ${i}` });
-    const kept = await readdir(join(dir, '.own-versions')).catch(() => [] as string[]);
+    const kept = await readdir(new Layout(dir).ownVersionsDir).catch(() => [] as string[]);
     expect(kept).toEqual([]);
     expect(await s.ownVersionPending(chatId)).toBe(false);
   });

@@ -31,9 +31,17 @@ export interface StoreProcess {
   kill(): Promise<void>;
 }
 
+export interface StoreProcessOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A command the node process is run under (e.g. `unshare --uts …`): it ends with the command to exec. */
+  wrap?: readonly string[];
+}
+
 /** The store opened in a child process on `dataDir` (index.json flushed every `flushMs`, if given). */
-export async function startStoreProcess(dataDir: string, flushMs?: number): Promise<StoreProcess> {
-  const child = spawn(process.execPath, [STORE_CHILD, dataDir, ...(flushMs ? [String(flushMs)] : [])]);
+export async function startStoreProcess(dataDir: string, flushMs?: number, opts: StoreProcessOptions = {}): Promise<StoreProcess> {
+  const argv = [process.execPath, STORE_CHILD, dataDir, ...(flushMs ? [String(flushMs)] : [])];
+  const [cmd, ...args] = [...(opts.wrap ?? []), ...argv];
+  const child = spawn(cmd!, args, opts.env ? { env: opts.env } : {});
   const next = stdoutLines(child);
   const first = JSON.parse(await next()) as { ok?: string };
   if (first.ok !== 'open') throw new Error(`the store process did not open: ${JSON.stringify(first)}`);

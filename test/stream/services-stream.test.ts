@@ -10,6 +10,7 @@ import { createServices } from '../../electron/ipc/services.ts';
 import { demoProvider, demoReply } from '../../electron/generation/demo.ts';
 import type { Provider } from '../../electron/generation/provider.ts';
 import { faultySeam, tempDir } from '../store/helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -232,7 +233,7 @@ describe('drafts', () => {
     const other = (await s1.ok('createChat', { characterId: a.characterId })).chatId;
     await s1.ok('setDraft', { chatId: a.chatId, text: 'half a thought' });
     await s1.ok('setDraft', { chatId: other, text: 'elsewhere', flush: true });
-    expect(JSON.parse(await readFile(`${dataDir}/app/drafts.json`, 'utf8')).drafts).toEqual({ [a.chatId]: 'half a thought', [other]: 'elsewhere' });
+    expect(JSON.parse(await readFile(new Layout(dataDir).draftsFile, 'utf8')).drafts).toEqual({ [a.chatId]: 'half a thought', [other]: 'elsewhere' });
     await s1.ok('setDraft', { chatId: a.chatId, text: 'a whole thought' });
     await s1.shutdown(); // quit flushes the pending draft
     const s2 = await setup({ dataDir });
@@ -240,7 +241,7 @@ describe('drafts', () => {
     expect(await s2.ok('getDraft', { chatId: other })).toEqual({ text: 'elsewhere' });
     await s2.ok('deleteChat', { chatId: other });
     expect(await s2.ok('getDraft', { chatId: other })).toEqual({ text: '' });
-    expect(JSON.parse(await readFile(`${dataDir}/app/drafts.json`, 'utf8')).drafts).toEqual({ [a.chatId]: 'a whole thought' });
+    expect(JSON.parse(await readFile(new Layout(dataDir).draftsFile, 'utf8')).drafts).toEqual({ [a.chatId]: 'a whole thought' });
   });
 
   it('a sent message flushes deferred writes at once (a significant event)', async () => {
@@ -251,7 +252,7 @@ describe('drafts', () => {
     // The flush runs beside the answer; the interval is a minute, so only the flush can write it.
     let drafts: unknown;
     for (let i = 0; i < 100 && drafts === undefined; i++) {
-      drafts = await readFile(`${dataDir}/app/drafts.json`, 'utf8').then((t) => JSON.parse(t).drafts, () => undefined);
+      drafts = await readFile(new Layout(dataDir).draftsFile, 'utf8').then((t) => JSON.parse(t).drafts, () => undefined);
       if (drafts === undefined) await sleep(20);
     }
     expect(drafts).toEqual({ [a.chatId]: 'typed' });

@@ -15,6 +15,7 @@ import { createServices } from '../../electron/ipc/services.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { tempDir } from '../store/helpers.ts';
 import { external, messageLine, until } from './helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const run = promisify(execFile);
 const CHILD = path.join(import.meta.dirname, 'import-child.ts');
@@ -119,8 +120,8 @@ describe('a conflict file is imported at most once (the same bytes)', () => {
     await writeFile(file, `${bytes}${messageLine('old-1', 'imported by an earlier version')}`);
     // An earlier version imported it and recorded the file's identity only.
     const st = await stat(file, { bigint: true });
-    await mkdir(path.join(dataDir, 'app'));
-    await writeFile(path.join(dataDir, 'app', 'imported-files.json'), JSON.stringify({ files: { [path.join('cz', name)]: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}` } }));
+    await mkdir(new Layout(dataDir).deviceAppDir, { recursive: true });
+    await writeFile(path.join(new Layout(dataDir).deviceAppDir, 'imported-files.json'), JSON.stringify({ files: { [path.join('cz', name)]: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}` } }));
     let app = await start(dataDir);
     await app.services.watcher!.idle();
     expect(await importsOf(app.store, 'cz', name)).toHaveLength(0);

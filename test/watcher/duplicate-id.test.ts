@@ -11,6 +11,7 @@ import { openChatStore } from '../../electron/store/index.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import { tempDir } from '../store/helpers.ts';
 import { until } from './helpers.ts';
+import { Layout } from '../../electron/store/layout.ts';
 
 const run = promisify(execFile);
 
@@ -87,7 +88,7 @@ describe('a chat file copied into another character folder', () => {
   it('without the chat index (deleted) the original still keeps the id: its header names its character', async () => {
     const dataDir = tempDir();
     const { chatId, other } = await chatCopiedElsewhere(dataDir);
-    await rm(path.join(dataDir, 'index.json'));
+    await rm(new Layout(dataDir).indexFile);
     const app = await start(dataDir);
     expect((await app.store.getChat(chatId)).characterId).toBe('ca');
     await until(() => app.events.find(([n, p]) => n === 'chat:changed' && p.source === 'external' && p.characterId === other), 5000, 'copy imported');
