@@ -10,7 +10,7 @@ import type { FsSeam } from './fs-seam.ts';
 /** `<ms>-<seq>[.<reason>].jsonl`: the reason (why the rewrite was made) rides in the name, so a backup and its label are one atomic rename. */
 const BACKUP_NAME = /^(\d{13})-(\d{4})(?:\.([a-z][a-z-]{0,31}))?\.jsonl$/;
 /** Why a backup was taken; shown as "before <reason>". */
-export type BackupReason = 'repair' | 'restore' | 'compaction';
+export type BackupReason = 'repair' | 'restore' | 'compaction' | 'merge' | 'merged-copy';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 

@@ -37,8 +37,10 @@ const sideCmd: fc.Arbitrary<Cmd> = fc.oneof({ weight: 12, arbitrary: cmd }, { we
 class Log {
   text: string;
   private n = 0;
-  constructor(text: string, private readonly side: string) {
+  private readonly side: string;
+  constructor(text: string, side: string) {
     this.text = text;
+    this.side = side;
   }
   private live(): Message[] {
     const s = readFullState(Buffer.from(this.text)) as FullState;
