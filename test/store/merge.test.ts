@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../shared/chat-format.ts';
 import { compactedText, readFullState, type FullState } from '../../electron/store/compaction.ts';
-import { mergeChats, type MergeResult } from '../../electron/store/merge/merge-chats.ts';
+import { mergeChats, mergeWhole, type MergeResult } from '../../electron/store/merge/merge-chats.ts';
 import { parseRecord, serialize } from '../../electron/store/records.ts';
 
 const CHAT = '6f1c1f7e-3b1d-4c59-9a53-0f4f1d0b2a11';
@@ -38,9 +38,12 @@ class Log {
   text: string;
   private n = 0;
   private readonly side: string;
-  constructor(text: string, side: string) {
+  /** Appends in time order (a chat as the app writes it: the merge's shortcut for a shared beginning applies). */
+  private readonly inOrder: boolean;
+  constructor(text: string, side: string, inOrder = false) {
     this.text = text;
     this.side = side;
+    this.inOrder = inOrder;
   }
   private live(): Message[] {
     const s = readFullState(Buffer.from(this.text)) as FullState;
@@ -54,7 +57,7 @@ class Log {
       this.text = compactedText(readFullState(Buffer.from(this.text)) as FullState);
       return;
     }
-    if (c.t === 'append') return this.add({ id: `${this.side}${this.n++}`, role: 'user', content: c.text, timestamp: c.at });
+    if (c.t === 'append') return this.add({ id: `${this.side}${this.n}`, role: 'user', content: c.text, timestamp: this.inOrder ? 900 + this.n++ : (this.n++, c.at) });
     if (c.t === 'rename') return this.add({ op: 'meta', timestamp: c.at, title: c.title });
     const live = this.live();
     const m = live[c.pick % Math.max(1, live.length)];
@@ -80,9 +83,10 @@ const swipesOf = (m: Message) => m.swipes ?? [m.content];
 describe('merging two copies of a chat', () => {
   it('either order gives the same chat, no record is lost, and merging again changes nothing (randomized)', () => {
     fc.assert(
-      fc.property(fc.array(cmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), (prefix, onA, onB) => {
-        const base = new Log(serialize(header), 'p');
-        for (const c of prefix) base.run(c);
+      fc.property(fc.array(cmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), fc.boolean(), (prefix, onA, onB, tidy) => {
+        const base = new Log(serialize(header), 'p', tidy);
+        for (const c of prefix) if (!tidy || c.t === 'append' || c.t === 'edit') base.run(c);
+        if (tidy) base.run({ t: 'compact' });
         const A = new Log(base.text, 'a');
         const B = new Log(base.text, 'b');
         for (const c of onA) A.run(c);
@@ -90,8 +94,11 @@ describe('merging two copies of a chat', () => {
         const ab = merged(A.text, B.text);
         const ba = merged(B.text, A.text);
         const M = ab.bytes.toString('utf8');
-        // Both orders: the same bytes.
+        // Both orders: the same bytes; and the same as without the shortcut for a shared beginning.
         expect(ba.bytes.toString('utf8')).toBe(M);
+        const whole = mergeWhole(Buffer.from(A.text), Buffer.from(B.text));
+        expect('error' in whole ? whole.error : whole.bytes.toString('utf8')).toBe(M);
+        expect('error' in whole ? null : [whole.fromB, whole.changed]).toEqual([ab.fromB, ab.changed]);
         // Merging again, with either copy or with itself, changes nothing.
         for (const again of [merged(M, A.text), merged(M, B.text), merged(A.text, M), merged(M, M)]) expect(again.bytes.toString('utf8')).toBe(M);
         expect(merged(M, A.text).changed).toBe(false);

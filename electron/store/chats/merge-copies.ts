@@ -1,14 +1,14 @@
 // Merges another copy of a chat into the chat (merge/merge-chats.ts has the rules): a sync tool's
-// conflict copy found next to it. On the chat's queue, fenced by the lock like every write:
-// both files' bytes go into backups/<chat>/ first, then the merged chat replaces the file in one
-// atomic, verified rewrite, only while the file is exactly what was read (else CONFLICT, nothing
-// replaced: the watcher tries again when it settles). Only once the merged chat is durable does
-// the copy go.
-import { basename, dirname } from 'node:path';
+// conflict copy found next to it. On the chat's queue, fenced by the lock like every write: the
+// chat's file is kept in backups/<chat>/ first (a hard link: the rewrite leaves its inode to the
+// backup), then the merged chat replaces the file in one atomic, verified rewrite, only while the
+// file is exactly what was read (else CONFLICT, nothing replaced: the watcher tries again when it
+// settles). Only once the merged chat is durable does the copy go: moved into backups/<chat>/.
+import { basename } from 'node:path';
 import type { ChatSummary } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { takeBackup } from '../../durable/backups.ts';
-import { errnoOf, fsyncDir, ioError } from '../../durable/durable.ts';
+import { ioError } from '../../durable/durable.ts';
 import { rewriteIfUnchanged, sameStamp, stampPath } from '../../durable/guarded-rewrite.ts';
 import { parseHeader } from '../records.ts';
 import { mergeChats } from '../merge/merge-chats.ts';
@@ -54,15 +54,14 @@ export class CopyMerges {
       const r = mergeChats(mine, copy);
       if ('error' in r) throw new StoreError('CORRUPT', `${basename(copyPath)} cannot be merged into chat ${chatId}: ${r.error}; it was left as it is`, { chatId });
       const backups = ctx.layout.backupDir(chatId);
-      // The copy's bytes are kept whatever the outcome: they are about to leave the chats folder.
-      await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, backups, copyPath, ctx.retention, ctx.now(), 'merged-copy'), () => copy.length);
       if (r.changed) {
-        await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, backups, loc.path, ctx.retention, ctx.now(), 'merge'), () => mine.length);
+        // The chat's file as it was: a hard link (the rewrite renames a new file over the path, so
+        // the old one is left to the backup: no bytes written), then the merged chat.
+        await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, backups, loc.path, ctx.retention, ctx.now(), 'merge', 'link'), () => 0);
         await this.rewrite(chatId, loc.path, before, mine, r.bytes);
       }
-      // Only now, with the merged chat durable (and both files' bytes in backups), does the copy go.
-      await ctx.fs.unlink(copyPath).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? undefined : Promise.reject(ioError(e, `removing ${basename(copyPath)}`))));
-      await fsyncDir(dirname(copyPath)).catch(() => {});
+      // Only now, with the merged chat durable, does the copy leave the chats folder: moved into backups.
+      await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, backups, copyPath, ctx.retention, ctx.now(), 'merged-copy', 'move'), () => 0);
       const summary = await this.keeper.summaryOf(await this.logs.log(chatId));
       await this.logs.evictIdle(chatId);
       return { summary, merged: r.fromB };

@@ -85,6 +85,11 @@ export function readCopy(buf: Buffer): Copy | { error: string } {
 
 /** Merges two copies of one chat; an error when either is not a chat file, or they are two chats. */
 export function mergeChats(a: Buffer, b: Buffer): MergeResult | { error: string } {
+  return mergeOnCommonPrefix(a, b) ?? mergeWhole(a, b);
+}
+
+/** The merge without the shortcut for a shared beginning (mergeChats gives the same bytes; the tests compare them). */
+export function mergeWhole(a: Buffer, b: Buffer): (MergeResult & { first: { key: number; id: string } | null }) | { error: string } {
   const ca = readCopy(a);
   if ('error' in ca) return { error: `the first copy is not a chat file: ${ca.error}` };
   const cb = readCopy(b);
@@ -92,7 +97,7 @@ export function mergeChats(a: Buffer, b: Buffer): MergeResult | { error: string 
   return mergeCopies(ca, cb);
 }
 
-export function mergeCopies(a: Copy, b: Copy): MergeResult | { error: string } {
+export function mergeCopies(a: Copy, b: Copy): (MergeResult & { first: { key: number; id: string } | null }) | { error: string } {
   if (a.header.chat_id !== b.header.chat_id) return { error: `the copies are of two chats (${a.header.chat_id}, ${b.header.chat_id})` };
   const out: { key: number; id: string; lines: Line[] }[] = [];
   let fromB = 0;
@@ -117,7 +122,8 @@ export function mergeCopies(a: Copy, b: Copy): MergeResult | { error: string } {
   for (const m of metas) parts.push(m, '\n');
   // Groups in another order than in `a` is a change too.
   if (!changed) changed = !sameOrder(a, out);
-  return { bytes: Buffer.from(parts.join(''), LATIN1), fromB, changed, invalidLines: a.invalid + b.invalid };
+  const first = out[0] ? { key: out[0].key, id: out[0].id } : null;
+  return { bytes: Buffer.from(parts.join(''), LATIN1), fromB, changed, invalidLines: a.invalid + b.invalid, first };
 }
 
 function sameLines(x: Line[], y: Line[]): boolean {
@@ -247,19 +253,45 @@ export function joinVersions(x: Message, y: Message): Message {
   return out;
 }
 
-const ONE_TIMESTAMP = /"timestamp"\s*:\s*(\d+)/g;
+const TIME_KEY = '"timestamp"';
 
-/** A record line's timestamp: found in the text when it has only one `"timestamp"` key (inside a string every quote is escaped), else parsed. */
+/** The number after the only `"timestamp"` key of a record line (inside a string every quote is escaped), else null. */
+function timeAfterKey(at: number, charAt: (i: number) => number, length: number): number | null {
+  let i = at + TIME_KEY.length;
+  while (i < length && (charAt(i) === 0x20 || charAt(i) === 0x09)) i++;
+  if (charAt(i) !== 0x3a) return null; // ':'
+  i++;
+  while (i < length && (charAt(i) === 0x20 || charAt(i) === 0x09)) i++;
+  let t = 0;
+  const from = i;
+  for (let c = charAt(i); c >= 0x30 && c <= 0x39 && i < length; c = charAt(++i)) t = t * 10 + (c - 0x30);
+  return i > from && i - from <= 16 ? t : null;
+}
+
+/** A record line's timestamp: read off its only `"timestamp"` key, else parsed. */
 function lineTime(text: string): number {
-  ONE_TIMESTAMP.lastIndex = 0;
-  const first = ONE_TIMESTAMP.exec(text);
-  if (first && ONE_TIMESTAMP.exec(text) === null) return Number(first[1]);
+  const at = text.indexOf(TIME_KEY);
+  if (at !== -1 && text.lastIndexOf(TIME_KEY) === at) {
+    const t = timeAfterKey(at, (i) => text.charCodeAt(i), text.length);
+    if (t !== null) return t;
+  }
   try {
     const t = (JSON.parse(toUtf8(text)) as { timestamp?: unknown }).timestamp;
     return typeof t === 'number' ? t : 0;
   } catch {
     return 0;
   }
+}
+
+/** lineTime of a line in a buffer, without copying it unless it must be parsed. */
+function bufTime(buf: Buffer, from: number, to: number): number {
+  const line = buf.subarray(from, to);
+  const at = line.indexOf(TIME_KEY);
+  if (at !== -1 && line.lastIndexOf(TIME_KEY) === at) {
+    const t = timeAfterKey(at, (i) => line[i] ?? -1, line.length);
+    if (t !== null) return t;
+  }
+  return lineTime(line.toString(LATIN1));
 }
 
 /** Where a message stands: the time of its first first-appearance line (its creation), else of its first line. */
@@ -285,4 +317,86 @@ function mergeHeaders(a: HeaderRecord, b: HeaderRecord): HeaderRecord {
   const base = cmpStr(canonical(pa), canonical(pb)) >= 0 ? pa : pb;
   const updated = Math.max(a.updated ?? -1, b.updated ?? -1);
   return (updated >= 0 ? { ...base, updated } : base) as HeaderRecord;
+}
+
+/**
+ * The usual case, fast: two copies that share all but their last lines (each appended, edited and
+ * swiped on its own since). The shared lines up to the first message either side changed since are
+ * taken as they are when they are already as the full merge lays them out (each message's lines
+ * together, messages in order, no renames among them) and come before everything else; only the
+ * rest is merged. Gives exactly the bytes of the full merge, or null (then the full merge runs).
+ */
+function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: string } | null {
+  const headerEnd = a.indexOf(0x0a);
+  if (headerEnd === -1 || b.indexOf(0x0a) !== headerEnd || a.compare(b, 0, headerEnd + 1, 0, headerEnd + 1) !== 0) return null;
+  // The longest common prefix, cut back to a line end.
+  const n = Math.min(a.length, b.length);
+  let lo = headerEnd + 1;
+  const BLOCK = 1 << 16;
+  while (lo < n && a.compare(b, lo, Math.min(n, lo + BLOCK), lo, Math.min(n, lo + BLOCK)) === 0) lo = Math.min(n, lo + BLOCK);
+  while (lo < n && a[lo] === b[lo]) lo++;
+  const prefixEnd = a.lastIndexOf(0x0a, lo - 1) + 1;
+  // Ids the two tails name: the shared lines before the first message of these stay as they are.
+  const touched = new Set<string>();
+  const idsOf = (buf: Buffer, from: number, into: Set<string>): boolean => {
+    for (let off = from; off < buf.length; ) {
+      const nl = buf.indexOf(0x0a, off);
+      const end = nl === -1 ? buf.length : nl;
+      const s = sniff(buf.subarray(off, end));
+      if (s.kind === 'message' || s.kind === 'op') into.add(s.id);
+      off = end + 1;
+    }
+    return true;
+  };
+  idsOf(a, prefixEnd, touched);
+  idsOf(b, prefixEnd, touched);
+  const seen = new Set<string>();
+  let group = null as { id: string; key: number | null; first: number } | null;
+  let last = null as { id: string; key: number } | null;
+  let stableEnd = headerEnd + 1;
+  /** Closes the current group: in order after the one before, or the layout is not the merge's. */
+  const close = (): boolean => {
+    if (!group) return true;
+    const key = group.key ?? group.first;
+    if (last && !(key > last.key || (key === last.key && group.id > last.id))) return false;
+    last = { id: group.id, key };
+    return true;
+  };
+  let off = headerEnd + 1;
+  while (off < prefixEnd) {
+    const end = a.indexOf(0x0a, off);
+    if (end > off && a[end - 1] === 0x0d) return null;
+    const s = sniff(a.subarray(off, end));
+    if (s.kind !== 'message' && s.kind !== 'op') return null; // blank, invalid, meta: the full merge moves or drops them
+    if (group?.id !== s.id) {
+      if (!close()) return null;
+      stableEnd = off;
+      group = null;
+      if (touched.has(s.id)) break;
+      if (seen.has(s.id)) return null; // a message's lines apart
+      seen.add(s.id);
+      const t = bufTime(a, off, end);
+      group = { id: s.id, key: s.kind === 'message' ? t : null, first: t };
+    } else if (s.kind === 'message' && group.key === null) group.key = bufTime(a, off, end);
+    off = end + 1;
+  }
+  if (off >= prefixEnd) {
+    if (!close()) return null;
+    stableEnd = prefixEnd;
+  }
+  const l = last;
+  if (stableEnd <= headerEnd + 1 || !l) return null;
+  // No line after the stable ones may belong to one of them (the full merge would put it there).
+  const after = new Set<string>();
+  idsOf(a.subarray(0, prefixEnd), stableEnd, after);
+  for (const id of after) if (seen.has(id)) return null;
+  for (const id of touched) if (seen.has(id)) return null;
+  // The rest, merged in full; its every message must come after the stable ones.
+  const header = a.subarray(0, headerEnd + 1);
+  const rest = mergeWhole(Buffer.concat([header, a.subarray(stableEnd)]), Buffer.concat([header, b.subarray(stableEnd)]));
+  if ('error' in rest) return rest;
+  if (rest.first && !(rest.first.key > l.key || (rest.first.key === l.key && rest.first.id > l.id))) return null;
+  const restHeaderEnd = rest.bytes.indexOf(0x0a) + 1;
+  const bytes = Buffer.concat([rest.bytes.subarray(0, restHeaderEnd), a.subarray(headerEnd + 1, stableEnd), rest.bytes.subarray(restHeaderEnd)]);
+  return { bytes, fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines };
 }
