@@ -198,7 +198,7 @@ function replay(lines: Line[]): { msg: Message | null; deleted: boolean } {
 const swipesOf = (m: Message): string[] => m.swipes ?? [m.content];
 
 /** Key order does not matter: the same data gives the same text. */
-function canonical(x: unknown): string {
+export function canonical(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonical).join(',')}]`;
   if (x && typeof x === 'object') {
     const o = x as Record<string, unknown>;
