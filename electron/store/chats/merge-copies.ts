@@ -39,6 +39,22 @@ export class CopyMerges {
    * CORRUPT when either is no chat file of this chat (nothing changed, the copy left as it is).
    */
   mergeCopy(chatId: string, copyPath: string, copy: Buffer): Promise<MergedCopy> {
+    // Only once the merged chat is durable does the copy leave the chats folder: moved into backups.
+    return this.mergeInto(chatId, copy, `${basename(copyPath)} cannot be merged into chat ${chatId}`, async () => {
+      await logged(this.ctx.oplog, 'backup', chatId, () => takeBackup(this.ctx.fs, this.ctx.layout.backupDir(chatId), copyPath, this.ctx.retention, this.ctx.now(), 'merged-copy', 'move'), () => 0);
+    });
+  }
+
+  /**
+   * Merges a version of the chat the app wrote (kept in .own-versions/) into the chat's file, which
+   * another program replaced with a version that lacks some of it (issue 17: never lost, and no
+   * second chat).
+   */
+  mergeVersion(chatId: string, version: Buffer): Promise<MergedCopy> {
+    return this.mergeInto(chatId, version, `the app's version of chat ${chatId} cannot be merged into it`, async () => {});
+  }
+
+  private mergeInto(chatId: string, other: Buffer, cannot: string, afterDurable: () => Promise<void>): Promise<MergedCopy> {
     const { ctx } = this;
     return ctx.queue.run(chatId, async () => {
       await ctx.lock.fence();
@@ -51,17 +67,15 @@ export class CopyMerges {
       if (!after || !sameStamp(before, after) || mine.length !== before.size) {
         throw new StoreError('CONFLICT', `chat ${chatId} changed while it was read for a merge; nothing was changed`, { chatId, reason: 'changed_outside' });
       }
-      const r = mergeChats(mine, copy);
-      if ('error' in r) throw new StoreError('CORRUPT', `${basename(copyPath)} cannot be merged into chat ${chatId}: ${r.error}; it was left as it is`, { chatId });
-      const backups = ctx.layout.backupDir(chatId);
+      const r = mergeChats(mine, other);
+      if ('error' in r) throw new StoreError('CORRUPT', `${cannot}: ${r.error}; it was left as it is`, { chatId });
       if (r.changed) {
         // The chat's file as it was: a hard link (the rewrite renames a new file over the path, so
         // the old one is left to the backup: no bytes written), then the merged chat.
-        await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, backups, loc.path, ctx.retention, ctx.now(), 'merge', 'link'), () => 0);
+        await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, ctx.layout.backupDir(chatId), loc.path, ctx.retention, ctx.now(), 'merge', 'link'), () => 0);
         await this.rewrite(chatId, loc.path, before, mine, r.bytes);
       }
-      // Only now, with the merged chat durable, does the copy leave the chats folder: moved into backups.
-      await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, backups, copyPath, ctx.retention, ctx.now(), 'merged-copy', 'move'), () => 0);
+      await afterDurable();
       const summary = await this.keeper.summaryOf(await this.logs.log(chatId));
       await this.logs.evictIdle(chatId);
       return { summary, merged: r.fromB };
