@@ -78,6 +78,8 @@ export async function takeBackup(fs: FsSeam, dir: string, source: string, retent
     while (existing.some((b) => b.id === id));
     const target = join(dir, `${id}${reason ? `.${reason}` : ''}.jsonl`);
     const partial = `${target}.partial`;
+    // A file system without hard links (FAT, some network shares): copied instead.
+    if (how === 'link' && !(await fs.link(source, partial).then(() => fs.unlink(partial)).then(() => true, () => false))) how = 'copy';
     if (how !== 'copy') {
       // Its bytes durable first (another program may not have synced them), then one new name for them.
       const fh = await fs.open(source, 'r');

@@ -4,6 +4,8 @@
 // backup), then the merged chat replaces the file in one atomic, verified rewrite, only while the
 // file is exactly what was read (else CONFLICT, nothing replaced: the watcher tries again when it
 // settles). Only once the merged chat is durable does the copy go: moved into backups/<chat>/.
+// The same merge takes back what the app wrote when another program replaced the file with a
+// version that never saw it (mergeVersion; outside-changes.ts, electron/watcher/conflict-copy.ts).
 import { basename } from 'node:path';
 import type { ChatSummary } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
