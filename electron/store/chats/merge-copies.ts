@@ -69,6 +69,11 @@ export class CopyMerges {
       if (!after || !sameStamp(before, after) || mine.length !== before.size) {
         throw new StoreError('CONFLICT', `chat ${chatId} changed while it was read for a merge; nothing was changed`, { chatId, reason: 'changed_outside' });
       }
+      // Another program is still writing its last line (it holds the file open, and would finish the
+      // line in the file the rewrite replaces): not now; the watcher tries again once it is complete.
+      if (mine.length > 0 && mine[mine.length - 1] !== 0x0a) {
+        throw new StoreError('CONFLICT', `chat ${chatId} ends in a line another program is still writing; nothing was merged yet`, { chatId, reason: 'changed_outside' });
+      }
       const r = mergeChats(mine, other);
       if ('error' in r) throw new StoreError('CORRUPT', `${cannot}: ${r.error}; it was left as it is`, { chatId });
       if (r.changed) {
