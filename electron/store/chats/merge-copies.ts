@@ -76,6 +76,13 @@ export class CopyMerges {
       }
       const r = mergeChats(mine, other);
       if ('error' in r) throw new StoreError('CORRUPT', `${cannot}: ${r.error}; it was left as it is`, { chatId });
+      // Lines no reader can use in a file the app did not write last: another program may be writing
+      // there (an app line that landed inside its half-written line); the merge would leave them out
+      // and that program would finish them in the replaced file. Not merged while they are there.
+      const ours = ctx.ownStates.exact(chatId);
+      if (r.changed && r.invalidInA > 0 && !(ours !== undefined && sameStamp(ours, before))) {
+        throw new StoreError('CONFLICT', `chat ${chatId} holds ${r.invalidInA} unreadable line(s) another program may still be writing; nothing was merged`, { chatId, reason: 'unreadable_lines' });
+      }
       if (r.changed) {
         // The chat's file as it was: a hard link (the rewrite renames a new file over the path, so
         // the old one is left to the backup: no bytes written), then the merged chat.

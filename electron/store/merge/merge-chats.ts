@@ -41,6 +41,8 @@ export interface MergeResult {
   changed: boolean;
   /** Lines of either copy that are no valid record: left out (the caller keeps both files' bytes). */
   invalidLines: number;
+  /** Of those, the lines of `a`. */
+  invalidInA: number;
 }
 
 const LATIN1 = 'latin1';
@@ -123,7 +125,7 @@ export function mergeCopies(a: Copy, b: Copy): (MergeResult & { first: { key: nu
   // Groups in another order than in `a` is a change too.
   if (!changed) changed = !sameOrder(a, out);
   const first = out[0] ? { key: out[0].key, id: out[0].id } : null;
-  return { bytes: Buffer.from(parts.join(''), LATIN1), fromB, changed, invalidLines: a.invalid + b.invalid, first };
+  return { bytes: Buffer.from(parts.join(''), LATIN1), fromB, changed, invalidLines: a.invalid + b.invalid, invalidInA: a.invalid, first };
 }
 
 function sameLines(x: Line[], y: Line[]): boolean {
@@ -398,5 +400,5 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
   if (rest.first && !(rest.first.key > l.key || (rest.first.key === l.key && rest.first.id > l.id))) return null;
   const restHeaderEnd = rest.bytes.indexOf(0x0a) + 1;
   const bytes = Buffer.concat([rest.bytes.subarray(0, restHeaderEnd), a.subarray(headerEnd + 1, stableEnd), rest.bytes.subarray(restHeaderEnd)]);
-  return { bytes, fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines };
+  return { bytes, fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA };
 }
