@@ -100,7 +100,12 @@ export class ChatTasks {
       return await this.onChat(chatId, (log, id) => task(log, id, null), false, op);
     } catch (e) {
       if (!(e instanceof StoreError) || e.code !== 'CONFLICT' || e.details?.reason !== 'changed_outside') throw e;
-      return this.onChat(chatId, (log, id) => task(log, id, { first: e }), false, op);
+      // If the second try fails too (the file is read-only now: another program's half-written last
+      // line), the caller hears of the change as before: CONFLICT (a streamed reply then detaches and
+      // is kept in a conflict copy); a lost lock or a closed store is said as it is.
+      return this.onChat(chatId, (log, id) => task(log, id, { first: e }), false, op).catch((again: unknown) => {
+        throw again instanceof StoreError && ['CONFLICT', 'LOCK_LOST', 'CLOSED'].includes(again.code) ? again : e;
+      });
     }
   }
 
