@@ -226,9 +226,6 @@ class FileChatStore implements ChatStore {
   appVersions(chatId: string): Promise<AppVersion[]> {
     return this.outside.appVersions(chatId);
   }
-  mergeAppVersions(chatId: string): Promise<{ merged: number; summary: ChatSummary } | null> {
-    return this.outside.mergeAppVersions(chatId, this.merges);
-  }
   ownVersionPending(chatId: string): Promise<boolean> {
     return this.outside.ownVersionPending(chatId);
   }

@@ -152,11 +152,6 @@ export interface ChatStore {
    * of a version. Without a write of this run: what the app last read, counted as held.
    */
   appVersions(chatId: string): Promise<AppVersion[]>;
-  /**
-   * Merges into the chat's file what the app wrote that another program's version of the file lacks
-   * (issue 17): null when it lacks nothing; rejects when the merge cannot be made (keep a conflict copy then).
-   */
-  mergeAppVersions?(chatId: string): Promise<{ merged: number; summary: ChatSummary } | null>;
   /** Whether a version the app wrote is kept that the chat's file may have lost: then an event for the store's own last write is still compared. */
   ownVersionPending(chatId: string): Promise<boolean>;
   /** The paths of chats whose file changed, while the app was closed, from the file the app last wrote: the watcher compares each once it is ready. */

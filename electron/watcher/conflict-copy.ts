@@ -49,21 +49,6 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
   const running = new Map<string, Promise<string | null>>();
 
   async function make(chatId: string, reply: StreamInfo | undefined): Promise<string | null> {
-    // Issue 17: what the app wrote and the file lacks is merged back into the chat (a sync tool
-    // replaced it with the other computer's version, which never saw it). A reply being written, or
-    // a merge that cannot be made, still goes into a conflict copy, as below.
-    if (!reply?.text && deps.store.mergeAppVersions) {
-      const merged = await deps.store.mergeAppVersions(chatId).catch((e: unknown) => {
-        log(`what the app wrote to chat ${chatId} could not be merged back into it (${String((e as Error)?.message ?? e)}); it is kept as a conflict copy`);
-        return undefined;
-      });
-      if (merged) {
-        log(`chat ${chatId} was replaced outside the app by a version lacking ${merged.merged} message(s) the app had saved; they were merged back in`);
-        deps.emit('chat:changed', { chatId, characterId: merged.summary.characterId, summary: merged.summary, source: 'external' });
-        if (merged.merged > 0) deps.emit('notice', { level: 'info', message: `"${merged.summary.title}": merged ${merged.merged} message${merged.merged === 1 ? '' : 's'} from another copy back in (it was replaced by a version that lacked them).` });
-        return null;
-      }
-    }
     const versions = await deps.store.appVersions(chatId);
     const latest = versions.at(-1);
     // Earlier versions the file lost, then the latest: with the reply so far, or if the file lost it.

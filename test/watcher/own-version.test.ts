@@ -1,7 +1,5 @@
 // Issue 14, fault 7: every acknowledged app write is in the chat or in a conflict copy the user is
 // told about, and a conflict copy holds the app's last written version, never the other program's.
-// Since issue 17 what the other program's version lacks is merged back into the chat itself (a
-// conflict copy only for a reply being written, or when the merge cannot be made).
 // Real files, real chokidar events, a child process as the other program. The 64-log cap is
 // reached for real (70 other chats read), so the chat's log is evicted and later reopened on the
 // other program's file; the app also quits, or is SIGKILLed (a child process), before the change.
@@ -46,8 +44,7 @@ async function setup(opts: { provider?: Provider; watchSettleMs?: number } = {})
   const copies = async () => (await ok('listChats', { characterId: character.id })).filter((c: any) => c.title === 'Shared (conflict copy)');
   const contents = async (chatId: string) => (await ok('loadChat', { chatId })).messages.map((m: any) => m.content);
   const notices = () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string);
-  const mergedBack = () => events.filter(([n, p]) => n === 'notice' && /merged \d+ messages? from another copy back in/.test(p.message)).map(([, p]) => p.message as string);
-  return { dataDir, store, services, events, ok, mergedBack, characterId: character.id as string, chatId: chat.chatId as string, file, say, copies, contents, notices };
+  return { dataDir, store, services, events, ok, characterId: character.id as string, chatId: chat.chatId as string, file, say, copies, contents, notices };
 }
 
 /** The store and the services (with the watcher) on an existing data directory, as the app starts them. */
@@ -60,8 +57,7 @@ async function restart(dataDir: string) {
   const copies = async (characterId: string, title: string) => (await store.listChats(characterId)).filter((c) => c.title === `${title} (conflict copy)`);
   const contents = async (chatId: string) => (await store.loadChat(chatId)).messages.map((m) => m.content);
   const notices = () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string);
-  const mergedBack = () => events.filter(([n, p]) => n === 'notice' && /merged \d+ messages? from another copy back in/.test(p.message)).map(([, p]) => p.message as string);
-  return { store, services, events, copies, contents, notices, mergedBack };
+  return { store, services, events, copies, contents, notices };
 }
 
 /** Reads 70 other chats: more than the store keeps open (64), so the least recently used log is closed. */
@@ -73,8 +69,7 @@ async function evictByReading(s: Awaited<ReturnType<typeof setup>>) {
 }
 
 describe('an outside version that lacks acknowledged app writes', () => {
-  // Issue 17: what the other version lacks is merged back into the chat (before: a conflict copy).
-  it('an older copy renamed over the chat: the messages it lacks are merged back in, and the user is told', async () => {
+  it('an older copy renamed over the chat: the messages it lacks go into a conflict copy, and the user is told', async () => {
     const s = await setup();
     await s.say('one');
     await s.say('two');
@@ -82,14 +77,13 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await s.say('three'); // acknowledged: only in the app's version
     await s.say('four');
     await external('replace', s.file, older);
-    await until(() => s.mergedBack()[0], 5000, 'merged-back notice');
+    await until(() => s.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
     await s.services.watcher!.idle();
-    expect(await s.copies()).toEqual([]);
-    expect(await s.contents(s.chatId)).toEqual(['one', 'two', 'three', 'four']);
-    expect(s.mergedBack()).toEqual([expect.stringContaining('merged 2 messages')]);
-    // Their file's bytes are kept in backups.
-    const backups = path.join(s.dataDir, 'backups', s.chatId);
-    expect(await Promise.all((await readdir(backups)).map((n) => readFile(path.join(backups, n), 'utf8')))).toContain(older);
+    expect(await readFile(s.file, 'utf8')).toBe(older); // their file exactly as they left it
+    const [copy, ...more] = await s.copies();
+    expect(more).toEqual([]);
+    expect(await s.contents(copy.chatId)).toEqual(['one', 'two', 'three', 'four']);
+    expect(await s.contents(s.chatId)).toEqual(['one', 'two']);
   }, 20_000);
 
   it('another program only appended (or replaced with everything the app had): no conflict copy, no notice', async () => {
@@ -105,7 +99,7 @@ describe('an outside version that lacks acknowledged app writes', () => {
     expect(s.notices()).toEqual([]);
   }, 20_000);
 
-  it('the log was evicted and reopened on their file, and the app wrote into it: the app\'s earlier messages are still merged back in', async () => {
+  it('the log was evicted and reopened on their file, and the app wrote into it: the app\'s earlier messages still reach a conflict copy', async () => {
     // A long settle: the app reopens the chat and writes before the watcher looks.
     const s = await setup({ watchSettleMs: 600 });
     await s.say('mine-1');
@@ -115,10 +109,12 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await evictByReading(s);
     await external('replace', s.file, older);
     await s.say('after'); // reopens the log on their file and appends there: acknowledged
-    await until(() => s.mergedBack()[0], 5000, 'merged-back notice');
+    await until(() => s.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
     await s.services.watcher!.idle();
-    expect(await s.copies()).toEqual([]);
-    expect(await s.contents(s.chatId)).toEqual(['mine-1', 'mine-2', 'mine-3', 'after']);
+    const [copy, ...more] = await s.copies();
+    expect(more).toEqual([]);
+    expect(await s.contents(copy.chatId)).toEqual(['mine-1', 'mine-2', 'mine-3']);
+    expect(await s.contents(s.chatId)).toEqual(['mine-1', 'after']);
   }, 20_000);
 
   it('a reply streams, the log is evicted and reopened on their file: the conflict copy holds the app\'s version and the reply, not their text', async () => {
@@ -146,7 +142,7 @@ describe('an outside version that lacks acknowledged app writes', () => {
     expect(await s.contents(copy.chatId)).toEqual(['mine-1', 'mine-2', 'The reply so far.']);
   }, 20_000);
 
-  it('the app quit, then an older copy was put back: at the next start the messages it lacks are merged back in', async () => {
+  it('the app quit, then an older copy was put back: at the next start the messages it lacks go into a conflict copy', async () => {
     const s = await setup();
     await s.say('one');
     const older = await readFile(s.file, 'utf8');
@@ -154,13 +150,15 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await s.services.shutdown();
     await external('replace', s.file, older);
     const app = await restart(s.dataDir);
-    await until(() => app.mergedBack()[0], 5000, 'merged-back notice');
+    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
     await app.services.watcher!.idle();
-    expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
-    expect(await app.contents(s.chatId)).toEqual(['one', 'two']);
+    const [copy, ...more] = await app.copies(s.characterId, 'Shared');
+    expect(more).toEqual([]);
+    expect(await app.contents(copy!.chatId)).toEqual(['one', 'two']);
+    expect(await readFile(s.file, 'utf8')).toBe(older);
   }, 20_000);
 
-  it('the app was killed (SIGKILL), then an older copy was put back: at the next start the messages it lacks are merged back in', async () => {
+  it('the app was killed (SIGKILL), then an older copy was put back: at the next start the messages it lacks go into a conflict copy', async () => {
     const dataDir = tempDir();
     const child = spawn(process.execPath, [path.join(import.meta.dirname, 'own-writes-child.ts'), dataDir], { stdio: ['pipe', 'pipe', 'inherit'] });
     cleanups.push(async () => child.kill('SIGKILL'));
@@ -174,10 +172,12 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await new Promise((r) => child.once('exit', r));
     await external('replace', file, older);
     const app = await restart(dataDir);
-    await until(() => app.mergedBack()[0], 5000, 'merged-back notice');
+    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
     await app.services.watcher!.idle();
-    expect(await app.copies('ck', 'Killed')).toEqual([]);
-    expect(await app.contents(path.basename(file, '.jsonl'))).toEqual(['mine-1', 'mine-2', 'mine-3']);
+    const [copy, ...more] = await app.copies('ck', 'Killed');
+    expect(more).toEqual([]);
+    expect(await app.contents(copy!.chatId)).toEqual(['mine-1', 'mine-2', 'mine-3']);
+    expect(await readFile(file, 'utf8')).toBe(older);
   }, 30_000);
 
   it('an app restart without an outside change copies nothing; what is kept is a link to the chat file itself (no space)', async () => {
@@ -205,9 +205,9 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await app.services.watcher!.idle();
     expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
     await external('replace', s.file, older); // the app's "two" is gone from the file
-    await until(() => app.mergedBack()[0], 5000, 'merged-back notice');
+    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
     await app.services.watcher!.idle();
-    expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
-    expect(await app.contents(s.chatId)).toEqual(expect.arrayContaining(['one', 'two']));
+    const [copy] = await app.copies(s.characterId, 'Shared');
+    expect(await app.contents(copy!.chatId)).toEqual(expect.arrayContaining(['one', 'two']));
   }, 20_000);
 });

@@ -4,8 +4,6 @@
 // backup), then the merged chat replaces the file in one atomic, verified rewrite, only while the
 // file is exactly what was read (else CONFLICT, nothing replaced: the watcher tries again when it
 // settles). Only once the merged chat is durable does the copy go: moved into backups/<chat>/.
-// The same merge takes back what the app wrote when another program replaced the file with a
-// version that never saw it (mergeVersion; outside-changes.ts, electron/watcher/conflict-copy.ts).
 import { basename } from 'node:path';
 import type { ChatSummary } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
@@ -45,15 +43,6 @@ export class CopyMerges {
     return this.mergeInto(chatId, copy, `${basename(copyPath)} cannot be merged into chat ${chatId}`, async () => {
       await logged(this.ctx.oplog, 'backup', chatId, () => takeBackup(this.ctx.fs, this.ctx.layout.backupDir(chatId), copyPath, this.ctx.retention, this.ctx.now(), 'merged-copy', 'move'), () => 0);
     });
-  }
-
-  /**
-   * Merges a version of the chat the app wrote (kept in .own-versions/) into the chat's file, which
-   * another program replaced with a version that lacks some of it (issue 17: never lost, and no
-   * second chat).
-   */
-  mergeVersion(chatId: string, version: Buffer): Promise<MergedCopy> {
-    return this.mergeInto(chatId, version, `the app's version of chat ${chatId} cannot be merged into it`, async () => {});
   }
 
   private mergeInto(chatId: string, other: Buffer, cannot: string, afterDurable: () => Promise<void>): Promise<MergedCopy> {

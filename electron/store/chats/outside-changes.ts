@@ -9,7 +9,6 @@ import { readFullState } from '../compaction.ts';
 import type { AppVersion } from '../types.ts';
 import type { StoreContext } from './context.ts';
 import type { IndexKeeper } from './index-keeper.ts';
-import type { CopyMerges } from './merge-copies.ts';
 import { parse } from './inputs.ts';
 import type { OpenLogs } from './open-logs.ts';
 import { holdsVersion } from './own-versions.ts';
@@ -93,30 +92,6 @@ export class OutsideChanges {
       }
       return out;
     });
-  }
-
-  /**
-   * Merges into the chat's file every version the app wrote that the file does not hold (another
-   * program replaced it with a version that never saw them: issue 17), instead of a conflict copy.
-   * Null when the file holds them all; rejects when a merge could not be made (the caller then
-   * keeps them as a conflict copy).
-   */
-  async mergeAppVersions(chatId: string, merges: CopyMerges): Promise<{ merged: number; summary: ChatSummary } | null> {
-    const id = parse(ChatId, chatId, 'chatId');
-    const lacking = await this.ctx.queue.run(id, async () => {
-      const written = await this.own.versions.versions(id, this.logs.peek(id));
-      const loc = this.ctx.chats.get(id);
-      const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
-      return file === null ? [] : written.filter((bytes) => !holdsVersion(file, bytes));
-    });
-    let merged = 0;
-    let summary: ChatSummary | null = null;
-    for (const bytes of lacking) {
-      const r = await merges.mergeVersion(id, bytes);
-      merged += r.merged;
-      summary = r.summary;
-    }
-    return summary && { merged, summary };
   }
 
   /** Whether an earlier version the app wrote is kept that the chat's file may have lost (the watcher compares it before anything else). */
