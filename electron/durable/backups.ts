@@ -3,14 +3,14 @@
 // of at least 5 minutes, for 7 days; the oldest backup of each hour of the last day and of each
 // day of the last 30 days. Text written between rewrites reaches a backup only in the next
 // rewrite's backup, and the first rewrite after a pause is exactly the one a burst would evict.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errnoOf, fsyncDir, ioError, mkdirDurable } from './durable.ts';
 import type { FsSeam } from './fs-seam.ts';
 
 /** `<ms>-<seq>[.<reason>].jsonl`: the reason (why the rewrite was made) rides in the name, so a backup and its label are one atomic rename. */
 const BACKUP_NAME = /^(\d{13})-(\d{4})(?:\.([a-z][a-z-]{0,31}))?\.jsonl$/;
 /** Why a backup was taken; shown as "before <reason>". */
-export type BackupReason = 'repair' | 'restore' | 'compaction';
+export type BackupReason = 'repair' | 'restore' | 'compaction' | 'merge' | 'merged-copy';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -61,8 +61,14 @@ export function backupsToKeep(backups: BackupInfo[], retention: number, now: num
   return keep;
 }
 
+/**
+ * How a backup is made: a copy (the default), a hard link (the source is about to be replaced by a
+ * rename, so its inode is left to the backup: no bytes written), or the source itself moved in.
+ */
+export type BackupHow = 'copy' | 'link' | 'move';
+
 /** Copies `source` into the chat's backup folder, durably, then rotates. Returns the backup path. */
-export async function takeBackup(fs: FsSeam, dir: string, source: string, retention: number, now: number, reason?: BackupReason): Promise<string> {
+export async function takeBackup(fs: FsSeam, dir: string, source: string, retention: number, now: number, reason?: BackupReason, how: BackupHow = 'copy'): Promise<string> {
   try {
     await mkdirDurable(dir, { fs });
     const existing = await listBackups(fs, dir);
@@ -72,15 +78,31 @@ export async function takeBackup(fs: FsSeam, dir: string, source: string, retent
     while (existing.some((b) => b.id === id));
     const target = join(dir, `${id}${reason ? `.${reason}` : ''}.jsonl`);
     const partial = `${target}.partial`;
-    await fs.copyFile(source, partial);
-    const fh = await fs.open(partial, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
+    // A file system without hard links (FAT, some network shares): copied instead.
+    if (how === 'link' && !(await fs.link(source, partial).then(() => fs.unlink(partial)).then(() => true, () => false))) how = 'copy';
+    if (how !== 'copy') {
+      // Its bytes durable first (another program may not have synced them), then one new name for them.
+      const fh = await fs.open(source, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      if (how === 'link') await fs.link(source, target);
+      else await fs.rename(source, target);
+      await fsyncDir(dir);
+      if (how === 'move') await fsyncDir(dirname(source));
+    } else {
+      await fs.copyFile(source, partial);
+      const fh = await fs.open(partial, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(partial, target);
+      await fsyncDir(dir);
     }
-    await fs.rename(partial, target);
-    await fsyncDir(dir);
     // Rotation runs only once the new backup is durable, so the last good one is never gone first.
     const all = [{ path: target, takenAt: now }, ...existing];
     const keep = backupsToKeep(all, retention, now);

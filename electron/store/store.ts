@@ -26,6 +26,7 @@ import { Lifecycle } from './chats/lifecycle.ts';
 import { MessageWrites } from './chats/message-writes.ts';
 import { OpenLogs } from './chats/open-logs.ts';
 import { OutsideChanges } from './chats/outside-changes.ts';
+import { CopyMerges } from './chats/merge-copies.ts';
 import { OwnStates } from './chats/own-states.ts';
 import { OwnWrites } from './chats/own-writes.ts';
 import { RecoveryOps } from './chats/recovery-ops.ts';
@@ -109,6 +110,7 @@ class FileChatStore implements ChatStore {
   private readonly compaction: ChatCompaction;
   private readonly recovery: RecoveryOps;
   private readonly outside: OutsideChanges;
+  private readonly merges: CopyMerges;
   private readonly lifecycle: Lifecycle;
 
   constructor(ctx: StoreContext, options: ChatStoreOptions) {
@@ -125,6 +127,7 @@ class FileChatStore implements ChatStore {
     this.compaction = new ChatCompaction(ctx, tasks, logs, this.keeper);
     this.recovery = new RecoveryOps(ctx, tasks, logs, this.keeper);
     this.outside = new OutsideChanges(ctx, logs, this.own, this.keeper);
+    this.merges = new CopyMerges(ctx, logs, this.keeper);
     this.lifecycle = new Lifecycle(ctx, logs, this.keeper, this.compaction);
     // Every change to a chat passes through its index entry: the listeners hear of it there. A
     // listener's failure never reaches the write that told it.
@@ -259,7 +262,7 @@ class FileChatStore implements ChatStore {
     return this.outside.forgetIfGone(chatId);
   }
   discoverChat(path: string, options?: { seen?: (sha256: string) => Promise<boolean> }): Promise<DiscoveredChat> {
-    return discoverChat(this.ctx, this, path, options);
+    return discoverChat(this.ctx, { getChat: (id) => this.getChat(id), importChat: (input) => this.importChat(input), merges: this.merges }, path, options);
   }
 
   // ---- lifecycle ----

@@ -17,6 +17,10 @@ export type DiscoveredChat =
   | { kind: 'imported_before'; sha256: string }
   | { kind: 'known'; chatId: string }
   | { kind: 'legacy'; path: string; reason: string }
+  /** A sync tool's conflict copy of a listed chat, merged into it and removed (its bytes are in backups/<chat>/). */
+  | { kind: 'merged'; summary: ChatSummary; from: string; merged: number }
+  /** Named as a conflict copy of a chat but not one (another chat's header, unreadable): left as it is. */
+  | { kind: 'not_merged'; path: string; chatId: string; reason: string }
   | { kind: 'ignored'; reason: string };
 
 /** One version of a chat as the app wrote (or read) it, for a conflict copy (appVersions). */

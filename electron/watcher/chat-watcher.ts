@@ -205,8 +205,25 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
 
   /** The hash of the file's bytes when they were imported, now or before; null when nothing was imported. */
   async function discovered(path: string, seen: (sha256: string) => Promise<boolean>): Promise<string | null> {
-    const r = await o.store.discoverChat(path, { seen });
+    const r = await o.store.discoverChat(path, { seen }).catch((e: unknown) => {
+      // A conflict copy met its chat changing while it was merged: tried again once things settle.
+      if (e instanceof StoreError && e.code === 'CONFLICT' && e.details?.reason === 'changed_outside') {
+        hint(path);
+        return null;
+      }
+      throw e;
+    });
+    if (!r) return null;
     switch (r.kind) {
+      case 'merged':
+        log(`${path} (another copy of chat ${r.summary.chatId}) was merged into it and removed; its bytes are in backups/${r.summary.chatId}/`);
+        o.emit('chat:changed', { chatId: r.summary.chatId, characterId: r.summary.characterId, summary: r.summary, source: 'external' });
+        if (r.merged > 0) o.emit('notice', { level: 'info', message: `"${r.summary.title}": merged ${r.merged} message${r.merged === 1 ? '' : 's'} from another copy (${r.from}).` });
+        return null;
+      case 'not_merged':
+        log(`${path} looks like a conflict copy of chat ${r.chatId} but was not merged: ${r.reason}`);
+        o.emit('notice', { level: 'warning', message: `${basename(path)} looks like a sync tool's copy of a chat but is not one of this chat (${r.reason}); it was left as it is.` });
+        return null;
       case 'listed':
       case 'imported':
         o.emit('chat:changed', { chatId: r.summary.chatId, characterId: r.summary.characterId, summary: r.summary, source: 'external' });

@@ -8,6 +8,8 @@
 //   fsync_floor_ms         raw appendFile equivalent: open('a') + write + fdatasync + close, same line size
 //   rewrite_baseline_ms    write-file-atomic (fsync) of the whole chat + directory fsync (SillyTavern-style save)
 //   branch_100k_ms         store.branchChat at the newest message of the big chat (branch-bench.ts), goal ≤ rewrite_baseline_ms
+//   sync_merge_100k_ms     a sync tool's conflict copy of the big chat merged into it, 1,000 divergent messages
+//                          each side (merge-bench.ts), goal ≤ rewrite_baseline_ms
 //   edit_last_p50_ms       updateMessage of the last message, alternating a content edit and addSwipe
 //   open_tail_ms           fresh child process: openChatStore() → loadChat(id, { limit: 50 }), startup excluded;
 //                          the child runs the store bundled by Vite, as the app ships it
@@ -72,6 +74,7 @@ import { measurePromptBuild } from './prompt-bench.ts';
 import { measureBranch } from './branch-bench.ts';
 import { measureFirstToken, summarize as summarizeFirstToken } from './first-token-bench.ts';
 import { measureSyncConverge, syncConvergeKeys, syncConvergeRow } from './sync-bench.ts';
+import { DIVERGENT, measureSyncMerge } from './merge-bench.ts';
 
 // ---- arguments ----
 
@@ -508,6 +511,8 @@ async function main(): Promise<void> {
     const rewrites = await measureRewrites(fixture.path, args.rewrites);
     log(`branch: Branch from here at the newest message, 1 warm-up + ${args.rewrites} runs`);
     const branches = await measureBranch({ dataDir, chatId: fixture.chatId, characterId: fixture.characterId, runs: args.rewrites });
+    log(`sync merge: a conflict copy of the big chat (${DIVERGENT} messages each side) merged into it, 1 warm-up + ${args.rewrites} runs`);
+    const merges = await measureSyncMerge({ root, chatPath: fixture.path, chatId: fixture.chatId, characterId: fixture.characterId, runs: args.rewrites });
 
     log('stream: a simulated 60 s stream of 10,000 chunks, 1,000 draft updates, then real SIGKILLs mid-stream');
     const sim = await simulatedStream();
@@ -545,6 +550,7 @@ async function main(): Promise<void> {
     const keepP50 = median(appends.floorKeepOpen);
     const rewriteMs = median(rewrites.ms);
     const branchMs = median(branches.ms);
+    const mergeMs = median(merges.ms);
     const rewriteIoMs = median(rewrites.ioMs);
     const editAll = [...edits.edit, ...edits.swipe];
     const editP50 = median(editAll);
@@ -567,6 +573,7 @@ async function main(): Promise<void> {
       { metric: 'doctor_100k_ms', value: ms(median(doctorRuns)), goal: '', pass: null, note: `store.validateChat of the whole ${args.messages.toLocaleString('en-US')}-message chat (read, UTF-8 check, zod per line, duplicate/orphan checks), median of 3: ${doctorRuns.map((x) => x.toFixed(0)).join(', ')}` },
       { metric: 'rewrite_baseline_ms', value: ms(rewriteMs), goal: '', pass: null, note: `serialise the in-memory chat + write-file-atomic {fsync:true} + dir fsync of the whole ${(rewrites.bytes / 1e6).toFixed(1)} MB chat, 1 warm-up, median of ${rewrites.ms.length}: ${rewrites.ms.map((x) => x.toFixed(0)).join(', ')}` },
       { metric: 'branch_100k_ms', value: ms(branchMs), goal: `≤ ${rewriteMs.toFixed(0)}`, pass: branchMs <= rewriteMs, note: `store.branchChat at the newest message (${branches.messages.toLocaleString('en-US')} messages copied: read, scan, one atomic verified write), warm store, 1 warm-up, median of ${branches.ms.length}: ${branches.ms.map((x) => x.toFixed(0)).join(', ')}; goal: rewrite_baseline_ms of this run` },
+      { metric: 'sync_merge_100k_ms', value: ms(mergeMs), goal: `≤ ${rewriteMs.toFixed(0)}`, pass: mergeMs <= rewriteMs, note: `a conflict copy merged into the chat as the watcher does it (store.discoverChat: both files read, merged, the old file hard-linked into backups, one atomic verified write, the copy moved into backups, the summary recomputed): ${DIVERGENT.toLocaleString('en-US')} messages each side, ${merges.messages.toLocaleString('en-US')} after, warm store, 1 warm-up, median of ${merges.ms.length}: ${merges.ms.map((x) => x.toFixed(0)).join(', ')}; ratio to rewrite_baseline_ms of this run: ${(mergeMs / rewriteMs).toFixed(2)}` },
       { metric: 'rewrite_io_only_ms', value: ms(rewriteIoMs), goal: '', pass: null, note: `the I/O part of the same rewrites (no serialising): ${rewrites.ioMs.map((x) => x.toFixed(0)).join(', ')}; ratio to append_p50: ${(rewriteIoMs / appendP50).toFixed(0)}×` },
       { metric: 'append_speedup', value: `${(rewriteMs / appendP50).toFixed(0)}×`, goal: '≥ 500', pass: rewriteMs / appendP50 >= 500, note: 'rewrite_baseline / append_p50' },
       { metric: 'edit_last_p50_ms', value: ms(editP50), goal: '≤ 5', pass: editP50 <= 5, note: `updateMessage of the last message, alternating content edit / addSwipe; n=${editAll.length}; edit p50 ${ms(median(edits.edit))}, swipe p50 ${ms(median(edits.swipe))}, p95 ${ms(quantile(editAll, 0.95))}` },
@@ -633,6 +640,8 @@ async function main(): Promise<void> {
       rewrite_baseline_ms: round(rewriteMs, 2),
       rewrite_io_only_ms: round(rewriteIoMs, 2),
       branch_100k_ms: round(branchMs, 1),
+      sync_merge_100k_ms: round(mergeMs, 1),
+      sync_merge_ratio: round(mergeMs / rewriteMs, 2),
       append_speedup: round(rewriteMs / appendP50, 1),
       fsync_floor_ms: round(floorP50),
       fsync_floor_p95_ms: round(quantile(appends.floor, 0.95)),

@@ -23,32 +23,31 @@ async function chatWithFirst() {
 }
 
 describe('the chat file is replaced or deleted while the store has it open', () => {
-  it('an append after a rename over the file is refused with CONFLICT, nothing is lost, the next append lands in the new file', async () => {
+  it('an append after a rename over the file is written to the new file (issue 17: it commutes), nothing is lost', async () => {
     const { dir, s, chatId, path } = await chatWithFirst();
-    saveOverFromOutside(path);
-    const err = await s.appendMessage(chatId, { id: 'reply', role: 'assistant', content: 'ACKNOWLEDGED REPLY' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'CONFLICT' });
-    expect((err as Error).message).toMatch(/replaced.*outside the app/);
-    expect((await readFile(path, 'utf8')).includes('ACKNOWLEDGED REPLY')).toBe(false);
-    // The next call works on what is at the path now.
+    saveOverFromOutside(path, `${JSON.stringify({ id: 'theirs', role: 'user', content: 'from the other computer', timestamp: 1 })}\n`);
     await s.appendMessage(chatId, { id: 'reply', role: 'assistant', content: 'ACKNOWLEDGED REPLY' });
-    expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['first', 'ACKNOWLEDGED REPLY']);
+    expect((await readFile(path, 'utf8')).includes('ACKNOWLEDGED REPLY')).toBe(true);
+    expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['first', 'from the other computer', 'ACKNOWLEDGED REPLY']);
     await s.close();
     const again = await openChatStore({ dataDir: dir });
-    expect((await again.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['first', 'ACKNOWLEDGED REPLY']);
+    expect((await again.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['first', 'from the other computer', 'ACKNOWLEDGED REPLY']);
     await again.close();
   });
 
-  it('edits, renames and deletes of messages are refused the same way after a replace', async () => {
+  it('after a replace, edits and deletes of a message it left as it was are written; a rename, or an edit of a message it changed, is refused (CONFLICT)', async () => {
     const { s, chatId, path } = await chatWithFirst();
     saveOverFromOutside(path);
-    await expect(s.updateMessage(chatId, 'first', { content: 'edited' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await s.updateMessage(chatId, 'first', { content: 'edited' })).content).toBe('edited');
     await s.loadChat(chatId); // the log is open again
     saveOverFromOutside(path);
     await expect(s.renameChat(chatId, 'new title')).rejects.toMatchObject({ code: 'CONFLICT' });
     await s.loadChat(chatId);
+    saveOverFromOutside(path, `${JSON.stringify({ op: 'edit', id: 'first', timestamp: 2, content: 'edited there' })}\n`);
+    await expect(s.updateMessage(chatId, 'first', { content: 'edited here' })).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'changed_outside' } });
+    expect((await readFile(path, 'utf8')).includes('edited here')).toBe(false);
+    expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['edited there']);
     saveOverFromOutside(path);
-    await expect(s.deleteMessage(chatId, 'first')).rejects.toMatchObject({ code: 'CONFLICT' });
     await s.deleteMessage(chatId, 'first');
     expect((await s.loadChat(chatId)).messages).toEqual([]);
     await s.close();

@@ -162,7 +162,7 @@ describe('fault 3: a same-size outside edit is never taken for the store\'s own 
     expect((await s.getChat(chatId)).preview).toBe('the color_ red');
   });
 
-  it('a write after an in-place edit of the same size is refused (CONFLICT), the edit is re-read, and a later write keeps it', async () => {
+  it('an edit of a message another program edited in place (same size) is refused (CONFLICT), the edit is re-read, and an append keeps it', async () => {
     const dir = tempDir();
     const { s, chatId, path } = await chatWith(dir, ['the colour red']);
     stores.push(s);
@@ -173,10 +173,10 @@ describe('fault 3: a same-size outside edit is never taken for the store\'s own 
     expect(await readFile(path, 'utf8')).not.toContain('edited in the app');
     await s.loadChat(chatId);
     await external('patch', path, 'color_=>colour');
-    await expect(s.appendMessage(chatId, { id: 'mine', role: 'user', content: 'mine' })).rejects.toMatchObject({ code: 'CONFLICT' });
-    expect(await s.isOwnStateNow(chatId)).toBe(false); // the watcher will re-read it
-    expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['the colour red']);
+    // Issue 17: an append commutes with the outside edit: it is written to the file as it is now
+    // (the edit kept, never absorbed as the store's own: the store re-read the file first).
     await s.appendMessage(chatId, { id: 'mine', role: 'user', content: 'mine' });
+    expect(await readFile(path, 'utf8')).toContain('the colour red');
     expect(await s.isOwnStateNow(chatId)).toBe(true);
     expect((await s.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['the colour red', 'mine']);
   });

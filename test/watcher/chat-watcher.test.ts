@@ -177,7 +177,7 @@ describe('chats-folder watcher', () => {
     expect(s.events.some(([n, p]) => n === 'notice' && /conflict copy/.test(p.message))).toBe(true);
   });
 
-  it('a file copied in is listed; a sync conflict copy is imported as a new chat and left as it is', async () => {
+  it('a file copied in is listed; a sync conflict copy is merged into its chat and removed (issue 17)', async () => {
     const s = await setup();
     await s.ok('appendMessage', { chatId: s.chatId, message: { role: 'user', content: 'original' } });
     const dir = path.dirname(s.file);
@@ -185,11 +185,11 @@ describe('chats-folder watcher', () => {
     const bytes = await readFile(s.file, 'utf8');
     const theirs = `${bytes}${messageLine('sync-1', 'from the other device')}`;
     await external('write', path.join(dir, conflictName), theirs);
-    const [, ev] = await until(() => s.externalEvents().find(([n, p]) => n === 'chat:changed' && p.chatId !== s.chatId), 2000, 'imported conflict copy');
-    const page = await s.ok('loadChat', { chatId: ev.chatId });
+    await until(() => s.externalEvents().find(([n, p]) => n === 'chat:changed' && p.chatId === s.chatId && p.summary.messageCount === 2), 2000, 'merged conflict copy');
+    const page = await s.ok('loadChat', { chatId: s.chatId });
     expect(page.messages.map((m: any) => m.content)).toEqual(['original', 'from the other device']);
-    expect(await readFile(path.join(dir, conflictName), 'utf8')).toBe(theirs);
-    expect(s.events.some(([n, p]) => n === 'notice' && p.message.includes(conflictName))).toBe(true);
+    expect((await readdir(dir)).includes(conflictName)).toBe(false);
+    expect(s.events.some(([n, p]) => n === 'notice' && p.message.includes(conflictName) && p.message.includes('merged 1 message'))).toBe(true);
     // A chat file with a fresh id copied in from elsewhere is listed as it is.
     const newId = '1b6e1f7e-8b7a-4c1e-9f3e-1a2b3c4d5e6f';
     const copied = bytes.split('\n')[0]!.replace(s.chatId, newId);
@@ -218,7 +218,7 @@ describe('chats-folder watcher', () => {
 });
 
 describe('files that arrived while the app was closed', () => {
-  it('a sync conflict copy found at start-up is imported once, not again at the next start', async () => {
+  it('a sync conflict copy found at start-up is merged into its chat once (issue 17: no second chat)', async () => {
     const dataDir = tempDir();
     const store = await openChatStore({ dataDir });
     const chat = await store.createChat({ characterId: 'cz', title: 'Synced' });
@@ -236,14 +236,17 @@ describe('files that arrived while the app was closed', () => {
       await services.ready;
       await services.watcher!.idle();
       const titles = (await s.listChats('cz')).map((c) => c.title).sort();
+      const contents = (await s.loadChat(chat.chatId)).messages.map((m) => m.content);
       await services.shutdown();
-      return { titles, events };
+      return { titles, contents, events };
     };
     const first = await start();
-    expect(first.titles).toEqual(['Synced', `Synced (from ${name})`]);
+    expect(first.titles).toEqual(['Synced']);
+    expect(first.contents).toEqual(['here', 'from the laptop']);
+    expect((await readdir(dir)).includes(name)).toBe(false);
     const again = await start();
     expect(again.titles).toEqual(first.titles);
-    expect(await readFile(path.join(dir, name), 'utf8')).toBe(bytes);
+    expect(again.contents).toEqual(first.contents);
   });
 });
 

@@ -1,4 +1,5 @@
-// Conflict files (a sync tool's copy of a chat) are imported by the chats watcher: the same bytes
+// Copies of a chat whose id is taken (a chat file copied by hand under another name) are imported
+// by the chats watcher (a sync tool's conflict copy is merged instead: conflict-merge.test.ts): the same bytes
 // at most once, and all or nothing. Real files, real chokidar events, real processes: `touch`,
 // another process deleting and writing the file again, and an importing process SIGKILLed.
 import { execFile, spawn } from 'node:child_process';
@@ -57,7 +58,7 @@ describe('a conflict file is imported at most once (the same bytes)', () => {
     const dataDir = tempDir();
     const { chatId, dir, bytes } = await chatWith(dataDir, 2);
     let app = await start(dataDir);
-    const name = `${chatId}.sync-conflict-20250102-030405-XYZ1234.jsonl`;
+    const name = `${chatId} copy-20250102-030405-XYZ1234.jsonl`;
     const file = path.join(dir, name);
     const theirs = `${bytes}${messageLine('there-1', 'from the laptop')}`;
     await external('write', file, theirs);
@@ -86,14 +87,14 @@ describe('a conflict file is imported at most once (the same bytes)', () => {
     expect(await importsOf(app.store, 'cz', name)).toHaveLength(1);
 
     // The same bytes under another name are the same bytes.
-    const copyName = `${chatId}.sync-conflict-20250102-030405-XYZ1234 (1).jsonl`;
+    const copyName = `${chatId} copy-20250102-030405-XYZ1234 (1).jsonl`;
     await external('write', path.join(dir, copyName), theirs);
     await settled();
     expect(await importsOf(app.store, 'cz', copyName)).toHaveLength(0);
 
     // Other bytes are imported (so the checks above can fail).
     const newer = `${theirs}${messageLine('there-2', 'more from the laptop')}`;
-    const otherName = `${chatId}.sync-conflict-20250103-030405-XYZ1234.jsonl`;
+    const otherName = `${chatId} copy-20250103-030405-XYZ1234.jsonl`;
     await external('write', path.join(dir, otherName), newer);
     await settled();
     expect((await importsOf(app.store, 'cz', otherName)).map((c) => c.messageCount)).toEqual([4]);
@@ -115,7 +116,7 @@ describe('a conflict file is imported at most once (the same bytes)', () => {
   it('a record of imports written by an earlier version (dev:ino:size:mtime only) still counts', async () => {
     const dataDir = tempDir();
     const { chatId, dir, bytes } = await chatWith(dataDir, 1);
-    const name = `${chatId}.sync-conflict-20250102-030405-OLD0000.jsonl`;
+    const name = `${chatId} copy-20250102-030405-OLD0000.jsonl`;
     const file = path.join(dir, name);
     await writeFile(file, `${bytes}${messageLine('old-1', 'imported by an earlier version')}`);
     // An earlier version imported it and recorded the file's identity only.
@@ -142,7 +143,7 @@ describe('a conflict file import is all or nothing', () => {
     const N = 3000;
     const template = tempDir();
     const { chatId, dir: templateDir, bytes } = await chatWith(template, N);
-    const name = `${chatId}.sync-conflict-20250102-030405-KILL000.jsonl`;
+    const name = `${chatId} copy-20250102-030405-KILL000.jsonl`;
     const conflict = `${bytes}${messageLine('there-1', 'from the laptop')}`;
     await writeFile(path.join(templateDir, name), conflict);
     // The file the import renames into place (its id is derived from the bytes): seen by inotify, it times the rename.

@@ -63,7 +63,8 @@ describe('fault 9: importing a conflict file the store can read', () => {
   it('a conflict file with a content that differs from its selected swipe is imported whole, once', async () => {
     const s = await setup();
     await s.ok('appendMessage', { chatId: s.chatId, message: { role: 'user', content: 'original' } });
-    const name = `${s.chatId}.sync-conflict-20250102-030405-XYZ1234.jsonl`;
+    // A copy under a name of its own (a sync tool's conflict copy is merged instead: conflict-merge.test.ts).
+    const name = `${s.chatId} copy-20250102-030405-XYZ1234.jsonl`;
     const theirs = `${await readFile(s.file, 'utf8')}${handWritten('hand-1')}${oddOnes()}`;
     await external('write', path.join(path.dirname(s.file), name), theirs);
     await until(() => s.events.find(([n, p]) => n === 'notice' && p.message.includes(name)), 5000, 'import notice');

@@ -310,8 +310,12 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
   const imports: { token: string; id: string }[] = [];
   const folders: string[] = [];
 
-  /** Syncthing's name for a conflict copy: `<name>.sync-conflict-<date>-<time>-<device>.<ext>`, unique per run. */
-  const conflictName = (c: ChatM) => `${c.id}.sync-conflict-20250101-${String(100000 + ++n).slice(-6)}-ABCDEF7.jsonl`;
+  /**
+   * A copy of a chat under a name of its own, unique per run: imported as a chat. (Named as a sync
+   * tool's conflict copy it would be merged into its chat and removed since issue 17; that is
+   * tested in conflict-merge.test.ts and merge.test.ts.)
+   */
+  const conflictName = (c: ChatM) => `${c.id} copy-20250101-${String(100000 + ++n).slice(-6)}-ABCDEF7.jsonl`;
   const chatOf = (slot: number) => chats[slot % chats.length]!;
   const fileState = async (c: ChatM) => {
     const bytes = await readFile(c.path).catch(() => null);

@@ -88,6 +88,28 @@ export class ChatTasks {
   }
 
   /**
+   * A write that another program's change to the file does not stop when it commutes with it
+   * (issue 17, live changes from another computer): if the file was replaced or changed since the
+   * chat was read (CONFLICT `changed_outside`: nothing was written, the app's version is kept for
+   * the watcher's comparison as always, and the chat is read anew), the task runs once more on the
+   * file as it is now, told so (`again`); it throws `first` itself when what it writes no longer
+   * commutes there (the message it changes changed too).
+   */
+  async onChatAgainOnOutsideChange<T>(chatId: unknown, task: (log: ChatLog, chatId: string, again: { first: StoreError } | null) => Promise<T>, op?: OpKind): Promise<T> {
+    try {
+      return await this.onChat(chatId, (log, id) => task(log, id, null), false, op);
+    } catch (e) {
+      if (!(e instanceof StoreError) || e.code !== 'CONFLICT' || e.details?.reason !== 'changed_outside') throw e;
+      // If the second try fails too (the file is read-only now: another program's half-written last
+      // line), the caller hears of the change as before: CONFLICT (a streamed reply then detaches and
+      // is kept in a conflict copy); a lost lock or a closed store is said as it is.
+      return this.onChat(chatId, (log, id) => task(log, id, { first: e }), false, op).catch((again: unknown) => {
+        throw again instanceof StoreError && ['CONFLICT', 'LOCK_LOST', 'CLOSED'].includes(again.code) ? again : e;
+      });
+    }
+  }
+
+  /**
    * A write of the store succeeded (its bytes are durable). It is acknowledged only while this
    * process still holds the data-directory lock (else LOCK_LOST: the caller hears of no success);
    * then the file as it is now is the store's own, and stays readable (own-versions.ts).

@@ -13,7 +13,9 @@ import { CHAT_FILE, REWRITE_TEMP, type Layout } from '../layout.ts';
 import { HEADER_MAX } from '../log/open-log.ts';
 import { parseHeader } from '../records.ts';
 import type { ChatStore, DiscoveredChat } from '../types.ts';
+import { conflictCopyOf } from '../merge/conflict-names.ts';
 import { assertOpen, type ChatLocation, type StoreContext } from './context.ts';
+import type { CopyMerges } from './merge-copies.ts';
 
 /** Backups and quarantine copies are written as `.partial` and renamed when durable: a crash leaves the partial. */
 export async function removePartialCopies(fs: FsSeam, layout: Layout): Promise<void> {
@@ -90,7 +92,7 @@ export function chatIdForPath(ctx: StoreContext, path: string): string | null {
 }
 
 /** The public calls that list or import a discovered file: the same checks as for any other caller. */
-type ChatCalls = Pick<ChatStore, 'getChat' | 'importChat'>;
+type ChatCalls = Pick<ChatStore, 'getChat' | 'importChat'> & { merges?: CopyMerges };
 
 /**
  * A file that appeared under chats/<character>/: listed, imported into a new chat (conflict copies,
@@ -115,6 +117,9 @@ export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: st
   // Listed while it was read (the store's own write, e.g. an import, seen before it was registered).
   const listedMeanwhile = chatIdForPath(ctx, path);
   if (listedMeanwhile) return { kind: 'known', chatId: listedMeanwhile };
+  // A sync tool's conflict copy of a chat we list: merged into it, never a chat of its own.
+  const copyOf = conflictCopyOf(name);
+  if (copyOf !== null && store.merges && ctx.chats.has(copyOf)) return mergeConflictCopy(store.merges, copyOf, path, buf);
   // In slices: a file dropped into the folder can be 20 MiB of tiny lines (seconds of parsing).
   const state = await runSliced(fullStateSteps(buf), { check: () => assertOpen(ctx) });
   if ('error' in state) return { kind: 'legacy', path, reason: state.error };
@@ -146,6 +151,21 @@ export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: st
     return { kind: 'imported', summary: await store.importChat(input), from: name, sha256: sha };
   } catch (e) {
     if (e instanceof StoreError && e.code === 'CONFLICT' && e.details?.reason === 'exists') return { kind: 'imported_before', sha256: sha };
+    throw e;
+  }
+}
+
+/** A conflict copy of a listed chat: merged into it (then removed), or left as it is and reported when it is no copy of that chat. */
+async function mergeConflictCopy(merges: CopyMerges, chatId: string, path: string, buf: Buffer): Promise<DiscoveredChat> {
+  const nl = buf.indexOf(0x0a);
+  const header = parseHeader(buf.toString('utf8', 0, nl === -1 ? buf.length : nl).replace(/\r$/, ''));
+  if (!header.ok) return { kind: 'not_merged', path, chatId, reason: header.reason };
+  if (header.header.chat_id !== chatId) return { kind: 'not_merged', path, chatId, reason: `its header names chat ${header.header.chat_id}` };
+  try {
+    const r = await merges.mergeCopy(chatId, path, buf);
+    return { kind: 'merged', summary: r.summary, from: basename(path), merged: r.merged };
+  } catch (e) {
+    if (e instanceof StoreError && e.code === 'CORRUPT') return { kind: 'not_merged', path, chatId, reason: e.message };
     throw e;
   }
 }

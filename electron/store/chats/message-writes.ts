@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { Content, Extra, LIMITS, MessageId, MessagePatch, MessageStatus, type Message, type MessageOp, type NewMessageInput, type WriteOptions } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
+import type { ChatLog } from '../log/chat-log.ts';
+import { canonical } from '../merge/merge-chats.ts';
 import type { ChatTasks } from './chat-tasks.ts';
 import type { StoreContext } from './context.ts';
 import type { IndexKeeper } from './index-keeper.ts';
@@ -47,7 +49,8 @@ export class MessageWrites {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.tasks.onChat(chatId, async (log, id) => {
+    // A new message commutes with any outside change: it is written to the file as it is now.
+    return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, id) => {
       checkRevision(log, o);
       if (input.id !== undefined && (await log.hasId(input.id))) {
         // A retry of an append that did land (the answer was lost) gets the stored message back;
@@ -66,7 +69,7 @@ export class MessageWrites {
       await this.keeper.noteWrite(log, before, { added: [msg], timestamp: msg.timestamp });
       live.note(id, msg);
       return live.present(id, structuredClone(msg));
-    }, false, 'append');
+    }, 'append');
   }
 
   private newMessage(input: NewMessageInput): Message {
@@ -98,7 +101,7 @@ export class MessageWrites {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.tasks.onChat(chatId, async (log, id) => {
+    return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, id) => {
       checkRevision(log, o);
       for (const m of inputs) {
         if (m.id !== undefined && (await log.hasId(m.id))) throw new StoreError('CONFLICT', `message ${m.id} already exists in chat ${id}; ids are never reused; nothing was written`, { chatId: id, messageId: m.id });
@@ -113,7 +116,7 @@ export class MessageWrites {
       await this.keeper.noteWrite(log, before, { added: msgs, timestamp: msgs.at(-1)!.timestamp }); // the last record's time
       for (const m of msgs) live.note(id, m);
       return msgs.map((m) => live.present(id, structuredClone(m)));
-    }, false, 'append');
+    }, 'append');
   }
 
   /**
@@ -149,10 +152,12 @@ export class MessageWrites {
     const mid = parse(MessageId, messageId, 'messageId');
     const p = parse(MessagePatch, patch, 'patch');
     const o = parseOpts(opts);
-    return this.tasks.onChat(chatId, async (log) => {
+    let seen: Message | undefined;
+    return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, _id, again) => {
       checkRevision(log, o);
       // As the app sees it: a dead process's `streaming` is `interrupted`, and an edit keeps it so.
-      const current = live.present(log.chatId, await log.message(mid));
+      const current = live.present(log.chatId, await this.unchangedSince(log, mid, seen, again));
+      seen = current;
       const next: Message = { ...current, ...(current.swipes ? { swipes: [...current.swipes] } : {}) };
       const timestamp = this.ctx.now();
       let op: MessageOp;
@@ -196,19 +201,32 @@ export class MessageWrites {
       await this.keeper.noteWrite(log, before, { touched: mid, timestamp });
       live.note(log.chatId, next);
       return live.present(log.chatId, structuredClone(next));
-    }, false, 'append');
+    }, 'append');
   }
 
   async deleteMessage(chatId: string, messageId: string, opts?: WriteOptions): Promise<void> {
     const mid = parse(MessageId, messageId, 'messageId');
     const o = parseOpts(opts);
-    return this.tasks.onChat(chatId, async (log) => {
+    let seen: Message | undefined;
+    return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, _id, again) => {
       checkRevision(log, o);
-      await log.message(mid);
+      seen = await this.unchangedSince(log, mid, seen, again);
       const before = this.keeper.currentEntry(log);
       const timestamp = this.ctx.now();
       await log.appendChange({ op: 'delete', id: mid, timestamp }, null);
       await this.keeper.noteWrite(log, before, { removed: mid, timestamp });
-    }, false, 'append');
+    }, 'append');
+  }
+
+  /**
+   * The message as stored now; on a second try after an outside change, only if the other program
+   * left it exactly as the app had it (else the change and the app's write do not commute: the
+   * first CONFLICT stands, nothing is written).
+   */
+  private async unchangedSince(log: ChatLog, mid: string, seen: Message | undefined, again: { first: StoreError } | null): Promise<Message> {
+    if (!again) return log.message(mid);
+    const now = await log.message(mid).catch(() => null);
+    if (!now || !seen || canonical(this.ctx.live.present(log.chatId, now)) !== canonical(seen)) throw again.first;
+    return now;
   }
 }

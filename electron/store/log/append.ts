@@ -14,7 +14,7 @@ export async function appendLines(file: LogFile, recs: { timestamp: number }[]):
   let writing = false;
   file.failedWrite = null;
   // Another program wrote with our last write: the log no longer knows where lines end (the store reads it anew first).
-  if (file.stale) throw new StoreError('CONFLICT', `chat ${file.chatId} was changed outside the app; nothing was saved. It has been re-read: try again`, { chatId: file.chatId });
+  if (file.stale) throw new StoreError('CONFLICT', `chat ${file.chatId} was changed outside the app; nothing was saved. It has been re-read: try again`, { chatId: file.chatId, reason: 'changed_outside' });
   try {
     await file.assertUnchanged();
     if (!file.writer) {
@@ -25,7 +25,7 @@ export async function appendLines(file: LogFile, recs: { timestamp: number }[]):
         await writer.close();
         await file.assertUnchanged();
         file.stale = true;
-        throw new StoreError('CONFLICT', `chat ${file.chatId} was replaced outside the app; nothing was saved`, { chatId: file.chatId });
+        throw new StoreError('CONFLICT', `chat ${file.chatId} was replaced outside the app; nothing was saved`, { chatId: file.chatId, reason: 'changed_outside' });
       }
       file.writer = writer;
     }

@@ -95,7 +95,7 @@ export class LogFile {
       throw new StoreError('NOT_FOUND', `chat ${this.chatId} was deleted outside the app; nothing was saved`, { chatId: this.chatId });
     }
     const what = state === 'replaced' ? 'replaced by another file' : 'changed';
-    throw new StoreError('CONFLICT', `chat ${this.chatId} was ${what} outside the app; nothing was saved. It has been re-read: try again`, { chatId: this.chatId });
+    throw new StoreError('CONFLICT', `chat ${this.chatId} was ${what} outside the app; nothing was saved. It has been re-read: try again`, { chatId: this.chatId, reason: 'changed_outside' });
   }
 
   /** The file as this log last read or wrote it. */

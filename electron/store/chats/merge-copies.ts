@@ -1,0 +1,116 @@
+// Merges another copy of a chat into the chat (merge/merge-chats.ts has the rules): a sync tool's
+// conflict copy found next to it. On the chat's queue, fenced by the lock like every write: the
+// chat's file is kept in backups/<chat>/ first (a hard link: the rewrite leaves its inode to the
+// backup), then the merged chat replaces the file in one atomic, verified rewrite, only while the
+// file is exactly what was read (else CONFLICT, nothing replaced: the watcher tries again when it
+// settles). Only once the merged chat is durable does the copy go: moved into backups/<chat>/.
+import { basename } from 'node:path';
+import type { ChatSummary } from '../../../shared/chat-format.ts';
+import { StoreError } from '../../../shared/errors.ts';
+import { takeBackup } from '../../durable/backups.ts';
+import { ioError } from '../../durable/durable.ts';
+import { rewriteIfUnchanged, sameStamp, stampPath } from '../../durable/guarded-rewrite.ts';
+import { parseHeader } from '../records.ts';
+import { mergeChats } from '../merge/merge-chats.ts';
+import { logged } from '../oplog-sink.ts';
+import type { StoreContext } from './context.ts';
+import type { IndexKeeper } from './index-keeper.ts';
+import type { OpenLogs } from './open-logs.ts';
+
+export interface MergedCopy {
+  summary: ChatSummary;
+  /** Messages the chat holds now that it did not have as they are (added or changed in the copy). */
+  merged: number;
+}
+
+export class CopyMerges {
+  private readonly ctx: StoreContext;
+  private readonly logs: OpenLogs;
+  private readonly keeper: IndexKeeper;
+
+  constructor(ctx: StoreContext, logs: OpenLogs, keeper: IndexKeeper) {
+    this.ctx = ctx;
+    this.logs = logs;
+    this.keeper = keeper;
+  }
+
+  /**
+   * Merges the copy at `copyPath` (read as `copy`) into chat `chatId`, then removes the copy.
+   * CORRUPT when either is no chat file of this chat (nothing changed, the copy left as it is).
+   */
+  mergeCopy(chatId: string, copyPath: string, copy: Buffer): Promise<MergedCopy> {
+    // Only once the merged chat is durable does the copy leave the chats folder: moved into backups.
+    return this.mergeInto(chatId, copy, `${basename(copyPath)} cannot be merged into chat ${chatId}`, async () => {
+      await logged(this.ctx.oplog, 'backup', chatId, () => takeBackup(this.ctx.fs, this.ctx.layout.backupDir(chatId), copyPath, this.ctx.retention, this.ctx.now(), 'merged-copy', 'move'), () => 0);
+    });
+  }
+
+  private mergeInto(chatId: string, other: Buffer, cannot: string, afterDurable: () => Promise<void>): Promise<MergedCopy> {
+    const { ctx } = this;
+    return ctx.queue.run(chatId, async () => {
+      await ctx.lock.fence();
+      const loc = ctx.chats.get(chatId);
+      if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} is not in the library`, { chatId });
+      const before = await stampPath(ctx.fs, loc.path);
+      if (!before) throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
+      const mine = await ctx.fs.readFile(loc.path).catch((e: unknown) => Promise.reject(ioError(e, `reading chat ${chatId}`)));
+      const after = await stampPath(ctx.fs, loc.path);
+      if (!after || !sameStamp(before, after) || mine.length !== before.size) {
+        throw new StoreError('CONFLICT', `chat ${chatId} changed while it was read for a merge; nothing was changed`, { chatId, reason: 'changed_outside' });
+      }
+      // Another program is still writing its last line (it holds the file open, and would finish the
+      // line in the file the rewrite replaces): not now; the watcher tries again once it is complete.
+      if (mine.length > 0 && mine[mine.length - 1] !== 0x0a) {
+        throw new StoreError('CONFLICT', `chat ${chatId} ends in a line another program is still writing; nothing was merged yet`, { chatId, reason: 'changed_outside' });
+      }
+      const r = mergeChats(mine, other);
+      if ('error' in r) throw new StoreError('CORRUPT', `${cannot}: ${r.error}; it was left as it is`, { chatId });
+      // Lines no reader can use in a file the app did not write last: another program may be writing
+      // there (an app line that landed inside its half-written line); the merge would leave them out
+      // and that program would finish them in the replaced file. Not merged while they are there.
+      const ours = ctx.ownStates.exact(chatId);
+      if (r.changed && r.invalidInA > 0 && !(ours !== undefined && sameStamp(ours, before))) {
+        throw new StoreError('CONFLICT', `chat ${chatId} holds ${r.invalidInA} unreadable line(s) another program may still be writing; nothing was merged`, { chatId, reason: 'unreadable_lines' });
+      }
+      if (r.changed) {
+        // The chat's file as it was: a hard link (the rewrite renames a new file over the path, so
+        // the old one is left to the backup: no bytes written), then the merged chat.
+        await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, ctx.layout.backupDir(chatId), loc.path, ctx.retention, ctx.now(), 'merge', 'link'), () => 0);
+        await this.rewrite(chatId, loc.path, before, mine, r.bytes);
+      }
+      await afterDurable();
+      const summary = await this.keeper.summaryOf(await this.logs.log(chatId));
+      await this.logs.evictIdle(chatId);
+      return { summary, merged: r.fromB };
+    });
+  }
+
+  /** The merged chat replaces the file, with a revision past the chat's (as compaction does). */
+  private async rewrite(chatId: string, path: string, before: { dev: bigint; ino: bigint; size: number; mtimeNs: bigint }, mine: Buffer, merged: Buffer): Promise<void> {
+    const { ctx } = this;
+    const open = this.logs.peek(chatId);
+    const revision = Math.max(fileRevision(mine), open && !open.stale ? open.revision : 0) + 1;
+    const nl = merged.indexOf(0x0a);
+    const header = parseHeader(merged.toString('utf8', 0, nl));
+    if (!header.ok) throw new StoreError('INTERNAL', `the merge of chat ${chatId} produced an invalid header (${header.reason}); the file was left as it was`);
+    const body = merged.subarray(nl + 1);
+    const text = Buffer.concat([Buffer.from(`${JSON.stringify({ ...header.header, revision_base: revision - body.length })}\n`), body]);
+    const ours = ctx.ownStates.exact(chatId);
+    const wasOurs = ours !== undefined && sameStamp(ours, before);
+    await ctx.lock.fence();
+    await this.logs.forget(chatId, wasOurs ? 'rewrite' : 'keep');
+    await logged(ctx.oplog, 'rewrite', chatId, () => rewriteIfUnchanged(ctx.fs, path, before, text, `chat ${chatId}`), () => text.length);
+    // The merged file is the app's own write when the file it replaced was (else the watcher still compares what the app wrote with it).
+    const written = wasOurs ? await stampPath(ctx.fs, path).catch(() => null) : null;
+    if (written) ctx.ownStates.wrote(chatId, written);
+    ctx.memos.get(chatId)?.quarantined.clear(); // offsets in the new file are new
+    ctx.index.delete(chatId);
+  }
+}
+
+/** The revision a chat file states: revision_base plus the bytes after the header line (FORMAT.md). */
+function fileRevision(buf: Buffer): number {
+  const nl = buf.indexOf(0x0a);
+  const header = parseHeader(buf.toString('utf8', 0, nl === -1 ? buf.length : nl).replace(/\r$/, ''));
+  return (header.ok ? (header.header.revision_base ?? 0) : 0) + (nl === -1 ? 0 : buf.length - nl - 1);
+}

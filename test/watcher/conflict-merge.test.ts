@@ -1,0 +1,137 @@
+// Issue 17, item 2: a sync tool's conflict copy of a chat is merged into the chat (never a chat of
+// its own), with both files' bytes in backups/ before the copy goes; a file named like a copy that
+// is not one of that chat is left alone and reported. Real files, real chokidar events, a real
+// outside writer process.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openChatStore } from '../../electron/store/index.ts';
+import { conflictCopyOf } from '../../electron/store/merge/conflict-names.ts';
+import { createServices } from '../../electron/ipc/services.ts';
+import type { ChatStore } from '../../electron/store/types.ts';
+import { tempDir } from '../store/helpers.ts';
+import { external, messageLine, until } from './helpers.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+async function start(dataDir: string) {
+  const store = await openChatStore({ dataDir });
+  const events: [string, any][] = [];
+  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true });
+  cleanups.push(() => services.shutdown());
+  await services.ready;
+  return { store, services, events };
+}
+
+/** A closed chat of two messages in character `cz`: its id, folder and bytes. */
+async function chat(dataDir: string) {
+  const store = await openChatStore({ dataDir });
+  const c = await store.createChat({ characterId: 'cz', title: 'Synced' });
+  await store.appendMessages(c.chatId, [
+    { role: 'user', content: 'one', timestamp: 1_700_000_000_001 },
+    { role: 'assistant', content: 'two', timestamp: 1_700_000_000_002 },
+  ]);
+  await store.close();
+  const dir = path.join(dataDir, 'chats', 'cz');
+  return { chatId: c.chatId, dir, file: path.join(dir, `${c.chatId}.jsonl`), bytes: await readFile(path.join(dir, `${c.chatId}.jsonl`), 'utf8') };
+}
+
+const contents = async (store: ChatStore, chatId: string) => (await store.loadChat(chatId, { limit: 1000 })).messages.map((m) => m.content);
+const backups = async (dataDir: string, chatId: string) => {
+  const dir = path.join(dataDir, 'backups', chatId);
+  return Promise.all((await readdir(dir)).map((n) => readFile(path.join(dir, n), 'utf8')));
+};
+
+describe('conflict copy names', () => {
+  it('recognises Syncthing, Dropbox, Nextcloud and OneDrive copies of a chat file, and nothing else', () => {
+    const id = '6f1c1f7e-3b1d-4c59-9a53-0f4f1d0b2a11';
+    for (const name of [
+      `${id}.sync-conflict-20250102-030405-ABCDEF7.jsonl`,
+      `${id} (Anna's conflicted copy 2025-01-02).jsonl`,
+      `${id} (laptop's conflicted copy).jsonl`,
+      `${id} (conflicted copy 2025-01-02 030405).jsonl`,
+      `${id}-LAPTOP.jsonl`,
+    ]) expect(conflictCopyOf(name), name).toBe(id);
+    for (const name of [`${id}.jsonl`, `${id} copy.jsonl`, `${id}.sync-conflict-20250102-030405-ABCDEF7.jsonl.tmp`, `.syncthing.${id}.jsonl.tmp`, 'notes.jsonl']) expect(conflictCopyOf(name), name).toBeNull();
+  });
+});
+
+describe('a conflict copy is merged into its chat', () => {
+  it('arriving while the app runs: one chat with the messages of both, a quiet notice, the copy removed only with both files in backups', async () => {
+    const dataDir = tempDir();
+    const c = await chat(dataDir);
+    const app = await start(dataDir);
+    await app.store.appendMessage(c.chatId, { role: 'user', content: 'here', timestamp: 1_700_000_000_010 });
+    const mineBefore = await readFile(c.file, 'utf8');
+    const name = `${c.chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`;
+    const theirs = `${c.bytes}${messageLine('there-1', 'there', 1_700_000_000_005)}${messageLine('there-2', 'there too', 1_700_000_000_020)}`;
+    await external('write', path.join(c.dir, name), theirs);
+    await until(() => app.events.find(([n, p]) => n === 'notice' && p.message.includes('merged 2 messages from another copy')), 5000, 'the merge notice');
+    await app.services.watcher!.idle();
+    expect(app.events.find(([n, p]) => n === 'notice' && p.message.includes('merged'))![1].level).toBe('info');
+    expect((await app.store.listChats('cz')).map((x) => x.title)).toEqual(['Synced']);
+    expect(await contents(app.store, c.chatId)).toEqual(['one', 'two', 'there', 'here', 'there too']);
+    expect(await readdir(c.dir)).toEqual([`${c.chatId}.jsonl`]);
+    const kept = await backups(dataDir, c.chatId);
+    expect(kept).toContain(theirs);
+    expect(kept).toContain(mineBefore);
+    // The app writes on: the merged file is its own.
+    await app.store.appendMessage(c.chatId, { role: 'user', content: 'after', timestamp: 1_700_000_000_030 });
+    expect((await contents(app.store, c.chatId)).at(-1)).toBe('after');
+    expect(app.events.filter(([n, p]) => n === 'notice' && p.level !== 'info')).toEqual([]);
+  }, 30_000);
+
+  it('found at start-up: merged once; a copy holding nothing new is only removed', async () => {
+    const dataDir = tempDir();
+    const c = await chat(dataDir);
+    const name = `${c.chatId} (laptop's conflicted copy 2025-01-02).jsonl`;
+    await writeFile(path.join(c.dir, name), `${c.bytes}${messageLine('there-1', 'from the laptop', 1_700_000_000_003)}`);
+    const old = `${c.chatId}-LAPTOP.jsonl`;
+    await writeFile(path.join(c.dir, old), c.bytes);
+    let app = await start(dataDir);
+    await app.services.watcher!.idle();
+    expect((await app.store.listChats('cz')).map((x) => x.title)).toEqual(['Synced']);
+    expect(await contents(app.store, c.chatId)).toEqual(['one', 'two', 'from the laptop']);
+    expect(await readdir(c.dir)).toEqual([`${c.chatId}.jsonl`]);
+    expect(app.events.filter(([n, p]) => n === 'notice' && p.message.includes('merged'))).toHaveLength(1);
+    await app.services.shutdown();
+    app = await start(dataDir);
+    await app.services.watcher!.idle();
+    expect(await contents(app.store, c.chatId)).toEqual(['one', 'two', 'from the laptop']);
+  }, 30_000);
+
+  it('concurrent edits of one message: the later one shows, the other is a swipe', async () => {
+    const dataDir = tempDir();
+    const c = await chat(dataDir);
+    const app = await start(dataDir);
+    const [first] = (await app.store.loadChat(c.chatId)).messages;
+    await app.store.updateMessage(c.chatId, first!.id, { content: 'edited here' });
+    const edit = `${JSON.stringify({ op: 'edit', id: first!.id, timestamp: Date.now() + 60_000, content: 'edited there' })}\n`;
+    await external('write', path.join(c.dir, `${c.chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`), `${c.bytes}${edit}`);
+    await until(() => app.events.find(([n, p]) => n === 'notice' && p.message.includes('merged 1 message from')), 5000, 'the merge notice');
+    await app.services.watcher!.idle();
+    const m = (await app.store.loadChat(c.chatId)).messages[0]!;
+    expect(m.content).toBe('edited there');
+    expect(m.swipes).toEqual(['edited there', 'edited here']);
+  }, 30_000);
+
+  it('a file named as a copy that is no copy of that chat is left alone and reported', async () => {
+    const dataDir = tempDir();
+    const c = await chat(dataDir);
+    const app = await start(dataDir);
+    const other = c.bytes.replace(c.chatId, '1b6e1f7e-8b7a-4c1e-9f3e-1a2b3c4d5e6f');
+    const wrongChat = `${c.chatId}.sync-conflict-20250102-030405-OTHER01.jsonl`;
+    const garbage = `${c.chatId}.sync-conflict-20250102-030406-OTHER01.jsonl`;
+    await external('write', path.join(c.dir, wrongChat), other);
+    await external('write', path.join(c.dir, garbage), 'not json\n');
+    await until(() => app.events.filter(([n, p]) => n === 'notice' && p.level === 'warning' && /sync tool's copy/.test(p.message)).length === 2, 5000, 'two reports');
+    await app.services.watcher!.idle();
+    expect(await readFile(path.join(c.dir, wrongChat), 'utf8')).toBe(other);
+    expect(await readFile(path.join(c.dir, garbage), 'utf8')).toBe('not json\n');
+    expect(await contents(app.store, c.chatId)).toEqual(['one', 'two']);
+    expect((await app.store.listChats('cz')).map((x) => x.title)).toEqual(['Synced']);
+  }, 30_000);
+});
