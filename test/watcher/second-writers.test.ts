@@ -36,7 +36,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -738,15 +738,26 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
     // only the app's whole lines between them; the app reads the two pieces as unreadable lines and
     // says so (a quarantine warning), and writes its own lines again on lines of their own
     // (log/append.ts). Nothing else may excuse an outside record that is not in its file.
-    const splitByAppLines = async (c: ChatM, [first, rest]: [string, string]) => {
-      const text = await readFile(c.path, 'utf8').catch(() => '');
+    const splitInOrder = (text: string, [first, rest]: [string, string]) => {
       const a = text.indexOf(first);
       const b = a < 0 ? -1 : text.indexOf(rest, a + first.length);
       if (b < 0) return false;
       const between = text.slice(a + first.length, b);
-      if (!between.endsWith('\n') || !between.split('\n').slice(0, -1).every((l) => l === '' || (!l.includes('"id":"e-') && l.startsWith('{')))) return false;
-      const page = await store.loadChat(c.id, { limit: 1000 }).catch(() => null);
-      return page?.warnings.some((w) => w.kind === 'quarantined_line') ?? false;
+      return between.endsWith('\n') && between.split('\n').slice(0, -1).every((l) => l === '' || (!l.includes('"id":"e-') && l.startsWith('{')));
+    };
+    const splitByAppLines = async (c: ChatM, parts: [string, string]) => {
+      if (splitInOrder(await readFile(c.path, 'utf8').catch(() => ''), parts)) {
+        const page = await store.loadChat(c.id, { limit: 1000 }).catch(() => null);
+        return page?.warnings.some((w) => w.kind === 'quarantined_line') ?? false;
+      }
+      // Compacted since (on close): the split line is in the backup the compaction took, in order,
+      // and its pieces are in the chat's quarantine, where the warning said they are.
+      const backups = path.join(dataDir, 'backups', c.id);
+      const inBackup = await Promise.all((await readdir(backups).catch(() => [] as string[])).map(async (n) => splitInOrder(await readFile(path.join(backups, n), 'utf8'), parts)));
+      if (!inBackup.some(Boolean)) return false;
+      const quarantine = path.join(dataDir, 'quarantine', c.id);
+      const pieces = (await Promise.all((await readdir(quarantine).catch(() => [] as string[])).map((n) => readFile(path.join(quarantine, n), 'utf8')))).join('\n');
+      return pieces.includes(parts[0]) && pieces.includes(parts[1].trimEnd());
     };
     const files = new Map<ChatM, Map<string, string>>();
     for (const c of chats) files.set(c, new Map((await fileState(c)).messages.map((m) => [m.id, m.content])));
