@@ -252,6 +252,10 @@ class FileChatStore implements ChatStore {
   appVersions(chatId: string): Promise<AppVersion[]> {
     return this.outside.appVersions(chatId);
   }
+
+  mergeMessagesBack(chatId: string, messages: Message[]): Promise<{ summary: ChatSummary; merged: number }> {
+    return this.merges.mergeBack(chatId, messages);
+  }
   ownVersionPending(chatId: string): Promise<boolean> {
     return this.outside.ownVersionPending(chatId);
   }

@@ -30,6 +30,11 @@ export interface AppVersion {
   messages: Message[];
   /** Whether the chat's file, as it is now, holds all of it (another program only added to it). */
   inFile: boolean;
+  /**
+   * When not inFile: its messages whose ids the file lacks altogether, if that is all the file lacks
+   * (every other message of it is in the file exactly as here); undefined when the file changed one.
+   */
+  missing?: Message[];
 }
 
 export interface ChatStoreOptions {
@@ -152,6 +157,12 @@ export interface ChatStore {
    * of a version. Without a write of this run: what the app last read, counted as held.
    */
   appVersions(chatId: string): Promise<AppVersion[]>;
+  /**
+   * Merges messages of the app's own that another program's version of the chat lacks (it replaced
+   * the file without having seen them: a sync tool) back into the chat, in merge order, nothing else
+   * changed. CONFLICT while another program is still writing the file (nothing changed then).
+   */
+  mergeMessagesBack(chatId: string, messages: Message[]): Promise<{ summary: ChatSummary; merged: number }>;
   /** Whether a version the app wrote is kept that the chat's file may have lost: then an event for the store's own last write is still compared. */
   ownVersionPending(chatId: string): Promise<boolean>;
   /** The paths of chats whose file changed, while the app was closed, from the file the app last wrote: the watcher compares each once it is ready. */

@@ -5,7 +5,10 @@
 // after its log was closed: store/chats/own-versions.ts) goes into a new chat titled
 // "… (conflict copy)", written in one atomic import. The user is told. Nothing is overwritten. If
 // even that write fails, the app's version goes into a plain-text file under <data>/rescue/.
-// When another program only added to the chat, there is nothing to keep.
+// When another program only added to the chat, there is nothing to keep. When all the outside
+// version lacks is whole messages of the app's (a sync tool's version from a computer that never had
+// them), they are merged back into the chat instead (store.mergeMessagesBack), the replaced file
+// kept in backups/, and the user is told quietly.
 import path from 'node:path';
 import type { Message } from '../../shared/chat-format.ts';
 import type { StreamInfo } from '../../shared/ipc-contract.ts';
@@ -50,6 +53,7 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
 
   async function make(chatId: string, reply: StreamInfo | undefined): Promise<string | null> {
     const versions = await deps.store.appVersions(chatId);
+    if (!reply?.text && (await mergedBack(chatId, versions))) return null;
     const latest = versions.at(-1);
     // Earlier versions the file lost, then the latest: with the reply so far, or if the file lost it.
     const copies: { version: AppVersion | null; reply?: StreamInfo }[] = versions.filter((v) => v !== latest && !v.inFile).map((version) => ({ version }));
@@ -59,6 +63,31 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
     let copyId: string | null = null;
     for (const c of copies) copyId = (await copyOf(chatId, c.version, c.reply)) ?? copyId;
     return copyId;
+  }
+
+  /**
+   * When all the file lacks of the app's versions is whole messages (another program, a sync tool,
+   * put a version there that never had them; every other message is in it as the app had it), those
+   * messages are merged back into the chat instead of a conflict copy, and the user is told quietly.
+   * False when a copy is still needed: the file changed a message the app had, or the merge could not
+   * be made now (another program still writing): then the copy keeps both, as before.
+   */
+  async function mergedBack(chatId: string, versions: AppVersion[]): Promise<boolean> {
+    const lost = versions.filter((v) => !v.inFile);
+    if (lost.length === 0 || !lost.every((v) => v.missing)) return false;
+    const byId = new Map<string, Message>();
+    for (const v of lost) for (const m of v.missing!) byId.set(m.id, m); // the newest version's last
+    if (byId.size === 0) return true;
+    try {
+      const { summary, merged } = await deps.store.mergeMessagesBack(chatId, [...byId.values()]);
+      log(`chat ${chatId}: ${merged} message(s) of the app's that another program's version lacked were merged back in`);
+      deps.emit('chat:changed', { chatId, characterId: summary.characterId, summary, source: 'app' });
+      deps.emit('notice', { level: 'info', message: `"${summary.title}": merged ${merged} message${merged === 1 ? '' : 's'} back in that another copy of the chat (another computer, or another program) did not have.` });
+      return true;
+    } catch (e) {
+      log(`the app's messages could not be merged back into chat ${chatId} (${String((e as Error)?.message ?? e)}); a conflict copy keeps them`);
+      return false;
+    }
   }
 
   /** One version as a new chat, in one atomic write; if that fails, as a rescue text file. */

@@ -2,45 +2,14 @@
 // hostname) on one library synced by two real Syncthing instances on loopback. Every scenario ends
 // with both apps showing the same chats and every acknowledged message exactly once, in its chat.
 // Run: npm run test:sync (root, syncthing installed; skipped, saying why, where that is not so).
-import { existsSync } from 'node:fs';
+// Concurrent edits of one message are in concurrent-edits.test.ts (npm run test:sync:open: open in issue 17).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Journal, makeChat, waitForChat } from './actions.ts';
-import { namespacesUnavailable } from './computer.ts';
-import { lockLost, settle, type Shown } from './library.ts';
-import { SYNCTHING } from './syncthing.ts';
-import { twoComputers, type TwoComputers } from './two-computers.ts';
+import { settle, type Shown } from './library.ts';
+import { count, sharedChat, usePair, verdict, why } from './scenario.ts';
 
-const why = !existsSync(SYNCTHING) ? `${SYNCTHING} is not installed (apt-get install syncthing; .ci/run does it)` : namespacesUnavailable();
-if (why) console.warn(`two-computer sync tests skipped: ${why}`);
-
-let pair: TwoComputers | undefined;
-afterEach(async () => {
-  await pair?.close();
-  pair = undefined;
-});
-
-/** Both apps started at the same moment on two fresh, connected folders. */
-async function bothRunning(): Promise<TwoComputers> {
-  pair = await twoComputers();
-  await pair.startApps();
-  return pair;
-}
-
-/** A chat made on A that B's app can open: the common start of the scenarios that write from both sides. */
-async function sharedChat(p: TwoComputers, journal: Journal): Promise<string> {
-  const { chatId } = await makeChat(p.a.app!, 'Lantern Keeper', 'shared');
-  await journal.send(p.a.app!, 'A', chatId, 'A-first');
-  await waitForChat(p.b.app!, chatId);
-  return chatId;
-}
-
-/** The end state's problems, with what else went wrong on the way, as one readable list. */
-function verdict(problems: string[], journal: Journal, p: TwoComputers): string[] {
-  return [...problems, ...journal.refused.map((r) => `send refused: ${r}`), ...lockLost(p)];
-}
-
-const count = (s: Shown, pred: (text: string) => boolean) => s.chats.flatMap((c) => c.messages).filter((m) => [m.content, ...(m.swipes ?? [])].some(pred)).length;
+const bothRunning = usePair();
 
 describe.skipIf(!!why)(`two computers, one library synced by Syncthing${why ? ` (skipped: ${why})` : ''}`, () => {
   it('both apps start at once; both write; the one restarted next starts without waiting for the other', { timeout: 120_000 }, async () => {
@@ -92,36 +61,6 @@ describe.skipIf(!!why)(`two computers, one library synced by Syncthing${why ? ` 
     await p.resume();
     const end = await settle(p, journal.acked, [chatId], { timeoutMs: 15_000 });
     expect(verdict(end.problems, journal, p)).toEqual([]);
-  });
-
-  it('both edit the same message while paused: one message, one winner, the other text kept as a swipe', { timeout: 120_000 }, async () => {
-    const p = await bothRunning();
-    const journal = new Journal();
-    const chatId = await sharedChat(p, journal);
-    const target = journal.acked[0]!;
-    await p.waitInSync();
-    await p.pause();
-    const edits = await Promise.allSettled([
-      p.a.app!.call('updateMessage', { chatId, messageId: target.id, patch: { content: 'edited on A' } }),
-      p.b.app!.call('updateMessage', { chatId, messageId: target.id, patch: { content: 'edited on B' } }),
-    ]);
-    for (const [i, e] of edits.entries()) if (e.status === 'rejected') journal.refused.push(`${i ? 'B' : 'A'}: edit → ${(e.reason as Error).message}`);
-    await p.resume();
-    const bothTexts = (side: string, s: Shown) => {
-      const chat = s.chats.find((c) => c.chatId === chatId);
-      const copies = chat?.messages.filter((m) => m.id === target.id) ?? [];
-      if (copies.length !== 1) return [`${side} shows the edited message ${copies.length} times in the chat`];
-      const texts = [copies[0]!.content, ...(copies[0]!.swipes ?? [])];
-      const lost = ['edited on A', 'edited on B'].filter((t) => !texts.includes(t));
-      const out = lost.length ? [`${side}'s message holds [${texts.join(' | ')}]: lacks ${lost.join(' and ')} (the losing edit must stay as a swipe)`] : [];
-      const strays = count(s, (t) => t.startsWith('edited on')) - 1;
-      if (strays > 0) out.push(`${side} shows an edited text in ${strays} other message(s) (a whole-chat copy?)`);
-      return out;
-    };
-    const end = await settle(p, [], [chatId], { timeoutMs: 15_000, check: (a, b) => [...bothTexts('A', a), ...bothTexts('B', b)] });
-    expect(verdict(end.problems, journal, p)).toEqual([]);
-    // Deterministic: both computers picked the same winner (differences() also compares the content).
-    expect(end.a.chats.find((c) => c.chatId === chatId)?.messages.find((m) => m.id === target.id)?.content).toBe(end.b.chats.find((c) => c.chatId === chatId)?.messages.find((m) => m.id === target.id)?.content);
   });
 
   it('A is SIGKILLed while appending and restarted: every acknowledged message once, the one in flight at most once', { timeout: 120_000 }, async () => {

@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
+import { Layout } from '../../electron/store/layout.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import type { Provider } from '../../electron/generation/provider.ts';
 import { tempDir } from '../store/helpers.ts';
@@ -44,7 +45,8 @@ async function setup(opts: { provider?: Provider; watchSettleMs?: number } = {})
   const copies = async () => (await ok('listChats', { characterId: character.id })).filter((c: any) => c.title === 'Shared (conflict copy)');
   const contents = async (chatId: string) => (await ok('loadChat', { chatId })).messages.map((m: any) => m.content);
   const notices = () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string);
-  return { dataDir, store, services, events, ok, characterId: character.id as string, chatId: chat.chatId as string, file, say, copies, contents, notices };
+  const mergedBack = () => events.filter(([n, p]) => n === 'notice' && p.level === 'info' && /merged \d+ messages? back in/.test(p.message)).map(([, p]) => p.message as string);
+  return { dataDir, store, services, events, ok, characterId: character.id as string, chatId: chat.chatId as string, file, say, copies, contents, notices, mergedBack };
 }
 
 /** The store and the services (with the watcher) on an existing data directory, as the app starts them. */
@@ -57,7 +59,8 @@ async function restart(dataDir: string) {
   const copies = async (characterId: string, title: string) => (await store.listChats(characterId)).filter((c) => c.title === `${title} (conflict copy)`);
   const contents = async (chatId: string) => (await store.loadChat(chatId)).messages.map((m) => m.content);
   const notices = () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string);
-  return { store, services, events, copies, contents, notices };
+  const mergedBack = () => events.filter(([n, p]) => n === 'notice' && p.level === 'info' && /merged \d+ messages? back in/.test(p.message)).map(([, p]) => p.message as string);
+  return { store, services, events, copies, contents, notices, mergedBack };
 }
 
 /** Reads 70 other chats: more than the store keeps open (64), so the least recently used log is closed. */
@@ -69,7 +72,7 @@ async function evictByReading(s: Awaited<ReturnType<typeof setup>>) {
 }
 
 describe('an outside version that lacks acknowledged app writes', () => {
-  it('an older copy renamed over the chat: the messages it lacks go into a conflict copy, and the user is told', async () => {
+  it('an older copy renamed over the chat (a sync tool\'s version that never had them): the messages it lacks are merged back into the chat, their file kept in backups, and the user is told quietly', async () => {
     const s = await setup();
     await s.say('one');
     await s.say('two');
@@ -77,13 +80,16 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await s.say('three'); // acknowledged: only in the app's version
     await s.say('four');
     await external('replace', s.file, older);
-    await until(() => s.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await until(() => s.mergedBack()[0], 5000, 'merged-back notice');
     await s.services.watcher!.idle();
-    expect(await readFile(s.file, 'utf8')).toBe(older); // their file exactly as they left it
-    const [copy, ...more] = await s.copies();
-    expect(more).toEqual([]);
-    expect(await s.contents(copy.chatId)).toEqual(['one', 'two', 'three', 'four']);
-    expect(await s.contents(s.chatId)).toEqual(['one', 'two']);
+    expect(s.mergedBack()[0]).toContain('merged 2 messages back in');
+    expect(await s.copies()).toEqual([]);
+    expect(s.notices()).toEqual([]);
+    expect(await s.contents(s.chatId)).toEqual(['one', 'two', 'three', 'four']);
+    // Their file, exactly as they left it, is a backup taken before the merge.
+    const backups = path.join(s.dataDir, 'backups', s.chatId);
+    const kept = await Promise.all((await readdir(backups)).map((n) => readFile(path.join(backups, n), 'utf8')));
+    expect(kept).toContain(older);
   }, 20_000);
 
   it('another program only appended (or replaced with everything the app had): no conflict copy, no notice', async () => {
@@ -99,7 +105,7 @@ describe('an outside version that lacks acknowledged app writes', () => {
     expect(s.notices()).toEqual([]);
   }, 20_000);
 
-  it('the log was evicted and reopened on their file, and the app wrote into it: the app\'s earlier messages still reach a conflict copy', async () => {
+  it('the log was evicted and reopened on their file, and the app wrote into it: the app\'s earlier messages are still merged back', async () => {
     // A long settle: the app reopens the chat and writes before the watcher looks.
     const s = await setup({ watchSettleMs: 600 });
     await s.say('mine-1');
@@ -109,12 +115,10 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await evictByReading(s);
     await external('replace', s.file, older);
     await s.say('after'); // reopens the log on their file and appends there: acknowledged
-    await until(() => s.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await until(() => s.mergedBack()[0], 5000, 'merged-back notice');
     await s.services.watcher!.idle();
-    const [copy, ...more] = await s.copies();
-    expect(more).toEqual([]);
-    expect(await s.contents(copy.chatId)).toEqual(['mine-1', 'mine-2', 'mine-3']);
-    expect(await s.contents(s.chatId)).toEqual(['mine-1', 'after']);
+    expect(await s.copies()).toEqual([]);
+    expect(await s.contents(s.chatId)).toEqual(['mine-1', 'mine-2', 'mine-3', 'after']);
   }, 20_000);
 
   it('a reply streams, the log is evicted and reopened on their file: the conflict copy holds the app\'s version and the reply, not their text', async () => {
@@ -142,7 +146,7 @@ describe('an outside version that lacks acknowledged app writes', () => {
     expect(await s.contents(copy.chatId)).toEqual(['mine-1', 'mine-2', 'The reply so far.']);
   }, 20_000);
 
-  it('the app quit, then an older copy was put back: at the next start the messages it lacks go into a conflict copy', async () => {
+  it('the app quit, then an older copy was put back: at the next start the messages it lacks are merged back', async () => {
     const s = await setup();
     await s.say('one');
     const older = await readFile(s.file, 'utf8');
@@ -150,15 +154,13 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await s.services.shutdown();
     await external('replace', s.file, older);
     const app = await restart(s.dataDir);
-    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await until(() => app.mergedBack()[0], 5000, 'merged-back notice');
     await app.services.watcher!.idle();
-    const [copy, ...more] = await app.copies(s.characterId, 'Shared');
-    expect(more).toEqual([]);
-    expect(await app.contents(copy!.chatId)).toEqual(['one', 'two']);
-    expect(await readFile(s.file, 'utf8')).toBe(older);
+    expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
+    expect(await app.contents(s.chatId)).toEqual(['one', 'two']);
   }, 20_000);
 
-  it('the app was killed (SIGKILL), then an older copy was put back: at the next start the messages it lacks go into a conflict copy', async () => {
+  it('the app was killed (SIGKILL), then an older copy was put back: at the next start the messages it lacks are merged back', async () => {
     const dataDir = tempDir();
     const child = spawn(process.execPath, [path.join(import.meta.dirname, 'own-writes-child.ts'), dataDir], { stdio: ['pipe', 'pipe', 'inherit'] });
     cleanups.push(async () => child.kill('SIGKILL'));
@@ -172,12 +174,11 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await new Promise((r) => child.once('exit', r));
     await external('replace', file, older);
     const app = await restart(dataDir);
-    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await until(() => app.mergedBack()[0], 5000, 'merged-back notice');
     await app.services.watcher!.idle();
-    const [copy, ...more] = await app.copies('ck', 'Killed');
-    expect(more).toEqual([]);
-    expect(await app.contents(copy!.chatId)).toEqual(['mine-1', 'mine-2', 'mine-3']);
-    expect(await readFile(file, 'utf8')).toBe(older);
+    expect(await app.copies('ck', 'Killed')).toEqual([]);
+    const chatId = path.basename(file, '.jsonl');
+    expect(await app.contents(chatId)).toEqual(['mine-1', 'mine-2', 'mine-3']);
   }, 30_000);
 
   it('an app restart without an outside change copies nothing; what is kept is a link to the chat file itself (no space)', async () => {
@@ -188,7 +189,7 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await app.services.watcher!.idle();
     expect(app.notices()).toEqual([]);
     expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
-    const dir = path.join(s.dataDir, '.own-versions');
+    const dir = new Layout(s.dataDir).ownVersionsDir;
     const kept = await readdir(dir).catch(() => [] as string[]);
     expect(kept.length).toBeLessThanOrEqual(1);
     for (const name of kept) expect((await stat(path.join(dir, name))).ino).toBe((await stat(s.file)).ino);
@@ -205,9 +206,10 @@ describe('an outside version that lacks acknowledged app writes', () => {
     await app.services.watcher!.idle();
     expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
     await external('replace', s.file, older); // the app's "two" is gone from the file
-    await until(() => app.notices().find((m) => /conflict copy/.test(m)), 5000, 'conflict notice');
+    await until(() => app.mergedBack()[0], 5000, 'merged-back notice');
     await app.services.watcher!.idle();
-    const [copy] = await app.copies(s.characterId, 'Shared');
-    expect(await app.contents(copy!.chatId)).toEqual(expect.arrayContaining(['one', 'two']));
+    expect(await app.copies(s.characterId, 'Shared')).toEqual([]);
+    // The app's version is the chat as it last had it, their earlier line included: merged back whole.
+    expect(await app.contents(s.chatId)).toEqual(['one', 'two', 'appended while the app was closed']);
   }, 20_000);
 });

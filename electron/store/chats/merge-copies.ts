@@ -5,7 +5,7 @@
 // file is exactly what was read (else CONFLICT, nothing replaced: the watcher tries again when it
 // settles). Only once the merged chat is durable does the copy go: moved into backups/<chat>/.
 import { basename } from 'node:path';
-import type { ChatSummary } from '../../../shared/chat-format.ts';
+import { ChatId, type ChatSummary, type Message } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { takeBackup } from '../../durable/backups.ts';
 import { ioError } from '../../durable/durable.ts';
@@ -15,6 +15,7 @@ import { mergeChats } from '../merge/merge-chats.ts';
 import { logged } from '../oplog-sink.ts';
 import type { StoreContext } from './context.ts';
 import type { IndexKeeper } from './index-keeper.ts';
+import { parse } from './inputs.ts';
 import type { OpenLogs } from './open-logs.ts';
 
 export interface MergedCopy {
@@ -45,7 +46,18 @@ export class CopyMerges {
     });
   }
 
-  private mergeInto(chatId: string, other: Buffer, cannot: string, afterDurable: () => Promise<void>): Promise<MergedCopy> {
+  /**
+   * The app's own messages another program's version lacks (by id), merged back into the chat: a
+   * copy holding only them, under the chat's own header, merged as a conflict copy would be.
+   */
+  mergeBack(chatId: string, messages: Message[]): Promise<MergedCopy> {
+    return this.mergeInto(parse(ChatId, chatId, 'chatId'), (mine) => {
+      const nl = mine.indexOf(0x0a);
+      return Buffer.from([mine.toString('utf8', 0, nl === -1 ? mine.length : nl), ...messages.map((m) => JSON.stringify(m))].join('\n') + '\n');
+    }, `the app's messages cannot be merged back into chat ${chatId}`, async () => {});
+  }
+
+  private mergeInto(chatId: string, otherOf: Buffer | ((mine: Buffer) => Buffer), cannot: string, afterDurable: () => Promise<void>): Promise<MergedCopy> {
     const { ctx } = this;
     return ctx.queue.run(chatId, async () => {
       await ctx.lock.fence();
@@ -63,7 +75,7 @@ export class CopyMerges {
       if (mine.length > 0 && mine[mine.length - 1] !== 0x0a) {
         throw new StoreError('CONFLICT', `chat ${chatId} ends in a line another program is still writing; nothing was merged yet`, { chatId, reason: 'changed_outside' });
       }
-      const r = mergeChats(mine, other);
+      const r = mergeChats(mine, typeof otherOf === 'function' ? otherOf(mine) : otherOf);
       if ('error' in r) throw new StoreError('CORRUPT', `${cannot}: ${r.error}; it was left as it is`, { chatId });
       // Lines no reader can use in a file the app did not write last: another program may be writing
       // there (an app line that landed inside its half-written line); the merge would leave them out

@@ -2,7 +2,7 @@
 // re-read a changed chat (its tail never cut: the store did not write it), let a chat whose file
 // is gone leave the list, and hand out the app's versions of a chat for conflict copies, each with
 // whether the file now holds all of it.
-import { CharacterId, ChatId, type ChatSummary } from '../../../shared/chat-format.ts';
+import { CharacterId, ChatId, type ChatSummary, type Message } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { errnoOf } from '../../durable/durable.ts';
 import { readFullState } from '../compaction.ts';
@@ -81,9 +81,15 @@ export class OutsideChanges {
       // Deleted outside the app: taken as meant, so the file "holds" what the app wrote.
       const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
       const out: AppVersion[] = [];
+      let inFile: Map<string, string> | null | undefined;
       for (const bytes of written) {
         const v = versionOf(bytes, file === null || holdsVersion(file, bytes));
-        if (v) out.push(v);
+        if (!v) continue;
+        if (!v.inFile && file) {
+          inFile ??= messagesOf(file);
+          if (inFile) v.missing = missingOnly(v.messages, inFile);
+        }
+        out.push(v);
       }
       if (out.length === 0) {
         const read = this.own.view(id) ?? (await open?.ownBytes().catch(() => undefined));
@@ -109,6 +115,23 @@ export class OutsideChanges {
       return gone;
     });
   }
+}
+
+/** The file's messages by id, as JSON (null: not a readable chat). */
+function messagesOf(file: Buffer): Map<string, string> | null {
+  const state = readFullState(file);
+  return 'error' in state ? null : new Map(state.messages.map((m) => [m.id, JSON.stringify(m)]));
+}
+
+/** The messages the file lacks by id, if the file holds every other one exactly as the version does. */
+function missingOnly(messages: Message[], inFile: Map<string, string>): Message[] | undefined {
+  const missing: Message[] = [];
+  for (const m of messages) {
+    const there = inFile.get(m.id);
+    if (there === undefined) missing.push(m);
+    else if (there !== JSON.stringify(m)) return undefined;
+  }
+  return missing;
 }
 
 function versionOf(bytes: Buffer, inFile: boolean): AppVersion | null {
