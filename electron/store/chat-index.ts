@@ -35,6 +35,8 @@ export interface FileIdentity {
 export interface PersistedIndex {
   entries: Map<string, IndexEntry>;
   writes: unknown;
+  /** The revisions last handed out (`revisions`, unchecked here: chats/handed-revisions.ts). */
+  revisions: unknown;
 }
 
 export interface IndexEntry {
@@ -90,6 +92,8 @@ export class ChatIndex {
   private readonly delayMs: number;
   private readonly fence: () => Promise<void> | undefined;
   private readonly writes: () => unknown;
+  /** The revisions last handed out, persisted beside the entries (chats/handed-revisions.ts). */
+  revisions: () => unknown = () => ({});
   /** Told of every chat whose entry was set or dropped (a write, an outside change, a deletion): see ChatStore.onChatChanged. */
   onChange: (chatId: string, outside: boolean) => void = () => {};
 
@@ -119,7 +123,7 @@ export class ChatIndex {
       if (!isObj(doc) || doc.format !== INDEX_FORMAT || doc.version !== INDEX_VERSION || !Array.isArray(doc.chats)) return null;
       const out = new Map<string, IndexEntry>();
       for (const e of doc.chats) if (validEntry(e)) out.set(e.summary.chatId, e);
-      return { entries: out, writes: doc.writes };
+      return { entries: out, writes: doc.writes, revisions: doc.revisions };
     } catch {
       return null;
     }
@@ -206,7 +210,7 @@ export class ChatIndex {
           e.file = same ? { size: e.file.size, ino: String(st.ino), mtimeNs: String(st.mtimeNs) } : { size: e.file.size, ...(e.file.ino ? { ino: e.file.ino } : {}) };
         }),
       );
-      const doc = { format: INDEX_FORMAT, version: INDEX_VERSION, chats: [...this.entries.values()], writes: this.writes() };
+      const doc = { format: INDEX_FORMAT, version: INDEX_VERSION, chats: [...this.entries.values()], writes: this.writes(), revisions: this.revisions() };
       await this.fence();
       await this.fs.writeFileAtomic(this.path, JSON.stringify(doc));
       await fsyncDir(dirname(this.path)); // not needed for a cache, but every rename in the data dir is made durable

@@ -333,6 +333,20 @@ describe('fault 11: any content change makes a stale expectedRevision fail', () 
     expect((await again.loadChat(chatId)).revision).toBe(after);
   });
 
+  it('a revision a read handed out for a file another program replaced is CONFLICT after a restart and an in-place edit made while the app was closed', async () => {
+    const dir = tempDir();
+    const { s, chatId, path } = await chatWith(dir, ['the colour red']);
+    const theirs = (await readFile(path, 'utf8')).replace('the colour red', 'the colour blue');
+    await external('replace', path, theirs); // another program's version: the index never records it
+    const seen = (await s.loadChat(chatId)).revision;
+    await s.close();
+    await external('patch', path, 'colour=>color_'); // while the app is closed, same size
+    const again = await open(dir);
+    stores.push(again);
+    await expect(again.updateMessage(chatId, 'm0', { content: 'stale view' }, { expectedRevision: seen })).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'revision' } });
+    expect(await readFile(path, 'utf8')).toContain('color_ blue');
+  });
+
   it('a revision handed out before a restart is CONFLICT after an in-place edit of the same size made once the app started again', async () => {
     const dir = tempDir();
     const { s, chatId, path } = await chatWith(dir, ['the colour red']);

@@ -14,6 +14,7 @@ import { nullOpLog, type OpLogSink } from '../oplog-sink.ts';
 import type { ChatStoreOptions } from '../types.ts';
 import { KeyedQueue } from '../write-queue.ts';
 import type { OwnStates } from './own-states.ts';
+import type { HandedRevisions } from './handed-revisions.ts';
 
 export interface ChatLocation {
   characterId: string;
@@ -37,6 +38,8 @@ export interface StoreContext {
   readonly memos: Map<string, ChatMemo>;
   /** The file state after the store's last own write of each chat (persisted in index.json). */
   readonly ownStates: OwnStates;
+  /** The revision last handed out per chat, persisted (handed-revisions.ts). */
+  readonly handed: HandedRevisions;
   /** Messages this session stores as `streaming` (see live.ts). */
   readonly live: LiveMessages;
   readonly oplog: OpLogSink;
@@ -53,7 +56,7 @@ export interface StoreContext {
   closed: boolean;
 }
 
-export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, index: ChatIndex, ownStates: OwnStates, options: ChatStoreOptions): StoreContext {
+export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map<string, ChatLocation>, index: ChatIndex, ownStates: OwnStates, handed: HandedRevisions, options: ChatStoreOptions): StoreContext {
   return {
     fs,
     layout,
@@ -64,6 +67,7 @@ export function newContext(fs: FsSeam, layout: Layout, lock: DirLock, chats: Map
     queue: new KeyedQueue(),
     memos: new Map(),
     ownStates,
+    handed,
     live: new LiveMessages(),
     oplog: options.oplog ?? nullOpLog,
     now: options.now ?? Date.now,

@@ -89,6 +89,7 @@ export class OpenLogs {
     }
     log.revisionOffset = this.revisionOffset(chatId, log, m);
     m.revision = { state: log.fileState(), value: log.revision, offset: log.revisionOffset };
+    this.ctx.handed.set(chatId, m.revision);
     this.logs.set(chatId, log);
     this.ownVersions?.opened(chatId, log);
     return log;
@@ -98,25 +99,26 @@ export class OpenLogs {
    * The offset a chat's revision carries over the file's own (ChatLog.revision). The same file as
    * last seen keeps its revision; a file changed since (by another program: an edit in place of
    * the same size, a shorter file) gets one past every revision handed out before, so a stale
-   * `expectedRevision` never matches again. At the first open of a session the revision the chat
-   * index recorded for exactly this file is kept (it survives a restart), and a file changed
-   * since gets one past it.
+   * `expectedRevision` never matches again. Across a restart likewise, from what the last run handed
+   * out (persisted: handed-revisions.ts) and what the chat index recorded.
    */
   private revisionOffset(chatId: string, log: ChatLog, memo: ChatMemo): number {
     const natural = log.fileRevision;
     const state = log.fileState();
-    const prev = memo.revision;
-    if (prev) {
-      if (sameStamp(prev.state, state)) return prev.offset;
-      return natural > prev.value ? 0 : prev.value + 1 - natural;
-    }
+    const past = (prev: { state: FileState; value: number; offset: number }) => (sameStamp(prev.state, state) ? prev.offset : natural > prev.value ? 0 : prev.value + 1 - natural);
+    if (memo.revision) return past(memo.revision);
+    // The first open of this session: past what the last run handed out (index.json `revisions`),
+    // and past what the chat index recorded for the file (its summary follows the app's writes).
+    const handed = this.ctx.handed.get(chatId);
+    let offset = handed ? past(handed) : 0;
     const e = this.ctx.index.get(chatId);
-    if (!e) return 0;
-    const same = state.mtimeNs !== -1n && e.file.ino === String(state.ino) && e.file.size === state.size && e.file.mtimeNs === String(state.mtimeNs);
-    if (same) return Math.max(0, e.summary.revision - natural);
-    // Changed since the index recorded it (an edit in place while the app was closed or before
-    // this first open): past the recorded revision, which a window may still hold from before.
-    return natural > e.summary.revision ? 0 : e.summary.revision + 1 - natural;
+    if (e) {
+      const same = state.mtimeNs !== -1n && e.file.ino === String(state.ino) && e.file.size === state.size && e.file.mtimeNs === String(state.mtimeNs);
+      // Changed since the index recorded it (an edit in place while the app was closed): past the
+      // recorded revision; a file that only grew keeps its own.
+      offset = Math.max(offset, same ? e.summary.revision - natural : natural > e.summary.revision ? 0 : e.summary.revision + 1 - natural);
+    }
+    return offset;
   }
 
   /** Bounds open files and index memory: the least recently used idle chats are closed. */
