@@ -52,7 +52,13 @@ export function startCharacterWatcher(o: CharacterWatcherOptions): CharacterWatc
 
   let watcher: FSWatcher | undefined;
   const ready = (async () => {
-    await mkdirDurable(o.characters.files.root);
+    // A data folder whose app/ cannot hold the character folders (a file in its place): reported,
+    // the app runs on without watching them (the registry reports the same problem where it is used).
+    const made = await mkdirDurable(o.characters.files.root).then(
+      () => true,
+      (e: unknown) => (report(`the character folders cannot be watched: ${String(e)}`), false),
+    );
+    if (!made) return;
     running = running.then(check).catch((e: unknown) => report(`checking the character folders failed: ${String(e)}`)); // the starting list, and copies that came while the app was closed
     if (closed) return;
     watcher = watch(o.characters.files.root, { ignoreInitial: true, depth: 1 });

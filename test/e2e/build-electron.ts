@@ -6,7 +6,8 @@ import path from 'node:path';
 import { build } from 'vite';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const external = ['electron', ...builtinModules.flatMap((m) => [m, `node:${m}`]), 'write-file-atomic', 'chokidar', 'ws'];
+// gpt-tokenizer: loaded on demand from node_modules (bundled, its dynamic import would split main.cjs).
+const external = ['electron', ...builtinModules.flatMap((m) => [m, `node:${m}`]), 'write-file-atomic', 'chokidar', 'ws', /^gpt-tokenizer(\/|$)/];
 
 const common = { root: ROOT, configFile: false as const, logLevel: 'warn' as const, define: { MAIN_WINDOW_VITE_NAME: JSON.stringify('main_window') } };
 
