@@ -152,6 +152,7 @@ function readLine(conn: Socket, max = MAX_REQUEST_BYTES): Promise<string> {
     };
     conn.on('data', onData);
     conn.once('end', () => reject(new Error('closed before a whole line')));
+    conn.once('close', () => reject(new Error('closed before a whole line'))); // destroyed (a timeout, the door closing): no 'end'
     conn.once('error', reject);
   });
 }

@@ -90,7 +90,6 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
     const index = new ChatIndex(fs, layout.indexFile, (id) => chats.get(id)?.path, options.indexFlushDelayMs, () => ownStates.toJSON((id) => chats.has(id)), () => lock.fence());
     ownStates.onChange = () => index.markChanged();
     const handed = HandedRevisions.load(persisted?.revisions);
-    index.revisions = () => handed.toJSON((id) => chats.has(id));
     handed.onChange = () => index.markChanged();
     await adoptPersistedIndex(fs, chats, index, persisted?.entries ?? null);
     const store = new FileChatStore(newContext(fs, layout, lock, chats, index, ownStates, handed, options), options);
@@ -121,6 +120,11 @@ class FileChatStore implements ChatStore {
     this.ctx = ctx;
     this.dataDir = ctx.layout.dataDir;
     const logs = new OpenLogs(ctx);
+    // index.json keeps the revisions handed out, as the open logs stand at each flush.
+    ctx.index.revisions = () => {
+      logs.noteRevisions();
+      return ctx.handed.toJSON((id) => ctx.chats.has(id));
+    };
     this.own = new OwnWrites(ctx, logs);
     logs.ownVersions = this.own.versions;
     const tasks = new ChatTasks(ctx, logs, this.own);

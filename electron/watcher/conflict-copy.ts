@@ -75,9 +75,13 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
   async function mergedBack(chatId: string, versions: AppVersion[]): Promise<boolean> {
     const lost = versions.filter((v) => !v.inFile);
     if (lost.length === 0 || !lost.every((v) => v.missing)) return false;
+    // A rename the file lost is not a message: a copy keeps it (and a version that differs from the
+    // file in nothing but messages the app deleted, or its title, is for a copy too).
+    const title = (await deps.store.getChat(chatId).catch(() => null))?.title;
+    if (title === undefined || lost.some((v) => v.title !== title)) return false;
     const byId = new Map<string, Message>();
     for (const v of lost) for (const m of v.missing!) byId.set(m.id, m); // the newest version's last
-    if (byId.size === 0) return true;
+    if (byId.size === 0) return false;
     try {
       const { summary, merged } = await deps.store.mergeMessagesBack(chatId, [...byId.values()]);
       log(`chat ${chatId}: ${merged} message(s) of the app's that another program's version lacked were merged back in`);

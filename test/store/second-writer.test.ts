@@ -333,6 +333,33 @@ describe('fault 11: any content change makes a stale expectedRevision fail', () 
     expect((await again.loadChat(chatId)).revision).toBe(after);
   });
 
+  it("a revision the app's own last write handed out is CONFLICT after a restart and an in-place edit made while the app was closed", async () => {
+    const dir = tempDir();
+    const { s, chatId, path } = await chatWith(dir, ['the colour red']);
+    await s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'hello there' });
+    const seen = (await s.getChat(chatId)).revision;
+    await s.close();
+    await external('patch', path, 'hello=>HELLO');
+    const again = await open(dir);
+    stores.push(again);
+    await expect(again.updateMessage(chatId, 'm1', { content: 'stale view' }, { expectedRevision: seen })).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'revision' } });
+    expect(await readFile(path, 'utf8')).toContain('HELLO there');
+  });
+
+  it('a revision handed out before another program cut the file back (while the app was closed) never comes round again', async () => {
+    const dir = tempDir();
+    const { s, chatId, path } = await chatWith(dir, ['one']);
+    const short = await readFile(path, 'utf8');
+    await s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'two' });
+    const seen = (await s.getChat(chatId)).revision;
+    await s.close();
+    await external('replace', path, short); // back to the shorter file
+    const again = await open(dir);
+    stores.push(again);
+    await again.appendMessage(chatId, { id: 'm9', role: 'user', content: 'six' }); // the same length as m1's line
+    expect((await again.getChat(chatId)).revision).toBeGreaterThan(seen);
+  });
+
   it('a revision a read handed out for a file another program replaced is CONFLICT after a restart and an in-place edit made while the app was closed', async () => {
     const dir = tempDir();
     const { s, chatId, path } = await chatWith(dir, ['the colour red']);

@@ -50,6 +50,11 @@ export class HandedRevisions {
     this.onChange();
   }
 
+  /** As set, without asking for a flush (called while one is being written). */
+  note(chatId: string, h: HandedRevision): void {
+    this.byChat.set(chatId, h);
+  }
+
   /** What index.json keeps (`revisions`), for the chats `listed`. */
   toJSON(listed: (chatId: string) => boolean): Record<string, unknown> {
     const out: Record<string, unknown> = {};

@@ -121,6 +121,11 @@ export class OpenLogs {
     return offset;
   }
 
+  /** Records, for index.json, the revision each open log stands at (its writes move it). */
+  noteRevisions(): void {
+    for (const [id, log] of this.logs) this.ctx.handed.note(id, handedOf(log));
+  }
+
   /** Bounds open files and index memory: the least recently used idle chats are closed. */
   async evictIdle(current: string): Promise<void> {
     for (const id of this.logs.keys()) {
@@ -133,6 +138,13 @@ export class OpenLogs {
   async forget(chatId: string, ownVersion: OwnVersionOnClose = 'keep'): Promise<void> {
     const log = this.logs.get(chatId);
     this.logs.delete(chatId);
+    if (log) {
+      // The revision as it stands after this session's writes: a reopen (or the next run) goes past it.
+      const last = handedOf(log);
+      const memo = this.ctx.memos.get(chatId);
+      if (memo) memo.revision = last;
+      this.ctx.handed.set(chatId, last);
+    }
     await this.ownVersions?.closing(chatId, log, ownVersion).catch(() => {}); // best effort (a full disk): the log closes all the same
     await log?.close();
   }
@@ -161,4 +173,9 @@ export class OpenLogs {
     }
     return gone;
   }
+}
+
+/** What a log has handed out: its revision now, for the file state it has. */
+function handedOf(log: ChatLog): { state: FileState; value: number; offset: number } {
+  return { state: log.fileState(), value: log.revision, offset: log.revisionOffset };
 }
