@@ -96,10 +96,12 @@ function run(c: WriterCommand): WriterReply {
     }
     case 'inplace': {
       const bytes = readFileSync(c.path);
-      const at = bytes.lastIndexOf(c.from);
+      // The message's content field, not a swipe that shares its text (an edit mirrors content into the active swipe).
+      const field = `"content":${JSON.stringify(c.from)}`;
+      const at = bytes.lastIndexOf(field);
       if (at < 0 || Buffer.byteLength(c.from) !== Buffer.byteLength(c.to)) return { ok: true, done: false, snaps: [snap(c.path)] };
       const fd = openSync(c.path, 'r+');
-      writeAll(fd, Buffer.from(c.to), at);
+      writeAll(fd, Buffer.from(JSON.stringify(c.to)), at + Buffer.byteLength('"content":'));
       closeSync(fd);
       return { ok: true, done: true, snaps: [snap(c.path)] };
     }
