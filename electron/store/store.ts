@@ -129,11 +129,12 @@ class FileChatStore implements ChatStore {
     logs.ownVersions = this.own.versions;
     const tasks = new ChatTasks(ctx, logs, this.own);
     this.keeper = new IndexKeeper(ctx, tasks, options.onIndexProgress);
-    this.reads = new ChatReads(ctx, tasks, this.keeper);
-    this.messages = new MessageWrites(ctx, tasks, this.keeper);
-    this.writes = new ChatWrites(ctx, tasks, logs, this.keeper);
-    this.compaction = new ChatCompaction(ctx, tasks, logs, this.keeper);
-    this.recovery = new RecoveryOps(ctx, tasks, logs, this.keeper);
+    const parts = { ctx, tasks, logs, keeper: this.keeper };
+    this.reads = new ChatReads(parts);
+    this.messages = new MessageWrites(parts);
+    this.writes = new ChatWrites(parts);
+    this.compaction = new ChatCompaction(parts);
+    this.recovery = new RecoveryOps(parts);
     this.outside = new OutsideChanges(ctx, logs, this.own, this.keeper);
     this.merges = new CopyMerges(ctx, logs, this.keeper);
     this.lifecycle = new Lifecycle(ctx, logs, this.keeper, this.compaction);

@@ -9,22 +9,11 @@ import type { ChatFileView } from '../positions/position-cache.ts';
 import { StaleIndex } from '../positions/position-file.ts';
 import { searchChatFile, type SearchResult } from '../search.ts';
 import { windowPage, type WindowPage } from '../window-page.ts';
-import type { ChatTasks } from './chat-tasks.ts';
-import { assertOpen, type StoreContext } from './context.ts';
-import type { IndexKeeper } from './index-keeper.ts';
+import { assertOpen } from './context.ts';
 import { parse } from './inputs.ts';
+import { StorePart } from './store-part.ts';
 
-export class ChatReads {
-  private readonly ctx: StoreContext;
-  private readonly tasks: ChatTasks;
-  private readonly keeper: IndexKeeper;
-
-  constructor(ctx: StoreContext, tasks: ChatTasks, keeper: IndexKeeper) {
-    this.ctx = ctx;
-    this.tasks = tasks;
-    this.keeper = keeper;
-  }
-
+export class ChatReads extends StorePart {
   async listChats(characterId: string): Promise<ChatSummary[]> {
     const { ctx } = this;
     assertOpen(ctx);

@@ -12,25 +12,11 @@ import { StreamedFile } from '../../durable/streamed-write.ts';
 import { TimeSlicer } from '../time-slices.ts';
 import { logged } from '../oplog-sink.ts';
 import { serialize } from '../records.ts';
-import type { ChatTasks } from './chat-tasks.ts';
-import { assertOpen, type StoreContext } from './context.ts';
-import type { IndexKeeper } from './index-keeper.ts';
+import { assertOpen } from './context.ts';
 import { assertRecordSize, checkRevision, parse, parseOpts } from './inputs.ts';
-import type { OpenLogs } from './open-logs.ts';
+import { StorePart } from './store-part.ts';
 
-export class ChatWrites {
-  private readonly ctx: StoreContext;
-  private readonly tasks: ChatTasks;
-  private readonly logs: OpenLogs;
-  private readonly keeper: IndexKeeper;
-
-  constructor(ctx: StoreContext, tasks: ChatTasks, logs: OpenLogs, keeper: IndexKeeper) {
-    this.ctx = ctx;
-    this.tasks = tasks;
-    this.logs = logs;
-    this.keeper = keeper;
-  }
-
+export class ChatWrites extends StorePart {
   async createChat(input: CreateChatInput): Promise<ChatSummary> {
     const { ctx } = this;
     assertOpen(ctx);

@@ -13,25 +13,10 @@ import { HEADER_MAX } from '../log/open-log.ts';
 import { logged } from '../oplog-sink.ts';
 import { quarantineBytes } from '../quarantine.ts';
 import { parseHeader, parseRecord } from '../records.ts';
-import type { ChatTasks } from './chat-tasks.ts';
-import type { StoreContext } from './context.ts';
-import type { IndexKeeper } from './index-keeper.ts';
 import { checkRevision, parseOpts } from './inputs.ts';
-import type { OpenLogs } from './open-logs.ts';
+import { StorePart } from './store-part.ts';
 
-export class ChatCompaction {
-  private readonly ctx: StoreContext;
-  private readonly tasks: ChatTasks;
-  private readonly logs: OpenLogs;
-  private readonly keeper: IndexKeeper;
-
-  constructor(ctx: StoreContext, tasks: ChatTasks, logs: OpenLogs, keeper: IndexKeeper) {
-    this.ctx = ctx;
-    this.tasks = tasks;
-    this.logs = logs;
-    this.keeper = keeper;
-  }
-
+export class ChatCompaction extends StorePart {
   async compactChat(chatId: string, opts?: WriteOptions): Promise<ChatSummary> {
     const o = parseOpts(opts);
     return this.tasks.onChat(chatId, async (log, id) => {

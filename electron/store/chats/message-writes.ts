@@ -6,10 +6,8 @@ import { Content, Extra, LIMITS, MessageId, MessagePatch, MessageStatus, type Me
 import { StoreError } from '../../../shared/errors.ts';
 import type { ChatLog } from '../log/chat-log.ts';
 import { canonical } from '../merge/merge-chats.ts';
-import type { ChatTasks } from './chat-tasks.ts';
-import type { StoreContext } from './context.ts';
-import type { IndexKeeper } from './index-keeper.ts';
 import { assertRecordSize, checkNewMessage, checkRevision, parse, parseOpts } from './inputs.ts';
+import { StorePart } from './store-part.ts';
 
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
@@ -28,17 +26,7 @@ function isSameMessage(stored: Message, input: NewMessageInput): boolean {
   );
 }
 
-export class MessageWrites {
-  private readonly ctx: StoreContext;
-  private readonly tasks: ChatTasks;
-  private readonly keeper: IndexKeeper;
-
-  constructor(ctx: StoreContext, tasks: ChatTasks, keeper: IndexKeeper) {
-    this.ctx = ctx;
-    this.tasks = tasks;
-    this.keeper = keeper;
-  }
-
+export class MessageWrites extends StorePart {
   async appendMessage(chatId: string, message: NewMessageInput, opts?: WriteOptions): Promise<Message> {
     const { live } = this.ctx;
     let input: NewMessageInput;

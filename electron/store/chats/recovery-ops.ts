@@ -8,24 +8,10 @@ import { stampPath } from '../../durable/guarded-rewrite.ts';
 import { newChatMemo } from '../log/chat-memo.ts';
 import { listChatBackups, listTrash, repairChatFile, restoreChatBackup, undeleteChatFile, validateChatFile, type BackupSummary, type RecoveryDeps, type RepairResult, type TrashedChat } from '../recovery.ts';
 import type { ValidationReport } from '../validate.ts';
-import type { ChatTasks } from './chat-tasks.ts';
-import { assertOpen, type ChatLocation, type StoreContext } from './context.ts';
-import type { IndexKeeper } from './index-keeper.ts';
-import type { OpenLogs } from './open-logs.ts';
+import { assertOpen, type ChatLocation } from './context.ts';
+import { StorePart } from './store-part.ts';
 
-export class RecoveryOps {
-  private readonly ctx: StoreContext;
-  private readonly tasks: ChatTasks;
-  private readonly logs: OpenLogs;
-  private readonly keeper: IndexKeeper;
-
-  constructor(ctx: StoreContext, tasks: ChatTasks, logs: OpenLogs, keeper: IndexKeeper) {
-    this.ctx = ctx;
-    this.tasks = tasks;
-    this.logs = logs;
-    this.keeper = keeper;
-  }
-
+export class RecoveryOps extends StorePart {
   private get deps(): RecoveryDeps {
     const { fs, layout, retention, now, oplog } = this.ctx;
     return { fs, layout, retention, now, oplog };
