@@ -8,31 +8,19 @@ import { chromium } from 'playwright';
 import { openCharacterRegistry } from '../electron/app-data/characters.ts';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
 import { startHost, tempRoot, ROOT } from '../test/e2e/host.ts';
+import { plainV2Card } from '../test/fixtures/cards.ts';
 
-const card = {
-  spec: 'chara_card_v2',
-  spec_version: '2.0',
-  data: {
-    name: 'Seraphina',
-    description: '{{char}} is the guardian of an enchanted forest.',
-    personality: 'caring',
-    scenario: '',
-    first_mes: '*Seraphina kneels beside you.* Rest now, {{user}}. You are safe in the glade.',
-    mes_example: '',
-    creator_notes: '',
-    system_prompt: '',
-    post_history_instructions: '',
-    alternate_greetings: [],
-    tags: [],
+const card = plainV2Card({
+  description: '{{char}} is the guardian of an enchanted forest.',
+  personality: 'caring',
+  first_mes: '*Seraphina kneels beside you.* Rest now, {{user}}. You are safe in the glade.',
+  character_book: {
+    name: 'Seraphina lore',
+    scan_depth: 2,
     extensions: {},
-    character_book: {
-      name: 'Seraphina lore',
-      scan_depth: 2,
-      extensions: {},
-      entries: [{ id: 0, keys: ['Eldoria'], content: 'Eldoria is the ancient forest realm Seraphina protects; its heart is the Glade.', extensions: {}, enabled: true, insertion_order: 100, name: 'Eldoria' }],
-    },
+    entries: [{ id: 0, keys: ['Eldoria'], content: 'Eldoria is the ancient forest realm Seraphina protects; its heart is the Glade.', extensions: {}, enabled: true, insertion_order: 100, name: 'Eldoria' }],
   },
-};
+});
 
 const dataDir = path.join(await tempRoot(), 'data');
 await openCharacterRegistry(dataDir).importCard(Buffer.from(JSON.stringify(card)));

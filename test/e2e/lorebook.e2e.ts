@@ -7,6 +7,8 @@ import path from 'node:path';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
 import { fakeEndpoint, type FakeEndpoint } from './fake-endpoint.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
+import { useEndpoint } from './ui.ts';
+import { plainV2Card } from '../fixtures/cards.ts';
 
 let host: RunningHost | undefined;
 let endpoint: FakeEndpoint | undefined;
@@ -18,25 +20,12 @@ test.afterEach(async () => {
 });
 
 const ELDORIA = 'Eldoria is the ancient forest realm Seraphina protects.';
-const CARD = {
-  spec: 'chara_card_v2',
-  spec_version: '2.0',
-  data: {
-    name: 'Seraphina',
-    description: '{{char}} is the guardian of an enchanted forest.',
-    personality: 'caring',
-    scenario: '',
-    first_mes: 'Rest now, {{user}}.',
-    mes_example: '',
-    creator_notes: '',
-    system_prompt: '',
-    post_history_instructions: '',
-    alternate_greetings: [],
-    tags: [],
-    extensions: {},
-    character_book: { name: 'Seraphina lore', scan_depth: 2, extensions: {}, entries: [{ id: 0, keys: ['Eldoria'], content: ELDORIA, extensions: {}, enabled: true, insertion_order: 100, name: 'Eldoria' }] },
-  },
-};
+const CARD = plainV2Card({
+  description: '{{char}} is the guardian of an enchanted forest.',
+  personality: 'caring',
+  first_mes: 'Rest now, {{user}}.',
+  character_book: { name: 'Seraphina lore', scan_depth: 2, extensions: {}, entries: [{ id: 0, keys: ['Eldoria'], content: ELDORIA, extensions: {}, enabled: true, insertion_order: 100, name: 'Eldoria' }] },
+});
 
 test('the Eldoria entry reaches the model only when Eldoria is mentioned; the author\'s note sits at its depth; the prompt viewer shows it', async ({ page }, info) => {
   const ep = (endpoint = await fakeEndpoint('The forest listens.'));
@@ -45,13 +34,7 @@ test('the Eldoria entry reaches the model only when Eldoria is mentioned; the au
   host = await startHost(dataDir);
   await page.goto(host.url);
 
-  await page.locator('summary', { hasText: 'Generation settings' }).click();
-  await page.getByLabel('Provider').selectOption('openai');
-  await page.getByLabel('Base URL').fill(ep.base);
-  await page.getByLabel('Model', { exact: true }).fill('fake-model');
-  await page.getByLabel('Your name').fill('Ann');
-  await page.getByRole('button', { name: 'Save settings' }).click();
-  await expect(page.getByTestId('notice').filter({ hasText: 'Settings saved' })).toHaveCount(1);
+  await useEndpoint(page, ep.base, () => page.getByLabel('Your name').fill('Ann'));
 
   await page.getByTestId('character').filter({ hasText: 'Seraphina' }).click();
   await page.getByRole('button', { name: 'New chat' }).click();

@@ -5,9 +5,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
-import { makePng } from '../fixtures/cards.ts';
+import { makePng, plainV2Card } from '../fixtures/cards.ts';
 import { fakeEndpoint, type FakeEndpoint } from './fake-endpoint.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
+import { useEndpoint } from './ui.ts';
 
 let host: RunningHost | undefined;
 let endpoint: FakeEndpoint | undefined;
@@ -18,11 +19,7 @@ test.afterEach(async () => {
   endpoint = undefined;
 });
 
-const CARD = {
-  spec: 'chara_card_v2',
-  spec_version: '2.0',
-  data: { name: 'Seraphina', description: '{{char}} guards the forest.', personality: '', scenario: '{{user}} is lost.', first_mes: 'Rest now, {{user}}.', mes_example: '', creator_notes: '', system_prompt: '', post_history_instructions: '', alternate_greetings: [], tags: [], extensions: {} },
-};
+const CARD = plainV2Card({ description: '{{char}} guards the forest.', scenario: '{{user}} is lost.', first_mes: 'Rest now, {{user}}.' });
 
 async function addPersona(page: Page, name: string, description: string, picture?: Buffer) {
   const panel = page.getByTestId('personas-panel');
@@ -41,12 +38,7 @@ test('personas: made in the sidebar, one chosen per chat and remembered; the req
   host = await startHost(dataDir);
   await page.goto(host.url);
 
-  await page.locator('summary', { hasText: 'Generation settings' }).click();
-  await page.getByLabel('Provider').selectOption('openai');
-  await page.getByLabel('Base URL').fill(ep.base);
-  await page.getByLabel('Model', { exact: true }).fill('fake-model');
-  await page.getByRole('button', { name: 'Save settings' }).click();
-  await expect(page.getByTestId('notice').filter({ hasText: 'Settings saved' })).toHaveCount(1);
+  await useEndpoint(page, ep.base);
   await page.locator('summary', { hasText: 'Generation settings' }).click();
 
   await page.locator('summary', { hasText: 'Personas' }).click();

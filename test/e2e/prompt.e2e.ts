@@ -9,6 +9,8 @@ import path from 'node:path';
 import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
 import { fakeEndpoint, type FakeEndpoint } from './fake-endpoint.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
+import { useEndpoint } from './ui.ts';
+import { plainV2Card } from '../fixtures/cards.ts';
 
 let host: RunningHost | undefined;
 let endpoint: FakeEndpoint | undefined;
@@ -19,24 +21,16 @@ test.afterEach(async () => {
   endpoint = undefined;
 });
 
-const CARD = {
-  spec: 'chara_card_v2',
-  spec_version: '2.0',
-  data: {
-    name: 'Seraphina',
-    description: '{{char}} is the guardian of an enchanted forest.',
-    personality: 'caring, protective',
-    scenario: '{{user}} wakes up wounded in {{char}}\'s glade.',
-    first_mes: '*Seraphina tends to {{user}}\'s wounds.* Rest now, {{user}}.',
-    alternate_greetings: ['Welcome back, {{user}}.', '<BOT> hums a quiet song.'],
-    mes_example: '<START>\n{{user}}: Who are you?\n{{char}}: A friend of the forest.',
-    system_prompt: 'You are {{char}}, speaking with {{user}}. {{original}}',
-    post_history_instructions: 'Reply as {{char}} only; never write for {{user}}.',
-    creator_notes: '',
-    tags: [],
-    extensions: {},
-  },
-};
+const CARD = plainV2Card({
+  description: '{{char}} is the guardian of an enchanted forest.',
+  personality: 'caring, protective',
+  scenario: '{{user}} wakes up wounded in {{char}}\'s glade.',
+  first_mes: '*Seraphina tends to {{user}}\'s wounds.* Rest now, {{user}}.',
+  alternate_greetings: ['Welcome back, {{user}}.', '<BOT> hums a quiet song.'],
+  mes_example: '<START>\n{{user}}: Who are you?\n{{char}}: A friend of the forest.',
+  system_prompt: 'You are {{char}}, speaking with {{user}}. {{original}}',
+  post_history_instructions: 'Reply as {{char}} only; never write for {{user}}.',
+});
 
 test('persona, samplers and the card reach the endpoint; the greeting has its swipes; Test connection is ok', async ({ page }) => {
   const reply = 'The forest is quiet tonight. ';
@@ -47,20 +41,16 @@ test('persona, samplers and the card reach the endpoint; the greeting has its sw
   host = await startHost(dataDir);
   await page.goto(host.url);
 
-  await page.locator('summary', { hasText: 'Generation settings' }).click();
-  await page.getByLabel('Provider').selectOption('openai');
-  await page.getByLabel('Base URL').fill(ep.base);
-  await page.getByLabel('Model', { exact: true }).fill('fake-model');
-  await page.getByLabel(/API key/).fill('sk-e2e-secret');
-  await page.getByLabel('Your name').fill('Ann');
-  await page.getByLabel('Your description').fill('{{user}} is a lost traveller with a lantern.');
-  await page.getByLabel('Context size (tokens)').fill('4096');
-  await page.getByLabel('Max reply tokens').fill('120');
-  await page.getByLabel('Temperature').fill('0.65');
-  await page.getByLabel('Top-p').fill('0.9');
-  await page.getByLabel('Stop sequences').fill('\\nAnn:\n</s>');
-  await page.getByRole('button', { name: 'Save settings' }).click();
-  await expect(page.getByTestId('notice').filter({ hasText: 'Settings saved' })).toHaveCount(1);
+  await useEndpoint(page, ep.base, async () => {
+    await page.getByLabel(/API key/).fill('sk-e2e-secret');
+    await page.getByLabel('Your name').fill('Ann');
+    await page.getByLabel('Your description').fill('{{user}} is a lost traveller with a lantern.');
+    await page.getByLabel('Context size (tokens)').fill('4096');
+    await page.getByLabel('Max reply tokens').fill('120');
+    await page.getByLabel('Temperature').fill('0.65');
+    await page.getByLabel('Top-p').fill('0.9');
+    await page.getByLabel('Stop sequences').fill('\\nAnn:\n</s>');
+  });
   await expect(page.getByText('API key (set)')).toBeVisible();
 
   await page.getByRole('button', { name: 'Test connection' }).click();

@@ -18,3 +18,17 @@ export async function newChat(page: Page): Promise<string> {
   await expect(active).toHaveCount(1);
   return (await active.getAttribute('data-chat-id'))!;
 }
+
+/**
+ * Points the app at a fake OpenAI-compatible endpoint (model "fake-model") in Generation settings;
+ * `more` fills other settings before they are saved. Waits for "Settings saved".
+ */
+export async function useEndpoint(page: Page, base: string, more?: () => Promise<void>): Promise<void> {
+  await page.locator('summary', { hasText: 'Generation settings' }).click();
+  await page.getByLabel('Provider').selectOption('openai');
+  await page.getByLabel('Base URL').fill(base);
+  await page.getByLabel('Model', { exact: true }).fill('fake-model');
+  await more?.();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByTestId('notice').filter({ hasText: 'Settings saved' })).toHaveCount(1);
+}
