@@ -5,7 +5,7 @@
 // composer and sends nothing.
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
-import { addCharacter, newChat } from './ui.ts';
+import { addCharacter, newChat, sendAndWait } from './ui.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 
 let host: RunningHost | undefined;
@@ -13,14 +13,6 @@ test.afterEach(async () => {
   await host?.stop();
   host = undefined;
 });
-
-async function send(page: Page, text: string) {
-  await page.getByLabel('Message').fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-  await expect(page.locator('[data-testid=message][data-role=user]').filter({ hasText: text })).toHaveCount(1);
-  await expect(page.getByTestId('streaming')).toHaveCount(0, { timeout: 20_000 });
-  await expect(page.getByTestId('save-state')).toHaveText('Saved');
-}
 
 const contents = (page: Page) => page.getByTestId('message-content').allInnerTexts();
 
@@ -30,8 +22,8 @@ test('Branch from here: a new linked chat with the history up to the message; th
   await page.goto(host.url);
   await addCharacter(page, 'Brancher');
   const parentId = await newChat(page);
-  await send(page, 'first question');
-  await send(page, 'second question');
+  await sendAndWait(page, 'first question');
+  await sendAndWait(page, 'second question');
   const parentTexts = await contents(page);
   expect(parentTexts.length).toBeGreaterThanOrEqual(4);
 
@@ -56,7 +48,7 @@ test('Branch from here: a new linked chat with the history up to the message; th
   const branchId = (await branchRow.getAttribute('data-chat-id'))!;
 
   // The branch goes its own way; the parent keeps all its messages.
-  await send(page, 'a different path');
+  await sendAndWait(page, 'a different path');
   await page.locator(`[data-testid=chat][data-chat-id="${parentId}"]`).getByRole('button').first().click();
   await expect(page.getByTestId('message')).toHaveCount(parentTexts.length);
   expect(await contents(page)).toEqual(parentTexts);
@@ -79,7 +71,7 @@ test('Impersonate: the next message of the user appears in the composer, after w
   await page.goto(host.url);
   await addCharacter(page, 'Mimic');
   await newChat(page);
-  await send(page, 'hello');
+  await sendAndWait(page, 'hello');
   const count = await page.getByTestId('message').count();
   await page.getByLabel('Message').fill('I think');
   await page.getByRole('button', { name: 'Impersonate' }).click();

@@ -11,7 +11,7 @@ import { openCharacterRegistry } from '../../electron/app-data/characters.ts';
 import { openAppState } from '../../electron/app-data/app-state.ts';
 import { openAppSettings } from '../../electron/app-settings/settings.ts';
 import { openConfBackend } from '../../electron/app-settings/conf-backend.ts';
-import { addCharacter, newChat } from './ui.ts';
+import { addCharacter, newChat, sendAndWait } from './ui.ts';
 import { startHost, tempRoot, type RunningHost } from './host.ts';
 
 let host: RunningHost | undefined;
@@ -20,23 +20,15 @@ test.afterEach(async () => {
   host = undefined;
 });
 
-async function send(page: Page, text: string) {
-  await page.getByLabel('Message').fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-  await expect(page.getByTestId('message').filter({ hasText: text })).toHaveCount(1);
-  await expect(page.getByTestId('streaming')).toHaveCount(0, { timeout: 20_000 });
-  await expect(page.getByTestId('save-state')).toHaveText('Saved');
-}
-
 test('deleting a character shows no error notice and leaves no Error/Retry badge', async ({ page }, info) => {
   host = await startHost(path.join(await tempRoot(), 'data'));
   await page.goto(host.url);
   await addCharacter(page, 'Keeper');
   await addCharacter(page, 'Doomed');
   await newChat(page);
-  await send(page, 'first');
+  await sendAndWait(page, 'first');
   await newChat(page);
-  await send(page, 'second');
+  await sendAndWait(page, 'second');
   await page.getByLabel('Message').fill('a draft left behind');
 
   await page.getByRole('button', { name: 'Edit Doomed' }).click();

@@ -32,3 +32,12 @@ export async function useEndpoint(page: Page, base: string, more?: () => Promise
   await page.getByRole('button', { name: 'Save settings' }).click();
   await expect(page.getByTestId('notice').filter({ hasText: 'Settings saved' })).toHaveCount(1);
 }
+
+/** Sends `text` with the Send button and waits until the reply has finished streaming and is saved. */
+export async function sendAndWait(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.locator('[data-testid=message][data-role=user]').filter({ hasText: text })).toHaveCount(1);
+  await expect(page.getByTestId('streaming')).toHaveCount(0, { timeout: 20_000 });
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+}
