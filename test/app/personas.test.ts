@@ -3,8 +3,6 @@
 // `{{user}}` and the persona part of the request sent to a real endpoint on 127.0.0.1, names the
 // user's messages and the export; bad input is refused with a typed error and changes nothing.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +11,7 @@ import { createServices } from '../../electron/ipc/services.ts';
 import type { PromptCard } from '../../electron/generation/prompt/card.ts';
 import { personasFile } from '../../electron/app-data/personas.ts';
 import { makePng } from '../fixtures/cards.ts';
+import { recordingEndpoint, streamEnd } from './services-under-test.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -20,23 +19,6 @@ afterEach(async () => {
 });
 
 const CARD: PromptCard = { name: 'Seraphina', description: 'DESC', scenario: '{{user}} is lost in the forest.', first_mes: 'Welcome, {{user}}.' };
-
-async function endpoint() {
-  const bodies: any[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      bodies.push(JSON.parse(body));
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: 'a reply' } }] })}\n\ndata: [DONE]\n\n`);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies };
-}
 
 async function open(dataDir: string) {
   const store = await openChatStore({ dataDir });
@@ -52,12 +34,7 @@ async function open(dataDir: string) {
   const generate = async (chatId: string) => {
     const started = await call('generate', { mode: 'new', chatId });
     expect(started.ok).toBe(true);
-    for (let i = 0; i < 500; i++) {
-      const end = events.find(([e, p]) => e === 'stream:end' && p.streamId === started.data.streamId);
-      if (end) return end[1];
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('no stream:end');
+    return streamEnd(events, started.data.streamId);
   };
   return { call, events, generate, shutdown };
 }
@@ -80,7 +57,7 @@ describe('personas', () => {
 
   it('one persona per chat, remembered across a restart: {{user}}, the persona part of the request, the name on the user messages and in the export', async () => {
     const dir = await dataDir();
-    const ep = await endpoint();
+    const ep = await recordingEndpoint(cleanups);
     let app = await open(dir);
     await app.call('setGenerationSettings', { provider: 'openai', baseUrl: ep.base, personaName: 'Settings Sam' });
     const knight = (await app.call('createPersona', { name: 'Sir Knight', description: '{{user}} wears armour.', avatarPngBase64: makePng(300, 200).toString('base64') })).data;

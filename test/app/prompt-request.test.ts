@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import type { PromptCard } from '../../electron/generation/prompt/card.ts';
+import { streamEnd } from './services-under-test.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -77,12 +78,7 @@ async function setup(opts: { card?: PromptCard } = {}) {
   const generate = async (chatId: string) => {
     const started = await call('generate', { mode: 'new', chatId });
     expect(started.ok).toBe(true);
-    for (let i = 0; i < 500; i++) {
-      const end = events.find(([e, p]) => e === 'stream:end' && p.streamId === started.data.streamId);
-      if (end) return end[1];
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('no stream:end');
+    return streamEnd(events, started.data.streamId);
   };
   return { dataDir, store, call, events, character, generate };
 }

@@ -31,6 +31,16 @@ export async function recordingEndpoint(cleanups: Cleanup[]) {
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, bodies };
 }
 
+/** Resolves with the payload of the stream's stream:end event (polled; rejects after ~5 s). */
+export async function streamEnd(events: [string, any][], streamId: string): Promise<any> {
+  for (let i = 0; i < 500; i++) {
+    const end = events.find(([e, p]) => e === 'stream:end' && p.streamId === streamId);
+    if (end) return end[1];
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('no stream:end');
+}
+
 export async function openServices(dataDir: string, opts: { watch?: boolean } = {}) {
   const store = await openChatStore({ dataDir });
   const events: [string, any][] = [];
@@ -40,14 +50,6 @@ export async function openServices(dataDir: string, opts: { watch?: boolean } = 
     if (!r.ok) throw new Error(`${ch}: ${r.error.code} ${r.error.message}`);
     return r.data;
   };
-  const generate = async (chatId: string) => {
-    const { streamId } = await call('generate', { mode: 'new', chatId });
-    for (let i = 0; i < 500; i++) {
-      const end = events.find(([e, p]) => e === 'stream:end' && p.streamId === streamId);
-      if (end) return end[1];
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('no stream:end');
-  };
+  const generate = async (chatId: string) => streamEnd(events, (await call('generate', { mode: 'new', chatId })).streamId);
   return { services, events, call, generate };
 }
