@@ -1,84 +1,23 @@
 // Outbound generation requests: which base URLs are accepted (at save and at request time),
 // no redirects followed, and no raw upstream body reaching the renderer.
 // The endpoint is a real HTTP server on 127.0.0.1.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openChatStore } from '../../electron/store/index.ts';
-import { createServices } from '../../electron/ipc/services.ts';
 import { openAiProvider } from '../../electron/generation/openai.ts';
 import { Layout } from '../../electron/store/layout.ts';
+import { endpoint, setup } from '../generation/endpoint.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-interface Endpoint {
-  base: string;
-  port: number;
-  hits: IncomingMessage[];
-}
-
-async function endpoint(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Endpoint> {
-  const hits: IncomingMessage[] = [];
-  const server: Server = createServer((req, res) => {
-    hits.push(req);
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  cleanups.push(
-    () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(r);
-      }),
-  );
-  return { base: `http://127.0.0.1:${port}/v1`, port, hits };
-}
-
 const sse = (res: ServerResponse, text: string) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: text } }] })}\n\ndata: [DONE]\n\n`);
 };
-
-/** `seed`: a settings file written by hand before the app opens the folder. */
-async function setup(seed?: Record<string, unknown>) {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cardshark-outbound-'));
-  if (seed) {
-    await mkdir(new Layout(dataDir).deviceAppDir, { recursive: true });
-    await writeFile(path.join(new Layout(dataDir).deviceAppDir, 'config.json'), JSON.stringify(seed));
-  }
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: (s) => s });
-  cleanups.push(async () => {
-    await services.shutdown();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  const call = (ch: string, p: unknown = {}) => services.binding.handle(true, ch, p) as Promise<any>;
-  const character = (await call('createCharacter', { name: 'x' })).data;
-  const chat = (await call('createChat', { characterId: character.id, title: 't' })).data;
-  await call('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'hello' } });
-  /** Starts a reply and resolves with its stream:end event. */
-  const generate = async () => {
-    const started = await call('generate', { mode: 'new', chatId: chat.chatId });
-    expect(started.ok).toBe(true);
-    const { streamId } = started.data;
-    for (let i = 0; i < 500; i++) {
-      const end = events.find(([e, p]) => e === 'stream:end' && p.streamId === streamId);
-      if (end) return end[1];
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('no stream:end');
-  };
-  return { dataDir, call, events, generate };
-}
 
 const REFUSED = [
   'http://169.254.169.254/latest/meta-data',
@@ -115,7 +54,7 @@ const ACCEPTED = [
 
 describe('base URL at save', () => {
   it('refuses link-local, metadata, userinfo, query, fragment and non-http URLs with INVALID_INPUT; keeps the old value', async () => {
-    const { call } = await setup();
+    const { call } = await setup(cleanups);
     await call('setGenerationSettings', { provider: 'openai', baseUrl: 'http://127.0.0.1:5001/v1' });
     for (const baseUrl of REFUSED) {
       const r = await call('setGenerationSettings', { baseUrl });
@@ -126,7 +65,7 @@ describe('base URL at save', () => {
   });
 
   it('accepts loopback, private LAN and public http(s) URLs', async () => {
-    const { call } = await setup();
+    const { call } = await setup(cleanups);
     for (const baseUrl of ACCEPTED) {
       expect(await call('setGenerationSettings', { baseUrl }), baseUrl).toMatchObject({ ok: true, data: { baseUrl } });
     }
@@ -135,10 +74,10 @@ describe('base URL at save', () => {
 
 describe('base URL at request time', () => {
   it('a refused URL written into the settings file by hand is not requested', async () => {
-    const ep = await endpoint((_req, res) => sse(res, 'reached'));
+    const ep = await endpoint(cleanups, (_req, res) => sse(res, 'reached'));
     const hosts = [`127.0.0.1:${ep.port}`, `localhost:${ep.port}`];
     for (const baseUrl of [`${ep.base}?x=1`, `${ep.base}#x`, `http://user:pw@${hosts[0]}/v1`, `http://user:pw@${hosts[1]}/v1`]) {
-      const { generate } = await setup({ provider: 'openai', baseUrl, model: '', apiKey: 'sk-x', paceMs: 0 });
+      const { generate } = await setup(cleanups, { provider: 'openai', baseUrl, model: '', apiKey: 'sk-x', paceMs: 0 });
       const end = await generate();
       expect(end, baseUrl).toMatchObject({ status: 'error', error: { code: 'INVALID_INPUT' } });
     }
@@ -146,7 +85,7 @@ describe('base URL at request time', () => {
   });
 
   it('a host name that resolves to a link-local or metadata address is not requested', async () => {
-    const ep = await endpoint((_req, res) => sse(res, 'reached'));
+    const ep = await endpoint(cleanups, (_req, res) => sse(res, 'reached'));
     for (const address of ['169.254.169.254', 'fe80::1', 'fe80::1%eth0', '::ffff:169.254.169.254', '::ffff:0:169.254.1.1', '64:ff9b::a9fe:a9fe', 'fd00:ec2::254', '100.100.100.200']) {
       // "localhost" really is this server; the lookup claims otherwise, as a hostile DNS answer would.
       const provider = openAiProvider({
@@ -170,8 +109,8 @@ describe('base URL at request time', () => {
   });
 
   it('a host name that resolves to loopback is requested as usual', async () => {
-    const ep = await endpoint((_req, res) => sse(res, 'hello from localhost'));
-    const { call, generate } = await setup();
+    const ep = await endpoint(cleanups, (_req, res) => sse(res, 'hello from localhost'));
+    const { call, generate } = await setup(cleanups);
     await call('setGenerationSettings', { provider: 'openai', baseUrl: `http://localhost:${ep.port}/v1` });
     expect(await generate()).toMatchObject({ status: 'complete', message: { content: 'hello from localhost' } });
     expect(ep.hits.map((r) => r.url)).toEqual(['/v1/chat/completions']);
@@ -180,12 +119,12 @@ describe('base URL at request time', () => {
 
 describe('redirects', () => {
   it('a redirect to another origin is refused: the other server never sees the request or the key', async () => {
-    const other = await endpoint((_req, res) => sse(res, 'LEAKED'));
-    const first = await endpoint((_req, res) => {
+    const other = await endpoint(cleanups, (_req, res) => sse(res, 'LEAKED'));
+    const first = await endpoint(cleanups, (_req, res) => {
       res.writeHead(307, { location: `http://localhost:${other.port}/v1/chat/completions` });
       res.end();
     });
-    const { call, generate } = await setup();
+    const { call, generate } = await setup(cleanups);
     await call('setGenerationSettings', { provider: 'openai', baseUrl: first.base, apiKey: 'sk-secret' });
     const end = await generate();
     expect(end).toMatchObject({ status: 'error', error: { code: 'IO_ERROR' } });
@@ -206,12 +145,12 @@ describe('upstream error bodies', () => {
       [503, JSON.stringify({ error: { message: 'x'.repeat(5_000) + 'SECRET-TOKEN-123' } })],
     ];
     let next = 0;
-    const ep = await endpoint((_req, res) => {
+    const ep = await endpoint(cleanups, (_req, res) => {
       const [status, body] = bodies[next++]!;
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(body);
     });
-    const { call, generate, events } = await setup();
+    const { call, generate, events } = await setup(cleanups);
     await call('setGenerationSettings', { provider: 'openai', baseUrl: ep.base });
     const ends = [];
     for (let i = 0; i < bodies.length; i++) ends.push(await generate());
@@ -229,7 +168,7 @@ describe('upstream error bodies', () => {
 
 describe('settings file', () => {
   it('a refused URL is never written', async () => {
-    const { call, dataDir } = await setup();
+    const { call, dataDir } = await setup(cleanups);
     await call('setGenerationSettings', { provider: 'openai', baseUrl: 'http://127.0.0.1:5001/v1' });
     await call('setGenerationSettings', { baseUrl: 'http://169.254.169.254/v1' });
     expect(await readFile(path.join(new Layout(dataDir).deviceAppDir, 'config.json'), 'utf8')).not.toContain('169.254');
