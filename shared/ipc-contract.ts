@@ -74,142 +74,15 @@ export const ChatPageOut: z.ZodType<ChatPage> = z.object({
   revision: z.number(),
 });
 
-// ---------- recovery: validation reports, backups, the trash (issue 9) ----------
-
-export const ProblemOut = z.object({
-  kind: z.string(),
-  severity: z.enum(['error', 'notice']),
-  line: z.number(),
-  start: z.number(),
-  end: z.number(),
-  message: z.string(),
-  repair: z.string(),
-});
-export const ValidationReportOut = z.object({
-  chatId: z.string(),
-  characterId: z.string(),
-  ok: z.boolean(),
-  readOnly: z.boolean(),
-  bytes: z.number(),
-  lines: z.number(),
-  messageCount: z.number(),
-  problems: z.array(ProblemOut),
-  repairable: z.boolean(),
-  plan: z.array(z.string()),
-});
-export type ValidationReportOut = z.infer<typeof ValidationReportOut>;
-export const BackupOut = z.object({ backupId: z.string(), takenAt: z.number(), sizeBytes: z.number(), messageCount: z.number().nullable(), label: z.string().nullable().optional() });
-export type BackupOut = z.infer<typeof BackupOut>;
-export const RepairResultOut = z.object({
-  before: ValidationReportOut,
-  repaired: z.boolean(),
-  backupId: z.string().nullable(),
-  quarantined: z.array(z.string()),
-  backups: z.array(BackupOut),
-});
-export type RepairResultOut = z.infer<typeof RepairResultOut>;
-export const TrashedChatOut = z.object({
-  /** This trashed copy (one chat id can be in the trash more than once): `undeleteChat` takes it. */
-  trashId: z.string(),
-  chatId: z.string(),
-  characterId: z.string(),
-  deletedAt: z.number(),
-  sizeBytes: z.number(),
-  title: z.string().nullable(),
-  messageCount: z.number().nullable(),
-});
-export type TrashedChatOut = z.infer<typeof TrashedChatOut>;
-export const BackupId = z.string().regex(/^\d{13}-\d{4}$/, 'backup id must be <ms>-<seq>');
-/** One trashed copy of a chat (TrashedChatOut.trashId). */
-export const ChatTrashId = z.string().max(300).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[0-9a-f-]{36}\.\d+$/, 'trash id must be <characterId>/<chatId>.<ms>').refine((s) => !s.includes('..'), 'bad trash id');
-export const SearchResultOut = z.object({
-  matches: z.array(z.object({ id: z.string(), role: z.enum(['user', 'assistant', 'system']), timestamp: z.number(), snippet: z.string() })),
-  total: z.number(),
-  /** Where this page starts among all `total` matches in chat order (0: the oldest). */
-  offset: z.number(),
-});
-export type SearchResultOut = z.infer<typeof SearchResultOut>;
-/** Plain text and the ranges (UTF-16 offsets) a match covers: the renderer marks them itself (no HTML crosses). */
-export const MarkedTextOut = z.object({ text: z.string(), highlights: z.array(z.object({ start: z.number().int().min(0), end: z.number().int().min(0) })) });
-export type MarkedTextOut = z.infer<typeof MarkedTextOut>;
-/** Search across the library: chats whose messages, title or character name match, with the matching messages. */
-export const LibrarySearchOut = z.object({
-  chats: z.array(
-    z.object({
-      chatId: z.string(),
-      characterId: z.string(),
-      title: MarkedTextOut,
-      characterName: MarkedTextOut,
-      /** Matching messages in this chat (among those looked at: see `truncated`). */
-      matchCount: z.number().int().min(0),
-      hits: z.array(z.object({ messageId: z.string(), role: z.string(), timestamp: z.number(), snippet: MarkedTextOut })),
-    }),
-  ),
-  /** More chats or matches exist than were returned or counted. */
-  truncated: z.boolean(),
-  /** The index is still catching up with the chat files (opening, a rebuild): some matches may be missing. */
-  indexing: z.boolean(),
-});
-export type LibrarySearchOut = z.infer<typeof LibrarySearchOut>;
-/** Chats returned by one library search. */
-export const LibrarySearchLimit = z.number().int().min(1).max(200);
-
-export const CharacterName = z.string().trim().min(1).max(LIMITS.titleChars);
-/** A character as listed: the registry entry (no card text; `get` in main has the full card). */
-export const Character = z.object({
-  id: CharacterId,
-  name: CharacterName,
-  created: EpochMs,
-  updated: EpochMs.optional(),
-  /** Fetch it with getCharacterAvatar (a small PNG data URL). */
-  hasAvatar: z.boolean().optional(),
-  tags: z.array(z.string().max(1_000)).max(1_000).optional(),
-});
-export type Character = z.infer<typeof Character>;
-
-/** A character in the trash, with the chats that went there with it. */
-export const DeletedCharacter = z.object({
-  trashId: z.string(),
-  id: CharacterId,
-  name: z.string(),
-  deletedAt: EpochMs,
-  chatCount: z.number().int().min(0),
-});
-export type DeletedCharacter = z.infer<typeof DeletedCharacter>;
-/**
- * An import whose card names the id of a character already here, with different content:
- * `ask` answers `conflict` and writes nothing (the UI then asks the user); `replace` keeps the
- * current card as a previous card (restorable) and takes the new one; `new` (the default, for
- * callers that cannot ask) imports it as a new character beside the existing one.
- */
-export const OnCardConflict = z.enum(['ask', 'replace', 'new']);
-export type OnCardConflict = z.infer<typeof OnCardConflict>;
-/** A card an import replaced (or a restore set aside): `<ms>-<seq>`. */
-export const PreviousCardId = z.string().regex(/^\d{13}-\d{4}$/, 'previous card id must be <ms>-<seq>');
-export const PreviousCard = z.object({ versionId: PreviousCardId, name: z.string(), replacedAt: EpochMs, hasAvatar: z.boolean() });
-export type PreviousCard = z.infer<typeof PreviousCard>;
-/** What the user should know about an import (the picture was left out, or got no thumbnail, and why). */
-const ImportWarnings = { warnings: z.array(z.string().max(1000)).max(20).optional() };
-export const ImportCharacterResult = z.discriminatedUnion('kind', [
-  /** A character added. `idTakenBy`: the card's own id belongs to this different character, so the card got a new id. */
-  z.object({ kind: z.literal('imported'), character: Character, idTakenBy: Character.optional(), ...ImportWarnings }),
-  /** The character's card was replaced; `previous` is the card it had (listPreviousCards, restorePreviousCard). */
-  z.object({ kind: z.literal('replaced'), character: Character, previous: PreviousCard, ...ImportWarnings }),
-  /** The same card (text and picture) is already here: nothing was written. */
-  z.object({ kind: z.literal('unchanged'), character: Character, ...ImportWarnings }),
-  /** Only with onConflict 'ask': the card's id belongs to a character with other content; nothing was written. */
-  z.object({
-    kind: z.literal('conflict'),
-    existing: Character,
-    /** `changed`: the card fields that differ, and 'picture' when the picture does. */
-    incoming: z.object({ name: z.string(), hasAvatar: z.boolean(), changed: z.array(z.string()).max(100) }),
-    ...ImportWarnings,
-  }),
-]);
-export type ImportCharacterResult = z.infer<typeof ImportCharacterResult>;
 const TrashId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.\d{1,16}$/).refine((s) => !s.includes('..'), 'bad trash id');
 
-// The settings channels' schemas live in settings-contract.ts; re-exported for one import path.
+// Each part's schemas live in their own file; re-exported for one import path.
+export * from './recovery-contract.ts';
+import { BackupId, BackupOut, ChatTrashId, RepairResultOut, TrashedChatOut, ValidationReportOut } from './recovery-contract.ts';
+export * from './search-contract.ts';
+import { LibrarySearchLimit, LibrarySearchOut, SearchResultOut } from './search-contract.ts';
+export * from './character-contract.ts';
+import { Character, CharacterName, DeletedCharacter, ImportCharacterResult, OnCardConflict, PreviousCard, PreviousCardId } from './character-contract.ts';
 export * from './settings-contract.ts';
 import { AppSettingsOut, AppSettingsPatch, ConnectionTestOut, GenerationSettingsOut, GenerationSettingsPatch } from './settings-contract.ts';
 export * from './prompt-contract.ts';
