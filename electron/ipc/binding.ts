@@ -8,7 +8,6 @@ import type { ChatStore } from '../store/types.ts';
 import type { Message } from '../../shared/chat-format.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { CharacterTrash } from '../app-data/character-trash.ts';
-import { MAX_CARD_BYTES } from '../../shared/character-card.ts';
 import type { AppState } from '../app-data/app-state.ts';
 import { pickMostRecent, resolveActiveChat } from '../app-data/active-chat.ts';
 import { publicSettings, type GenerationSettingsStore } from '../generation/generation-settings.ts';
@@ -24,6 +23,7 @@ import { MESSAGE_OVERHEAD_TOKENS, messageTokens } from '../generation/prompt/tok
 import { countWithLibrary } from '../generation/prompt/library-tokens.ts';
 import { countWithEndpoint, type EndpointTokenOptions } from '../generation/endpoint-tokens.ts';
 import { testConnection, type ConnectionTestOptions } from '../generation/connection-test.ts';
+import { characterHandlers, requireCharacter } from './characters.ts';
 import { chatFileHandlers } from './chat-files.ts';
 import { chatUploadHandlers } from './chat-uploads.ts';
 import { bringBackOwner } from './chat-owner.ts';
@@ -56,7 +56,7 @@ export interface BindingDeps {
   endpointTokens?: EndpointTokenOptions;
 }
 
-type Handlers = {
+export type Handlers = {
   [K in ChannelName]: (req: z.output<Channels[K]['request']>) => Promise<z.output<Channels[K]['response']>>;
 };
 
@@ -95,90 +95,18 @@ export function createHandlers(d: BindingDeps): Handlers {
       throw new StoreError('CONFLICT', 'a reply is being generated in this chat; wait for it or stop it first', { chatId, reason: 'streaming' });
     }
   }
-  async function requireCharacter(id: string) {
-    if (!(await d.characters.get(id))) throw new StoreError('NOT_FOUND', `no character with id ${id}`);
-  }
 
   return {
     ...chatFileHandlers(d),
     ...chatUploadHandlers(d),
     ...personaHandlers(d),
-    listCharacters: () => d.characters.list(),
-    async createCharacter({ name }) {
-      const c = await d.characters.create(name);
-      d.emit('characters:changed', {});
-      return c;
-    },
-    async getCharacter({ id }) {
-      const c = await d.characters.get(id);
-      if (!c) throw new StoreError('NOT_FOUND', `no character with id ${id}`);
-      return c;
-    },
-    async updateCharacter({ id, card }) {
-      const c = await d.characters.update(id, card);
-      d.emit('characters:changed', {});
-      return c;
-    },
-    async importCharacter({ bytesBase64, onConflict }) {
-      const bytes = Buffer.from(bytesBase64, 'base64');
-      if (bytes.length > MAX_CARD_BYTES) throw new StoreError('TOO_LARGE', 'the card file is larger than 20 MiB', { reason: 'size' });
-      // A caller that does not say cannot ask its user: a card whose id is taken comes in as a new character.
-      const r = await d.characters.importCard(bytes, { onConflict: onConflict ?? 'new' });
-      if (r.kind === 'imported' || r.kind === 'replaced') d.emit('characters:changed', {});
-      return r;
-    },
-    listPreviousCards: async ({ id }) => {
-      await requireCharacter(id);
-      return d.characters.previousCards(id);
-    },
-    async restorePreviousCard({ id, versionId }) {
-      const r = await d.characters.restorePreviousCard(id, versionId);
-      if (r.kind === 'replaced') d.emit('characters:changed', {});
-      return r;
-    },
-    async exportCharacter({ id, format }) {
-      const { fileName, mime, bytes } = await d.characters.exportCard(id, format);
-      return { fileName, mime, bytesBase64: bytes.toString('base64') };
-    },
-    getCharacterAvatar: async ({ id }) => ({ dataUrl: await d.characters.avatarDataUrl(id) }),
-    async deleteCharacter({ id }) {
-      await requireCharacter(id);
-      const chats = await d.store.listChats(id);
-      for (const c of chats) await d.generation.settle(c.chatId);
-      for (const c of chats) refuseWhileStreaming(c.chatId);
-      const { chatIds } = await d.characterTrash.trash(id);
-      for (const chatId of chatIds) {
-        await d.appState.forgetChat(chatId).catch((e: unknown) => console.error('forgetChat failed:', e));
-        await d.drafts.forget(chatId).catch((e: unknown) => console.error('forgetting the draft failed:', e));
-        // nextChatId null: every chat of the character goes, so a window opens none of them next
-        // (opening a sibling about to be trashed sprayed NOT_FOUND notices and a stuck Error badge).
-        d.emit('chat:removed', { chatId, characterId: id, nextChatId: null });
-      }
-      d.emit('characters:changed', {});
-      return { ok: true as const };
-    },
-    listDeletedCharacters: () => d.characterTrash.list(),
-    async restoreCharacter({ trashId }) {
-      const { character } = await d.characterTrash.restore(trashId);
-      d.emit('characters:changed', {});
-      return character;
-    },
-    async getActiveCharacter() {
-      const id = await d.appState.getActiveCharacter();
-      return { characterId: id && (await d.characters.get(id)) ? id : null };
-    },
-    async setActiveCharacter({ characterId }) {
-      await requireCharacter(characterId);
-      await d.appState.setActiveCharacter(characterId);
-      flushDeferred();
-      return { ok: true as const };
-    },
+    ...characterHandlers(d, { refuseWhileStreaming, flushDeferred }),
     async listChats({ characterId }) {
-      await requireCharacter(characterId);
+      await requireCharacter(d, characterId);
       return d.store.listChats(characterId);
     },
     async createChat(input) {
-      await requireCharacter(input.characterId);
+      await requireCharacter(d, input.characterId);
       const greeting = async () => greetingMessage(await d.loadCard(input.characterId), (await personaForChat(d, undefined)).name);
       const summary = await createChatWithGreeting(d.store, input, greeting, (e) => {
         console.error('the greeting was not stored:', e);
