@@ -1,5 +1,10 @@
 // Parsing, classifying and applying the records of a chat file.
 import { ChangeRecord, HeaderRecord, MessageRecord, type Message, type MessageOp } from '../../shared/chat-format.ts';
+import { warmParser } from './warm-parse.ts';
+
+const parseChange = warmParser(ChangeRecord);
+const parseMessage = warmParser(MessageRecord);
+const parseHeaderRecord = warmParser(HeaderRecord);
 
 export type ParsedRecord =
   | { kind: 'message'; rec: MessageRecord }
@@ -21,11 +26,11 @@ export function parseRecord(text: string): ParsedRecord {
     return { kind: 'invalid', reason: 'not valid JSON' };
   }
   if (typeof value === 'object' && value !== null && 'op' in value) {
-    const r = ChangeRecord.safeParse(value);
+    const r = parseChange(value);
     if (!r.success) return { kind: 'invalid', reason: firstIssue(r.error) };
     return r.data.op === 'meta' ? { kind: 'meta', rec: r.data } : { kind: 'op', rec: r.data };
   }
-  const r = MessageRecord.safeParse(value);
+  const r = parseMessage(value);
   return r.success ? { kind: 'message', rec: r.data } : { kind: 'invalid', reason: firstIssue(r.error) };
 }
 
@@ -38,7 +43,7 @@ export function parseHeader(text: string): ParsedHeader {
   } catch {
     return { ok: false, reason: 'header line is not valid JSON' };
   }
-  const r = HeaderRecord.safeParse(value);
+  const r = parseHeaderRecord(value);
   return r.success ? { ok: true, header: r.data } : { ok: false, reason: `header ${firstIssue(r.error)}` };
 }
 

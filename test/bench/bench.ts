@@ -1,6 +1,11 @@
 // CardShark chat store benchmark (issue 2, "Benchmarks").
 //
-//   npm run bench [-- --messages N] [--samples N] [--rewrites N] [--children N] [--keep] [--dir PATH]
+//   npm run bench [-- --messages N] [--samples N] [--rewrites N] [--children N] [--keep] [--dir PATH] [--only PARTS]
+//
+// --only jump,import runs only those parts (jump: jump_100k_ms and jump_1m_ms; import: import_100k_ms
+// and import_cli_100k_ms), measured as in the full run, and prints their keys (the last line of
+// stdout is still one JSON object). The full run's big chat has taken 200 appends and 200 edits
+// before its jumps are measured; --only jumps on the chat as built.
 //
 // Builds a big chat (default 100,000 messages, ~50 MB) in a temp dir, in the store's exact format,
 // then measures, in one run and in the same directory:
@@ -60,13 +65,13 @@ import { openOpLog } from '../../electron/oplog/oplog.ts';
 import { serialize } from '../../electron/store/records.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import type { NewMessageInput } from '../../shared/chat-format.ts';
-import { buildBigChat, prng, roleplayText } from '../fixtures/big-chat.ts';
+import { buildBigChat, prng, roleplayText, type BigChat } from '../fixtures/big-chat.ts';
 import { bundleChild } from './bundle-child.ts';
 import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
 import { measureBigImport, measureCliImport, measureImport } from './import-bench.ts';
 import { measureImportStall } from './import-stall-bench.ts';
 import { indexBench } from './index-bench.ts';
-import { idOnLine, jumpBundle, measureJump1m, measureJumps } from './jump-bench.ts';
+import { idOnLine, jumpBundle, measureJump1m, measureJumps, type JumpResult } from './jump-bench.ts';
 import { externalEditSeen } from './watch-bench.ts';
 import { measureRichText } from './richtext-bench.ts';
 import { searchBench } from './search-bench.ts';
@@ -87,10 +92,15 @@ interface Args {
   kills: number;
   keep: boolean;
   dir: string | undefined;
+  /** --only: the parts to run (ONLY_PARTS); null runs everything. */
+  only: Set<OnlyPart> | null;
 }
 
+const ONLY_PARTS = ['jump', 'import'] as const;
+type OnlyPart = (typeof ONLY_PARTS)[number];
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = { messages: 100_000, samples: 200, warmups: 3, rewrites: 5, children: 5, kills: 20, keep: false, dir: undefined };
+  const args: Args = { messages: 100_000, samples: 200, warmups: 3, rewrites: 5, children: 5, kills: 20, keep: false, dir: undefined, only: null };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) {
@@ -128,10 +138,20 @@ function parseArgs(argv: string[]): Args {
       case '--dir':
         args.dir = value();
         break;
+      case '--only': {
+        const parts = (value() ?? '').split(',').filter(Boolean);
+        const unknown = parts.filter((x) => !(ONLY_PARTS as readonly string[]).includes(x));
+        if (parts.length === 0 || unknown.length) {
+          console.error(`bench: --only takes a comma-separated list of ${ONLY_PARTS.join(', ')}; got ${parts.length ? unknown.join(', ') : 'nothing'}`);
+          process.exit(2);
+        }
+        args.only = new Set(parts as OnlyPart[]);
+        break;
+      }
       case '--help':
       case '-h':
         console.log(
-          'usage: npm run bench -- [--messages N=100000] [--samples N=200] [--warmups N=3] [--rewrites N=5] [--children N=5] [--kills N=20] [--dir PARENT] [--keep]',
+          'usage: npm run bench -- [--messages N=100000] [--samples N=200] [--warmups N=3] [--rewrites N=5] [--children N=5] [--kills N=20] [--dir PARENT] [--keep] [--only jump,import]',
         );
         process.exit(0);
       default:
@@ -393,6 +413,55 @@ function printTable(title: string, rows: Row[]): void {
   for (const c of cells) console.log(fmt(c));
 }
 
+/** --only: the parts asked for, each measured as the full run measures it; a table, then one JSON line. */
+async function runOnly(args: Args, only: Set<OnlyPart>, root: string, dataDir: string, fixture: BigChat): Promise<void> {
+  const ms = (x: number) => `${x.toFixed(3)} ms`;
+  const rows: Row[] = [];
+  const result: Record<string, unknown> = { messages: args.messages, only: [...only].join(',') };
+  if (only.has('jump')) {
+    // A new library is indexed (index.json) in the background after open: done before the children, as in the full run.
+    const s = await openChatStore({ dataDir });
+    await s.whenIndexed();
+    await s.close();
+    const targets = findTargets(fixture.path, args.messages, Math.min(90_000, args.messages - 1));
+    const jumpScript = await jumpBundle(join(dataDir, 'bench-bundle'));
+    log(`jump: a cold jump + ${args.children} fresh child processes`);
+    const jumps = measureJumps(dataDir, fixture.chatId, targets.jumpId, args.children, jumpScript);
+    const jumpMs = median(jumps.runs.map((j) => j.jump_ms));
+    const parts = (runs: JumpResult[]) => `median of ${runs.length}: ${runs.map((j) => j.jump_ms.toFixed(1)).join(', ')} (open ${ms(median(runs.map((j) => j.open_ms)))}, load ${ms(median(runs.map((j) => j.load_ms)))})`;
+    rows.push({ metric: 'jump_100k_ms', value: ms(jumpMs), goal: '≤ 20', pass: jumpMs <= 20, note: `as in the full run (a message 90,000 back), on the chat as built; ${parts(jumps.runs)}; cold ${ms(jumps.cold.jump_ms)}` });
+    Object.assign(result, { jump_100k_ms: round(jumpMs, 2), jump_100k_open_ms: round(median(jumps.runs.map((j) => j.open_ms)), 2), jump_100k_load_ms: round(median(jumps.runs.map((j) => j.load_ms)), 2), jump_100k_cold_ms: round(jumps.cold.jump_ms, 1) });
+    log(args.messages >= 1_000_000 ? 'jump_1m: this chat' : 'jump_1m: building a 1,000,000-message chat (~20 s), then a cold jump + fresh child processes');
+    const jump1m = await measureJump1m(root, args.children, jumpScript, args.messages >= 1_000_000 ? { dataDir, chatId: fixture.chatId, path: fixture.path } : undefined);
+    if ('skipped' in jump1m) {
+      rows.push({ metric: 'jump_1m_ms', value: 'null', goal: '≤ 20', pass: null, note: `not measured: ${jump1m.skipped}` });
+      Object.assign(result, { jump_1m_ms: null, jump_1m_skipped: jump1m.skipped });
+    } else {
+      const j1 = median(jump1m.runs.map((j) => j.jump_ms));
+      rows.push({ metric: 'jump_1m_ms', value: ms(j1), goal: '≤ 20', pass: j1 <= 20, note: `a message 900,000 back; ${parts(jump1m.runs)}; cold ${ms(jump1m.cold.jump_ms)}` });
+      Object.assign(result, { jump_1m_ms: round(j1, 2), jump_1m_open_ms: round(median(jump1m.runs.map((j) => j.open_ms)), 2), jump_1m_load_ms: round(median(jump1m.runs.map((j) => j.load_ms)), 2), jump_1m_cold_ms: round(jump1m.cold.jump_ms, 1) });
+    }
+  }
+  if (only.has('import')) {
+    const importN = Math.min(args.messages, 100_000);
+    log(`import: a ${importN.toLocaleString('en-US')}-message SillyTavern chat, 1 warm-up + 3 runs`);
+    const imports = await measureImport(root, importN, 3);
+    log('import through the CLI: the same size, process start to exit, 1 warm-up + 3 runs');
+    const cli = measureCliImport(root, importN, 3);
+    const importMs = median(imports.import_ms);
+    const cliMs = median(cli.cli_ms);
+    rows.push({ metric: 'import_100k_ms', value: ms(importMs), goal: '', pass: null, note: `as in the full run; median of ${imports.import_ms.length}: ${imports.import_ms.map((x) => x.toFixed(0)).join(', ')}` });
+    rows.push({ metric: 'import_cli_100k_ms', value: ms(cliMs), goal: `≤ ${ms(1.5 * importMs)}`, pass: cliMs / importMs <= 1.5, note: `as in the full run; median of ${cli.cli_ms.length}: ${cli.cli_ms.map((x) => x.toFixed(0)).join(', ')}; ${(cliMs / importMs).toFixed(2)}× import_100k_ms` });
+    Object.assign(result, { import_100k_ms: round(importMs, 1), import_cli_100k_ms: round(cliMs, 0), import_cli_ratio: round(cliMs / importMs, 2) });
+  }
+  console.log('');
+  printTable(`CardShark store bench, --only ${[...only].join(',')}: ${args.messages.toLocaleString('en-US')} messages, node ${process.version}, ${root}`, rows);
+  const failed = rows.filter((r) => r.pass === false).map((r) => r.metric);
+  console.log(failed.length ? `goals missed: ${failed.join(', ')}` : 'all goals met');
+  console.log('');
+  console.log(JSON.stringify({ ...result, goals_met: failed.length === 0 }));
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const root = fs.mkdtempSync(join(args.dir ?? tmpdir(), 'cardshark-bench-'));
@@ -406,6 +475,7 @@ async function main(): Promise<void> {
     const buildMs = performance.now() - tBuild;
     const fileMb = fixture.bytes / 1e6;
     log(`built ${fileMb.toFixed(1)} MB in ${buildMs.toFixed(0)} ms (fsync'd)`);
+    if (args.only) return await runOnly(args, args.only, root, dataDir, fixture);
     const chatDir = dirname(fixture.path);
 
     log('full parse baseline');

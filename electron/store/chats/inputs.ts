@@ -5,9 +5,10 @@ import { z } from 'zod';
 import { LIMITS, NewMessageInput, type WriteOptions } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import type { ChatLog } from '../log/chat-log.ts';
+import { warmSafeParse } from '../warm-parse.ts';
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const r = schema.safeParse(value);
+  const r = warmSafeParse(schema, value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const where = issue?.path.length ? `${what}.${issue.path.join('.')}` : what;

@@ -264,20 +264,23 @@ export class PositionFile implements PositionAccess {
     return out;
   }
 
+  // The columns lie apart in the file: read at once, not one after another (each read is a trip
+  // to the thread pool, and on a busy machine the trips, not the bytes, are what a jump waits for).
   async lines(first: number, n: number): Promise<LineRows> {
-    return { hash: await this.array(Int32Array, 'hash', first, n), off: await this.array(Float64Array, 'off', first, n), len: await this.array(Int32Array, 'len', first, n), sup: await this.array(Uint8Array, 'sup', first, n) };
+    const [hash, off, len, sup] = await Promise.all([this.array(Int32Array, 'hash', first, n), this.array(Float64Array, 'off', first, n), this.array(Int32Array, 'len', first, n), this.array(Uint8Array, 'sup', first, n)]);
+    return { hash, off, len, sup };
   }
 
   async ops(first: number, n: number): Promise<OpRows> {
-    return { hash: await this.array(Int32Array, 'opHash', first, n), del: await this.array(Uint8Array, 'opDel', first, n), pos: await this.array(Int32Array, 'opPos', first, n), off: await this.array(Float64Array, 'opOff', first, n), len: await this.array(Int32Array, 'opLen', first, n) };
+    const [hash, del, pos, off, len] = await Promise.all([this.array(Int32Array, 'opHash', first, n), this.array(Uint8Array, 'opDel', first, n), this.array(Int32Array, 'opPos', first, n), this.array(Float64Array, 'opOff', first, n), this.array(Int32Array, 'opLen', first, n)]);
+    return { hash, del, pos, off, len };
   }
 
   private async withHash(h: number, bits: number, dir: Section, keys: Section, rows: Section, count: number): Promise<number[]> {
     const b = bucketOf(h, bits);
     const [from, to] = await this.array(Int32Array, dir, b, 2);
     if (!(0 <= from! && from! <= to! && to! <= count)) throw new StaleIndex('the position index directory is not as expected');
-    const k = await this.array(Int32Array, keys, from!, to! - from!);
-    const r = await this.array(Int32Array, rows, from!, to! - from!);
+    const [k, r] = await Promise.all([this.array(Int32Array, keys, from!, to! - from!), this.array(Int32Array, rows, from!, to! - from!)]);
     const out: number[] = [];
     for (let j = 0; j < k.length; j++) {
       if (k[j] !== h) continue;
