@@ -11,7 +11,7 @@ import { takeBackup } from '../../durable/backups.ts';
 import { ioError } from '../../durable/durable.ts';
 import { rewriteIfUnchanged, sameStamp, stampPath } from '../../durable/guarded-rewrite.ts';
 import { parseHeader } from '../records.ts';
-import { mergeChats } from '../merge/merge-chats.ts';
+import { mergeChats, type MergeResult } from '../merge/merge-chats.ts';
 import { logged } from '../oplog-sink.ts';
 import type { StoreContext } from './context.ts';
 import type { IndexKeeper } from './index-keeper.ts';
@@ -88,7 +88,7 @@ export class CopyMerges {
         // The chat's file as it was: a hard link (the rewrite renames a new file over the path, so
         // the old one is left to the backup: no bytes written), then the merged chat.
         await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, ctx.layout.backupDir(chatId), loc.path, ctx.retention, ctx.now(), 'merge', 'link'), () => 0);
-        await this.rewrite(chatId, loc.path, before, mine, r.bytes);
+        await this.rewrite(chatId, loc.path, before, mine, r);
       }
       await afterDurable();
       const summary = await this.keeper.summaryOf(await this.logs.log(chatId));
@@ -98,15 +98,16 @@ export class CopyMerges {
   }
 
   /** The merged chat replaces the file, with a revision past the chat's (as compaction does). */
-  private async rewrite(chatId: string, path: string, before: { dev: bigint; ino: bigint; size: number; mtimeNs: bigint }, mine: Buffer, merged: Buffer): Promise<void> {
+  private async rewrite(chatId: string, path: string, before: { dev: bigint; ino: bigint; size: number; mtimeNs: bigint }, mine: Buffer, merged: MergeResult): Promise<void> {
     const { ctx } = this;
     const open = this.logs.peek(chatId);
     const revision = Math.max(fileRevision(mine), open && !open.stale ? open.revision : 0) + 1;
-    const nl = merged.indexOf(0x0a);
-    const header = parseHeader(merged.toString('utf8', 0, nl));
+    const bodyLength = merged.body.reduce((n, b) => n + b.length, 0);
+    const header = parseHeader(JSON.stringify(merged.header));
     if (!header.ok) throw new StoreError('INTERNAL', `the merge of chat ${chatId} produced an invalid header (${header.reason}); the file was left as it was`);
-    const body = merged.subarray(nl + 1);
-    const text = Buffer.concat([Buffer.from(`${JSON.stringify({ ...header.header, revision_base: revision - body.length })}\n`), body]);
+    const headerLine = JSON.stringify({ ...header.header, revision_base: revision - bodyLength });
+    // One buffer for the whole file (the body's pieces copied once).
+    const text = Buffer.concat([Buffer.from(`${headerLine}\n`), ...merged.body]);
     const ours = ctx.ownStates.exact(chatId);
     const wasOurs = ours !== undefined && sameStamp(ours, before);
     await ctx.lock.fence();

@@ -33,8 +33,12 @@ interface Copy {
 }
 
 export interface MergeResult {
-  /** The merged chat file. */
-  bytes: Buffer;
+  /** The merged chat file: `header` then `body` (joined when first asked for). */
+  readonly bytes: Buffer;
+  /** The merged header (revision_base left to the writer). */
+  header: HeaderRecord;
+  /** The records after the header line, in pieces (a shared beginning stays a slice of the first copy: no 50 MB copy). */
+  body: Buffer[];
   /** Live messages the result holds that `a` did not have as they are now (added or changed by `b`). */
   fromB: number;
   /** Whether the result differs from `a` in any record (else there is nothing to write). */
@@ -119,13 +123,26 @@ export function mergeCopies(a: Copy, b: Copy): (MergeResult & { first: { key: nu
   const metas = mergeMetas(a.metas, b.metas);
   if (metas.length !== a.metas.length || metas.some((m, i) => m !== a.metas[i])) changed = true;
   const header = mergeHeaders(a.header, b.header);
-  const parts: string[] = [toLatin1(serialize(header))];
+  const parts: string[] = [];
   for (const g of out) for (const l of g.lines) parts.push(l.text, '\n');
   for (const m of metas) parts.push(m, '\n');
   // Groups in another order than in `a` is a change too.
   if (!changed) changed = !sameOrder(a, out);
   const first = out[0] ? { key: out[0].key, id: out[0].id } : null;
-  return { bytes: Buffer.from(parts.join(''), LATIN1), fromB, changed, invalidLines: a.invalid + b.invalid, invalidInA: a.invalid, first };
+  return mergeResult(header, [Buffer.from(parts.join(''), LATIN1)], { fromB, changed, invalidLines: a.invalid + b.invalid, invalidInA: a.invalid, first });
+}
+
+/** A MergeResult whose `bytes` are joined from its header and body only if someone asks (the store writes the pieces). */
+function mergeResult<T extends Omit<MergeResult, 'bytes' | 'header' | 'body'>>(header: HeaderRecord, body: Buffer[], rest: T): T & MergeResult {
+  let bytes: Buffer | undefined;
+  return {
+    ...rest,
+    header,
+    body,
+    get bytes() {
+      return (bytes ??= Buffer.concat([Buffer.from(serialize(header)), ...body]));
+    },
+  };
 }
 
 function sameLines(x: Line[], y: Line[]): boolean {
@@ -398,7 +415,5 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
   const rest = mergeWhole(Buffer.concat([header, a.subarray(stableEnd)]), Buffer.concat([header, b.subarray(stableEnd)]));
   if ('error' in rest) return rest;
   if (rest.first && !(rest.first.key > l.key || (rest.first.key === l.key && rest.first.id > l.id))) return null;
-  const restHeaderEnd = rest.bytes.indexOf(0x0a) + 1;
-  const bytes = Buffer.concat([rest.bytes.subarray(0, restHeaderEnd), a.subarray(headerEnd + 1, stableEnd), rest.bytes.subarray(restHeaderEnd)]);
-  return { bytes, fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA };
+  return mergeResult(rest.header, [a.subarray(headerEnd + 1, stableEnd), ...rest.body], { fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA });
 }
