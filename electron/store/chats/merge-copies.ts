@@ -9,7 +9,7 @@ import { ChatId, type ChatSummary, type Message } from '../../../shared/chat-for
 import { StoreError } from '../../../shared/errors.ts';
 import { takeBackup } from '../../durable/backups.ts';
 import { ioError } from '../../durable/durable.ts';
-import { rewriteIfUnchanged, sameStamp, stampPath } from '../../durable/guarded-rewrite.ts';
+import { rewriteIfUnchanged, sameStamp, stampPath, type FileStamp } from '../../durable/guarded-rewrite.ts';
 import { parseHeader } from '../records.ts';
 import { mergeChats, type MergeResult } from '../merge/merge-chats.ts';
 import { logged } from '../oplog-sink.ts';
@@ -84,21 +84,28 @@ export class CopyMerges {
       if (r.changed && r.invalidInA > 0 && !(ours !== undefined && sameStamp(ours, before))) {
         throw new StoreError('CONFLICT', `chat ${chatId} holds ${r.invalidInA} unreadable line(s) another program may still be writing; nothing was merged`, { chatId, reason: 'unreadable_lines' });
       }
+      let written: FileStamp | null = null;
       if (r.changed) {
         // The chat's file as it was: a hard link (the rewrite renames a new file over the path, so
         // the old one is left to the backup: no bytes written), then the merged chat.
         await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, ctx.layout.backupDir(chatId), loc.path, ctx.retention, ctx.now(), 'merge', 'link'), () => 0);
-        await this.rewrite(chatId, loc.path, before, mine, r);
+        written = await this.rewrite(chatId, loc.path, before, mine, r);
       }
       await afterDurable();
-      const summary = await this.keeper.summaryOf(await this.logs.log(chatId));
+      const log = await this.logs.log(chatId);
+      // The file just written, as it was written: summarised from what the merge counted in it (no
+      // index of 50 MB); anything else (nothing written, or changed since) is summarised from the file.
+      const id = log.identity;
+      const asWritten = written !== null && id.ino === String(written.ino) && id.size === written.size && log.size === written.size;
+      const summary = asWritten ? await this.keeper.summaryOfWritten(log, { live: r.live, title: r.title }) : await this.keeper.summaryOf(log);
       await this.logs.evictIdle(chatId);
       return { summary, merged: r.fromB };
     });
   }
 
   /** The merged chat replaces the file, with a revision past the chat's (as compaction does). */
-  private async rewrite(chatId: string, path: string, before: { dev: bigint; ino: bigint; size: number; mtimeNs: bigint }, mine: Buffer, merged: MergeResult): Promise<void> {
+  /** Returns the stamp of the file written (null if it cannot be told: it was changed or removed at once). */
+  private async rewrite(chatId: string, path: string, before: FileStamp, mine: Buffer, merged: MergeResult): Promise<FileStamp | null> {
     const { ctx } = this;
     const open = this.logs.peek(chatId);
     const revision = Math.max(fileRevision(mine), open && !open.stale ? open.revision : 0) + 1;
@@ -114,10 +121,11 @@ export class CopyMerges {
     await this.logs.forget(chatId, wasOurs ? 'rewrite' : 'keep');
     await logged(ctx.oplog, 'rewrite', chatId, () => rewriteIfUnchanged(ctx.fs, path, before, text, `chat ${chatId}`), () => text.length);
     // The merged file is the app's own write when the file it replaced was (else the watcher still compares what the app wrote with it).
-    const written = wasOurs ? await stampPath(ctx.fs, path).catch(() => null) : null;
-    if (written) ctx.ownStates.wrote(chatId, written);
+    const stamp = await stampPath(ctx.fs, path).catch(() => null);
+    if (wasOurs && stamp) ctx.ownStates.wrote(chatId, stamp);
     ctx.memos.get(chatId)?.quarantined.clear(); // offsets in the new file are new
     ctx.index.delete(chatId);
+    return stamp && stamp.size === text.length ? stamp : null;
   }
 }
 

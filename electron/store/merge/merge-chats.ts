@@ -47,6 +47,13 @@ export interface MergeResult {
   invalidLines: number;
   /** Of those, the lines of `a`. */
   invalidInA: number;
+  /**
+   * What a reader's index of the result counts (log/tail-index.ts), so the store need not index
+   * the file it wrote: live messages (ids with a first appearance and no delete), and the newest
+   * title a meta record sets (undefined: the header's).
+   */
+  live: number;
+  title: string | undefined;
 }
 
 const LATIN1 = 'latin1';
@@ -129,7 +136,18 @@ export function mergeCopies(a: Copy, b: Copy): (MergeResult & { first: { key: nu
   // Groups in another order than in `a` is a change too.
   if (!changed) changed = !sameOrder(a, out);
   const first = out[0] ? { key: out[0].key, id: out[0].id } : null;
-  return mergeResult(header, [Buffer.from(parts.join(''), LATIN1)], { fromB, changed, invalidLines: a.invalid + b.invalid, invalidInA: a.invalid, first });
+  let live = 0;
+  for (const g of out) if (g.lines.some((l) => l.kind === 'message') && !g.lines.some((l) => l.kind === 'op' && isDelete(l.text))) live++;
+  return mergeResult(header, [Buffer.from(parts.join(''), LATIN1)], { fromB, changed, invalidLines: a.invalid + b.invalid, invalidInA: a.invalid, first, live, title: newestTitle(metas) });
+}
+
+/** The title the last meta record that sets one sets (the index's rule: scanning back, the first one seen). */
+function newestTitle(metas: string[]): string | undefined {
+  for (let i = metas.length - 1; i >= 0; i--) {
+    const r = parseRecord(toUtf8(metas[i]!));
+    if (r.kind === 'meta' && r.rec.title !== undefined) return r.rec.title;
+  }
+  return undefined;
 }
 
 /** A MergeResult whose `bytes` are joined from its header and body only if someone asks (the store writes the pieces). */
@@ -345,7 +363,7 @@ function mergeHeaders(a: HeaderRecord, b: HeaderRecord): HeaderRecord {
  * together, messages in order, no renames among them) and come before everything else; only the
  * rest is merged. Gives exactly the bytes of the full merge, or null (then the full merge runs).
  */
-function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: string } | null {
+export function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: string } | null {
   const headerEnd = a.indexOf(0x0a);
   if (headerEnd === -1 || b.indexOf(0x0a) !== headerEnd || a.compare(b, 0, headerEnd + 1, 0, headerEnd + 1) !== 0) return null;
   // The longest common prefix, cut back to a line end.
@@ -370,7 +388,8 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
   idsOf(a, prefixEnd, touched);
   idsOf(b, prefixEnd, touched);
   const seen = new Set<string>();
-  let group = null as { id: string; key: number | null; first: number } | null;
+  let group = null as { id: string; key: number | null; first: number; deleted: boolean } | null;
+  let stableLive = 0;
   let last = null as { id: string; key: number } | null;
   let stableEnd = headerEnd + 1;
   /** Closes the current group: in order after the one before, or the layout is not the merge's. */
@@ -379,6 +398,7 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
     const key = group.key ?? group.first;
     if (last && !(key > last.key || (key === last.key && group.id > last.id))) return false;
     last = { id: group.id, key };
+    if (group.key !== null && !group.deleted) stableLive++;
     return true;
   };
   let off = headerEnd + 1;
@@ -395,8 +415,9 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
       if (seen.has(s.id)) return null; // a message's lines apart
       seen.add(s.id);
       const t = bufTime(a, off, end);
-      group = { id: s.id, key: s.kind === 'message' ? t : null, first: t };
+      group = { id: s.id, key: s.kind === 'message' ? t : null, first: t, deleted: false };
     } else if (s.kind === 'message' && group.key === null) group.key = bufTime(a, off, end);
+    if (s.kind === 'op' && s.op === 'delete') group!.deleted = true;
     off = end + 1;
   }
   if (off >= prefixEnd) {
@@ -415,5 +436,5 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
   const rest = mergeWhole(Buffer.concat([header, a.subarray(stableEnd)]), Buffer.concat([header, b.subarray(stableEnd)]));
   if ('error' in rest) return rest;
   if (rest.first && !(rest.first.key > l.key || (rest.first.key === l.key && rest.first.id > l.id))) return null;
-  return mergeResult(rest.header, [a.subarray(headerEnd + 1, stableEnd), ...rest.body], { fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA });
+  return mergeResult(rest.header, [a.subarray(headerEnd + 1, stableEnd), ...rest.body], { fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA, live: stableLive + rest.live, title: rest.title });
 }

@@ -1,0 +1,99 @@
+// The summary a conflict-copy merge hands back (and puts in the chat index) is counted by the merge,
+// not read from the 50 MB it just wrote (chats/merge-copies.ts, IndexKeeper.summaryOfWritten): it
+// must be the summary a fresh store reads from the merged file. Randomized: two copies of a chat
+// diverge by appends, edits, deletes and renames made through the store, then one is merged into
+// the other as a sync tool's conflict copy would be.
+import fc from 'fast-check';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openChatStore } from '../../electron/store/index.ts';
+import { ChatLog } from '../../electron/store/log/chat-log.ts';
+import type { ChatStore } from '../../electron/store/types.ts';
+import { chatPath, tempDir } from './helpers.ts';
+
+type Op = { t: 'append'; text: string } | { t: 'edit'; pick: number; text: string } | { t: 'delete'; pick: number } | { t: 'rename'; title: string };
+
+const text = fc.constantFrom('a', 'b', 'hello', 'é ✓', 'x"y');
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('append' as const), text }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('edit' as const), pick: fc.nat(10), text }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('delete' as const), pick: fc.nat(10) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('rename' as const), title: fc.constantFrom('One', 'Two', 'Three') }) },
+);
+
+async function run(store: ChatStore, chatId: string, ops: Op[]): Promise<void> {
+  for (const o of ops) {
+    if (o.t === 'append') await store.appendMessage(chatId, { role: 'user', content: o.text });
+    else if (o.t === 'rename') await store.renameChat(chatId, o.title);
+    else {
+      const live = (await store.loadChat(chatId, { limit: 1000 })).messages;
+      const m = live[o.pick % Math.max(1, live.length)];
+      if (!m) continue;
+      if (o.t === 'edit') await store.updateMessage(chatId, m.id, { content: o.text });
+      else await store.deleteMessage(chatId, m.id);
+    }
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('the summary of a merged conflict copy', () => {
+  it('is the one a fresh read of the merged file gives; counted, not read, whenever the merge wrote (randomized)', async () => {
+    const stats = vi.spyOn(ChatLog.prototype, 'stats');
+    let counted = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 8 }), fc.array(op, { maxLength: 6 }), fc.array(op, { maxLength: 6 }), async (common, onMine, onTheirs) => {
+        const root = tempDir();
+        const mineDir = join(root, 'mine');
+        const theirsDir = join(root, 'theirs');
+        // Both sides on one clock: their changes interleave in time.
+        let t = 1_700_000_000_000;
+        const now = () => (t += 7);
+        const base = await openChatStore({ dataDir: mineDir, now });
+        const { chatId } = await base.createChat({ characterId: 'cz', title: 'Start' });
+        await run(base, chatId, common);
+        await base.close();
+        await cp(join(mineDir, 'chats'), join(theirsDir, 'chats'), { recursive: true });
+        const other = await openChatStore({ dataDir: theirsDir, now });
+        await run(other, chatId, onTheirs);
+        await other.close();
+        const store = await openChatStore({ dataDir: mineDir, now });
+        try {
+          await run(store, chatId, onMine);
+          await store.getChat(chatId); // warm, as in the app
+          const copy = join(mineDir, 'chats', 'cz', `${chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`);
+          await writeFile(copy, await readFile(chatPath(theirsDir, 'cz', chatId)));
+          const mergedBefore = await readFile(chatPath(mineDir, 'cz', chatId));
+          stats.mockClear();
+          const r = await store.discoverChat(copy);
+          expect(r.kind).toBe('merged');
+          if (r.kind !== 'merged') return;
+          const wrote = !(await readFile(chatPath(mineDir, 'cz', chatId))).equals(mergedBefore);
+          if (wrote && stats.mock.calls.length === 0) counted++;
+          // A fresh store on the merged chat file alone (no index of it): the summary read from the file.
+          const freshDir = join(root, 'fresh');
+          await cp(join(mineDir, 'chats'), join(freshDir, 'chats'), { recursive: true });
+          const fresh = await openChatStore({ dataDir: freshDir });
+          try {
+            const { revision: _r, ...read } = await fresh.getChat(chatId);
+            const { revision: _m, ...got } = r.summary;
+            expect(got).toEqual(read);
+            const { revision: _i, ...listed } = await store.getChat(chatId);
+            expect(listed).toEqual(read);
+            expect((await store.loadChat(chatId, { limit: 1000 })).messages).toEqual((await fresh.loadChat(chatId, { limit: 1000 })).messages);
+          } finally {
+            await fresh.close();
+          }
+        } finally {
+          await store.close();
+        }
+      }),
+      { numRuns: Number(process.env.MERGE_SUMMARY_RUNS ?? 60) },
+    );
+    // The counted summary is what ran (not only the full read it falls back to).
+    expect(counted).toBeGreaterThan(10);
+  }, 240_000);
+});
