@@ -96,4 +96,18 @@ describe('the summary of a merged conflict copy', () => {
     // The counted summary is what ran (not only the full read it falls back to).
     expect(counted).toBeGreaterThan(10);
   }, 240_000);
+
+  it('a conflict copy that is gone by the time it is read is ignored, the chat unchanged', async () => {
+    const dataDir = tempDir();
+    const store = await openChatStore({ dataDir });
+    try {
+      const { chatId } = await store.createChat({ characterId: 'cz', title: 'Start' });
+      const before = await readFile(chatPath(dataDir, 'cz', chatId));
+      const copy = join(dataDir, 'chats', 'cz', `${chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`);
+      expect(await store.discoverChat(copy)).toEqual({ kind: 'ignored', reason: 'gone' });
+      expect((await readFile(chatPath(dataDir, 'cz', chatId))).equals(before)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
 });

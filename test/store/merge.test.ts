@@ -103,6 +103,15 @@ describe('merging two copies of a chat', () => {
         const whole = mergeWhole(Buffer.from(A.text), Buffer.from(B.text));
         expect('error' in whole ? whole.error : whole.bytes.toString('utf8')).toBe(M);
         expect('error' in whole ? null : [whole.fromB, whole.changed, whole.live, whole.title]).toEqual([ab.fromB, ab.changed, ab.live, ab.title]);
+        // B given as the bytes it shares with A from the start and its own after them (the store reads a conflict copy so): the same merge.
+        const bufA = Buffer.from(A.text);
+        const bufB = Buffer.from(B.text);
+        let common = 0;
+        while (common < Math.min(bufA.length, bufB.length) && bufA[common] === bufB[common]) common++;
+        for (const shared of new Set([0, common >> 1, common])) {
+          const split = mergeChats(bufA, { shared, tail: bufB.subarray(shared) });
+          expect('error' in split ? split.error : [split.bytes.toString('utf8'), split.live, split.fromB]).toEqual([M, ab.live, ab.fromB]);
+        }
         const short = mergeOnCommonPrefix(Buffer.from(A.text), Buffer.from(B.text));
         if (short && !('error' in short)) {
           shortcut++;

@@ -8,10 +8,11 @@ import { basename } from 'node:path';
 import { ChatId, type ChatSummary, type Message } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { takeBackup } from '../../durable/backups.ts';
-import { ioError } from '../../durable/durable.ts';
+import { errnoOf, ioError } from '../../durable/durable.ts';
+import type { FsSeam } from '../../durable/fs-seam.ts';
 import { rewriteIfUnchanged, sameStamp, stampPath, type FileStamp } from '../../durable/guarded-rewrite.ts';
 import { parseHeader } from '../records.ts';
-import { mergeChats, type MergeResult } from '../merge/merge-chats.ts';
+import { mergeChats, type MergeResult, type SharedCopy } from '../merge/merge-chats.ts';
 import { logged } from '../oplog-sink.ts';
 import type { StoreContext } from './context.ts';
 import type { IndexKeeper } from './index-keeper.ts';
@@ -36,12 +37,12 @@ export class CopyMerges {
   }
 
   /**
-   * Merges the copy at `copyPath` (read as `copy`) into chat `chatId`, then removes the copy.
-   * CORRUPT when either is no chat file of this chat (nothing changed, the copy left as it is).
+   * Merges the copy at `copyPath` into chat `chatId`, then removes the copy. CORRUPT when either is
+   * no chat file of this chat (nothing changed, the copy left as it is); CopyGone when it went.
    */
-  mergeCopy(chatId: string, copyPath: string, copy: Buffer): Promise<MergedCopy> {
+  mergeCopy(chatId: string, copyPath: string): Promise<MergedCopy> {
     // Only once the merged chat is durable does the copy leave the chats folder: moved into backups.
-    return this.mergeInto(chatId, copy, `${basename(copyPath)} cannot be merged into chat ${chatId}`, async () => {
+    return this.mergeInto(chatId, (mine) => readSharing(this.ctx.fs, copyPath, mine), `${basename(copyPath)} cannot be merged into chat ${chatId}`, async () => {
       await logged(this.ctx.oplog, 'backup', chatId, () => takeBackup(this.ctx.fs, this.ctx.layout.backupDir(chatId), copyPath, this.ctx.retention, this.ctx.now(), 'merged-copy', 'move'), () => 0);
     });
   }
@@ -57,7 +58,7 @@ export class CopyMerges {
     }, `the app's messages cannot be merged back into chat ${chatId}`, async () => {});
   }
 
-  private mergeInto(chatId: string, otherOf: Buffer | ((mine: Buffer) => Buffer), cannot: string, afterDurable: () => Promise<void>): Promise<MergedCopy> {
+  private mergeInto(chatId: string, otherOf: (mine: Buffer) => Buffer | SharedCopy | Promise<SharedCopy>, cannot: string, afterDurable: () => Promise<void>): Promise<MergedCopy> {
     const { ctx } = this;
     return ctx.queue.run(chatId, async () => {
       await ctx.lock.fence();
@@ -75,7 +76,7 @@ export class CopyMerges {
       if (mine.length > 0 && mine[mine.length - 1] !== 0x0a) {
         throw new StoreError('CONFLICT', `chat ${chatId} ends in a line another program is still writing; nothing was merged yet`, { chatId, reason: 'changed_outside' });
       }
-      const r = mergeChats(mine, typeof otherOf === 'function' ? otherOf(mine) : otherOf);
+      const r = mergeChats(mine, await otherOf(mine));
       if ('error' in r) throw new StoreError('CORRUPT', `${cannot}: ${r.error}; it was left as it is`, { chatId });
       // Lines no reader can use in a file the app did not write last: another program may be writing
       // there (an app line that landed inside its half-written line); the merge would leave them out
@@ -126,6 +127,51 @@ export class CopyMerges {
     ctx.memos.get(chatId)?.quarantined.clear(); // offsets in the new file are new
     ctx.index.delete(chatId);
     return stamp && stamp.size === text.length ? stamp : null;
+  }
+}
+
+/** The copy to merge went before it could be read (a sync tool took it back). */
+export class CopyGone extends Error {}
+
+const COMPARE_CHUNK = 1 << 20;
+
+/**
+ * The file at `path` as the bytes it shares with `mine` from the start, compared a MiB at a time
+ * into one buffer (a 50 MB copy of the chat is not read into a 50 MB buffer: its first touch alone
+ * costs more than the compare), and the bytes after them, read whole.
+ */
+async function readSharing(fs: FsSeam, path: string, mine: Buffer): Promise<SharedCopy> {
+  const fh = await fs.open(path, 'r').catch((e: unknown) => Promise.reject(errnoOf(e) === 'ENOENT' ? new CopyGone(`${basename(path)} is gone`) : ioError(e, `reading ${basename(path)}`)));
+  try {
+    const chunk = Buffer.allocUnsafe(COMPARE_CHUNK);
+    let shared = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, mine.length - shared), shared);
+      if (bytesRead === 0) break;
+      if (mine.compare(chunk, 0, bytesRead, shared, shared + bytesRead) === 0) {
+        shared += bytesRead;
+        continue;
+      }
+      let i = 0;
+      while (chunk[i] === mine[shared + i]) i++;
+      shared += i;
+      break;
+    }
+    // Its own bytes: to its end, as far as it goes now.
+    const parts: Buffer[] = [];
+    for (let at = shared; ; ) {
+      const size = Number((await fh.stat()).size);
+      const part = Buffer.allocUnsafe(Math.max(size - at, 1 << 16));
+      const { bytesRead } = await fh.read(part, 0, part.length, at);
+      if (bytesRead === 0) break;
+      parts.push(part.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+    return { shared, tail: parts.length === 1 ? parts[0]! : Buffer.concat(parts) };
+  } catch (e) {
+    throw ioError(e, `reading ${basename(path)}`);
+  } finally {
+    await fh.close();
   }
 }
 

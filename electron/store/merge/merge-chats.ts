@@ -17,7 +17,7 @@
 // merge(a, b) and merge(b, a) give the same bytes, and merging the result with either copy, or
 // with itself, gives it back unchanged (test/store/merge.test.ts).
 import type { HeaderRecord, Message } from '../../../shared/chat-format.ts';
-import { applyOp, parseHeader, parseRecord, serialize, sniff, toMessage } from '../records.ts';
+import { applyOp, BlockTokens, parseHeader, parseRecord, serialize, sniff, toMessage } from '../records.ts';
 
 /** One line of a copy, as latin1 text (bytes unchanged, cheap to compare and hash). */
 interface Line {
@@ -96,9 +96,25 @@ export function readCopy(buf: Buffer): Copy | { error: string } {
   return { header: parsed.header, groups, metas, invalid };
 }
 
+/**
+ * The second copy as the bytes it shares with the first from the start (`shared` of them, compared
+ * by the caller without reading them into memory twice) and its own bytes after them.
+ */
+export interface SharedCopy {
+  shared: number;
+  tail: Buffer;
+}
+
+const asShared = (b: Buffer | SharedCopy): SharedCopy => (Buffer.isBuffer(b) ? { shared: 0, tail: b } : b);
+
+/** The bytes of `b` from `off` on (a slice when they are all its own). */
+function bytesFrom(a: Buffer, b: SharedCopy, off: number): Buffer {
+  return off >= b.shared ? b.tail.subarray(off - b.shared) : Buffer.concat([a.subarray(off, b.shared), b.tail]);
+}
+
 /** Merges two copies of one chat; an error when either is not a chat file, or they are two chats. */
-export function mergeChats(a: Buffer, b: Buffer): MergeResult | { error: string } {
-  return mergeOnCommonPrefix(a, b) ?? mergeWhole(a, b);
+export function mergeChats(a: Buffer, b: Buffer | SharedCopy): MergeResult | { error: string } {
+  return mergeOnCommonPrefix(a, b) ?? mergeWhole(a, bytesFrom(a, asShared(b), 0));
 }
 
 /** The merge without the shortcut for a shared beginning (mergeChats gives the same bytes; the tests compare them). */
@@ -363,15 +379,19 @@ function mergeHeaders(a: HeaderRecord, b: HeaderRecord): HeaderRecord {
  * together, messages in order, no renames among them) and come before everything else; only the
  * rest is merged. Gives exactly the bytes of the full merge, or null (then the full merge runs).
  */
-export function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: string } | null {
+export function mergeOnCommonPrefix(a: Buffer, bytesOfB: Buffer | SharedCopy): MergeResult | { error: string } | null {
+  const b = asShared(bytesOfB);
+  const { shared, tail } = b;
   const headerEnd = a.indexOf(0x0a);
-  if (headerEnd === -1 || b.indexOf(0x0a) !== headerEnd || a.compare(b, 0, headerEnd + 1, 0, headerEnd + 1) !== 0) return null;
-  // The longest common prefix, cut back to a line end.
-  const n = Math.min(a.length, b.length);
-  let lo = headerEnd + 1;
+  if (headerEnd === -1) return null;
+  // The longest common prefix (from what the caller found shared on), cut back to a line end.
+  const n = Math.min(a.length, shared + tail.length);
+  let lo = shared;
   const BLOCK = 1 << 16;
-  while (lo < n && a.compare(b, lo, Math.min(n, lo + BLOCK), lo, Math.min(n, lo + BLOCK)) === 0) lo = Math.min(n, lo + BLOCK);
-  while (lo < n && a[lo] === b[lo]) lo++;
+  while (lo < n && a.compare(tail, lo - shared, Math.min(n, lo + BLOCK) - shared, lo, Math.min(n, lo + BLOCK)) === 0) lo = Math.min(n, lo + BLOCK);
+  while (lo < n && a[lo] === tail[lo - shared]) lo++;
+  // The same header line (its newline too) on both sides.
+  if (lo <= headerEnd) return null;
   const prefixEnd = a.lastIndexOf(0x0a, lo - 1) + 1;
   // Ids the two tails name: the shared lines before the first message of these stay as they are.
   const touched = new Set<string>();
@@ -386,7 +406,7 @@ export function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error
     return true;
   };
   idsOf(a, prefixEnd, touched);
-  idsOf(b, prefixEnd, touched);
+  idsOf(bytesFrom(a, b, prefixEnd), 0, touched);
   const seen = new Set<string>();
   let group = null as { id: string; key: number | null; first: number; deleted: boolean } | null;
   let stableLive = 0;
@@ -401,11 +421,13 @@ export function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error
     if (group.key !== null && !group.deleted) stableLive++;
     return true;
   };
+  // The rare `\u` escapes and "op" tokens of the shared lines found in one pass, not one per line.
+  const tokens = BlockTokens.find(a.subarray(0, prefixEnd));
   let off = headerEnd + 1;
   while (off < prefixEnd) {
     const end = a.indexOf(0x0a, off);
     if (end > off && a[end - 1] === 0x0d) return null;
-    const s = sniff(a.subarray(off, end));
+    const s = sniff(a.subarray(off, end), tokens, off);
     if (s.kind !== 'message' && s.kind !== 'op') return null; // blank, invalid, meta: the full merge moves or drops them
     if (group?.id !== s.id) {
       if (!close()) return null;
@@ -433,7 +455,7 @@ export function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error
   for (const id of touched) if (seen.has(id)) return null;
   // The rest, merged in full; its every message must come after the stable ones.
   const header = a.subarray(0, headerEnd + 1);
-  const rest = mergeWhole(Buffer.concat([header, a.subarray(stableEnd)]), Buffer.concat([header, b.subarray(stableEnd)]));
+  const rest = mergeWhole(Buffer.concat([header, a.subarray(stableEnd)]), Buffer.concat([header, bytesFrom(a, b, stableEnd)]));
   if ('error' in rest) return rest;
   if (rest.first && !(rest.first.key > l.key || (rest.first.key === l.key && rest.first.id > l.id))) return null;
   return mergeResult(rest.header, [a.subarray(headerEnd + 1, stableEnd), ...rest.body], { fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA, live: stableLive + rest.live, title: rest.title });
