@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { ChatLog } from '../../electron/store/log/chat-log.ts';
+import { mergeChats, mergeOnCommonPrefix } from '../../electron/store/merge/merge-chats.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { chatPath, tempDir } from './helpers.ts';
 
@@ -44,6 +45,7 @@ describe('the summary of a merged conflict copy', () => {
   it('is the one a fresh read of the merged file gives; counted, not read, whenever the merge wrote (randomized)', async () => {
     const stats = vi.spyOn(ChatLog.prototype, 'stats');
     let counted = 0;
+    let shared = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 8 }), fc.array(op, { maxLength: 6 }), fc.array(op, { maxLength: 6 }), async (common, onMine, onTheirs) => {
         const root = tempDir();
@@ -54,7 +56,8 @@ describe('the summary of a merged conflict copy', () => {
         const now = () => (t += 7);
         const base = await openChatStore({ dataDir: mineDir, now });
         const { chatId } = await base.createChat({ characterId: 'cz', title: 'Start' });
-        await run(base, chatId, common);
+        // A few messages first, which later changes often leave alone (a shared beginning: the merge's shortcut).
+        await run(base, chatId, [...Array.from({ length: 6 }, () => ({ t: 'append' as const, text: 'first' })), ...common]);
         await base.close();
         await cp(join(mineDir, 'chats'), join(theirsDir, 'chats'), { recursive: true });
         const other = await openChatStore({ dataDir: theirsDir, now });
@@ -65,14 +68,28 @@ describe('the summary of a merged conflict copy', () => {
           await run(store, chatId, onMine);
           await store.getChat(chatId); // warm, as in the app
           const copy = join(mineDir, 'chats', 'cz', `${chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`);
-          await writeFile(copy, await readFile(chatPath(theirsDir, 'cz', chatId)));
+          const theirs = await readFile(chatPath(theirsDir, 'cz', chatId));
+          await writeFile(copy, theirs);
           const mergedBefore = await readFile(chatPath(mineDir, 'cz', chatId));
+          const expected = mergeChats(mergedBefore, theirs);
+          if ('error' in expected) throw new Error(expected.error);
+          const shortcut = mergeOnCommonPrefix(mergedBefore, theirs);
+          if (shortcut && !('error' in shortcut)) shared++;
           stats.mockClear();
           const r = await store.discoverChat(copy);
           expect(r.kind).toBe('merged');
           if (r.kind !== 'merged') return;
-          const wrote = !(await readFile(chatPath(mineDir, 'cz', chatId))).equals(mergedBefore);
+          const after = await readFile(chatPath(mineDir, 'cz', chatId));
+          const wrote = !after.equals(mergedBefore);
           if (wrote && stats.mock.calls.length === 0) counted++;
+          // The file holds the merge (laid out in the buffer the chat was read into, when the shortcut
+          // applies): its records exactly, under the merged header with the new revision_base.
+          if (wrote) {
+            const nl = after.indexOf(0x0a);
+            expect(after.subarray(nl + 1).equals(Buffer.concat(expected.body))).toBe(true);
+            const { revision_base: _rb, ...header } = JSON.parse(after.toString('utf8', 0, nl)) as Record<string, unknown>;
+            expect(header).toEqual(JSON.parse(JSON.stringify(expected.header)));
+          } else expect(expected.changed).toBe(false);
           // A fresh store on the merged chat file alone (no index of it): the summary read from the file.
           const freshDir = join(root, 'fresh');
           await cp(join(mineDir, 'chats'), join(freshDir, 'chats'), { recursive: true });
@@ -93,8 +110,9 @@ describe('the summary of a merged conflict copy', () => {
       }),
       { numRuns: Number(process.env.MERGE_SUMMARY_RUNS ?? 60) },
     );
-    // The counted summary is what ran (not only the full read it falls back to).
+    // The counted summary is what ran (not only the full read it falls back to), and the shortcut for a shared beginning too.
     expect(counted).toBeGreaterThan(10);
+    expect(shared).toBeGreaterThan(5);
   }, 240_000);
 
   it('a conflict copy that is gone by the time it is read is ignored, the chat unchanged', async () => {

@@ -66,7 +66,7 @@ export class CopyMerges {
       if (!loc) throw new StoreError('NOT_FOUND', `chat ${chatId} is not in the library`, { chatId });
       const before = await stampPath(ctx.fs, loc.path);
       if (!before) throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
-      const mine = await ctx.fs.readFile(loc.path).catch((e: unknown) => Promise.reject(ioError(e, `reading chat ${chatId}`)));
+      const { room, mine } = await readWithRoom(ctx.fs, loc.path, before.size).catch((e: unknown) => Promise.reject(ioError(e, `reading chat ${chatId}`)));
       const after = await stampPath(ctx.fs, loc.path);
       if (!after || !sameStamp(before, after) || mine.length !== before.size) {
         throw new StoreError('CONFLICT', `chat ${chatId} changed while it was read for a merge; nothing was changed`, { chatId, reason: 'changed_outside' });
@@ -90,7 +90,7 @@ export class CopyMerges {
         // The chat's file as it was: a hard link (the rewrite renames a new file over the path, so
         // the old one is left to the backup: no bytes written), then the merged chat.
         await logged(ctx.oplog, 'backup', chatId, () => takeBackup(ctx.fs, ctx.layout.backupDir(chatId), loc.path, ctx.retention, ctx.now(), 'merge', 'link'), () => 0);
-        written = await this.rewrite(chatId, loc.path, before, mine, r);
+        written = await this.rewrite(chatId, loc.path, before, mine, room, r);
       }
       await afterDurable();
       const log = await this.logs.log(chatId);
@@ -104,9 +104,12 @@ export class CopyMerges {
     });
   }
 
-  /** The merged chat replaces the file, with a revision past the chat's (as compaction does). */
-  /** Returns the stamp of the file written (null if it cannot be told: it was changed or removed at once). */
-  private async rewrite(chatId: string, path: string, before: FileStamp, mine: Buffer, merged: MergeResult): Promise<FileStamp | null> {
+  /**
+   * The merged chat replaces the file, with a revision past the chat's (as compaction does). Returns
+   * the stamp of the file written (null if it cannot be told: it was changed or removed at once).
+   * `mine` was read into `room`, which the new file's bytes may be laid out in (mine is used up then).
+   */
+  private async rewrite(chatId: string, path: string, before: FileStamp, mine: Buffer, room: Buffer, merged: MergeResult): Promise<FileStamp | null> {
     const { ctx } = this;
     const open = this.logs.peek(chatId);
     const revision = Math.max(fileRevision(mine), open && !open.stale ? open.revision : 0) + 1;
@@ -114,8 +117,8 @@ export class CopyMerges {
     const header = parseHeader(JSON.stringify(merged.header));
     if (!header.ok) throw new StoreError('INTERNAL', `the merge of chat ${chatId} produced an invalid header (${header.reason}); the file was left as it was`);
     const headerLine = JSON.stringify({ ...header.header, revision_base: revision - bodyLength });
-    // One buffer for the whole file (the body's pieces copied once).
-    const text = Buffer.concat([Buffer.from(`${headerLine}\n`), ...merged.body]);
+    const head = Buffer.from(`${headerLine}\n`);
+    const text = inPlace(room, mine, head, merged.body) ?? Buffer.concat([head, ...merged.body]);
     const ours = ctx.ownStates.exact(chatId);
     const wasOurs = ours !== undefined && sameStamp(ours, before);
     await ctx.lock.fence();
@@ -128,6 +131,49 @@ export class CopyMerges {
     ctx.index.delete(chatId);
     return stamp && stamp.size === text.length ? stamp : null;
   }
+}
+
+/** Room around the chat's bytes as read: for a longer header line before them, the merged records after them. */
+const ROOM_BEFORE = 64 * 1024;
+
+/**
+ * The chat's file (`size` bytes as stat'd; fewer if it shrank meanwhile) read into the middle of a
+ * buffer of its own with room around it: pages of it never written cost nothing.
+ */
+async function readWithRoom(fs: FsSeam, path: string, size: number): Promise<{ room: Buffer; mine: Buffer }> {
+  const room = Buffer.allocUnsafeSlow(ROOM_BEFORE + 2 * size + (1 << 20));
+  const fh = await fs.open(path, 'r');
+  try {
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await fh.read(room, ROOM_BEFORE + got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return { room, mine: room.subarray(ROOM_BEFORE, ROOM_BEFORE + got) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The new file's bytes laid out where the chat's own were read, when the body begins with a slice of
+ * them (the merge's shared beginning) and the header line and the other pieces fit around it: no
+ * second buffer of the chat's size (the first touch of its pages is most of the cost of a copy).
+ * Null when not (then they are joined in a new buffer).
+ */
+function inPlace(room: Buffer, mine: Buffer, head: Buffer, body: Buffer[]): Buffer | null {
+  const [first, ...rest] = body;
+  if (!first || first.buffer !== room.buffer || rest.some((p) => p.buffer === room.buffer)) return null;
+  const from = first.byteOffset - room.byteOffset;
+  if (from < mine.byteOffset - room.byteOffset || from + first.length > mine.byteOffset - room.byteOffset + mine.length) return null;
+  const start = from - head.length;
+  const end = rest.reduce((n, p) => n + p.length, from + first.length);
+  if (start < 0 || end > room.length) return null;
+  head.copy(room, start);
+  let at = from + first.length;
+  for (const p of rest) at += p.copy(room, at);
+  return room.subarray(start, end);
 }
 
 /** The copy to merge went before it could be read (a sync tool took it back). */
