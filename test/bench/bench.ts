@@ -1,6 +1,7 @@
 // CardShark chat store benchmark (issue 2, "Benchmarks").
 //
-//   npm run bench [-- --messages N] [--samples N] [--rewrites N] [--children N] [--keep] [--dir PATH]
+//   npm run bench [-- --messages N] [--samples N] [--rewrites N] [--children N] [--keep] [--dir PATH] [--only merge]
+//   (--only merge: only rewrite_baseline_ms and sync_merge_100k_ms, the last line their JSON)
 //
 // Builds a big chat (default 100,000 messages, ~50 MB) in a temp dir, in the store's exact format,
 // then measures, in one run and in the same directory:
@@ -87,10 +88,12 @@ interface Args {
   kills: number;
   keep: boolean;
   dir: string | undefined;
+  /** Only these measurements (with the rewrite baseline they are compared to): 'merge'. */
+  only: 'merge' | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { messages: 100_000, samples: 200, warmups: 3, rewrites: 5, children: 5, kills: 20, keep: false, dir: undefined };
+  const args: Args = { messages: 100_000, samples: 200, warmups: 3, rewrites: 5, children: 5, kills: 20, keep: false, dir: undefined, only: undefined };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) {
@@ -128,10 +131,19 @@ function parseArgs(argv: string[]): Args {
       case '--dir':
         args.dir = value();
         break;
+      case '--only': {
+        const v = value();
+        if (v !== 'merge') {
+          console.error(`bench: --only takes merge, got ${v}`);
+          process.exit(2);
+        }
+        args.only = v;
+        break;
+      }
       case '--help':
       case '-h':
         console.log(
-          'usage: npm run bench -- [--messages N=100000] [--samples N=200] [--warmups N=3] [--rewrites N=5] [--children N=5] [--kills N=20] [--dir PARENT] [--keep]',
+          'usage: npm run bench -- [--messages N=100000] [--samples N=200] [--warmups N=3] [--rewrites N=5] [--children N=5] [--kills N=20] [--dir PARENT] [--keep] [--only merge]',
         );
         process.exit(0);
       default:
@@ -393,6 +405,18 @@ function printTable(title: string, rows: Row[]): void {
   for (const c of cells) console.log(fmt(c));
 }
 
+/** --only merge: the rewrite baseline and sync_merge_100k_ms, measured as in the whole run, and nothing else (the last line is its JSON). */
+async function onlyMerge(args: Args, root: string, fixture: { path: string; chatId: string; characterId: string; bytes: number }): Promise<void> {
+  log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
+  const rewrites = await measureRewrites(fixture.path, args.rewrites);
+  log(`sync merge: a conflict copy of the big chat (${DIVERGENT} messages each side) merged into it, 1 warm-up + ${args.rewrites} runs`);
+  const merges = await measureSyncMerge({ root, chatPath: fixture.path, chatId: fixture.chatId, characterId: fixture.characterId, runs: args.rewrites });
+  const rewriteMs = median(rewrites.ms);
+  const mergeMs = median(merges.ms);
+  console.log(`rewrite_baseline_ms ${rewrites.ms.map((x) => x.toFixed(0)).join(', ')}; sync_merge_100k_ms ${merges.ms.map((x) => x.toFixed(0)).join(', ')} (${merges.messages.toLocaleString('en-US')} messages after)`);
+  console.log(JSON.stringify({ messages: args.messages, file_mb: round(fixture.bytes / 1e6, 2), rewrite_baseline_ms: round(rewriteMs, 2), sync_merge_100k_ms: round(mergeMs, 1), sync_merge_ratio: round(mergeMs / rewriteMs, 2), goals_met: mergeMs <= rewriteMs }));
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const root = fs.mkdtempSync(join(args.dir ?? tmpdir(), 'cardshark-bench-'));
@@ -407,6 +431,10 @@ async function main(): Promise<void> {
     const fileMb = fixture.bytes / 1e6;
     log(`built ${fileMb.toFixed(1)} MB in ${buildMs.toFixed(0)} ms (fsync'd)`);
     const chatDir = dirname(fixture.path);
+    if (args.only === 'merge') {
+      await onlyMerge(args, root, fixture);
+      return;
+    }
 
     log('full parse baseline');
     const parses: number[] = [];
