@@ -133,15 +133,20 @@ export class CopyMerges {
   }
 }
 
-/** Room around the chat's bytes as read: for a longer header line before them, the merged records after them. */
+/**
+ * Room around the chat's bytes as read: for a longer header line before them, for merged records
+ * longer than the chat's own after them (a few MiB of records each side fit; more are joined in a
+ * new buffer). Bounded, not the copy's size: memory reserved counts on systems that do not overcommit.
+ */
 const ROOM_BEFORE = 64 * 1024;
+const ROOM_AFTER = 4 * 1024 * 1024;
 
 /**
  * The chat's file (`size` bytes as stat'd; fewer if it shrank meanwhile) read into the middle of a
- * buffer of its own with room around it: pages of it never written cost nothing.
+ * buffer of its own (never a slice of Node's shared pool: the new file may be laid out in it).
  */
 async function readWithRoom(fs: FsSeam, path: string, size: number): Promise<{ room: Buffer; mine: Buffer }> {
-  const room = Buffer.allocUnsafeSlow(ROOM_BEFORE + 2 * size + (1 << 20));
+  const room = Buffer.allocUnsafeSlow(ROOM_BEFORE + size + ROOM_AFTER);
   const fh = await fs.open(path, 'r');
   try {
     let got = 0;
