@@ -129,9 +129,29 @@ export async function atomicRewrite(fs: FsSeam, path: string, data: string | Buf
   const expected = typeof data === 'string' ? sha256(data) : null;
   await fs.writeFileAtomic(path, data);
   await fsyncDir(dirname(path));
-  const back = await fs.readFile(path);
-  if (expected === null ? !back.equals(data as Buffer) : (await sha256InTurns(back)) !== expected) {
-    throw new StoreError('IO_ERROR', `read-back check failed after rewriting ${basename(path)}`);
+  const same = expected === null ? await readsBackAs(fs, path, data as Buffer) : (await sha256InTurns(await fs.readFile(path))) === expected;
+  if (!same) throw new StoreError('IO_ERROR', `read-back check failed after rewriting ${basename(path)}`);
+}
+
+const READ_BACK_CHUNK = 1 << 20;
+
+/**
+ * Whether the file holds exactly `data` (every byte, and nothing after it), read a MiB at a time
+ * into one buffer: a whole-file read of a 50 MB chat would be a fresh 50 MB allocation, whose
+ * first touch alone costs more than the compare.
+ */
+async function readsBackAs(fs: FsSeam, path: string, data: Buffer): Promise<boolean> {
+  const fh = await fs.open(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(Math.min(READ_BACK_CHUNK, data.length + 1));
+    for (let at = 0; ; ) {
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, at);
+      if (bytesRead === 0) return at === data.length;
+      if (at + bytesRead > data.length || data.compare(chunk, 0, bytesRead, at, at + bytesRead) !== 0) return false;
+      at += bytesRead;
+    }
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,5 +1,5 @@
 // sync_merge_100k_ms (issue 17): a sync tool's conflict copy of the big chat merged into it, as the
-// watcher does it (store.discoverChat of the copy: both files read, merged, both backed up, the
+// watcher does it (store.discoverChat of the copy: the chat read, the copy compared with it and only its own bytes read, merged, both backed up, the
 // merged chat written atomically and verified, the copy removed). The chat and its copy share the
 // big chat and then diverge by 1,000 messages each, their times interleaved. Each run works on a
 // fresh copy of the chat in a data dir of its own (made untimed), in a warm store.

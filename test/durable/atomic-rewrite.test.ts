@@ -17,6 +17,15 @@ const flipping = (at: number): FsSeam => ({
   },
 });
 
+/** Writes the data with one byte more (or, `cut`, one less) at the end. */
+const resizing = (cut: boolean): FsSeam => ({
+  ...nodeFs,
+  writeFileAtomic: (path, data) => {
+    const b = typeof data === 'string' ? Buffer.from(data) : data;
+    return nodeFs.writeFileAtomic(path, cut ? b.subarray(0, b.length - 1) : Buffer.concat([b, Buffer.from('z')]));
+  },
+});
+
 describe('atomicRewrite', () => {
   it('writes bytes and text that read back as given', async () => {
     const dir = tempDir();
@@ -32,5 +41,15 @@ describe('atomicRewrite', () => {
     const big = Buffer.from('y'.repeat(2 << 20));
     await expect(atomicRewrite(flipping(big.length - 1), join(dir, 'a'), big)).rejects.toMatchObject({ code: 'IO_ERROR' });
     await expect(atomicRewrite(flipping(0), join(dir, 'b'), 'some text\n')).rejects.toMatchObject({ code: 'IO_ERROR' });
+  });
+
+  it('a read-back longer or shorter than the bytes written is IO_ERROR (also at a chunk boundary)', async () => {
+    const dir = tempDir();
+    for (const size of [1, 1 << 20, (1 << 20) + 7]) {
+      const data = Buffer.alloc(size, 0x61);
+      await expect(atomicRewrite(resizing(false), join(dir, `long-${size}`), data)).rejects.toMatchObject({ code: 'IO_ERROR' });
+      await expect(atomicRewrite(resizing(true), join(dir, `short-${size}`), data)).rejects.toMatchObject({ code: 'IO_ERROR' });
+      await atomicRewrite(nodeFs, join(dir, `ok-${size}`), data);
+    }
   });
 });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../shared/chat-format.ts';
 import { compactedText, readFullState, type FullState } from '../../electron/store/compaction.ts';
-import { mergeChats, mergeWhole, type MergeResult } from '../../electron/store/merge/merge-chats.ts';
+import { mergeChats, mergeOnCommonPrefix, mergeWhole, type MergeResult } from '../../electron/store/merge/merge-chats.ts';
 import { parseRecord, serialize } from '../../electron/store/records.ts';
 
 const CHAT = '6f1c1f7e-3b1d-4c59-9a53-0f4f1d0b2a11';
@@ -82,9 +82,13 @@ const swipesOf = (m: Message) => m.swipes ?? [m.content];
 
 describe('merging two copies of a chat', () => {
   it('either order gives the same chat, no record is lost, and merging again changes nothing (randomized)', () => {
+    let shortcut = 0;
+    let full = 0;
     fc.assert(
       fc.property(fc.array(cmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), fc.boolean(), (prefix, onA, onB, tidy) => {
         const base = new Log(serialize(header), 'p', tidy);
+        // A longer tidy beginning: the sides' edits often leave its first messages alone (the shortcut applies).
+        if (tidy) for (let i = 0; i < 8; i++) base.run({ t: 'append', text: 'p', at: 1000 });
         for (const c of prefix) if (!tidy || c.t === 'append' || c.t === 'edit') base.run(c);
         if (tidy) base.run({ t: 'compact' });
         const A = new Log(base.text, 'a');
@@ -98,7 +102,21 @@ describe('merging two copies of a chat', () => {
         expect(ba.bytes.toString('utf8')).toBe(M);
         const whole = mergeWhole(Buffer.from(A.text), Buffer.from(B.text));
         expect('error' in whole ? whole.error : whole.bytes.toString('utf8')).toBe(M);
-        expect('error' in whole ? null : [whole.fromB, whole.changed]).toEqual([ab.fromB, ab.changed]);
+        expect('error' in whole ? null : [whole.fromB, whole.changed, whole.live, whole.title]).toEqual([ab.fromB, ab.changed, ab.live, ab.title]);
+        // B given as the bytes it shares with A from the start and its own after them (the store reads a conflict copy so): the same merge.
+        const bufA = Buffer.from(A.text);
+        const bufB = Buffer.from(B.text);
+        let common = 0;
+        while (common < Math.min(bufA.length, bufB.length) && bufA[common] === bufB[common]) common++;
+        for (const shared of new Set([0, common >> 1, common])) {
+          const split = mergeChats(bufA, { shared, tail: bufB.subarray(shared) });
+          expect('error' in split ? split.error : [split.bytes.toString('utf8'), split.live, split.fromB]).toEqual([M, ab.live, ab.fromB]);
+        }
+        const short = mergeOnCommonPrefix(Buffer.from(A.text), Buffer.from(B.text));
+        if (short && !('error' in short)) {
+          shortcut++;
+          expect(short.bytes.toString('utf8')).toBe(M);
+        } else full++;
         // Merging again, with either copy or with itself, changes nothing.
         for (const again of [merged(M, A.text), merged(M, B.text), merged(A.text, M), merged(M, M)]) expect(again.bytes.toString('utf8')).toBe(M);
         expect(merged(M, A.text).changed).toBe(false);
@@ -106,6 +124,8 @@ describe('merging two copies of a chat', () => {
 
         const m = state(M);
         expect(m.invalid).toEqual([]);
+        // What the store takes as the merged chat's summary: the live messages a full read finds.
+        expect(ab.live).toBe(m.messages.length);
         const live = new Map(m.messages.map((x) => [x.id, x]));
         // Each message once, in the order (timestamp, id).
         expect(m.messages.map((x) => x.id)).toEqual([...m.messages].sort((x, y) => x.timestamp - y.timestamp || (x.id < y.id ? -1 : 1)).map((x) => x.id));
@@ -147,6 +167,9 @@ describe('merging two copies of a chat', () => {
       }),
       { numRuns: Number(process.env.MERGE_RUNS ?? 600) },
     );
+    // Both ways ran: the shortcut for a shared beginning (compared with the full merge above) and the full merge alone.
+    expect(shortcut).toBeGreaterThan(50);
+    expect(full).toBeGreaterThan(50);
   }, 120_000);
 
   it('concurrent edits: the version changed last wins, the other text stays as a swipe', () => {

@@ -15,7 +15,7 @@ import { parseHeader } from '../records.ts';
 import type { ChatStore, DiscoveredChat } from '../types.ts';
 import { conflictCopyOf } from '../merge/conflict-names.ts';
 import { assertOpen, type ChatLocation, type StoreContext } from './context.ts';
-import type { CopyMerges } from './merge-copies.ts';
+import { CopyGone, type CopyMerges } from './merge-copies.ts';
 
 /** Backups and quarantine copies are written as `.partial` and renamed when durable: a crash leaves the partial. */
 export async function removePartialCopies(fs: FsSeam, layout: Layout): Promise<void> {
@@ -107,6 +107,10 @@ export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: st
   if (!name.endsWith('.jsonl') || REWRITE_TEMP.test(name)) return { kind: 'ignored', reason: 'not a chat file' };
   const known = chatIdForPath(ctx, path);
   if (known) return { kind: 'known', chatId: known };
+  // A sync tool's conflict copy of a chat we list: merged into it, never a chat of its own. Read
+  // by the merge (only the bytes it does not share with the chat are read into memory).
+  const copyOf = conflictCopyOf(name);
+  if (copyOf !== null && store.merges && ctx.chats.has(copyOf)) return mergeConflictCopy(ctx.fs, store.merges, copyOf, path);
   let buf: Buffer;
   try {
     buf = await ctx.fs.readFile(path);
@@ -117,9 +121,6 @@ export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: st
   // Listed while it was read (the store's own write, e.g. an import, seen before it was registered).
   const listedMeanwhile = chatIdForPath(ctx, path);
   if (listedMeanwhile) return { kind: 'known', chatId: listedMeanwhile };
-  // A sync tool's conflict copy of a chat we list: merged into it, never a chat of its own.
-  const copyOf = conflictCopyOf(name);
-  if (copyOf !== null && store.merges && ctx.chats.has(copyOf)) return mergeConflictCopy(store.merges, copyOf, path, buf);
   // In slices: a file dropped into the folder can be 20 MiB of tiny lines (seconds of parsing).
   const state = await runSliced(fullStateSteps(buf), { check: () => assertOpen(ctx) });
   if ('error' in state) return { kind: 'legacy', path, reason: state.error };
@@ -156,16 +157,42 @@ export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: st
 }
 
 /** A conflict copy of a listed chat: merged into it (then removed), or left as it is and reported when it is no copy of that chat. */
-async function mergeConflictCopy(merges: CopyMerges, chatId: string, path: string, buf: Buffer): Promise<DiscoveredChat> {
-  const nl = buf.indexOf(0x0a);
-  const header = parseHeader(buf.toString('utf8', 0, nl === -1 ? buf.length : nl).replace(/\r$/, ''));
+async function mergeConflictCopy(fs: FsSeam, merges: CopyMerges, chatId: string, path: string): Promise<DiscoveredChat> {
+  let first: string | null;
+  try {
+    first = await firstLine(fs, path);
+  } catch (e) {
+    throw ioError(e, `reading ${basename(path)}`);
+  }
+  if (first === null) return { kind: 'ignored', reason: 'gone' };
+  const header = parseHeader(first.replace(/\r$/, ''));
   if (!header.ok) return { kind: 'not_merged', path, chatId, reason: header.reason };
   if (header.header.chat_id !== chatId) return { kind: 'not_merged', path, chatId, reason: `its header names chat ${header.header.chat_id}` };
   try {
-    const r = await merges.mergeCopy(chatId, path, buf);
+    const r = await merges.mergeCopy(chatId, path);
     return { kind: 'merged', summary: r.summary, from: basename(path), merged: r.merged };
   } catch (e) {
+    if (e instanceof CopyGone) return { kind: 'ignored', reason: 'gone' };
     if (e instanceof StoreError && e.code === 'CORRUPT') return { kind: 'not_merged', path, chatId, reason: e.message };
     throw e;
+  }
+}
+
+/** A file's first line (at most HEADER_MAX bytes of it, as a header is), null when there is no file. */
+async function firstLine(fs: FsSeam, path: string): Promise<string | null> {
+  let fh;
+  try {
+    fh = await fs.open(path, 'r');
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const buf = Buffer.alloc(HEADER_MAX);
+    const { bytesRead } = await fh.read(buf, 0, HEADER_MAX, 0);
+    const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+    return buf.toString('utf8', 0, nl === -1 ? bytesRead : nl);
+  } finally {
+    await fh.close();
   }
 }

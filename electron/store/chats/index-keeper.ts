@@ -77,6 +77,24 @@ export class IndexKeeper {
     return { ...base, title: log.title ?? log.header.title, messageCount: s.messageCount, created: log.header.timestamp, updated: s.updated, preview: s.preview, status: log.status, ...why, ...(branchOf ? { branchOf } : {}) };
   }
 
+  /**
+   * The summary of a file the store just wrote whole (a merge) from what the writer counted in it
+   * (log/tail-index.ts's rules: live messages, the newest title a meta record sets): only its newest
+   * message is read, the file is not indexed. When the log is not plainly readable, or the newest
+   * message does not agree with the count or proves unreadable: the full summary (summaryOf).
+   */
+  async summaryOfWritten(log: ChatLog, known: { live: number; title: string | undefined }): Promise<ChatSummary> {
+    if (log.status !== 'ok' || !log.header) return this.summaryOf(log);
+    const warned = log.warnings.length;
+    const last = await log.newest().catch(() => undefined);
+    if (last === undefined || log.warnings.length !== warned || (last === null) !== (known.live === 0)) return this.summaryOf(log);
+    const s = log.statsOf(known.live, last);
+    const branchOf = branchLinkOf(log.header.metadata);
+    const summary: ChatSummary = { chatId: log.chatId, characterId: log.characterId, sizeBytes: log.size, revision: log.revision, title: known.title ?? log.header.title, messageCount: s.messageCount, created: log.header.timestamp, updated: s.updated, preview: s.preview, status: log.status, ...(branchOf ? { branchOf } : {}) };
+    this.ctx.index.set({ summary, lastId: last?.id ?? null, lastStamp: last ? (last.edited ?? last.timestamp) : 0, file: log.identity });
+    return { ...summary };
+  }
+
   /** The index entry, if it describes exactly the file this log has open. */
   currentEntry(log: ChatLog): IndexEntry | undefined {
     const e = this.ctx.index.get(log.chatId);

@@ -226,13 +226,21 @@ export class ChatLog {
 
   async stats(): Promise<{ messageCount: number; preview: string | null; updated: number; deadRatio: number }> {
     const { last, live: messageCount, tombstones, records } = await this.index.counts();
+    // A compacted file keeps one line per live message and one tombstone per deleted id.
+    const deadRatio = records === 0 ? 0 : 1 - (messageCount + tombstones) / records;
+    return { ...this.statsOf(messageCount, last), deadRatio };
+  }
+
+  /**
+   * stats() (but deadRatio) of a file whose live count is known without indexing it (the store
+   * wrote it whole and counted), and `last`, its newest live message (newest()).
+   */
+  statsOf(messageCount: number, last: Message | null): { messageCount: number; preview: string | null; updated: number } {
     // All from what is on disk, so the chat list keeps its order across a restart: the header
     // (with the time compaction folded in), the last record, and the newest message.
     const header = this.header;
     const updated = Math.max(header?.timestamp ?? 0, header?.updated ?? 0, this.lastRecordTime, last ? (last.edited ?? last.timestamp) : 0);
-    // A compacted file keeps one line per live message and one tombstone per deleted id.
-    const deadRatio = records === 0 ? 0 : 1 - (messageCount + tombstones) / records;
-    return { messageCount, preview: last ? last.content.slice(0, PREVIEW_CHARS) : null, updated, deadRatio };
+    return { messageCount, preview: last ? last.content.slice(0, PREVIEW_CHARS) : null, updated };
   }
 
   close(): Promise<void> {

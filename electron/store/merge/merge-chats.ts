@@ -17,7 +17,7 @@
 // merge(a, b) and merge(b, a) give the same bytes, and merging the result with either copy, or
 // with itself, gives it back unchanged (test/store/merge.test.ts).
 import type { HeaderRecord, Message } from '../../../shared/chat-format.ts';
-import { applyOp, parseHeader, parseRecord, serialize, sniff, toMessage } from '../records.ts';
+import { applyOp, BlockTokens, parseHeader, parseRecord, serialize, sniff, toMessage } from '../records.ts';
 
 /** One line of a copy, as latin1 text (bytes unchanged, cheap to compare and hash). */
 interface Line {
@@ -33,8 +33,12 @@ interface Copy {
 }
 
 export interface MergeResult {
-  /** The merged chat file. */
-  bytes: Buffer;
+  /** The merged chat file: `header` then `body` (joined when first asked for). */
+  readonly bytes: Buffer;
+  /** The merged header (revision_base left to the writer). */
+  header: HeaderRecord;
+  /** The records after the header line, in pieces (a shared beginning stays a slice of the first copy: no 50 MB copy). */
+  body: Buffer[];
   /** Live messages the result holds that `a` did not have as they are now (added or changed by `b`). */
   fromB: number;
   /** Whether the result differs from `a` in any record (else there is nothing to write). */
@@ -43,6 +47,13 @@ export interface MergeResult {
   invalidLines: number;
   /** Of those, the lines of `a`. */
   invalidInA: number;
+  /**
+   * What a reader's index of the result counts (log/tail-index.ts), so the store need not index
+   * the file it wrote: live messages (ids with a first appearance and no delete), and the newest
+   * title a meta record sets (undefined: the header's).
+   */
+  live: number;
+  title: string | undefined;
 }
 
 const LATIN1 = 'latin1';
@@ -85,9 +96,25 @@ export function readCopy(buf: Buffer): Copy | { error: string } {
   return { header: parsed.header, groups, metas, invalid };
 }
 
+/**
+ * The second copy as the bytes it shares with the first from the start (`shared` of them, compared
+ * by the caller without reading them into memory twice) and its own bytes after them.
+ */
+export interface SharedCopy {
+  shared: number;
+  tail: Buffer;
+}
+
+const asShared = (b: Buffer | SharedCopy): SharedCopy => (Buffer.isBuffer(b) ? { shared: 0, tail: b } : b);
+
+/** The bytes of `b` from `off` on (a slice when they are all its own). */
+function bytesFrom(a: Buffer, b: SharedCopy, off: number): Buffer {
+  return off >= b.shared ? b.tail.subarray(off - b.shared) : Buffer.concat([a.subarray(off, b.shared), b.tail]);
+}
+
 /** Merges two copies of one chat; an error when either is not a chat file, or they are two chats. */
-export function mergeChats(a: Buffer, b: Buffer): MergeResult | { error: string } {
-  return mergeOnCommonPrefix(a, b) ?? mergeWhole(a, b);
+export function mergeChats(a: Buffer, b: Buffer | SharedCopy): MergeResult | { error: string } {
+  return mergeOnCommonPrefix(a, b) ?? mergeWhole(a, bytesFrom(a, asShared(b), 0));
 }
 
 /** The merge without the shortcut for a shared beginning (mergeChats gives the same bytes; the tests compare them). */
@@ -119,13 +146,37 @@ export function mergeCopies(a: Copy, b: Copy): (MergeResult & { first: { key: nu
   const metas = mergeMetas(a.metas, b.metas);
   if (metas.length !== a.metas.length || metas.some((m, i) => m !== a.metas[i])) changed = true;
   const header = mergeHeaders(a.header, b.header);
-  const parts: string[] = [toLatin1(serialize(header))];
+  const parts: string[] = [];
   for (const g of out) for (const l of g.lines) parts.push(l.text, '\n');
   for (const m of metas) parts.push(m, '\n');
   // Groups in another order than in `a` is a change too.
   if (!changed) changed = !sameOrder(a, out);
   const first = out[0] ? { key: out[0].key, id: out[0].id } : null;
-  return { bytes: Buffer.from(parts.join(''), LATIN1), fromB, changed, invalidLines: a.invalid + b.invalid, invalidInA: a.invalid, first };
+  let live = 0;
+  for (const g of out) if (g.lines.some((l) => l.kind === 'message') && !g.lines.some((l) => l.kind === 'op' && isDelete(l.text))) live++;
+  return mergeResult(header, [Buffer.from(parts.join(''), LATIN1)], { fromB, changed, invalidLines: a.invalid + b.invalid, invalidInA: a.invalid, first, live, title: newestTitle(metas) });
+}
+
+/** The title the last meta record that sets one sets (the index's rule: scanning back, the first one seen). */
+function newestTitle(metas: string[]): string | undefined {
+  for (let i = metas.length - 1; i >= 0; i--) {
+    const r = parseRecord(toUtf8(metas[i]!));
+    if (r.kind === 'meta' && r.rec.title !== undefined) return r.rec.title;
+  }
+  return undefined;
+}
+
+/** A MergeResult whose `bytes` are joined from its header and body only if someone asks (the store writes the pieces). */
+function mergeResult<T extends Omit<MergeResult, 'bytes' | 'header' | 'body'>>(header: HeaderRecord, body: Buffer[], rest: T): T & MergeResult {
+  let bytes: Buffer | undefined;
+  return {
+    ...rest,
+    header,
+    body,
+    get bytes() {
+      return (bytes ??= Buffer.concat([Buffer.from(serialize(header)), ...body]));
+    },
+  };
 }
 
 function sameLines(x: Line[], y: Line[]): boolean {
@@ -328,15 +379,19 @@ function mergeHeaders(a: HeaderRecord, b: HeaderRecord): HeaderRecord {
  * together, messages in order, no renames among them) and come before everything else; only the
  * rest is merged. Gives exactly the bytes of the full merge, or null (then the full merge runs).
  */
-function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: string } | null {
+export function mergeOnCommonPrefix(a: Buffer, bytesOfB: Buffer | SharedCopy): MergeResult | { error: string } | null {
+  const b = asShared(bytesOfB);
+  const { shared, tail } = b;
   const headerEnd = a.indexOf(0x0a);
-  if (headerEnd === -1 || b.indexOf(0x0a) !== headerEnd || a.compare(b, 0, headerEnd + 1, 0, headerEnd + 1) !== 0) return null;
-  // The longest common prefix, cut back to a line end.
-  const n = Math.min(a.length, b.length);
-  let lo = headerEnd + 1;
+  if (headerEnd === -1) return null;
+  // The longest common prefix (from what the caller found shared on), cut back to a line end.
+  const n = Math.min(a.length, shared + tail.length);
+  let lo = shared;
   const BLOCK = 1 << 16;
-  while (lo < n && a.compare(b, lo, Math.min(n, lo + BLOCK), lo, Math.min(n, lo + BLOCK)) === 0) lo = Math.min(n, lo + BLOCK);
-  while (lo < n && a[lo] === b[lo]) lo++;
+  while (lo < n && a.compare(tail, lo - shared, Math.min(n, lo + BLOCK) - shared, lo, Math.min(n, lo + BLOCK)) === 0) lo = Math.min(n, lo + BLOCK);
+  while (lo < n && a[lo] === tail[lo - shared]) lo++;
+  // The same header line (its newline too) on both sides.
+  if (lo <= headerEnd) return null;
   const prefixEnd = a.lastIndexOf(0x0a, lo - 1) + 1;
   // Ids the two tails name: the shared lines before the first message of these stay as they are.
   const touched = new Set<string>();
@@ -351,9 +406,10 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
     return true;
   };
   idsOf(a, prefixEnd, touched);
-  idsOf(b, prefixEnd, touched);
+  idsOf(bytesFrom(a, b, prefixEnd), 0, touched);
   const seen = new Set<string>();
-  let group = null as { id: string; key: number | null; first: number } | null;
+  let group = null as { id: string; key: number | null; first: number; deleted: boolean } | null;
+  let stableLive = 0;
   let last = null as { id: string; key: number } | null;
   let stableEnd = headerEnd + 1;
   /** Closes the current group: in order after the one before, or the layout is not the merge's. */
@@ -362,13 +418,16 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
     const key = group.key ?? group.first;
     if (last && !(key > last.key || (key === last.key && group.id > last.id))) return false;
     last = { id: group.id, key };
+    if (group.key !== null && !group.deleted) stableLive++;
     return true;
   };
+  // The rare `\u` escapes and "op" tokens of the shared lines found in one pass, not one per line.
+  const tokens = BlockTokens.find(a.subarray(0, prefixEnd));
   let off = headerEnd + 1;
   while (off < prefixEnd) {
     const end = a.indexOf(0x0a, off);
     if (end > off && a[end - 1] === 0x0d) return null;
-    const s = sniff(a.subarray(off, end));
+    const s = sniff(a.subarray(off, end), tokens, off);
     if (s.kind !== 'message' && s.kind !== 'op') return null; // blank, invalid, meta: the full merge moves or drops them
     if (group?.id !== s.id) {
       if (!close()) return null;
@@ -378,8 +437,9 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
       if (seen.has(s.id)) return null; // a message's lines apart
       seen.add(s.id);
       const t = bufTime(a, off, end);
-      group = { id: s.id, key: s.kind === 'message' ? t : null, first: t };
+      group = { id: s.id, key: s.kind === 'message' ? t : null, first: t, deleted: false };
     } else if (s.kind === 'message' && group.key === null) group.key = bufTime(a, off, end);
+    if (s.kind === 'op' && s.op === 'delete') group!.deleted = true;
     off = end + 1;
   }
   if (off >= prefixEnd) {
@@ -395,10 +455,8 @@ function mergeOnCommonPrefix(a: Buffer, b: Buffer): MergeResult | { error: strin
   for (const id of touched) if (seen.has(id)) return null;
   // The rest, merged in full; its every message must come after the stable ones.
   const header = a.subarray(0, headerEnd + 1);
-  const rest = mergeWhole(Buffer.concat([header, a.subarray(stableEnd)]), Buffer.concat([header, b.subarray(stableEnd)]));
+  const rest = mergeWhole(Buffer.concat([header, a.subarray(stableEnd)]), Buffer.concat([header, bytesFrom(a, b, stableEnd)]));
   if ('error' in rest) return rest;
   if (rest.first && !(rest.first.key > l.key || (rest.first.key === l.key && rest.first.id > l.id))) return null;
-  const restHeaderEnd = rest.bytes.indexOf(0x0a) + 1;
-  const bytes = Buffer.concat([rest.bytes.subarray(0, restHeaderEnd), a.subarray(headerEnd + 1, stableEnd), rest.bytes.subarray(restHeaderEnd)]);
-  return { bytes, fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA };
+  return mergeResult(rest.header, [a.subarray(headerEnd + 1, stableEnd), ...rest.body], { fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA, live: stableLive + rest.live, title: rest.title });
 }
