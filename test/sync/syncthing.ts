@@ -7,6 +7,7 @@
 // again, so no other process (nor the other instance) can take it in between.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,6 +38,7 @@ export interface Syncthing extends SyncthingPeer {
 
 /** Keys and a device id (`syncthing generate`); the config is written by `startSyncthing`. */
 export async function prepareSyncthing(home: string, name: string): Promise<SyncthingPeer & { home: string }> {
+  if (!existsSync(SYNCTHING)) throw new Error(`${SYNCTHING} is not installed: the sync tests need it (apt-get install syncthing; .ci/run does it)`);
   await mkdir(home, { recursive: true });
   execFileSync(SYNCTHING, ['generate', `--home=${home}`, '--no-default-folder', '--skip-port-probing'], { stdio: 'ignore' });
   const deviceId = execFileSync(SYNCTHING, ['serve', `--home=${home}`, '--device-id'], { encoding: 'utf8' }).trim();
