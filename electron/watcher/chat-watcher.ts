@@ -147,6 +147,12 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     return st;
   }
 
+  /** Whether the chat's file holds every version the app wrote (appVersions): a streaming reply may go on into it. */
+  async function replyCommutes(chatId: string): Promise<boolean> {
+    const versions = await o.store.appVersions(chatId).catch(() => null);
+    return !!versions?.length && versions.every((v) => v.inFile);
+  }
+
   async function check(path: string): Promise<void> {
     if (closed) return;
     const st = await settled(path);
@@ -162,7 +168,11 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     if (st && (o.store.isOwnState(chatId, st) || (await o.store.isOwnStateNow(chatId))) && !(await o.store.ownVersionPending(chatId))) return;
     // Unsaved app state for this chat (a streaming reply), or saved messages the new file lacks: keep both.
     // A file deleted outside the app is taken as meant (only a streaming reply is kept then).
-    const reply = o.generation.busy(chatId) ? await o.generation.abandon(chatId) : undefined;
+    // A reply streaming into a file the other program replaced with a version that holds all the
+    // app wrote (the reply so far too: a sync tool's version from the other computer) goes on into
+    // it: its next checkpoint is made on the file as it is now, if the reply's message is still as
+    // the app had it (else that write is refused and the reply kept in a copy, generation/manager.ts).
+    const reply = o.generation.busy(chatId) && !(st && (await replyCommutes(chatId))) ? await o.generation.abandon(chatId) : undefined;
     if (st || reply) await o.keeper.keep(chatId, reply);
     await o.keeper.pending(chatId);
     if (closed) return;
