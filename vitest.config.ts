@@ -5,8 +5,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     testTimeout: 20_000,
-    // The two-computer scenarios have their own run: npm run test:sync (vitest.sync.config.ts) and test:sync:open (the scenario issue 17 still fails: concurrent edits); the
-    // harness's own test (test/sync/harness.test.ts, Syncthing alone, ~6 s) stays here.
+    // The two-computer scenarios have their own run, one at a time: npm run test:sync (vitest.sync.config.ts,
+    // part of npm test). The harness's own test (test/sync/harness.test.ts, Syncthing alone, ~6-10 s) stays here too.
     exclude: [...configDefaults.exclude, '**/sync/two-computers.test.ts', '**/sync/concurrent-edits.test.ts'],
   },
 });

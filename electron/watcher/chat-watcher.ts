@@ -7,7 +7,7 @@
 // delay; the check stats the file until its size stops changing and then decides from what is on
 // disk: the store's own last write (same dev, inode and size) is not an outside change — no time
 // window is involved, so a real edit made just after a save is never lost.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ChatStore } from '../store/types.ts';
@@ -147,6 +147,32 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     return st;
   }
 
+  /**
+   * Whether a streaming reply may go on into the chat's file as it is now: it holds every version the
+   * app wrote (appVersions), and ends with a whole line (another program still writing a line there
+   * makes the file read-only for the app: the reply is kept in a copy then, as before).
+   */
+  async function replyCommutes(chatId: string, path: string): Promise<boolean> {
+    const end = await lastByte(path);
+    if (end !== 0x0a) return false;
+    const versions = await o.store.appVersions(chatId).catch(() => null);
+    return !!versions?.length && versions.every((v) => v.inFile);
+  }
+
+  async function lastByte(path: string): Promise<number | null> {
+    const fh = await open(path, 'r').catch(() => null);
+    if (!fh) return null;
+    try {
+      const { size } = await fh.stat();
+      if (size === 0) return null;
+      const b = Buffer.alloc(1);
+      await fh.read(b, 0, 1, size - 1);
+      return b[0]!;
+    } finally {
+      await fh.close();
+    }
+  }
+
   async function check(path: string): Promise<void> {
     if (closed) return;
     const st = await settled(path);
@@ -162,7 +188,11 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     if (st && (o.store.isOwnState(chatId, st) || (await o.store.isOwnStateNow(chatId))) && !(await o.store.ownVersionPending(chatId))) return;
     // Unsaved app state for this chat (a streaming reply), or saved messages the new file lacks: keep both.
     // A file deleted outside the app is taken as meant (only a streaming reply is kept then).
-    const reply = o.generation.busy(chatId) ? await o.generation.abandon(chatId) : undefined;
+    // A reply streaming into a file the other program replaced with a version that holds all the
+    // app wrote (the reply so far too: a sync tool's version from the other computer) goes on into
+    // it: its next checkpoint is made on the file as it is now, if the reply's message is still as
+    // the app had it (else that write is refused and the reply kept in a copy, generation/manager.ts).
+    const reply = o.generation.busy(chatId) && !(st && (await replyCommutes(chatId, path))) ? await o.generation.abandon(chatId) : undefined;
     if (st || reply) await o.keeper.keep(chatId, reply);
     await o.keeper.pending(chatId);
     if (closed) return;

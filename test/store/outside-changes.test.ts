@@ -35,13 +35,18 @@ describe('the chat file is replaced or deleted while the store has it open', () 
     await again.close();
   });
 
-  it('after a replace, edits and deletes of a message it left as it was are written; a rename, or an edit of a message it changed, is refused (CONFLICT)', async () => {
+  it('after a replace, edits and deletes of a message it left as it was, and a rename of a chat it left titled as it was, are written; a rename of a chat it renamed, or an edit of a message it changed, is refused (CONFLICT)', async () => {
     const { s, chatId, path } = await chatWithFirst();
     saveOverFromOutside(path);
     expect((await s.updateMessage(chatId, 'first', { content: 'edited' })).content).toBe('edited');
     await s.loadChat(chatId); // the log is open again
     saveOverFromOutside(path);
-    await expect(s.renameChat(chatId, 'new title')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await s.renameChat(chatId, 'new title')).title).toBe('new title');
+    expect((await s.getChat(chatId)).title).toBe('new title');
+    await s.loadChat(chatId);
+    saveOverFromOutside(path, `${JSON.stringify({ op: 'meta', timestamp: 3, title: 'their title' })}\n`);
+    await expect(s.renameChat(chatId, 'my title')).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'changed_outside' } });
+    expect((await s.getChat(chatId)).title).toBe('their title');
     await s.loadChat(chatId);
     saveOverFromOutside(path, `${JSON.stringify({ op: 'edit', id: 'first', timestamp: 2, content: 'edited there' })}\n`);
     await expect(s.updateMessage(chatId, 'first', { content: 'edited here' })).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'changed_outside' } });

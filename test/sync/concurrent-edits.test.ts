@@ -1,9 +1,9 @@
-// Issue 17, still open: both computers edit the same message while their Syncthing instances are
-// paused. Expected: one message, one winner on both, the other text kept as a swipe, and no extra
-// chat. Today the merge of Syncthing's conflict copy gets this right, but the app whose file was
-// replaced by the other side's version also keeps its own version as a "(conflict copy)" chat
-// (its edit differs from the file's, so it is not merged back): the test fails on that. Not in
-// `npm test`; run with `npm run test:sync:open`.
+// Issue 17: both computers edit the same message while their Syncthing instances are paused.
+// Expected: one message, one winner on both (docs/SYNC.md), the other text kept as a swipe, and no
+// extra chat. On the computer whose edit lost, Syncthing moves its file aside as a sync-conflict
+// copy and puts the other version in place; the store counts the app's version as held by that copy
+// (outside-changes.ts, linesKept), so the copy's merge is all that happens: no "(conflict copy)"
+// chat. Part of `npm run test:sync` (and npm test); alone: `npm run test:sync:open`.
 import { describe, expect, it } from 'vitest';
 import { Journal } from './actions.ts';
 import { settle, type Shown } from './library.ts';

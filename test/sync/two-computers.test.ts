@@ -1,8 +1,9 @@
 // Issue 17, "Prove it": two computers (two app hosts, each in its own UTS/PID namespace with its own
 // hostname) on one library synced by two real Syncthing instances on loopback. Every scenario ends
 // with both apps showing the same chats and every acknowledged message exactly once, in its chat.
-// Run: npm run test:sync (root, syncthing installed; skipped, saying why, where that is not so).
-// Concurrent edits of one message are in concurrent-edits.test.ts (npm run test:sync:open: open in issue 17).
+// Run: npm run test:sync, part of npm test (root and syncthing needed; skipped, saying why, only where
+// unshare cannot make UTS/PID namespaces: not Linux, not root).
+// Concurrent edits of one message are in concurrent-edits.test.ts (also alone: npm run test:sync:open).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Journal, makeChat, waitForChat } from './actions.ts';

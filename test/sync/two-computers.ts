@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startComputer, type Computer, type StartOptions } from './computer.ts';
-import { completion, connected, folderStatus, pauseDevice, prepareSyncthing, resumeDevice, scanNow, startSyncthing, type FolderTiming, type Syncthing } from './syncthing.ts';
+import { completion, connected, addPacer, diagnostics, folderStatus, introduce, pauseDevice, prepareSyncthing, resumeDevice, scanNow, startSyncthing, type FolderTiming, type Syncthing } from './syncthing.ts';
 
 export interface Side {
   /** 'A' or 'B'; the hostname is `cardshark-a` / `cardshark-b`. */
@@ -35,21 +35,46 @@ export const DEFAULT_TIMING: FolderTiming = { watcherDelayS: 1 };
 
 export async function twoComputers(timing: FolderTiming = DEFAULT_TIMING): Promise<TwoComputers> {
   const root = await mkdtemp(join(tmpdir(), 'cardshark-sync-'));
-  const [pa, pb] = await Promise.all([prepareSyncthing(join(root, 'st-a'), 'cardshark-a'), prepareSyncthing(join(root, 'st-b'), 'cardshark-b')]);
+  const [pa, pb, pacer] = await Promise.all([prepareSyncthing(join(root, 'st-a'), 'cardshark-a'), prepareSyncthing(join(root, 'st-b'), 'cardshark-b'), prepareSyncthing(join(root, 'st-pacer'), 'pacer')]);
   const dirA = join(root, 'a', 'CardShark');
   const dirB = join(root, 'b', 'CardShark');
-  const [sa, sb] = await Promise.all([startSyncthing(pa, pb, dirA, timing), startSyncthing(pb, pa, dirB, timing)]);
+  const started = await Promise.allSettled([startSyncthing(pa, pb, dirA, timing), startSyncthing(pb, pa, dirB, timing)]);
+  if (started.some((r) => r.status === 'rejected')) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    await rm(root, { recursive: true, force: true }).catch(() => {});
+    throw new Error(started.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : [])).join('\n'));
+  }
+  const [sa, sb] = started.map((r) => (r as PromiseFulfilledResult<Syncthing>).value) as [Syncthing, Syncthing];
   const a: Side = { label: 'A', hostname: 'cardshark-a', dataDir: dirA, st: sa };
   const b: Side = { label: 'B', hostname: 'cardshark-b', dataDir: dirB, st: sb };
 
+  // Both listen now (startSyncthing waited for it). Only A dials B: when both dial each other at the
+  // same moment, Syncthing 1.19 can deadlock for 20 s (each side's one connection handler waits for
+  // the other's Hello on another connection: "Failed to exchange Hello messages ... i/o timeout"),
+  // and the pacer (see PACER_ADDRESS) makes A dial within a second of a resume or a dropped link.
+  // B knows A as "dynamic" (nothing: discovery is off) and accepts A's connection.
+  await addPacer(sa, pacer.deviceId);
+  await introduce(sa, sb);
+
+  /** Waits until both see each other connected; says what each one knows when they do not. */
   const waitConnected = async (timeoutMs: number) => {
-    const end = Date.now() + timeoutMs;
-    while (!((await connected(sa, sb).catch(() => false)) && (await connected(sb, sa).catch(() => false)))) {
-      if (Date.now() > end) throw new Error(`the two Syncthing instances did not connect within ${timeoutMs / 1000} s\nA:\n${sa.log()}\nB:\n${sb.log()}`);
+    const start = Date.now();
+    const both = async () => (await connected(sa, sb).catch(() => false)) && (await connected(sb, sa).catch(() => false));
+    while (!(await both())) {
+      if (Date.now() - start > timeoutMs) {
+        const diag = await Promise.all([diagnostics(sa), diagnostics(sb)]);
+        throw new Error(`the two Syncthing instances did not connect within ${timeoutMs / 1000} s\n${diag.join('\n')}`);
+      }
       await sleep(100);
     }
   };
-  await waitConnected(30_000);
+  try {
+    await waitConnected(30_000);
+  } catch (e) {
+    await Promise.all([sa.stop(), sb.stop()]);
+    await rm(root, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  }
 
   const pair: TwoComputers = {
     root,

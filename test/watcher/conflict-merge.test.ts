@@ -2,7 +2,7 @@
 // its own), with both files' bytes in backups/ before the copy goes; a file named like a copy that
 // is not one of that chat is left alone and reported. Real files, real chokidar events, a real
 // outside writer process.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
@@ -133,5 +133,34 @@ describe('a conflict copy is merged into its chat', () => {
     expect(await readFile(path.join(c.dir, garbage), 'utf8')).toBe('not json\n');
     expect(await contents(app.store, c.chatId)).toEqual(['one', 'two']);
     expect((await app.store.listChats('cz')).map((x) => x.title)).toEqual(['Synced']);
+  }, 30_000);
+});
+
+// Issue 17, "both edit the same message while paused", as the sync tool does it on the computer
+// whose edit lost: the chat's file (with the app's edit) is renamed to a conflict copy, and the
+// other computer's version (its own edit of that message, not the app's) is renamed over the chat.
+// The copy's merge keeps both texts; the app's version is in the copy, so no "(conflict copy)" chat.
+describe('the sync tool replaces a chat whose message the app edited with the other computer\'s edit of it', () => {
+  it('one chat: the later edit shows, the app\'s edit is a swipe, no conflict-copy chat', async () => {
+    const dataDir = tempDir();
+    const c = await chat(dataDir);
+    const app = await start(dataDir);
+    const [first] = (await app.store.loadChat(c.chatId)).messages;
+    await app.store.updateMessage(c.chatId, first!.id, { content: 'edited here' });
+    await app.services.watcher!.idle();
+    const edit = `${JSON.stringify({ op: 'edit', id: first!.id, timestamp: Date.now() + 60_000, content: 'edited there' })}\n`;
+    const copy = path.join(c.dir, `${c.chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`);
+    // As Syncthing: the local file moves aside (rename), then the other version replaces the chat.
+    await rename(c.file, copy);
+    await writeFile(path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`), `${c.bytes}${edit}`);
+    await rename(path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`), c.file);
+    await until(() => app.events.find(([n, p]) => n === 'notice' && p.message.includes('merged 1 message from')), 5000, 'the merge notice');
+    await app.services.watcher!.idle();
+    const m = (await app.store.loadChat(c.chatId)).messages[0]!;
+    expect(m.content).toBe('edited there');
+    expect(m.swipes).toEqual(['edited there', 'edited here']);
+    expect((await app.store.listChats('cz')).map((x) => x.title)).toEqual(['Synced']);
+    expect(app.events.filter(([n, p]) => n === 'notice' && p.level !== 'info')).toEqual([]);
+    expect(await readdir(c.dir)).toEqual([`${c.chatId}.jsonl`]);
   }, 30_000);
 });

@@ -1,6 +1,8 @@
 // Without the watcher's help: a streamed reply whose next checkpoint meets a file another program
-// appended to stops writing into that file (it used to mark the reply as an error there), and
-// the app's version goes into a conflict copy. The outside file keeps exactly its bytes.
+// changed. When the change commutes with the reply (it appended, leaving the reply's message as the
+// app had it: issue 17, item 3), the checkpoint is made on the file as it is now and the reply goes
+// on. When it does not (the other program changed the reply's message too), the reply stops writing
+// into that file and the app's version goes into a conflict copy; the outside file keeps its bytes.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-it('a checkpoint refused because the file changed outside writes nothing more there; the reply goes to a conflict copy', async () => {
+async function streaming() {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const provider: Provider = async function* () {
@@ -40,24 +42,43 @@ it('a checkpoint refused because the file changed outside writes nothing more th
   await until(() => events.some(([n]) => n === 'stream:chunk'), 2000, 'first chunk');
   await services.autosave.flush();
   const file = path.join(dataDir, 'chats', c.id, `${chat.chatId}.jsonl`);
+  const replyId = (await ok('loadChat', { chatId: chat.chatId })).messages.at(-1).id as string;
+  const ended = () => until(() => events.find(([n, p]) => n === 'stream:end' && p.streamId === streamId), 3000, 'stream end').then(([, end]) => end);
+  return { release, events, services, ok, characterId: c.id as string, chatId: chat.chatId as string, file, replyId, ended };
+}
+
+it('a checkpoint meeting a file another program appended to is made on the file as it is now: the reply goes on, no copy', async () => {
+  const s = await streaming();
   const line = messageLine('theirs-1', 'appended by another program');
-  await external('append', file, line);
-  const theirs = await readFile(file, 'utf8');
-  expect(theirs.endsWith(line)).toBe(true);
-  release();
-  const [, end] = await until(() => events.find(([n, p]) => n === 'stream:end' && p.streamId === streamId), 3000, 'stream end');
-  expect(end.status).toBe('error');
-  await until(() => events.find(([n, p]) => n === 'notice' && /conflict copy/.test(p.message)), 3000, 'conflict notice');
-  await services.autosave.flush();
-  expect(await readFile(file, 'utf8')).toBe(theirs); // not one byte added to their file
-  const copy = (await ok('listChats', { characterId: c.id })).find((s: any) => s.title === 'Shared (conflict copy)');
+  await external('append', s.file, line);
+  const theirs = await readFile(s.file, 'utf8');
+  s.release();
+  expect((await s.ended()).status).toBe('complete');
+  await s.services.autosave.flush();
+  expect((await readFile(s.file, 'utf8')).startsWith(theirs)).toBe(true); // their bytes stay; the app appended after them
+  expect((await s.ok('loadChat', { chatId: s.chatId })).messages.map((m: any) => m.content)).toEqual(['Hi', 'Part one. Part two.', 'appended by another program']);
+  expect((await s.ok('listChats', { characterId: s.characterId })).map((x: any) => x.title)).toEqual(['Shared']);
+  expect(s.events.filter(([n, p]) => n === 'notice' && p.level !== 'info')).toEqual([]);
+});
+
+it('a checkpoint refused because another program changed the reply\'s message writes nothing more there; the reply goes to a conflict copy', async () => {
+  const s = await streaming();
+  const line = `${JSON.stringify({ op: 'edit', id: s.replyId, timestamp: Date.now(), content: 'changed by another program' })}\n`;
+  await external('append', s.file, line);
+  const theirs = await readFile(s.file, 'utf8');
+  s.release();
+  expect((await s.ended()).status).toBe('error');
+  await until(() => s.events.find(([n, p]) => n === 'notice' && /conflict copy/.test(p.message)), 3000, 'conflict notice');
+  await s.services.autosave.flush();
+  expect(await readFile(s.file, 'utf8')).toBe(theirs); // not one byte added to their file
+  const copy = (await s.ok('listChats', { characterId: s.characterId })).find((x: any) => x.title === 'Shared (conflict copy)');
   expect(copy).toBeDefined();
-  const page = await ok('loadChat', { chatId: copy.chatId });
+  const page = await s.ok('loadChat', { chatId: copy.chatId });
   expect(page.messages.map((m: any) => [m.role, m.content])).toEqual([
     ['user', 'Hi'],
     ['assistant', 'Part one. Part two.'],
   ]);
   // The shared chat itself now reads as the other program left it, and takes new writes.
-  const shared = await ok('loadChat', { chatId: chat.chatId });
-  expect(shared.messages.map((m: any) => m.content)).toEqual(['Hi', 'Part one.', 'appended by another program']);
+  const shared = await s.ok('loadChat', { chatId: s.chatId });
+  expect(shared.messages.map((m: any) => m.content)).toEqual(['Hi', 'changed by another program']);
 });

@@ -196,16 +196,25 @@ export class ChatWrites extends StorePart {
     return summary;
   }
 
+  /**
+   * A rename is a meta record appended to the chat. After another program replaced the file (a sync
+   * tool's version from the other computer) it is made again on the file as it is now, when that
+   * version left the title as the app had it; a version that renamed the chat too is a CONFLICT.
+   */
   async renameChat(chatId: string, title: string, opts?: WriteOptions): Promise<ChatSummary> {
     const t = parse(Title, title, 'title');
-    return this.tasks.onChat(chatId, async (log) => {
+    let seen: string | undefined;
+    return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, _id, again) => {
       checkRevision(log, parseOpts(opts));
+      const now = log.title ?? log.header?.title;
+      if (again && now !== seen) throw again.first;
+      seen = now;
       const before = this.keeper.currentEntry(log);
       const timestamp = this.ctx.now();
       await log.appendMeta({ op: 'meta', timestamp, title: t });
       await this.keeper.noteWrite(log, before, { title: t, timestamp });
       return this.keeper.summaryOf(log);
-    }, false, 'append');
+    }, 'append');
   }
 
   /**

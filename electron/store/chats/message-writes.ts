@@ -117,10 +117,14 @@ export class MessageWrites extends StorePart {
     const t = parse(Content, text, 'text');
     const s = status === undefined ? undefined : parse(MessageStatus, status, 'status');
     const o = parseOpts(opts);
-    return this.tasks.onChat(chatId, async (log, id) => {
+    // After another program changed the file (a sync tool's version, an append), the text is
+    // appended to the file as it is now if that left the message exactly as the app had it.
+    let seen: Message | undefined;
+    return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, id, again) => {
       checkRevision(log, o);
       // As the app sees it: a dead process's `streaming` is `interrupted`, and a change keeps it so.
-      const current = live.present(id, await log.message(mid));
+      const current = live.present(id, await this.unchangedSince(log, mid, seen, again));
+      seen = current;
       const timestamp = this.ctx.now();
       const next: Message = { ...current, content: current.content + t, edited: timestamp };
       if (current.swipes && current.swipe_id !== undefined) next.swipes = current.swipes.map((x, i) => (i === current.swipe_id ? next.content : x));
@@ -132,7 +136,7 @@ export class MessageWrites extends StorePart {
       await this.keeper.noteWrite(log, before, { touched: mid, timestamp });
       live.note(id, next);
       return live.present(id, structuredClone(next));
-    }, false, 'append');
+    }, 'append');
   }
 
   async updateMessage(chatId: string, messageId: string, patch: MessagePatch, opts?: WriteOptions): Promise<Message> {

@@ -2,6 +2,7 @@
 // re-read a changed chat (its tail never cut: the store did not write it), let a chat whose file
 // is gone leave the list, and hand out the app's versions of a chat for conflict copies, each with
 // whether the file now holds all of it.
+import { dirname, join } from 'node:path';
 import { CharacterId, ChatId, type ChatSummary, type Message } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { errnoOf } from '../../durable/durable.ts';
@@ -12,6 +13,7 @@ import type { IndexKeeper } from './index-keeper.ts';
 import { parse } from './inputs.ts';
 import type { OpenLogs } from './open-logs.ts';
 import { holdsVersion } from './own-versions.ts';
+import { conflictCopyOf } from '../merge/conflict-names.ts';
 import type { OwnWrites } from './own-writes.ts';
 
 export class OutsideChanges {
@@ -78,12 +80,17 @@ export class OutsideChanges {
       const open = this.logs.peek(id);
       const written = await this.own.versions.versions(id, open);
       const loc = this.ctx.chats.get(id);
+      // A sync tool's conflict copies of the chat next to it, read before the file: a copy merged
+      // meanwhile (not in this process: merges run on this queue) has its lines in the file read after.
+      const copies = loc ? await this.conflictCopies(id, dirname(loc.path)) : [];
       // Deleted outside the app: taken as meant, so the file "holds" what the app wrote.
       const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
       const out: AppVersion[] = [];
       let inFile: Map<string, string> | null | undefined;
+      let kept: KeptLines | undefined;
       for (const bytes of written) {
-        const v = versionOf(bytes, file === null || holdsVersion(file, bytes));
+        const held = file === null || holdsVersion(file, bytes) || linesKept(bytes, (kept ??= keptLines([file, ...copies])));
+        const v = versionOf(bytes, held);
         if (!v) continue;
         if (!v.inFile && file) {
           inFile ??= messagesOf(file);
@@ -98,6 +105,17 @@ export class OutsideChanges {
       }
       return out;
     });
+  }
+
+  /** The bytes of the sync tool's conflict copies of chat `id` in `dir` (Syncthing, Dropbox, Nextcloud, OneDrive names); one gone meanwhile is skipped. */
+  private async conflictCopies(id: string, dir: string): Promise<Buffer[]> {
+    const names = (await this.ctx.fs.readdir(dir).catch(() => [] as string[])).filter((n) => conflictCopyOf(n) === id);
+    const out: Buffer[] = [];
+    for (const n of names) {
+      const b = await this.ctx.fs.readFile(join(dir, n)).catch(() => null);
+      if (b) out.push(b);
+    }
+    return out;
   }
 
   /** Whether an earlier version the app wrote is kept that the chat's file may have lost (the watcher compares it before anything else). */
@@ -115,6 +133,43 @@ export class OutsideChanges {
       return gone;
     });
   }
+}
+
+/** The record lines and titles of the chat's file and its conflict copies. */
+interface KeptLines {
+  lines: Set<string>;
+  titles: Set<string>;
+}
+
+function recordLines(buf: Buffer): string[] {
+  const text = buf.toString('latin1'); // bytes unchanged, as the merge compares them
+  return text.slice(text.indexOf('\n') + 1).split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+}
+
+function keptLines(files: Buffer[]): KeptLines {
+  const lines = new Set<string>();
+  const titles = new Set<string>();
+  for (const f of files) {
+    for (const l of recordLines(f)) lines.add(l);
+    const state = readFullState(f);
+    if (!('error' in state)) titles.add(state.header.title);
+  }
+  return { lines, titles };
+}
+
+/**
+ * Whether every record line of a version the app wrote is in the chat's file or in a sync tool's
+ * conflict copy of it (which the watcher merges into the chat), under the same title: then nothing
+ * of it is lost, whatever the file shows now. This is what a sync tool does when both computers
+ * changed the chat (docs/SYNC.md): it moves this computer's file aside as a conflict copy and puts
+ * the other's version in place; the copy's merge (merge/merge-chats.ts) keeps the lines of both,
+ * so after it the file holds them all. Another program's version that changed one of the app's
+ * lines (an edit in place, a stale copy edited) holds no such line anywhere: it still gets a copy.
+ */
+function linesKept(version: Buffer, kept: KeptLines): boolean {
+  const mine = readFullState(version);
+  if ('error' in mine || !kept.titles.has(mine.header.title)) return false;
+  return recordLines(version).every((l) => kept.lines.has(l));
 }
 
 /** The file's messages by id, as JSON (null: not a readable chat). */
