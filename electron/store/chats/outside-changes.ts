@@ -5,6 +5,7 @@
 import { CharacterId, ChatId, type ChatSummary, type Message } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { errnoOf } from '../../durable/durable.ts';
+import { stampPath } from '../../durable/guarded-rewrite.ts';
 import { readFullState } from '../compaction.ts';
 import type { AppVersion } from '../types.ts';
 import type { StoreContext } from './context.ts';
@@ -78,6 +79,8 @@ export class OutsideChanges {
       const open = this.logs.peek(id);
       const written = await this.own.versions.versions(id, open);
       const loc = this.ctx.chats.get(id);
+      // Which file this compares with, stat'd before it is read: only that file may stand for the versions (refreshChat).
+      if (loc) this.own.versions.comparing(id, await stampPath(this.ctx.fs, loc.path).catch(() => null));
       // Deleted outside the app: taken as meant, so the file "holds" what the app wrote.
       const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
       const out: AppVersion[] = [];
