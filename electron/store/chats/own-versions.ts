@@ -8,7 +8,8 @@
 // was closed (idle logs are closed beyond 64), or the app quit or crashed meanwhile. Where a link
 // cannot be made (another file system, the path already replaced), the log's open handle still holds
 // the file, and its bytes are copied there when the log closes or the change is seen. Once the
-// watcher has compared the kept versions with a changed file (refreshChat), they go and the file at
+// watcher has compared the kept versions with a changed file (refreshChat; a file renamed or changed
+// after that comparison keeps them for the next one), they go and the file at
 // the path becomes the app's version (a link to it: a later change that loses what the app wrote is
 // still seen); they go too when the app writes another file of the chat, or the chat is gone. So the
 // app's version of every chat it wrote is known across runs: at open, a link whose chat still has
