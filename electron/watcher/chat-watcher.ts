@@ -207,6 +207,8 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
       throw e;
     });
     if (!summary) return; // deleted meanwhile (the store's onChatGone tells of it), or by the app itself
+    // Changed again after the comparison, before the re-read: the store kept what it had not compared with that file.
+    if (await o.store.ownVersionPending(chatId)) hint(path);
     o.emit('chat:changed', { chatId, characterId: summary.characterId, summary, source: 'external' });
     const why = readOnlyNotice(summary);
     if (why) o.emit('notice', { level: 'warning', message: why });

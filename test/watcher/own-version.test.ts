@@ -213,3 +213,57 @@ describe('an outside version that lacks acknowledged app writes', () => {
     expect(await app.contents(s.chatId)).toEqual(['one', 'two', 'appended while the app was closed']);
   }, 20_000);
 });
+
+describe('another program replaces the chat while the watcher compares', () => {
+  it("a copy renamed over the chat between the watcher's comparison and its re-read: the app's message that copy lacks is still merged back", async () => {
+    const dataDir = tempDir();
+    const store = await openChatStore({ dataDir });
+    // The other program's rename lands just as the watcher, having compared the app's versions
+    // with the file, re-reads the chat: a real rename, at the one moment a timer cannot hit.
+    let beforeRefresh: (() => Promise<void>) | undefined;
+    const watched = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'refreshChat') {
+          return async (...args: Parameters<typeof store.refreshChat>) => {
+            const go = beforeRefresh;
+            beforeRefresh = undefined;
+            await go?.();
+            return target.refreshChat(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const events: [string, any][] = [];
+    // A long settle: the app writes into their file before the watcher looks.
+    const services = createServices<boolean>({ store: watched, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true, watchSettleMs: 600 });
+    cleanups.push(() => services.shutdown());
+    await services.ready;
+    const ok = async (ch: string, p: unknown = {}) => {
+      const r = (await services.binding.handle(true, ch, p)) as any;
+      if (!r.ok) throw new Error(`${ch}: ${JSON.stringify(r.error)}`);
+      return r.data;
+    };
+    const character = await ok('createCharacter', { name: 'Raced' });
+    const { chatId } = await ok('createChat', { characterId: character.id, title: 'Raced' });
+    const file = path.join(dataDir, 'chats', character.id, `${chatId}.jsonl`);
+    const say = (content: string) => ok('appendMessage', { chatId, message: { role: 'user', content } });
+    await say('one');
+    // Another program saves the chat with a line of its own (read, temp file, rename), and keeps its copy.
+    const theirs = `${await readFile(file, 'utf8')}${messageLine('theirs-1', 'theirs, first')}`;
+    await external('replace', file, theirs);
+    await say('two'); // written into their file: acknowledged
+    expect(await readFile(file, 'utf8')).toContain('"two"');
+    // Its next save, from its copy (without "two"), is renamed over the chat once the watcher has
+    // found that the file holds all the app wrote, before it re-reads the chat.
+    beforeRefresh = () => external('replace', file, `${theirs}${messageLine('theirs-2', 'theirs, second')}`);
+    await until(() => beforeRefresh === undefined, 5000, 'the watcher re-reads the chat');
+    // All that file lacks is the app's whole message: merged back (in its place by time), the user told.
+    await until(() => events.find(([n, p]) => n === 'notice' && p.level === 'info' && /"Raced": merged 1 message back in/.test(p.message)), 5000, 'merged-back notice');
+    await services.watcher!.idle();
+    expect((await store.loadChat(chatId)).messages.map((m) => m.content)).toEqual(['one', 'theirs, first', 'two', 'theirs, second']);
+    expect((await store.listChats(character.id)).map((c) => c.title)).toEqual(['Raced']);
+    expect(events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT')).toEqual([]);
+  }, 20_000);
+});

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { CharacterId, ChatId, type ChatSummary, type Message } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import { errnoOf } from '../../durable/durable.ts';
+import { stampPath } from '../../durable/guarded-rewrite.ts';
 import { readFullState } from '../compaction.ts';
 import type { AppVersion } from '../types.ts';
 import type { StoreContext } from './context.ts';
@@ -83,6 +84,8 @@ export class OutsideChanges {
       // A sync tool's conflict copies of the chat next to it, read before the file: a copy merged
       // meanwhile (not in this process: merges run on this queue) has its lines in the file read after.
       const copies = loc ? await this.conflictCopies(id, dirname(loc.path)) : [];
+      // Which file this compares with, stat'd before it is read: only that file may stand for the versions (refreshChat).
+      if (loc) this.own.versions.comparing(id, await stampPath(this.ctx.fs, loc.path).catch(() => null));
       // Deleted outside the app: taken as meant, so the file "holds" what the app wrote.
       const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
       const out: AppVersion[] = [];

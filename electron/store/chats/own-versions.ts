@@ -8,7 +8,8 @@
 // was closed (idle logs are closed beyond 64), or the app quit or crashed meanwhile. Where a link
 // cannot be made (another file system, the path already replaced), the log's open handle still holds
 // the file, and its bytes are copied there when the log closes or the change is seen. Once the
-// watcher has compared the kept versions with a changed file (refreshChat), they go and the file at
+// watcher has compared the kept versions with a changed file (refreshChat; a file renamed or changed
+// after that comparison keeps them for the next one), they go and the file at
 // the path becomes the app's version (a link to it: a later change that loses what the app wrote is
 // still seen); they go too when the app writes another file of the chat, or the chat is gone. So the
 // app's version of every chat it wrote is known across runs: at open, a link whose chat still has
@@ -18,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Message } from '../../../shared/chat-format.ts';
 import { fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
+import { sameStamp, stampOf, type FileStamp } from '../../durable/guarded-rewrite.ts';
 import { readFullState } from '../compaction.ts';
 import type { ChatLog } from '../log/chat-log.ts';
 import type { FileState } from '../log/log-file.ts';
@@ -52,6 +54,8 @@ export class OwnVersions implements LogEvents {
   private readonly work = new KeyedQueue();
   /** A write's bytes that could not be kept (ownWrite): its acknowledgement fails. */
   private readonly failed = new Map<string, unknown>();
+  /** The file the watcher last compared each chat's kept versions with (null: none at the path): see compared(). */
+  private readonly comparedWith = new Map<string, FileStamp | null>();
   private dirMade = false;
 
   constructor(ctx: StoreContext, lastWrite: (chatId: string) => FileState | undefined) {
@@ -157,6 +161,11 @@ export class OwnVersions implements LogEvents {
     });
   }
 
+  /** The watcher is comparing the kept versions with the file the chat's path names now (`file`, stat'd before it is read). */
+  comparing(chatId: string, file: FileStamp | null): void {
+    this.comparedWith.set(chatId, file);
+  }
+
   /** A log is closing (OpenLogs.forget). */
   closing(chatId: string, log: ChatLog | undefined, then: OwnVersionOnClose): Promise<void> {
     return this.work.run(chatId, async () => {
@@ -185,6 +194,16 @@ export class OwnVersions implements LogEvents {
     const hadVersion = vs.length > 0 || (log !== undefined && this.heldBy(chatId, log) !== undefined);
     const loc = this.ctx.chats.get(chatId);
     const now = loc && (await this.ctx.fs.stat(loc.path, { bigint: true }).catch(() => null));
+    // Another program renamed or wrote the file after the comparison (before the chat was re-read):
+    // what was kept was not compared with this file, so nothing goes; the watcher compares again.
+    const was = this.comparedWith.get(chatId);
+    this.comparedWith.delete(chatId);
+    if (was !== undefined && !sameFile(was, now ? stampOf(now) : null)) {
+      for (const v of vs) if (!now || v.dev !== now.dev || v.ino !== now.ino) v.superseded = true;
+      const w = log && this.heldBy(chatId, log);
+      if (w) await this.keep(chatId, log!, w, true);
+      return;
+    }
     const atPath = now ? vs.filter((v) => !v.superseded && v.dev === now.dev && v.ino === now.ino) : [];
     await this.remove(chatId, vs.filter((v) => !atPath.includes(v)));
     if (now && hadVersion && atPath.length === 0 && !this.ctx.closed) await this.link(chatId, { dev: now.dev, ino: now.ino, size: Number(now.size), mtimeNs: now.mtimeNs }, false);
@@ -221,6 +240,7 @@ export class OwnVersions implements LogEvents {
 
   /** Compared, or the chat is gone: nothing kept of it. */
   drop(chatId: string): Promise<void> {
+    this.comparedWith.delete(chatId);
     return this.work.run(chatId, () => this.remove(chatId, [...(this.kept.get(chatId) ?? [])]));
   }
 
@@ -314,6 +334,11 @@ export class OwnVersions implements LogEvents {
     this.dirMade = true;
     return join(this.ctx.layout.ownVersionsDir, `${chatId}.${ino}.${randomBytes(6).toString('hex')}.jsonl`);
   }
+}
+
+/** The same file at the path, unchanged (or none at either time). */
+function sameFile(a: FileStamp | null, b: FileStamp | null): boolean {
+  return a === null || b === null ? a === b : sameStamp(a, b);
 }
 
 /** The fields of a message that make its text: what the user wrote or read. */
