@@ -162,7 +162,7 @@ export async function indexBench(root: string, big: { dataDir: string; character
     }
   }).then(([, v]) => v);
   if (bigList[0]?.messageCount === undefined || bigList[0].messageCount < big.messages) problems.push(`big chat listed with ${bigList[0]?.messageCount} messages`);
-  fs.rmSync(join(big.dataDir, 'index.json'));
+  fs.rmSync(new Layout(big.dataDir).indexFile);
   const bigNoIndex = await (async () => {
     const s = await openChatStore({ dataDir: big.dataDir });
     try {
