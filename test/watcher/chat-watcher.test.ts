@@ -10,7 +10,7 @@ import { createServices } from '../../electron/ipc/services.ts';
 import { ignoredPath } from '../../electron/watcher/chat-watcher.ts';
 import type { Provider } from '../../electron/generation/provider.ts';
 import { tempDir } from '../store/helpers.ts';
-import { external, messageLine, until } from './helpers.ts';
+import { characterWithChat, external, messageLine, startServices, until } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -19,28 +19,10 @@ afterEach(async () => {
 
 async function setup(provider?: Provider, watchSettleMs?: number) {
   const dataDir = tempDir();
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({
-    store,
-    emit: (e, p) => events.push([e, p]),
-    isTrustedSender: () => true,
-    autosaveIntervalMs: () => 20,
-    ...(provider ? { provider } : {}),
-    ...(watchSettleMs !== undefined ? { watchSettleMs } : {}),
-  });
-  cleanups.push(() => services.shutdown());
-  await services.ready;
-  const ok = async (ch: string, p: unknown = {}) => {
-    const r = (await services.binding.handle(true, ch, p)) as any;
-    if (!r.ok) throw Object.assign(new Error(`${ch}: ${JSON.stringify(r.error)}`), { info: r.error });
-    return r.data;
-  };
-  const character = await ok('createCharacter', { name: 'Watcher' });
-  const chat = await ok('createChat', { characterId: character.id, title: 'Watched' });
-  const file = path.join(dataDir, 'chats', character.id, `${chat.chatId}.jsonl`);
-  const externalEvents = () => events.filter(([n, p]) => (n === 'chat:changed' || n === 'chat:removed') && p.source === 'external');
-  return { dataDir, store, services, events, ok, characterId: character.id as string, chatId: chat.chatId as string, file, externalEvents };
+  const app = await startServices(cleanups, dataDir, { autosaveIntervalMs: 20, provider, watchSettleMs });
+  const chat = await characterWithChat(app.ok, dataDir, 'Watcher', 'Watched');
+  const externalEvents = () => app.events.filter(([n, p]) => (n === 'chat:changed' || n === 'chat:removed') && p.source === 'external');
+  return { dataDir, ...app, ...chat, externalEvents };
 }
 
 describe('chats-folder watcher', () => {

@@ -15,7 +15,7 @@ import { chatIdFromHash } from '../../electron/store/import-chat.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { tempDir } from '../store/helpers.ts';
-import { external, messageLine, until } from './helpers.ts';
+import { external, messageLine, startServices, until } from './helpers.ts';
 import { Layout } from '../../electron/store/layout.ts';
 
 const run = promisify(execFile);
@@ -28,11 +28,7 @@ afterEach(async () => {
 
 /** The store and the services (with the watcher) on a data directory, as the app starts them. */
 async function start(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true });
-  cleanups.push(() => services.shutdown());
-  await services.ready;
+  const { store, services, events } = await startServices(cleanups, dataDir);
   return { store, services, events };
 }
 

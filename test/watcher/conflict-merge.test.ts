@@ -7,10 +7,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { conflictCopyOf } from '../../electron/store/merge/conflict-names.ts';
-import { createServices } from '../../electron/ipc/services.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { tempDir } from '../store/helpers.ts';
-import { external, messageLine, until } from './helpers.ts';
+import { external, messageLine, startServices, until } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -18,11 +17,7 @@ afterEach(async () => {
 });
 
 async function start(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true });
-  cleanups.push(() => services.shutdown());
-  await services.ready;
+  const { store, services, events } = await startServices(cleanups, dataDir);
   return { store, services, events };
 }
 

@@ -7,11 +7,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openChatStore } from '../../electron/store/index.ts';
-import { createServices } from '../../electron/ipc/services.ts';
 import type { Provider } from '../../electron/generation/provider.ts';
 import { faultySeam, tempDir } from '../store/helpers.ts';
-import { external, messageLine, until } from './helpers.ts';
+import { characterWithChat, external, messageLine, startServices, until } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -28,28 +26,11 @@ const oddOnes = () =>
 
 async function setup(opts: { provider?: Provider; seam?: ReturnType<typeof faultySeam> } = {}) {
   const dataDir = tempDir();
-  const store = await openChatStore({ dataDir, ...(opts.seam ? { fs: opts.seam.seam } : {}) });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({
-    store,
-    emit: (e, p) => events.push([e, p]),
-    isTrustedSender: () => true,
-    autosaveIntervalMs: () => 20,
-    ...(opts.provider ? { provider: opts.provider } : {}),
-  });
-  cleanups.push(() => services.shutdown());
-  await services.ready;
-  const ok = async (ch: string, p: unknown = {}) => {
-    const r = (await services.binding.handle(true, ch, p)) as any;
-    if (!r.ok) throw Object.assign(new Error(`${ch}: ${JSON.stringify(r.error)}`), { info: r.error });
-    return r.data;
-  };
-  const character = await ok('createCharacter', { name: 'Reader' });
-  const chat = await ok('createChat', { characterId: character.id, title: 'Shared' });
-  const file = path.join(dataDir, 'chats', character.id, `${chat.chatId}.jsonl`);
-  const chats = async () => ok('listChats', { characterId: character.id });
-  const messages = async (chatId: string) => (await ok('loadChat', { chatId })).messages;
-  return { dataDir, store, services, events, ok, characterId: character.id as string, chatId: chat.chatId as string, file, chats, messages };
+  const app = await startServices(cleanups, dataDir, { autosaveIntervalMs: 20, provider: opts.provider, fs: opts.seam?.seam });
+  const chat = await characterWithChat(app.ok, dataDir, 'Reader', 'Shared');
+  const chats = async () => app.ok('listChats', { characterId: chat.characterId });
+  const messages = async (chatId: string) => (await app.ok('loadChat', { chatId })).messages;
+  return { dataDir, ...app, ...chat, chats, messages };
 }
 
 /** A reply that streams two chunks and then waits until it is stopped. */

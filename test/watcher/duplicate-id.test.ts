@@ -8,9 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
-import { createServices } from '../../electron/ipc/services.ts';
 import { tempDir } from '../store/helpers.ts';
-import { until } from './helpers.ts';
+import { startServices, until } from './helpers.ts';
 import { Layout } from '../../electron/store/layout.ts';
 
 const run = promisify(execFile);
@@ -22,12 +21,7 @@ afterEach(async () => {
 
 /** The store and the services (with the watcher) on a data directory, as the app starts them. */
 async function start(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true });
-  const stop = () => services.shutdown();
-  cleanups.push(stop);
-  await services.ready;
+  const { store, services, events, stop } = await startServices(cleanups, dataDir);
   await services.watcher!.idle();
   return { store, services, events, stop };
 }

@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { FsSeam } from '../../electron/durable/fs-seam.ts';
+import type { Provider } from '../../electron/generation/provider.ts';
+import { createServices } from '../../electron/ipc/services.ts';
+import { openChatStore } from '../../electron/store/index.ts';
 
 const run = promisify(execFile);
 const CHILD = path.join(import.meta.dirname, 'writer-child.ts');
@@ -23,4 +27,47 @@ export async function until<T>(pred: () => T | undefined | false, ms: number, wh
     if (Date.now() > end) throw new Error(`not seen within ${ms} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+export type Cleanup = () => Promise<unknown>;
+
+export interface StartOptions {
+  provider?: Provider | undefined;
+  watchSettleMs?: number | undefined;
+  autosaveIntervalMs?: number | undefined;
+  /** The store's file system (the fs seam: only for faults the OS cannot make on demand). */
+  fs?: FsSeam | undefined;
+}
+
+/**
+ * The store and the services (with the watcher) on a data directory, as the app starts them, and
+ * `ok`: a binding call that throws on a failed envelope (the error info on `.info`).
+ */
+export async function startServices(cleanups: Cleanup[], dataDir: string, o: StartOptions = {}) {
+  const store = await openChatStore({ dataDir, ...(o.fs ? { fs: o.fs } : {}) });
+  const events: [string, any][] = [];
+  const services = createServices<boolean>({
+    store,
+    emit: (e, p) => events.push([e, p]),
+    isTrustedSender: () => true,
+    ...(o.autosaveIntervalMs !== undefined ? { autosaveIntervalMs: () => o.autosaveIntervalMs! } : {}),
+    ...(o.provider ? { provider: o.provider } : {}),
+    ...(o.watchSettleMs !== undefined ? { watchSettleMs: o.watchSettleMs } : {}),
+  });
+  const stop = () => services.shutdown();
+  cleanups.push(stop);
+  await services.ready;
+  const ok = async (ch: string, p: unknown = {}) => {
+    const r = (await services.binding.handle(true, ch, p)) as any;
+    if (!r.ok) throw Object.assign(new Error(`${ch}: ${JSON.stringify(r.error)}`), { info: r.error });
+    return r.data;
+  };
+  return { store, services, events, stop, ok };
+}
+
+/** A character named `name` with one chat titled `title`, made through the binding, and the chat file's path. */
+export async function characterWithChat(ok: (ch: string, p?: unknown) => Promise<any>, dataDir: string, name: string, title: string) {
+  const character = await ok('createCharacter', { name });
+  const chat = await ok('createChat', { characterId: character.id, title });
+  return { characterId: character.id as string, chatId: chat.chatId as string, file: path.join(dataDir, 'chats', character.id, `${chat.chatId}.jsonl`) };
 }

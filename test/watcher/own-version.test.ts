@@ -12,55 +12,37 @@ import { Layout } from '../../electron/store/layout.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import type { Provider } from '../../electron/generation/provider.ts';
 import { tempDir } from '../store/helpers.ts';
-import { external, messageLine, until } from './helpers.ts';
+import { characterWithChat, external, messageLine, startServices, until } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
+/** What the user was told: conflict notices, and the quiet notices of messages merged back in. */
+function told(events: [string, any][]) {
+  return {
+    notices: () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string),
+    mergedBack: () => events.filter(([n, p]) => n === 'notice' && p.level === 'info' && /merged \d+ messages? back in/.test(p.message)).map(([, p]) => p.message as string),
+  };
+}
+
 async function setup(opts: { provider?: Provider; watchSettleMs?: number } = {}) {
   const dataDir = tempDir();
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({
-    store,
-    emit: (e, p) => events.push([e, p]),
-    isTrustedSender: () => true,
-    autosaveIntervalMs: () => 20,
-    ...(opts.provider ? { provider: opts.provider } : {}),
-    ...(opts.watchSettleMs !== undefined ? { watchSettleMs: opts.watchSettleMs } : {}),
-  });
-  cleanups.push(() => services.shutdown());
-  await services.ready;
-  const ok = async (ch: string, p: unknown = {}) => {
-    const r = (await services.binding.handle(true, ch, p)) as any;
-    if (!r.ok) throw Object.assign(new Error(`${ch}: ${JSON.stringify(r.error)}`), { info: r.error });
-    return r.data;
-  };
-  const character = await ok('createCharacter', { name: 'Kept' });
-  const chat = await ok('createChat', { characterId: character.id, title: 'Shared' });
-  const file = path.join(dataDir, 'chats', character.id, `${chat.chatId}.jsonl`);
-  const say = (content: string) => ok('appendMessage', { chatId: chat.chatId, message: { role: 'user', content } });
-  const copies = async () => (await ok('listChats', { characterId: character.id })).filter((c: any) => c.title === 'Shared (conflict copy)');
-  const contents = async (chatId: string) => (await ok('loadChat', { chatId })).messages.map((m: any) => m.content);
-  const notices = () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string);
-  const mergedBack = () => events.filter(([n, p]) => n === 'notice' && p.level === 'info' && /merged \d+ messages? back in/.test(p.message)).map(([, p]) => p.message as string);
-  return { dataDir, store, services, events, ok, characterId: character.id as string, chatId: chat.chatId as string, file, say, copies, contents, notices, mergedBack };
+  const app = await startServices(cleanups, dataDir, { autosaveIntervalMs: 20, ...opts });
+  const { characterId, chatId, file } = await characterWithChat(app.ok, dataDir, 'Kept', 'Shared');
+  const say = (content: string) => app.ok('appendMessage', { chatId, message: { role: 'user', content } });
+  const copies = async () => (await app.ok('listChats', { characterId })).filter((c: any) => c.title === 'Shared (conflict copy)');
+  const contents = async (id: string) => (await app.ok('loadChat', { chatId: id })).messages.map((m: any) => m.content);
+  return { dataDir, ...app, characterId, chatId, file, say, copies, contents, ...told(app.events) };
 }
 
 /** The store and the services (with the watcher) on an existing data directory, as the app starts them. */
 async function restart(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true });
-  cleanups.push(() => services.shutdown());
-  await services.ready;
+  const { store, services, events } = await startServices(cleanups, dataDir);
   const copies = async (characterId: string, title: string) => (await store.listChats(characterId)).filter((c) => c.title === `${title} (conflict copy)`);
   const contents = async (chatId: string) => (await store.loadChat(chatId)).messages.map((m) => m.content);
-  const notices = () => events.filter(([n, p]) => n === 'notice' && p.code === 'CONFLICT').map(([, p]) => p.message as string);
-  const mergedBack = () => events.filter(([n, p]) => n === 'notice' && p.level === 'info' && /merged \d+ messages? back in/.test(p.message)).map(([, p]) => p.message as string);
-  return { store, services, events, copies, contents, notices, mergedBack };
+  return { store, services, events, copies, contents, ...told(events) };
 }
 
 /** Reads 70 other chats: more than the store keeps open (64), so the least recently used log is closed. */
