@@ -5,6 +5,7 @@ import type { FsSeam } from '../../electron/durable/fs-seam.ts';
 import type { Provider } from '../../electron/generation/provider.ts';
 import { createServices } from '../../electron/ipc/services.ts';
 import { openChatStore } from '../../electron/store/index.ts';
+import { tempDir } from '../store/helpers.ts';
 
 const run = promisify(execFile);
 const CHILD = path.join(import.meta.dirname, 'writer-child.ts');
@@ -37,6 +38,8 @@ export interface StartOptions {
   autosaveIntervalMs?: number | undefined;
   /** The store's file system (the fs seam: only for faults the OS cannot make on demand). */
   fs?: FsSeam | undefined;
+  /** false: no chats-folder watcher. */
+  watch?: boolean | undefined;
 }
 
 /**
@@ -53,6 +56,7 @@ export async function startServices(cleanups: Cleanup[], dataDir: string, o: Sta
     ...(o.autosaveIntervalMs !== undefined ? { autosaveIntervalMs: () => o.autosaveIntervalMs! } : {}),
     ...(o.provider ? { provider: o.provider } : {}),
     ...(o.watchSettleMs !== undefined ? { watchSettleMs: o.watchSettleMs } : {}),
+    ...(o.watch === false ? { watch: false } : {}),
   });
   const stop = () => services.shutdown();
   cleanups.push(stop);
@@ -70,4 +74,29 @@ export async function characterWithChat(ok: (ch: string, p?: unknown) => Promise
   const character = await ok('createCharacter', { name });
   const chat = await ok('createChat', { characterId: character.id, title });
   return { characterId: character.id as string, chatId: chat.chatId as string, file: path.join(dataDir, 'chats', character.id, `${chat.chatId}.jsonl`) };
+}
+
+/**
+ * A chat ("Shared", character "Rae") with a reply streaming into it: "Part one." is on disk, " Part
+ * two." waits for `release()`; `ended()` resolves with the stream's stream:end. Also `replyId`.
+ */
+export async function streamingReply(cleanups: Cleanup[], o: { watch?: boolean } = {}) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const provider: Provider = async function* () {
+    yield 'Part one.';
+    await gate;
+    yield ' Part two.';
+  };
+  const dataDir = tempDir();
+  const app = await startServices(cleanups, dataDir, { provider, autosaveIntervalMs: 10, watch: o.watch });
+  const chat = await characterWithChat(app.ok, dataDir, 'Rae', 'Shared');
+  await app.ok('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'Hi' } });
+  const { streamId } = await app.ok('generate', { mode: 'new', chatId: chat.chatId });
+  await until(() => app.events.some(([n]) => n === 'stream:chunk'), 2000, 'first chunk');
+  await app.services.autosave.flush();
+  if (o.watch !== false) await app.services.watcher!.idle();
+  const replyId = (await app.ok('loadChat', { chatId: chat.chatId })).messages.at(-1).id as string;
+  const ended = () => until(() => app.events.find(([n, p]) => n === 'stream:end' && p.streamId === streamId), 5000, 'stream end').then(([, end]) => end);
+  return { ...app, ...chat, dataDir, release, replyId, ended };
 }

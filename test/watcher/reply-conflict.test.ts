@@ -4,48 +4,15 @@
 // on. When it does not (the other program changed the reply's message too), the reply stops writing
 // into that file and the app's version goes into a conflict copy; the outside file keeps its bytes.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { openChatStore } from '../../electron/store/index.ts';
-import { createServices } from '../../electron/ipc/services.ts';
-import type { Provider } from '../../electron/generation/provider.ts';
-import { tempDir } from '../store/helpers.ts';
-import { external, messageLine, until } from './helpers.ts';
+import { external, messageLine, streamingReply, until } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function streaming() {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const provider: Provider = async function* () {
-    yield 'Part one.';
-    await gate;
-    yield ' Part two.';
-  };
-  const dataDir = tempDir();
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true, provider, autosaveIntervalMs: () => 10, watch: false });
-  cleanups.push(() => services.shutdown());
-  const ok = async (ch: string, p: unknown = {}) => {
-    const r = (await services.binding.handle(true, ch, p)) as any;
-    if (!r.ok) throw new Error(JSON.stringify(r.error));
-    return r.data;
-  };
-  const c = await ok('createCharacter', { name: 'Rae' });
-  const chat = await ok('createChat', { characterId: c.id, title: 'Shared' });
-  await ok('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'Hi' } });
-  const { streamId } = await ok('generate', { mode: 'new', chatId: chat.chatId });
-  await until(() => events.some(([n]) => n === 'stream:chunk'), 2000, 'first chunk');
-  await services.autosave.flush();
-  const file = path.join(dataDir, 'chats', c.id, `${chat.chatId}.jsonl`);
-  const replyId = (await ok('loadChat', { chatId: chat.chatId })).messages.at(-1).id as string;
-  const ended = () => until(() => events.find(([n, p]) => n === 'stream:end' && p.streamId === streamId), 3000, 'stream end').then(([, end]) => end);
-  return { release, events, services, ok, characterId: c.id as string, chatId: chat.chatId as string, file, replyId, ended };
-}
+const streaming = () => streamingReply(cleanups, { watch: false });
 
 it('a checkpoint meeting a file another program appended to is made on the file as it is now: the reply goes on, no copy', async () => {
   const s = await streaming();

@@ -6,11 +6,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { openChatStore } from '../../electron/store/index.ts';
-import { createServices } from '../../electron/ipc/services.ts';
-import type { Provider } from '../../electron/generation/provider.ts';
-import { tempDir } from '../store/helpers.ts';
-import { messageLine, until } from './helpers.ts';
+import { messageLine, streamingReply, until } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -18,40 +14,14 @@ afterEach(async () => {
 });
 
 async function streaming() {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const provider: Provider = async function* () {
-    yield 'Part one.';
-    await gate;
-    yield ' Part two.';
-  };
-  const dataDir = tempDir();
-  const store = await openChatStore({ dataDir });
-  const events: [string, any][] = [];
-  const services = createServices<boolean>({ store, emit: (e, p) => events.push([e, p]), isTrustedSender: () => true, provider, autosaveIntervalMs: () => 10 });
-  cleanups.push(() => services.shutdown());
-  await services.ready;
-  const ok = async (ch: string, p: unknown = {}) => {
-    const r = (await services.binding.handle(true, ch, p)) as any;
-    if (!r.ok) throw new Error(JSON.stringify(r.error));
-    return r.data;
-  };
-  const c = await ok('createCharacter', { name: 'Rae' });
-  const chat = await ok('createChat', { characterId: c.id, title: 'Shared' });
-  await ok('appendMessage', { chatId: chat.chatId, message: { role: 'user', content: 'Hi' } });
-  const { streamId } = await ok('generate', { mode: 'new', chatId: chat.chatId });
-  await until(() => events.some(([n]) => n === 'stream:chunk'), 2000, 'first chunk');
-  await services.autosave.flush();
-  await services.watcher!.idle();
-  const file = path.join(dataDir, 'chats', c.id, `${chat.chatId}.jsonl`);
+  const s = await streamingReply(cleanups);
   /** As Syncthing puts a version in place: a temp file renamed over the chat (a new inode). */
   const syncReplace = async (text: string) => {
-    const tmp = path.join(path.dirname(file), `.syncthing.${path.basename(file)}.tmp`);
+    const tmp = path.join(path.dirname(s.file), `.syncthing.${path.basename(s.file)}.tmp`);
     await writeFile(tmp, text);
-    await rename(tmp, file);
+    await rename(tmp, s.file);
   };
-  const ended = () => until(() => events.find(([n, p]) => n === 'stream:end' && p.streamId === streamId), 5000, 'stream end').then(([, end]) => end);
-  return { release, events, services, ok, characterId: c.id as string, chatId: chat.chatId as string, file, syncReplace, ended };
+  return { ...s, syncReplace };
 }
 
 it('the sync tool puts a version holding the reply so far in place: the reply goes on into it, no conflict copy', async () => {
