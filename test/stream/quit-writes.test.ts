@@ -1,7 +1,7 @@
 // The quit's own order: the watcher stays open through the app's last writes (so outside changes
 // made meanwhile are seen, also while a full disk holds the quit up), and a conflict copy being
 // made for a reply refused by a changed file is finished before the store closes.
-import { copyFileSync, renameSync, unlinkSync } from 'node:fs';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -93,9 +93,12 @@ describe('quit', () => {
     const chatId = await chat(characterId);
     const { streamId } = await ok('generate', { mode: 'new', chatId });
     await sleep(60);
-    // Another program replaces the file (same bytes, new inode): the reply's last write is refused.
+    // Another program replaces the file with a version that lacks the reply (an older copy put back):
+    // the reply's next write does not commute with it and is refused. (One that holds the reply as the
+    // app had it, e.g. the same bytes, lets the reply go on: test/watcher/reply-sync-replace.test.ts.)
     const file = path.join(dataDir, 'chats', characterId, `${chatId}.jsonl`);
-    copyFileSync(file, `${file}.outside`);
+    const replyId = events.find(([n, p]) => n === 'stream:start' && p.streamId === streamId)![1].messageId as string;
+    writeFileSync(`${file}.outside`, readFileSync(file, 'utf8').split('\n').filter((line) => !line.includes(replyId)).join('\n'));
     renameSync(`${file}.outside`, file);
     await shutdown();
     const end = events.find(([n, p]) => n === 'stream:end' && p.streamId === streamId)![1];
