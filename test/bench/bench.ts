@@ -5,7 +5,8 @@
 // --only jump,import,merge runs only those parts (jump: jump_100k_ms and jump_1m_ms; import: import_100k_ms
 // and import_cli_100k_ms; merge: rewrite_baseline_ms and sync_merge_100k_ms), measured as in the full run, and prints their keys (the last line of
 // stdout is still one JSON object). The full run's big chat has taken 200 appends and 200 edits
-// before its jumps are measured; --only jumps on the chat as built.
+// before its jumps are measured; --only jumps on the chat as built. --only merge first gives the chat
+// what the full run gives it before its merge (those edits and appends, the prompt bench's metadata change).
 //
 // Builds a big chat (default 100,000 messages, ~50 MB) in a temp dir, in the store's exact format,
 // then measures, in one run and in the same directory:
@@ -443,6 +444,19 @@ async function runOnly(args: Args, only: Set<OnlyPart>, root: string, dataDir: s
     }
   }
   if (only.has('merge')) {
+    // The chat as the full run leaves it for the merge: edits, swipes and appends (change records), then
+    // the prompt bench's author's note (a meta record), all in the beginning the conflict copy shares.
+    log(`merge: the chat first takes ${args.samples} edits/swipes, ${args.samples} appends and the prompt bench's metadata change, as in the full run`);
+    const rand = prng(0xbe4c4);
+    const s = await openChatStore({ dataDir, oplog: await openOpLog(dataDir, { source: 'bench' }) });
+    try {
+      await s.whenIndexed();
+      await measureEdits(s, fixture.chatId, args.samples, args.warmups, rand);
+      await measureAppends(s, fixture.chatId, dirname(fixture.path), args.samples, args.warmups, rand);
+    } finally {
+      await s.close();
+    }
+    await measurePromptBuild(dataDir, fixture.chatId, 1);
     log(`rewrite baseline: 1 warm-up + ${args.rewrites} runs`);
     const rewrites = await measureRewrites(fixture.path, args.rewrites);
     log(`sync merge: a conflict copy of the big chat (${DIVERGENT} messages each side) merged into it, 1 warm-up + ${args.rewrites} runs`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { ChatLog } from '../../electron/store/log/chat-log.ts';
-import { mergeChats, mergeOnCommonPrefix } from '../../electron/store/merge/merge-chats.ts';
+import { mergeChats, mergeOnCommonPrefix, mergeWhole } from '../../electron/store/merge/merge-chats.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { chatPath, tempDir } from './helpers.ts';
 
@@ -46,8 +46,9 @@ describe('the summary of a merged conflict copy', () => {
     const stats = vi.spyOn(ChatLog.prototype, 'stats');
     let counted = 0;
     let shared = 0;
+    let sharedOverMetas = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { maxLength: 8 }), fc.array(op, { maxLength: 6 }), fc.array(op, { maxLength: 6 }), async (common, onMine, onTheirs) => {
+      fc.asyncProperty(fc.array(op, { maxLength: 8 }), fc.array(op, { maxLength: 6 }), fc.array(op, { maxLength: 6 }), fc.boolean(), async (common, onMine, onTheirs, renamedEarly) => {
         const root = tempDir();
         const mineDir = join(root, 'mine');
         const theirsDir = join(root, 'theirs');
@@ -57,7 +58,9 @@ describe('the summary of a merged conflict copy', () => {
         const base = await openChatStore({ dataDir: mineDir, now });
         const { chatId } = await base.createChat({ characterId: 'cz', title: 'Start' });
         // A few messages first, which later changes often leave alone (a shared beginning: the merge's shortcut).
-        await run(base, chatId, [...Array.from({ length: 6 }, () => ({ t: 'append' as const, text: 'first' })), ...common]);
+        // Often a rename among them: a meta record inside the shared lines the shortcut keeps (the merge moves it after the messages).
+        const first = Array.from({ length: 3 }, () => ({ t: 'append' as const, text: 'first' }));
+        await run(base, chatId, [...first, ...(renamedEarly ? [{ t: 'rename' as const, title: 'Early' }] : []), ...first, ...common]);
         await base.close();
         await cp(join(mineDir, 'chats'), join(theirsDir, 'chats'), { recursive: true });
         const other = await openChatStore({ dataDir: theirsDir, now });
@@ -74,7 +77,11 @@ describe('the summary of a merged conflict copy', () => {
           const expected = mergeChats(mergedBefore, theirs);
           if ('error' in expected) throw new Error(expected.error);
           const shortcut = mergeOnCommonPrefix(mergedBefore, theirs);
-          if (shortcut && !('error' in shortcut)) shared++;
+          if (shortcut && !('error' in shortcut)) {
+            shared++;
+            // A meta record (a rename) among the shared lines: the shortcut keeps the lines around it, laid out in place without it.
+            if (renamedEarly || common.some((o) => o.t === 'rename')) sharedOverMetas++;
+          }
           stats.mockClear();
           const r = await store.discoverChat(copy);
           expect(r.kind).toBe('merged');
@@ -113,7 +120,47 @@ describe('the summary of a merged conflict copy', () => {
     // The counted summary is what ran (not only the full read it falls back to), and the shortcut for a shared beginning too.
     expect(counted).toBeGreaterThan(10);
     expect(shared).toBeGreaterThan(5);
+    expect(sharedOverMetas).toBeGreaterThan(2);
   }, 240_000);
+
+  it('meta records and change records among the shared lines: the merge is written as the full merge lays it out, the metas moved after the messages', async () => {
+    // As the bench's chat is when the merge runs: its settings changed (meta records) and its newest message edited and swiped (change records) in the shared beginning.
+    let t = 1_700_000_000_000;
+    const now = () => (t += 7);
+    const dataDir = tempDir();
+    const store = await openChatStore({ dataDir, now });
+    try {
+      const { chatId } = await store.createChat({ characterId: 'cz', title: 'Start' });
+      for (let i = 0; i < 30; i++) await store.appendMessage(chatId, { role: 'user', content: `shared ${i}` });
+      await store.renameChat(chatId, 'Renamed');
+      const m = await store.appendMessage(chatId, { role: 'assistant', content: 'reply' });
+      await store.updateMessage(chatId, m.id, { content: 'reply, edited' });
+      await store.updateMessage(chatId, m.id, { addSwipe: 'another reply' });
+      for (let i = 0; i < 10; i++) await store.appendMessage(chatId, { role: 'user', content: `shared later ${i}` });
+      await store.updateChatMetadata(chatId, { author_note: { text: 'It is raining.', depth: 4, role: 'system' } });
+      const path = chatPath(dataDir, 'cz', chatId);
+      const base = await readFile(path);
+      const line = (id: string, i: number) => `${JSON.stringify({ id, role: 'user', content: `${id} ${'x'.repeat(i)}`, timestamp: (t += 7) })}\n`;
+      const copy = join(dataDir, 'chats', 'cz', `${chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`);
+      const theirs = Buffer.concat([base, Buffer.from(Array.from({ length: 20 }, (_, i) => line(`there-${i}`, i)).join(''))]);
+      await writeFile(copy, theirs);
+      for (let i = 0; i < 20; i++) await store.appendMessage(chatId, { role: 'user', content: `here ${i}` });
+      const mine = await readFile(path);
+      const expected = mergeWhole(mine, theirs);
+      if ('error' in expected) throw new Error(expected.error);
+      const shortcut = mergeOnCommonPrefix(mine, theirs);
+      expect(shortcut && !('error' in shortcut) && shortcut.body.length).toBeGreaterThan(2); // the stable lines in pieces around the metas
+      const r = await store.discoverChat(copy);
+      expect(r.kind).toBe('merged');
+      const after = await readFile(path);
+      const nl = after.indexOf(0x0a);
+      expect(after.subarray(nl + 1).toString('utf8')).toBe(Buffer.concat(expected.body).toString('utf8'));
+      expect((await store.getChat(chatId)).title).toBe('Renamed');
+      expect((await store.loadChat(chatId, { limit: 1000 })).messages).toHaveLength(30 + 1 + 10 + 20 + 20);
+    } finally {
+      await store.close();
+    }
+  });
 
   it('a conflict copy that is gone by the time it is read is ignored, the chat unchanged', async () => {
     const dataDir = tempDir();

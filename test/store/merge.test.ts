@@ -31,6 +31,13 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), pick, at }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('rename' as const), title: fc.constantFrom('One', 'Two', 'Three'), at }) },
 );
+/** What the app adds to a tidy chat (one shared by both copies): edits and swipes of its newest message, appends, meta records (as the bench's chat takes them). */
+const tidyCmd: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('append' as const), text, at }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('edit' as const), pick: fc.constant(-1), text, at }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('swipe' as const), pick: fc.constant(-1), text, at }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('rename' as const), title: fc.constantFrom('One', 'Two', 'Three'), at }) },
+);
 const sideCmd: fc.Arbitrary<Cmd> = fc.oneof({ weight: 12, arbitrary: cmd }, { weight: 1, arbitrary: fc.constant({ t: 'compact' as const }) });
 
 /** A chat file being written as the store writes it: appended records, and compaction. */
@@ -60,7 +67,7 @@ class Log {
     if (c.t === 'append') return this.add({ id: `${this.side}${this.n}`, role: 'user', content: c.text, timestamp: this.inOrder ? 900 + this.n++ : (this.n++, c.at) });
     if (c.t === 'rename') return this.add({ op: 'meta', timestamp: c.at, title: c.title });
     const live = this.live();
-    const m = live[c.pick % Math.max(1, live.length)];
+    const m = live[c.pick < 0 ? live.length - 1 : c.pick % Math.max(1, live.length)]; // pick -1: the newest
     if (!m) return;
     if (c.t === 'edit') this.add({ op: 'edit', id: m.id, timestamp: c.at, content: c.text });
     else if (c.t === 'swipe') this.add({ op: 'swipe_add', id: m.id, timestamp: c.at, content: c.text });
@@ -83,14 +90,20 @@ const swipesOf = (m: Message) => m.swipes ?? [m.content];
 describe('merging two copies of a chat', () => {
   it('either order gives the same chat, no record is lost, and merging again changes nothing (randomized)', () => {
     let shortcut = 0;
+    let shortcutOverChanges = 0;
+    let shortcutOverMetas = 0;
     let full = 0;
     fc.assert(
-      fc.property(fc.array(cmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), fc.boolean(), (prefix, onA, onB, tidy) => {
+      fc.property(fc.array(cmd, { maxLength: 12 }), fc.array(tidyCmd, { maxLength: 8 }), fc.array(sideCmd, { maxLength: 12 }), fc.array(sideCmd, { maxLength: 12 }), fc.boolean(), (prefix, later, onA, onB, tidy) => {
         const base = new Log(serialize(header), 'p', tidy);
         // A longer tidy beginning: the sides' edits often leave its first messages alone (the shortcut applies).
         if (tidy) for (let i = 0; i < 8; i++) base.run({ t: 'append', text: 'p', at: 1000 });
         for (const c of prefix) if (!tidy || c.t === 'append' || c.t === 'edit') base.run(c);
         if (tidy) base.run({ t: 'compact' });
+        // Then change records and meta records in the shared beginning too (the shortcut keeps the lines before them, and takes the metas out).
+        if (tidy) for (const c of later) base.run(c);
+        const sharedChanges = tidy && later.some((c) => c.t !== 'append');
+        const sharedMetas = tidy && later.some((c) => c.t === 'rename');
         const A = new Log(base.text, 'a');
         const B = new Log(base.text, 'b');
         for (const c of onA) A.run(c);
@@ -115,6 +128,8 @@ describe('merging two copies of a chat', () => {
         const short = mergeOnCommonPrefix(Buffer.from(A.text), Buffer.from(B.text));
         if (short && !('error' in short)) {
           shortcut++;
+          if (sharedChanges) shortcutOverChanges++;
+          if (sharedMetas) shortcutOverMetas++;
           expect(short.bytes.toString('utf8')).toBe(M);
         } else full++;
         // Merging again, with either copy or with itself, changes nothing.
@@ -169,6 +184,8 @@ describe('merging two copies of a chat', () => {
     );
     // Both ways ran: the shortcut for a shared beginning (compared with the full merge above) and the full merge alone.
     expect(shortcut).toBeGreaterThan(50);
+    expect(shortcutOverChanges).toBeGreaterThan(20);
+    expect(shortcutOverMetas).toBeGreaterThan(10);
     expect(full).toBeGreaterThan(50);
   }, 120_000);
 

@@ -162,22 +162,36 @@ async function readWithRoom(fs: FsSeam, path: string, size: number): Promise<{ r
 }
 
 /**
- * The new file's bytes laid out where the chat's own were read, when the body begins with a slice of
- * them (the merge's shared beginning) and the header line and the other pieces fit around it: no
- * second buffer of the chat's size (the first touch of its pages is most of the cost of a copy).
- * Null when not (then they are joined in a new buffer).
+ * The new file's bytes laid out where the chat's own were read, when the body begins with slices of
+ * them in order (the merge's shared beginning, less any meta records the merge moves to the end) and
+ * the header line and the other pieces fit around them: no second buffer of the chat's size (the
+ * first touch of its pages is most of the cost of a copy). Each slice moves only towards the start
+ * (the gaps close up), so none is overwritten before it is moved. Null when not (then they are joined
+ * in a new buffer).
  */
 function inPlace(room: Buffer, mine: Buffer, head: Buffer, body: Buffer[]): Buffer | null {
-  const [first, ...rest] = body;
-  if (!first || first.buffer !== room.buffer || rest.some((p) => p.buffer === room.buffer)) return null;
-  const from = first.byteOffset - room.byteOffset;
-  if (from < mine.byteOffset - room.byteOffset || from + first.length > mine.byteOffset - room.byteOffset + mine.length) return null;
-  const start = from - head.length;
-  const end = rest.reduce((n, p) => n + p.length, from + first.length);
+  const inRoom = (p: Buffer) => p.buffer === room.buffer;
+  let own = 0;
+  while (own < body.length && inRoom(body[own]!)) own++;
+  if (own === 0 || body.slice(own).some(inRoom)) return null;
+  const mineFrom = mine.byteOffset - room.byteOffset;
+  let prevEnd = mineFrom;
+  for (const p of body.slice(0, own)) {
+    const from = p.byteOffset - room.byteOffset;
+    if (from < prevEnd || from + p.length > mineFrom + mine.length) return null;
+    prevEnd = from + p.length;
+  }
+  const start = body[0]!.byteOffset - room.byteOffset - head.length;
+  const end = body.reduce((n, p) => n + p.length, start + head.length);
   if (start < 0 || end > room.length) return null;
+  let at = start + head.length;
+  for (const p of body.slice(0, own)) {
+    const from = p.byteOffset - room.byteOffset;
+    if (from !== at) room.copyWithin(at, from, from + p.length);
+    at += p.length;
+  }
   head.copy(room, start);
-  let at = from + first.length;
-  for (const p of rest) at += p.copy(room, at);
+  for (const p of body.slice(own)) at += p.copy(room, at);
   return room.subarray(start, end);
 }
 

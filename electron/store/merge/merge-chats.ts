@@ -423,12 +423,20 @@ export function mergeOnCommonPrefix(a: Buffer, bytesOfB: Buffer | SharedCopy): M
   };
   // The rare `\u` escapes and "op" tokens of the shared lines found in one pass, not one per line.
   const tokens = BlockTokens.find(a.subarray(0, prefixEnd));
+  // Meta records among the shared lines (a chat's settings changed, say its author's note): the full
+  // merge puts every meta after the messages, so they are taken out of the stable lines and merged with the rest.
+  const metaLines: [number, number][] = [];
   let off = headerEnd + 1;
   while (off < prefixEnd) {
     const end = a.indexOf(0x0a, off);
     if (end > off && a[end - 1] === 0x0d) return null;
     const s = sniff(a.subarray(off, end), tokens, off);
-    if (s.kind !== 'message' && s.kind !== 'op') return null; // blank, invalid, meta: the full merge moves or drops them
+    if (s.kind === 'meta') {
+      metaLines.push([off, end + 1]);
+      off = end + 1;
+      continue;
+    }
+    if (s.kind !== 'message' && s.kind !== 'op') return null; // blank, invalid: the full merge drops them
     if (group?.id !== s.id) {
       if (!close()) return null;
       stableEnd = off;
@@ -453,10 +461,21 @@ export function mergeOnCommonPrefix(a: Buffer, bytesOfB: Buffer | SharedCopy): M
   idsOf(a.subarray(0, prefixEnd), stableEnd, after);
   for (const id of after) if (seen.has(id)) return null;
   for (const id of touched) if (seen.has(id)) return null;
-  // The rest, merged in full; its every message must come after the stable ones.
+  // The rest, merged in full (with the stable lines' metas, first as in both copies); its every message must come after the stable ones.
   const header = a.subarray(0, headerEnd + 1);
-  const rest = mergeWhole(Buffer.concat([header, a.subarray(stableEnd)]), Buffer.concat([header, bytesFrom(a, b, stableEnd)]));
+  const stable: Buffer[] = [];
+  const metas: Buffer[] = [];
+  let from = headerEnd + 1;
+  for (const [start, end] of metaLines) {
+    if (start >= stableEnd) break;
+    if (start > from) stable.push(a.subarray(from, start));
+    metas.push(a.subarray(start, end));
+    from = end;
+  }
+  if (stableEnd > from) stable.push(a.subarray(from, stableEnd));
+  if (stable.length === 0) return null;
+  const rest = mergeWhole(Buffer.concat([header, ...metas, a.subarray(stableEnd)]), Buffer.concat([header, ...metas, bytesFrom(a, b, stableEnd)]));
   if ('error' in rest) return rest;
   if (rest.first && !(rest.first.key > l.key || (rest.first.key === l.key && rest.first.id > l.id))) return null;
-  return mergeResult(rest.header, [a.subarray(headerEnd + 1, stableEnd), ...rest.body], { fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA, live: stableLive + rest.live, title: rest.title });
+  return mergeResult(rest.header, [...stable, ...rest.body], { fromB: rest.fromB, changed: rest.changed, invalidLines: rest.invalidLines, invalidInA: rest.invalidInA, live: stableLive + rest.live, title: rest.title });
 }
