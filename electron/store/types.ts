@@ -31,6 +31,11 @@ export interface AppVersion {
   /** Whether the chat's file, as it is now, holds all of it (another program only added to it). */
   inFile: boolean;
   /**
+   * inFile only through a sync tool's conflict copy beside the chat, not yet merged into it: the
+   * file itself lacks some of it (its merge brings it back). A reply must not go on into such a file.
+   */
+  viaCopy?: boolean;
+  /**
    * When not inFile: its messages whose ids the file lacks altogether, if that is all the file lacks
    * (every other message of it is in the file exactly as here); undefined when the file changed one.
    */

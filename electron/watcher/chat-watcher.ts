@@ -156,7 +156,9 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     const end = await lastByte(path);
     if (end !== 0x0a) return false;
     const versions = await o.store.appVersions(chatId).catch(() => null);
-    return !!versions?.length && versions.every((v) => v.inFile);
+    // The file itself must hold every version (the reply so far too): one held only through a sync
+    // tool's conflict copy beside it may end the reply at an older text the next chunk would follow.
+    return !!versions?.length && versions.every((v) => v.inFile && !v.viaCopy);
   }
 
   async function lastByte(path: string): Promise<number | null> {

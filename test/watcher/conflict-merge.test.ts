@@ -158,4 +158,23 @@ describe('the sync tool replaces a chat whose message the app edited with the ot
     expect(app.events.filter(([n, p]) => n === 'notice' && p.level !== 'info')).toEqual([]);
     expect(await readdir(c.dir)).toEqual([`${c.chatId}.jsonl`]);
   }, 30_000);
+
+  it('a version whose merge cannot be made (an unreadable line in it): the app\'s edit is kept in a conflict-copy chat, not counted on the copy', async () => {
+    const dataDir = tempDir();
+    const c = await chat(dataDir);
+    const app = await start(dataDir);
+    const [first] = (await app.store.loadChat(c.chatId)).messages;
+    await app.store.updateMessage(c.chatId, first!.id, { content: 'edited here' });
+    await app.services.watcher!.idle();
+    const edit = `${JSON.stringify({ op: 'edit', id: first!.id, timestamp: Date.now() + 60_000, content: 'edited there' })}\n`;
+    const copy = path.join(c.dir, `${c.chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`);
+    await rename(c.file, copy);
+    await writeFile(path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`), `${c.bytes}{"not a record\n${edit}`);
+    await rename(path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`), c.file);
+    await until(() => app.events.find(([n, p]) => n === 'notice' && p.code === 'CONFLICT'), 10_000, 'the conflict notice');
+    await app.services.watcher!.idle();
+    const kept = (await app.store.listChats('cz')).find((x) => x.title === 'Synced (conflict copy)');
+    expect(kept, 'a conflict-copy chat').toBeDefined();
+    expect((await app.store.loadChat(kept!.chatId)).messages.map((m) => m.content)).toContain('edited here');
+  }, 30_000);
 });

@@ -90,11 +90,13 @@ export class OutsideChanges {
       const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
       const out: AppVersion[] = [];
       let inFile: Map<string, string> | null | undefined;
-      let kept: KeptLines | undefined;
+      let kept: KeptLines | null | undefined;
       for (const bytes of written) {
-        const held = file === null || holdsVersion(file, bytes) || linesKept(bytes, (kept ??= keptLines([file, ...copies])));
-        const v = versionOf(bytes, held);
+        const itself = file === null || holdsVersion(file, bytes);
+        if (!itself && kept === undefined) kept = keptLines(id, file!, copies);
+        const v = versionOf(bytes, itself || (!!kept && linesKept(bytes, kept)));
         if (!v) continue;
+        if (v.inFile && !itself) v.viaCopy = true;
         if (!v.inFile && file) {
           inFile ??= messagesOf(file);
           if (inFile) v.missing = missingOnly(v.messages, inFile);
@@ -149,13 +151,19 @@ function recordLines(buf: Buffer): string[] {
   return text.slice(text.indexOf('\n') + 1).split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
 }
 
-function keptLines(files: Buffer[]): KeptLines {
+/**
+ * The record lines and titles of the chat's file and its conflict copies, only where the copies'
+ * merge into the chat can be made: the file and every copy read whole (no unreadable line), each
+ * naming this chat. Else null: no copy counts, and what the file lacks gets a conflict-copy chat.
+ */
+function keptLines(chatId: string, file: Buffer, copies: Buffer[]): KeptLines | null {
   const lines = new Set<string>();
   const titles = new Set<string>();
-  for (const f of files) {
-    for (const l of recordLines(f)) lines.add(l);
+  for (const f of [file, ...copies]) {
     const state = readFullState(f);
-    if (!('error' in state)) titles.add(state.header.title);
+    if ('error' in state || state.invalid.length > 0 || state.header.chat_id !== chatId) return null;
+    for (const l of recordLines(f)) lines.add(l);
+    titles.add(state.header.title);
   }
   return { lines, titles };
 }
