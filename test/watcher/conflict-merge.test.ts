@@ -131,24 +131,33 @@ describe('a conflict copy is merged into its chat', () => {
   }, 30_000);
 });
 
+/**
+ * The app edits the chat's first message ("edited here"); then, as Syncthing does, the local file
+ * moves aside as a conflict copy and the other computer's version (its own later edit, "edited
+ * there", after `extra` lines) is renamed over the chat.
+ */
+async function editedHereThenReplaced(extra: string) {
+  const dataDir = tempDir();
+  const c = await chat(dataDir);
+  const app = await start(dataDir);
+  const [first] = (await app.store.loadChat(c.chatId)).messages;
+  await app.store.updateMessage(c.chatId, first!.id, { content: 'edited here' });
+  await app.services.watcher!.idle();
+  const edit = `${JSON.stringify({ op: 'edit', id: first!.id, timestamp: Date.now() + 60_000, content: 'edited there' })}\n`;
+  await rename(c.file, path.join(c.dir, `${c.chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`));
+  const tmp = path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`);
+  await writeFile(tmp, `${c.bytes}${extra}${edit}`);
+  await rename(tmp, c.file);
+  return { c, app };
+}
+
 // Issue 17, "both edit the same message while paused", as the sync tool does it on the computer
 // whose edit lost: the chat's file (with the app's edit) is renamed to a conflict copy, and the
 // other computer's version (its own edit of that message, not the app's) is renamed over the chat.
 // The copy's merge keeps both texts; the app's version is in the copy, so no "(conflict copy)" chat.
 describe('the sync tool replaces a chat whose message the app edited with the other computer\'s edit of it', () => {
   it('one chat: the later edit shows, the app\'s edit is a swipe, no conflict-copy chat', async () => {
-    const dataDir = tempDir();
-    const c = await chat(dataDir);
-    const app = await start(dataDir);
-    const [first] = (await app.store.loadChat(c.chatId)).messages;
-    await app.store.updateMessage(c.chatId, first!.id, { content: 'edited here' });
-    await app.services.watcher!.idle();
-    const edit = `${JSON.stringify({ op: 'edit', id: first!.id, timestamp: Date.now() + 60_000, content: 'edited there' })}\n`;
-    const copy = path.join(c.dir, `${c.chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`);
-    // As Syncthing: the local file moves aside (rename), then the other version replaces the chat.
-    await rename(c.file, copy);
-    await writeFile(path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`), `${c.bytes}${edit}`);
-    await rename(path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`), c.file);
+    const { c, app } = await editedHereThenReplaced('');
     await until(() => app.events.find(([n, p]) => n === 'notice' && p.message.includes('merged 1 message from')), 5000, 'the merge notice');
     await app.services.watcher!.idle();
     const m = (await app.store.loadChat(c.chatId)).messages[0]!;
@@ -160,17 +169,7 @@ describe('the sync tool replaces a chat whose message the app edited with the ot
   }, 30_000);
 
   it('a version whose merge cannot be made (an unreadable line in it): the app\'s edit is kept in a conflict-copy chat, not counted on the copy', async () => {
-    const dataDir = tempDir();
-    const c = await chat(dataDir);
-    const app = await start(dataDir);
-    const [first] = (await app.store.loadChat(c.chatId)).messages;
-    await app.store.updateMessage(c.chatId, first!.id, { content: 'edited here' });
-    await app.services.watcher!.idle();
-    const edit = `${JSON.stringify({ op: 'edit', id: first!.id, timestamp: Date.now() + 60_000, content: 'edited there' })}\n`;
-    const copy = path.join(c.dir, `${c.chatId}.sync-conflict-20250102-030405-LAPTOP1.jsonl`);
-    await rename(c.file, copy);
-    await writeFile(path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`), `${c.bytes}{"not a record\n${edit}`);
-    await rename(path.join(c.dir, `.syncthing.${c.chatId}.jsonl.tmp`), c.file);
+    const { c, app } = await editedHereThenReplaced('{"not a record\n');
     await until(() => app.events.find(([n, p]) => n === 'notice' && p.code === 'CONFLICT'), 10_000, 'the conflict notice');
     await app.services.watcher!.idle();
     const kept = (await app.store.listChats('cz')).find((x) => x.title === 'Synced (conflict copy)');
