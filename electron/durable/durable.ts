@@ -1,5 +1,5 @@
 // Durability primitives: directory fsync, verified atomic rewrite, errno → typed error.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -125,9 +125,22 @@ async function sha256InTurns(data: Buffer): Promise<string> {
  * check. Only after the check is the old version considered replaced. Bytes are compared as they
  * are (memcmp: a 50 MB branch or import is not hashed twice); a string is compared by hash.
  */
-export async function atomicRewrite(fs: FsSeam, path: string, data: string | Buffer): Promise<void> {
+export async function atomicRewrite(fs: FsSeam, path: string, data: string | Buffer, beforeRename?: () => Promise<void>): Promise<void> {
   const expected = typeof data === 'string' ? sha256(data) : null;
-  await fs.writeFileAtomic(path, data);
+  if (beforeRename) {
+    // The new file is written and synced under a staging name first (`<path>.<uint32>`, a name the
+    // start-up sweep of chat folders removes), so that the check runs right before the rename: the
+    // time it takes to write a 50 MB chat is no window for another program's change to be missed.
+    const staging = `${path}.${randomBytes(4).readUInt32BE(0)}`;
+    await fs.writeFileAtomic(staging, data);
+    try {
+      await beforeRename();
+      await fs.rename(staging, path);
+    } catch (e) {
+      await fs.unlink(staging).catch(() => {});
+      throw e;
+    }
+  } else await fs.writeFileAtomic(path, data);
   await fsyncDir(dirname(path));
   const same = expected === null ? await readsBackAs(fs, path, data as Buffer) : (await sha256InTurns(await fs.readFile(path))) === expected;
   if (!same) throw new StoreError('IO_ERROR', `read-back check failed after rewriting ${basename(path)}`);

@@ -48,11 +48,17 @@ export async function rewriteIfUnchanged(fs: FsSeam, path: string, expected: Fil
     throw e;
   }
   try {
-    // The handle must be on the expected file, and the path must still name it.
-    const held = stampOf(await old.stat({ bigint: true }));
-    const named = await stampPath(fs, path);
-    if (!sameStamp(held, expected) || !named || !sameStamp(named, expected)) throw changed(what);
-    await atomicRewrite(fs, path, data);
+    // The handle must be on the expected file, and the path must still name it: checked before the
+    // new file is written, and again right before it is renamed into place (what another program
+    // renames over the path in between would be lost with the old file). Between that last check and
+    // the rename there are no more than two system calls: no portable rename can make it one.
+    const unchanged = async () => {
+      const held = stampOf(await old.stat({ bigint: true }));
+      const named = await stampPath(fs, path);
+      if (!sameStamp(held, expected) || !named || !sameStamp(named, expected)) throw changed(what);
+    };
+    await unchanged();
+    await atomicRewrite(fs, path, data, unchanged);
     const after = stampOf(await old.stat({ bigint: true }));
     if (!sameStamp(after, expected)) {
       // Another program wrote into the old file during the rewrite (it had it open): its bytes

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { currentDeviceId } from './device-id.ts';
 
 export const CHAT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})\.jsonl$/;
-/** write-file-atomic's temp names are `<target>.<uint32>`. */
-export const REWRITE_TEMP = /^[0-9a-f-]{36}\.jsonl\.\d+$/;
+/** write-file-atomic's temp names are `<target>.<uint32>`; a guarded rewrite's staging file is one too, and has one of its own while written. */
+export const REWRITE_TEMP = /^[0-9a-f-]{36}\.jsonl(\.\d+){1,2}$/;
 
 /** The folder of every device's own state; a sync tool is told to leave it alone (.stignore). */
 export const DEVICES_DIR = 'devices';

@@ -239,7 +239,8 @@ describe('fault 4: a rewrite never drops or redirects bytes another program wrot
     const fs = {
       ...nodeFs,
       writeFileAtomic: async (p: string, data: string | Buffer) => {
-        if (armed && p === path) {
+        // The new file (written under the chat's name or a staging name beside it).
+        if (armed && p.startsWith(path)) {
           armed = false;
           await external('append', path, ext);
         }
@@ -253,8 +254,39 @@ describe('fault 4: a rewrite never drops or redirects bytes another program wrot
     for (let i = 0; i < 5; i++) await s.updateMessage(chatId, 'm0', { content: `edit ${i}` });
     armed = true;
     await expect(s.compactChat(chatId)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(armed).toBe(false);
     expect(await readFile(path, 'utf8')).toContain(ext);
     expect((await s.loadChat(chatId)).messages.map((m) => [m.id, m.content])).toEqual([['m0', 'edit 4'], ['ext', 'appended during the rewrite']]);
+  });
+
+  it('a file another program renames over the chat while the compacted file is being written stays: the compaction fails CONFLICT', async () => {
+    // Found by the randomized test (a sync tool's replace during a merge's rewrite, run 13): the path
+    // was checked before the new file was written, and the rename then put it over the other file.
+    const dir = tempDir();
+    let path = '';
+    let theirs = '';
+    let armed = false;
+    const fs = {
+      ...nodeFs,
+      writeFileAtomic: async (p: string, data: string | Buffer) => {
+        if (armed && p.startsWith(path)) {
+          armed = false;
+          await external('replace', path, theirs); // a real process, timed into the rewrite's window by the seam
+        }
+        return nodeFs.writeFileAtomic(p, data);
+      },
+    };
+    const s = await open(dir, { fs });
+    const { chatId } = await s.createChat({ characterId: 'c', title: 't' });
+    path = chatPath(dir, 'c', chatId);
+    await s.appendMessage(chatId, { id: 'm0', role: 'user', content: 'one' });
+    for (let i = 0; i < 5; i++) await s.updateMessage(chatId, 'm0', { content: `edit ${i}` });
+    theirs = `${(await readFile(path, 'utf8')).split('\n')[0]}\n${line('ext', 'their version, renamed over the chat')}`;
+    armed = true;
+    await expect(s.compactChat(chatId)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(armed).toBe(false);
+    expect(await readFile(path, 'utf8')).toBe(theirs);
+    expect((await readdir(join(dir, 'chats', 'c'))).filter((n) => n !== `${chatId}.jsonl`)).toEqual([]); // no staging file left
   });
 
   it('a line another program appends while a repair backs the file up is not dropped: the repair fails CONFLICT', async () => {
@@ -543,5 +575,42 @@ describe('where no hard link can be made', () => {
     });
     await expect(s.appendMessage(chatId, { id: 'm1', role: 'user', content: 'kept nowhere' })).rejects.toMatchObject({ code: 'DISK_FULL' });
     expect(raced()).toBe(true); // the race happened
+  });
+});
+
+describe('a file renamed over the chat while the app\'s versions are being set aside after a comparison', () => {
+  it('keeps them: the file the comparison saw is not the file at the path, so they are compared again', async () => {
+    // Found by the randomized test: the comparison's end dropped the kept versions, then tried to
+    // keep the compared file as the app's version, and found another one renamed over it: nothing
+    // of the app's was kept, and its messages the new file lacked were in no chat.
+    const dir = tempDir();
+    let path = '';
+    let renameOver: string | null = null;
+    const fs = {
+      ...nodeFs,
+      link: async (src: Parameters<typeof nodeFs.link>[0], dst: Parameters<typeof nodeFs.link>[1]) => {
+        if (renameOver !== null && String(dst).includes('.own-versions')) {
+          const text = renameOver;
+          renameOver = null;
+          await external('replace', path, text); // a real process, timed by the seam into that step
+        }
+        return nodeFs.link(src, dst);
+      },
+    };
+    const s = await open(dir, { fs });
+    const { chatId } = await s.createChat({ characterId: 'c', title: 't' });
+    path = chatPath(dir, 'c', chatId);
+    await s.appendMessage(chatId, { id: 'm0', role: 'user', content: 'mine, kept everywhere' });
+    const header = (await readFile(path, 'utf8')).split('\n')[0]!;
+    // Another program's version that holds the app's message: compared, it holds all of it.
+    await external('replace', path, `${header}\n${line('m0', 'mine, kept everywhere', (await s.loadChat(chatId)).messages[0]!.timestamp)}${line('ext1', 'theirs')}`);
+    expect((await s.appVersions(chatId)).every((v) => v.inFile)).toBe(true);
+    // As the store sets the compared versions aside, a third version is renamed over the path: it lacks m0.
+    renameOver = `${header}\n${line('ext2', 'a third version, without the app\'s message')}`;
+    await s.refreshChat(chatId);
+    expect(renameOver).toBe(null); // the race happened
+    expect(await s.ownVersionPending(chatId)).toBe(true);
+    const versions = await s.appVersions(chatId);
+    expect(versions.some((v) => !v.inFile && v.messages.some((m) => m.id === 'm0'))).toBe(true);
   });
 });

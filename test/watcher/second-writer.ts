@@ -38,10 +38,18 @@ const seen = new Map<string, Buffer>();
 const open = new Map<string, number>();
 
 function snap(path: string): Snap {
-  const bytes = readFileSync(path);
+  // The bytes and the inode of one file, through one handle (the app may rename another over the path meanwhile).
+  const fd = openSync(path, 'r');
+  let bytes: Buffer;
+  let st;
+  try {
+    st = fstatSync(fd, { bigint: true });
+    bytes = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   seen.set(path, bytes);
   // Inode and birth time: an inode number freed by a rename over the file can be reused by the next new file.
-  const st = statSync(path, { bigint: true });
   return { path, ino: `${st.ino}:${st.birthtimeNs}`, bytes: bytes.toString('base64') };
 }
 

@@ -36,7 +36,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open as openFile, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -348,9 +348,11 @@ async function runOnce(cfg: { compactOnClose: boolean }, ops: Op[], writer: Seco
   /** Nothing the other program left in a file was cut or changed while the file is the one it wrote. */
   const checkShadows = async (when: string) => {
     for (const [p, s] of shadow) {
-      const st = await stat(p, { bigint: true }).catch(() => null);
-      if (!st || `${st.ino}:${st.birthtimeNs}` !== s.ino) continue; // replaced (by a compaction, or by the other program)
-      const now = await readFile(p).catch(() => null);
+      // The inode and the bytes of one file: read through one handle (the app may rename a merged chat over the path meanwhile).
+      const fh = await openFile(p, 'r').catch(() => null);
+      if (!fh) continue;
+      const [st, now] = await Promise.all([fh.stat({ bigint: true }), fh.readFile()]).finally(() => fh.close());
+      if (`${st.ino}:${st.birthtimeNs}` !== s.ino) continue; // replaced (by a compaction, or by the other program)
       if (now && !now.subarray(0, s.bytes.length).equals(s.bytes)) {
         fail('truncated', `${when}: ${path.relative(dataDir, p)} no longer starts with the ${s.bytes.length} bytes the other program left (now ${now.length} bytes)`);
         shadow.delete(p); // reported once

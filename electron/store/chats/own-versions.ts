@@ -205,8 +205,17 @@ export class OwnVersions implements LogEvents {
       return;
     }
     const atPath = now ? vs.filter((v) => !v.superseded && v.dev === now.dev && v.ino === now.ino) : [];
-    await this.remove(chatId, vs.filter((v) => !atPath.includes(v)));
-    if (now && hadVersion && atPath.length === 0 && !this.ctx.closed) await this.link(chatId, { dev: now.dev, ino: now.ino, size: Number(now.size), mtimeNs: now.mtimeNs }, false);
+    const older = vs.filter((v) => !atPath.includes(v));
+    if (now && hadVersion && atPath.length === 0 && !this.ctx.closed) {
+      // The compared file becomes the app's version before the older ones go. If the path names
+      // another file already (renamed over it since the stat), nothing goes: that file was not compared.
+      const compared = { dev: now.dev, ino: now.ino, size: Number(now.size), mtimeNs: now.mtimeNs };
+      if (!(await this.link(chatId, compared, false)) && (await this.pathNamesOther(chatId, compared))) {
+        for (const v of older) v.superseded = true;
+        return;
+      }
+    }
+    await this.remove(chatId, older);
   }
 
   /** The store saw that the chat's path no longer holds what the log read: keep the app's version the log holds, and compare all. */
