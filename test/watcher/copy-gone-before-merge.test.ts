@@ -3,14 +3,15 @@
 // this computer merged it (Syncthing keeps at most 10 copies of a file, or the user deletes it), the
 // app's version must still be compared with the chat, as when no copy existed: what the chat lacks
 // is kept in a conflict-copy chat. So the app's version is kept until the copy's merge is durable.
-// Real files, real chokidar events.
+// And a comparison that fails (EIO) drops nothing either. Real files, real chokidar events.
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { openChatStore } from '../../electron/store/index.ts';
+import type { FsSeam } from '../../electron/durable/fs-seam.ts';
+import { nodeFs, openChatStore } from '../../electron/store/index.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { createConflictKeeper } from '../../electron/watcher/conflict-copy.ts';
-import { tempDir } from '../store/helpers.ts';
+import { errnoError, tempDir } from '../store/helpers.ts';
 import { startServices, until } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -103,5 +104,41 @@ it('a copy counted as keeping the app\'s edit, gone while its merge waits: the e
   await until(() => app.events.find(([n, p]) => n === 'notice' && p.code === 'CONFLICT'), 10_000, 'the conflict notice');
   await app.services.watcher!.idle();
   const texts = await textsByTitle(app.store);
+  expect(texts['Synced (conflict copy)']).toEqual(['edited here', 'two']); // the app's edit, kept
+}, 30_000);
+
+// The comparison itself can fail: reading the app's kept version meets EIO (injected through the fs
+// seam: the OS cannot fail a read on demand). Nothing may be dropped then: the app's version stays
+// kept and is compared at the next change or start.
+it.each(['the app\'s kept version', 'the chat\'s file'])('a comparison whose read of %s fails (EIO) drops nothing: the next start keeps the app\'s edit in a conflict-copy chat', async (what) => {
+  const dataDir = tempDir();
+  const c = await chat(dataDir);
+  const fault = { on: false };
+  const failing = (file: string) => (what === 'the chat\'s file' ? file === c.file : file.includes('.own-versions'));
+  const fs: FsSeam = {
+    ...nodeFs,
+    readFile: ((file: Parameters<FsSeam['readFile']>[0], ...rest: unknown[]) =>
+      fault.on && failing(String(file)) ? Promise.reject(errnoError('EIO')) : (nodeFs.readFile as (...a: unknown[]) => Promise<unknown>)(file, ...rest)) as FsSeam['readFile'],
+  };
+  let app = await startServices(cleanups, dataDir, { fs });
+  const first = (await app.store.loadChat(c.chatId)).messages[0]!;
+  await app.store.updateMessage(c.chatId, first.id, { content: 'edited here' });
+  await app.services.watcher!.idle();
+  fault.on = true;
+  // Another program puts its version in place (its own edit of that message; no copy beside it).
+  const tmp = path.join(c.dir, `.other.${c.chatId}.tmp`);
+  await writeFile(tmp, `${c.bytes}${JSON.stringify({ op: 'edit', id: first.id, timestamp: Date.now() + 60_000, content: 'edited there' })}\n`);
+  await rename(tmp, c.file);
+  await until(() => app.events.find(([n, p]) => n === 'notice' && p.level === 'error' && /could not be read/.test(p.message)), 10_000, 'the failed comparison told');
+  await app.services.watcher!.idle();
+  expect(Object.keys(await textsByTitle(app.store))).toEqual(['Synced']); // no copy could be made yet
+  await app.services.shutdown();
+
+  fault.on = false;
+  app = await startServices(cleanups, dataDir, { fs });
+  await until(() => app.events.find(([n, p]) => n === 'notice' && p.code === 'CONFLICT'), 10_000, 'the conflict notice');
+  await app.services.watcher!.idle();
+  const texts = await textsByTitle(app.store);
+  expect(texts['Synced']).toEqual(['edited there', 'two']);
   expect(texts['Synced (conflict copy)']).toEqual(['edited here', 'two']); // the app's edit, kept
 }, 30_000);
