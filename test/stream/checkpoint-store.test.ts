@@ -93,6 +93,21 @@ describe('append_text checkpoints', () => {
     expect((await store.appendText(chatId, 'r1', '!', undefined, { expectedMessage: now })).content).toBe('theirs!');
     await store.close();
   });
+
+  it('with expectedMessage, the app\'s own rewrites between two checkpoints (compaction) do not stop the reply', async () => {
+    const { store, chatId } = await fresh();
+    let stored = await store.appendMessage(chatId, { id: 'r1', role: 'assistant', content: 'Once', status: 'streaming' });
+    stored = await store.appendText(chatId, 'r1', ' upon', 'streaming', { expectedMessage: stored });
+    await store.compactChat(chatId);
+    stored = await store.appendText(chatId, 'r1', ' a time', 'streaming', { expectedMessage: stored });
+    await store.compactChat(chatId);
+    await store.close();
+    const again = await openChatStore({ dataDir: store.dataDir });
+    // A later session (the same reply's message as this one reads it) writes on after the reopen too.
+    const now = (await again.loadChat(chatId)).messages[0]!;
+    expect((await again.updateMessage(chatId, 'r1', { status: 'complete' }, { expectedMessage: now })).content).toBe('Once upon a time');
+    await again.close();
+  });
 });
 
 describe('appendMessages', () => {
