@@ -269,6 +269,12 @@ export interface ChatPage {
 /** Optional on every mutation: a stale revision gets CONFLICT (details.revision: the current one) and nothing is written. */
 export interface WriteOptions {
   expectedRevision?: number;
+  /**
+   * A change of one message (appendText, updateMessage, deleteMessage): the message as the caller
+   * last had it (a streamed reply's last checkpoint). If it reads otherwise now (another program
+   * changed it, even if a read took in that change since), CONFLICT and nothing is written.
+   */
+  expectedMessage?: Message;
 }
 
 export const PREVIEW_CHARS = 120;

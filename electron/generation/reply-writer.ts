@@ -2,6 +2,7 @@
 // new swipe) with status `streaming`; each checkpoint appends only the text added since the last
 // one (`append_text`), so bytes written stay O(reply length); the end sets the final status in
 // the same write as the last text. A failed write keeps its text pending for the next attempt.
+// Each checkpoint after the first is made only onto the message as the last one stored it.
 import type { Message } from '../../shared/chat-format.ts';
 import type { ChatStore } from '../store/types.ts';
 import { StoreError } from '../../shared/errors.ts';
@@ -99,10 +100,11 @@ export class ReplyWriter {
           ? await store.appendMessage(chatId, { id, role: 'assistant', content: text, status, ...(this.target.name ? { name: this.target.name } : {}) })
           : await store.updateMessage(chatId, id, { addSwipe: text, status });
       this.started = true;
-    } else if (text) {
-      this.stored = await store.appendText(chatId, id, text, status);
     } else {
-      this.stored = await store.updateMessage(chatId, id, { status });
+      // Only onto the message as this reply left it: a read since may have taken in another
+      // program's change to it (the chat read anew), and a checkpoint must not write over that.
+      const opts = this.stored ? { expectedMessage: this.stored } : undefined;
+      this.stored = text ? await store.appendText(chatId, id, text, status, opts) : await store.updateMessage(chatId, id, { status }, opts);
     }
   }
 }

@@ -268,6 +268,9 @@ class FileChatStore implements ChatStore {
   ownVersionPending(chatId: string): Promise<boolean> {
     return this.outside.ownVersionPending(chatId);
   }
+  ownVersionToCompareNow(chatId: string): Promise<boolean> {
+    return this.outside.ownVersionToCompareNow(chatId);
+  }
   chatsToCompare(): string[] {
     return this.own.versions.pendingPaths();
   }

@@ -170,6 +170,12 @@ export interface ChatStore {
   mergeMessagesBack(chatId: string, messages: Message[]): Promise<{ summary: ChatSummary; merged: number }>;
   /** Whether a version the app wrote is kept that the chat's file may have lost: then an event for the store's own last write is still compared. */
   ownVersionPending(chatId: string): Promise<boolean>;
+  /**
+   * Whether such a version waits for a comparison that can be made now: not one held only by a sync
+   * tool's conflict copy beside the chat (compared again when the copy is merged or goes), nor one
+   * whose comparison failed (a read failed: compared again at the next change or start).
+   */
+  ownVersionToCompareNow(chatId: string): Promise<boolean>;
   /** The paths of chats whose file changed, while the app was closed, from the file the app last wrote: the watcher compares each once it is ready. */
   chatsToCompare(): string[];
   /** Whether the chat's file is gone; if so the chat leaves the list. */

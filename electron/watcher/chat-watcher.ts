@@ -8,11 +8,12 @@
 // disk: the store's own last write (same dev, inode and size) is not an outside change — no time
 // window is involved, so a real edit made just after a save is never lost.
 import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { ChatStore } from '../store/types.ts';
 import type { Emit, GenerationManager } from '../generation/manager.ts';
 import type { ConflictKeeper } from './conflict-copy.ts';
+import { conflictCopyOf } from '../store/merge/conflict-names.ts';
 import { memoryImportedFiles, type ImportedFiles } from './imported-files.ts';
 import { errnoOf, sha256 } from '../durable/durable.ts';
 import { StoreError } from '../../shared/errors.ts';
@@ -182,6 +183,7 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     const chatId = o.store.chatIdForPath(path);
     if (!chatId) {
       if (st) await discoverOnce(path, st);
+      else await copyGone(path);
       return;
     }
     // Our own write: the file is exactly what the store last wrote (checked again on the chat's queue,
@@ -210,10 +212,21 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     });
     if (!summary) return; // deleted meanwhile (the store's onChatGone tells of it), or by the app itself
     // Changed again after the comparison, before the re-read: the store kept what it had not compared with that file.
-    if (await o.store.ownVersionPending(chatId)) hint(path);
+    if (await o.store.ownVersionToCompareNow(chatId)) hint(path);
     o.emit('chat:changed', { chatId, characterId: summary.characterId, summary, source: 'external' });
     const why = readOnlyNotice(summary);
     if (why) o.emit('notice', { level: 'warning', message: why });
+  }
+
+  /**
+   * A sync tool's conflict copy of a chat went (merged, pruned by the sync tool, deleted): if the
+   * app's version of the chat was kept for that copy's merge, the chat is compared again now (what
+   * it lacks without the copy goes into a conflict-copy chat, as when no copy existed).
+   */
+  async function copyGone(path: string): Promise<void> {
+    const id = conflictCopyOf(basename(path));
+    const chatPath = id && join(dirname(path), `${id}.jsonl`);
+    if (chatPath && o.store.chatIdForPath(chatPath) === id && (await o.store.ownVersionPending(id))) hint(chatPath);
   }
 
   /**

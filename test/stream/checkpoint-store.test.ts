@@ -1,7 +1,7 @@
 // The store side of checkpointed streams and batch writes: append_text (folded by compaction),
 // a dead session's `streaming` read as `interrupted`, swipes generated in place, appendMessages
 // as one all-or-nothing write.
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { openChatStore, readFullState, nodeFs, type FsSeam } from '../../electron/store/index.ts';
 import { chatPath, faultySeam, sizeOf, tempDir } from '../store/helpers.ts';
@@ -72,6 +72,41 @@ describe('append_text checkpoints', () => {
     await expect(store.appendText(chatId, 'r1', 'yy')).rejects.toMatchObject({ code: 'TOO_LARGE' });
     expect(await sizeOf(file)).toBe(size);
     await store.close();
+  });
+
+  it('with expectedMessage, only onto the message as the caller left it, even after a read took in another program\'s change to it', async () => {
+    const { store, chatId, file } = await fresh();
+    const first = await store.appendMessage(chatId, { id: 'r1', role: 'assistant', content: 'Once', status: 'streaming' });
+    const second = await store.appendText(chatId, 'r1', ' upon', 'streaming', { expectedMessage: first });
+    expect(second.content).toBe('Once upon');
+    // Another program edits the reply; a read meets the changed file and reads the chat anew.
+    await appendFile(file, `${JSON.stringify({ op: 'edit', id: 'r1', timestamp: Date.now(), content: 'theirs' })}\n`);
+    expect((await store.loadChat(chatId)).messages[0]!.content).toBe('theirs');
+    const size = await sizeOf(file);
+    await expect(store.appendText(chatId, 'r1', ' a time', 'complete', { expectedMessage: second })).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'message_changed' } });
+    await expect(store.updateMessage(chatId, 'r1', { status: 'complete' }, { expectedMessage: second })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(store.deleteMessage(chatId, 'r1', { expectedMessage: second })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await sizeOf(file)).toBe(size); // nothing written over their change
+    expect((await store.loadChat(chatId)).messages[0]!.content).toBe('theirs');
+    // The message as it reads now is what a caller may write onto.
+    const now = (await store.loadChat(chatId)).messages[0]!;
+    expect((await store.appendText(chatId, 'r1', '!', undefined, { expectedMessage: now })).content).toBe('theirs!');
+    await store.close();
+  });
+
+  it('with expectedMessage, the app\'s own rewrites between two checkpoints (compaction) do not stop the reply', async () => {
+    const { store, chatId } = await fresh();
+    let stored = await store.appendMessage(chatId, { id: 'r1', role: 'assistant', content: 'Once', status: 'streaming' });
+    stored = await store.appendText(chatId, 'r1', ' upon', 'streaming', { expectedMessage: stored });
+    await store.compactChat(chatId);
+    stored = await store.appendText(chatId, 'r1', ' a time', 'streaming', { expectedMessage: stored });
+    await store.compactChat(chatId);
+    await store.close();
+    const again = await openChatStore({ dataDir: store.dataDir });
+    // A later session (the same reply's message as this one reads it) writes on after the reopen too.
+    const now = (await again.loadChat(chatId)).messages[0]!;
+    expect((await again.updateMessage(chatId, 'r1', { status: 'complete' }, { expectedMessage: now })).content).toBe('Once upon a time');
+    await again.close();
   });
 });
 

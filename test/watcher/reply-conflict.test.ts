@@ -14,38 +14,49 @@ afterEach(async () => {
 
 const streaming = () => streamingReply(cleanups, { watch: false });
 
-it('a checkpoint meeting a file another program appended to is made on the file as it is now: the reply goes on, no copy', async () => {
-  const s = await streaming();
-  const line = messageLine('theirs-1', 'appended by another program');
-  await external('append', s.file, line);
-  const theirs = await readFile(s.file, 'utf8');
-  s.release();
-  expect((await s.ended()).status).toBe('complete');
-  await s.services.autosave.flush();
-  expect((await readFile(s.file, 'utf8')).startsWith(theirs)).toBe(true); // their bytes stay; the app appended after them
-  expect((await s.ok('loadChat', { chatId: s.chatId })).messages.map((m: any) => m.content)).toEqual(['Hi', 'Part one. Part two.', 'appended by another program']);
-  expect((await s.ok('listChats', { characterId: s.characterId })).map((x: any) => x.title)).toEqual(['Shared']);
-  expect(s.events.filter(([n, p]) => n === 'notice' && p.level !== 'info')).toEqual([]);
-});
+// The store reads a chat anew whenever a read finds its file changed (the library search indexing the
+// reply's first text, a window loading the chat): the checkpoint after such a read must still see
+// whether the reply's message is still as the reply left it. Each case once without a read in
+// between, once with one (in the app, the library search's read after the first checkpoint can
+// land either side of the other program's change).
+for (const readBetween of [false, true]) {
+  it(`a checkpoint meeting a file another program appended to is made on the file as it is now: the reply goes on, no copy${readBetween ? ' (the chat read anew in between)' : ''}`, async () => {
+    const s = await streaming();
+    const line = messageLine('theirs-1', 'appended by another program');
+    await external('append', s.file, line);
+    const theirs = await readFile(s.file, 'utf8');
+    if (readBetween) expect((await s.ok('getChat', { chatId: s.chatId })).messageCount).toBe(3); // read anew
+    s.release();
+    expect((await s.ended()).status).toBe('complete');
+    await s.services.autosave.flush();
+    expect((await readFile(s.file, 'utf8')).startsWith(theirs)).toBe(true); // their bytes stay; the app appended after them
+    expect((await s.ok('loadChat', { chatId: s.chatId })).messages.map((m: any) => m.content)).toEqual(['Hi', 'Part one. Part two.', 'appended by another program']);
+    expect((await s.ok('listChats', { characterId: s.characterId })).map((x: any) => x.title)).toEqual(['Shared']);
+    expect(s.events.filter(([n, p]) => n === 'notice' && p.level !== 'info')).toEqual([]);
+  });
+}
 
-it('a checkpoint refused because another program changed the reply\'s message writes nothing more there; the reply goes to a conflict copy', async () => {
-  const s = await streaming();
-  const line = `${JSON.stringify({ op: 'edit', id: s.replyId, timestamp: Date.now(), content: 'changed by another program' })}\n`;
-  await external('append', s.file, line);
-  const theirs = await readFile(s.file, 'utf8');
-  s.release();
-  expect((await s.ended()).status).toBe('error');
-  await until(() => s.events.find(([n, p]) => n === 'notice' && /conflict copy/.test(p.message)), 3000, 'conflict notice');
-  await s.services.autosave.flush();
-  expect(await readFile(s.file, 'utf8')).toBe(theirs); // not one byte added to their file
-  const copy = (await s.ok('listChats', { characterId: s.characterId })).find((x: any) => x.title === 'Shared (conflict copy)');
-  expect(copy).toBeDefined();
-  const page = await s.ok('loadChat', { chatId: copy.chatId });
-  expect(page.messages.map((m: any) => [m.role, m.content])).toEqual([
-    ['user', 'Hi'],
-    ['assistant', 'Part one. Part two.'],
-  ]);
-  // The shared chat itself now reads as the other program left it, and takes new writes.
-  const shared = await s.ok('loadChat', { chatId: s.chatId });
-  expect(shared.messages.map((m: any) => m.content)).toEqual(['Hi', 'changed by another program']);
-});
+for (const readBetween of [false, true]) {
+  it(`a checkpoint refused because another program changed the reply's message writes nothing more there; the reply goes to a conflict copy${readBetween ? ' (the chat read anew in between)' : ''}`, async () => {
+    const s = await streaming();
+    const line = `${JSON.stringify({ op: 'edit', id: s.replyId, timestamp: Date.now(), content: 'changed by another program' })}\n`;
+    await external('append', s.file, line);
+    const theirs = await readFile(s.file, 'utf8');
+    if (readBetween) expect((await s.ok('getChat', { chatId: s.chatId })).preview).toContain('changed by another program'); // read anew
+    s.release();
+    expect((await s.ended()).status).toBe('error');
+    await until(() => s.events.find(([n, p]) => n === 'notice' && /conflict copy/.test(p.message)), 3000, 'conflict notice');
+    await s.services.autosave.flush();
+    expect(await readFile(s.file, 'utf8')).toBe(theirs); // not one byte added to their file
+    const copy = (await s.ok('listChats', { characterId: s.characterId })).find((x: any) => x.title === 'Shared (conflict copy)');
+    expect(copy).toBeDefined();
+    const page = await s.ok('loadChat', { chatId: copy.chatId });
+    expect(page.messages.map((m: any) => [m.role, m.content])).toEqual([
+      ['user', 'Hi'],
+      ['assistant', 'Part one. Part two.'],
+    ]);
+    // The shared chat itself now reads as the other program left it, and takes new writes.
+    const shared = await s.ok('loadChat', { chatId: s.chatId });
+    expect(shared.messages.map((m: any) => m.content)).toEqual(['Hi', 'changed by another program']);
+  });
+}

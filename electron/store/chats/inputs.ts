@@ -2,7 +2,7 @@
 // validates its input with the shared zod schemas first (bad input gets INVALID_INPUT), a record
 // too large to load on its own is refused (TOO_LARGE), and a stale `expectedRevision` is a CONFLICT.
 import { z } from 'zod';
-import { LIMITS, NewMessageInput, type WriteOptions } from '../../../shared/chat-format.ts';
+import { LIMITS, MessageRecord, NewMessageInput, type WriteOptions } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
 import type { ChatLog } from '../log/chat-log.ts';
 import { warmSafeParse } from '../warm-parse.ts';
@@ -36,7 +36,10 @@ export function checkNewMessage(message: unknown, what: string): NewMessageInput
   return input;
 }
 
-const WriteOptionsSchema = z.strictObject({ expectedRevision: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional() });
+const WriteOptionsSchema = z.strictObject({
+  expectedRevision: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional(),
+  expectedMessage: MessageRecord.optional(),
+});
 
 export function parseOpts(opts: unknown): WriteOptions | undefined {
   return opts === undefined ? undefined : parse(WriteOptionsSchema, opts, 'options');

@@ -119,7 +119,7 @@ export class MessageWrites extends StorePart {
     const o = parseOpts(opts);
     // After another program changed the file (a sync tool's version, an append), the text is
     // appended to the file as it is now if that left the message exactly as the app had it.
-    let seen: Message | undefined;
+    let seen = o?.expectedMessage;
     return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, id, again) => {
       checkRevision(log, o);
       // As the app sees it: a dead process's `streaming` is `interrupted`, and a change keeps it so.
@@ -144,7 +144,7 @@ export class MessageWrites extends StorePart {
     const mid = parse(MessageId, messageId, 'messageId');
     const p = parse(MessagePatch, patch, 'patch');
     const o = parseOpts(opts);
-    let seen: Message | undefined;
+    let seen = o?.expectedMessage;
     return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, _id, again) => {
       checkRevision(log, o);
       // As the app sees it: a dead process's `streaming` is `interrupted`, and an edit keeps it so.
@@ -199,7 +199,7 @@ export class MessageWrites extends StorePart {
   async deleteMessage(chatId: string, messageId: string, opts?: WriteOptions): Promise<void> {
     const mid = parse(MessageId, messageId, 'messageId');
     const o = parseOpts(opts);
-    let seen: Message | undefined;
+    let seen = o?.expectedMessage;
     return this.tasks.onChatAgainOnOutsideChange(chatId, async (log, _id, again) => {
       checkRevision(log, o);
       seen = await this.unchangedSince(log, mid, seen, again);
@@ -213,12 +213,24 @@ export class MessageWrites extends StorePart {
   /**
    * The message as stored now; on a second try after an outside change, only if the other program
    * left it exactly as the app had it (else the change and the app's write do not commute: the
-   * first CONFLICT stands, nothing is written).
+   * first CONFLICT stands, nothing is written). With `expectedMessage` (`seen` from the first try
+   * on), on every try: a read may have taken in the other program's change already (the chat read
+   * anew), and then the first try meets no changed file, only a changed message.
    */
   private async unchangedSince(log: ChatLog, mid: string, seen: Message | undefined, again: { first: StoreError } | null): Promise<Message> {
-    if (!again) return log.message(mid);
-    const now = await log.message(mid).catch(() => null);
-    if (!now || !seen || canonical(this.ctx.live.present(log.chatId, now)) !== canonical(seen)) throw again.first;
-    return now;
+    if (!again && !seen) return log.message(mid);
+    const now = await log.message(mid).catch((e: unknown) => {
+      if (!again) throw e; // NOT_FOUND, IO_ERROR: said as they are
+      return null;
+    });
+    if (now && seen && canonical(this.ctx.live.present(log.chatId, now)) === canonical(seen)) return now;
+    throw (
+      again?.first ??
+      new StoreError('CONFLICT', `message ${mid} of chat ${log.chatId} was changed outside the app since the app wrote it; nothing was saved`, {
+        chatId: log.chatId,
+        messageId: mid,
+        reason: 'message_changed',
+      })
+    );
   }
 }

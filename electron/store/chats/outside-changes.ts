@@ -77,39 +77,56 @@ export class OutsideChanges {
    */
   async appVersions(chatId: string): Promise<AppVersion[]> {
     const id = parse(ChatId, chatId, 'chatId');
-    return this.ctx.queue.run(id, async () => {
-      const open = this.logs.peek(id);
-      const written = await this.own.versions.versions(id, open);
-      const loc = this.ctx.chats.get(id);
-      // A sync tool's conflict copies of the chat next to it, read before the file: a copy merged
-      // meanwhile (not in this process: merges run on this queue) has its lines in the file read after.
-      const copies = loc ? await this.conflictCopies(id, dirname(loc.path)) : [];
-      // Which file this compares with, stat'd before it is read: only that file may stand for the versions (refreshChat).
-      if (loc) this.own.versions.comparing(id, await stampPath(this.ctx.fs, loc.path).catch(() => null));
-      // Deleted outside the app: taken as meant, so the file "holds" what the app wrote.
-      const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
-      const out: AppVersion[] = [];
-      let inFile: Map<string, string> | null | undefined;
-      let kept: KeptLines | null | undefined;
-      for (const bytes of written) {
-        const itself = file === null || holdsVersion(file, bytes);
-        if (!itself && kept === undefined) kept = keptLines(id, file!, copies);
-        const v = versionOf(bytes, itself || (!!kept && linesKept(bytes, kept)));
-        if (!v) continue;
-        if (v.inFile && !itself) v.viaCopy = true;
-        if (!v.inFile && file) {
-          inFile ??= messagesOf(file);
-          if (inFile) v.missing = missingOnly(v.messages, inFile);
-        }
-        out.push(v);
+    return this.ctx.queue.run(id, () =>
+      this.compare(id).catch((e: unknown) => {
+        // Not compared (a read failed): the kept versions stay for the next comparison (refreshChat keeps them).
+        this.own.versions.comparisonFailed(id);
+        throw e;
+      }),
+    );
+  }
+
+  /** appVersions, on the chat's queue. */
+  private async compare(id: string): Promise<AppVersion[]> {
+    const open = this.logs.peek(id);
+    const written = await this.own.versions.versions(id, open);
+    const loc = this.ctx.chats.get(id);
+    // A sync tool's conflict copies of the chat next to it, read before the file: a copy merged
+    // meanwhile (not in this process: merges run on this queue) has its lines in the file read after.
+    const copies = loc ? await this.conflictCopies(id, dirname(loc.path)) : [];
+    // Which file this compares with, stat'd before it is read: only that file may stand for the versions (refreshChat).
+    if (loc) this.own.versions.comparing(id, await stampPath(this.ctx.fs, loc.path).catch(() => null));
+    // Deleted outside the app: taken as meant, so the file "holds" what the app wrote.
+    const file = loc ? await this.ctx.fs.readFile(loc.path).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(e))) : null;
+    const out: AppVersion[] = [];
+    let inFile: Map<string, string> | null | undefined;
+    let kept: KeptLines | null | undefined;
+    // The versions held only by a conflict copy: kept until its merge (OwnVersions.heldOnlyByCopies).
+    const viaCopy: string[] = [];
+    let openViaCopy = false;
+    for (const { bytes, file: keptFile } of written) {
+      const itself = file === null || holdsVersion(file, bytes);
+      if (!itself && kept === undefined) kept = keptLines(id, file!, copies);
+      const v = versionOf(bytes, itself || (!!kept && linesKept(bytes, kept)));
+      if (!v) continue;
+      if (v.inFile && !itself) {
+        v.viaCopy = true;
+        if (keptFile) viaCopy.push(keptFile);
+        else openViaCopy = true;
       }
-      if (out.length === 0) {
-        const read = this.own.view(id) ?? (await open?.ownBytes().catch(() => undefined));
-        const v = read && versionOf(read, true);
-        if (v) out.push(v);
+      if (!v.inFile && file) {
+        inFile ??= messagesOf(file);
+        if (inFile) v.missing = missingOnly(v.messages, inFile);
       }
-      return out;
-    });
+      out.push(v);
+    }
+    this.own.versions.heldOnlyByCopies(id, viaCopy, openViaCopy);
+    if (out.length === 0) {
+      const read = this.own.view(id) ?? (await open?.ownBytes().catch(() => undefined));
+      const v = read && versionOf(read, true);
+      if (v) out.push(v);
+    }
+    return out;
   }
 
   /** The bytes of the sync tool's conflict copies of chat `id` in `dir` (Syncthing, Dropbox, Nextcloud, OneDrive names); one gone meanwhile is skipped. */
@@ -126,6 +143,11 @@ export class OutsideChanges {
   /** Whether an earlier version the app wrote is kept that the chat's file may have lost (the watcher compares it before anything else). */
   ownVersionPending(chatId: string): Promise<boolean> {
     return this.own.versions.pending(parse(ChatId, chatId, 'chatId'));
+  }
+
+  /** Whether a kept version waits for a comparison that can be made now (not one waiting for a conflict copy's merge, nor one whose comparison failed). */
+  ownVersionToCompareNow(chatId: string): Promise<boolean> {
+    return this.own.versions.toCompareNow(parse(ChatId, chatId, 'chatId'));
   }
 
   /** Whether the chat's file is gone; if so the chat leaves the list. */

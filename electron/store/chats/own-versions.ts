@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Message } from '../../../shared/chat-format.ts';
-import { fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
+import { errnoOf, fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
 import { sameStamp, stampOf, type FileStamp } from '../../durable/guarded-rewrite.ts';
 import { readFullState } from '../compaction.ts';
 import type { ChatLog } from '../log/chat-log.ts';
@@ -38,6 +38,18 @@ interface KeptVersion {
   superseded: boolean;
   /** The app is rewriting the chat (compaction) from this file: its own new file replaces it at the path. */
   rewritten?: boolean;
+  /**
+   * At the last comparison its lines were in the chat only through a sync tool's conflict copy beside
+   * it: kept (and compared again) until the copy's merge has brought them into the chat itself, so
+   * that a copy gone before its merge (pruned by the sync tool, deleted) still leaves them reachable.
+   */
+  awaitsMerge?: boolean;
+}
+
+/** One version of the app's for a comparison: its bytes, and the kept file they were read from (none: the open log's). */
+export interface OwnVersionBytes {
+  bytes: Buffer;
+  file?: string;
 }
 
 /** A kept file's name: `<chatId>.<inode>.<random hex>.jsonl` for a link, `<chatId>.copy.<random hex>.jsonl` for a copy. */
@@ -56,6 +68,10 @@ export class OwnVersions implements LogEvents {
   private readonly failed = new Map<string, unknown>();
   /** The file the watcher last compared each chat's kept versions with (null: none at the path): see compared(). */
   private readonly comparedWith = new Map<string, FileStamp | null>();
+  /** Chats whose last comparison could not be made (a read failed): nothing of them goes until one is. */
+  private readonly compareFailed = new Set<string>();
+  /** Chats whose open log's version (not kept on disk) was held only by a conflict copy at the last comparison. */
+  private readonly openAwaitsMerge = new Set<string>();
   private dirMade = false;
 
   constructor(ctx: StoreContext, lastWrite: (chatId: string) => FileState | undefined) {
@@ -164,6 +180,32 @@ export class OwnVersions implements LogEvents {
   /** The watcher is comparing the kept versions with the file the chat's path names now (`file`, stat'd before it is read). */
   comparing(chatId: string, file: FileStamp | null): void {
     this.comparedWith.set(chatId, file);
+    this.compareFailed.delete(chatId);
+  }
+
+  /** The comparison could not be made (reading a version or the file failed): everything is kept, to be compared at the next change or start. */
+  comparisonFailed(chatId: string): void {
+    this.comparedWith.delete(chatId);
+    this.compareFailed.add(chatId);
+  }
+
+  /**
+   * The comparison found these versions (kept `files`, and `open`: the open log's) in the chat only
+   * through a sync tool's conflict copy beside it: they stay until a comparison finds them in the chat itself.
+   */
+  heldOnlyByCopies(chatId: string, files: string[], open: boolean): void {
+    for (const v of this.kept.get(chatId) ?? []) v.awaitsMerge = files.includes(v.file);
+    if (open) this.openAwaitsMerge.add(chatId);
+    else this.openAwaitsMerge.delete(chatId);
+  }
+
+  /**
+   * Whether a kept version waits for a comparison that can be made now: not one waiting for a
+   * conflict copy's merge (compared when the chat or the copy changes), nor one whose comparison
+   * failed (compared at the next change or start).
+   */
+  toCompareNow(chatId: string): Promise<boolean> {
+    return this.work.run(chatId, async () => !this.compareFailed.has(chatId) && (this.kept.get(chatId)?.some((v) => v.superseded && !v.awaitsMerge) ?? false));
   }
 
   /** A log is closing (OpenLogs.forget). */
@@ -191,6 +233,14 @@ export class OwnVersions implements LogEvents {
    */
   private async compared(chatId: string, log: ChatLog | undefined): Promise<void> {
     const vs = this.kept.get(chatId) ?? [];
+    const openAwaitsMerge = this.openAwaitsMerge.delete(chatId);
+    if (this.compareFailed.has(chatId)) {
+      // Not compared: all of it stays, the open log's version too, for the next comparison.
+      for (const v of vs) v.superseded = true;
+      const w = log && this.heldBy(chatId, log);
+      if (w) await this.keep(chatId, log!, w, true);
+      return;
+    }
     const hadVersion = vs.length > 0 || (log !== undefined && this.heldBy(chatId, log) !== undefined);
     const loc = this.ctx.chats.get(chatId);
     const now = loc && (await this.ctx.fs.stat(loc.path, { bigint: true }).catch(() => null));
@@ -199,19 +249,33 @@ export class OwnVersions implements LogEvents {
     const was = this.comparedWith.get(chatId);
     this.comparedWith.delete(chatId);
     if (was !== undefined && !sameFile(was, now ? stampOf(now) : null)) {
-      for (const v of vs) if (!now || v.dev !== now.dev || v.ino !== now.ino) v.superseded = true;
+      for (const v of vs) {
+        v.awaitsMerge = false; // not compared with this file: compared again now
+        if (!now || v.dev !== now.dev || v.ino !== now.ino) v.superseded = true;
+      }
       const w = log && this.heldBy(chatId, log);
       if (w) await this.keep(chatId, log!, w, true);
       return;
     }
     const atPath = now ? vs.filter((v) => !v.superseded && v.dev === now.dev && v.ino === now.ino) : [];
-    const older = vs.filter((v) => !atPath.includes(v));
+    // What only a conflict copy holds stays until the copy's merge (or, the copy gone, a conflict-copy chat) keeps it.
+    for (const v of vs) if (v.awaitsMerge) v.superseded = true;
+    const w = openAwaitsMerge && log ? this.heldBy(chatId, log) : undefined;
+    if (w) {
+      await this.keep(chatId, log!, w, true);
+      const kept = this.find(chatId, w);
+      if (kept) kept.awaitsMerge = true;
+    }
+    const older = vs.filter((v) => !atPath.includes(v) && !v.awaitsMerge);
     if (now && hadVersion && atPath.length === 0 && !this.ctx.closed) {
       // The compared file becomes the app's version before the older ones go. If the path names
       // another file already (renamed over it since the stat), nothing goes: that file was not compared.
       const compared = { dev: now.dev, ino: now.ino, size: Number(now.size), mtimeNs: now.mtimeNs };
       if (!(await this.link(chatId, compared, false)) && (await this.pathNamesOther(chatId, compared))) {
-        for (const v of older) v.superseded = true;
+        for (const v of vs) {
+          v.awaitsMerge = false; // as above: compared again with the file there now
+          v.superseded = true;
+        }
         return;
       }
     }
@@ -231,17 +295,18 @@ export class OwnVersions implements LogEvents {
    * The app's versions of the chat, oldest first: each kept one, then the file the open log holds
    * if the app wrote it last and it is not kept. Unreadable ones are left out.
    */
-  versions(chatId: string, open: ChatLog | undefined): Promise<Buffer[]> {
+  versions(chatId: string, open: ChatLog | undefined): Promise<OwnVersionBytes[]> {
     return this.work.run(chatId, async () => {
-      const out: Buffer[] = [];
+      const out: OwnVersionBytes[] = [];
       for (const v of this.kept.get(chatId) ?? []) {
-        const bytes = await this.ctx.fs.readFile(v.file).catch(() => null);
-        if (bytes && bytes.length >= v.size) out.push(bytes.subarray(0, v.size));
+        // A kept file that cannot be read now (EIO) fails the comparison: it is kept for the next one.
+        const bytes = await this.ctx.fs.readFile(v.file).catch((e: unknown) => (errnoOf(e) === 'ENOENT' ? null : Promise.reject(ioError(e, `reading the app's version of chat ${chatId}`))));
+        if (bytes && bytes.length >= v.size) out.push({ bytes: bytes.subarray(0, v.size), file: v.file });
       }
       const w = open && this.heldBy(chatId, open);
       if (w && !this.find(chatId, w)) {
         const bytes = await open.ownBytes(w.size).catch(() => null);
-        if (bytes) out.push(bytes);
+        if (bytes) out.push({ bytes });
       }
       return out;
     });
@@ -250,6 +315,8 @@ export class OwnVersions implements LogEvents {
   /** Compared, or the chat is gone: nothing kept of it. */
   drop(chatId: string): Promise<void> {
     this.comparedWith.delete(chatId);
+    this.compareFailed.delete(chatId);
+    this.openAwaitsMerge.delete(chatId);
     return this.work.run(chatId, () => this.remove(chatId, [...(this.kept.get(chatId) ?? [])]));
   }
 
