@@ -199,6 +199,14 @@ export const CHANNELS = {
   importUploadChunk: channel(z.strictObject({ uploadId: UploadId, offset: z.number().int().min(0), bytesBase64: UploadChunk }), z.object({ received: z.number().int() })),
   importUploadFinish: channel(z.strictObject({ uploadId: UploadId }), ChatImportResult),
   importUploadCancel: channel(z.strictObject({ uploadId: UploadId }), Ok),
+  /**
+   * Electron only (capabilities.pickChatFile): main shows the system's open dialog and reads the file
+   * picked from its path (the renderer sends no bytes and names no path). `picked` is null when the
+   * user closed the dialog; else the file is ready to import: importUploadFinish runs the import
+   * (with `import:progress`), importUploadCancel drops it. The browser host answers INVALID_INPUT
+   * (details.reason 'unavailable'): there the file is sent in chunks.
+   */
+  importPickedChat: channel(z.strictObject({ characterId: CharacterId.optional() }), z.object({ picked: z.object({ uploadId: UploadId, fileName: z.string(), size: z.number().int().min(0) }).nullable() })),
   exportChat: channel(z.strictObject({ chatId: ChatId, format: z.enum(['st', 'v1']) }), z.object({ fileName: z.string(), mime: z.literal('application/jsonl'), bytesBase64: z.string() })),
 
   appendMessage: channel(z.strictObject({ chatId: ChatId, message: NewMessageInput, expectedRevision: ExpectedRevision }), MessageOut),
@@ -323,10 +331,16 @@ export function isEventName(name: unknown): name is EventName {
 // ---------- the typed API: the only thing the renderer knows ----------
 
 export type Unsubscribe = () => void;
+export interface ApiCapabilities {
+  /** importPickedChat works: main opens a file dialog and reads the picked file itself (Electron). */
+  readonly pickChatFile: boolean;
+}
 export type CardsharkApi = {
   [K in ChannelName]: (request: RequestOf<K>) => Promise<Result<ResponseOf<K>>>;
 } & {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe;
   /** 'electron' or 'browser': for diagnostics only, the UI must not branch on it. */
   readonly transport: 'electron' | 'browser';
+  /** What this host can do beyond the channels every host serves: the UI branches on these. */
+  readonly capabilities: ApiCapabilities;
 };
