@@ -6,54 +6,17 @@
 // peak RSS ≤ 256 MB (the old importer read the whole file into one string: it failed at ~512 MB
 // of text, after passing 1 GB of RSS).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importPath } from '../../electron/import/index.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 import { CHAT_FILE, REWRITE_TEMP } from '../../electron/store/layout.ts';
 import { tempDir } from './helpers.ts';
+import { peakKb, writeChat } from './generated-chat.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'electron', 'entry', 'cli.ts');
 const RSS_MAX_MB = 256;
-
-/** A SillyTavern chat of `messages` short messages (a few with swipes), written as it is made. */
-function writeChat(path: string, messages: number): number {
-  const fd = openSync(path, 'w');
-  let bytes = 0;
-  let out: string[] = [];
-  const flush = () => {
-    const buf = Buffer.from(out.join(''));
-    writeSync(fd, buf);
-    bytes += buf.length;
-    out = [];
-  };
-  out.push(JSON.stringify({ user_name: 'Wren', character_name: 'Séraphine', create_date: '2024-01-01@00h00m00s', chat_metadata: { integrity: 'x', note_prompt: '' } }));
-  const t0 = Date.UTC(2024, 0, 1);
-  for (let i = 0; i < messages; i++) {
-    const user = i % 2 === 0;
-    const send_date = new Date(t0 + i * 7_000).toISOString();
-    const mes = `${user ? 'Wren' : 'Séraphine'} says ${i}: the lantern swings, ☕ ${'·'.repeat(i % 40)}`;
-    const m: Record<string, unknown> = { name: user ? 'Wren' : 'Séraphine', is_user: user, is_system: false, send_date, mes, extra: user ? {} : { api: 'openai', token_count: i % 400 } };
-    if (!user && i % 17 === 1) {
-      m.swipes = [mes, `${mes} (again)`];
-      m.swipe_id = 0;
-    }
-    out.push(`\n${JSON.stringify(m)}`);
-    if (out.length >= 20_000) flush();
-  }
-  flush();
-  closeSync(fd);
-  return bytes;
-}
-
-function peakKb(pid: number): number {
-  try {
-    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0; // gone
-  }
-}
 
 /**
  * The CLI as a child process; its peak RSS from /usr/bin/time -v when there is one (the kernel's
