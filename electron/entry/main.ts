@@ -15,6 +15,7 @@ import { openElectronStoreBackend } from '../app-settings/electron-store-backend
 import { APP_INDEX_URL, APP_SCHEME, appProtocolHandler, isAppUrl } from './app-protocol.ts';
 import { createQuitFlow } from '../lifecycle/quit-flow.ts';
 import { EXIT_SIGNALS } from '../lifecycle/exit-signals.ts';
+import { keepOldGenerationGrowthModest, keepYoungGenerationSmall } from '../lifecycle/young-generation.ts';
 import { chatFileDialog } from './chat-file-dialog.ts';
 
 // Defined by @electron-forge/plugin-vite at build time.
@@ -110,6 +111,10 @@ function createWindow() {
 }
 
 async function start() {
+  // A picked chat file of any size is imported here, streamed: V8's heap kept from growing far
+  // keeps that in bounded memory (measured on the browser host, which runs the same import).
+  keepYoungGenerationSmall();
+  keepOldGenerationGrowthModest();
   let store;
   try {
     // Settings first: the store needs backupRetention. A damaged file never stops us (see app-settings/settings.ts).

@@ -11,7 +11,7 @@ import { lstat, mkdir, open, rm, statfs, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import { StoreError } from '../../shared/errors.ts';
 import { UPLOAD_CHUNK_BYTES, type ChatImportResult } from '../../shared/ipc-contract.ts';
-import { decodeBase64Sliced } from '../import/index.ts';
+import { BASE64_PIECE_BYTES, decodeBase64Pieces } from '../import/index.ts';
 import { Layout } from '../store/layout.ts';
 import { importChatFileAt, type ImportStepDeps } from './chat-import-step.ts';
 import { pickedChatFile, type PickChatFile } from './picked-chat.ts';
@@ -34,6 +34,8 @@ interface Upload {
   /** The upload's temp file, main's own (removed at the end); false for a picked file, the user's (never touched). */
   temp: boolean;
   fh: FileHandle | null;
+  /** Where this upload's chunks are decoded, a piece at a time (its chunks come one at a time). */
+  scratch?: Buffer;
   abort: AbortController;
   idle: NodeJS.Timeout;
   /** The chunk being written or the import running: one at a time. */
@@ -135,11 +137,13 @@ export function chatUploadHandlers(d: Deps) {
       if (offset !== u.received) throw new StoreError('INVALID_INPUT', `chunk at ${offset}, expected ${u.received}`, { field: 'offset' });
       u.busy = true;
       try {
-        const bytes = await decodeBase64Sliced(bytesBase64);
-        if (u.received + bytes.length > u.size) throw new StoreError('INVALID_INPUT', `more bytes than the ${u.size} announced`, { field: 'bytesBase64' });
-        let done = 0;
-        while (done < bytes.length) done += (await u.fh!.write(bytes, done, bytes.length - done, u.received + done)).bytesWritten;
-        u.received += bytes.length;
+        // Checked before a byte is written; then decoded and written a piece at a time (bounded memory).
+        if (u.received + Buffer.byteLength(bytesBase64, 'base64') > u.size) throw new StoreError('INVALID_INPUT', `more bytes than the ${u.size} announced`, { field: 'bytesBase64' });
+        await decodeBase64Pieces(bytesBase64, (u.scratch ??= Buffer.allocUnsafe(BASE64_PIECE_BYTES)), async (piece) => {
+          let done = 0;
+          while (done < piece.length) done += (await u.fh!.write(piece, done, piece.length - done, u.received + done)).bytesWritten;
+          u.received += piece.length;
+        });
       } catch (e) {
         if (uploads.has(uploadId)) await drop(uploadId);
         throw e;
