@@ -24,7 +24,7 @@ export const BASE64_PIECE_BYTES = (CHUNK_CHARS / 4) * 3;
 /**
  * The bytes of `base64`, decoded 1 MiB of text at a time into `scratch` (BASE64_PIECE_BYTES long,
  * reused from call to call), each piece handed to `take` before the next is decoded: the decoded
- * whole is never made (a 4 MiB upload chunk is 768 KiB at a time, not 4 MiB of garbage per chunk).
+ * whole is never made (an upload chunk is 768 KiB at a time, not one more buffer its size per chunk).
  */
 export async function decodeBase64Pieces(base64: string, scratch: Buffer, take: (piece: Buffer) => Promise<void>): Promise<void> {
   for (let i = 0; i < base64.length; i += CHUNK_CHARS) {
