@@ -138,14 +138,19 @@ export const ChatImportResult = z.object({
 });
 export type ChatImportResult = z.infer<typeof ChatImportResult>;
 
-/** A chat file of any size crosses IPC in chunks of this many bytes (base64 on the wire), each acknowledged before the next. */
-export const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * A chat file of any size crosses IPC in chunks of this many bytes (base64 on the wire), each
+ * acknowledged before the next. 1 MiB, not 4: each chunk is a few times its size in strings and
+ * buffers in main until the GC gets to them; 4 MiB chunks put the host's peak of a
+ * 1,000,000-message upload ~25 MB higher, and sent no faster.
+ */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
 /** The largest chat file the app takes in one upload (the import itself is streamed: memory stays bounded). */
 export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024 * 1024;
 const UploadId = z.string().regex(/^[0-9a-f]{32}$/);
 const UploadChunk = z
   .string()
-  .max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4 + 4, 'a chunk is larger than 4 MiB')
+  .max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4 + 4, `a chunk is larger than ${UPLOAD_CHUNK_BYTES / 1048576} MiB`)
   .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64');
 
 /** Method name → schemas. The wire channel name is `cs:<method>`. */
@@ -199,6 +204,14 @@ export const CHANNELS = {
   importUploadChunk: channel(z.strictObject({ uploadId: UploadId, offset: z.number().int().min(0), bytesBase64: UploadChunk }), z.object({ received: z.number().int() })),
   importUploadFinish: channel(z.strictObject({ uploadId: UploadId }), ChatImportResult),
   importUploadCancel: channel(z.strictObject({ uploadId: UploadId }), Ok),
+  /**
+   * Electron only (capabilities.pickChatFile): main shows the system's open dialog and reads the file
+   * picked from its path (the renderer sends no bytes and names no path). `picked` is null when the
+   * user closed the dialog; else the file is ready to import: importUploadFinish runs the import
+   * (with `import:progress`), importUploadCancel drops it. The browser host answers INVALID_INPUT
+   * (details.reason 'unavailable'): there the file is sent in chunks.
+   */
+  importPickedChat: channel(z.strictObject({ characterId: CharacterId.optional() }), z.object({ picked: z.object({ uploadId: UploadId, fileName: z.string(), size: z.number().int().min(0) }).nullable() })),
   exportChat: channel(z.strictObject({ chatId: ChatId, format: z.enum(['st', 'v1']) }), z.object({ fileName: z.string(), mime: z.literal('application/jsonl'), bytesBase64: z.string() })),
 
   appendMessage: channel(z.strictObject({ chatId: ChatId, message: NewMessageInput, expectedRevision: ExpectedRevision }), MessageOut),
@@ -323,10 +336,16 @@ export function isEventName(name: unknown): name is EventName {
 // ---------- the typed API: the only thing the renderer knows ----------
 
 export type Unsubscribe = () => void;
+export interface ApiCapabilities {
+  /** importPickedChat works: main opens a file dialog and reads the picked file itself (Electron). */
+  readonly pickChatFile: boolean;
+}
 export type CardsharkApi = {
   [K in ChannelName]: (request: RequestOf<K>) => Promise<Result<ResponseOf<K>>>;
 } & {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): Unsubscribe;
   /** 'electron' or 'browser': for diagnostics only, the UI must not branch on it. */
   readonly transport: 'electron' | 'browser';
+  /** What this host can do beyond the channels every host serves: the UI branches on these. */
+  readonly capabilities: ApiCapabilities;
 };

@@ -1,7 +1,7 @@
 // The Electron shell: lifecycle only. Single-instance lock, one hardened window served from
 // app://, IPC bound through the shared binding, settings on electron-store, and one bounded,
 // re-entry-safe quit flush for every way out (quit, Windows session end, shutdown, signals).
-// The only module (with preload.ts) that imports electron.
+// The only module (with preload.ts and chat-file-dialog.ts, which only it imports) that imports electron.
 import { app, BrowserWindow, dialog, ipcMain, powerMonitor, protocol, session, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { openChatStore } from '../store/index.ts';
@@ -15,6 +15,8 @@ import { openElectronStoreBackend } from '../app-settings/electron-store-backend
 import { APP_INDEX_URL, APP_SCHEME, appProtocolHandler, isAppUrl } from './app-protocol.ts';
 import { createQuitFlow } from '../lifecycle/quit-flow.ts';
 import { EXIT_SIGNALS } from '../lifecycle/exit-signals.ts';
+import { keepOldGenerationGrowthModest, keepYoungGenerationSmall } from '../lifecycle/young-generation.ts';
+import { chatFileDialog } from './chat-file-dialog.ts';
 
 // Defined by @electron-forge/plugin-vite at build time.
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
@@ -109,6 +111,10 @@ function createWindow() {
 }
 
 async function start() {
+  // A picked chat file of any size is imported here, streamed: V8's heap kept from growing far
+  // keeps that in bounded memory (measured on the browser host, which runs the same import).
+  keepYoungGenerationSmall();
+  keepOldGenerationGrowthModest();
   let store;
   try {
     // Settings first: the store needs backupRetention. A damaged file never stops us (see app-settings/settings.ts).
@@ -128,7 +134,7 @@ async function start() {
   }
   // A renderer that floods calls without awaiting them is bounded per window, as the host bounds a connection.
   const bindingLimits = { maxInFlightPerSender: 32, senderKey: (e: IpcMainInvokeEvent) => e.sender };
-  services = createServices<IpcMainInvokeEvent>({ store, emit, isTrustedSender, settings, bindingLimits, cliDoor: true, settingsOverrides: settingsOverridesFromEnv() });
+  services = createServices<IpcMainInvokeEvent>({ store, emit, isTrustedSender, settings, bindingLimits, cliDoor: true, settingsOverrides: settingsOverridesFromEnv(), pickChatFile: chatFileDialog() });
   for (const name of CHANNEL_NAMES) {
     ipcMain.handle(IPC_PREFIX + name, (event, payload: unknown) => services!.binding.handle(event, name, payload));
   }

@@ -5,6 +5,7 @@ import { CHANNEL_NAMES, IPC_PREFIX, isEventName, type CardsharkApi, type EventNa
 
 const api: Record<string, unknown> = {
   transport: 'electron',
+  capabilities: Object.freeze({ pickChatFile: true }), // main opens the file dialog and reads the path
   on(event: EventName, listener: (payload: unknown) => void) {
     if (!isEventName(event) || typeof listener !== 'function') throw new TypeError('unknown event');
     const channel = `${IPC_PREFIX}event:${event}`;

@@ -26,6 +26,7 @@ import { testConnection, type ConnectionTestOptions } from '../generation/connec
 import { characterHandlers, requireCharacter } from './characters.ts';
 import { chatFileHandlers } from './chat-files.ts';
 import { chatUploadHandlers } from './chat-uploads.ts';
+import type { PickChatFile } from './picked-chat.ts';
 import { bringBackOwner } from './chat-owner.ts';
 import { inheritPersona, personaForChat, personaHandlers } from './personas.ts';
 import type { Personas } from '../app-data/personas.ts';
@@ -54,6 +55,8 @@ export interface BindingDeps {
   requests?: RequestGate;
   /** The prompt viewer's token counts by the endpoint (tests: fetch, DNS lookup). */
   endpointTokens?: EndpointTokenOptions;
+  /** Main's file dialog for importPickedChat (Electron); none in the browser host. */
+  pickChatFile?: PickChatFile;
 }
 
 export type Handlers = {

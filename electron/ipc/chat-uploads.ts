@@ -3,19 +3,18 @@
 // as the CLI imports a file (streamed, bounded memory), with progress events and Cancel. The
 // renderer names no path: the temp file's name is main's own. Cancel, a failed import, or an upload
 // abandoned for UPLOAD_IDLE_MS leaves nothing behind; leftovers of a crash go at the next start.
+// In Electron a file may instead be picked in main's own dialog (importPickedChat): it is imported
+// straight from its path by the same Finish and Cancel, and, being the user's, is never removed.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { lstat, mkdir, open, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../../shared/errors.ts';
-import type { ChatSummary } from '../../shared/chat-format.ts';
 import { UPLOAD_CHUNK_BYTES, type ChatImportResult } from '../../shared/ipc-contract.ts';
-import type { CharacterRegistry } from '../app-data/characters.ts';
-import type { Emit } from '../generation/manager.ts';
-import { decodeBase64Sliced, importFileAs, registerImportedCharacters } from '../import/index.ts';
+import { BASE64_PIECE_BYTES, decodeBase64Pieces } from '../import/index.ts';
 import { Layout } from '../store/layout.ts';
-import type { ChatStore } from '../store/types.ts';
-import { importResult } from './chat-files.ts';
+import { importChatFileAt, type ImportStepDeps } from './chat-import-step.ts';
+import { pickedChatFile, type PickChatFile } from './picked-chat.ts';
 
 /** Uploads at once (all windows together). */
 const MAX_UPLOADS = 4;
@@ -23,6 +22,8 @@ const MAX_UPLOADS = 4;
 export const UPLOAD_IDLE_MS = 2 * 60_000;
 /** Free space an upload needs: its temp file, the import's temp file, and the chat (about as big again). */
 const SPACE_FACTOR = 3;
+/** A picked file needs no copy of it: the import's temp file and the chat. */
+const PICKED_SPACE_FACTOR = SPACE_FACTOR - 1;
 
 interface Upload {
   fileName: string;
@@ -30,17 +31,20 @@ interface Upload {
   size: number;
   received: number;
   path: string;
+  /** The upload's temp file, main's own (removed at the end); false for a picked file, the user's (never touched). */
+  temp: boolean;
   fh: FileHandle | null;
+  /** Where this upload's chunks are decoded, a piece at a time (its chunks come one at a time). */
+  scratch?: Buffer;
   abort: AbortController;
   idle: NodeJS.Timeout;
   /** The chunk being written or the import running: one at a time. */
   busy: boolean;
 }
 
-interface Deps {
-  store: ChatStore;
-  characters: CharacterRegistry;
-  emit: Emit;
+interface Deps extends ImportStepDeps {
+  /** Main's file dialog (Electron); without it importPickedChat is unavailable (the browser host). */
+  pickChatFile?: PickChatFile | undefined;
 }
 
 export function uploadsDir(dataDir: string): string {
@@ -75,7 +79,7 @@ export function chatUploadHandlers(d: Deps) {
     u.abort.abort();
     await u.fh?.close().catch(() => {});
     u.fh = null;
-    await rm(u.path, { force: true }).catch(() => {});
+    if (u.temp) await rm(u.path, { force: true }).catch(() => {});
   }
 
   function touch(uploadId: string, u: Upload): void {
@@ -88,26 +92,36 @@ export function chatUploadHandlers(d: Deps) {
     d.emit('import:progress', { uploadId, fileName: u.fileName, ...p });
   }
 
+  /** Free space for `need` bytes, past what the other uploads still have to send. */
+  async function requireSpace(u: Upload, need: number): Promise<void> {
+    const fsStat = await statfs(d.store.dataDir).catch(() => null);
+    const reserved = [...uploads.values()].reduce((n, x) => n + (x === u ? 0 : x.size - x.received), 0);
+    if (fsStat && fsStat.bavail * fsStat.bsize < need + reserved) {
+      throw new StoreError('DISK_FULL', `importing ${u.fileName} needs about ${Math.ceil(need / 1048576)} MiB free in the data folder's disk`, { reason: 'space' });
+    }
+  }
+
+  /** Takes one of the MAX_UPLOADS slots (before any await: imports started at once cannot pass the bound together). */
+  function register(fields: Omit<Upload, 'path' | 'abort' | 'idle' | 'busy'>, pathFor: (uploadId: string) => string): { uploadId: string; u: Upload } {
+    if (uploads.size >= MAX_UPLOADS) throw new StoreError('CONFLICT', `${MAX_UPLOADS} chat files are being imported already; wait for one to finish`, { reason: 'uploads' });
+    const uploadId = randomBytes(16).toString('hex');
+    const u: Upload = { ...fields, path: pathFor(uploadId), abort: new AbortController(), idle: setTimeout(() => {}, 0), busy: true };
+    uploads.set(uploadId, u);
+    return { uploadId, u };
+  }
+
   return {
     async importUploadStart({ fileName, size, characterId }: { fileName: string; size: number; characterId?: string | undefined }) {
-      // The slot is taken before any await: uploads started at once cannot pass the bound together.
-      if (uploads.size >= MAX_UPLOADS) throw new StoreError('CONFLICT', `${MAX_UPLOADS} chat files are being imported already; wait for one to finish`, { reason: 'uploads' });
-      const uploadId = randomBytes(16).toString('hex');
-      const path = join(dir, `${uploadId}.part`);
-      const u: Upload = { fileName: fileName.replaceAll('\\', '/').split('/').pop() || 'chat.jsonl', characterId, size, received: 0, path, fh: null, abort: new AbortController(), idle: setTimeout(() => {}, 0), busy: true };
-      uploads.set(uploadId, u);
+      const fields = { fileName: fileName.replaceAll('\\', '/').split('/').pop() || 'chat.jsonl', characterId, size, received: 0, temp: true, fh: null };
+      const { uploadId, u } = register(fields, (id) => join(dir, `${id}.part`));
       try {
         if (characterId !== undefined && !(await d.characters.get(characterId))) throw new StoreError('NOT_FOUND', `no character with id ${characterId}`);
         await mkdir(dir, { recursive: true, mode: 0o700 });
         // Our own folder, not a link planted to send the bytes elsewhere.
         const st = await lstat(dir);
         if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) throw new StoreError('FORBIDDEN', `${dir} is not the app's own folder`);
-        const fsStat = await statfs(dir).catch(() => null);
-        const reserved = [...uploads.values()].reduce((n, x) => n + (x === u ? 0 : x.size - x.received), 0);
-        if (fsStat && fsStat.bavail * fsStat.bsize < size * SPACE_FACTOR + reserved) {
-          throw new StoreError('DISK_FULL', `importing ${u.fileName} needs about ${Math.ceil((size * SPACE_FACTOR) / 1048576)} MiB free in the data folder's disk`, { reason: 'space' });
-        }
-        u.fh = await open(path, 'wx', 0o600);
+        await requireSpace(u, size * SPACE_FACTOR);
+        u.fh = await open(u.path, 'wx', 0o600);
       } catch (e) {
         await drop(uploadId);
         throw e;
@@ -119,14 +133,17 @@ export function chatUploadHandlers(d: Deps) {
 
     async importUploadChunk({ uploadId, offset, bytesBase64 }: { uploadId: string; offset: number; bytesBase64: string }) {
       const u = get(uploadId);
+      if (!u.temp) throw new StoreError('INVALID_INPUT', 'a picked file is read from its path: it takes no chunks', { field: 'uploadId' });
       if (offset !== u.received) throw new StoreError('INVALID_INPUT', `chunk at ${offset}, expected ${u.received}`, { field: 'offset' });
       u.busy = true;
       try {
-        const bytes = await decodeBase64Sliced(bytesBase64);
-        if (u.received + bytes.length > u.size) throw new StoreError('INVALID_INPUT', `more bytes than the ${u.size} announced`, { field: 'bytesBase64' });
-        let done = 0;
-        while (done < bytes.length) done += (await u.fh!.write(bytes, done, bytes.length - done, u.received + done)).bytesWritten;
-        u.received += bytes.length;
+        // Checked before a byte is written; then decoded and written a piece at a time (bounded memory).
+        if (u.received + Buffer.byteLength(bytesBase64, 'base64') > u.size) throw new StoreError('INVALID_INPUT', `more bytes than the ${u.size} announced`, { field: 'bytesBase64' });
+        await decodeBase64Pieces(bytesBase64, (u.scratch ??= Buffer.allocUnsafe(BASE64_PIECE_BYTES)), async (piece) => {
+          let done = 0;
+          while (done < piece.length) done += (await u.fh!.write(piece, done, piece.length - done, u.received + done)).bytesWritten;
+          u.received += piece.length;
+        });
       } catch (e) {
         if (uploads.has(uploadId)) await drop(uploadId);
         throw e;
@@ -148,26 +165,35 @@ export function chatUploadHandlers(d: Deps) {
       u.busy = true;
       clearTimeout(u.idle); // an import may take minutes: it is not idle
       try {
-        await u.fh!.close();
+        await u.fh?.close();
         u.fh = null;
-        const created: ChatSummary[] = [];
-        const report = await importFileAs(
-          d.store,
-          { path: u.path, name: u.fileName },
-          {
-            ...(u.characterId !== undefined ? { characterId: u.characterId } : {}),
-            signal: u.abort.signal,
-            onCreated: (s) => created.push(s),
-            onProgress: (p) => progress(uploadId, u, { phase: p.phase ?? 'scan', bytesRead: p.bytesRead ?? 0, bytesTotal: p.bytesTotal ?? u.size, messagesWritten: p.messagesWritten ?? 0 }),
-          },
-        );
-        if ((await registerImportedCharacters(d.characters, report.chats)).length) d.emit('characters:changed', {});
-        for (const summary of created) d.emit('chat:changed', { chatId: summary.chatId, characterId: summary.characterId, summary });
-        return importResult(report);
+        return await importChatFileAt(d, { path: u.path, name: u.fileName, size: u.size }, { characterId: u.characterId, signal: u.abort.signal, onProgress: (p) => progress(uploadId, u, p) });
       } finally {
         u.busy = false;
         await drop(uploadId);
       }
+    },
+
+    /**
+     * Main's file dialog (Electron): the file picked becomes an import ready to finish, read from its
+     * path (no copy). Null when the user closed the dialog.
+     */
+    async importPickedChat({ characterId }: { characterId?: string | undefined }) {
+      if (!d.pickChatFile) throw new StoreError('INVALID_INPUT', 'this window cannot open a file dialog in the app: send the file in chunks (importUploadStart)', { reason: 'unavailable' });
+      if (characterId !== undefined && !(await d.characters.get(characterId))) throw new StoreError('NOT_FOUND', `no character with id ${characterId}`);
+      const path = await d.pickChatFile();
+      if (path === null) return { picked: null };
+      const file = await pickedChatFile(path);
+      const { uploadId, u } = register({ fileName: file.fileName, characterId, size: file.size, received: file.size, temp: false, fh: null }, () => file.path);
+      try {
+        await requireSpace(u, file.size * PICKED_SPACE_FACTOR);
+      } catch (e) {
+        await drop(uploadId);
+        throw e;
+      }
+      u.busy = false;
+      touch(uploadId, u);
+      return { picked: { uploadId, fileName: file.fileName, size: file.size } };
     },
 
     /** Stops an upload or its import: nothing of it is kept (CANCELLED for the finish call under way). */

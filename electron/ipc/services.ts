@@ -14,6 +14,7 @@ import type { Provider } from '../generation/provider.ts';
 import { activeAfterRemoval, createBinding, type Binding, type BindingLimits } from './binding.ts';
 import { openCliDoor } from './cli-bridge.ts';
 import { clearUploads } from './chat-uploads.ts';
+import type { PickChatFile } from './picked-chat.ts';
 import { healActiveChats } from '../app-data/active-chat.ts';
 import { createConflictKeeper } from '../watcher/conflict-copy.ts';
 import { startChatWatcher, type ChatWatcher } from '../watcher/chat-watcher.ts';
@@ -83,6 +84,8 @@ export function createServices<S>(opts: {
   librarySearch?: boolean;
   /** How long after start the library search checks every chat (default LIBRARY_START_DELAY_MS): the first window loads first. */
   librarySearchStartDelayMs?: number;
+  /** Main's own file dialog (Electron): importPickedChat reads the file picked from its path. None in the browser host. */
+  pickChatFile?: PickChatFile;
 }): Services<S> {
   const { store, emit } = opts;
   const dataDir = store.dataDir;
@@ -131,7 +134,7 @@ export function createServices<S>(opts: {
   // The windows' requests go first: the library search's background work waits between its slices while one is under way.
   const requests = createRequestGate();
   const library = opts.librarySearch === false ? null : openLibrarySearchOrNull(store, characters, requests, opts.librarySearchStartDelayMs ?? LIBRARY_START_DELAY_MS);
-  const binding = createBinding<S>({ requests, store, characters, characterTrash, appState, settings, personas, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest, endpointTokens: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
+  const binding = createBinding<S>({ requests, store, characters, characterTrash, appState, settings, personas, appSettings, generation, emit, autosave, drafts, loadCard, ...(library ? { library } : {}), ...(opts.pickChatFile ? { pickChatFile: opts.pickChatFile } : {}), ...(opts.connectionTest ? { connectionTest: opts.connectionTest, endpointTokens: opts.connectionTest } : {}) }, opts.isTrustedSender, opts.bindingLimits);
   const watcher =
     opts.watch === false
       ? null

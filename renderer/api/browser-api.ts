@@ -142,6 +142,7 @@ export function createBrowserApi(token: string | null): CardsharkApi {
 
   const api: Record<string, unknown> = {
     transport: 'browser',
+    capabilities: Object.freeze({ pickChatFile: false }), // no dialog in the host: files are sent in chunks
     on(event: EventName, listener: (payload: never) => void) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));

@@ -1,10 +1,12 @@
 // Import of chat files (SillyTavern, legacy CardShark, v1) by file picker or drag-and-drop, with a
-// progress bar across the files, into the selected character; export of the open chat.
+// progress bar across the files, into the selected character; export of the open chat. Where main
+// can open the file dialog itself (Electron), the button asks it to: main reads the picked file
+// from its path; files dropped on the page are sent in chunks everywhere.
 import { useRef, useState } from 'react';
 import type { CardsharkApi, ChatImportResult } from '../../shared/ipc-contract.ts';
 import { pushNotice } from '../notices.ts';
 import { downloadBase64 } from '../characters/card-files.ts';
-import { UploadCancel, uploadChatFile, type UploadProgress } from './upload.ts';
+import { importPickedChatFile, UploadCancel, uploadChatFile, type ImportOutcome, type UploadProgress } from './upload.ts';
 import { useFileDrop } from '../files/useFileDrop.ts';
 
 /** `nameOf`: a character's name by id, so "already imported" says where the chat already is. */
@@ -34,36 +36,60 @@ export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatI
   const [within, setWithin] = useState<UploadProgress | null>(null);
   const cancel = useRef<UploadCancel | null>(null);
 
+  /** Tells the outcome of one file's import; false when the batch stops (Cancel). */
+  function told(name: string, r: ImportOutcome, opened: { done: boolean }): boolean {
+    if ('cancelled' in r) {
+      pushNotice({ level: 'info', message: `Import of ${name} cancelled; nothing of it was kept.` });
+      return false; // Cancel stops the whole batch
+    }
+    if (!r.ok) {
+      pushNotice({ level: 'error', code: r.error.code, message: `Importing ${name}: [${r.error.code}] ${r.error.message}` });
+      return true;
+    }
+    pushNotice({ level: r.data.failed.length ? 'warning' : 'info', message: [importSummary(name, r.data, props.characterName), ...r.data.failed].join('\n') });
+    const first = r.data.chats.find((c) => c.characterId === props.characterId);
+    if (first && !opened.done) {
+      opened.done = true;
+      props.onImported(first.chatId);
+    }
+    return true;
+  }
+
+  function ended() {
+    cancel.current = null;
+    setWithin(null);
+    setProgress(null);
+  }
+
   async function importFiles(files: File[]) {
     if (!files.length || progress) return;
-    let opened = false;
+    const opened = { done: false };
     for (const [i, file] of files.entries()) {
       setProgress({ done: i, total: files.length, name: file.name });
       setWithin(null);
       const stop = (cancel.current = new UploadCancel());
       try {
-        const r = await uploadChatFile(api, file, props.characterId, setWithin, stop);
-        if ('cancelled' in r) {
-          pushNotice({ level: 'info', message: `Import of ${file.name} cancelled; nothing of it was kept.` });
-          break; // Cancel stops the whole batch
-        }
-        if (!r.ok) {
-          pushNotice({ level: 'error', code: r.error.code, message: `Importing ${file.name}: [${r.error.code}] ${r.error.message}` });
-          continue;
-        }
-        pushNotice({ level: r.data.failed.length ? 'warning' : 'info', message: [importSummary(file.name, r.data, props.characterName), ...r.data.failed].join('\n') });
-        const first = r.data.chats.find((c) => c.characterId === props.characterId);
-        if (first && !opened) {
-          opened = true;
-          props.onImported(first.chatId);
-        }
+        if (!told(file.name, await uploadChatFile(api, file, props.characterId, setWithin, stop), opened)) break;
       } catch (e) {
         pushNotice({ level: 'error', message: `Importing ${file.name}: ${(e as Error).message}` });
       }
     }
-    cancel.current = null;
-    setWithin(null);
-    setProgress(null);
+    ended();
+  }
+
+  /** Main's own dialog: it reads the file picked from its path (no bytes cross to main). */
+  async function importPicked() {
+    if (progress) return;
+    setProgress({ done: 0, total: 1, name: 'choosing a file…' });
+    let name = 'the chat file';
+    const stop = (cancel.current = new UploadCancel());
+    try {
+      const r = await importPickedChatFile(api, props.characterId, (fileName) => setProgress({ done: 0, total: 1, name: (name = fileName) }), setWithin, stop);
+      if (r) told(name, r, { done: false });
+    } catch (e) {
+      pushNotice({ level: 'error', message: `Importing ${name}: ${(e as Error).message}` });
+    }
+    ended();
   }
 
   const { dragging, dropProps } = useFileDrop((files) => void importFiles(files));
@@ -82,21 +108,27 @@ export function ChatFiles(props: { api: CardsharkApi; characterId: string; chatI
       data-testid="chat-files"
       {...dropProps}
     >
-      <label className="button-like">
-        Import chats…
-        <input
-          type="file"
-          accept=".jsonl,application/jsonl,application/x-ndjson,text/plain"
-          multiple
-          hidden
-          data-testid="chat-import-input"
-          disabled={progress !== null}
-          onChange={(e) => {
-            void importFiles([...(e.target.files ?? [])]);
-            e.target.value = '';
-          }}
-        />
-      </label>
+      {api.capabilities?.pickChatFile ? (
+        <button type="button" data-testid="chat-import-pick" disabled={progress !== null} onClick={() => void importPicked()}>
+          Import chats…
+        </button>
+      ) : (
+        <label className="button-like">
+          Import chats…
+          <input
+            type="file"
+            accept=".jsonl,application/jsonl,application/x-ndjson,text/plain"
+            multiple
+            hidden
+            data-testid="chat-import-input"
+            disabled={progress !== null}
+            onChange={(e) => {
+              void importFiles([...(e.target.files ?? [])]);
+              e.target.value = '';
+            }}
+          />
+        </label>
+      )}
       {props.chatId && (
         <>
           <button type="button" onClick={() => void exportOpen('st')}>

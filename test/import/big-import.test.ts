@@ -1,59 +1,27 @@
 // Issue 16 §1: an import of any size, in bounded memory, all or nothing. A generated
 // 1,000,000-message SillyTavern chat goes through the CLI as a user runs it (a real child
-// process) and its peak RSS is measured; a SIGKILL mid-import leaves no chat, and the next open
-// removes its temp file; a cancel leaves neither.
+// process), and through the app's channel (the browser host as a child process, the file sent in
+// chunks over its socket as the page sends it); each one's peak RSS is measured. A SIGKILL
+// mid-import leaves no chat, and the next open removes its temp file; a cancel leaves neither.
 // Bound (generous: 2 shared cores; the 1M figures are in `npm run bench -- --messages 1000000`):
 // peak RSS ≤ 256 MB (the old importer read the whole file into one string: it failed at ~512 MB
 // of text, after passing 1 GB of RSS).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import WebSocket from 'ws';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importPath } from '../../electron/import/index.ts';
 import { openChatStore } from '../../electron/store/index.ts';
 import { CHAT_FILE, REWRITE_TEMP } from '../../electron/store/layout.ts';
 import { tempDir } from './helpers.ts';
+import { peakKb, writeChat } from './generated-chat.ts';
+import { startHost, type RunningHost } from '../e2e/host.ts';
+import { uploadsDir } from '../../electron/ipc/chat-uploads.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'electron', 'entry', 'cli.ts');
 const RSS_MAX_MB = 256;
-
-/** A SillyTavern chat of `messages` short messages (a few with swipes), written as it is made. */
-function writeChat(path: string, messages: number): number {
-  const fd = openSync(path, 'w');
-  let bytes = 0;
-  let out: string[] = [];
-  const flush = () => {
-    const buf = Buffer.from(out.join(''));
-    writeSync(fd, buf);
-    bytes += buf.length;
-    out = [];
-  };
-  out.push(JSON.stringify({ user_name: 'Wren', character_name: 'Séraphine', create_date: '2024-01-01@00h00m00s', chat_metadata: { integrity: 'x', note_prompt: '' } }));
-  const t0 = Date.UTC(2024, 0, 1);
-  for (let i = 0; i < messages; i++) {
-    const user = i % 2 === 0;
-    const send_date = new Date(t0 + i * 7_000).toISOString();
-    const mes = `${user ? 'Wren' : 'Séraphine'} says ${i}: the lantern swings, ☕ ${'·'.repeat(i % 40)}`;
-    const m: Record<string, unknown> = { name: user ? 'Wren' : 'Séraphine', is_user: user, is_system: false, send_date, mes, extra: user ? {} : { api: 'openai', token_count: i % 400 } };
-    if (!user && i % 17 === 1) {
-      m.swipes = [mes, `${mes} (again)`];
-      m.swipe_id = 0;
-    }
-    out.push(`\n${JSON.stringify(m)}`);
-    if (out.length >= 20_000) flush();
-  }
-  flush();
-  closeSync(fd);
-  return bytes;
-}
-
-function peakKb(pid: number): number {
-  try {
-    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0; // gone
-  }
-}
 
 /**
  * The CLI as a child process; its peak RSS from /usr/bin/time -v when there is one (the kernel's
@@ -78,6 +46,43 @@ async function cliImport(dataDir: string, src: string): Promise<{ status: number
   return { status, stdout, stderr, peakMb: (time ? fromTime : polled) / 1024 };
 }
 
+type WsResult = { ok: true; data: any } | { ok: false; error: { code: string; message: string } };
+
+/** A client of the browser host over its real socket, with its token, as the page connects. */
+async function hostClient(host: RunningHost) {
+  const ws = new WebSocket(`ws://127.0.0.1:${new URL(host.url).port}/ws?token=${host.token}`, { origin: host.origin });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const waiting = new Map<number, (r: WsResult) => void>();
+  const events: { event: string; payload: any }[] = [];
+  let nextId = 1;
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data));
+    if (msg.kind === 'event') events.push({ event: msg.event, payload: msg.payload });
+    else if (msg.kind === 'result') {
+      waiting.get(msg.id)?.(msg.result);
+      waiting.delete(msg.id);
+    }
+  });
+  ws.on('close', () => {
+    for (const w of waiting.values()) w({ ok: false, error: { code: 'DISCONNECTED', message: 'the host closed the connection' } });
+    waiting.clear();
+  });
+  return {
+    events,
+    call(channel: string, payload: unknown): Promise<WsResult> {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        ws.send(JSON.stringify({ id, channel, payload }));
+      });
+    },
+    close: () => ws.close(),
+  };
+}
+
 const filesIn = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
 describe('an import of any size, in bounded memory', () => {
@@ -97,6 +102,54 @@ describe('an import of any size, in bounded memory', () => {
     expect(r.peakMb).toBeGreaterThan(20); // measured, not a missing figure
     expect(r.peakMb).toBeLessThanOrEqual(RSS_MAX_MB);
   }, 240_000);
+
+  it(`a 1,000,000-message SillyTavern chat imports through the app's channel (the browser host, sent in chunks) with the host's peak RSS ≤ ${RSS_MAX_MB} MB`, async () => {
+    const dir = tempDir();
+    const src = join(dir, 'million.jsonl');
+    const bytes = writeChat(src, 1_000_000);
+    const host = await startHost(join(dir, 'data'));
+    try {
+      const client = await hostClient(host);
+      const startedMb = peakKb(host.proc.pid!) / 1024;
+      const character = await client.call('createCharacter', { name: 'Séraphine' });
+      expect(character.ok).toBe(true);
+      const characterId = (character as { data: { id: string } }).data.id;
+      const t0 = performance.now();
+      const start = await client.call('importUploadStart', { fileName: 'million.jsonl', size: bytes, characterId });
+      expect(start).toMatchObject({ ok: true });
+      const { uploadId, chunkBytes } = (start as { data: { uploadId: string; chunkBytes: number } }).data;
+      // As the page sends it: one chunk at a time, the next once the last was acknowledged.
+      const fh = await open(src, 'r');
+      const buf = Buffer.alloc(chunkBytes);
+      try {
+        for (let offset = 0; offset < bytes; ) {
+          const { bytesRead } = await fh.read(buf, 0, chunkBytes, offset);
+          const r = await client.call('importUploadChunk', { uploadId, offset, bytesBase64: buf.subarray(0, bytesRead).toString('base64') });
+          expect(r, `chunk at ${offset}`).toMatchObject({ ok: true, data: { received: offset + bytesRead } });
+          offset += bytesRead;
+        }
+      } finally {
+        await fh.close();
+      }
+      const sentMs = performance.now() - t0;
+      const sentPeakMb = peakKb(host.proc.pid!) / 1024;
+      const done = await client.call('importUploadFinish', { uploadId });
+      const totalMs = performance.now() - t0;
+      expect(done, JSON.stringify(done).slice(0, 500)).toMatchObject({ ok: true, data: { failed: [], chats: [{ status: 'created', messageCount: 1_000_000, linesNotImported: 0, characterId }] } });
+      const chatId = (done as { data: { chats: { chatId: string }[] } }).data.chats[0]!.chatId;
+      expect(await client.call('getChat', { chatId })).toMatchObject({ ok: true, data: { messageCount: 1_000_000 } });
+      const peakMb = peakKb(host.proc.pid!) / 1024; // the host's peak so far: the upload and the import
+      const phases = new Set(client.events.filter((e) => e.event === 'import:progress' && e.payload.uploadId === uploadId).map((e) => e.payload.phase));
+      expect([...phases]).toEqual(expect.arrayContaining(['upload', 'write']));
+      expect(filesIn(uploadsDir(join(dir, 'data')))).toEqual([]); // the upload's temp file is gone
+      client.close();
+      console.log(`1M-message import through the browser host: ${(bytes / 1e6).toFixed(0)} MB source, sent in ${(sentMs / 1000).toFixed(1)} s, imported by ${(totalMs / 1000).toFixed(1)} s; host peak RSS ${peakMb.toFixed(0)} MB (${startedMb.toFixed(0)} MB once started, ${sentPeakMb.toFixed(0)} MB once the file was sent)`);
+      expect(peakMb).toBeGreaterThan(20); // measured, not a missing figure
+      expect(peakMb).toBeLessThanOrEqual(RSS_MAX_MB);
+    } finally {
+      await host.stop();
+    }
+  }, 300_000);
 
   it('a SIGKILL mid-import leaves no chat; the next open removes the temp file, and the import then runs whole', async () => {
     const dir = tempDir();

@@ -47,7 +47,7 @@ const leftovers = async (dataDir: string) => (await readdir(uploadsDir(dataDir))
 describe('chat files of any size from the renderer', () => {
   it('imports a file sent in chunks, with progress; nothing is left in the uploads folder', { timeout: 120_000 }, async () => {
     const { dataDir, store, call, events, characterId } = await setup();
-    const bytes = stChat(20_000); // ~5.6 MB: more than one 4 MiB chunk, sent here in 1 MiB ones
+    const bytes = stChat(20_000); // ~5.6 MB: several chunks
     const start = await call('importUploadStart', { fileName: 'keeper.jsonl', size: bytes.length, characterId });
     expect(start.ok).toBe(true);
     const { uploadId } = (start as { data: { uploadId: string } }).data;
@@ -68,14 +68,14 @@ describe('chat files of any size from the renderer', () => {
     const before = (await store.listAllChats()).length;
     const bytes = stChat(100_000); // ~28 MB: the import takes long enough to be cancelled under way
     const a = (await call('importUploadStart', { fileName: 'a.jsonl', size: bytes.length, characterId })) as { ok: true; data: { uploadId: string } };
-    await send(call, a.data.uploadId, bytes, 4 << 20, 8 << 20);
+    await send(call, a.data.uploadId, bytes, 1 << 20, 8 << 20);
     expect(await leftovers(dataDir)).toBe(1);
     expect(await call('importUploadCancel', { uploadId: a.data.uploadId })).toMatchObject({ ok: true });
     expect(await leftovers(dataDir)).toBe(0);
     expect(await call('importUploadChunk', { uploadId: a.data.uploadId, offset: 8 << 20, bytesBase64: 'AAAA' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
 
     const b = (await call('importUploadStart', { fileName: 'b.jsonl', size: bytes.length, characterId })) as { ok: true; data: { uploadId: string } };
-    await send(call, b.data.uploadId, bytes, 4 << 20);
+    await send(call, b.data.uploadId, bytes, 1 << 20);
     const finishing = call('importUploadFinish', { uploadId: b.data.uploadId });
     // Cancel once the import is writing messages.
     while (!events.some((e) => e.event === 'import:progress' && e.payload.uploadId === b.data.uploadId && e.payload.phase !== 'upload')) await new Promise((r) => setTimeout(r, 5));
