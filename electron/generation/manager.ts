@@ -53,6 +53,8 @@ export interface GenerationManager {
 
 interface Running {
   info: StreamInfo;
+  /** The chat's character: where a conflict copy of the reply goes even if the chat's file is gone. */
+  characterId: string;
   controller: AbortController;
   done: Promise<void>;
   writer?: ReplyWriter;
@@ -76,7 +78,7 @@ export function createGenerationManager(deps: {
   /** The chat's persona (its name is `{{user}}`); the settings' persona when absent. */
   persona?: ChatPersona;
   /** A reply's write was refused because its chat's file changed or vanished outside the app: the reply so far, to keep elsewhere. */
-  onOutsideChange?: (chatId: string, reply: StreamInfo) => void;
+  onOutsideChange?: (chatId: string, reply: StreamInfo, characterId: string) => void;
 }): GenerationManager {
   const autosave = deps.autosave ?? createDebouncer();
   const running = new Map<string, Running>();
@@ -115,7 +117,7 @@ export function createGenerationManager(deps: {
 
   async function begin(req: GenerateRequest): Promise<{ streamId: string }> {
     const { chatId } = req;
-    const { built, card, settings, variant, prefix } = await assemblePrompt(deps, req);
+    const { built, card, settings, variant, prefix, characterId } = await assemblePrompt(deps, req);
     const prompt: PromptMessage[] = built.messages;
     const sampling: Sampling = { temperature: settings.temperature, topP: settings.topP, maxTokens: settings.maxTokens, stop: settings.stopSequences };
     const provider = await pickProvider();
@@ -125,7 +127,7 @@ export function createGenerationManager(deps: {
     const messageId = req.mode === 'new' ? randomUUID() : req.messageId;
     const controller = new AbortController();
     const info: StreamInfo = { streamId, chatId, mode: req.mode, messageId, text: prefix };
-    const entry: Running = { info, controller, done: Promise.resolve() };
+    const entry: Running = { info, characterId, controller, done: Promise.resolve() };
     running.set(streamId, entry);
     deps.emit('stream:start', { streamId, chatId, mode: req.mode, messageId, text: prefix });
     entry.done = run(entry, provider, { messages: prompt, variant, prefix, sampling, name: card.name.slice(0, LIMITS.titleChars) }).finally(() => {
@@ -157,7 +159,7 @@ export function createGenerationManager(deps: {
     const { chatId } = entry.info;
     const failure = entry.writer?.failure;
     const code = failure instanceof StoreError ? failure.code : undefined;
-    if (!entry.abandoned && (code === 'CONFLICT' || code === 'NOT_FOUND')) deps.onOutsideChange?.(chatId, { ...entry.info });
+    if (!entry.abandoned && (code === 'CONFLICT' || code === 'NOT_FOUND')) deps.onOutsideChange?.(chatId, { ...entry.info }, entry.characterId);
     release(entry);
     const message = entry.writer?.stored;
     if (failure || !message) return;
@@ -216,7 +218,7 @@ export function createGenerationManager(deps: {
       autosave.flush().catch(() => {}); // failures stay pending and are reported by the debouncer
       if (writer.failure && !failure) failure = writer.failure; // given up on the final write
       const code = failure instanceof StoreError ? failure.code : undefined;
-      if (!entry.abandoned && (code === 'CONFLICT' || code === 'NOT_FOUND')) deps.onOutsideChange?.(chatId, { ...entry.info });
+      if (!entry.abandoned && (code === 'CONFLICT' || code === 'NOT_FOUND')) deps.onOutsideChange?.(chatId, { ...entry.info }, entry.characterId);
       const message = writer.stored;
       const end = failure ? 'error' : status;
       // Stored: the chat is free before anyone hears of the end (a send right after it is not refused).

@@ -114,8 +114,8 @@ export function createServices<S>(opts: {
   const keeper = createConflictKeeper({ store, emit });
   /** Conflict copies being made for replies refused by a changed file: quit waits for them (they hold the only copy of that text). */
   const copies = new Set<Promise<unknown>>();
-  const keepCopy = (chatId: string, reply: StreamInfo) => {
-    const p = keeper.keep(chatId, reply);
+  const keepCopy = (chatId: string, reply: StreamInfo, characterId: string) => {
+    const p = keeper.keep(chatId, reply, characterId);
     copies.add(p);
     void p.finally(() => copies.delete(p));
   };

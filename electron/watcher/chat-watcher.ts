@@ -197,7 +197,7 @@ export function startChatWatcher(o: ChatWatcherOptions): ChatWatcher {
     // it: its next checkpoint is made on the file as it is now, if the reply's message is still as
     // the app had it (else that write is refused and the reply kept in a copy, generation/manager.ts).
     const reply = o.generation.busy(chatId) && !(st && (await replyCommutes(chatId, path))) ? await o.generation.abandon(chatId) : undefined;
-    if (st || reply) await o.keeper.keep(chatId, reply);
+    if (st || reply) await o.keeper.keep(chatId, reply, basename(dirname(path))); // chats/<character>/<chat>.jsonl
     await o.keeper.pending(chatId);
     if (closed) return;
     // A chat whose file is gone leaves the list; the store tells its onChatGone listeners (services.ts

@@ -21,8 +21,12 @@ import { chatIdFromHash, copyableMessage } from '../store/import-chat.ts';
 import type { Emit } from '../generation/manager.ts';
 
 export interface ConflictKeeper {
-  /** Makes the conflict copy (once per call); resolves with the copy's chat id, or null if there was nothing to keep. */
-  keep(chatId: string, reply: StreamInfo | undefined): Promise<string | null>;
+  /**
+   * Makes the conflict copy (once per call); resolves with the copy's chat id, or null if there was
+   * nothing to keep. `characterId`: the chat's character, where a reply goes even when nothing of
+   * the chat itself is left to read (its file deleted, and the chat gone from the store's list).
+   */
+  keep(chatId: string, reply: StreamInfo | undefined, characterId?: string): Promise<string | null>;
   /** The copy being made for this chat, if any: the watcher waits for it before re-reading the chat. */
   pending(chatId: string): Promise<unknown> | undefined;
 }
@@ -51,7 +55,7 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
   const log = deps.log ?? ((m: string) => console.warn(`[conflict] ${m}`));
   const running = new Map<string, Promise<string | null>>();
 
-  async function make(chatId: string, reply: StreamInfo | undefined): Promise<string | null> {
+  async function make(chatId: string, reply: StreamInfo | undefined, characterId: string | undefined): Promise<string | null> {
     const versions = await deps.store.appVersions(chatId);
     if (!reply?.text && (await mergedBack(chatId, versions))) return null;
     const latest = versions.at(-1);
@@ -61,7 +65,7 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
     else if (latest && !latest.inFile) copies.push({ version: latest });
     if (copies.length === 0) return null; // the file holds everything the app had saved, and no reply was being written
     let copyId: string | null = null;
-    for (const c of copies) copyId = (await copyOf(chatId, c.version, c.reply)) ?? copyId;
+    for (const c of copies) copyId = (await copyOf(chatId, c.version, c.reply, characterId)) ?? copyId;
     return copyId;
   }
 
@@ -95,7 +99,7 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
   }
 
   /** One version as a new chat, in one atomic write; if that fails, as a rescue text file. */
-  async function copyOf(chatId: string, version: AppVersion | null, reply: StreamInfo | undefined): Promise<string | null> {
+  async function copyOf(chatId: string, version: AppVersion | null, reply: StreamInfo | undefined, characterId: string | undefined): Promise<string | null> {
     const title = version?.title ?? `Chat ${chatId.slice(0, 8)}`;
     const messages = withReply(version?.messages ?? [], reply).map(copyableMessage);
     // A reply whose message the version lacks still reaches the copy (or the rescue file).
@@ -103,11 +107,13 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
     const copyTitle = `${title.slice(0, LIMITS.titleChars - 20)} (conflict copy)`;
     const why = reply ? 'while a reply was being written' : 'and its file no longer holds messages the app had saved';
     try {
-      if (!version) throw new Error(`the app's version of the chat is no longer readable`);
+      // Nothing of the chat left to read (its file deleted outside the app): the reply alone, in its character's folder.
+      const folder = version?.characterId ?? (reply?.text ? characterId : undefined);
+      if (!folder) throw new Error(`the app's version of the chat is no longer readable`);
       // The id is derived from the content: the same version kept twice is one copy.
       const copyId = chatIdFromHash(sha256(`${chatId}\n${JSON.stringify(messages)}`));
       const summary = await deps.store
-        .importChat({ chatId: copyId, characterId: version.characterId, title: copyTitle, metadata: { conflict_copy_of: chatId }, created: Date.now(), messages })
+        .importChat({ chatId: copyId, characterId: folder, title: copyTitle, metadata: { conflict_copy_of: chatId }, created: Date.now(), messages })
         .catch((e: unknown) => (e instanceof StoreError && e.details?.reason === 'exists' ? null : Promise.reject(e)));
       if (!summary) return copyId; // made before, and told then
       log(`chat ${chatId} changed outside the app ${why}; the app's version is chat ${copyId}`);
@@ -137,11 +143,11 @@ export function createConflictKeeper(deps: { store: ChatStore; emit: Emit; log?:
   }
 
   return {
-    keep(chatId, reply) {
+    keep(chatId, reply, characterId) {
       const prev = running.get(chatId) ?? Promise.resolve(null);
       const p = prev
         .catch(() => null)
-        .then(() => make(chatId, reply))
+        .then(() => make(chatId, reply, characterId))
         .catch((e: unknown) => {
           log(`the app's version of chat ${chatId} could not be compared with the file: ${String(e)}`);
           deps.emit('notice', { level: 'error', code: 'CONFLICT', message: `Chat ${chatId.slice(0, 8)} was changed by another program, and the app's version could not be read to keep it: ${String((e as Error)?.message ?? e)}` });

@@ -25,6 +25,8 @@ export interface AssembledPrompt {
   prefix: string;
   /** Hidden messages met while reading the history (left out of the prompt). */
   hiddenLeftOut: number;
+  /** The chat's character. */
+  characterId: string;
 }
 
 /** Who the user is in a chat (its persona): `{{user}}` and the persona part of the prompt. */
@@ -69,5 +71,5 @@ export async function assemblePrompt(
   };
   history = await extendHistory(deps.store, chatId, { history, hasMore: page.hasMore, oldestId: page.messages[0]?.id }, budget, keepId, counted);
   const built = buildPrompt({ card, settings, history, continuing, authorsNote });
-  return { built, card, settings, variant, prefix, hiddenLeftOut };
+  return { built, card, settings, variant, prefix, hiddenLeftOut, characterId: summary.characterId };
 }
