@@ -2,6 +2,7 @@
 // a private temp file (never seen half-written), and the temp files of crashed attempts removed.
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { nodeFs, type FsSeam } from '../../durable/fs-seam.ts';
 import type { LockInfo } from './owner.ts';
 
 export interface LockFile {
@@ -41,14 +42,17 @@ export async function removeDeadTemps(lockPath: string): Promise<void> {
   }
 }
 
-/** Writes `info` to a private temp file and hard-links it to `path`: never seen half-written; EEXIST if taken. */
-export async function linkNew(path: string, info: LockInfo): Promise<fsp.FileHandle> {
+/**
+ * Writes `info` to a private temp file and hard-links it to `path`: never seen half-written by
+ * another process; EEXIST if taken. Not fsync'd: exclusion needs none (the link is atomic, and
+ * readers see the page cache); the holder makes its lock durable itself (DirLock).
+ */
+export async function linkNew(path: string, info: LockInfo, fs: Pick<FsSeam, 'open' | 'link'> = nodeFs): Promise<fsp.FileHandle> {
   const temp = `${path}.${info.token}.tmp`;
-  const fh = await fsp.open(temp, 'w');
+  const fh = await fs.open(temp, 'w');
   try {
     await fh.writeFile(JSON.stringify(info));
-    await fh.sync();
-    await fsp.link(temp, path);
+    await fs.link(temp, path);
     return fh;
   } catch (e) {
     await fh.close();
