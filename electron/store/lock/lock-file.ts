@@ -45,14 +45,15 @@ export async function removeDeadTemps(lockPath: string): Promise<void> {
 /**
  * Writes `info` to a private temp file and hard-links it to `path`: never seen half-written by
  * another process; EEXIST if taken. Not fsync'd: exclusion needs none (the link is atomic, and
- * readers see the page cache); the holder makes its lock durable itself (DirLock).
+ * readers see the page cache); the holder makes its lock durable itself (DirLock). `fs` opens the
+ * file (tests see its fsync through it); the link is node's own, whatever the seam does with links.
  */
-export async function linkNew(path: string, info: LockInfo, fs: Pick<FsSeam, 'open' | 'link'> = nodeFs): Promise<fsp.FileHandle> {
+export async function linkNew(path: string, info: LockInfo, fs: Pick<FsSeam, 'open'> = nodeFs): Promise<fsp.FileHandle> {
   const temp = `${path}.${info.token}.tmp`;
   const fh = await fs.open(temp, 'w');
   try {
     await fh.writeFile(JSON.stringify(info));
-    await fs.link(temp, path);
+    await fsp.link(temp, path);
     return fh;
   } catch (e) {
     await fh.close();
