@@ -11,6 +11,7 @@
 // discovery.ts, and lifecycle.ts (close).
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput, WriteOptions } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
 import { holdWritesUntil, nodeFs, type FsSeam } from '../durable/fs-seam.ts';
@@ -49,6 +50,7 @@ import type { ValidationReport } from './validate.ts';
  */
 async function adoptLegacyOwnVersions(fs: FsSeam, layout: Layout): Promise<void> {
   const legacy = join(layout.dataDir, LEGACY_OWN_VERSIONS);
+  if (!existsSync(legacy)) return; // the usual case, told without an error object (a fresh process pays for its first ones)
   if (!(await fs.stat(legacy).then((s) => s.isDirectory(), () => false))) return;
   if (await fs.stat(layout.ownVersionsDir).then(() => true, () => false)) return;
   try {
@@ -75,11 +77,11 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
     throw ioError(e, `creating the data directory ${options.dataDir}`);
   }
   const oplog = options.oplog ?? nullOpLog;
-  // A lock left behind means the previous run did not end cleanly: it may have written past
-  // what it persisted (see chats/own-states.ts).
-  const endedCleanly = await disk.stat(layout.lockFile).then(() => false, () => true);
   await refuseLegacyHolder(layout.dataDir); // an older version still running here: it would write beside us
   const lock = await logged(oplog, 'lock', undefined, () => DirLock.acquire(layout.lockFile, options.lock, disk));
+  // A lock left behind means the previous run did not end cleanly: it may have written past
+  // what it persisted (see chats/own-states.ts).
+  const endedCleanly = !lock.foundAtStart;
   // The lock is made durable in the background (a read needs no fsync): every write of the store
   // waits for it, so a power cut never leaves bytes of this run without the lock that says it crashed.
   const fs = holdWritesUntil(disk, () => lock.whenDurable());

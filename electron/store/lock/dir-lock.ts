@@ -99,6 +99,12 @@ export class DirLock {
   /** The background fsync of the lock file and its folder; settled once, and null again when it succeeded. */
   private durability: Promise<void> | null = null;
   private durabilityError: StoreError | null = null;
+  /**
+   * Whether a lock file stood at the path when this process first tried to take it: a run that
+   * did not end cleanly (or one still running, which acquire refuses). The link that takes the
+   * lock is what tells, so no separate look is needed.
+   */
+  foundAtStart = false;
 
   private constructor(path: string, options: LockOptions, fs: FsSeam) {
     this.path = path;
@@ -142,6 +148,7 @@ export class DirLock {
           await fsp.unlink(this.path).catch(() => {});
         }
         if (linked || errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create the lock file ${this.path} (${errnoOf(e) ?? 'unknown error'})`, { errno: errnoOf(e) }, { cause: e });
+        this.foundAtStart = true;
       }
       let current: LockFile;
       try {
