@@ -70,8 +70,8 @@ export async function openChatStore(options: ChatStoreOptions): Promise<ChatStor
   try {
     // Private to the user (0700) when we create it; an existing folder keeps its mode.
     await mkdirDurable(layout.dataDir, { mode: 0o700, fs: disk });
-    await mkdirDurable(layout.chatsDir, { fs: disk });
-    await mkdirDurable(layout.deviceDir, { mode: 0o700, fs: disk }); // the lock and this device's caches
+    // Side by side (each usually one stat): the device folder holds the lock and this device's caches.
+    await Promise.all([mkdirDurable(layout.chatsDir, { fs: disk }), mkdirDurable(layout.deviceDir, { mode: 0o700, fs: disk })]);
     writeStignoreIfAbsent(layout.dataDir);
   } catch (e) {
     throw ioError(e, `creating the data directory ${options.dataDir}`);

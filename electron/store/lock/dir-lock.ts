@@ -130,9 +130,9 @@ export class DirLock {
       let linked = false;
       try {
         const start = instant(); // a new lock cannot look stale to anyone before this plus staleAfterMs
-        this.handle = await linkNew(this.path, info, this.fs);
+        const { fh, dev, ino } = await linkNew(this.path, info, this.fs);
+        this.handle = fh;
         linked = true;
-        const { dev, ino } = await this.handle.stat();
         this.identity = { dev, ino };
         heldTokens.add(this.token);
         this.held = true;
@@ -338,7 +338,7 @@ export class DirLock {
     const mine = ownInfo(randomUUID());
     try {
       stealTokens.add(mine.token);
-      await (await linkNew(marker, mine, this.fs)).close();
+      await (await linkNew(marker, mine, this.fs)).fh.close();
     } catch (e) {
       stealTokens.delete(mine.token);
       if (errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create the lock marker ${marker} (${errnoOf(e) ?? 'unknown error'})`, { errno: errnoOf(e) }, { cause: e });

@@ -48,17 +48,23 @@ export async function removeDeadTemps(lockPath: string): Promise<void> {
  * readers see the page cache); the holder makes its lock durable itself (DirLock). `fs` opens the
  * file (tests see its fsync through it); the link is node's own, whatever the seam does with links.
  */
-export async function linkNew(path: string, info: LockInfo, fs: Pick<FsSeam, 'open'> = nodeFs): Promise<fsp.FileHandle> {
+export async function linkNew(path: string, info: LockInfo, fs: Pick<FsSeam, 'open'> = nodeFs): Promise<{ fh: fsp.FileHandle; dev: number; ino: number }> {
   const temp = `${path}.${info.token}.tmp`;
   const fh = await fs.open(temp, 'w');
   try {
     await fh.writeFile(JSON.stringify(info));
-    await fsp.link(temp, path);
-    return fh;
+    // The linked file is the temp file's inode: its identity is read while the link is made.
+    const [st, linked] = await Promise.allSettled([fh.stat(), fsp.link(temp, path)]);
+    if (linked.status === 'rejected') throw linked.reason;
+    if (st.status === 'rejected') {
+      await fsp.unlink(path).catch(() => {}); // linked but not known: leave no lock behind that nobody holds
+      throw st.reason;
+    }
+    void fsp.unlink(temp).catch(() => {}); // not waited for: a linked name is never written again
+    return { fh, dev: st.value.dev, ino: st.value.ino };
   } catch (e) {
     await fh.close();
+    await fsp.unlink(temp).catch(() => {}); // before a retry writes the same name again
     throw e;
-  } finally {
-    await fsp.unlink(temp).catch(() => {});
   }
 }
