@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { Character, type ImportCharacterResult, type OnCardConflict, type PreviousCard } from '../../shared/ipc-contract.ts';
+import { Character, type ImportCharacterResult, type OnCardConflict, type PreviousCard } from '../../shared/character-contract.ts';
 import { blankCard, type CardData, type CardDataPatch, type CharacterCard } from '../../shared/character-card.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { jsonFile } from './json-file.ts';
