@@ -6,7 +6,7 @@
 // `card (conflicted copy <date> <time>).json`, OneDrive `card-<COMPUTER>.json`.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Character } from '../../shared/ipc-contract.ts';
+import { Character } from '../../shared/character-contract.ts';
 import { CharacterId } from '../../shared/chat-format.ts';
 import { errnoOf, ioError } from '../durable/durable.ts';
 import { CardDoc } from './card-files.ts';

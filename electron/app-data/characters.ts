@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { Character, type ImportCharacterResult, type OnCardConflict, type PreviousCard } from '../../shared/ipc-contract.ts';
+import { Character, type ImportCharacterResult, type OnCardConflict, type PreviousCard } from '../../shared/character-contract.ts';
 import { blankCard, type CardData, type CardDataPatch, type CharacterCard } from '../../shared/character-card.ts';
 import { StoreError } from '../../shared/errors.ts';
 import { jsonFile } from './json-file.ts';
@@ -25,9 +25,11 @@ import { openPreviousCards } from './previous-cards.ts';
 import { entryFromDoc, openCharacterFolders } from './character-folders.ts';
 import { readFile, stat, unlink } from 'node:fs/promises';
 import { errnoOf, fsyncDir } from '../durable/durable.ts';
-import { placeholderImage, thumbnail } from '../cards/thumbnail.ts';
 
 const FileSchema = z.object({ characters: z.array(Character) });
+
+/** The picture code (pngjs) is loaded when a picture is handled: listing or registering characters (the CLI's import) needs none of it. */
+const pictures = () => import('../cards/thumbnail.ts');
 
 export interface ExportedCard {
   fileName: string;
@@ -169,7 +171,7 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
     if (avatar) {
       await files.write(id, 'avatar.png', avatar);
       // `made`: the card worker's thumbnail, or none (it gave up): never decoded here then.
-      const thumb = made ? made.thumb : thumbnail(avatar);
+      const thumb = made ? made.thumb : (await pictures()).thumbnail(avatar);
       if (thumb) await files.write(id, 'thumb.png', thumb);
       else await files.remove(id, 'thumb.png'); // the old picture's thumbnail is not this one's
     } else if (avatar === null) {
@@ -212,7 +214,7 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
   async function samePicture(current: CharacterCard, avatar: Buffer): Promise<boolean> {
     const stored = current.hasAvatar ? await files.read(current.id, 'avatar.png') : undefined;
     // A character without a picture exports with the placeholder: that file is still the same card.
-    return stored ? stored.equals(avatar) : avatar.equals(placeholderImage());
+    return stored ? stored.equals(avatar) : avatar.equals((await pictures()).placeholderImage());
   }
 
   /** Card `card` (+ picture) for character `existing`, already different from its card: replaced, after the current one is kept. */
@@ -319,7 +321,7 @@ export function openCharacterRegistry(dataDir: string, now: () => number = Date.
       if (!cur) throw new StoreError('NOT_FOUND', `no character with id ${id}`);
       const card: CardData = { ...cur.card, character_uuid: id };
       if (format === 'json') return { fileName: fileNameFor(card.name, 'json'), mime: 'application/json', bytes: Buffer.from(cardToJson(card), 'utf8') };
-      const image = (await files.read(id, 'avatar.png')) ?? placeholderImage();
+      const image = (await files.read(id, 'avatar.png')) ?? (await pictures()).placeholderImage();
       return { fileName: fileNameFor(card.name, 'png'), mime: 'image/png', bytes: cardToPng(card, image) };
     },
     async avatarDataUrl(id) {

@@ -1,7 +1,7 @@
 // The shape of the settings file: today's generation settings plus the storage knobs.
 // Ranges come from the IPC contract, so the file and the renderer are held to the same rules.
 import { z } from 'zod';
-import { AutosaveIntervalMs, BackupRetention, QuitFlushTimeoutMs } from '../../shared/ipc-contract.ts';
+import { AutosaveIntervalMs, BackupRetention, QuitFlushTimeoutMs } from '../../shared/settings-contract.ts';
 import { DEFAULT_GENERATION_SETTINGS as DEFAULT_GENERATION, GenerationSettings } from '../generation/generation-settings.ts';
 
 export const AppSettings = GenerationSettings.extend({

@@ -56,6 +56,19 @@ function keepAside(file: string, suffix: string): string {
   return to;
 }
 
+/**
+ * The settings `openAppSettings(dataDir, …).get()` would give, read without the file library (conf
+ * and its JSON-schema compiler cost a command-line start ~0.2 s) and without writing anything: no
+ * default file made, nothing migrated or kept aside (the app does that at its next start). For the
+ * CLI, which only reads settings. Throws what reading the file throws, as opening it would.
+ */
+export function readAppSettings(dataDir: string): AppSettings {
+  const found = inspect(deviceFile(dataDir, 'settings'));
+  if (found.kind !== 'missing') return salvageSettings(found.json).values; // damaged: what open would salvage and write
+  const old = inspect(deviceFile(dataDir, 'oldSettings'));
+  return salvageSettings(old.kind === 'missing' ? undefined : old.json).values;
+}
+
 export function openAppSettings(dataDir: string, openBackend: OpenSettingsBackend): AppSettingsStore {
   // This device's own file (made owner-only: it holds the API key), moved from app/ at the first start.
   const file = deviceFile(dataDir, 'settings');

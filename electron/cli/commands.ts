@@ -50,8 +50,8 @@ export interface CliRequest {
 
 export interface CliDeps {
   store: ChatStore;
-  /** The character list imports register new characters in (the app's own, when the app runs the command). */
-  characters: () => CharacterRegistry;
+  /** The character list imports register new characters in (the app's own, when the app runs the command; the CLI loads it only for the commands that use it). */
+  characters: () => CharacterRegistry | Promise<CharacterRegistry>;
   /** The chat's persona's name now: exports name the user's messages that do not name their speaker with it. */
   personaName: (chatId: string) => Promise<string | undefined> | string | undefined;
   /** Import progress, when a terminal shows it. */
@@ -141,7 +141,7 @@ async function runMaintenance(deps: CliDeps, p: ParsedCli): Promise<CommandResul
     case 'undelete':
       return cmdUndelete(store, need(0, 'chatId'), args[1]);
     case 'stats':
-      return cmdStats(store, (await deps.characters().list()).map((c) => c.id));
+      return cmdStats(store, (await (await deps.characters()).list()).map((c) => c.id));
     default:
       return undefined;
   }
@@ -177,7 +177,7 @@ async function run(deps: CliDeps, p: ParsedCli, cwd: string, signal: AbortSignal
       });
       show?.(null);
       // Characters the app does not know yet are listed, so their chats show up in it.
-      await registerImportedCharacters(deps.characters(), report.chats);
+      await registerImportedCharacters(await deps.characters(), report.chats);
       return { out: p.json ? report : importText(report), exitCode: report.failed.length > 0 ? 1 : 0 };
     }
     case 'export': {
@@ -193,7 +193,7 @@ async function run(deps: CliDeps, p: ParsedCli, cwd: string, signal: AbortSignal
 async function exportNames(deps: CliDeps, chatId: string): Promise<ExportNames> {
   if (!chatId) return {};
   const summary = await deps.store.getChat(chatId).catch(() => undefined); // an unknown chat fails in exportChat, typed
-  const character = summary ? await deps.characters().get(summary.characterId).catch(() => undefined) : undefined;
+  const character = summary ? await (await deps.characters()).get(summary.characterId).catch(() => undefined) : undefined;
   return { persona: await deps.personaName(chatId), character: character?.name };
 }
 

@@ -31,3 +31,28 @@ export const nodeFs: FsSeam = {
   rm: fsp.rm,
   writeFileAtomic: (path, data) => writeFileAtomic(path, data, { fsync: true }),
 };
+
+/**
+ * The same seam, with every call that changes the disk first awaiting `ready()` (undefined: at
+ * once); reads are never held. The store's seam holds its writes until its lock is durable.
+ */
+export function holdWritesUntil(fs: FsSeam, ready: () => Promise<void> | undefined): FsSeam {
+  const held = <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      const wait = ready();
+      return wait ? wait.then(() => call(...args)) : call(...args);
+    };
+  const open = held((...args: Parameters<typeof fsp.open>) => fs.open(...args));
+  return {
+    ...fs,
+    // A handle opened to read is a read; any other flag may create, truncate or append.
+    open: (path, flags, mode) => (flags === undefined || flags === 'r' ? fs.open(path, flags, mode) : open(path, flags, mode)),
+    rename: held((...a: Parameters<typeof fsp.rename>) => fs.rename(...a)),
+    unlink: held((...a: Parameters<typeof fsp.unlink>) => fs.unlink(...a)),
+    mkdir: held((...a: Parameters<typeof fsp.mkdir>) => fs.mkdir(...a)) as typeof fsp.mkdir,
+    copyFile: held((...a: Parameters<typeof fsp.copyFile>) => fs.copyFile(...a)),
+    link: held((...a: Parameters<typeof fsp.link>) => fs.link(...a)),
+    rm: held((...a: Parameters<typeof fsp.rm>) => fs.rm(...a)),
+    writeFileAtomic: held((path: string, data: string | Buffer) => fs.writeFileAtomic(path, data)),
+  };
+}

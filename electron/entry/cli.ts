@@ -5,7 +5,7 @@
 // otherwise the CLI takes the data-dir lock itself, as the app does.
 import { enableCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { AppSettingsStore } from '../app-settings/settings.ts';
+import type { AppSettings } from '../app-settings/settings.ts';
 import type { CliOutput, CliRequest } from '../cli/commands.ts';
 
 // Node's compile cache first, then the modules (hence imported dynamically, after it): they are
@@ -42,37 +42,41 @@ else await runHere();
 
 /** No app answers for this data folder: open it here (waiting, bounded, for a lock held elsewhere). */
 async function runHere(): Promise<void> {
+  // Only what every command needs is loaded here; the rest when a command asks for it.
   const { openChatStore, tellOnceWhileWaiting } = await import('../store/index.ts');
   const { flushOnSignals } = await import('../lifecycle/exit-signals.ts');
   const { exitWithParent } = await import('../lifecycle/parent-watch.ts');
   const { keepYoungGenerationSmall } = await import('../lifecycle/young-generation.ts');
-  const { openAppSettings } = await import('../app-settings/settings.ts');
-  const { openConfBackend } = await import('../app-settings/conf-backend.ts');
-  const { openCharacterRegistry } = await import('../app-data/characters.ts');
-  const { openPersonas } = await import('../app-data/personas.ts');
+  const { readAppSettings } = await import('../app-settings/settings.ts');
   const { openOpLog } = await import('../oplog/oplog.ts');
   keepYoungGenerationSmall(); // a streamed import of any size stays in bounded memory
-  let settings: AppSettingsStore;
+  let settings: AppSettings;
   try {
-    settings = openAppSettings(dataDir, openConfBackend); // backups taken by compaction follow its retention
+    // Read, never written (no command changes them): the settings library is not even loaded.
+    settings = readAppSettings(dataDir); // backups taken by compaction follow its retention
   } catch (e) {
     return print(failure(e, json));
   }
   // A lock held from another computer is waited for (bounded by its heartbeat), and we say why.
   const onWait = tellOnceWhileWaiting((line) => console.error(line));
   const oplog = await openOpLog(dataDir, { source: 'cli' }).catch(() => undefined);
-  const store = await openChatStore({ dataDir, backupRetention: settings.get().backupRetention, lock: { onWait }, ...(oplog ? { oplog } : {}) }).catch((e: unknown) => {
+  const store = await openChatStore({ dataDir, backupRetention: settings.backupRetention, lock: { onWait }, ...(oplog ? { oplog } : {}) }).catch((e: unknown) => {
     print(failure(e, json));
     return null;
   });
   if (!store) return;
   // A signal mid-command lets the queued write finish and releases the lock before exiting.
-  flushOnSignals(() => store.close(), { timeoutMs: () => settings.get().quitFlushTimeoutMs });
+  flushOnSignals(() => store.close(), { timeoutMs: () => settings.quitFlushTimeoutMs });
   exitWithParent();
   try {
     print(
       await runCliCommand(
-        { store, characters: () => openCharacterRegistry(dataDir), personaName: async (chatId) => (await openPersonas(dataDir).forChat(chatId))?.name ?? settings.get().personaName, ...(showProgress ? { progress: showProgress } : {}) },
+        {
+          store,
+          characters: async () => (await import('../app-data/characters.ts')).openCharacterRegistry(dataDir),
+          personaName: async (chatId) => (await (await import('../app-data/personas.ts')).openPersonas(dataDir).forChat(chatId))?.name ?? settings.personaName,
+          ...(showProgress ? { progress: showProgress } : {}),
+        },
         req,
       ),
     );

@@ -18,7 +18,7 @@ import {
   TopP,
   type GenerationSettingsOut,
   type GenerationSettingsPatch,
-} from '../../shared/ipc-contract.ts';
+} from '../../shared/settings-contract.ts';
 import { DEFAULT_MAIN_PROMPT } from './prompt/builder.ts';
 import { assertBaseUrl } from './url-policy.ts';
 

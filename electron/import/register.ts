@@ -1,6 +1,6 @@
 // Imported chats belong to characters the app may not know yet: list each such character (a
 // registry entry with the source's name), so its chats show up in the app. Known ones are left alone.
-import { CharacterName } from '../../shared/ipc-contract.ts';
+import { CharacterName } from '../../shared/character-contract.ts';
 import type { CharacterRegistry } from '../app-data/characters.ts';
 import type { ImportedChat } from './types.ts';
 

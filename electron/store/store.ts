@@ -11,9 +11,10 @@
 // discovery.ts, and lifecycle.ts (close).
 import type { ChatPage, ChatSummary, CreateChatInput, LoadOptions, Message, MessagePatch, NewMessageInput, WriteOptions } from '../../shared/chat-format.ts';
 import { StoreError } from '../../shared/errors.ts';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf, fsyncDir, ioError, mkdirDurable } from '../durable/durable.ts';
-import { nodeFs, type FsSeam } from '../durable/fs-seam.ts';
+import { holdWritesUntil, nodeFs, type FsSeam } from '../durable/fs-seam.ts';
 import { ChatIndex } from './chat-index.ts';
 import { ChatCompaction } from './chats/compact-chat.ts';
 import { ChatReads } from './chats/chat-reads.ts';
@@ -49,6 +50,7 @@ import type { ValidationReport } from './validate.ts';
  */
 async function adoptLegacyOwnVersions(fs: FsSeam, layout: Layout): Promise<void> {
   const legacy = join(layout.dataDir, LEGACY_OWN_VERSIONS);
+  if (!existsSync(legacy)) return; // the usual case, told without an error object (a fresh process pays for its first ones)
   if (!(await fs.stat(legacy).then((s) => s.isDirectory(), () => false))) return;
   if (await fs.stat(layout.ownVersionsDir).then(() => true, () => false)) return;
   try {
@@ -63,23 +65,26 @@ async function adoptLegacyOwnVersions(fs: FsSeam, layout: Layout): Promise<void>
 
 export async function openChatStore(options: ChatStoreOptions): Promise<ChatStore> {
   if (typeof options?.dataDir !== 'string' || options.dataDir.length === 0) throw new StoreError('INVALID_INPUT', 'dataDir is required');
-  const fs = options.fs ?? nodeFs;
+  const disk = options.fs ?? nodeFs;
   const layout = new Layout(options.dataDir);
   try {
     // Private to the user (0700) when we create it; an existing folder keeps its mode.
-    await mkdirDurable(layout.dataDir, { mode: 0o700, fs });
-    await mkdirDurable(layout.chatsDir, { fs });
-    await mkdirDurable(layout.deviceDir, { mode: 0o700, fs }); // the lock and this device's caches
+    await mkdirDurable(layout.dataDir, { mode: 0o700, fs: disk });
+    // Side by side (each usually one stat): the device folder holds the lock and this device's caches.
+    await Promise.all([mkdirDurable(layout.chatsDir, { fs: disk }), mkdirDurable(layout.deviceDir, { mode: 0o700, fs: disk })]);
     writeStignoreIfAbsent(layout.dataDir);
   } catch (e) {
     throw ioError(e, `creating the data directory ${options.dataDir}`);
   }
   const oplog = options.oplog ?? nullOpLog;
+  await refuseLegacyHolder(layout.dataDir); // an older version still running here: it would write beside us
+  const lock = await logged(oplog, 'lock', undefined, () => DirLock.acquire(layout.lockFile, options.lock, disk));
   // A lock left behind means the previous run did not end cleanly: it may have written past
   // what it persisted (see chats/own-states.ts).
-  const endedCleanly = await fs.stat(layout.lockFile).then(() => false, () => true);
-  await refuseLegacyHolder(layout.dataDir); // an older version still running here: it would write beside us
-  const lock = await logged(oplog, 'lock', undefined, () => DirLock.acquire(layout.lockFile, options.lock));
+  const endedCleanly = !lock.foundAtStart;
+  // The lock is made durable in the background (a read needs no fsync): every write of the store
+  // waits for it, so a power cut never leaves bytes of this run without the lock that says it crashed.
+  const fs = holdWritesUntil(disk, () => lock.whenDurable());
   try {
     await removePartialCopies(fs, layout);
     await adoptLegacyOwnVersions(fs, layout);

@@ -113,7 +113,7 @@ export class ChatReads extends StorePart {
         // A stale index, or an id it does not know: the scan below decides.
         if (!(e instanceof StaleIndex) && !(isStoreError(e) && e.code === 'NOT_FOUND')) throw e;
       } finally {
-        await indexed.close();
+        void indexed.close().catch(() => {}); // the page does not wait for its handles to close
       }
     }
     const chat = await ScannedChat.open(ctx.fs, log.path, log.size);

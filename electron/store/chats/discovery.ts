@@ -2,6 +2,7 @@
 // interrupted rewrites, backups and quarantine copies; a chat id found in two folders stays with its
 // own), the chat a path belongs to, and a file that appeared while the app runs (the watcher):
 // listed, imported into a new chat, or reported.
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CharacterId } from '../../../shared/chat-format.ts';
 import { StoreError } from '../../../shared/errors.ts';
@@ -20,6 +21,7 @@ import { CopyGone, type CopyMerges } from './merge-copies.ts';
 /** Backups and quarantine copies are written as `.partial` and renamed when durable: a crash leaves the partial. */
 export async function removePartialCopies(fs: FsSeam, layout: Layout): Promise<void> {
   for (const root of [layout.backupsRoot, layout.quarantineRoot]) {
+    if (!existsSync(root)) continue; // none yet: told without an error object
     for (const sub of await fs.readdir(root).catch(() => [] as string[])) {
       const names = await fs.readdir(join(root, sub)).catch(() => [] as string[]);
       for (const name of names) if (name.endsWith('.partial')) await fs.unlink(join(root, sub, name)).catch(() => {});

@@ -16,6 +16,7 @@
 // that file is that version; the other kept files wait for the watcher's comparison. Like every entry in the data directory, each is made durable (its
 // directory fsynced) before the write that made it is acknowledged (ChatTasks.acknowledge waits).
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Message } from '../../../shared/chat-format.ts';
 import { errnoOf, fsyncDir, ioError, mkdirDurable } from '../../durable/durable.ts';
@@ -86,6 +87,7 @@ export class OwnVersions implements LogEvents {
    */
   async load(): Promise<void> {
     const { fs, layout, chats, index } = this.ctx;
+    if (!existsSync(layout.ownVersionsDir)) return; // none kept: told without an error object
     const dir = await fs.stat(layout.ownVersionsDir, { bigint: true }).catch(() => null);
     if (!dir) return;
     const names = await fs.readdir(layout.ownVersionsDir);

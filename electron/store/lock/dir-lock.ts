@@ -14,12 +14,21 @@
 // runs, no other process can have judged the lock stale. Every acknowledgement of a write passes
 // `fence()`: free while the lease runs, a fresh check of the file otherwise. A lock found lost
 // stays lost (LOCK_LOST for every later write; `lost` resolves).
+//
+// Durability: taking the lock needs no fsync (the link excludes at once). What a power cut must
+// not lose is the lock's meaning for the next start: "a run ended without closing" (own-states.ts:
+// its torn tail is its own, and cut). That matters only once this run has written something, so
+// the lock file and its folder are fsync'd in the background, and nothing this run writes may
+// start before that is done: the store's seam holds every write until `whenDurable()` (store.ts,
+// holdWritesUntil), and `fence()`, which every acknowledgement passes, waits for it too. A power
+// cut before it leaves no lock or one whose content is lost, and nothing of this run to repair.
 import { randomUUID } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { StoreError } from '../../../shared/errors.ts';
-import { errnoOf, fsyncDir, ioError } from '../../durable/durable.ts';
+import { errnoOf, ioError } from '../../durable/durable.ts';
+import { nodeFs, type FsSeam } from '../../durable/fs-seam.ts';
 import { elapsedSince, instant, type Instant } from './clock.ts';
 import { linkNew, readLock, removeDeadTemps, type LockFile } from './lock-file.ts';
 import { heldTokens, ownerState, ownInfo, stealTokens, type LockInfo } from './owner.ts';
@@ -85,18 +94,30 @@ export class DirLock {
   /** Resolves (never rejects) if this process finds it no longer holds the lock. */
   readonly lost = new Promise<StoreError>((r) => (this.markLostResolve = r));
   private readonly onWait: LockOptions['onWait'];
+  /** The disk, as the store sees it (tests delay or fail the lock's fsyncs through it). */
+  private readonly fs: FsSeam;
+  /** The background fsync of the lock file and its folder; settled once, and null again when it succeeded. */
+  private durability: Promise<void> | null = null;
+  private durabilityError: StoreError | null = null;
+  /**
+   * Whether a lock file stood at the path when this process first tried to take it: a run that
+   * did not end cleanly (or one still running, which acquire refuses). The link that takes the
+   * lock is what tells, so no separate look is needed.
+   */
+  foundAtStart = false;
 
-  private constructor(path: string, options: LockOptions) {
+  private constructor(path: string, options: LockOptions, fs: FsSeam) {
     this.path = path;
+    this.fs = fs;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.staleAfterMs = options.staleAfterMs ?? 60_000;
     this.leaseMs = this.staleAfterMs / 2;
     this.onWait = options.onWait;
   }
 
-  static async acquire(path: string, options: LockOptions = {}): Promise<DirLock> {
+  static async acquire(path: string, options: LockOptions = {}, fs: FsSeam = nodeFs): Promise<DirLock> {
     await removeDeadTemps(path);
-    const lock = new DirLock(path, options);
+    const lock = new DirLock(path, options, fs);
     await lock.take();
     return lock;
   }
@@ -109,24 +130,25 @@ export class DirLock {
       let linked = false;
       try {
         const start = instant(); // a new lock cannot look stale to anyone before this plus staleAfterMs
-        this.handle = await linkNew(this.path, info);
+        const { fh, dev, ino } = await linkNew(this.path, info, this.fs);
+        this.handle = fh;
         linked = true;
-        const { dev, ino } = await this.handle.stat();
         this.identity = { dev, ino };
-        await fsyncDir(dirname(this.path));
         heldTokens.add(this.token);
         this.held = true;
         this.lastBeat = this.leaseFrom = start;
         this.scheduleBeat();
+        this.makeDurable(this.handle);
         return;
       } catch (e) {
         if (linked) {
-          // Linked but not durable: do not leave a lock behind that nobody holds.
+          // Linked but not taken: do not leave a lock behind that nobody holds.
           await this.handle?.close().catch(() => {});
           this.handle = null;
           await fsp.unlink(this.path).catch(() => {});
         }
         if (linked || errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create the lock file ${this.path} (${errnoOf(e) ?? 'unknown error'})`, { errno: errnoOf(e) }, { cause: e });
+        this.foundAtStart = true;
       }
       let current: LockFile;
       try {
@@ -180,6 +202,41 @@ export class DirLock {
       attempt++;
     }
     throw new StoreError('LOCKED', `could not take the lock on ${dirname(this.path)}: other processes kept taking it`);
+  }
+
+  /** fsyncs the lock file, then its folder (the link), in the background: see the file's comment. */
+  private makeDurable(handle: fsp.FileHandle): void {
+    const work = (async () => {
+      await handle.sync();
+      const dir = await this.fs.open(dirname(this.path), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    })();
+    this.durability = work.then(
+      () => {
+        this.durability = null;
+      },
+      (e: unknown) => {
+        this.durabilityError = ioError(e, 'making the data-folder lock durable (nothing can be saved)');
+      },
+    );
+  }
+
+  /**
+   * Undefined once the lock is durable; else a promise that resolves when it is, or rejects
+   * (IO_ERROR, for every call) if it could not be made so. Whatever this process writes in the
+   * data folder waits for it first.
+   */
+  whenDurable(): Promise<void> | undefined {
+    if (this.durabilityError) return Promise.reject(this.durabilityError);
+    const pending = this.durability;
+    if (!pending) return undefined;
+    return pending.then(() => {
+      if (this.durabilityError) throw this.durabilityError;
+    });
   }
 
   private scheduleBeat(): void {
@@ -244,8 +301,15 @@ export class DirLock {
    * Passes (undefined: no syscall) while the lease runs; otherwise checks the lock file now.
    * Rejects LOCK_LOST if the lock is no longer ours, CLOSED once released, IO_ERROR if the lock
    * file cannot be read. A write is acknowledged only after its data is durable and this passed.
+   * Before the lock itself is durable, waits for that first (IO_ERROR if it cannot be).
    */
   fence(): Promise<void> | undefined {
+    const durable = this.whenDurable();
+    return durable ? durable.then(() => this.ours()) : this.ours();
+  }
+
+  /** fence() without waiting for the lock to be durable: whether the lock is still this process's. */
+  private ours(): Promise<void> | undefined {
     if (this.lostError) return Promise.reject(this.lostError);
     if (!this.held) return Promise.reject(new StoreError('CLOSED', 'the data-folder lock was released; nothing more is saved'));
     if (this.leaseFrom && elapsedSince(this.leaseFrom) < this.leaseMs) return undefined;
@@ -259,9 +323,9 @@ export class DirLock {
     );
   }
 
-  /** Whether this process still holds the lock (fence() passes). */
+  /** Whether this process still holds the lock (fence() passes, durable or not yet: a read need not wait for the disk). */
   holds(): Promise<boolean> {
-    return Promise.resolve(this.fence()).then(() => true, () => false);
+    return Promise.resolve(this.ours()).then(() => true, () => false);
   }
 
   /**
@@ -274,7 +338,7 @@ export class DirLock {
     const mine = ownInfo(randomUUID());
     try {
       stealTokens.add(mine.token);
-      await (await linkNew(marker, mine)).close();
+      await (await linkNew(marker, mine, this.fs)).fh.close();
     } catch (e) {
       stealTokens.delete(mine.token);
       if (errnoOf(e) !== 'EEXIST') throw new StoreError('IO_ERROR', `cannot create the lock marker ${marker} (${errnoOf(e) ?? 'unknown error'})`, { errno: errnoOf(e) }, { cause: e });
@@ -312,6 +376,7 @@ export class DirLock {
     if (this.heartbeat) clearTimeout(this.heartbeat);
     this.heartbeat = null;
     this.leaseFrom = null;
+    await this.durability; // never closes the handle under its own fsync (settles, never rejects)
     await this.handle?.close().catch(() => {});
     this.handle = null;
     const current = await readLock(this.path).catch(() => null);

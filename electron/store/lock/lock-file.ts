@@ -2,6 +2,7 @@
 // a private temp file (never seen half-written), and the temp files of crashed attempts removed.
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { nodeFs, type FsSeam } from '../../durable/fs-seam.ts';
 import type { LockInfo } from './owner.ts';
 
 export interface LockFile {
@@ -41,19 +42,29 @@ export async function removeDeadTemps(lockPath: string): Promise<void> {
   }
 }
 
-/** Writes `info` to a private temp file and hard-links it to `path`: never seen half-written; EEXIST if taken. */
-export async function linkNew(path: string, info: LockInfo): Promise<fsp.FileHandle> {
+/**
+ * Writes `info` to a private temp file and hard-links it to `path`: never seen half-written by
+ * another process; EEXIST if taken. Not fsync'd: exclusion needs none (the link is atomic, and
+ * readers see the page cache); the holder makes its lock durable itself (DirLock). `fs` opens the
+ * file (tests see its fsync through it); the link is node's own, whatever the seam does with links.
+ */
+export async function linkNew(path: string, info: LockInfo, fs: Pick<FsSeam, 'open'> = nodeFs): Promise<{ fh: fsp.FileHandle; dev: number; ino: number }> {
   const temp = `${path}.${info.token}.tmp`;
-  const fh = await fsp.open(temp, 'w');
+  const fh = await fs.open(temp, 'w');
   try {
     await fh.writeFile(JSON.stringify(info));
-    await fh.sync();
-    await fsp.link(temp, path);
-    return fh;
+    // The linked file is the temp file's inode: its identity is read while the link is made.
+    const [st, linked] = await Promise.allSettled([fh.stat(), fsp.link(temp, path)]);
+    if (linked.status === 'rejected') throw linked.reason;
+    if (st.status === 'rejected') {
+      await fsp.unlink(path).catch(() => {}); // linked but not known: leave no lock behind that nobody holds
+      throw st.reason;
+    }
+    void fsp.unlink(temp).catch(() => {}); // not waited for: a linked name is never written again
+    return { fh, dev: st.value.dev, ino: st.value.ino };
   } catch (e) {
     await fh.close();
+    await fsp.unlink(temp).catch(() => {}); // before a retry writes the same name again
     throw e;
-  } finally {
-    await fsp.unlink(temp).catch(() => {});
   }
 }

@@ -70,12 +70,12 @@ export async function openLogFile(file: LogFile, memo: ChatMemo, quarantineDir: 
 
 /** The newest record is the last line: one short read at open, no scan. 0 if it is unreadable. */
 async function readLastRecordTime(file: LogFile): Promise<number> {
-  let end = file.size;
-  if (end > file.headerEnd && (await file.read(end - 1, 1))[0] === NL) end--;
   let line: Buffer = Buffer.alloc(0);
-  for (let start = end, step = 4096; start > file.headerEnd; step = Math.min(step * 4, BLOCK)) {
+  for (let start = file.size, step = 4096; start > file.headerEnd; step = Math.min(step * 4, BLOCK)) {
     const from = Math.max(file.headerEnd, start - step);
     line = Buffer.concat([await file.read(from, start - from), line]);
+    // The file's final newline ends the last line (the first read holds it: no read of its own).
+    if (start === file.size && line[line.length - 1] === NL) line = line.subarray(0, -1);
     start = from;
     const nl = line.lastIndexOf(NL);
     if (nl !== -1) {

@@ -143,7 +143,6 @@ export class IndexedChat implements LineSource {
   }
 
   async close(): Promise<void> {
-    await this.fh.close().catch(() => {});
-    await this.index.close();
+    await Promise.all([this.fh.close().catch(() => {}), this.index.close()]);
   }
 }

@@ -92,7 +92,17 @@ export class PositionCache {
    * damaged): the caller scans the file (and hands the scan to `remember`).
    */
   async open(view: ChatFileView): Promise<LineSource | null> {
-    const chat = await this.fs.open(view.path, 'r');
+    // The saved index is opened alongside the chat (one wait fewer for a jump in a fresh process);
+    // closed unread if the chat's table is in memory after all.
+    let indexFile: Promise<FileHandle | null> | null = this.pending.has(view.chatId) ? null : this.fs.open(this.fileOf(view.chatId), 'r').catch(() => null);
+    const unused = () => void indexFile?.then((fh) => fh?.close().catch(() => {}));
+    let chat: FileHandle;
+    try {
+      chat = await this.fs.open(view.path, 'r');
+    } catch (e) {
+      unused();
+      throw e;
+    }
     try {
       const st = await chat.stat({ bigint: true });
       if (st.dev !== view.dev || st.ino !== view.ino || view.mtimeNs === -1n) throw new StaleIndex('the chat file is not the one the store read');
@@ -102,21 +112,20 @@ export class PositionCache {
         if (pending.view.size === view.size && pending.view.mtimeNs === view.mtimeNs) return this.inMemory(chat, view, table);
         if (pending.view.size < view.size && table.end === pending.view.size) return this.extended(chat, view, table);
       }
-      return await this.fromFile(chat, view);
+      const opening = indexFile ?? this.fs.open(this.fileOf(view.chatId), 'r').catch(() => null);
+      indexFile = null; // fromFile owns it now
+      return await this.fromFile(chat, view, await opening);
     } catch (e) {
       await chat.close().catch(() => {});
       if (e instanceof StaleIndex || (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
+    } finally {
+      unused();
     }
   }
 
-  private async fromFile(chat: FileHandle, view: ChatFileView): Promise<LineSource> {
-    let fh: FileHandle;
-    try {
-      fh = await this.fs.open(this.fileOf(view.chatId), 'r');
-    } catch {
-      throw new StaleIndex('no position index');
-    }
+  private async fromFile(chat: FileHandle, view: ChatFileView, fh: FileHandle | null): Promise<LineSource> {
+    if (!fh) throw new StaleIndex('no position index');
     let file: PositionFile;
     try {
       file = await PositionFile.open(fh);
