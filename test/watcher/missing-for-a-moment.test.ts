@@ -73,6 +73,7 @@ async function whileSyncToolReplaces(c: Chat, firstId: string, gapMs: number, op
       const [t0, seen0] = [performance.now(), missingNow];
       await op(i).catch((e: unknown) => errors.push(e));
       if (missingNow > seen0 && performance.now() - t0 >= gapMs / 2) missingSeen = true;
+      await new Promise((r) => setImmediate(r)); // an op failing at once must not starve the timers (the child's exit)
     }
     await child;
   } finally {
