@@ -154,6 +154,24 @@ it('appends meeting a sync tool\'s two renames are made on the file that is back
   expect(texts['Synced']!.slice(0, 2)).toEqual(['edited there', 'two']);
 }, 30_000);
 
+it('the app\'s own delete meeting a sync tool\'s two renames is refused CONFLICT: the chat, now the other computer\'s version, stays listed', async () => {
+  const dataDir = tempDir();
+  const c = await chat(dataDir);
+  const app = await startServices(cleanups, dataDir, { watch: false });
+  const first = (await app.store.loadChat(c.chatId)).messages[0]!;
+  let attempt: Promise<unknown> | undefined;
+  await whileSyncToolReplaces(c, first.id, WRITE_GAP_MS, async () => {
+    // The delete is asked once, while the chat's path names no file.
+    if (!attempt && !existsSync(c.file)) attempt = app.store.deleteChat(c.chatId).then(() => 'deleted', (e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 1));
+  });
+  expect(attempt).toBeDefined();
+  expect(await attempt).toMatchObject({ code: 'CONFLICT' });
+  expect(removed(app.events)).toEqual([]);
+  expect((await app.store.listChats('cz')).map((s) => s.chatId)).toEqual([c.chatId]);
+  expect((await app.store.loadChat(c.chatId)).messages.map((m) => m.content)).toEqual(['edited there', 'two']);
+}, 30_000);
+
 it('a chat file really deleted outside the app still leaves the list after the grace: NOT_FOUND and chat:removed', async () => {
   const dataDir = tempDir();
   const c = await chat(dataDir);
