@@ -77,7 +77,9 @@ export class ChatTasks {
         if (e instanceof StoreError && e.code === 'IO_ERROR') ctx.index.delete(id);
         if (log.stale) {
           ctx.memos.get(id)?.quarantined.clear(); // offsets may now name other lines
-          await logs.dropIfGone(id);
+          // Missing only for a moment (a sync tool's two renames): not deleted, replaced. Nothing
+          // was written; said as the change it is, so a write that commutes is made again on it.
+          if (!(await logs.dropIfGone(id)) && e instanceof StoreError && e.code === 'NOT_FOUND') throw replacedWhileMissing(id);
         }
         throw ioError(e, `chat ${id}`);
       } finally {
@@ -152,4 +154,9 @@ export class ChatTasks {
     const ws = this.ctx.memos.get(chatId)?.warnings ?? [];
     for (let i = from; i < ws.length; i++) if (ws[i]!.quarantinePath) this.ctx.oplog.record({ op: 'quarantine', chatId, durationMs: 0, outcome: 'ok', detail: { kind: ws[i]!.kind, offset: ws[i]!.offset ?? -1 } });
   }
+}
+
+/** A write that found the chat's file missing, and the file back after a moment: nothing was saved, and the chat is read anew. */
+export function replacedWhileMissing(chatId: string): StoreError {
+  return new StoreError('CONFLICT', `chat ${chatId} was replaced by another file outside the app; nothing was saved. It has been re-read: try again`, { chatId, reason: 'changed_outside' });
 }

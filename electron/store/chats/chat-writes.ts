@@ -13,6 +13,7 @@ import { TimeSlicer } from '../time-slices.ts';
 import { logged } from '../oplog-sink.ts';
 import { serialize } from '../records.ts';
 import { assertOpen } from './context.ts';
+import { replacedWhileMissing } from './chat-tasks.ts';
 import { assertRecordSize, checkRevision, parse, parseOpts } from './inputs.ts';
 import { StorePart } from './store-part.ts';
 
@@ -245,7 +246,9 @@ export class ChatWrites extends StorePart {
       try {
         await ctx.fs.rename(log.path, target);
       } catch (e) {
-        if (errnoOf(e) !== 'ENOENT' || !(await logs.dropIfGone(id))) throw e;
+        if (errnoOf(e) !== 'ENOENT') throw e;
+        // Back after a moment (a sync tool's two renames): another version, which the user has not seen.
+        if (!(await logs.dropIfGone(id))) throw replacedWhileMissing(id);
         throw new StoreError('NOT_FOUND', `chat ${id} was already deleted outside the app`, { chatId: id });
       }
       // The new entry first: a power cut between the two fsyncs leaves the chat in both places, never in neither.

@@ -17,6 +17,17 @@ import type { StoreContext } from './context.ts';
 const MAX_OPEN_LOGS = 64;
 
 /**
+ * How long a chat file found missing is looked for again before it counts as deleted outside the
+ * app. A sync tool replaces a file in two renames (Syncthing resolving a conflict: the chat moves
+ * aside to its conflict name, then the sync tool's temp file moves in), leaving the path missing in
+ * between: two syscalls apart, normally microseconds, tens of milliseconds on a busy or slow disk.
+ * A quarter of a second covers that many times over, and is what a real delete costs the one read
+ * or write that meets it (the watcher waits its own settle time on top, before it looks).
+ */
+const MISSING_GRACE_MS = 250;
+const MISSING_POLL_MS = 10;
+
+/**
  * What becomes of the app's version of a chat when its log closes (see OwnVersions):
  * - 'keep': kept readable (an idle log evicted, a log closed after a failed write or to be re-read);
  * - 'rewrite': the app rewrites the file itself next (compaction): its own new file takes the kept one's place;
@@ -72,14 +83,18 @@ export class OpenLogs {
     const m = memo;
     // A torn last line is cut off only if the store wrote it: never once another program changed the file.
     const tornTailIsOwn = (file: FileState, tailStart: number) => !m.external && ctx.ownStates.tornTailIsOwn(chatId, file, tailStart);
-    const log = await logged(ctx.oplog, 'open', chatId, () => ChatLog.open(ctx.fs, chatId, loc.characterId, loc.path, ctx.layout.quarantineDir(chatId), m, tornTailIsOwn), (l) => l.size).catch(async (e: unknown) => {
+    const openFile = () => logged(ctx.oplog, 'open', chatId, () => ChatLog.open(ctx.fs, chatId, loc.characterId, loc.path, ctx.layout.quarantineDir(chatId), m, tornTailIsOwn), (l) => l.size);
+    const log = await openFile().catch(async (e: unknown) => {
       // A chat that cannot be read now (EACCES, EIO) is listed as unreadable until it can be again.
       if (e instanceof StoreError && e.code === 'IO_ERROR') ctx.index.delete(chatId);
+      if (!(e instanceof StoreError && e.details?.errno === 'ENOENT')) throw e;
       // Deleted outside the app while no log was open: not an unreadable chat, a missing one.
-      if (e instanceof StoreError && e.details?.errno === 'ENOENT' && (await this.dropIfGone(chatId))) {
-        throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
-      }
-      throw e;
+      if (await this.dropIfGone(chatId)) throw new StoreError('NOT_FOUND', `chat ${chatId} was deleted outside the app`, { chatId });
+      // Missing only for a moment (a sync tool moved it aside and put its own version in place):
+      // another program's file now, read as one changed outside the app (its tail never cut).
+      m.external = true;
+      ctx.ownStates.notOurs(chatId);
+      return openFile();
     });
     ctx.ownStates.opened(chatId);
     if (log.tornTail === 'cut') ctx.ownStates.wrote(chatId, log.fileState()); // the cut was the store's write
@@ -149,15 +164,18 @@ export class OpenLogs {
     await log?.close();
   }
 
-  /** A chat whose file was deleted outside the app leaves the store's list of chats. */
+  /**
+   * A chat whose file was deleted outside the app leaves the store's list of chats. A file missing
+   * for a moment is not deleted (see MISSING_GRACE_MS): false then, and the caller goes on with the
+   * file there now, as one changed outside the app. Called on the chat's queue: the wait holds it,
+   * which needs nothing else to move on.
+   */
   async dropIfGone(chatId: string): Promise<boolean> {
     const { ctx } = this;
     const loc = ctx.chats.get(chatId);
     if (!loc) return true;
-    const gone = await ctx.fs.stat(loc.path).then(
-      () => false,
-      (e: unknown) => errnoOf(e) === 'ENOENT',
-    );
+    const gone = await this.missingAfterGrace(loc.path);
+    if (gone && ctx.chats.get(chatId) !== loc) return true; // left the list meanwhile (told then)
     if (gone) {
       await this.forget(chatId, 'drop');
       ctx.chats.delete(chatId);
@@ -172,6 +190,20 @@ export class OpenLogs {
       }
     }
     return gone;
+  }
+
+  /** Whether the path is missing, and still is after MISSING_GRACE_MS (looked at every MISSING_POLL_MS). */
+  private async missingAfterGrace(path: string): Promise<boolean> {
+    const missing = () => this.ctx.fs.stat(path).then(
+      () => false,
+      (e: unknown) => errnoOf(e) === 'ENOENT',
+    );
+    const end = performance.now() + MISSING_GRACE_MS;
+    for (;;) {
+      if (!(await missing())) return false;
+      if (performance.now() >= end) return true;
+      await new Promise((r) => setTimeout(r, MISSING_POLL_MS));
+    }
   }
 }
 
