@@ -132,7 +132,10 @@ export async function atomicRewrite(fs: FsSeam, path: string, data: string | Buf
     // start-up sweep of chat folders removes), so that the check runs right before the rename: the
     // time it takes to write a 50 MB chat is no window for another program's change to be missed.
     const staging = `${path}.${randomBytes(4).readUInt32BE(0)}`;
-    await fs.writeFileAtomic(staging, data);
+    // The staging name has no mode or owner to keep: the file it replaces lends them (as
+    // write-file-atomic does for a rewrite in place), so a chat chmod'ed 600 stays so.
+    const st = await fs.stat(path).catch(() => null);
+    await fs.writeFileAtomic(staging, data, st ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined);
     try {
       await beforeRename();
       await fs.rename(staging, path);
