@@ -1,0 +1,64 @@
+// A streamed reply's checkpoint is made only onto its message as last stored (expectedMessage):
+// the app's own rewrites and another program's commuting appends must never refuse it (a false
+// refusal ends the stream in error and makes a conflict copy). Swipe and continue modes too.
+import { appendFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { openChatStore } from '../../electron/store/index.ts';
+import { chatPath, tempDir } from '../store/helpers.ts';
+
+async function fresh() {
+  const dataDir = tempDir();
+  const store = await openChatStore({ dataDir });
+  const chat = await store.createChat({ characterId: 'ch' });
+  return { dataDir, store, chatId: chat.chatId, file: chatPath(dataDir, 'ch', chat.chatId) };
+}
+
+describe('expectedMessage: no false refusal', () => {
+  it('swipe mode + compaction', async () => {
+    const { store, chatId } = await fresh();
+    await store.appendMessage(chatId, { id: 'a1', role: 'assistant', content: 'Hello', name: 'Bot' });
+    let s = await store.updateMessage(chatId, 'a1', { addSwipe: 'Hi', status: 'streaming' });
+    s = await store.appendText(chatId, 'a1', ' there', 'streaming', { expectedMessage: s });
+    await store.compactChat(chatId);
+    s = await store.appendText(chatId, 'a1', '!', 'streaming', { expectedMessage: s });
+    await store.compactChat(chatId);
+    s = await store.updateMessage(chatId, 'a1', { status: 'complete' }, { expectedMessage: s });
+    expect(s.content).toBe('Hi there!');
+    await store.close();
+  });
+  it('continue mode + compaction', async () => {
+    const { store, chatId } = await fresh();
+    await store.appendMessage(chatId, { id: 'a1', role: 'assistant', content: 'Once', name: 'Bot', extra: { k: 1 } as never });
+    let s = await store.appendText(chatId, 'a1', ' upon', 'streaming');
+    await store.compactChat(chatId);
+    s = await store.appendText(chatId, 'a1', ' a', 'streaming', { expectedMessage: s });
+    await store.compactChat(chatId);
+    s = await store.appendText(chatId, 'a1', ' time', 'complete', { expectedMessage: s });
+    expect(s.content).toBe('Once upon a time');
+    await store.close();
+  });
+  it('new mode, another program appends a message (commutes), chat re-read', async () => {
+    const { store, chatId, file } = await fresh();
+    let s = await store.appendMessage(chatId, { id: 'r1', role: 'assistant', content: 'Once', status: 'streaming', name: 'Bot' });
+    s = await store.appendText(chatId, 'r1', ' upon', 'streaming', { expectedMessage: s });
+    await appendFile(file, `${JSON.stringify({ id: 'x1', role: 'user', content: 'hey', timestamp: Date.now() })}\n`);
+    await store.loadChat(chatId);
+    s = await store.appendText(chatId, 'r1', ' a', 'streaming', { expectedMessage: s });
+    await appendFile(file, `${JSON.stringify({ id: 'x2', role: 'user', content: 'hey2', timestamp: Date.now() })}\n`);
+    s = await store.appendText(chatId, 'r1', ' time', 'complete', { expectedMessage: s });
+    expect(s.content).toBe('Once upon a time');
+    await store.close();
+  });
+  it('swipe mode on a message with an edit, reopen between', async () => {
+    const { store, chatId } = await fresh();
+    await store.appendMessage(chatId, { id: 'a1', role: 'assistant', content: 'Hello' });
+    await store.updateMessage(chatId, 'a1', { content: 'Hello edited', hidden: true });
+    let s = await store.updateMessage(chatId, 'a1', { addSwipe: 'Hi', status: 'streaming' });
+    await store.compactChat(chatId);
+    s = await store.appendText(chatId, 'a1', ' there', 'streaming', { expectedMessage: s });
+    await store.compactChat(chatId);
+    s = await store.updateMessage(chatId, 'a1', { status: 'complete' }, { expectedMessage: s });
+    expect(s.content).toBe('Hi there');
+    await store.close();
+  });
+});
