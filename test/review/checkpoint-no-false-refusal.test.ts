@@ -62,3 +62,24 @@ describe('expectedMessage: no false refusal', () => {
     await store.close();
   });
 });
+
+describe('expectedMessage: a sync conflict copy merged mid-reply', () => {
+  it('the merge (the app rewriting the chat with the copy\'s other messages) does not refuse the next checkpoint', async () => {
+    const { store, chatId, file } = await fresh();
+    await store.appendMessage(chatId, { id: 'u1', role: 'user', content: 'hi' });
+    let s = await store.appendMessage(chatId, { id: 'r1', role: 'assistant', content: 'Once', status: 'streaming', name: 'Bot' });
+    s = await store.appendText(chatId, 'r1', ' upon', 'streaming', { expectedMessage: s });
+    // The other computer's version: the chat as synced after the first checkpoint, plus a message of its own.
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const theirs = (await readFile(file, 'utf8')) + `${JSON.stringify({ id: 'o1', role: 'user', content: 'from the other computer', timestamp: Date.now() })}\n`;
+    s = await store.appendText(chatId, 'r1', ' a', 'streaming', { expectedMessage: s });
+    const copy = file.replace(/\.jsonl$/, '.sync-conflict-20260101-000000-ABCDEFG.jsonl');
+    await writeFile(copy, theirs);
+    const found = await store.discoverChat(copy);
+    expect(found.kind).toBe('merged');
+    s = await store.appendText(chatId, 'r1', ' time', 'complete', { expectedMessage: s });
+    expect(s.content).toBe('Once upon a time');
+    expect((await store.loadChat(chatId)).messages.map((m) => m.id).sort()).toEqual(['o1', 'r1', 'u1']);
+    await store.close();
+  });
+});
