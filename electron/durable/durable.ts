@@ -127,21 +127,27 @@ async function sha256InTurns(data: Buffer): Promise<string> {
  */
 export async function atomicRewrite(fs: FsSeam, path: string, data: string | Buffer, beforeRename?: () => Promise<void>): Promise<void> {
   const expected = typeof data === 'string' ? sha256(data) : null;
+  // A chat file that is a symbolic link is rewritten where it points, the link kept (write-file-atomic
+  // does the same for a rewrite in place): the staging file goes beside the file it replaces.
+  const target = await fsp.realpath(path).catch(() => path);
   if (beforeRename) {
     // The new file is written and synced under a staging name first (`<path>.<uint32>`, a name the
     // start-up sweep of chat folders removes), so that the check runs right before the rename: the
     // time it takes to write a 50 MB chat is no window for another program's change to be missed.
-    const staging = `${path}.${randomBytes(4).readUInt32BE(0)}`;
-    await fs.writeFileAtomic(staging, data);
+    const staging = `${target}.${randomBytes(4).readUInt32BE(0)}`;
+    // The staging name has no mode or owner to keep: the file it replaces lends them (as
+    // write-file-atomic does for a rewrite in place), so a chat chmod'ed 600 stays so.
+    const st = await fs.stat(target).catch(() => null);
+    await fs.writeFileAtomic(staging, data, st ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined);
     try {
       await beforeRename();
-      await fs.rename(staging, path);
+      await fs.rename(staging, target);
     } catch (e) {
       await fs.unlink(staging).catch(() => {});
       throw e;
     }
   } else await fs.writeFileAtomic(path, data);
-  await fsyncDir(dirname(path));
+  await fsyncDir(dirname(target));
   const same = expected === null ? await readsBackAs(fs, path, data as Buffer) : (await sha256InTurns(await fs.readFile(path))) === expected;
   if (!same) throw new StoreError('IO_ERROR', `read-back check failed after rewriting ${basename(path)}`);
 }

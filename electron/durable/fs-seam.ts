@@ -14,8 +14,18 @@ export interface FsSeam {
   copyFile: typeof fsp.copyFile;
   link: typeof fsp.link;
   rm: typeof fsp.rm;
-  /** temp file + write + fsync + rename (write-file-atomic). */
-  writeFileAtomic: (path: string, data: string | Buffer) => Promise<void>;
+  /**
+   * temp file + write + fsync + rename (write-file-atomic). The new file takes the mode and owner
+   * of the file at `path`, or those of `like` (a staging name standing in for the file it replaces).
+   */
+  writeFileAtomic: (path: string, data: string | Buffer, like?: FileOwnership) => Promise<void>;
+}
+
+/** The mode and owner a rewritten file keeps from the file it replaces. */
+export interface FileOwnership {
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 export const nodeFs: FsSeam = {
@@ -29,7 +39,7 @@ export const nodeFs: FsSeam = {
   copyFile: fsp.copyFile,
   link: fsp.link,
   rm: fsp.rm,
-  writeFileAtomic: (path, data) => writeFileAtomic(path, data, { fsync: true }),
+  writeFileAtomic: (path, data, like) => writeFileAtomic(path, data, like ? { fsync: true, mode: like.mode, chown: { uid: like.uid, gid: like.gid } } : { fsync: true }),
 };
 
 /**
@@ -53,6 +63,6 @@ export function holdWritesUntil(fs: FsSeam, ready: () => Promise<void> | undefin
     copyFile: held((...a: Parameters<typeof fsp.copyFile>) => fs.copyFile(...a)),
     link: held((...a: Parameters<typeof fsp.link>) => fs.link(...a)),
     rm: held((...a: Parameters<typeof fsp.rm>) => fs.rm(...a)),
-    writeFileAtomic: held((path: string, data: string | Buffer) => fs.writeFileAtomic(path, data)),
+    writeFileAtomic: held((path: string, data: string | Buffer, like?: FileOwnership) => fs.writeFileAtomic(path, data, like)),
   };
 }
