@@ -1,12 +1,13 @@
-// A hostile review of this session's store changes: each test reproduces a defect found (see the
-// report in the commit messages). Real files, real store.
+// A guarded rewrite writes its new file under a staging name, then renames it over the chat: the
+// chat keeps what a rewrite in place kept (its mode and owner; a symbolic link and where it points).
+// Both failed when found by a hostile review. Real files, real store.
 import { chmodSync, lstatSync, readFileSync, renameSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openChatStore } from '../../electron/store/index.ts';
 import { chatPath, tempDir } from '../store/helpers.ts';
 
-describe('session review: guarded rewrite (staging file)', () => {
+describe('a guarded rewrite (staging file) keeps the chat file as it was set up', () => {
   it('a compaction keeps the chat file\'s permissions (a user\'s chmod 600 is not undone)', async () => {
     const dataDir = tempDir();
     const s = await openChatStore({ dataDir });
