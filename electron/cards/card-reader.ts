@@ -1,12 +1,12 @@
 // Reads a foreign card file off the main thread, in a card worker (card-worker.ts) under a heap
-// limit and a time budget; a worker that runs over is ended (worker.terminate()). A card that
+// limit and a time budget; a worker that runs over is ended once it is idle (retire()). A card that
 // cannot be read within the budget is refused (TOO_LARGE); a picture that cannot be made into a
 // thumbnail within it leaves the card imported without one, and the result says so (warnings).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { StoreError } from '../../shared/errors.ts';
-import type { CardWorkerReply } from './card-worker.ts';
+import type { CardWorkerReply, CardWorkerRequest } from './card-worker.ts';
 
 export interface CardReadLimits {
   /** Reading the card (chunks, text, JSON, validation), from the worker's start. */
@@ -49,9 +49,12 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 // Workers: at most MAX_WORKERS reading at once (each may use heapMb), the rest wait their turn. A
 // worker that answered in time is kept idle for the next card (starting one costs more than most
-// cards) and ended after IDLE_MS; one that ran over, ran out of memory or failed is ended at once.
+// cards) and ended after IDLE_MS; one that ran over is ended as soon as it answers (retire()), one
+// that ran out of memory or failed is gone already.
 const MAX_WORKERS = 2;
 const IDLE_MS = 20_000;
+/** A worker that ran over and never answers (the decoders are bounded: it should not happen) is ended after this, idle or not. */
+const RETIRE_MAX_MS = 120_000;
 let running = 0;
 const waiting: (() => void)[] = [];
 let idle: { worker: Worker; heapMb: number; timer: NodeJS.Timeout } | undefined;
@@ -76,6 +79,24 @@ function takeWorker(heapMb: number): Worker {
     return worker;
   }
   return new Worker(cardWorkerFile(), { resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+}
+
+/**
+ * Ends a worker that ran over once it answers what it was asked, not in the middle of it: Node
+ * aborts the whole process (node_zlib.cc, "close before init") when a worker is ended between
+ * zlib's creation of an inflater and its initialisation, and a worker decoding a picture makes
+ * them all the time. Between two answers the worker runs nothing (card-worker.ts).
+ */
+function retire(worker: Worker): void {
+  worker.unref();
+  const end = () => {
+    clearTimeout(last);
+    void worker.terminate();
+  };
+  const last = setTimeout(end, RETIRE_MAX_MS).unref();
+  worker.once('message', end);
+  worker.once('error', end);
+  worker.once('exit', () => clearTimeout(last));
 }
 
 function keepIdle(worker: Worker, heapMb: number): void {
@@ -114,7 +135,7 @@ function readWith(worker: Worker, bytes: Uint8Array, limits: CardReadLimits): Pr
       clearTimeout(timer);
       for (const event of ['message', 'error', 'exit']) worker.removeAllListeners(event);
       if (reuse) keepIdle(worker, limits.heapMb);
-      else void worker.terminate();
+      else retire(worker);
       outcome();
     };
     // Past the card, every failure of the worker only costs the thumbnail.
@@ -131,7 +152,7 @@ function readWith(worker: Worker, bytes: Uint8Array, limits: CardReadLimits): Pr
         if (!avatar) return finish(true, () => resolve({ ...parsed!, thumbnail: undefined, warnings: [] }));
         clearTimeout(timer);
         timer = setTimeout(() => withoutThumbnail(false, `decoding it took longer than ${seconds(limits.thumbnailMs)}`), limits.thumbnailMs);
-        return;
+        return void worker.postMessage('thumbnail' satisfies CardWorkerRequest);
       }
       const r = m.result;
       if ('thumb' in r) return finish(true, () => resolve({ ...parsed!, thumbnail: asBuffer(r.thumb), warnings: [] }));
@@ -147,6 +168,6 @@ function readWith(worker: Worker, bytes: Uint8Array, limits: CardReadLimits): Pr
     });
     worker.on('exit', () => fail(new StoreError('INTERNAL', 'the card reader stopped unexpectedly')));
     const copy = new Uint8Array(bytes); // its own ArrayBuffer, moved to the worker without a second copy
-    worker.postMessage(copy, [copy.buffer]);
+    worker.postMessage(copy satisfies CardWorkerRequest, [copy.buffer]);
   });
 }

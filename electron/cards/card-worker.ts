@@ -1,7 +1,8 @@
 // The card worker (a worker_threads entry): reads one card file off the main thread. It answers
-// with the card (or the typed error), then with the thumbnail of its picture (or why there is
-// none), for each file it is sent; card-reader.ts starts it, holds it to a time and memory budget,
-// and ends it. The card
+// each file it is sent with the card (or the typed error), and a later 'thumbnail' request with the
+// thumbnail of that card's picture (or why there is none): between two answers it is idle, which is
+// when card-reader.ts may end it (ending a worker inside zlib's constructor aborts the whole
+// process). card-reader.ts starts it, holds it to a time and memory budget, and ends it. The card
 // crosses back as JSON bytes, not as an object: main neither clones nor stringifies a big card.
 import { parentPort } from 'node:worker_threads';
 import { isStoreError, toErrorInfo } from '../../shared/errors.ts';
@@ -13,10 +14,23 @@ export type CardWorkerReply =
   | { type: 'error'; error: ReturnType<typeof toErrorInfo> }
   | { type: 'thumbnail'; result: ReturnType<typeof makeThumbnail> };
 
+/** What main sends: a card file, or 'thumbnail' for the picture of the card just read. */
+export type CardWorkerRequest = Uint8Array | 'thumbnail';
+
 const port = parentPort;
+/** The picture of the card last read, until its thumbnail is asked for (or the next card comes). */
+let picture: Uint8Array | undefined;
 if (port) {
-  port.on('message', (bytes: Uint8Array) => {
-    const reply = (m: CardWorkerReply, moved: ArrayBuffer[] = []) => port.postMessage(m, moved);
+  port.on('message', (m: CardWorkerRequest) => {
+    const reply = (r: CardWorkerReply, moved: ArrayBuffer[] = []) => port.postMessage(r, moved);
+    if (m === 'thumbnail') {
+      const avatar = picture;
+      picture = undefined;
+      reply({ type: 'thumbnail', result: avatar ? makeThumbnail(avatar) : { refused: 'damaged', reason: 'no picture' } });
+      return;
+    }
+    const bytes = m;
+    picture = undefined;
     let avatar: Uint8Array | undefined;
     try {
       const { card, ownId, avatar: picture } = parseCardFile(bytes);
@@ -32,6 +46,6 @@ if (port) {
       reply({ type: 'error', error: toErrorInfo(e) });
       return;
     }
-    if (avatar) reply({ type: 'thumbnail', result: makeThumbnail(avatar) });
+    picture = avatar;
   });
 }

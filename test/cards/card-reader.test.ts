@@ -43,6 +43,39 @@ describe('card reader budgets', () => {
     expect(r.warnings.join()).toMatch(/too large to show \(decoding it took longer than/);
   });
 
+  it('a worker that ran over is ended only once it has answered, never in the middle of decoding', { timeout: 120_000 }, async () => {
+    // Ending a worker between zlib's creation of an inflater and its initialisation aborts the whole
+    // process (node_zlib.cc: "close before init"; seen in CI with the 1 ms budget below): the app's
+    // main process with it. Every worker's last answer is recorded as it is ended.
+    const lastAnswer = new Map<Worker, string | null>();
+    const endedAfter: (string | null)[] = [];
+    const { postMessage, terminate, emit } = Worker.prototype;
+    Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
+      if (!lastAnswer.has(this)) lastAnswer.set(this, null);
+      return postMessage.apply(this, args);
+    };
+    // Each answer is recorded before any listener hears it (the reader's listeners come and go).
+    Worker.prototype.emit = function (this: Worker, event: string | symbol, ...args: unknown[]) {
+      if (event === 'message' && lastAnswer.has(this)) lastAnswer.set(this, (args[0] as { type?: string })?.type ?? null);
+      return emit.call(this, event, ...args);
+    };
+    Worker.prototype.terminate = function (this: Worker) {
+      if (lastAnswer.has(this)) endedAfter.push(lastAnswer.get(this)!); // a worker of this test (an idle one of an earlier test may end meanwhile)
+      return terminate.apply(this);
+    };
+    try {
+      const r = await readCardFile(makePng(2000, 2000, [textChunk('chara', b64(v2Json()))]), { ...CARD_READ_LIMITS, thumbnailMs: 1 });
+      expect(r.warnings.join()).toMatch(/decoding it took longer than/);
+      const deadline = Date.now() + 60_000;
+      while (endedAfter.length === 0 && Date.now() < deadline) await new Promise((go) => setTimeout(go, 20));
+      expect(endedAfter).toEqual(['thumbnail']); // ended after its thumbnail's answer, not while it was decoding
+    } finally {
+      Worker.prototype.postMessage = postMessage;
+      Worker.prototype.terminate = terminate;
+      Worker.prototype.emit = emit;
+    }
+  });
+
   it('a card over the time budget is refused with TOO_LARGE', { timeout: 120_000 }, async () => {
     const e = await refusal(readCardFile(bigCard(4 * 1024 * 1024), { ...CARD_READ_LIMITS, cardMs: 1 }));
     expect(e.code).toBe('TOO_LARGE');
@@ -68,7 +101,11 @@ describe('card reader budgets', () => {
       const worker = new Worker(path.join(out, 'card-worker.cjs'));
       const replies: any[] = [];
       await new Promise<void>((done, fail) => {
-        worker.on('message', (m) => (replies.push(m), m.type !== 'card' && done()));
+        worker.on('message', (m) => {
+          replies.push(m);
+          if (m.type === 'card') worker.postMessage('thumbnail'); // asked for once the card is read
+          else done();
+        });
         worker.on('error', fail);
         worker.postMessage(new Uint8Array(v2Png()));
       });
