@@ -5,11 +5,10 @@
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openChatStore } from '../../electron/store/index.ts';
 import { conflictCopyOf } from '../../electron/store/merge/conflict-names.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { tempDir } from '../store/helpers.ts';
-import { external, messageLine, startServices, until } from './helpers.ts';
+import { external, messageLine, startServices, until, syncedChat } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -19,19 +18,6 @@ afterEach(async () => {
 async function start(dataDir: string) {
   const { store, services, events } = await startServices(cleanups, dataDir);
   return { store, services, events };
-}
-
-/** A closed chat of two messages in character `cz`: its id, folder and bytes. */
-async function chat(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const c = await store.createChat({ characterId: 'cz', title: 'Synced' });
-  await store.appendMessages(c.chatId, [
-    { role: 'user', content: 'one', timestamp: 1_700_000_000_001 },
-    { role: 'assistant', content: 'two', timestamp: 1_700_000_000_002 },
-  ]);
-  await store.close();
-  const dir = path.join(dataDir, 'chats', 'cz');
-  return { chatId: c.chatId, dir, file: path.join(dir, `${c.chatId}.jsonl`), bytes: await readFile(path.join(dir, `${c.chatId}.jsonl`), 'utf8') };
 }
 
 const contents = async (store: ChatStore, chatId: string) => (await store.loadChat(chatId, { limit: 1000 })).messages.map((m) => m.content);
@@ -57,7 +43,7 @@ describe('conflict copy names', () => {
 describe('a conflict copy is merged into its chat', () => {
   it('arriving while the app runs: one chat with the messages of both, a quiet notice, the copy removed only with both files in backups', async () => {
     const dataDir = tempDir();
-    const c = await chat(dataDir);
+    const c = await syncedChat(dataDir);
     const app = await start(dataDir);
     await app.store.appendMessage(c.chatId, { role: 'user', content: 'here', timestamp: 1_700_000_000_010 });
     const mineBefore = await readFile(c.file, 'utf8');
@@ -81,7 +67,7 @@ describe('a conflict copy is merged into its chat', () => {
 
   it('found at start-up: merged once; a copy holding nothing new is only removed', async () => {
     const dataDir = tempDir();
-    const c = await chat(dataDir);
+    const c = await syncedChat(dataDir);
     const name = `${c.chatId} (laptop's conflicted copy 2025-01-02).jsonl`;
     await writeFile(path.join(c.dir, name), `${c.bytes}${messageLine('there-1', 'from the laptop', 1_700_000_000_003)}`);
     const old = `${c.chatId}-LAPTOP.jsonl`;
@@ -100,7 +86,7 @@ describe('a conflict copy is merged into its chat', () => {
 
   it('concurrent edits of one message: the later one shows, the other is a swipe', async () => {
     const dataDir = tempDir();
-    const c = await chat(dataDir);
+    const c = await syncedChat(dataDir);
     const app = await start(dataDir);
     const [first] = (await app.store.loadChat(c.chatId)).messages;
     await app.store.updateMessage(c.chatId, first!.id, { content: 'edited here' });
@@ -115,7 +101,7 @@ describe('a conflict copy is merged into its chat', () => {
 
   it('a file named as a copy that is no copy of that chat is left alone and reported', async () => {
     const dataDir = tempDir();
-    const c = await chat(dataDir);
+    const c = await syncedChat(dataDir);
     const app = await start(dataDir);
     const other = c.bytes.replace(c.chatId, '1b6e1f7e-8b7a-4c1e-9f3e-1a2b3c4d5e6f');
     const wrongChat = `${c.chatId}.sync-conflict-20250102-030405-OTHER01.jsonl`;
@@ -138,7 +124,7 @@ describe('a conflict copy is merged into its chat', () => {
  */
 async function editedHereThenReplaced(extra: string) {
   const dataDir = tempDir();
-  const c = await chat(dataDir);
+  const c = await syncedChat(dataDir);
   const app = await start(dataDir);
   const [first] = (await app.store.loadChat(c.chatId)).messages;
   await app.store.updateMessage(c.chatId, first!.id, { content: 'edited here' });

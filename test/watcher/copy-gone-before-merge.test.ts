@@ -4,36 +4,22 @@
 // app's version must still be compared with the chat, as when no copy existed: what the chat lacks
 // is kept in a conflict-copy chat. So the app's version is kept until the copy's merge is durable.
 // And a comparison that fails (EIO) drops nothing either. Real files, real chokidar events.
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { FsSeam } from '../../electron/durable/fs-seam.ts';
-import { nodeFs, openChatStore } from '../../electron/store/index.ts';
+import { nodeFs } from '../../electron/store/index.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { createConflictKeeper } from '../../electron/watcher/conflict-copy.ts';
 import { errnoError, tempDir } from '../store/helpers.ts';
-import { startServices, until } from './helpers.ts';
+import { startServices, until, syncedChat } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-/** A closed chat of two messages in character `cz`: its id, folder and bytes. */
-async function chat(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const c = await store.createChat({ characterId: 'cz', title: 'Synced' });
-  await store.appendMessages(c.chatId, [
-    { role: 'user', content: 'one', timestamp: 1_700_000_000_001 },
-    { role: 'assistant', content: 'two', timestamp: 1_700_000_000_002 },
-  ]);
-  await store.close();
-  const dir = path.join(dataDir, 'chats', 'cz');
-  const file = path.join(dir, `${c.chatId}.jsonl`);
-  return { chatId: c.chatId, dir, file, copy: path.join(dir, `${c.chatId}.sync-conflict-20261205-101010-ABCDEFG.jsonl`), bytes: await readFile(file, 'utf8') };
-}
-
-type Chat = Awaited<ReturnType<typeof chat>>;
+type Chat = Awaited<ReturnType<typeof syncedChat>>;
 
 /**
  * As Syncthing does when both computers edited the chat's first message: the chat's file (with the
@@ -61,7 +47,7 @@ async function textsByTitle(store: ChatStore) {
 
 it('a copy counted as keeping the app\'s edit, gone before its merge while the app was closed: the next start keeps the edit in a conflict-copy chat', async () => {
   const dataDir = tempDir();
-  const c = await chat(dataDir);
+  const c = await syncedChat(dataDir);
   let app = await startServices(cleanups, dataDir, { watch: false });
   const first = (await app.store.loadChat(c.chatId)).messages[0]!;
   await app.store.updateMessage(c.chatId, first.id, { content: 'edited here' });
@@ -87,7 +73,7 @@ it('a copy counted as keeping the app\'s edit, gone before its merge while the a
 
 it('a copy counted as keeping the app\'s edit, gone while its merge waits: the edit is kept in a conflict-copy chat', async () => {
   const dataDir = tempDir();
-  const c = await chat(dataDir);
+  const c = await syncedChat(dataDir);
   const app = await startServices(cleanups, dataDir);
   const first = (await app.store.loadChat(c.chatId)).messages[0]!;
   await app.store.updateMessage(c.chatId, first.id, { content: 'edited here' });
@@ -112,7 +98,7 @@ it('a copy counted as keeping the app\'s edit, gone while its merge waits: the e
 // kept and is compared at the next change or start.
 it.each(['the app\'s kept version', 'the chat\'s file'])('a comparison whose read of %s fails (EIO) drops nothing: the next start keeps the app\'s edit in a conflict-copy chat', async (what) => {
   const dataDir = tempDir();
-  const c = await chat(dataDir);
+  const c = await syncedChat(dataDir);
   const fault = { on: false };
   const failing = (file: string) => (what === 'the chat\'s file' ? file === c.file : file.includes('.own-versions'));
   const fs: FsSeam = {

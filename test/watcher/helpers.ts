@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { FsSeam } from '../../electron/durable/fs-seam.ts';
@@ -99,4 +100,21 @@ export async function streamingReply(cleanups: Cleanup[], o: { watch?: boolean }
   const replyId = (await app.ok('loadChat', { chatId: chat.chatId })).messages.at(-1).id as string;
   const ended = () => until(() => app.events.find(([n, p]) => n === 'stream:end' && p.streamId === streamId), 5000, 'stream end').then(([, end]) => end);
   return { ...app, ...chat, dataDir, release, replyId, ended };
+}
+
+/**
+ * A closed chat of two messages ("Synced", character `cz`) in `dataDir`: its id, folder, file, the
+ * name a Syncthing conflict copy of it takes, and its bytes.
+ */
+export async function syncedChat(dataDir: string) {
+  const store = await openChatStore({ dataDir });
+  const c = await store.createChat({ characterId: 'cz', title: 'Synced' });
+  await store.appendMessages(c.chatId, [
+    { role: 'user', content: 'one', timestamp: 1_700_000_000_001 },
+    { role: 'assistant', content: 'two', timestamp: 1_700_000_000_002 },
+  ]);
+  await store.close();
+  const dir = path.join(dataDir, 'chats', 'cz');
+  const file = path.join(dir, `${c.chatId}.jsonl`);
+  return { chatId: c.chatId, dir, file, copy: path.join(dir, `${c.chatId}.sync-conflict-20261205-101010-ABCDEFG.jsonl`), bytes: await readFile(file, 'utf8') };
 }

@@ -6,15 +6,15 @@
 // child process doing the renames.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { StoreError } from '../../shared/errors.ts';
-import { openChatStore } from '../../electron/store/index.ts';
 import type { ChatStore } from '../../electron/store/types.ts';
 import { createConflictKeeper } from '../../electron/watcher/conflict-copy.ts';
 import { tempDir } from '../store/helpers.ts';
-import { startServices, until } from './helpers.ts';
+import { startServices, until, syncedChat } from './helpers.ts';
+
 
 const CHILD = path.join(import.meta.dirname, 'sync-renames-child.ts');
 // The gap between the two renames: long enough that an op starts inside it (a read takes about a
@@ -27,21 +27,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-/** A closed chat of two messages in character `cz`: its id, folder and bytes (as copy-gone-before-merge.test.ts). */
-async function chat(dataDir: string) {
-  const store = await openChatStore({ dataDir });
-  const c = await store.createChat({ characterId: 'cz', title: 'Synced' });
-  await store.appendMessages(c.chatId, [
-    { role: 'user', content: 'one', timestamp: 1_700_000_000_001 },
-    { role: 'assistant', content: 'two', timestamp: 1_700_000_000_002 },
-  ]);
-  await store.close();
-  const dir = path.join(dataDir, 'chats', 'cz');
-  const file = path.join(dir, `${c.chatId}.jsonl`);
-  return { chatId: c.chatId, dir, file, copy: path.join(dir, `${c.chatId}.sync-conflict-20261205-101010-ABCDEFG.jsonl`), bytes: await readFile(file, 'utf8') };
-}
-
-type Chat = Awaited<ReturnType<typeof chat>>;
+type Chat = Awaited<ReturnType<typeof syncedChat>>;
 
 /**
  * The other computer's version (its edit of the first message) is put in place by a child process in
@@ -96,7 +82,7 @@ async function textsByTitle(store: ChatStore) {
 
 it('reads meeting a sync tool\'s two renames keep the chat and the app\'s edit: with the conflict copy gone before its merge, the edit is kept in a conflict-copy chat', async () => {
   const dataDir = tempDir();
-  const c = await chat(dataDir);
+  const c = await syncedChat(dataDir);
   let app = await startServices(cleanups, dataDir, { watch: false });
   const first = (await app.store.loadChat(c.chatId)).messages[0]!;
   await app.store.updateMessage(c.chatId, first.id, { content: 'edited here' });
@@ -128,7 +114,7 @@ it('reads meeting a sync tool\'s two renames keep the chat and the app\'s edit: 
 
 it('appends meeting a sync tool\'s two renames are made on the file that is back or refused CONFLICT, never lost: each acknowledged one is in the chat once after the copy\'s merge', async () => {
   const dataDir = tempDir();
-  const c = await chat(dataDir);
+  const c = await syncedChat(dataDir);
   const app = await startServices(cleanups, dataDir);
   const first = (await app.store.loadChat(c.chatId)).messages[0]!;
   await app.services.watcher!.idle();
@@ -156,7 +142,7 @@ it('appends meeting a sync tool\'s two renames are made on the file that is back
 
 it('the app\'s own delete meeting a sync tool\'s two renames is refused CONFLICT: the chat, now the other computer\'s version, stays listed', async () => {
   const dataDir = tempDir();
-  const c = await chat(dataDir);
+  const c = await syncedChat(dataDir);
   const app = await startServices(cleanups, dataDir, { watch: false });
   const first = (await app.store.loadChat(c.chatId)).messages[0]!;
   let attempt: Promise<unknown> | undefined;
@@ -174,7 +160,7 @@ it('the app\'s own delete meeting a sync tool\'s two renames is refused CONFLICT
 
 it('a chat file really deleted outside the app still leaves the list after the grace: NOT_FOUND and chat:removed', async () => {
   const dataDir = tempDir();
-  const c = await chat(dataDir);
+  const c = await syncedChat(dataDir);
   const app = await startServices(cleanups, dataDir, { watch: false });
   await app.store.loadChat(c.chatId);
   await unlink(c.file);
