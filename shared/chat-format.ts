@@ -22,9 +22,9 @@ export const LIMITS = {
   metadataJsonChars: 64_000,
 } as const;
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** Ids double as file and folder names, so they are restricted to a safe alphabet. */
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export const ChatId = z.string().regex(UUID_V4, 'chat id must be a lowercase UUID v4');
 export const CharacterId = z
@@ -38,7 +38,9 @@ export const MessageId = z
   .min(1)
   .max(LIMITS.idChars)
   .regex(SAFE_ID, 'message id may hold only letters, digits, "_", "-" and "."');
-export const EpochMs = z.number().int().min(0).max(8_640_000_000_000_000);
+/** The largest epoch-ms a Date can hold. */
+export const MAX_EPOCH_MS = 8_640_000_000_000_000;
+export const EpochMs = z.number().int().min(0).max(MAX_EPOCH_MS);
 export const Role = z.enum(['user', 'assistant', 'system']);
 export const MessageStatus = z.enum(['complete', 'streaming', 'interrupted', 'error']);
 export const Content = z.string().max(LIMITS.contentChars);

@@ -13,6 +13,7 @@ import { runSliced } from '../time-slices.ts';
 import { CHAT_FILE, REWRITE_TEMP, type Layout } from '../layout.ts';
 import { HEADER_MAX } from '../log/open-log.ts';
 import { parseHeader } from '../records.ts';
+import { warmSafeParse } from '../warm-parse.ts';
 import type { ChatStore, DiscoveredChat } from '../types.ts';
 import { conflictCopyOf } from '../merge/conflict-names.ts';
 import { assertOpen, type ChatLocation, type StoreContext } from './context.ts';
@@ -39,7 +40,7 @@ export async function discoverChats(fs: FsSeam, layout: Layout, remembered: (cha
   const chats = new Map<string, ChatLocation>();
   const twice = new Map<string, ChatLocation[]>();
   for (const characterId of await fs.readdir(layout.chatsDir)) {
-    if (!CharacterId.safeParse(characterId).success) continue;
+    if (!warmSafeParse(CharacterId, characterId).success) continue;
     const dir = layout.characterDir(characterId);
     const names = await fs.readdir(dir).catch((e) => {
       if (errnoOf(e) === 'ENOTDIR') return [] as string[];
@@ -104,7 +105,7 @@ type ChatCalls = Pick<ChatStore, 'getChat' | 'importChat'> & { merges?: CopyMerg
 export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: string, options: { seen?: (sha256: string) => Promise<boolean> } = {}): Promise<DiscoveredChat> {
   assertOpen(ctx);
   const characterId = basename(dirname(path));
-  if (dirname(dirname(path)) !== ctx.layout.chatsDir || !CharacterId.safeParse(characterId).success) return { kind: 'ignored', reason: 'not in a character folder' };
+  if (dirname(dirname(path)) !== ctx.layout.chatsDir || !warmSafeParse(CharacterId, characterId).success) return { kind: 'ignored', reason: 'not in a character folder' };
   const name = basename(path);
   if (!name.endsWith('.jsonl') || REWRITE_TEMP.test(name)) return { kind: 'ignored', reason: 'not a chat file' };
   const known = chatIdForPath(ctx, path);
@@ -133,7 +134,7 @@ export async function discoverChat(ctx: StoreContext, store: ChatCalls, path: st
     // A copy in another folder of a chat whose header names a folder that holds its file too: that
     // file is the chat (as at open, ownFolder), whichever of the two the watcher sees first.
     const named = state.header.character_id;
-    const ownElsewhere = named !== characterId && CharacterId.safeParse(named).success && (await ctx.fs.stat(ctx.layout.chatFile(named, chatId)).then(() => true, () => false));
+    const ownElsewhere = named !== characterId && warmSafeParse(CharacterId, named).success && (await ctx.fs.stat(ctx.layout.chatFile(named, chatId)).then(() => true, () => false));
     const listed = await ctx.queue.run(chatId, async () => {
       if (ctx.chats.get(chatId)?.path === path) return 'known' as const;
       if (ctx.chats.has(chatId) || ownElsewhere) return 'taken' as const;
