@@ -2,7 +2,7 @@
 // `<data>/devices/<deviceId>/`, so that a data folder synced between computers never makes one
 // wait on (or read) another's. Two processes on one computer get the same id: the lock stays
 // strict there. `CARDSHARK_DEVICE_ID` overrides it (tests; a user moving a disk between machines).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { StoreError } from '../../shared/errors.ts';
@@ -36,8 +36,8 @@ function sanitizedHost(host: string): string {
 
 /** `<sanitized hostname>-<8 hex of sha256(machine-id + '\0' + hostname)>`. */
 export function deviceIdFor(host: string, machine: string): string {
-  const hash = createHash('sha256').update(`${machine}\0${host}`).digest('hex').slice(0, 8);
-  return `${sanitizedHost(host)}-${hash}`;
+  // crypto.hash: one call, no Hash object (its first use costs a fresh process ~0.5 ms more).
+  return `${sanitizedHost(host)}-${hash('sha256', `${machine}\0${host}`, 'hex').slice(0, 8)}`;
 }
 
 /** The device's display name: its hostname. */

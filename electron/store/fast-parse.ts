@@ -5,7 +5,7 @@
 // and words the error, so it can be stricter than zod but never laxer.
 // test/store/fast-parse.test.ts holds it to zod's answers with random records (fast-check).
 import type { z } from 'zod';
-import { CharacterId, FORMAT_NAME, HeaderRecord, LIMITS, LoadOptions, MAX_EPOCH_MS, MessageRecord, SAFE_ID, UUID_V4 } from '../../shared/chat-format.ts';
+import { ChangeRecord, CharacterId, FORMAT_NAME, HeaderRecord, LIMITS, LoadOptions, MAX_EPOCH_MS, MessageRecord, SAFE_ID, UUID_V4 } from '../../shared/chat-format.ts';
 import { MAX_NESTING, plainDataIssue } from '../../shared/plain-data.ts';
 
 type Plain = Record<string, unknown>;
@@ -46,49 +46,76 @@ function inShapeOrder(v: Plain, keys: readonly string[]): Plain {
   return out;
 }
 
-const MESSAGE_KEYS = ['id', 'role', 'content', 'timestamp', 'name', 'swipes', 'swipe_id', 'status', 'extra', 'hidden'];
+const isStatus = (v: unknown) => STATUSES.has(v);
+const isBoolean = (v: unknown) => typeof v === 'boolean';
+const isExtra = (v: unknown) => isFreeForm(v, LIMITS.extraJsonChars);
+const isMetadata = (v: unknown) => isFreeForm(v);
+/** Title of chat-format.ts: zod trims it, so one that needs trimming is left to zod. */
+const isTitle = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= LIMITS.titleChars && v.trim() === v;
+/** A character id is also a folder name: one per character in every listing of the chats folder. */
+const isCharacterId = (v: unknown) => isId(v) && !(v as string).includes('..');
 
-function messageRecord(v: unknown): Plain | undefined {
-  if (!plainObject(v) || 'op' in v || !noUndefined(v)) return undefined;
-  const ok =
-    isId(v.id) &&
-    ROLES.has(v.role) &&
-    isContent(v.content) &&
-    isEpoch(v.timestamp) &&
-    absentOr(v.name, isName) &&
-    absentOr(v.swipes, (s) => Array.isArray(s) && s.length >= 1 && s.length <= LIMITS.swipes && s.every(isContent)) &&
-    absentOr(v.swipe_id, isIndex) &&
-    absentOr(v.status, (s) => STATUSES.has(s)) &&
-    absentOr(v.extra, (e) => isFreeForm(e, LIMITS.extraJsonChars)) &&
-    absentOr(v.hidden, (h) => typeof h === 'boolean') &&
-    plainDataIssue(v, MAX_NESTING + 1) === null;
-  return ok ? inShapeOrder(v, MESSAGE_KEYS) : undefined;
+/** A key of a record schema, its check, and whether it is required (else optional). */
+type Field = readonly [key: string, check: (v: unknown) => boolean, required: boolean];
+
+/** A looseObject record with boundedRecord (chat-format.ts): every field checked, then the whole nesting. */
+function looseRecord(fields: readonly Field[]): (v: unknown) => Plain | undefined {
+  const keys = fields.map(([key]) => key);
+  return (v) => {
+    if (!plainObject(v) || !noUndefined(v)) return undefined;
+    for (const [key, check, required] of fields) if (Object.hasOwn(v, key) ? !check(v[key]) : required) return undefined;
+    return plainDataIssue(v, MAX_NESTING + 1) === null ? inShapeOrder(v, keys) : undefined;
+  };
 }
 
-const HEADER_KEYS = ['format', 'version', 'chat_id', 'character_id', 'timestamp', 'title', 'metadata', 'updated', 'revision_base'];
+const message = looseRecord([
+  ['id', isId, true],
+  ['role', (v) => ROLES.has(v), true],
+  ['content', isContent, true],
+  ['timestamp', isEpoch, true],
+  ['name', isName, false],
+  ['swipes', (s) => Array.isArray(s) && s.length >= 1 && s.length <= LIMITS.swipes && s.every(isContent), false],
+  ['swipe_id', isIndex, false],
+  ['status', isStatus, false],
+  ['extra', isExtra, false],
+  ['hidden', isBoolean, false],
+]);
+
+function messageRecord(v: unknown): Plain | undefined {
+  return typeof v === 'object' && v !== null && 'op' in v ? undefined : message(v);
+}
+
+const header = looseRecord([
+  ['format', (v) => v === FORMAT_NAME, true],
+  ['version', (v) => Number.isSafeInteger(v) && (v as number) >= 1, true],
+  ['chat_id', (v) => typeof v === 'string' && UUID_V4.test(v), true],
+  ['character_id', isCharacterId, true],
+  ['timestamp', isEpoch, true],
+  ['title', isTitle, true],
+  ['metadata', isMetadata, false],
+  ['updated', isEpoch, false],
+  ['revision_base', Number.isSafeInteger, false],
+]);
 
 function headerRecord(v: unknown): Plain | undefined {
-  if (!plainObject(v) || !noUndefined(v)) return undefined;
-  const ok =
-    v.format === FORMAT_NAME &&
-    Number.isSafeInteger(v.version) &&
-    (v.version as number) >= 1 &&
-    typeof v.chat_id === 'string' &&
-    UUID_V4.test(v.chat_id) &&
-    isCharacterId(v.character_id) &&
-    isEpoch(v.timestamp) &&
-    // zod trims a title: one that needs it is left to zod.
-    typeof v.title === 'string' &&
-    v.title.length >= 1 &&
-    v.title.length <= LIMITS.titleChars &&
-    v.title.trim() === v.title &&
-    absentOr(v.metadata, (m) => isFreeForm(m)) &&
-    absentOr(v.updated, isEpoch) &&
-    absentOr(v.revision_base, Number.isSafeInteger) &&
-    plainDataIssue(v, MAX_NESTING + 1) === null;
-  if (!ok) return undefined;
   // metadata defaults to {} (in its place in the shape).
-  return inShapeOrder(Object.hasOwn(v, 'metadata') ? v : { ...v, metadata: {} }, HEADER_KEYS);
+  return plainObject(v) && !Object.hasOwn(v, 'metadata') ? header({ ...v, metadata: {} }) : header(v);
+}
+
+const opIs = (op: string): Field => ['op', (v) => v === op, true];
+const opOf: readonly Field[] = [['id', isId, true], ['timestamp', isEpoch, true]];
+/** ChangeRecord's options, by `op` (the discriminated union parses with the one its op names). */
+const CHANGES = new Map<unknown, (v: unknown) => Plain | undefined>([
+  ['edit', looseRecord([opIs('edit'), ...opOf, ['content', isContent, false], ['status', isStatus, false], ['name', isName, false], ['extra', isExtra, false], ['hidden', isBoolean, false]])],
+  ['swipe_add', looseRecord([opIs('swipe_add'), ...opOf, ['content', isContent, true], ['status', isStatus, false]])],
+  ['swipe_select', looseRecord([opIs('swipe_select'), ...opOf, ['index', isIndex, true]])],
+  ['delete', looseRecord([opIs('delete'), ...opOf])],
+  ['append_text', looseRecord([opIs('append_text'), ...opOf, ['text', isContent, true], ['status', isStatus, false]])],
+  ['meta', looseRecord([opIs('meta'), ['timestamp', isEpoch, true], ['title', isTitle, false], ['metadata', isMetadata, false]])],
+]);
+
+function changeRecord(v: unknown): Plain | undefined {
+  return plainObject(v) ? CHANGES.get(v.op)?.(v) : undefined;
 }
 
 const LOAD_KEYS = ['limit', 'before', 'around', 'after'];
@@ -105,12 +132,10 @@ function loadOptions(v: unknown): Plain | undefined {
   return anchors <= 1 ? inShapeOrder(v, LOAD_KEYS) : undefined;
 }
 
-/** A character id is also a folder name: one per character in every listing of the chats folder. */
-const isCharacterId = (v: unknown) => isId(v) && !(v as string).includes('..');
-
 const FAST = new Map<z.ZodType, (value: unknown) => unknown>([
   [CharacterId, (v) => (isCharacterId(v) ? v : undefined)],
   [MessageRecord, messageRecord],
+  [ChangeRecord, changeRecord],
   [HeaderRecord, headerRecord],
   [LoadOptions, loadOptions],
 ]);

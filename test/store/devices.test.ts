@@ -49,6 +49,8 @@ describe('device ids', () => {
   it('are <hostname>-<8 hex>, lowercase, at most 64 chars; another hostname or machine gives another id', () => {
     const id = deviceIdFor('My_Laptop.local', 'abc');
     expect(id).toMatch(/^my-laptop-local-[0-9a-f]{8}$/);
+    // The same id in every version (it names this device's folder): sha256 of "abc\0My_Laptop.local".
+    expect(id).toBe('my-laptop-local-4bd35a90');
     expect(deviceIdFor('My_Laptop.local', 'abc')).toBe(id);
     expect(deviceIdFor('pc-a', 'abc').slice(-8)).not.toBe(deviceIdFor('pc-b', 'abc').slice(-8)); // the hash covers the hostname
     expect(deviceIdFor('pc', 'm1')).not.toBe(deviceIdFor('pc', 'm2'));

@@ -5,12 +5,12 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { CharacterId, HeaderRecord, LIMITS, LoadOptions, MAX_EPOCH_MS, MessageRecord } from '../../shared/chat-format.ts';
+import { ChangeRecord, CharacterId, HeaderRecord, LIMITS, LoadOptions, MAX_EPOCH_MS, MessageRecord } from '../../shared/chat-format.ts';
 import { MAX_NESTING } from '../../shared/plain-data.ts';
 import { fastParserFor } from '../../electron/store/fast-parse.ts';
 import { parseHeader, parseRecord } from '../../electron/store/records.ts';
 
-const schemas = { MessageRecord, HeaderRecord, LoadOptions, CharacterId } as const;
+const schemas = { MessageRecord, ChangeRecord, HeaderRecord, LoadOptions, CharacterId } as const;
 type Name = keyof typeof schemas;
 
 /** Fails unless the fast check's answer, when it gives one, is zod's. Returns whether it gave one. */
@@ -60,6 +60,16 @@ const header = fc.record(
   },
   { requiredKeys: ['format', 'version', 'chat_id', 'character_id', 'timestamp', 'title'] },
 );
+const status = fc.constantFrom('complete', 'streaming', 'interrupted', 'error');
+const opBase = { id: safeId, timestamp: epoch, unknown_key: fc.jsonValue({ maxDepth: 2 }) };
+const change = fc.oneof(
+  fc.record({ op: fc.constant('edit'), ...opBase, content: text, status, name: fc.string({ maxLength: 20 }), extra: freeForm, hidden: fc.boolean() }, { requiredKeys: ['op', 'id', 'timestamp'] }),
+  fc.record({ op: fc.constant('swipe_add'), ...opBase, content: text, status }, { requiredKeys: ['op', 'id', 'timestamp', 'content'] }),
+  fc.record({ op: fc.constant('swipe_select'), ...opBase, index: fc.nat(5) }, { requiredKeys: ['op', 'id', 'timestamp', 'index'] }),
+  fc.record({ op: fc.constant('delete'), ...opBase }, { requiredKeys: ['op', 'id', 'timestamp'] }),
+  fc.record({ op: fc.constant('append_text'), ...opBase, text, status }, { requiredKeys: ['op', 'id', 'timestamp', 'text'] }),
+  fc.record({ op: fc.constant('meta'), timestamp: epoch, title: fc.string({ minLength: 1, maxLength: 30 }).filter((t) => t.trim() === t && t.length > 0), metadata: freeForm, unknown_key: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: ['op', 'timestamp'] }),
+);
 const loadOptions = fc.oneof(
   fc.record({ limit: fc.integer({ min: 1, max: LIMITS.pageSize }) }, { requiredKeys: [] }),
   fc.record({ limit: fc.integer({ min: 1, max: LIMITS.pageSize }), around: safeId }, { requiredKeys: ['around'] }),
@@ -92,6 +102,9 @@ describe('fast-parse: never laxer than zod, same output', () => {
     fc.assert(fc.property(message, (m) => {
       expect(agrees('MessageRecord', JSON.parse(JSON.stringify(m)))).toBe(true);
     }), { numRuns: 500 });
+    fc.assert(fc.property(change, (c) => {
+      expect(agrees('ChangeRecord', JSON.parse(JSON.stringify(c)))).toBe(true);
+    }), { numRuns: 600 });
     fc.assert(fc.property(header, (h) => {
       expect(agrees('HeaderRecord', JSON.parse(JSON.stringify(h)))).toBe(true);
     }), { numRuns: 500 });
@@ -104,9 +117,11 @@ describe('fast-parse: never laxer than zod, same output', () => {
     const messageKeys = ['id', 'role', 'content', 'timestamp', 'name', 'swipes', 'swipe_id', 'status', 'extra', 'hidden'];
     const headerKeys = ['format', 'version', 'chat_id', 'character_id', 'timestamp', 'title', 'metadata', 'updated', 'revision_base'];
     fc.assert(fc.property(mutated(message, messageKeys), (m) => void agrees('MessageRecord', m)), { numRuns: 3000 });
+    const changeKeys = ['op', 'id', 'timestamp', 'content', 'status', 'name', 'extra', 'hidden', 'index', 'text', 'title', 'metadata'];
+    fc.assert(fc.property(mutated(change as fc.Arbitrary<Record<string, unknown>>, changeKeys), (c) => void agrees('ChangeRecord', c)), { numRuns: 4000 });
     fc.assert(fc.property(mutated(header, headerKeys), (h) => void agrees('HeaderRecord', h)), { numRuns: 3000 });
     fc.assert(fc.property(mutated(loadOptions as fc.Arbitrary<Record<string, unknown>>, ['limit', 'before', 'around', 'after']), (o) => void agrees('LoadOptions', o)), { numRuns: 2000 });
-    fc.assert(fc.property(oddValue, (v) => void (agrees('MessageRecord', v), agrees('HeaderRecord', v), agrees('LoadOptions', v), agrees('CharacterId', v))), { numRuns: 500 });
+    fc.assert(fc.property(oddValue, (v) => void (agrees('MessageRecord', v), agrees('ChangeRecord', v), agrees('HeaderRecord', v), agrees('LoadOptions', v), agrees('CharacterId', v))), { numRuns: 500 });
     fc.assert(fc.property(fc.oneof(safeId, fc.string({ maxLength: 12 }), fc.stringMatching(/^[a-z.]{1,5}$/)), (id) => void agrees('CharacterId', id)), { numRuns: 2000 });
   });
 
@@ -133,6 +148,15 @@ describe('fast-parse: never laxer than zod, same output', () => {
       ['MessageRecord', { ...m, status: 'error' }, { ...m, status: 'failed' }],
       ['MessageRecord', { ...m, hidden: false }, { ...m, hidden: 0 }],
       ['MessageRecord', { ...m, operation: 'edit' }, { ...m, op: 'edit' }],
+      ['ChangeRecord', { op: 'edit', id: 'm1', timestamp: 1, content: 'x' }, { op: 'edit', id: 'm1', content: 'x' }],
+      ['ChangeRecord', { op: 'edit', id: 'm1', timestamp: 1, name: 'n'.repeat(LIMITS.titleChars) }, { op: 'edit', id: 'm1', timestamp: 1, name: 'n'.repeat(LIMITS.titleChars + 1) }],
+      ['ChangeRecord', { op: 'swipe_add', id: 'm1', timestamp: 1, content: 'x' }, { op: 'swipe_add', id: 'm1', timestamp: 1 }],
+      ['ChangeRecord', { op: 'swipe_select', id: 'm1', timestamp: 1, index: 0 }, { op: 'swipe_select', id: 'm1', timestamp: 1, index: -1 }],
+      ['ChangeRecord', { op: 'delete', id: 'm1', timestamp: 1 }, { op: 'delete', id: '', timestamp: 1 }],
+      ['ChangeRecord', { op: 'append_text', id: 'm1', timestamp: 1, text: 'c'.repeat(LIMITS.contentChars) }, { op: 'append_text', id: 'm1', timestamp: 1, text: 'c'.repeat(LIMITS.contentChars + 1) }],
+      ['ChangeRecord', { op: 'meta', timestamp: 1, title: 't' }, { op: 'meta', timestamp: 1, title: '' }],
+      ['ChangeRecord', { op: 'meta', timestamp: 1, metadata: nested(MAX_NESTING) }, { op: 'meta', timestamp: 1, metadata: nested(MAX_NESTING + 1) }],
+      ['ChangeRecord', { op: 'delete', id: 'm1', timestamp: 1 }, { op: 'undelete', id: 'm1', timestamp: 1 }],
       ['HeaderRecord', h, { ...h, chat_id: h.chat_id.toUpperCase() }],
       ['HeaderRecord', { ...h, character_id: 'a.b' }, { ...h, character_id: 'a..b' }],
       ['HeaderRecord', { ...h, version: 1 }, { ...h, version: 0 }],
@@ -158,6 +182,7 @@ describe('fast-parse: never laxer than zod, same output', () => {
     // undefined key to keep) or an object that is not plain.
     const leftToZod: [Name, unknown][] = [
       ['HeaderRecord', { ...h, title: ' t ' }],
+      ['ChangeRecord', { op: 'meta', timestamp: 1, title: 't ' }],
       ['MessageRecord', JSON.parse('{"id":"m1","role":"user","content":"x","timestamp":1,"__proto__":{"a":1}}')],
       ['LoadOptions', { limit: undefined }],
       ['LoadOptions', new (class Options { limit = 5 })()],
