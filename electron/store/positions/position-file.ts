@@ -22,6 +22,12 @@ const PREFIX = 20;
 const HEAD_READ = 16 * 1024;
 /** Rows per hash bucket, about: a lookup reads one bucket's hashes and rows. */
 const PER_BUCKET = 32;
+/**
+ * Change lines whose hashes are read at once, on the first lookup: a page asks for the changes of
+ * each of its messages, and one read of ≤ 64 KiB beats a directory lookup (two reads) per message.
+ * A chat with more changes is looked up in the directory.
+ */
+export const OPS_AT_ONCE = 16_384;
 
 /** The chat file the table was made from, as the store saw it: checked before the table is used. */
 export interface PositionStamp {
@@ -203,9 +209,13 @@ export class PositionFile implements PositionAccess {
   private readonly crcs: Buffer;
   private readonly at: ReturnType<typeof sections>;
   private readonly checked = new Map<number, Buffer>();
+  private readonly opsAtOnce: number;
+  /** Change lines by id hash, once read at once (opCount ≤ opsAtOnce). */
+  private opsByHash: Promise<Map<number, number[]>> | null = null;
 
-  private constructor(fh: FileHandle, meta: Meta, crcs: Buffer, bodyAt: number) {
+  private constructor(fh: FileHandle, meta: Meta, crcs: Buffer, bodyAt: number, opsAtOnce: number) {
     this.fh = fh;
+    this.opsAtOnce = opsAtOnce;
     this.meta = meta;
     this.crcs = crcs;
     this.bodyAt = bodyAt;
@@ -221,7 +231,7 @@ export class PositionFile implements PositionAccess {
   }
 
   /** Opens and checks the file's head (one read in all but huge indexes); throws StaleIndex if it is not a position index. */
-  static async open(fh: FileHandle): Promise<PositionFile> {
+  static async open(fh: FileHandle, opsAtOnce = OPS_AT_ONCE): Promise<PositionFile> {
     let head = await readAt(fh, 0, HEAD_READ, true);
     if (head.length < PREFIX || !head.subarray(0, 8).equals(MAGIC)) throw new StaleIndex('not a position index');
     const metaLen = head.readUInt32LE(8);
@@ -239,7 +249,7 @@ export class PositionFile implements PositionAccess {
     }
     if (!isMeta(meta)) throw new StaleIndex('the position index head is not as expected');
     if (blocks !== Math.ceil(sections(meta).bodyLen / BLOCK)) throw new StaleIndex('the position index head does not match its body');
-    return new PositionFile(fh, meta, crcs, headLen + pad8(headLen));
+    return new PositionFile(fh, meta, crcs, headLen + pad8(headLen), opsAtOnce);
   }
 
   /** Body bytes [from, from + len), every block they touch checked against its crc32. */
@@ -294,8 +304,19 @@ export class PositionFile implements PositionAccess {
     return this.withHash(h, this.meta.bits, 'dir', 'keys', 'rows', this.meta.count);
   }
 
-  opsWithHash(h: number): Promise<number[]> {
-    return this.withHash(h, this.meta.opBits, 'opDir', 'opKeys', 'opRows', this.meta.opCount);
+  async opsWithHash(h: number): Promise<number[]> {
+    const n = this.meta.opCount;
+    if (n > this.opsAtOnce) return this.withHash(h, this.meta.opBits, 'opDir', 'opKeys', 'opRows', n);
+    this.opsByHash ??= this.array(Int32Array, 'opHash', 0, n).then((hash) => {
+      const byHash = new Map<number, number[]>();
+      for (let k = 0; k < n; k++) {
+        const rows = byHash.get(hash[k]!);
+        if (rows) rows.push(k);
+        else byHash.set(hash[k]!, [k]);
+      }
+      return byHash;
+    });
+    return [...((await this.opsByHash).get(h) ?? [])];
   }
 
   /** The whole table (to extend it after an append). */
