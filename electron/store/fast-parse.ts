@@ -3,9 +3,13 @@
 // The shapes read most often get a direct check here. It answers only "valid, and this is what zod
 // would return" or "not sure" (undefined): anything it does not accept goes to zod, which decides
 // and words the error, so it can be stricter than zod but never laxer.
-// test/store/fast-parse.test.ts holds it to zod's answers with random records (fast-check).
+// The record checks trust what JSON.parse makes (plain data: no getters, holes, hidden keys or
+// toJSON), so records.ts alone uses them, on the lines it has just parsed. A caller's input is
+// checked on a snapshot of its own properties, read once (loadOptions below).
+// test/store/fast-parse.test.ts holds them to zod's answers with random values (fast-check).
+import { types } from 'node:util';
 import type { z } from 'zod';
-import { ChangeRecord, CharacterId, FORMAT_NAME, HeaderRecord, LIMITS, LoadOptions, MAX_EPOCH_MS, MessageRecord, SAFE_ID, UUID_V4 } from '../../shared/chat-format.ts';
+import { CharacterId, FORMAT_NAME, LIMITS, LoadOptions, MAX_EPOCH_MS, SAFE_ID, UUID_V4 } from '../../shared/chat-format.ts';
 import { MAX_NESTING, plainDataIssue } from '../../shared/plain-data.ts';
 
 type Plain = Record<string, unknown>;
@@ -118,10 +122,28 @@ function changeRecord(v: unknown): Plain | undefined {
   return plainObject(v) ? CHANGES.get(v.op)?.(v) : undefined;
 }
 
+/**
+ * A caller's object as zod would read it, each property read once: undefined unless it is a plain
+ * object (not a proxy) whose own keys are all enumerable string keys of data properties (no
+ * getters, no hidden or symbol keys), as structured clone hands them over IPC.
+ */
+function snapshot(v: unknown): Plain | undefined {
+  if (types.isProxy(v) || !plainObject(v)) return undefined;
+  const descriptors = Object.getOwnPropertyDescriptors(v);
+  const out: Plain = {};
+  for (const key of Reflect.ownKeys(descriptors)) {
+    const d = descriptors[key as string]!;
+    if (typeof key !== 'string' || !d.enumerable || !('value' in d)) return undefined;
+    out[key] = d.value;
+  }
+  return out;
+}
+
 const LOAD_KEYS = ['limit', 'before', 'around', 'after'];
 
-function loadOptions(v: unknown): Plain | undefined {
-  if (!plainObject(v) || !noUndefined(v)) return undefined;
+function loadOptions(input: unknown): Plain | undefined {
+  const v = snapshot(input);
+  if (!v || !noUndefined(v)) return undefined;
   let anchors = 0;
   for (const k of Object.keys(v)) {
     if (k === 'limit') {
@@ -132,15 +154,16 @@ function loadOptions(v: unknown): Plain | undefined {
   return anchors <= 1 ? inShapeOrder(v, LOAD_KEYS) : undefined;
 }
 
-const FAST = new Map<z.ZodType, (value: unknown) => unknown>([
+/** Direct checks of records as JSON.parse made them (records.ts): zod's output, or undefined when not sure. */
+export const recordFromJson = { message: messageRecord, change: changeRecord, header: headerRecord } as const;
+
+/** Direct checks of a caller's input, any value at all. */
+const INPUTS = new Map<z.ZodType, (value: unknown) => unknown>([
   [CharacterId, (v) => (isCharacterId(v) ? v : undefined)],
-  [MessageRecord, messageRecord],
-  [ChangeRecord, changeRecord],
-  [HeaderRecord, headerRecord],
   [LoadOptions, loadOptions],
 ]);
 
-/** The direct check for `schema`, if it has one: zod's output, or undefined when it is not sure. */
-export function fastParserFor(schema: z.ZodType): ((value: unknown) => unknown) | undefined {
-  return FAST.get(schema);
+/** The direct check of a caller's input to `schema`, if it has one: zod's output, or undefined when it is not sure. */
+export function inputCheckFor(schema: z.ZodType): ((value: unknown) => unknown) | undefined {
+  return INPUTS.get(schema);
 }

@@ -1,10 +1,12 @@
 // Parsing, classifying and applying the records of a chat file.
 import { ChangeRecord, HeaderRecord, MessageRecord, type Message, type MessageOp } from '../../shared/chat-format.ts';
+import { recordFromJson } from './fast-parse.ts';
 import { warmParser } from './warm-parse.ts';
 
-const parseChange = warmParser(ChangeRecord);
-const parseMessage = warmParser(MessageRecord);
-const parseHeaderRecord = warmParser(HeaderRecord);
+// Every value parsed here is JSON.parse's: the direct checks of fast-parse.ts apply.
+const parseChange = warmParser(ChangeRecord, recordFromJson.change);
+const parseMessage = warmParser(MessageRecord, recordFromJson.message);
+const parseHeaderRecord = warmParser(HeaderRecord, recordFromJson.header);
 
 export type ParsedRecord =
   | { kind: 'message'; rec: MessageRecord }

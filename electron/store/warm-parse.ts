@@ -3,17 +3,16 @@
 // in a fresh process that parses a few dozen records (a jump: a header, a page of messages, the
 // call's options). A schema parsed through `warmParser` takes zod's own slow path, without that
 // compilation, for its first uses, then the compiled one. Same schema, same checks, same result.
-// A schema with a direct check (fast-parse.ts) tries it first.
+// A direct check (fast-parse.ts), given or known for the schema's inputs, is tried first.
 import type { z } from 'zod';
-import { fastParserFor } from './fast-parse.ts';
+import { inputCheckFor } from './fast-parse.ts';
 
 /** Parses before the fast path is compiled: a page of messages and a little more. */
 export const PARSES_BEFORE_JIT = 256;
 
-export function warmParser<S extends z.ZodType>(schema: S): (value: unknown) => z.ZodSafeParseResult<z.output<S>> {
+export function warmParser<S extends z.ZodType>(schema: S, fast = inputCheckFor(schema)): (value: unknown) => z.ZodSafeParseResult<z.output<S>> {
   let uses = 0;
   const jitless = { jitless: true } as const;
-  const fast = fastParserFor(schema);
   return (value) => {
     const data = fast?.(value);
     if (data !== undefined) return { success: true, data } as z.ZodSafeParseResult<z.output<S>>;

@@ -1,13 +1,14 @@
 // fast-parse.ts: the direct checks of the most-read shapes may only ever say what zod says. Whatever
 // they accept, zod accepts with the same output (same keys, same order, same values); what they
 // leave undecided goes to zod. Random records near the schema's edges (fast-check), and the edges
-// themselves, one by one.
+// themselves, one by one. The record checks are for what JSON.parse makes; the input checks for
+// any value a caller in the same process could pass (getters, proxies, hidden keys).
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { ChangeRecord, CharacterId, HeaderRecord, LIMITS, LoadOptions, MAX_EPOCH_MS, MessageRecord } from '../../shared/chat-format.ts';
 import { MAX_NESTING } from '../../shared/plain-data.ts';
-import { fastParserFor } from '../../electron/store/fast-parse.ts';
+import { inputCheckFor, recordFromJson } from '../../electron/store/fast-parse.ts';
 import { parseHeader, parseRecord } from '../../electron/store/records.ts';
 
 const schemas = { MessageRecord, ChangeRecord, HeaderRecord, LoadOptions, CharacterId } as const;
@@ -15,7 +16,8 @@ type Name = keyof typeof schemas;
 
 /** Fails unless the fast check's answer, when it gives one, is zod's. Returns whether it gave one. */
 function agrees(name: Name, value: unknown): boolean {
-  const fast = fastParserFor(schemas[name])!(value);
+  const check = { MessageRecord: recordFromJson.message, ChangeRecord: recordFromJson.change, HeaderRecord: recordFromJson.header, LoadOptions: inputCheckFor(LoadOptions)!, CharacterId: inputCheckFor(CharacterId)! }[name];
+  const fast = check(value);
   if (fast === undefined) return false;
   const zod = (schemas[name] as z.ZodType).safeParse(value);
   expect(zod.success, `${name} accepted by the fast check, refused by zod: ${String(JSON.stringify(value)).slice(0, 300)}`).toBe(true);
@@ -191,6 +193,40 @@ describe('fast-parse: never laxer than zod, same output', () => {
       expect((schemas[name] as z.ZodType).safeParse(value).success).toBe(true);
       expect(agrees(name, value)).toBe(false);
     }
+  });
+
+  it('records as JSON.parse makes them from odd text: the fast check never accepts what zod refuses', () => {
+    const texts = [
+      '{"id":"m1","role":"user","content":"x","timestamp":1e999}',
+      '{"id":"m1","role":"user","content":"x","timestamp":-0}',
+      '{"id":"m1","role":"user","content":"x","timestamp":1,"extra":{"a":1e999}}',
+      '{"id":"m1","role":"user","content":"x","timestamp":1,"extra":{"__proto__":{"a":1}}}',
+      '{"id":"m1","role":"user","content":"x","timestamp":1,"id":"../x"}',
+      '{"id":"m1","role":"user","content":"x","timestamp":1,"swipes":["x",null]}',
+      '{"op":"edit","id":"m1","timestamp":1,"op":"delete"}',
+      '{"op":"meta","timestamp":1,"metadata":[]}',
+    ];
+    for (const t of texts) {
+      const v = JSON.parse(t);
+      agrees('MessageRecord', v);
+      agrees('ChangeRecord', v);
+    }
+  });
+
+  it("a caller's options that zod would read otherwise than they look are left to zod: hidden keys, getters, proxies", () => {
+    let reads = 0;
+    const flipping = Object.defineProperty({}, 'before', { enumerable: true, get: () => (++reads > 2 ? '../x' : 'ok') });
+    const cases: unknown[] = [
+      Object.defineProperty({}, 'limit', { value: 1e9 }),
+      Object.defineProperty({ around: 'a' }, 'after', { value: 'b' }),
+      Object.defineProperty({}, 'before', { value: '../../etc' }),
+      flipping,
+      new Proxy({ before: '../../x' }, { ownKeys: () => [] }),
+      new Proxy({ limit: 5 }, {}),
+      Object.assign(Object.create(null), { limit: 5, [Symbol('s')]: 1 }),
+    ];
+    for (const c of cases) expect(agrees('LoadOptions', c)).toBe(false);
+    expect(agrees('LoadOptions', Object.assign(Object.create(null), { limit: 5 }))).toBe(true);
   });
 
   it('records.ts reads through it: a header without metadata gets zod\'s default, a bad record still gets zod\'s reason', () => {
