@@ -32,7 +32,7 @@
 //   import_cli_100k_ms     `node electron/entry/cli.mjs import` (npm run cli) on a 100,000-message chat, process start to exit,
 //                          goal ≤ 1.5 × import_100k_ms
 //   import_stall_max_ms    longest event-loop stall while a 20 MiB chat and an 8 MiB card are imported at once
-//                          over the binding (import-stall-bench.ts), goal ≤ 100
+//                          over the binding, in a fresh process like the app's main (import-stall-bench.ts), goal ≤ 100
 //   find_100k_ms           store.searchChat for a phrase from a message near the chat's start (whole-file search)
 //   find_all_100k_ms       store.searchChat for a common word ("lantern", ≥ 20,000 matches at 100k): every
 //                          match counted, the first page (the newest 500) with snippets; goal ≤ full_parse
@@ -70,7 +70,7 @@ import { buildBigChat, prng, roleplayText, type BigChat } from '../fixtures/big-
 import { bundleChild } from './bundle-child.ts';
 import { draftCoalesce, killLoss, simulatedStream } from './stream-bench.ts';
 import { measureBigImport, measureCliImport, measureImport } from './import-bench.ts';
-import { measureImportStall } from './import-stall-bench.ts';
+import { measureImportStallInChild } from './import-stall-bench.ts';
 import { indexBench } from './index-bench.ts';
 import { idOnLine, jumpBundle, measureJump1m, measureJumps, type JumpResult } from './jump-bench.ts';
 import { externalEditSeen } from './watch-bench.ts';
@@ -624,8 +624,8 @@ async function main(): Promise<void> {
     const bigTimeoutMs = args.messages >= 1_000_000 ? 30 * 60_000 : 90_000;
     log(`import: a 1,000,000-message SillyTavern chat in a fresh process (peak RSS), at most ${(bigTimeoutMs / 1000).toFixed(0)} s`);
     const big = await measureBigImport(root, 1_000_000, bigTimeoutMs);
-    log('import stall: a 20 MiB chat file of tiny lines and an 8 MiB card imported at once over the binding');
-    const stall = await measureImportStall(root);
+    log('import stall: a 20 MiB chat file of tiny lines and an 8 MiB card imported at once over the binding, in a process of its own');
+    const stall = measureImportStallInChild(root);
 
     log('chat index: a 10,000-chat library (100 characters × 100 chats), rebuilt, opened and listed; the big chat listed');
     const idx = await indexBench(root, { dataDir, characterId: fixture.characterId, messages: args.messages });
@@ -710,7 +710,7 @@ async function main(): Promise<void> {
       { metric: 'import_1m_ms', value: bigOk ? ms(bigOk.import_ms) : 'null', goal: '', pass: null, note: bigOk ? `importPath of a ${bigOk.source_mb.toFixed(0)} MB, 1,000,000-message SillyTavern chat, fresh process set up as the CLI is (modules loaded and store opened first), 1 run; ${(bigOk.import_ms / (10 * importMs)).toFixed(2)}× ten 100k imports (source generated in ${(bigOk.gen_ms / 1000).toFixed(0)} s)` : `not measured: ${bigWhy}` },
       { metric: 'import_1m_rss_mb', value: bigOk ? `${bigOk.max_rss_mb.toFixed(0)} MB` : 'null', goal: '≤ 256', pass: bigOk ? bigOk.max_rss_mb <= 256 : null, note: bigOk ? `peak RSS (VmHWM) of that process; ${bigOk.rss_before_mb.toFixed(0)} MB before the import (node, type stripping, modules, store)` : `not measured: ${bigWhy}` },
       { metric: 'import_cli_100k_ms', value: ms(cliMs), goal: `≤ ${ms(1.5 * importMs)}`, pass: cliRatio <= 1.5, note: `node electron/entry/cli.mjs import (npm run cli; ${imports.messages.toLocaleString('en-US')} messages, --character), process start to exit, fresh data dir, 1 warm-up (fills Node's compile cache) + median of ${cliImports.cli_ms.length}: ${cliImports.cli_ms.map((x) => x.toFixed(0)).join(', ')}; ${cliRatio.toFixed(2)}× import_100k_ms` },
-      { metric: 'import_stall_max_ms', value: ms(stall.import_stall_max_ms), goal: '≤ 100', pass: stall.import_stall_max_ms <= 100, note: `longest event-loop stall (1 ms ticker / monitorEventLoopDelay) while a ${stall.chat_mb.toFixed(1)} MB chat of tiny lines and a ${stall.card_mb.toFixed(1)} MB card are imported at once over the binding (${ms(stall.import_stall_total_ms)} in all); most CPU in one turn ${ms(stall.import_turn_cpu_max_ms)}; peak RSS ${stall.rss_max_mb.toFixed(0)} MB` },
+      { metric: 'import_stall_max_ms', value: ms(stall.import_stall_max_ms), goal: '≤ 100', pass: stall.import_stall_max_ms <= 100, note: `longest event-loop stall (1 ms ticker / monitorEventLoopDelay) while a ${stall.chat_mb.toFixed(1)} MB chat of tiny lines and a ${stall.card_mb.toFixed(1)} MB card are imported at once over the binding, in a process of its own (${ms(stall.import_stall_total_ms)} in all); most CPU in one turn ${ms(stall.import_turn_cpu_max_ms)}; peak RSS ${stall.rss_max_mb.toFixed(0)} MB` },
     ];
     const searchRows: Row[] = [
       { metric: 'search_library_ms', value: ms(lib.search_library_ms), goal: '≤ 50', pass: lib.search_library_ms <= 50, note: `library search for a word in ${lib.search_library_chats} of ${lib.chats.toLocaleString('en-US')} chats (${lib.messages.toLocaleString('en-US')} messages, ${lib.library_mb.toFixed(0)} MB), 3 snippets each, warm, median of 20; without the index (every file read and scanned): ${ms(lib.search_scan_baseline_ms)}, ${(lib.search_scan_baseline_ms / lib.search_library_ms).toFixed(0)}× slower` },

@@ -1,8 +1,12 @@
 // Import stall benchmark (issue 15 §4): the longest event-loop stall of the process serving the UI
 // while a 20 MiB chat file of tiny lines and an 8 MiB card (a PNG whose `chara` tEXt chunk holds
 // 40 greetings of 150,000 characters) are imported at the same time, each the way the UI sends it:
-// base64 bytes over the binding (importChatFile, importCharacter). Used by bench.ts; runnable alone:
-//   node test/bench/import-stall-bench.ts [--chat-only]   (--chat-only: the chat file alone)
+// base64 bytes over the binding (importChatFile, importCharacter). bench.ts runs it in a process of
+// its own, as the app's main is one (measureImportStallInChild): in the bench's process, the heap of
+// the bench's own fixtures (2.5 GB at --messages 1000000) would be collected in the middle of it.
+// Runnable alone:
+//   node test/bench/import-stall-bench.ts [--chat-only] [--dir PARENT]   (--chat-only: the chat file alone)
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,8 +68,16 @@ export async function measureImportStall(root: string, opts: { card?: boolean } 
   }
 }
 
+/** measureImportStall in a fresh child process (this file), its temp folder made in `parent`. */
+export function measureImportStallInChild(parent: string): ImportStallResult {
+  const r = spawnSync(process.execPath, [import.meta.filename, '--dir', parent], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`import stall child failed (status ${r.status}, signal ${r.signal}): ${r.stderr.slice(-500)}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as ImportStallResult;
+}
+
 if (import.meta.main) {
-  const root = fs.mkdtempSync(join(tmpdir(), 'cardshark-import-stall-'));
+  const dirAt = process.argv.indexOf('--dir');
+  const root = fs.mkdtempSync(join(dirAt > 0 ? process.argv[dirAt + 1]! : tmpdir(), 'cardshark-import-stall-'));
   try {
     console.log(JSON.stringify(await measureImportStall(root, { card: !process.argv.includes('--chat-only') })));
   } finally {
