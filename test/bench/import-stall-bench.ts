@@ -2,8 +2,8 @@
 // while a 20 MiB chat file of tiny lines and an 8 MiB card (a PNG whose `chara` tEXt chunk holds
 // 40 greetings of 150,000 characters) are imported at the same time, each the way the UI sends it:
 // base64 bytes over the binding (importChatFile, importCharacter). bench.ts runs it in a process of
-// its own, as the app's main is one (measureImportStallInChild): in the bench's process, the heap of
-// the bench's own fixtures (2.5 GB at --messages 1000000) would be collected in the middle of it.
+// its own, as the app's main is one (measureImportStallInChild), not beside the bench's own state
+// (2.5 GB RSS by then at --messages 1000000).
 // Runnable alone:
 //   node test/bench/import-stall-bench.ts [--chat-only] [--dir PARENT]   (--chat-only: the chat file alone)
 import { spawnSync } from 'node:child_process';
