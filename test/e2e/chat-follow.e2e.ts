@@ -48,7 +48,8 @@ test('at the bottom the view follows a streaming reply; scrolled up, "new messag
   for (let i = 0; i < 400 && (await streaming.count()) > 0; i++) {
     const box = await streaming.boundingBox().catch(() => null);
     if (box) heights.push(box.height);
-    expect(await gapBelow(page)).toBeLessThan(6);
+    // Following is done on the next frame after the reply grows: a sample may fall in between.
+    await expect.poll(() => gapBelow(page), { timeout: 1_000 }).toBeLessThan(6);
     if (i === 3) await page.screenshot({ path: info.outputPath('follow-streaming.png') });
     await page.waitForTimeout(200);
   }

@@ -35,9 +35,13 @@ export async function useEndpoint(page: Page, base: string, more?: () => Promise
 
 /** Sends `text` with the Send button and waits until the reply has finished streaming and is saved. */
 export async function sendAndWait(page: Page, text: string): Promise<void> {
+  const replies = page.locator('[data-testid=message][data-role=assistant]');
+  const before = await replies.count();
   await page.getByLabel('Message').fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(page.locator('[data-testid=message][data-role=user]').filter({ hasText: text })).toHaveCount(1);
+  // The reply starts only after the message is saved: until it is there, "no reply streaming" proves nothing.
+  await expect(replies).toHaveCount(before + 1, { timeout: 20_000 });
   await expect(page.getByTestId('streaming')).toHaveCount(0, { timeout: 20_000 });
   await expect(page.getByTestId('save-state')).toHaveText('Saved');
 }
