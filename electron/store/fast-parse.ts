@@ -35,7 +35,6 @@ const isEpoch = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0 &&
 const isIndex = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isContent = (v: unknown) => typeof v === 'string' && v.length <= LIMITS.contentChars;
 const isName = (v: unknown) => typeof v === 'string' && v.length <= LIMITS.titleChars;
-const absentOr = (v: unknown, check: (v: unknown) => boolean) => v === undefined || check(v);
 
 /** freeForm() of chat-format.ts: plain data, bounded nesting, at most `maxChars` of JSON. */
 function isFreeForm(v: unknown, maxChars = Infinity): boolean {
