@@ -9,13 +9,13 @@
 // test/store/fast-parse.test.ts holds them to zod's answers with random values (fast-check).
 import { types } from 'node:util';
 import type { z } from 'zod';
-import { CharacterId, FORMAT_NAME, LIMITS, LoadOptions, MAX_EPOCH_MS, SAFE_ID, UUID_V4 } from '../../shared/chat-format.ts';
+import { CharacterId, FORMAT_NAME, LIMITS, LoadOptions, MAX_EPOCH_MS, MessageStatus, Role, SAFE_ID, UUID_V4 } from '../../shared/chat-format.ts';
 import { MAX_NESTING, plainDataIssue } from '../../shared/plain-data.ts';
 
 type Plain = Record<string, unknown>;
 
-const ROLES = new Set<unknown>(['user', 'assistant', 'system']);
-const STATUSES = new Set<unknown>(['complete', 'streaming', 'interrupted', 'error']);
+const ROLES = new Set<unknown>(Role.options);
+const STATUSES = new Set<unknown>(MessageStatus.options);
 
 /** A plain object whose own keys zod copies as they are (zod drops a `__proto__` key). */
 function plainObject(v: unknown): v is Plain {
@@ -36,9 +36,12 @@ const isIndex = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isContent = (v: unknown) => typeof v === 'string' && v.length <= LIMITS.contentChars;
 const isName = (v: unknown) => typeof v === 'string' && v.length <= LIMITS.titleChars;
 
-/** freeForm() of chat-format.ts: plain data, bounded nesting, at most `maxChars` of JSON. */
+/**
+ * freeForm() of chat-format.ts: a plain object of at most `maxChars` of JSON. Its plain-data walk is
+ * not repeated here: the record's own walk (looseRecord) covers the same values one level deeper.
+ */
 function isFreeForm(v: unknown, maxChars = Infinity): boolean {
-  return plainObject(v) && plainDataIssue(v) === null && (maxChars === Infinity || JSON.stringify(v).length <= maxChars);
+  return plainObject(v) && (maxChars === Infinity || JSON.stringify(v).length <= maxChars);
 }
 
 /** zod's output of an object schema: the shape's keys in the shape's order, then the others. */
